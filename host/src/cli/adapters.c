@@ -1,0 +1,157 @@
+/* smelt adapters list [--format json]: what this smelt loaded, and what it refused. */
+#include "adapters/loader.h"
+#include "cli/commands.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/strbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *category_name(enum smelt_category c)
+{
+	switch (c) {
+	case SMELT_CAT_EXTRACT_LOAD: return "extract-load";
+	case SMELT_CAT_TRANSFORM: return "transform";
+	case SMELT_CAT_ORCHESTRATE: return "orchestrate";
+	case SMELT_CAT_QUALITY: return "quality";
+	case SMELT_CAT_ANALYSIS: return "analysis";
+	default: return "other";
+	}
+}
+
+/* The nearest folder holding smelt.yml or meltano.yml, for project adapters; NULL when none. */
+static char *nearest_project(void)
+{
+	const char *env = getenv("SMELT_PROJECT_ROOT");
+	if (env && *env)
+		return xstrdup(env);
+	char *dir = getcwd(NULL, 0);
+	while (dir) {
+		char *a = path_join(dir, "smelt.yml"), *b = path_join(dir, "meltano.yml");
+		int found = file_exists(a) || file_exists(b);
+		free(a);
+		free(b);
+		if (found)
+			return dir;
+		if (!strcmp(dir, "/"))
+			break;
+		char *up = path_dirname(dir);
+		free(dir);
+		dir = up;
+	}
+	free(dir);
+	return NULL;
+}
+
+static void print_types(struct strbuf *sb, uint32_t types, int json)
+{
+	int first = 1;
+	for (unsigned i = 0; i < 8; i++) {
+		if (!(types & (1u << i)))
+			continue;
+		if (!first)
+			strbuf_addstr(sb, json ? "," : " ");
+		if (json)
+			json_quote(sb, plugin_type_name(1u << i));
+		else
+			strbuf_addstr(sb, plugin_type_name(1u << i));
+		first = 0;
+	}
+}
+
+static void list_json(struct loader *l)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "{\"adapters\":[");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct smelt_adapter *d = l->items[i].desc;
+		strbuf_addstr(&sb, i ? ",{\"name\":" : "{\"name\":");
+		json_quote(&sb, d->name);
+		strbuf_addstr(&sb, ",\"version\":");
+		json_quote(&sb, d->version ? d->version : "");
+		strbuf_addf(&sb, ",\"abi\":\"%u.%u\",\"category\":\"%s\",\"description\":",
+		            SMELT_ABI_MAJOR_OF(d->abi_version), SMELT_ABI_MINOR_OF(d->abi_version),
+		            category_name(d->category));
+		json_quote(&sb, d->description ? d->description : "");
+		strbuf_addstr(&sb, ",\"plugin_types\":[");
+		print_types(&sb, d->plugin_types, 1);
+		strbuf_addstr(&sb, "],\"namespaces\":[");
+		for (const char *const *ns = d->namespaces; ns && *ns; ns++) {
+			if (ns != d->namespaces)
+				strbuf_addch(&sb, ',');
+			json_quote(&sb, *ns);
+		}
+		strbuf_addstr(&sb, "],\"commands\":[");
+		for (const struct smelt_command *c = d->commands; c && c->name; c++) {
+			if (c != d->commands)
+				strbuf_addch(&sb, ',');
+			json_quote(&sb, c->name);
+		}
+		strbuf_addstr(&sb, "],\"path\":");
+		json_quote(&sb, l->items[i].path);
+		strbuf_addch(&sb, '}');
+	}
+	strbuf_addstr(&sb, "],\"refused\":[");
+	for (size_t i = 0; i < l->nrefusals; i++) {
+		if (i)
+			strbuf_addch(&sb, ',');
+		json_quote(&sb, l->refusals[i]);
+	}
+	strbuf_addstr(&sb, "]}\n");
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
+}
+
+static void list_text(struct loader *l)
+{
+	printf("%-10s %-8s %-5s %-13s %-40s %s\n", "NAME", "VERSION", "ABI", "CATEGORY", "CLAIMS", "PATH");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct smelt_adapter *d = l->items[i].desc;
+		struct strbuf claims = STRBUF_INIT;
+		print_types(&claims, d->plugin_types, 0);
+		for (const char *const *ns = d->namespaces; ns && *ns; ns++)
+			strbuf_addf(&claims, "%s%s", claims.len ? " " : "", *ns);
+		printf("%-10s %-8s %u.%-3u %-13s %-40s %s\n", d->name, d->version ? d->version : "",
+		       SMELT_ABI_MAJOR_OF(d->abi_version), SMELT_ABI_MINOR_OF(d->abi_version),
+		       category_name(d->category), claims.buf, l->items[i].path);
+		strbuf_release(&claims);
+	}
+	for (size_t i = 0; i < l->nrefusals; i++)
+		printf("refused: %s\n", l->refusals[i]);
+}
+
+int cmd_adapters(struct cli *cli, int argc, char **argv)
+{
+	int format = FORMAT_TEXT;
+	const char *v;
+	if (argc < 2 || cli_is_help(argv[1])) {
+		printf("usage: smelt adapters list [--format text|json]\n\n"
+		       "Lists the adapters found in the install's adapter folder, in $SMELT_ADAPTER_PATH\n"
+		       "and in the project's adapters/ folder, and the files that were refused.\n");
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "list"))
+		return cli_usage("adapters", "unknown subcommand 'adapters %s'", argv[1]);
+	for (int i = 2; i < argc; i++) {
+		int r = cli_opt_value(argc, argv, &i, "--format", &v);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r > 0 && (format = cli_parse_format(v, 1 << FORMAT_TEXT | 1 << FORMAT_JSON)) < 0)
+			return cli_usage("adapters", "unknown format '%s' (text, json)", v);
+		if (r == 0)
+			return cli_usage("adapters", "unknown argument '%s'", argv[i]);
+	}
+	struct loader l;
+	char *root = nearest_project();
+	loader_init(&l);
+	loader_discover(&l, cli->adapter_dir, root);
+	if (format == FORMAT_JSON)
+		list_json(&l);
+	else
+		list_text(&l);
+	loader_release(&l);
+	free(root);
+	return EXIT_OK;
+}

@@ -1,0 +1,68 @@
+/*
+ * cli - what every command shares: the global options, the command table,
+ * usage errors and output formats.
+ *
+ * Exit codes (documented in README.md, stable API):
+ *   0 success; 1 a handled failure (failed block, bad input, tool error);
+ *   2 usage error or an operation that is not implemented yet;
+ *   3 the project requires another version of smelt.
+ * `smelt invoke` returns the tool's own exit code.
+ */
+#ifndef SMELT_CLI_H
+#define SMELT_CLI_H
+
+#include <stdio.h>
+
+enum cli_exit { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_VERSION = 3 };
+
+struct cli {
+	const char *cwd;            /* --cwd DIR, NULL when not given */
+	const char *environment;    /* --environment NAME, NULL when not given */
+	int no_environment;         /* --no-environment */
+	const char *env_file;       /* --env-file PATH, NULL: <root>/.env */
+	int color;                  /* colour on stderr (a terminal and no NO_COLOR) */
+	char *exe;                  /* absolute path of this smelt binary */
+	char *adapter_dir;          /* the install's adapter folder */
+	char *libexec_dir;          /* the install's native-connector folder */
+	const char *command;        /* the command being run, e.g. "config" */
+};
+
+typedef int (*cli_fn)(struct cli *cli, int argc, char **argv);
+
+struct cli_command {
+	const char *name;    /* e.g. "config" */
+	cli_fn fn;           /* argv[0] is the command name */
+	const char *summary; /* one line for --help */
+};
+
+/* The command table (main.c), {NULL}-terminated. */
+extern const struct cli_command cli_commands[];
+
+/* Print "smelt: error: ..." (and "see 'smelt CMD --help'") and return EXIT_USAGE. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "smelt: error: ..." and return EXIT_FAIL. */
+int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For an operation whose issue has not landed: error and EXIT_USAGE (2). */
+int cli_not_implemented(const char *what);
+
+/* 1 when arg is "-h" or "--help". */
+int cli_is_help(const char *arg);
+/*
+ * Match "--name VALUE" or "--name=VALUE" at argv[*i] (also with '_' for
+ * '-', as Meltano accepts); advances *i past a separate value.  Returns 1
+ * and sets *value on a match, 0 when argv[*i] is another option, -1 when
+ * the value is missing (error printed).
+ */
+int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
+/* Match a flag "--name" (also with '_' for '-'). */
+int cli_opt_flag(const char *arg, const char *name);
+
+/* Output formats of listings. */
+enum cli_format { FORMAT_TEXT = 0, FORMAT_JSON = 1, FORMAT_ENV = 2 };
+/* Parse a --format value; -1 when not one of the allowed (mask of 1 << FORMAT_X). */
+int cli_parse_format(const char *value, unsigned allowed);
+
+/* Levenshtein-based "did you mean" among the command names; NULL when nothing is close. */
+const char *cli_suggest(const char *name, const char *const *candidates, size_t n);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * strbuf - a growable, always NUL-terminated byte buffer (git's model).
+ *
+ * struct strbuf sb = STRBUF_INIT;  strbuf_addf(&sb, "%d", 1);  strbuf_release(&sb);
+ * Allocation failure aborts the process with a message: the host's
+ * buffers are small, and an out-of-memory host cannot report anything useful.
+ */
+#ifndef SMELT_STRBUF_H
+#define SMELT_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct strbuf {
+	char *buf;    /* NUL-terminated contents; never NULL after init */
+	size_t len;   /* bytes used, without the NUL */
+	size_t alloc; /* bytes allocated; 0 while buf points at the shared empty string */
+};
+
+extern char strbuf_empty[];
+#define STRBUF_INIT { strbuf_empty, 0, 0 }
+
+void strbuf_init(struct strbuf *sb, size_t hint);
+void strbuf_release(struct strbuf *sb);          /* frees the contents; sb is STRBUF_INIT after */
+char *strbuf_detach(struct strbuf *sb);          /* you now own the string (free()); sb is reset */
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_reset(struct strbuf *sb);            /* len = 0, keeps the allocation */
+void strbuf_setlen(struct strbuf *sb, size_t len);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, int c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void strbuf_trim(struct strbuf *sb);             /* strips leading and trailing whitespace */
+
+/* xmalloc family: abort with a message on allocation failure. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

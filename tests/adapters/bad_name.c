@@ -1,0 +1,2 @@
+#define TA_NAME "Bad-Name"
+#include "test_adapter.h"

@@ -1,0 +1,2 @@
+#define TA_NAME "test_ok"
+#include "test_adapter.h"

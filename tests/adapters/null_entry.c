@@ -1,0 +1,2 @@
+#define TA_NULL_ENTRY 1
+#include "test_adapter.h"

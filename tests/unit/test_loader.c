@@ -1,0 +1,213 @@
+/* Check suite for host/src/adapters/loader: every refusal, the older minor, discovery and claims. */
+#include "adapters/loader.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The ABI layout is API: these must never change within major 1. */
+_Static_assert(offsetof(struct smelt_adapter, abi_version) == 0, "abi_version must stay first");
+_Static_assert(offsetof(struct smelt_adapter, struct_size) == 4, "struct_size must stay second");
+_Static_assert(offsetof(struct smelt_host_api, abi_version) == 0, "host abi_version must stay first");
+_Static_assert(offsetof(struct smelt_host_api, struct_size) == 4, "host struct_size must stay second");
+_Static_assert(offsetof(struct smelt_spawn, struct_size) == 0, "spawn struct_size first");
+_Static_assert(offsetof(struct smelt_request, struct_size) == 0, "request struct_size first");
+_Static_assert(offsetof(struct smelt_event, struct_size) == 0, "event struct_size first");
+_Static_assert(SMELT_ADAPTER_V1_0_SIZE == offsetof(struct smelt_adapter, health), "1.1 appended health after sync");
+_Static_assert(SMELT_ABI_VERSION == ((SMELT_ABI_MAJOR << 16) | SMELT_ABI_MINOR), "version packing");
+
+static struct loader loader;
+static char err[SMELT_ERRBUF_SIZE * 2];
+
+static void setup(void)
+{
+	loader_init(&loader);
+	err[0] = '\0';
+}
+
+static void teardown(void)
+{
+	loader_release(&loader);
+}
+
+static int open_case(const char *name)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s.so", ADAPTER_DIR, name);
+	return loader_open(&loader, path, err, sizeof err);
+}
+
+START_TEST(loads_good_adapter)
+{
+	ck_assert_int_eq(open_case("ok"), SMELT_OK);
+	ck_assert_uint_eq(loader.n, 1);
+	ck_assert_str_eq(loader.items[0].desc->name, "test_ok");
+	ck_assert_ptr_nonnull(loader_find(&loader, "test_ok"));
+}
+END_TEST
+
+START_TEST(loads_older_minor)
+{
+	ck_assert_int_eq(open_case("abi_minor_older"), SMELT_OK);
+	const struct smelt_adapter *d = loader.items[0].desc;
+	ck_assert_uint_eq(SMELT_ABI_MINOR_OF(d->abi_version), 0);
+	/* A 1.0 descriptor has no health field: the host must not read it. */
+	ck_assert(!SMELT_HAS(d, struct smelt_adapter, health));
+}
+END_TEST
+
+START_TEST(rejects_other_major)
+{
+	ck_assert_int_eq(open_case("abi_major"), SMELT_ERR_ABI);
+	ck_assert_ptr_nonnull(strstr(err, "abi_major.so"));
+	char want[64];
+	snprintf(want, sizeof want, "needs ABI %u.0, host has %u.%u", SMELT_ABI_MAJOR + 1, SMELT_ABI_MAJOR,
+	         SMELT_ABI_MINOR);
+	ck_assert_msg(strstr(err, want), "got: %s", err);
+	ck_assert_uint_eq(loader.n, 0);
+}
+END_TEST
+
+START_TEST(rejects_newer_minor)
+{
+	ck_assert_int_eq(open_case("abi_minor_newer"), SMELT_ERR_ABI);
+	char want[64];
+	snprintf(want, sizeof want, "needs ABI %u.%u, host has %u.%u", SMELT_ABI_MAJOR, SMELT_ABI_MINOR + 1,
+	         SMELT_ABI_MAJOR, SMELT_ABI_MINOR);
+	ck_assert_msg(strstr(err, want), "got: %s", err);
+}
+END_TEST
+
+START_TEST(rejects_missing_entry)
+{
+	ck_assert_int_eq(open_case("no_entry"), SMELT_ERR_ABI);
+	ck_assert_msg(strstr(err, "no_entry.so") && strstr(err, "no 'smelt_adapter_entry' symbol"), "got: %s", err);
+}
+END_TEST
+
+START_TEST(rejects_null_entry)
+{
+	ck_assert_int_eq(open_case("null_entry"), SMELT_ERR_ABI);
+	ck_assert_msg(strstr(err, "returned NULL"), "got: %s", err);
+}
+END_TEST
+
+START_TEST(rejects_small_struct)
+{
+	ck_assert_int_eq(open_case("too_small"), SMELT_ERR_ABI);
+	ck_assert_msg(strstr(err, "too_small.so") && strstr(err, "descriptor of 16 bytes"), "got: %s", err);
+}
+END_TEST
+
+START_TEST(rejects_duplicate_name)
+{
+	ck_assert_int_eq(open_case("ok"), SMELT_OK);
+	ck_assert_int_eq(open_case("dup_name"), SMELT_ERR_CONFIG);
+	ck_assert_msg(strstr(err, "same name") && strstr(err, "ok.so"), "got: %s", err);
+	ck_assert_uint_eq(loader.n, 1);
+}
+END_TEST
+
+START_TEST(rejects_missing_init)
+{
+	ck_assert_int_eq(open_case("no_init"), SMELT_ERR_CONFIG);
+	ck_assert_msg(strstr(err, "required operation 'init'"), "got: %s", err);
+}
+END_TEST
+
+START_TEST(rejects_bad_name)
+{
+	ck_assert_int_eq(open_case("bad_name"), SMELT_ERR_CONFIG);
+	ck_assert_msg(strstr(err, "invalid name"), "got: %s", err);
+}
+END_TEST
+
+START_TEST(rejects_non_library)
+{
+	ck_assert_int_eq(loader_open(&loader, SOURCE_DIR "/README.md", err, sizeof err), SMELT_ERR);
+	ck_assert_msg(strstr(err, "cannot load adapter"), "got: %s", err);
+}
+END_TEST
+
+START_TEST(scan_keeps_good_despite_bad)
+{
+	size_t n = loader_scan_dir(&loader, ADAPTER_DIR);
+	/* ok.so and abi_minor_older.so load; dup_name.so sorts before ok.so so it wins the name */
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(loader.nrefusals, 8);
+	ck_assert_ptr_nonnull(loader_find(&loader, "test_older"));
+	ck_assert_ptr_nonnull(loader_find(&loader, "test_ok"));
+}
+END_TEST
+
+START_TEST(scan_missing_dir_is_empty)
+{
+	ck_assert_uint_eq(loader_scan_dir(&loader, "/nonexistent/smelt/adapters"), 0);
+	ck_assert_uint_eq(loader.nrefusals, 0);
+}
+END_TEST
+
+START_TEST(claims_by_namespace_then_type)
+{
+	ck_assert_int_eq(open_case("ok"), SMELT_OK);
+	ck_assert_ptr_nonnull(loader_claim(&loader, NULL, "test_thing", 0));
+	ck_assert_ptr_null(loader_claim(&loader, NULL, "other", SMELT_PT_EXTRACTOR));
+	ck_assert_ptr_nonnull(loader_claim(&loader, NULL, "other", SMELT_PT_UTILITY));
+	ck_assert_ptr_nonnull(loader_claim(&loader, "test_ok", NULL, 0));
+	ck_assert_ptr_null(loader_claim(&loader, "nope", "test_x", SMELT_PT_UTILITY));
+}
+END_TEST
+
+START_TEST(discovers_from_env_path)
+{
+	setenv("SMELT_ADAPTER_PATH", "/nonexistent:" STAGE_DIR "/lib/smelt/adapters", 1);
+	loader_discover(&loader, NULL, NULL);
+	unsetenv("SMELT_ADAPTER_PATH");
+	ck_assert_ptr_nonnull(loader_find(&loader, "singer"));
+	ck_assert_ptr_nonnull(loader_find(&loader, "dbt"));
+}
+END_TEST
+
+START_TEST(plugin_type_names)
+{
+	ck_assert_uint_eq(plugin_type_parse("extractors"), SMELT_PT_EXTRACTOR);
+	ck_assert_uint_eq(plugin_type_parse("extractor"), SMELT_PT_EXTRACTOR);
+	ck_assert_uint_eq(plugin_type_parse("utility"), SMELT_PT_UTILITY);
+	ck_assert_uint_eq(plugin_type_parse("files"), SMELT_PT_FILE);
+	ck_assert_uint_eq(plugin_type_parse("nope"), 0);
+	ck_assert_str_eq(plugin_type_name(SMELT_PT_ORCHESTRATOR), "orchestrators");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("loader");
+	TCase *tc = tcase_create("refusals");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, loads_good_adapter);
+	tcase_add_test(tc, loads_older_minor);
+	tcase_add_test(tc, rejects_other_major);
+	tcase_add_test(tc, rejects_newer_minor);
+	tcase_add_test(tc, rejects_missing_entry);
+	tcase_add_test(tc, rejects_null_entry);
+	tcase_add_test(tc, rejects_small_struct);
+	tcase_add_test(tc, rejects_duplicate_name);
+	tcase_add_test(tc, rejects_missing_init);
+	tcase_add_test(tc, rejects_bad_name);
+	tcase_add_test(tc, rejects_non_library);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("discovery");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, scan_keeps_good_despite_bad);
+	tcase_add_test(tc, scan_missing_dir_is_empty);
+	tcase_add_test(tc, claims_by_namespace_then_type);
+	tcase_add_test(tc, discovers_from_env_path);
+	tcase_add_test(tc, plugin_type_names);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
