@@ -1,9 +1,19 @@
 #!/bin/sh
-# Prepares the venv the e2e tests run in (pytest and the tests' own helpers).
+# Prepares the venv the e2e tests run in: pytest, PyYAML (the loopback hub
+# serves shared/hub's YAML as JSON) and uv (smelt's installer uses uv when
+# it is on PATH, which makes the tools' installs several times faster).
 set -eu
 venv=$1
 python=${2:-python3}
-if [ ! -x "$venv/bin/pytest" ]; then
+want="pytest pyyaml uv websocket-client"
+if [ ! -x "$venv/bin/python" ]; then
 	"$python" -m venv "$venv"
-	"$venv/bin/python" -m pip install -q --disable-pip-version-check pytest
+fi
+missing=""
+for p in $want; do
+	"$venv/bin/python" -m pip show -q "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	# shellcheck disable=SC2086
+	"$venv/bin/python" -m pip install -q --disable-pip-version-check $missing
 fi

@@ -1,27 +1,557 @@
 /*
- * The singer adapter: Singer taps, targets and mappers.
- * Its operations arrive with their issue; until then the host answers
- * every call with "not implemented yet" (exit 2).
+ * The Singer adapter: extractors, loaders and mappers (Singer taps,
+ * targets and mappers, the native C connectors included).
+ *
+ * An EL block: each plugin's resolved config goes to a private file under
+ * .smelt/run/<plugin>/ (0600, removed when the command ends); the tap's
+ * catalog is discovered (and cached on the config and the catalog rules)
+ * when its capabilities allow, the select/metadata/schema rules are
+ * applied, the saved state is handed over with --state, and the host runs
+ * tap | mappers... | target through kernel pipes.  Each line the target
+ * prints is a state: it is saved at once in its own transaction, so the
+ * saved bookmark never runs ahead of what the target committed.
  */
+#include "catalog.h"
+
 #include <smelt/sdk.h>
 
-#include <stddef.h>
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-static const char *const singer_namespaces[] = {  NULL };
+struct singer {
+	const struct smelt_host_api *host; /* borrowed until destroy */
+	void *hctx;
+	unsigned seq;                      /* makes generated file names unique within a command */
+};
+
+#define LOG(s, lvl, ...) (s)->host->log((s)->hctx, (lvl), __VA_ARGS__)
+
+static int fail(char *err, size_t errlen, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static const char *attr(struct singer *s, const struct smelt_plugin *p, const char *key)
+{
+	return s->host->plugin_attr(s->hctx, p, key);
+}
+
+static int has_cap(struct singer *s, const struct smelt_plugin *p, const char *cap)
+{
+	return s->host->plugin_has_capability(s->hctx, p, cap);
+}
+
+/* A path under the plugin's run dir: <run dir>/<prefix>.<pid>-<seq>.<suffix>; caller frees. */
+static char *run_file(struct singer *s, const struct smelt_plugin *p, const char *name)
+{
+	const char *dir = s->host->plugin_path(s->hctx, p, SMELT_PPATH_RUN_DIR);
+	size_t n = strlen(dir) + strlen(name) + 48;
+	char *path = malloc(n);
+	if (path)
+		snprintf(path, n, "%s/%s", dir, name);
+	return path;
+}
+
+static int write_private(struct singer *s, const char *path, const char *text, char *err, size_t errlen)
+{
+	return s->host->write_private(s->hctx, path, text, strlen(text), err, errlen);
+}
+
+/* The plugin's config file (settings without extras); *path caller frees. */
+static int write_config(struct singer *s, const struct smelt_plugin *p, const char *mapping, char **path, char *err,
+                        size_t errlen)
+{
+	char *json = NULL, name[96];
+	int rc = mapping ? s->host->mapping_config_json(s->hctx, p, mapping, &json, err, errlen)
+	                 : s->host->config_json(s->hctx, p, 0, &json, err, errlen);
+	if (rc)
+		return rc;
+	const char *type = attr(s, p, "type");
+	snprintf(name, sizeof name, "%s.%d-%u.config.json",
+	         !strcmp(type, "extractors") ? "tap" : !strcmp(type, "loaders") ? "target" : "mapper", (int)getpid(),
+	         ++s->seq);
+	*path = run_file(s, p, name);
+	rc = *path ? write_private(s, *path, json, err, errlen) : SMELT_ERR_NOMEM;
+	s->host->free(json);
+	return rc;
+}
+
+/* Collects a child's stdout (discovery output). */
+struct collect {
+	char *buf;
+	size_t len, cap;
+};
+
+static int collect_line(void *arg, const char *line, size_t len, unsigned long lineno)
+{
+	struct collect *c = arg;
+	(void)lineno;
+	if (c->len + len + 2 > c->cap) {
+		size_t cap = (c->cap + len + 2) * 2;
+		char *b = realloc(c->buf, cap);
+		if (!b)
+			return SMELT_ERR_NOMEM;
+		c->buf = b;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, line, len);
+	c->len += len;
+	c->buf[c->len++] = '\n';
+	c->buf[c->len] = '\0';
+	return 0;
+}
+
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static char *read_small_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (b) {
+		size_t got = fread(b, 1, (size_t)n, f);
+		b[got] = '\0';
+	}
+	fclose(f);
+	return b;
+}
+
+/*
+ * The tap's catalog with the rules applied, written to a private file
+ * (*path, caller frees).  Discovery output is cached beside it under a
+ * key of the config and the schema/metadata rules.
+ */
+static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, const char *config_path,
+                           const char *config_json, unsigned flags, char **path, char *err, size_t errlen)
+{
+	char *extras_json = NULL;
+	int rc = s->host->config_json(s->hctx, tap, SMELT_CFG_EXTRAS, &extras_json, err, errlen);
+	if (rc)
+		return rc;
+	cJSON *extras = cJSON_Parse(extras_json);
+	s->host->free(extras_json);
+	const cJSON *schema = cJSON_GetObjectItemCaseSensitive(extras, "_schema");
+	const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(extras, "_metadata");
+	const cJSON *catalog_extra = cJSON_GetObjectItemCaseSensitive(extras, "_catalog");
+	const cJSON *use_cache = cJSON_GetObjectItemCaseSensitive(extras, "_use_cached_catalog");
+
+	char *raw = NULL;
+	if (cJSON_IsString(catalog_extra) && catalog_extra->valuestring[0]) {
+		const char *root = s->host->path(s->hctx, SMELT_PATH_PROJECT_ROOT);
+		char full[4096];
+		snprintf(full, sizeof full, "%s%s%s", catalog_extra->valuestring[0] == '/' ? "" : root,
+		         catalog_extra->valuestring[0] == '/' ? "" : "/", catalog_extra->valuestring);
+		if (!(raw = read_small_file(full))) {
+			cJSON_Delete(extras);
+			return fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", full,
+			            attr(s, tap, "name"));
+		}
+	}
+	char key[32], *schema_s = cJSON_PrintUnformatted(schema), *metadata_s = cJSON_PrintUnformatted(metadata);
+	uint64_t h = fnv1a(fnv1a(fnv1a(1469598103934665603ull, config_json), schema_s), metadata_s);
+	free(schema_s);
+	free(metadata_s);
+	snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+	char *cache = run_file(s, tap, "tap.discovered.json"), *cache_key = run_file(s, tap, "tap.discovered.cache_key");
+	if (!raw && !(flags & (SMELT_RQ_REFRESH_CATALOG | SMELT_RQ_FULL_REFRESH)) && !cJSON_IsFalse(use_cache)) {
+		char *old = read_small_file(cache_key);
+		if (old && !strcmp(old, key))
+			raw = read_small_file(cache);
+		free(old);
+		if (raw)
+			LOG(s, SMELT_LOG_DEBUG, "using the cached catalog of '%s'", attr(s, tap, "name"));
+	}
+	if (!raw) {
+		if (!has_cap(s, tap, "discover")) {
+			free(cache);
+			free(cache_key);
+			cJSON_Delete(extras);
+			*path = NULL;
+			LOG(s, SMELT_LOG_WARN, "'%s' lacks the 'discover' capability: running without a catalog",
+			    attr(s, tap, "name"));
+			return SMELT_OK;
+		}
+		const char *exe = s->host->plugin_path(s->hctx, tap, SMELT_PPATH_EXECUTABLE);
+		const char *argv[] = { exe, "--config", config_path, "--discover", NULL };
+		struct collect out = { 0 };
+		struct smelt_env *env = s->host->env_new(s->hctx, tap);
+		struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, tap, "name"), .argv = argv,
+		                            .env = env, .on_line = collect_line, .arg = &out };
+		struct smelt_exit ex;
+		rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
+		s->host->env_free(env);
+		if (rc == SMELT_OK && !(ex.exited && ex.exit_code == 0))
+			rc = fail(err, errlen, SMELT_ERR_FAILED, "Catalog discovery failed: '%s --discover' exited with %d",
+			          attr(s, tap, "name"), ex.exited ? ex.exit_code : 128 + ex.term_signal);
+		if (rc == SMELT_OK) {
+			raw = out.buf ? out.buf : strdup("");
+			out.buf = NULL;
+			/* the cache is not secret, but lives in the private run dir all the same */
+			FILE *f = fopen(cache, "w");
+			if (f) {
+				fputs(raw, f);
+				fclose(f);
+				f = fopen(cache_key, "w");
+				if (f) {
+					fputs(key, f);
+					fclose(f);
+				}
+			}
+		}
+		free(out.buf);
+	}
+	free(cache);
+	free(cache_key);
+	if (rc) {
+		free(raw);
+		cJSON_Delete(extras);
+		return rc;
+	}
+	cJSON *catalog = cJSON_Parse(raw);
+	free(raw);
+	if (!catalog || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams"))) {
+		cJSON_Delete(catalog);
+		cJSON_Delete(extras);
+		return fail(err, errlen, SMELT_ERR_FAILED, "Invalid catalog from '%s': not a JSON object with 'streams'",
+		            attr(s, tap, "name"));
+	}
+	catalog_apply_rules(catalog, cJSON_GetObjectItemCaseSensitive(extras, "_select"), metadata, schema,
+	                    cJSON_GetObjectItemCaseSensitive(extras, "_select_filter"));
+	cJSON_Delete(extras);
+	char *text = cJSON_Print(catalog);
+	cJSON_Delete(catalog);
+	char name[64];
+	snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
+	*path = run_file(s, tap, name);
+	rc = write_private(s, *path, text, err, errlen);
+	free(text);
+	return rc;
+}
+
+/* Where a target's state lines go. */
+struct state_sink {
+	struct singer *s;
+	const char *state_id;    /* NULL: not saved */
+	const char *label;       /* the target's name */
+	int partial;
+	unsigned long saved;     /* states saved */
+	unsigned long invalid;   /* lines that were not JSON */
+	int save_failed;
+	char err[SMELT_ERRBUF_SIZE];
+};
+
+static int on_state(void *arg, const char *line, size_t len, unsigned long lineno)
+{
+	struct state_sink *k = arg;
+	cJSON *v = cJSON_ParseWithLength(line, len);
+	if (!v) {
+		k->invalid++;
+		LOG(k->s, SMELT_LOG_WARN, "%s: line %lu: received state is invalid, incremental state has not been updated",
+		    k->label, lineno);
+		return 0;
+	}
+	if (!cJSON_IsObject(v))
+		LOG(k->s, SMELT_LOG_WARN, "%s: line %lu: state is not a JSON object (saved as is)", k->label, lineno);
+	cJSON_Delete(v);
+	if (!k->state_id)
+		return 0;
+	char *copy = strndup(line, len);
+	int rc = copy ? k->s->host->state_put(k->s->hctx, k->state_id, copy, k->partial, k->err, sizeof k->err)
+	              : SMELT_ERR_NOMEM;
+	free(copy);
+	if (rc) {
+		k->save_failed = 1;
+		return rc; /* a state that cannot be saved fails the run */
+	}
+	k->saved++;
+	return 0;
+}
+
+static int run_el(struct singer *s, const struct smelt_request *req, char *err, size_t errlen)
+{
+	size_t n = req->nplugins;
+	const struct smelt_plugin *tap = req->plugins[0], *target = req->plugins[n - 1];
+	char **configs = calloc(n, sizeof *configs);
+	const char ***argvs = calloc(n, sizeof *argvs);
+	struct smelt_env **envs = calloc(n, sizeof *envs);
+	struct smelt_spawn *stages = calloc(n, sizeof *stages);
+	struct smelt_exit *ex = calloc(n, sizeof *ex);
+	char *catalog = NULL, *state_path = NULL, *tap_json = NULL;
+	int rc = SMELT_OK;
+	if (!configs || !argvs || !envs || !stages || !ex) {
+		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = write_config(s, req->plugins[i], req->mappings ? req->mappings[i] : NULL, &configs[i], err, errlen);
+	if (rc)
+		goto out;
+
+	int use_catalog = has_cap(s, tap, "catalog"), use_props = !use_catalog && has_cap(s, tap, "properties");
+	if (use_catalog || use_props) {
+		if ((rc = s->host->config_json(s->hctx, tap, 0, &tap_json, err, errlen)))
+			goto out;
+		if ((rc = prepare_catalog(s, tap, configs[0], tap_json, req->flags, &catalog, err, errlen)))
+			goto out;
+	}
+	if (req->state_id && !(req->flags & (SMELT_RQ_FULL_REFRESH | SMELT_RQ_NO_STATE_UPDATE))) {
+		char *state = NULL;
+		if ((rc = s->host->state_get(s->hctx, req->state_id, &state, err, errlen)))
+			goto out;
+		if (!state) {
+			LOG(s, SMELT_LOG_INFO, "No state was found, complete import.");
+		} else if (!has_cap(s, tap, "state")) {
+			LOG(s, SMELT_LOG_WARN, "'%s' lacks the 'state' capability: its saved state is not passed",
+			    attr(s, tap, "name"));
+		} else {
+			char name[64];
+			snprintf(name, sizeof name, "state.%d-%u.json", (int)getpid(), ++s->seq);
+			state_path = run_file(s, tap, name);
+			rc = write_private(s, state_path, state, err, errlen);
+		}
+		s->host->free(state);
+		if (rc)
+			goto out;
+	}
+
+	for (size_t i = 0; i < n; i++) {
+		const char **a = calloc(10, sizeof *a);
+		int k = 0;
+		if (!a) {
+			rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		argvs[i] = a;
+		a[k++] = s->host->plugin_path(s->hctx, req->plugins[i], SMELT_PPATH_EXECUTABLE);
+		a[k++] = "--config";
+		a[k++] = configs[i];
+		if (i == 0 && catalog) {
+			a[k++] = use_catalog ? "--catalog" : "--properties";
+			a[k++] = catalog;
+		}
+		if (i == 0 && state_path) {
+			a[k++] = "--state";
+			a[k++] = state_path;
+		}
+		envs[i] = s->host->env_new(s->hctx, req->plugins[i]);
+		stages[i] = (struct smelt_spawn){ .struct_size = sizeof stages[i],
+		                                  .label = attr(s, req->plugins[i], "name"),
+		                                  .argv = a,
+		                                  .env = envs[i] };
+	}
+	struct state_sink sink = { .s = s, .label = attr(s, target, "name"),
+	                           .state_id = (req->flags & SMELT_RQ_NO_STATE_UPDATE) ? NULL : req->state_id,
+	                           .partial = !!(req->flags & SMELT_RQ_STATE_PARTIAL) };
+	stages[n - 1].on_line = on_state;
+	stages[n - 1].arg = &sink;
+	rc = s->host->pipeline(s->hctx, stages, n, ex, err, errlen);
+	if (sink.save_failed) {
+		rc = fail(err, errlen, SMELT_ERR, "cannot save the state of '%s': %s", req->state_id, sink.err);
+		goto out;
+	}
+	if (rc)
+		goto out;
+	int tap_bad = !(ex[0].exited && ex[0].exit_code == 0), target_bad = !(ex[n - 1].exited && ex[n - 1].exit_code == 0);
+	int mappers_bad = 0;
+	for (size_t i = 1; i + 1 < n; i++)
+		mappers_bad |= !(ex[i].exited && ex[i].exit_code == 0);
+	/* A target that ended first stops the tap: the tap's code says nothing then. */
+	if (target_bad && tap_bad && ex[0].signaled && ex[0].term_signal == 15)
+		tap_bad = 0;
+	char what[160] = "";
+	if (tap_bad || target_bad || mappers_bad) {
+		const struct smelt_exit *e = tap_bad ? &ex[0] : &ex[n - 1];
+		if (e->signaled)
+			snprintf(what, sizeof what, "killed by signal %d", e->term_signal);
+		else
+			snprintf(what, sizeof what, "exit code %d", e->exit_code);
+	}
+	if (tap_bad && target_bad)
+		rc = fail(err, errlen, SMELT_ERR_FAILED, "Extractor and loader failed: '%s' (%s), '%s' (exit code %d)",
+		          attr(s, tap, "name"), what, attr(s, target, "name"), ex[n - 1].exit_code);
+	else if (tap_bad)
+		rc = fail(err, errlen, SMELT_ERR_FAILED, "Extractor failed: '%s' (%s)", attr(s, tap, "name"), what);
+	else if (target_bad)
+		rc = fail(err, errlen, SMELT_ERR_FAILED, "Loader failed: '%s' (%s)", attr(s, target, "name"), what);
+	else if (mappers_bad)
+		rc = fail(err, errlen, SMELT_ERR_FAILED, "Mappers failed");
+	struct smelt_event ev = { .struct_size = sizeof ev, .kind = SMELT_EV_SUMMARY, .item = req->state_id,
+	                          .status = rc ? "failed" : "success", .count = (int64_t)sink.saved, .seconds = -1,
+	                          .message = "states saved" };
+	s->host->event(s->hctx, &ev);
+out:
+	for (size_t i = 0; i < n; i++) {
+		if (configs)
+			free(configs[i]);
+		if (argvs)
+			free(argvs[i]);
+		if (envs && envs[i])
+			s->host->env_free(envs[i]);
+	}
+	free(configs);
+	free(argvs);
+	free(envs);
+	free(stages);
+	free(ex);
+	free(catalog);
+	free(state_path);
+	s->host->free(tap_json);
+	return rc;
+}
+
+/* smelt invoke: the plugin with --config (and a catalog for a bare tap run), stdio inherited. */
+static int singer_invoke(void *state, const struct smelt_request *req, int *exit_code, char *err, size_t errlen)
+{
+	struct singer *s = state;
+	const struct smelt_plugin *p = req->plugins[0];
+	char *config = NULL, *catalog = NULL, *json = NULL;
+	int rc;
+	*exit_code = 0;
+	if (req->kind == SMELT_REQ_DUMP && !strcmp(req->dump, "config")) {
+		if ((rc = s->host->config_json(s->hctx, p, 0, &json, err, errlen)))
+			return rc;
+		cJSON *v = cJSON_Parse(json);
+		char *pretty = v ? cJSON_Print(v) : NULL;
+		printf("%s\n", pretty ? pretty : json);
+		free(pretty);
+		cJSON_Delete(v);
+		s->host->free(json);
+		return SMELT_OK;
+	}
+	if ((rc = write_config(s, p, NULL, &config, err, errlen)))
+		return rc;
+	int is_tap = !strcmp(attr(s, p, "type"), "extractors");
+	int want_catalog = is_tap && req->nargs == 0 && !req->command &&
+	                   (has_cap(s, p, "catalog") || has_cap(s, p, "properties"));
+	if (req->kind == SMELT_REQ_DUMP || want_catalog) {
+		if (!is_tap) {
+			free(config);
+			return fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is not an extractor: it has no catalog",
+			            attr(s, p, "name"));
+		}
+		if ((rc = s->host->config_json(s->hctx, p, 0, &json, err, errlen)) ||
+		    (rc = prepare_catalog(s, p, config, json, req->flags, &catalog, err, errlen)))
+			goto out;
+		if (req->kind == SMELT_REQ_DUMP) {
+			char *text = catalog ? read_small_file(catalog) : NULL;
+			if (!text) {
+				rc = fail(err, errlen, SMELT_ERR_FAILED, "'%s' produced no catalog", attr(s, p, "name"));
+				goto out;
+			}
+			fputs(text, stdout);
+			fputc('\n', stdout);
+			free(text);
+			goto out;
+		}
+	}
+	const char **argv = calloc(req->nargs + 8, sizeof *argv);
+	if (!argv) {
+		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	size_t k = 0;
+	const char *exe = s->host->plugin_path(s->hctx, p, SMELT_PPATH_EXECUTABLE);
+	if (req->command) {
+		const char *cmd_exe = NULL;
+		const char *args = s->host->plugin_command(s->hctx, p, req->command, &cmd_exe);
+		if (!args) {
+			free(argv);
+			rc = fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' has no command '%s'", attr(s, p, "name"),
+			          req->command);
+			goto out;
+		}
+		/* Singer commands are plain argument strings; keep it simple: split at blanks. */
+		argv[k++] = cmd_exe ? cmd_exe : exe;
+		char *copy = strdup(args), *save = NULL;
+		for (char *w = strtok_r(copy, " \t", &save); w && k < 6; w = strtok_r(NULL, " \t", &save))
+			argv[k++] = w;
+		for (size_t i = 0; i < req->nargs; i++)
+			argv[k++] = req->args[i];
+		struct smelt_env *env = s->host->env_new(s->hctx, p);
+		struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, p, "name"), .argv = argv, .env = env,
+		                            .flags = SMELT_SPAWN_INHERIT_STDIO };
+		struct smelt_exit ex;
+		rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
+		s->host->env_free(env);
+		free(copy);
+		free(argv);
+		*exit_code = ex.exited ? ex.exit_code : 128 + ex.term_signal;
+		goto out;
+	}
+	argv[k++] = exe;
+	argv[k++] = "--config";
+	argv[k++] = config;
+	if (catalog) {
+		argv[k++] = has_cap(s, p, "catalog") ? "--catalog" : "--properties";
+		argv[k++] = catalog;
+	}
+	for (size_t i = 0; i < req->nargs; i++)
+		argv[k++] = req->args[i];
+	struct smelt_env *env = s->host->env_new(s->hctx, p);
+	struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, p, "name"), .argv = argv, .env = env,
+	                            .flags = SMELT_SPAWN_INHERIT_STDIO };
+	struct smelt_exit ex;
+	rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
+	s->host->env_free(env);
+	free(argv);
+	if (rc == SMELT_OK)
+		*exit_code = ex.exited ? ex.exit_code : 128 + ex.term_signal;
+out:
+	free(config);
+	free(catalog);
+	s->host->free(json);
+	return rc;
+}
+
+static int singer_run_block(void *state, const struct smelt_request *req, char *err, size_t errlen)
+{
+	struct singer *s = state;
+	if (req->kind == SMELT_REQ_EL)
+		return run_el(s, req, err, errlen);
+	/* A command block of a Singer plugin (tap-x:some-command): run it like invoke. */
+	int code = 0;
+	struct smelt_request r = *req;
+	r.kind = SMELT_REQ_INVOKE;
+	int rc = singer_invoke(state, &r, &code, err, errlen);
+	if (rc == SMELT_OK && code != 0)
+		rc = fail(err, errlen, SMELT_ERR_FAILED, "'%s:%s' exited with code %d", attr(s, req->plugins[0], "name"),
+		          req->command ? req->command : "", code);
+	return rc;
+}
 
 static int singer_init(const struct smelt_host_api *host, void *hctx, void **state, char *err, size_t errlen)
 {
-	(void)host;
-	(void)hctx;
-	(void)err;
-	(void)errlen;
-	*state = NULL;
+	struct singer *s = calloc(1, sizeof *s);
+	if (!s)
+		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	s->host = host;
+	s->hctx = hctx;
+	*state = s;
 	return SMELT_OK;
 }
 
 static void singer_destroy(void *state)
 {
-	(void)state;
+	free(state);
 }
 
 static const struct smelt_adapter singer_adapter = {
@@ -32,9 +562,10 @@ static const struct smelt_adapter singer_adapter = {
 	.description = "Singer taps, targets and mappers",
 	.category = SMELT_CAT_EXTRACT_LOAD,
 	.plugin_types = SMELT_PT_EXTRACTOR | SMELT_PT_LOADER | SMELT_PT_MAPPER,
-	.namespaces = singer_namespaces,
 	.init = singer_init,
 	.destroy = singer_destroy,
+	.invoke = singer_invoke,
+	.run_block = singer_run_block,
 };
 
 SMELT_EXPORT const struct smelt_adapter *smelt_adapter_entry(void)

@@ -171,12 +171,12 @@ END_TEST
 
 START_TEST(plugin_type_names)
 {
-	ck_assert_uint_eq(plugin_type_parse("extractors"), SMELT_PT_EXTRACTOR);
-	ck_assert_uint_eq(plugin_type_parse("extractor"), SMELT_PT_EXTRACTOR);
-	ck_assert_uint_eq(plugin_type_parse("utility"), SMELT_PT_UTILITY);
-	ck_assert_uint_eq(plugin_type_parse("files"), SMELT_PT_FILE);
-	ck_assert_uint_eq(plugin_type_parse("nope"), 0);
-	ck_assert_str_eq(plugin_type_name(SMELT_PT_ORCHESTRATOR), "orchestrators");
+	ck_assert_uint_eq(loader_type_bit("extractors"), SMELT_PT_EXTRACTOR);
+	ck_assert_uint_eq(loader_type_bit("extractor"), SMELT_PT_EXTRACTOR);
+	ck_assert_uint_eq(loader_type_bit("utility"), SMELT_PT_UTILITY);
+	ck_assert_uint_eq(loader_type_bit("files"), SMELT_PT_FILE);
+	ck_assert_uint_eq(loader_type_bit("nope"), 0);
+	ck_assert_str_eq(loader_type_bit_name(SMELT_PT_ORCHESTRATOR), "orchestrators");
 }
 END_TEST
 

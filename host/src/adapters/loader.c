@@ -16,7 +16,7 @@ static const char *const type_names[] = {
 	"extractors", "loaders", "mappers", "transformers", "transforms", "orchestrators", "utilities", "files",
 };
 
-const char *plugin_type_name(uint32_t bit)
+const char *loader_type_bit_name(uint32_t bit)
 {
 	for (unsigned i = 0; i < 8; i++)
 		if (bit == (1u << i))
@@ -24,7 +24,7 @@ const char *plugin_type_name(uint32_t bit)
 	return "unknown";
 }
 
-uint32_t plugin_type_parse(const char *name)
+uint32_t loader_type_bit(const char *name)
 {
 	size_t n = strlen(name);
 	for (unsigned i = 0; i < 8; i++) {

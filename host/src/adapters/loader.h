@@ -60,9 +60,9 @@ struct loaded_adapter *loader_find(struct loader *l, const char *name);
 struct loaded_adapter *loader_claim(struct loader *l, const char *explicit_name,
                                     const char *namespace_, uint32_t plugin_type);
 
-/* Names of the plugin type bits, plural as in the project file ("extractors"). */
-const char *plugin_type_name(uint32_t type_bit);
-/* The bit for "extractors" or "extractor"; 0 when unknown. */
-uint32_t plugin_type_parse(const char *name);
+/* The plural name of an SDK plugin-type bit ("extractors"); "unknown" for anything else. */
+const char *loader_type_bit_name(uint32_t type_bit);
+/* The SDK bit (enum smelt_plugin_type) of a plural or singular type name; 0 when unknown. */
+uint32_t loader_type_bit(const char *name);
 
 #endif

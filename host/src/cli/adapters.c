@@ -54,9 +54,9 @@ static void print_types(struct strbuf *sb, uint32_t types, int json)
 		if (!first)
 			strbuf_addstr(sb, json ? "," : " ");
 		if (json)
-			json_quote(sb, plugin_type_name(1u << i));
+			json_quote(sb, loader_type_bit_name(1u << i));
 		else
-			strbuf_addstr(sb, plugin_type_name(1u << i));
+			strbuf_addstr(sb, loader_type_bit_name(1u << i));
 		first = 0;
 	}
 }

@@ -1,10 +1,194 @@
-/* smelt hub: arrives with its issue; until then it says so (exit 2). */
+/*
+ * smelt hub ping
+ * smelt hub search TERM [--type TYPE] [--format text|json]
+ *
+ * `ping` asks the Hub for the orchestrators index (as Meltano does) and
+ * says whether and how fast it answered.  `search` lists the plugins whose
+ * name contains TERM (case-insensitive) from the Hub's index and the
+ * built-in catalog.  Both use the project's Hub settings when run inside
+ * a project, else $SMELT_HUB_URL / the default.
+ */
 #include "cli/commands.h"
+#include "hub/builtin.h"
+#include "hub/hub.h"
+#include "hub/project_hub.h"
+#include "project/project.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void hub_usage(FILE *out)
+{
+	fprintf(out, "usage: smelt hub ping\n"
+	             "       smelt hub search TERM [--type TYPE] [--format text|json]\n\n"
+	             "ping: check that MeltanoHub ($SMELT_HUB_URL) answers.\n"
+	             "search: plugins whose name contains TERM, from the Hub and the built-in catalog.\n");
+}
+
+/* The project when run inside one (for its Hub settings), else NULL; never an error. */
+static struct project *maybe_project(struct cli *cli)
+{
+	char *root = NULL, *file = NULL;
+	struct project *p = NULL;
+	char err[512];
+	if (project_find_root(&root, &file, err, sizeof err) == 0 &&
+	    project_load(root, file, cli->env_file, &p, err, sizeof err) != 0) {
+		log_warn("%s (using the Hub settings of the environment)", err);
+		p = NULL;
+	}
+	free(root);
+	free(file);
+	return p;
+}
+
+static int ci_contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++)
+		if (!strncasecmp(hay, needle, n))
+			return 1;
+	return n == 0;
+}
+
+static int hub_ping(struct hub *hub)
+{
+	cJSON *index = NULL;
+	char err[1024];
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (hub_type_index(hub, "orchestrators", &index, err, sizeof err) != 0)
+		return cli_fail("%s", err);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	cJSON_Delete(index);
+	long ms = (long)((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000);
+	printf("The Hub at '%s' answered in %ld ms\n", hub->api_root, ms);
+	return EXIT_OK;
+}
+
+static void add_match(cJSON *out, const char *type, const char *name, const cJSON *entry, const char *source)
+{
+	cJSON *m = cJSON_CreateObject();
+	cJSON_AddStringToObject(m, "plugin_type", type);
+	cJSON_AddStringToObject(m, "name", name);
+	const cJSON *dv = cJSON_GetObjectItemCaseSensitive(entry, "default_variant");
+	cJSON_AddStringToObject(m, "default_variant", cJSON_IsString(dv) ? dv->valuestring : BUILTIN_VARIANT);
+	cJSON *vars = cJSON_AddArrayToObject(m, "variants");
+	const cJSON *v;
+	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(entry, "variants"))
+		if (v->string)
+			cJSON_AddItemToArray(vars, cJSON_CreateString(v->string));
+	if (!entry)
+		cJSON_AddItemToArray(vars, cJSON_CreateString(BUILTIN_VARIANT));
+	cJSON_AddStringToObject(m, "source", source);
+	cJSON_AddItemToArray(out, m);
+}
+
+static int hub_search(struct hub *hub, const char *term, int type, int format)
+{
+	cJSON *index = NULL, *matches = cJSON_CreateArray();
+	char err[1024];
+	int rc;
+	if (type >= 0) {
+		cJSON *one = NULL;
+		rc = hub_type_index(hub, plugin_type_plural(type), &one, err, sizeof err);
+		if (rc == 0) {
+			index = cJSON_CreateObject();
+			cJSON_AddItemToObject(index, plugin_type_plural(type), one);
+		}
+	} else {
+		rc = hub_plugins_index(hub, &index, err, sizeof err);
+	}
+	if (rc != 0) {
+		cJSON_Delete(matches);
+		return cli_fail("%s", err);
+	}
+	for (const char *const *t = hub_plugin_types; *t; t++) {
+		const cJSON *plugins = cJSON_GetObjectItemCaseSensitive(index, *t), *e;
+		cJSON_ArrayForEach(e, plugins)
+			if (e->string && ci_contains(e->string, term))
+				add_match(matches, *t, e->string, e, "hub");
+		for (const struct builtin_entry *b = builtin_catalog; b->name; b++)
+			if (!strcmp(b->plugin_type, *t) && (type < 0 || !strcmp(plugin_type_plural(type), *t)) &&
+			    ci_contains(b->name, term))
+				add_match(matches, *t, b->name, NULL, "builtin");
+	}
+	cJSON_Delete(index);
+	if (format == FORMAT_JSON) {
+		struct strbuf sb = STRBUF_INIT;
+		cJSON *doc = cJSON_CreateObject();
+		cJSON_AddItemToObject(doc, "plugins", matches);
+		json_dump(&sb, doc, 2);
+		printf("%s\n", sb.buf);
+		strbuf_release(&sb);
+		cJSON_Delete(doc);
+		return EXIT_OK;
+	}
+	const cJSON *m;
+	cJSON_ArrayForEach(m, matches) {
+		const char *name = cJSON_GetObjectItem(m, "name")->valuestring;
+		const char *ptype = cJSON_GetObjectItem(m, "plugin_type")->valuestring;
+		const char *dv = cJSON_GetObjectItem(m, "default_variant")->valuestring;
+		struct strbuf others = STRBUF_INIT;
+		const cJSON *v;
+		cJSON_ArrayForEach(v, cJSON_GetObjectItem(m, "variants"))
+			if (strcmp(v->valuestring, dv))
+				strbuf_addf(&others, "%s%s", others.len ? ", " : "", v->valuestring);
+		int t = plugin_type_parse(ptype);
+		printf("%-12s %-36s %s%s%s%s\n", t >= 0 ? plugin_type_singular(t) : ptype, name, dv,
+		       strcmp(cJSON_GetObjectItem(m, "source")->valuestring, "builtin") ? "" : " (built-in)",
+		       others.len ? "; other variants: " : "", others.buf);
+		strbuf_release(&others);
+	}
+	if (!cJSON_GetArraySize(matches))
+		log_info("no plugin name contains '%s'", term);
+	cJSON_Delete(matches);
+	return EXIT_OK;
+}
 
 int cmd_hub(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt hub");
+	if (argc < 2 || cli_is_help(argv[1])) {
+		hub_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	const char *sub = argv[1], *term = NULL, *v;
+	int type = -1, format = FORMAT_TEXT;
+	if (strcmp(sub, "ping") && strcmp(sub, "search"))
+		return cli_usage("hub", "unknown subcommand '%s' (ping, search)", sub);
+	for (int i = 2; i < argc; i++) {
+		int r;
+		if (cli_is_help(argv[i])) {
+			hub_usage(stdout);
+			return EXIT_OK;
+		}
+		if ((r = cli_opt_value(argc, argv, &i, "--type", &v)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
+			if (r < 0 || (type = plugin_type_parse(v)) < 0)
+				return r < 0 ? EXIT_USAGE : cli_usage("hub", "unknown plugin type '%s'", v);
+		} else if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
+			if (r < 0 || (format = cli_parse_format(v, 1u << FORMAT_TEXT | 1u << FORMAT_JSON)) < 0)
+				return r < 0 ? EXIT_USAGE : cli_usage("hub", "unknown format '%s' (text, json)", v);
+		} else if (argv[i][0] == '-') {
+			return cli_usage("hub", "unknown option '%s'", argv[i]);
+		} else if (!term && !strcmp(sub, "search")) {
+			term = argv[i];
+		} else {
+			return cli_usage("hub", "unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (!strcmp(sub, "search") && !term)
+		return cli_usage("hub", "search needs a TERM");
+
+	struct project *p = maybe_project(cli);
+	struct hub hub;
+	hub_init_project(&hub, p, "hub");
+	int rc = !strcmp(sub, "ping") ? hub_ping(&hub) : hub_search(&hub, term, type, format);
+	hub_release(&hub);
+	project_free(p);
+	return rc;
 }

@@ -1,10 +1,186 @@
-/* smelt invoke: arrives with its issue; until then it says so (exit 2). */
+/*
+ * smelt invoke PLUGIN[:COMMAND] [ARGS...]: run a plugin (or one of its
+ * commands) with its settings in the environment and its venv on PATH,
+ * and return the tool's own exit code.  The adapter that claims the
+ * plugin does the work; a plugin no adapter claims (a utility on PATH,
+ * sqlfluff, ...) is run by the host directly.
+ */
 #include "cli/commands.h"
+#include "project/project.h"
+#include "run/proc.h"
+#include "run/runtime.h"
+#include "util/argv.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char invoke_usage[] =
+	"usage: smelt invoke [OPTIONS] PLUGIN[:COMMAND] [ARGS...]\n\n"
+	"Options:\n"
+	"  --dump config|catalog   print the plugin's generated config or catalog instead\n"
+	"  --list-commands         list the plugin's commands\n"
+	"  --plugin-type TYPE      when several plugins share the name\n"
+	"  --no-install            do not install a missing plugin first\n\n"
+	"The exit code is the tool's own.\n";
+
+static void list_commands(struct runtime *rt, struct plugin *pl)
+{
+	char err[SMELT_ERRBUF_SIZE];
+	const struct definition *d = project_plugin_def(rt->project, pl, err, sizeof err);
+	printf("Commands of %s:\n", pl->name);
+	for (size_t i = 0; d && i < d->ncommands; i++)
+		printf("  %s:%-16s %s\n", pl->name, d->commands[i].name,
+		       d->commands[i].description ? d->commands[i].description : (d->commands[i].args ? d->commands[i].args : ""));
+	struct loaded_adapter *a = runtime_adapter_for(rt, pl, err, sizeof err);
+	for (const struct smelt_command *c = a ? a->desc->commands : NULL; c && c->name; c++)
+		if (!d || !definition_find_command(d, c->name))
+			printf("  %s:%-16s %s\n", pl->name, c->name, c->description ? c->description : "");
+}
+
+/* A plugin no adapter claims: its executable (or the command's) with the args, stdio inherited. */
+static int invoke_direct(struct runtime *rt, struct plugin *pl, const char *command, char **args, size_t nargs)
+{
+	char err[SMELT_ERRBUF_SIZE * 2];
+	const struct definition *d = project_plugin_def(rt->project, pl, err, sizeof err);
+	if (!d)
+		return cli_fail("%s", err);
+	char **argv = NULL;
+	size_t n = 0;
+	const char *exe = runtime_plugin_path(rt, pl, SMELT_PPATH_EXECUTABLE);
+	argv_push(&argv, &n, exe);
+	if (command) {
+		const struct plugin_command *c = definition_find_command(d, command);
+		if (!c) {
+			argv_free(argv);
+			return cli_fail("plugin '%s' has no command '%s' (see 'smelt invoke --list-commands %s')", pl->name,
+			                command, pl->name);
+		}
+		if (c->executable) {
+			free(argv[0]);
+			argv[0] = xstrdup(c->executable);
+		}
+		if (c->args && argv_split(c->args, &argv, &n) != 0) {
+			argv_free(argv);
+			return cli_fail("command '%s' of '%s' has an unterminated quote", command, pl->name);
+		}
+	}
+	for (size_t i = 0; i < nargs; i++)
+		argv_push(&argv, &n, args[i]);
+	struct smelt_env *env = runtime_env_new(rt, pl);
+	struct proc_stage st = { .label = pl->name, .argv = argv, .envp = runtime_env_vars(env),
+	                         .cwd = rt->project->root, .flags = SMELT_SPAWN_INHERIT_STDIO };
+	struct proc_result res;
+	int rc = proc_pipeline(&st, 1, NULL, &res, err, sizeof err);
+	runtime_env_free(env);
+	argv_free(argv);
+	if (rc == SMELT_ERR)
+		return cli_fail("%s", err);
+	if (res.exit.signaled)
+		return 128 + res.exit.term_signal;
+	return res.exit.exit_code;
+}
 
 int cmd_invoke(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt invoke");
+	const char *dump = NULL, *type_name = NULL;
+	int list = 0, no_install = 0, i, r;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(invoke_usage, stdout);
+			return EXIT_OK;
+		}
+		if (cli_opt_flag(argv[i], "--list-commands"))
+			list = 1;
+		else if (cli_opt_flag(argv[i], "--no-install"))
+			no_install = 1;
+		else if (cli_opt_flag(argv[i], "--install"))
+			no_install = 0;
+		else if ((r = cli_opt_value(argc, argv, &i, "--dump", &dump)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+			if (strcmp(dump, "config") && strcmp(dump, "catalog"))
+				return cli_usage("invoke", "--dump takes 'config' or 'catalog', not '%s'", dump);
+		} else if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &type_name)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+		} else {
+			return cli_usage("invoke", "unknown option '%s'", argv[i]);
+		}
+	}
+	if (i >= argc)
+		return cli_usage("invoke", "which plugin? 'smelt invoke PLUGIN[:COMMAND] [ARGS...]'");
+
+	struct project *p;
+	int rc = project_open_cli(cli, ENV_DEFAULT_OR_NONE, &p);
+	if (rc)
+		return rc;
+	char *name = xstrdup(argv[i]);
+	char *command = strchr(name, ':');
+	if (command)
+		*command++ = '\0';
+	int type = type_name ? plugin_type_parse(type_name) : -1;
+	if (type_name && type < 0) {
+		free(name);
+		project_free(p);
+		return cli_usage("invoke", "unknown plugin type '%s'", type_name);
+	}
+	struct plugin *pl = project_find_plugin(p, type, name);
+	if (!pl) {
+		int code = cli_fail("plugin '%s' is not in %s; see 'smelt add'", name, p->file_name);
+		free(name);
+		project_free(p);
+		return code;
+	}
+
+	struct runtime rt;
+	runtime_init(&rt, cli, p);
+	char err[SMELT_ERRBUF_SIZE * 4] = "";
+	int exit_code = EXIT_OK;
+	if (list) {
+		list_commands(&rt, pl);
+		goto out;
+	}
+	struct loaded_adapter *a = runtime_adapter_for(&rt, pl, err, sizeof err);
+	if (!a) {
+		if (dump) {
+			exit_code = cli_fail("%s", err);
+			goto out;
+		}
+		log_debug("%s; running it directly", err);
+		exit_code = invoke_direct(&rt, pl, command, argv + i + 1, (size_t)(argc - i - 1));
+		goto out;
+	}
+	if (!a->desc->invoke) {
+		exit_code = cli_not_implemented(dump ? "invoke --dump" : "invoke");
+		fprintf(stderr, "(adapter '%s' has no invoke operation yet)\n", a->desc->name);
+		goto out;
+	}
+	const struct smelt_plugin *plugins[1] = { (const struct smelt_plugin *)pl };
+	struct smelt_request req = {
+		.struct_size = sizeof req,
+		.kind = dump ? SMELT_REQ_DUMP : SMELT_REQ_INVOKE,
+		.plugins = plugins,
+		.nplugins = 1,
+		.command = command,
+		.args = (const char *const *)argv + i + 1,
+		.nargs = (size_t)(argc - i - 1),
+		.dump = dump,
+		.flags = (isatty(0) && isatty(1) ? SMELT_RQ_INTERACTIVE : 0) | (no_install ? SMELT_RQ_NO_INSTALL : 0),
+	};
+	int tool_code = 0;
+	rc = a->desc->invoke(a->state, &req, &tool_code, err, sizeof err);
+	if (rc == SMELT_ERR_UNSUPPORTED)
+		exit_code = cli_not_implemented(err[0] ? err : "invoke");
+	else if (rc)
+		exit_code = cli_fail("%s", err[0] ? err : smelt_strerror(rc));
+	else
+		exit_code = tool_code;
+out:
+	runtime_release(&rt);
+	free(name);
+	project_free(p);
+	return exit_code;
 }

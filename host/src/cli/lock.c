@@ -1,10 +1,149 @@
-/* smelt lock: arrives with its issue; until then it says so (exit 2). */
+/*
+ * smelt lock [--all] [-u|--update] [--plugin-type T] [NAME...]
+ *
+ * Writes plugins/<type>/<name>--<variant>.lock for the named plugins (all
+ * of them without names) from the built-in catalog or the Hub, with the
+ * lock files of what they require.  Like Meltano: an existing lock file
+ * is an error for that plugin unless --update (the others go on); custom
+ * and inherited plugins have none and are skipped with a warning.
+ */
 #include "cli/commands.h"
+#include "hub/hub.h"
+#include "hub/lock.h"
+#include "hub/project_hub.h"
+#include "hub/resolve.h"
+#include "project/project.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void lock_usage(FILE *out)
+{
+	fprintf(out, "usage: smelt lock [--all] [-u|--update] [--plugin-type TYPE] [NAME...]\n\n"
+	             "Write the lock files of plugins (all without NAME) from the built-in catalog\n"
+	             "or MeltanoHub ($SMELT_HUB_URL).  An existing lock file is kept unless --update.\n");
+}
+
+/* Project-relative form of path for messages. */
+static const char *rel(const struct project *p, const char *path)
+{
+	size_t n = strlen(p->root);
+	return !strncmp(path, p->root, n) && path[n] == '/' ? path + n + 1 : path;
+}
+
+/* The variant a plugin locks: as written, else the one its existing lock has, else the Hub's default. */
+static char *lock_variant(const struct project *p, const struct plugin *pl, const char *existing)
+{
+	if (pl->variant)
+		return xstrdup(pl->variant);
+	if (existing) {
+		cJSON *def = lock_read(existing, NULL, 0);
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(def, "variant");
+		char *res = cJSON_IsString(v) ? xstrdup(v->valuestring) : NULL;
+		cJSON_Delete(def);
+		return res;
+	}
+	(void)p;
+	return NULL;
+}
 
 int cmd_lock(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt lock");
+	int update = 0, type = -1, failed = 0, done = 0;
+	const char *v;
+	const char **names = xcalloc((size_t)argc + 1, sizeof *names);
+	size_t nnames = 0;
+	for (int i = 1; i < argc; i++) {
+		int r;
+		if (cli_is_help(argv[i])) {
+			lock_usage(stdout);
+			free(names);
+			return EXIT_OK;
+		}
+		if (cli_opt_flag(argv[i], "--update") || !strcmp(argv[i], "-u")) {
+			update = 1;
+		} else if (cli_opt_flag(argv[i], "--all")) {
+			/* the default without names */
+		} else if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
+			if (r < 0 || (type = plugin_type_parse(v)) < 0) {
+				free(names);
+				return r < 0 ? EXIT_USAGE : cli_usage("lock", "unknown plugin type '%s'", v);
+			}
+		} else if (argv[i][0] == '-') {
+			free(names);
+			return cli_usage("lock", "unknown option '%s'", argv[i]);
+		} else {
+			names[nnames++] = argv[i];
+		}
+	}
+
+	struct project *p;
+	int rc = project_open_cli(cli, ENV_NONE, &p);
+	if (rc) {
+		free(names);
+		return rc;
+	}
+	struct plugin **sel = xcalloc(p->nplugins + nnames + 1, sizeof *sel);
+	size_t nsel = 0;
+	if (nnames) {
+		for (size_t i = 0; i < nnames; i++) {
+			struct plugin *pl = project_find_plugin(p, type, names[i]);
+			if (!pl) {
+				log_error("%s '%s' is not in %s", type >= 0 ? plugin_type_singular(type) : "plugin",
+				          names[i], p->file_name);
+				failed++;
+				continue;
+			}
+			sel[nsel++] = pl;
+		}
+	} else {
+		for (size_t i = 0; i < p->nplugins; i++)
+			if (type < 0 || (int)p->plugins[i]->type == type)
+				sel[nsel++] = p->plugins[i];
+	}
+
+	struct hub hub;
+	hub_init_project(&hub, p, "lock");
+	for (size_t i = 0; i < nsel; i++) {
+		struct plugin *pl = sel[i];
+		const char *ptype = plugin_type_plural(pl->type), *desc = plugin_type_singular(pl->type);
+		if (!hub_plugin_lockable(pl)) {
+			log_warn("%s '%s' is %s: it has no lock file, skipped", desc, pl->name,
+			         pl->inherit_from ? "inherited" : "a custom plugin");
+			continue;
+		}
+		char *existing = lock_find(p->root, ptype, pl->name, pl->variant);
+		if (existing && !update) {
+			log_error("%s '%s': lock file '%s' exists; use --update to refresh it", desc, pl->name,
+			          rel(p, existing));
+			free(existing);
+			failed++;
+			continue;
+		}
+		char *variant = lock_variant(p, pl, existing);
+		char *path = NULL;
+		char err[1024];
+		if (resolve_lock(&hub, p->root, ptype, pl->name, variant, update ? RESOLVE_UPDATE_REQUIRES : 0,
+		                 NULL, &path, err, sizeof err) != 0) {
+			log_error("%s '%s': %s", desc, pl->name, err);
+			failed++;
+		} else {
+			printf("Locked definition for %s '%s' in %s\n", desc, pl->name, rel(p, path));
+			done++;
+		}
+		free(path);
+		free(variant);
+		free(existing);
+	}
+	hub_release(&hub);
+	free(sel);
+	free(names);
+	project_free(p);
+	if (failed)
+		return cli_fail("%d plugin(s) could not be locked", failed);
+	if (!done && !nsel)
+		log_info("no plugins to lock");
+	return EXIT_OK;
 }

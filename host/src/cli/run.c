@@ -1,10 +1,286 @@
-/* smelt run: arrives with its issue; until then it says so (exit 2). */
+/*
+ * smelt run BLOCK... : run EL blocks and command blocks in order (jobs
+ * expand first); the first failure stops the run (exit 1).  Each EL block
+ * holds the lock of its state id in the system database for its duration,
+ * with a heartbeat, so a second run of the same pipeline is refused.
+ */
 #include "cli/commands.h"
+#include "project/project.h"
+#include "run/blocks.h"
+#include "run/proc.h"
+#include "run/runtime.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+#include "util/uuid.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char run_usage[] =
+	"usage: smelt run [OPTIONS] BLOCK...\n\n"
+	"Blocks: 'EXTRACTOR [MAPPING...] LOADER' moves data; 'PLUGIN:COMMAND' runs a command\n"
+	"(dbt-sqlite:run, gx:validate); a job name expands into its tasks.\n\n"
+	"Options:\n"
+	"  --full-refresh          ignore saved state (new state is saved as partial)\n"
+	"  --refresh-catalog       ignore the cached catalog\n"
+	"  --no-state-update       neither read nor write state, take no lock\n"
+	"  --state-id-suffix S     append ':S' to state ids (overrides the environment's)\n"
+	"  --state-strategy S      auto, merge or overwrite\n"
+	"  --force                 run even when the same pipeline is already running\n"
+	"  --dry-run               parse and validate, run nothing\n"
+	"  --run-id UUID           the run's id (default: a new UUID)\n"
+	"  --timeout SECS          stop the run after SECS seconds (exit 1)\n"
+	"  --no-install            do not install missing plugins first\n";
+
+struct run_opts {
+	unsigned flags;           /* enum smelt_request_flags */
+	const char *suffix;       /* --state-id-suffix */
+	const char *strategy;     /* auto, merge, overwrite */
+	int force;
+	int timeout_s;
+	const char *run_id;
+};
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* <env>:<tap>-to-<target>[:suffix]; NULL with err set when a part holds ':'. */
+static char *state_id_for(struct project *p, const struct block *b, const char *suffix, char *err, size_t errlen)
+{
+	const char *env = p->active ? p->active->name : NULL;
+	const char *tap = b->plugins[0]->name, *target = b->plugins[b->nplugins - 1]->name;
+	if (!suffix && p->active)
+		suffix = p->active->state_id_suffix;
+	if ((env && strchr(env, ':')) || strchr(tap, ':') || strchr(target, ':') || (suffix && strchr(suffix, ':'))) {
+		fail(err, errlen, SMELT_ERR_CONFIG,
+		     "Cannot generate a state ID from components containing the delimiter string ':'");
+		return NULL;
+	}
+	struct strbuf sb = STRBUF_INIT;
+	if (env && *env)
+		strbuf_addf(&sb, "%s:", env);
+	strbuf_addf(&sb, "%s-to-%s", tap, target);
+	if (suffix && *suffix)
+		strbuf_addf(&sb, ":%s", suffix);
+	return strbuf_detach(&sb);
+}
+
+static int run_block(struct runtime *rt, struct block *b, const struct run_opts *o, size_t index, size_t total,
+                     char *err, size_t errlen)
+{
+	struct loaded_adapter *a = runtime_adapter_for(rt, b->plugins[0], err, errlen);
+	if (!a)
+		return SMELT_ERR_NOTFOUND;
+	if (b->kind == BLOCK_EL)
+		for (size_t i = 1; i < b->nplugins; i++) {
+			struct loaded_adapter *other = runtime_adapter_for(rt, b->plugins[i], err, errlen);
+			if (!other)
+				return SMELT_ERR_NOTFOUND;
+			if (other != a)
+				return fail(err, errlen, SMELT_ERR_CONFIG,
+				            "block '%s' mixes adapters '%s' and '%s'; an EL block needs one adapter",
+				            b->text, a->desc->name, other->desc->name);
+		}
+	if (o->flags & SMELT_RQ_DRY_RUN) {
+		log_info("Dry run, but would have run block %zu/%zu: %s (adapter '%s').", index + 1, total, b->text,
+		         a->desc->name);
+		return SMELT_OK;
+	}
+	if (!a->desc->run_block)
+		return fail(err, errlen, SMELT_ERR_UNSUPPORTED, "adapter '%s': run_block: not implemented yet",
+		            a->desc->name);
+
+	char *state_id = NULL;
+	char block_run_id[64];
+	struct store *st = NULL;
+	unsigned flags = o->flags;
+	snprintf(block_run_id, sizeof block_run_id, "%s:%zu", rt->run_id, index + 1);
+	if (b->kind == BLOCK_EL && !(flags & SMELT_RQ_NO_STATE_UPDATE)) {
+		if (!rt->project->active) {
+			log_warn("no environment is active: the run is stateless");
+		} else if (!(state_id = state_id_for(rt->project, b, o->suffix, err, errlen))) {
+			return SMELT_ERR_CONFIG;
+		}
+		if (state_id) {
+			if (!(st = runtime_store(rt, err, errlen))) {
+				free(state_id);
+				return SMELT_ERR;
+			}
+			if (store_run_begin(st, block_run_id, state_id, b->text, o->force, err, errlen)) {
+				free(state_id);
+				return SMELT_ERR;
+			}
+			rt->heartbeat_run_id = block_run_id;
+		}
+		if (!strcmp(o->strategy, "merge") || (!strcmp(o->strategy, "auto") && (flags & SMELT_RQ_FULL_REFRESH)))
+			flags |= SMELT_RQ_STATE_PARTIAL;
+	}
+	struct smelt_request req = {
+		.struct_size = sizeof req,
+		.kind = b->kind == BLOCK_EL ? SMELT_REQ_EL : SMELT_REQ_COMMAND,
+		.plugins = (const struct smelt_plugin *const *)b->plugins,
+		.nplugins = b->nplugins,
+		.mappings = b->mappings,
+		.command = b->command,
+		.state_id = state_id,
+		.run_id = rt->run_id,
+		.flags = flags,
+		.timeout_s = o->timeout_s,
+	};
+	log_info("block %zu/%zu: %s", index + 1, total, b->text);
+	long long t0 = monotonic_ms();
+	char aerr[SMELT_ERRBUF_SIZE * 4] = "";
+	int rc = a->desc->run_block(a->state, &req, aerr, sizeof aerr);
+	double secs = (double)(monotonic_ms() - t0) / 1000.0;
+	if (rc != SMELT_OK)
+		fail(err, errlen, rc, "%s", aerr[0] ? aerr : smelt_strerror(rc));
+	log_info("Block run completed: %s, success=%s, duration_seconds=%.3f", b->text, rc ? "false" : "true", secs);
+	if (st && state_id) {
+		char derr[SMELT_ERRBUF_SIZE];
+		if (store_run_end(st, block_run_id, rc ? RUN_FAILED : RUN_SUCCESS, rc ? err : NULL, NULL, derr, sizeof derr))
+			log_error("%s", derr);
+		rt->heartbeat_run_id = NULL;
+	}
+	free(state_id);
+	return rc;
+}
+
+static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
+{
+	const char *v;
+	int i, r;
+	const char *env;
+	o->strategy = "auto";
+	/* Meltano's MELTANO_RUN_* variables, and their SMELT_RUN_* twins */
+	if (((env = getenv("SMELT_RUN_FULL_REFRESH")) || (env = getenv("MELTANO_RUN_FULL_REFRESH"))) && strcmp(env, "0") && strcasecmp(env, "false"))
+		o->flags |= SMELT_RQ_FULL_REFRESH;
+	if ((env = getenv("SMELT_RUN_STATE_STRATEGY")) || (env = getenv("MELTANO_RUN_STATE_STRATEGY")))
+		o->strategy = env;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (cli_is_help(argv[i])) {
+			fputs(run_usage, stdout);
+			return -1;
+		}
+		if (cli_opt_flag(argv[i], "--full-refresh"))
+			o->flags |= SMELT_RQ_FULL_REFRESH;
+		else if (cli_opt_flag(argv[i], "--refresh-catalog"))
+			o->flags |= SMELT_RQ_REFRESH_CATALOG;
+		else if (cli_opt_flag(argv[i], "--no-state-update"))
+			o->flags |= SMELT_RQ_NO_STATE_UPDATE;
+		else if (cli_opt_flag(argv[i], "--dry-run"))
+			o->flags |= SMELT_RQ_DRY_RUN;
+		else if (cli_opt_flag(argv[i], "--no-install"))
+			o->flags |= SMELT_RQ_NO_INSTALL;
+		else if (cli_opt_flag(argv[i], "--install"))
+			o->flags &= ~(unsigned)SMELT_RQ_NO_INSTALL;
+		else if (cli_opt_flag(argv[i], "--force") || cli_opt_flag(argv[i], "-f"))
+			o->force = 1;
+		else if (cli_opt_flag(argv[i], "--merge-state"))
+			o->strategy = "merge";
+		else if ((r = cli_opt_value(argc, argv, &i, "--state-id-suffix", &o->suffix)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--state-strategy", &o->strategy)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--run-id", &o->run_id)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--timeout", &v)) != 0) {
+			char *end;
+			if (r < 0)
+				return EXIT_USAGE;
+			long t = strtol(v, &end, 10);
+			if (*end || t < 1)
+				return cli_usage("run", "--timeout needs a whole number of seconds >= 1, not '%s'", v);
+			o->timeout_s = (int)t;
+		} else {
+			return cli_usage("run", "unknown option '%s'", argv[i]);
+		}
+	}
+	if (strcmp(o->strategy, "auto") && strcmp(o->strategy, "merge") && strcmp(o->strategy, "overwrite"))
+		return cli_usage("run", "--state-strategy must be auto, merge or overwrite, not '%s'", o->strategy);
+	*first = i;
+	return 0;
+}
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt run");
+	struct run_opts o = { 0 };
+	int first = 1, rc = parse_opts(argc, argv, &o, &first);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+
+	struct project *p;
+	if ((rc = project_open_cli(cli, ENV_REQUIRED, &p)) != 0)
+		return rc;
+	char err[SMELT_ERRBUF_SIZE * 4];
+	struct block_list bl;
+	if (blocks_parse(p, argv + first, (size_t)(argc - first), &bl, err, sizeof err)) {
+		project_free(p);
+		return cli_fail("%s", err);
+	}
+	if (!bl.n) {
+		log_info("No valid blocks found.");
+		blocks_release(&bl);
+		project_free(p);
+		return EXIT_OK;
+	}
+
+	struct runtime rt;
+	char uuid[37];
+	runtime_init(&rt, cli, p);
+	if (!o.run_id) {
+		uuid4(uuid);
+		o.run_id = uuid;
+	}
+	rt.run_id = xstrdup(o.run_id);
+	rt.timeout_s = o.timeout_s;
+	if (o.timeout_s)
+		rt.deadline_ms = monotonic_ms() + (long long)o.timeout_s * 1000;
+	if (!(o.flags & SMELT_RQ_DRY_RUN)) {
+		rt.run_log_dir = xasprintf("%s/logs/%s", p->sys_dir, rt.run_id);
+		if (mkdir_p(rt.run_log_dir, 0700) == 0) {
+			char *log = path_join(rt.run_log_dir, "run.log");
+			log_open_file(log);
+			free(log);
+		}
+	}
+	log_info("run %s: %zu block%s", rt.run_id, bl.n, bl.n == 1 ? "" : "s");
+	long long t0 = monotonic_ms();
+	size_t done = 0;
+	rc = SMELT_OK;
+	for (; done < bl.n; done++) {
+		rc = run_block(&rt, &bl.items[done], &o, done, bl.n, err, sizeof err);
+		if (rc)
+			break;
+	}
+	struct strbuf summary = STRBUF_INIT;
+	runtime_summary(&rt, &summary);
+	if (summary.len)
+		log_info("summary of run %s:\n%s", rt.run_id, summary.buf);
+	strbuf_release(&summary);
+	int exit_code = EXIT_OK;
+	if (rc) {
+		log_error("block %zu/%zu '%s' failed: %s", done + 1, bl.n, bl.items[done].text, err);
+		exit_code = rc == SMELT_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_FAIL;
+		if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGTERM)
+			exit_code = 143;
+	}
+	log_info("Run completed: status=%s, blocks=%zu/%zu, duration_seconds=%.3f", rc ? "failed" : "success",
+	         rc ? done : bl.n, bl.n, (double)(monotonic_ms() - t0) / 1000.0);
+	log_open_file(NULL);
+	runtime_release(&rt);
+	blocks_release(&bl);
+	project_free(p);
+	return exit_code;
 }

@@ -59,3 +59,26 @@ static inline void conn_buf_reset(struct conn_buf *b)
 }
 
 #endif
+
+/*
+ * conn_lines: read a descriptor line by line with no length limit.  Lines
+ * are returned in place (without the newline, NUL-terminated) and stay
+ * valid until the next call.
+ */
+struct conn_lines {
+	int fd;          /* input, not closed here */
+	char *buf;       /* read buffer, owned */
+	size_t cap;      /* its size */
+	size_t start;    /* first unread byte */
+	size_t end;      /* end of the data read */
+	int eof;         /* read(2) returned 0 */
+};
+
+/* Set up reading fd.  0, or -1 on OOM. */
+int conn_lines_init(struct conn_lines *lr, int fd);
+
+/* The next line: 1 with *line/*len set, 0 at end of input, -1 on a read error (errno). */
+int conn_lines_next(struct conn_lines *lr, char **line, size_t *len);
+
+/* Free the buffer.  Accepts NULL. */
+void conn_lines_release(struct conn_lines *lr);

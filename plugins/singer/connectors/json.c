@@ -611,10 +611,55 @@ int conn_json_int(const struct conn_json *j, size_t t, long long *out)
 	return r;
 }
 
+/*
+ * Clinger's fast path: at most 15 significant digits and no exponent, so
+ * the mantissa and the power of ten are exact doubles and one division is
+ * correctly rounded (the same result as strtod).
+ */
+static int fast_double(const char *p, size_t n, double *out)
+{
+	static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	unsigned long long m = 0;
+	int digits = 0, frac = -1, neg = 0;
+	size_t i = 0;
+
+	if (n && p[0] == '-') {
+		neg = 1;
+		i++;
+	}
+	for (; i < n; i++) {
+		char c = p[i];
+
+		if (c == '.') {
+			frac = 0;
+			continue;
+		}
+		if (c < '0' || c > '9')
+			return -1;	/* exponent: slow path */
+		if (m || c != '0')
+			digits++;
+		if (digits > 15)
+			return -1;
+		m = m * 10 + (unsigned long long)(c - '0');
+		if (frac >= 0)
+			frac++;
+	}
+	if (frac > 22)
+		return -1;
+	*out = (double)m / pow10[frac > 0 ? frac : 0];
+	if (neg)
+		*out = -*out;
+	return 0;
+}
+
 double conn_json_double(const struct conn_json *j, size_t t)
 {
 	char small[64], *p;
 	double d;
+
+	if (!fast_double(j->text + j->tok[t].start, j->tok[t].end - j->tok[t].start, &d))
+		return d;
 
 	p = num_text(j, t, small, sizeof(small));
 	if (!p)

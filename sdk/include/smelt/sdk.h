@@ -244,6 +244,14 @@ struct smelt_host_api {
 	int (*config_json)(void *hctx, const struct smelt_plugin *p, unsigned flags, char **json,
 	                   char *err, size_t errlen);
 	/*
+	 * The config of one mapping of a mapper plugin (the mapper's resolved
+	 * settings with the mapping's `config` merged over them) as a JSON
+	 * object in *json (caller frees with host->free()).  SMELT_ERR_NOTFOUND
+	 * when the plugin has no such mapping.
+	 */
+	int (*mapping_config_json)(void *hctx, const struct smelt_plugin *p, const char *mapping, char **json,
+	                           char *err, size_t errlen);
+	/*
 	 * One resolved setting as JSON text (a string value is quoted) in
 	 * *json (caller frees with host->free(); NULL when unset) and whether it
 	 * is sensitive in *sensitive (may be NULL).

@@ -1,0 +1,302 @@
+/*
+ * builtin: the catalog compiled into smelt; see builtin.h.
+ *
+ * The settings of the native connectors are the ones their programs read
+ * (plugins/singer/connectors/): when a connector gains or renames a
+ * setting, change its definition here too.
+ */
+#include "hub/builtin.h"
+#include "hub/lock.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct builtin_entry builtin_catalog[] = {
+	{ "extractors", "tap-csv", "smelt", 1,
+	"{\n"
+	" \"name\": \"tap-csv\",\n"
+	" \"namespace\": \"tap_csv\",\n"
+	" \"variant\": \"smelt\",\n"
+	" \"label\": \"CSV (Smelt native)\",\n"
+	" \"description\": \"Reads CSV files: Smelt's native Singer tap, shipped with smelt\",\n"
+	" \"executable\": \"tap-csv\",\n"
+	" \"capabilities\": [\n"
+	"  \"catalog\",\n"
+	"  \"discover\"\n"
+	" ],\n"
+	" \"settings\": [\n"
+	"  {\n"
+	"   \"name\": \"files\",\n"
+	"   \"kind\": \"array\",\n"
+	"   \"label\": \"Files\",\n"
+	"   \"description\": \"The CSV files to read: a list of objects with `entity` (the stream name), `path` (a file or folder, relative to the project root), `keys` (the primary key columns) and optionally `delimiter`.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"add_metadata_columns\",\n"
+	"   \"kind\": \"boolean\",\n"
+	"   \"value\": false,\n"
+	"   \"label\": \"Add Metadata Columns\",\n"
+	"   \"description\": \"Add `_sdc_source_file` and `_sdc_source_lineno` columns to every record.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"infer_types\",\n"
+	"   \"kind\": \"boolean\",\n"
+	"   \"value\": true,\n"
+	"   \"label\": \"Infer Types\",\n"
+	"   \"description\": \"Infer integer, number and boolean columns from the data; when off every column is a string.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"on_bad_row\",\n"
+	"   \"kind\": \"options\",\n"
+	"   \"value\": \"fail\",\n"
+	"   \"label\": \"On Bad Row\",\n"
+	"   \"description\": \"What to do with a row that cannot be parsed: fail the run or skip the row with a warning.\",\n"
+	"   \"options\": [\n"
+	"    {\n"
+	"     \"label\": \"Fail\",\n"
+	"     \"value\": \"fail\"\n"
+	"    },\n"
+	"    {\n"
+	"     \"label\": \"Skip\",\n"
+	"     \"value\": \"skip\"\n"
+	"    }\n"
+	"   ]\n"
+	"  }\n"
+	" ]\n"
+	"}\n" },
+	{ "loaders", "target-sqlite", "smelt", 1,
+	"{\n"
+	" \"name\": \"target-sqlite\",\n"
+	" \"namespace\": \"target_sqlite\",\n"
+	" \"variant\": \"smelt\",\n"
+	" \"label\": \"SQLite (Smelt native)\",\n"
+	" \"description\": \"Loads records into a SQLite database: Smelt's native Singer target, shipped with smelt\",\n"
+	" \"executable\": \"target-sqlite\",\n"
+	" \"settings\": [\n"
+	"  {\n"
+	"   \"name\": \"database\",\n"
+	"   \"kind\": \"string\",\n"
+	"   \"value\": \"output/warehouse.db\",\n"
+	"   \"label\": \"Database\",\n"
+	"   \"description\": \"The SQLite database file, relative to the project root; created when missing.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"batch_size_rows\",\n"
+	"   \"kind\": \"integer\",\n"
+	"   \"value\": 10000,\n"
+	"   \"label\": \"Batch Size Rows\",\n"
+	"   \"description\": \"How many records are written in one transaction.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"add_record_metadata\",\n"
+	"   \"kind\": \"boolean\",\n"
+	"   \"value\": false,\n"
+	"   \"label\": \"Add Record Metadata\",\n"
+	"   \"description\": \"Add `_sdc_extracted_at`, `_sdc_received_at`, `_sdc_batched_at` and `_sdc_deleted_at` columns.\"\n"
+	"  }\n"
+	" ],\n"
+	" \"dialect\": \"sqlite\"\n"
+	"}\n" },
+	{ "loaders", "target-jsonl", "smelt", 1,
+	"{\n"
+	" \"name\": \"target-jsonl\",\n"
+	" \"namespace\": \"target_jsonl\",\n"
+	" \"variant\": \"smelt\",\n"
+	" \"label\": \"JSON Lines (Smelt native)\",\n"
+	" \"description\": \"Writes one JSONL file per stream: Smelt's native Singer target, shipped with smelt\",\n"
+	" \"executable\": \"target-jsonl\",\n"
+	" \"settings\": [\n"
+	"  {\n"
+	"   \"name\": \"destination_path\",\n"
+	"   \"kind\": \"string\",\n"
+	"   \"value\": \"output\",\n"
+	"   \"label\": \"Destination Path\",\n"
+	"   \"description\": \"The folder the JSONL files are written to, relative to the project root.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"do_timestamp_file\",\n"
+	"   \"kind\": \"boolean\",\n"
+	"   \"value\": false,\n"
+	"   \"label\": \"Include Timestamp in File Names\",\n"
+	"   \"description\": \"Name the files `<stream>-<timestamp>.jsonl` instead of `<stream>.jsonl`.\"\n"
+	"  }\n"
+	" ]\n"
+	"}\n" },
+	{ "transformers", "dbt-sqlite", "smelt", 0,
+	"{\n"
+	" \"name\": \"dbt-sqlite\",\n"
+	" \"namespace\": \"dbt_sqlite\",\n"
+	" \"variant\": \"smelt\",\n"
+	" \"label\": \"dbt SQLite\",\n"
+	" \"description\": \"dbt with the SQLite adapter\",\n"
+	" \"docs\": \"https://docs.getdbt.com/docs/core/connect-data-platform/sqlite-setup\",\n"
+	" \"repo\": \"https://github.com/codeforkjeff/dbt-sqlite\",\n"
+	" \"pip_url\": \"dbt-core>=1.10,<2 dbt-sqlite\",\n"
+	" \"executable\": \"dbt\",\n"
+	" \"settings\": [\n"
+	"  {\n"
+	"   \"name\": \"database\",\n"
+	"   \"kind\": \"string\",\n"
+	"   \"value\": \"$MELTANO_PROJECT_ROOT/output/warehouse.db\",\n"
+	"   \"label\": \"Database\",\n"
+	"   \"description\": \"The SQLite database file of the `main` schema (the file target-sqlite writes).\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"schema\",\n"
+	"   \"kind\": \"string\",\n"
+	"   \"value\": \"main\",\n"
+	"   \"label\": \"Schema\",\n"
+	"   \"description\": \"The schema dbt builds its models in.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"schema_directory\",\n"
+	"   \"kind\": \"string\",\n"
+	"   \"value\": \"$MELTANO_PROJECT_ROOT/output\",\n"
+	"   \"label\": \"Schema Directory\",\n"
+	"   \"description\": \"The folder where dbt-sqlite creates the database files of other schemas.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"schemas_and_paths\",\n"
+	"   \"kind\": \"object\",\n"
+	"   \"label\": \"Schemas and Paths\",\n"
+	"   \"description\": \"Extra schemas to attach: schema name to SQLite file.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"extensions\",\n"
+	"   \"kind\": \"array\",\n"
+	"   \"label\": \"Extensions\",\n"
+	"   \"description\": \"SQLite extensions (shared libraries) to load.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"threads\",\n"
+	"   \"kind\": \"integer\",\n"
+	"   \"value\": 1,\n"
+	"   \"label\": \"Threads\",\n"
+	"   \"description\": \"How many models dbt builds at once.\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"profiles_dir\",\n"
+	"   \"env\": \"DBT_PROFILES_DIR\",\n"
+	"   \"value\": \"$MELTANO_PROJECT_ROOT/transform/profiles/sqlite\",\n"
+	"   \"label\": \"Profiles Directory\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"project_dir\",\n"
+	"   \"value\": \"$MELTANO_PROJECT_ROOT/transform\",\n"
+	"   \"label\": \"Projects Directory\"\n"
+	"  }\n"
+	" ],\n"
+	" \"commands\": {\n"
+	"  \"build\": {\n"
+	"   \"args\": \"build\",\n"
+	"   \"description\": \"Will run your models, tests, snapshots and seeds in DAG order.\"\n"
+	"  },\n"
+	"  \"clean\": {\n"
+	"   \"args\": \"clean\",\n"
+	"   \"description\": \"Delete all folders in the clean-targets list (usually the dbt_modules and target directories.)\"\n"
+	"  },\n"
+	"  \"compile\": {\n"
+	"   \"args\": \"compile\",\n"
+	"   \"description\": \"Generates executable SQL from source model, test, and analysis files. Compiled SQL files are written to the target/ directory.\"\n"
+	"  },\n"
+	"  \"debug\": {\n"
+	"   \"args\": \"debug\",\n"
+	"   \"description\": \"Debug your DBT project and warehouse connection.\"\n"
+	"  },\n"
+	"  \"deps\": {\n"
+	"   \"args\": \"deps\",\n"
+	"   \"description\": \"Pull the most recent version of the dependencies listed in packages.yml\"\n"
+	"  },\n"
+	"  \"docs-generate\": {\n"
+	"   \"args\": \"docs generate\",\n"
+	"   \"description\": \"Generate documentation for your project.\"\n"
+	"  },\n"
+	"  \"docs-serve\": {\n"
+	"   \"args\": \"docs serve\",\n"
+	"   \"description\": \"Serve documentation for your project. Make sure you ran `docs-generate` first.\"\n"
+	"  },\n"
+	"  \"run\": {\n"
+	"   \"args\": \"run\",\n"
+	"   \"description\": \"Compile SQL and execute against the current target database.\"\n"
+	"  },\n"
+	"  \"seed\": {\n"
+	"   \"args\": \"seed\",\n"
+	"   \"description\": \"Load data from csv files into your data warehouse.\"\n"
+	"  },\n"
+	"  \"snapshot\": {\n"
+	"   \"args\": \"snapshot\",\n"
+	"   \"description\": \"Execute snapshots defined in your project.\"\n"
+	"  },\n"
+	"  \"test\": {\n"
+	"   \"args\": \"test\",\n"
+	"   \"description\": \"Runs tests on data in deployed models.\"\n"
+	"  }\n"
+	" }\n"
+	"}\n" },
+	{ "utilities", "gx", "smelt", 0,
+	"{\n"
+	" \"name\": \"gx\",\n"
+	" \"namespace\": \"great_expectations\",\n"
+	" \"variant\": \"smelt\",\n"
+	" \"label\": \"Great Expectations\",\n"
+	" \"description\": \"Data quality checks with Great Expectations (GX Core 1.x)\",\n"
+	" \"docs\": \"https://docs.greatexpectations.io/docs/core/introduction/\",\n"
+	" \"repo\": \"https://github.com/great-expectations/great_expectations\",\n"
+	" \"pip_url\": \"great-expectations>=1.3,<2\",\n"
+	" \"executable\": \"python\",\n"
+	" \"settings\": [\n"
+	"  {\n"
+	"   \"name\": \"context_root_dir\",\n"
+	"   \"env\": \"GX_HOME\",\n"
+	"   \"value\": \"$MELTANO_PROJECT_ROOT/quality/gx\",\n"
+	"   \"label\": \"Context Root Directory\",\n"
+	"   \"description\": \"The folder of the GX file data context (expectation suites, checkpoints).\"\n"
+	"  },\n"
+	"  {\n"
+	"   \"name\": \"database\",\n"
+	"   \"kind\": \"string\",\n"
+	"   \"value\": \"$MELTANO_PROJECT_ROOT/output/warehouse.db\",\n"
+	"   \"label\": \"Database\",\n"
+	"   \"description\": \"The SQLite database the checks read.\"\n"
+	"  }\n"
+	" ]\n"
+	"}\n" },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+const struct builtin_entry *builtin_find(const char *plugin_type, const char *name, const char *variant)
+{
+	int any_variant = !variant || !*variant || !strcmp(variant, "default");
+	for (const struct builtin_entry *e = builtin_catalog; e->name; e++) {
+		if (plugin_type && strcmp(plugin_type, e->plugin_type))
+			continue;
+		if (strcmp(name, e->name))
+			continue;
+		if (any_variant || !strcmp(variant, e->variant))
+			return e;
+	}
+	return NULL;
+}
+
+cJSON *builtin_definition(const char *plugin_type, const char *name, const char *variant)
+{
+	const struct builtin_entry *e = builtin_find(plugin_type, name, variant);
+	return e ? lock_parse_json(e->json, strlen(e->json), NULL, 0) : NULL;
+}
+
+char *builtin_executable(const char *libexec_dir, const cJSON *def)
+{
+	const cJSON *variant = cJSON_GetObjectItemCaseSensitive(def, "variant");
+	const cJSON *pip = cJSON_GetObjectItemCaseSensitive(def, "pip_url");
+	const cJSON *exe = cJSON_GetObjectItemCaseSensitive(def, "executable");
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(def, "name");
+	if (!libexec_dir || !cJSON_IsString(variant) || strcmp(variant->valuestring, BUILTIN_VARIANT))
+		return NULL;
+	if (cJSON_IsString(pip) && *pip->valuestring)
+		return NULL;
+	const char *prog = cJSON_IsString(exe) && *exe->valuestring ? exe->valuestring
+	                   : cJSON_IsString(name) ? name->valuestring : NULL;
+	return prog ? path_join(libexec_dir, prog) : NULL;
+}

@@ -1,0 +1,650 @@
+/* install: virtualenvs, pip/uv, fingerprints, parallel installs; see install.h. */
+#include "install/install.h"
+#include "install/sha256.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define TAIL_LINES 20
+#define FINGERPRINT_FILE ".smelt_plugin_fingerprint"
+#define LOG_FILE "install.log"
+
+/* ---- words, fingerprints ---- */
+
+char **install_split_args(const char *s, size_t *n)
+{
+	char **out = NULL;
+	size_t cnt = 0;
+	struct strbuf w = STRBUF_INIT;
+	int in_word = 0;
+	const char *p = s ? s : "";
+	while (1) {
+		char c = *p;
+		if (c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			if (in_word) {
+				out = xrealloc(out, (cnt + 2) * sizeof *out);
+				out[cnt++] = strbuf_detach(&w);
+				in_word = 0;
+			}
+			if (!c)
+				break;
+			p++;
+			continue;
+		}
+		in_word = 1;
+		if (c == '\'') {
+			const char *end = strchr(p + 1, '\'');
+			if (!end)
+				goto unterminated;
+			strbuf_add(&w, p + 1, (size_t)(end - p - 1));
+			p = end + 1;
+		} else if (c == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1] && strchr("\"\\$`\n", p[1]))
+					p++;
+				strbuf_addch(&w, *p);
+			}
+			if (!*p)
+				goto unterminated;
+			p++;
+		} else if (c == '\\' && p[1]) {
+			strbuf_addch(&w, p[1]);
+			p += 2;
+		} else {
+			strbuf_addch(&w, c);
+			p++;
+		}
+	}
+	if (!out)
+		out = xmalloc(sizeof *out);
+	out[cnt] = NULL;
+	if (n)
+		*n = cnt;
+	return out;
+unterminated:
+	strbuf_release(&w);
+	for (size_t i = 0; i < cnt; i++)
+		free(out[i]);
+	free(out);
+	return NULL;
+}
+
+static void free_words(char **w)
+{
+	for (size_t i = 0; w && w[i]; i++)
+		free(w[i]);
+	free(w);
+}
+
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char *install_fingerprint(const char *pip_url, const char *python)
+{
+	size_t n = 0;
+	char **w = install_split_args(pip_url, &n);
+	struct strbuf text = STRBUF_INIT;
+	char hex[65];
+	if (!w) /* unterminated quote: fingerprint the raw text, the install fails anyway */
+		strbuf_addstr(&text, pip_url ? pip_url : "");
+	else {
+		qsort(w, n, sizeof *w, cmpstr);
+		for (size_t i = 0; i < n; i++) {
+			if (i && !strcmp(w[i], w[i - 1]))
+				continue;
+			strbuf_addf(&text, "%s%s", text.len ? " " : "", w[i]);
+		}
+	}
+	/* Meltano hashes only the arguments; a non-default interpreter is part of the key too. */
+	if (python && *python)
+		strbuf_addf(&text, " python:%s", python);
+	sha256_hex(text.buf, text.len, hex);
+	strbuf_release(&text);
+	free_words(w);
+	return xstrdup(hex);
+}
+
+const char *install_python(const struct install_item *item)
+{
+	const char *v;
+	if (item->python && *item->python)
+		return item->python;
+	if ((v = getenv("SMELT_PYTHON")) && *v)
+		return v;
+	return "python3";
+}
+
+/* The interpreter that goes into the fingerprint: NULL for the default. */
+static const char *fingerprint_python(const struct install_item *item)
+{
+	const char *py = install_python(item);
+	return strcmp(py, "python3") ? py : NULL;
+}
+
+static int blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return 0;
+	return 1;
+}
+
+static char *plugin_dir(const struct install_item *item)
+{
+	return path_dirname(item->venv_dir);
+}
+
+int install_needed(const struct install_item *item)
+{
+	if (blank(item->pip_url))
+		return 0;
+	char *dir = plugin_dir(item);
+	char *fp_path = path_join(dir, FINGERPRINT_FILE);
+	char *py = path_join(item->venv_dir, "bin/python");
+	struct strbuf have = STRBUF_INIT;
+	int needed = 1;
+	if (read_file(fp_path, &have) == 0 && access(py, X_OK) == 0) {
+		char *want = install_fingerprint(item->pip_url, fingerprint_python(item));
+		strbuf_trim(&have);
+		needed = strcmp(have.buf, want) != 0;
+		free(want);
+	}
+	strbuf_release(&have);
+	free(py);
+	free(fp_path);
+	free(dir);
+	return needed;
+}
+
+void install_item_release(struct install_item *item)
+{
+	free(item->error);
+	item->error = NULL;
+}
+
+/* ---- running the tools ---- */
+
+struct job {
+	struct install_item *item;
+	char status[160];       /* what the display shows (under lock) */
+	char *tail[TAIL_LINES]; /* ring of the last output lines */
+	size_t ntail;           /* lines seen in all */
+	int done;
+};
+
+struct pool {
+	struct job *jobs;
+	size_t n, next;
+	unsigned flags;
+	char *uv;               /* path of uv, NULL: pip */
+	char **env;             /* environment for the tools */
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	int running;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void set_status(struct pool *pool, struct job *job, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_status(struct pool *pool, struct job *job, const char *fmt, ...)
+{
+	va_list ap;
+	pthread_mutex_lock(&pool->lock);
+	va_start(ap, fmt);
+	vsnprintf(job->status, sizeof job->status, fmt, ap);
+	va_end(ap);
+	pthread_cond_broadcast(&pool->changed);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+static void tail_add(struct pool *pool, struct job *job, const char *line, size_t len)
+{
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	if (!len)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	size_t at = job->ntail % TAIL_LINES;
+	free(job->tail[at]);
+	job->tail[at] = xstrndup(line, len);
+	job->ntail++;
+	pthread_mutex_unlock(&pool->lock);
+}
+
+/*
+ * Run argv (no shell), its stdout and stderr to the log file and the
+ * tail ring.  Returns the exit status (128 + signal when killed), or -1
+ * when it could not start (err filled).
+ */
+static int run_tool(struct pool *pool, struct job *job, char *const argv[], int logfd, char *err,
+                    size_t errlen)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return fail(err, errlen, -1, "cannot create a pipe: %s", strerror(errno));
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, pool->env);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (rc != 0) {
+		close(fds[0]);
+		return fail(err, errlen, -1, "cannot run '%s': %s", argv[0], strerror(rc));
+	}
+	if (logfd >= 0) {
+		struct strbuf cmd = STRBUF_INIT;
+		strbuf_addstr(&cmd, "$");
+		for (size_t i = 0; argv[i]; i++)
+			strbuf_addf(&cmd, " %s", argv[i]);
+		strbuf_addch(&cmd, '\n');
+		if (write(logfd, cmd.buf, cmd.len) < 0) {
+			/* the log is a convenience: go on without it */
+		}
+		strbuf_release(&cmd);
+	}
+	struct strbuf line = STRBUF_INIT;
+	char buf[8192];
+	ssize_t got;
+	while ((got = read(fds[0], buf, sizeof buf)) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (logfd >= 0 && write(logfd, buf, (size_t)got) < 0) {
+			/* as above */
+		}
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] == '\n' || buf[i] == '\r') {
+				tail_add(pool, job, line.buf, line.len);
+				strbuf_reset(&line);
+			} else if (line.len < 4096) {
+				strbuf_addch(&line, buf[i]);
+			}
+		}
+	}
+	tail_add(pool, job, line.buf, line.len);
+	strbuf_release(&line);
+	close(fds[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return fail(err, errlen, -1, "cannot wait for '%s': %s", argv[0], strerror(errno));
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
+}
+
+static void failed(struct pool *pool, struct job *job, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void failed(struct pool *pool, struct job *job, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&pool->lock);
+	size_t n = job->ntail < TAIL_LINES ? job->ntail : TAIL_LINES;
+	if (n)
+		strbuf_addf(&sb, "\n%s: last %zu lines of output:", job->item->name, n);
+	for (size_t i = job->ntail - n; i < job->ntail; i++)
+		strbuf_addf(&sb, "\n    %s", job->tail[i % TAIL_LINES]);
+	job->item->result = INSTALL_FAILED;
+	job->item->error = strbuf_detach(&sb);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+static void install_one(struct pool *pool, struct job *job)
+{
+	struct install_item *it = job->item;
+	char err[512];
+	double t0 = now();
+	char *dir = plugin_dir(it);
+	char *fp_path = path_join(dir, FINGERPRINT_FILE);
+	char *log_path = path_join(dir, LOG_FILE);
+	char *venv_py = path_join(it->venv_dir, "bin/python");
+	const char *python = install_python(it);
+	size_t nargs = 0;
+	char **args = NULL;
+	int logfd = -1;
+
+	if (blank(it->pip_url)) {
+		it->result = INSTALL_NOTHING;
+		set_status(pool, job, "nothing to install");
+		goto out;
+	}
+	if (!(pool->flags & INSTALL_CLEAN) && !install_needed(it)) {
+		it->result = INSTALL_UP_TO_DATE;
+		set_status(pool, job, "already installed");
+		goto out;
+	}
+	if (!(args = install_split_args(it->pip_url, &nargs)) || !nargs) {
+		failed(pool, job, "%s: cannot install: pip_url '%s' %s", it->name, it->pip_url,
+		       args ? "has no package" : "has an unterminated quote");
+		goto out;
+	}
+	/* Whatever happens next, the old fingerprint no longer describes the venv. */
+	unlink(fp_path);
+	if (remove_tree(it->venv_dir) != 0 || mkdir_p(dir, 0755) != 0) {
+		failed(pool, job, "%s: cannot prepare '%s': %s", it->name, it->venv_dir, strerror(errno));
+		goto out;
+	}
+	logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	set_status(pool, job, "creating virtualenv");
+	char **argv = xcalloc(nargs + 8, sizeof *argv);
+	size_t a = 0;
+	if (pool->uv) {
+		argv[a++] = pool->uv, argv[a++] = "venv", argv[a++] = "--quiet", argv[a++] = "--python";
+		argv[a++] = (char *)python, argv[a++] = (char *)it->venv_dir;
+	} else {
+		argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "venv", argv[a++] = (char *)it->venv_dir;
+	}
+	argv[a] = NULL;
+	int rc = run_tool(pool, job, argv, logfd, err, sizeof err);
+	if (rc != 0) {
+		free(argv);
+		if (rc < 0)
+			failed(pool, job, "%s: cannot create virtualenv '%s': %s", it->name, it->venv_dir, err);
+		else
+			failed(pool, job, "%s: cannot create virtualenv '%s': '%s' exited with %d", it->name,
+			       it->venv_dir, pool->uv ? "uv venv" : "python -m venv", rc);
+		goto cleanup;
+	}
+	set_status(pool, job, "installing %s", it->pip_url);
+	a = 0;
+	if (pool->uv) {
+		argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "install", argv[a++] = "--python";
+		argv[a++] = venv_py;
+	} else {
+		argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "install";
+	}
+	for (size_t i = 0; i < nargs; i++)
+		argv[a++] = args[i];
+	argv[a] = NULL;
+	rc = run_tool(pool, job, argv, logfd, err, sizeof err);
+	free(argv);
+	if (rc != 0) {
+		if (rc < 0)
+			failed(pool, job, "%s: cannot install '%s': %s", it->name, it->pip_url, err);
+		else
+			failed(pool, job, "%s: cannot install '%s': '%s' exited with %d", it->name, it->pip_url,
+			       pool->uv ? "uv pip install" : "pip install", rc);
+		goto cleanup;
+	}
+	char *fp = install_fingerprint(it->pip_url, fingerprint_python(it));
+	if (write_file_atomic(fp_path, fp, strlen(fp), 0644) != 0) {
+		failed(pool, job, "%s: cannot write '%s': %s", it->name, fp_path, strerror(errno));
+		free(fp);
+		goto cleanup;
+	}
+	free(fp);
+	it->result = INSTALL_DONE;
+	set_status(pool, job, "installed");
+	goto out;
+cleanup:
+	/* A failed install leaves nothing that looks installed. */
+	remove_tree(it->venv_dir);
+	unlink(fp_path);
+out:
+	if (logfd >= 0)
+		close(logfd);
+	it->seconds = now() - t0;
+	free_words(args);
+	free(venv_py);
+	free(log_path);
+	free(fp_path);
+	free(dir);
+}
+
+static void report(const struct install_item *it, unsigned flags)
+{
+	switch (it->result) {
+	case INSTALL_DONE:
+		log_info("%s: installed (%.1fs)", it->name, it->seconds);
+		break;
+	case INSTALL_UP_TO_DATE:
+		if (!(flags & INSTALL_QUIET))
+			log_info("%s: already installed", it->name);
+		break;
+	case INSTALL_NOTHING:
+		if (!(flags & INSTALL_QUIET))
+			log_info("%s: nothing to install", it->name);
+		break;
+	case INSTALL_FAILED:
+		log_error("%s", it->error ? it->error : "installation failed");
+		break;
+	default:
+		break;
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct pool *pool = arg;
+	for (;;) {
+		pthread_mutex_lock(&pool->lock);
+		if (pool->next >= pool->n) {
+			pool->running--;
+			pthread_cond_broadcast(&pool->changed);
+			pthread_mutex_unlock(&pool->lock);
+			return NULL;
+		}
+		struct job *job = &pool->jobs[pool->next++];
+		snprintf(job->status, sizeof job->status, "starting");
+		pthread_mutex_unlock(&pool->lock);
+		if (!(pool->flags & INSTALL_PROGRESS) && !blank(job->item->pip_url) &&
+		    ((pool->flags & INSTALL_CLEAN) || install_needed(job->item)))
+			log_info("%s: installing %s", job->item->name, job->item->pip_url);
+		install_one(pool, job);
+		pthread_mutex_lock(&pool->lock);
+		job->done = 1;
+		pthread_cond_broadcast(&pool->changed);
+		pthread_mutex_unlock(&pool->lock);
+		if (!(pool->flags & INSTALL_PROGRESS))
+			report(job->item, pool->flags);
+	}
+}
+
+/* Redraw one line per plugin (called with the lock held). */
+static void draw(struct pool *pool, int first, double t0)
+{
+	static const char spin[] = "|/-\\";
+	struct strbuf sb = STRBUF_INIT;
+	if (!first)
+		strbuf_addf(&sb, "\033[%zuA", pool->n);
+	size_t width = 0;
+	for (size_t i = 0; i < pool->n; i++)
+		if (strlen(pool->jobs[i].item->name) > width)
+			width = strlen(pool->jobs[i].item->name);
+	int tick = (int)((now() - t0) * 8);
+	for (size_t i = 0; i < pool->n; i++) {
+		struct job *j = &pool->jobs[i];
+		const char *mark = j->done ? (j->item->result == INSTALL_FAILED ? "x" : "+")
+		                   : j->status[0] ? (char[]){ spin[tick % 4], 0 } : ".";
+		const char *status = j->done && j->item->result == INSTALL_FAILED ? "failed"
+		                     : j->status[0] ? j->status : "waiting";
+		char line[256];
+		snprintf(line, sizeof line, "%s %-*s  %s", mark, (int)width, j->item->name, status);
+		if (j->done && j->item->result == INSTALL_DONE)
+			snprintf(line + strlen(line), sizeof line - strlen(line), " (%.1fs)", j->item->seconds);
+		line[78] = '\0';
+		strbuf_addf(&sb, "\r\033[2K%s\n", line);
+	}
+	fputs(sb.buf, stderr);
+	fflush(stderr);
+	strbuf_release(&sb);
+}
+
+static char **tool_env(void)
+{
+	static const char *const drop[] = { "VIRTUAL_ENV=", "PYTHONPATH=", "PYTHONHOME=", "PIP_REQUIRE_VIRTUALENV=",
+		                            NULL };
+	size_t n = 0;
+	for (char **e = environ; e && *e; e++)
+		n++;
+	char **env = xcalloc(n + 4, sizeof *env);
+	size_t k = 0;
+	for (char **e = environ; e && *e; e++) {
+		int skip = 0;
+		for (const char *const *d = drop; *d; d++)
+			if (!strncmp(*e, *d, strlen(*d)))
+				skip = 1;
+		if (!skip)
+			env[k++] = xstrdup(*e);
+	}
+	env[k++] = xstrdup("PIP_DISABLE_PIP_VERSION_CHECK=1");
+	env[k++] = xstrdup("PIP_NO_INPUT=1");
+	env[k] = NULL;
+	return env;
+}
+
+int install_plugins(struct install_item *items, size_t n, int parallelism, unsigned flags)
+{
+	struct pool pool = { 0 };
+	const char *v;
+	if (n == 0)
+		return 0;
+	if (parallelism <= 0) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		parallelism = cpus > 0 ? (int)cpus : 1;
+	}
+	if ((size_t)parallelism > n)
+		parallelism = (int)n;
+	pool.jobs = xcalloc(n, sizeof *pool.jobs);
+	pool.n = n;
+	pool.flags = flags;
+	pool.env = tool_env();
+	if (!((v = getenv("SMELT_NO_UV")) && *v && strcmp(v, "0")))
+		pool.uv = which("uv", NULL);
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_cond_init(&pool.changed, NULL);
+	for (size_t i = 0; i < n; i++) {
+		items[i].result = INSTALL_PENDING;
+		items[i].error = NULL;
+		pool.jobs[i].item = &items[i];
+	}
+	log_debug("installing %zu plugin(s), %d at a time, with %s", n, parallelism, pool.uv ? pool.uv : "pip");
+
+	pthread_t *threads = xcalloc((size_t)parallelism, sizeof *threads);
+	int started = 0;
+	pool.running = parallelism;
+	for (int i = 0; i < parallelism; i++) {
+		if (pthread_create(&threads[i], NULL, worker, &pool) != 0)
+			break;
+		started++;
+	}
+	pthread_mutex_lock(&pool.lock);
+	pool.running -= parallelism - started;
+	if (started == 0) {
+		/* no thread: do the work here */
+		pool.running = 1;
+		pthread_mutex_unlock(&pool.lock);
+		worker(&pool);
+		pthread_mutex_lock(&pool.lock);
+	}
+	double t0 = now();
+	int first = 1;
+	while (pool.running > 0) {
+		if (flags & INSTALL_PROGRESS) {
+			draw(&pool, first, t0);
+			first = 0;
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 125000000;
+			if (ts.tv_nsec >= 1000000000)
+				ts.tv_sec++, ts.tv_nsec -= 1000000000;
+			pthread_cond_timedwait(&pool.changed, &pool.lock, &ts);
+		} else {
+			pthread_cond_wait(&pool.changed, &pool.lock);
+		}
+	}
+	if (flags & INSTALL_PROGRESS)
+		draw(&pool, first, t0);
+	pthread_mutex_unlock(&pool.lock);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	free(threads);
+
+	int nfailed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (flags & INSTALL_PROGRESS && items[i].result == INSTALL_FAILED)
+			report(&items[i], flags);
+		nfailed += items[i].result == INSTALL_FAILED;
+		for (size_t t = 0; t < TAIL_LINES; t++)
+			free(pool.jobs[i].tail[t]);
+	}
+	pthread_mutex_destroy(&pool.lock);
+	pthread_cond_destroy(&pool.changed);
+	free_words(pool.env);
+	free(pool.uv);
+	free(pool.jobs);
+	return nfailed ? -1 : 0;
+}
+
+char *install_python_version(const char *python)
+{
+	int fds[2];
+	char *const argv[] = { (char *)python, "-c",
+		               "import sys; print('%d.%d' % sys.version_info[:2])", NULL };
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return NULL;
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, python, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	char buf[64];
+	ssize_t n = 0, got;
+	while (rc == 0 && n < (ssize_t)sizeof buf - 1 &&
+	       (got = read(fds[0], buf + n, sizeof buf - 1 - (size_t)n)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		n += got;
+	}
+	close(fds[0]);
+	int st = 0;
+	if (rc == 0)
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	if (rc != 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return xstrdup(buf);
+}

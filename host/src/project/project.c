@@ -1,0 +1,1651 @@
+/* project: loading smelt.yml / meltano.yml into the model; see project.h. */
+#include "project/project.h"
+#include "project/yaml_doc.h"
+#include "cli/cli.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#define MAX_INHERIT_DEPTH 16
+
+/* ---- finding the root -------------------------------------------------------- */
+
+static const char *const project_files[] = { "smelt.yml", "meltano.yml" };
+
+static int find_file_in(const char *dir, char **file)
+{
+	for (size_t i = 0; i < 2; i++) {
+		char *f = path_join(dir, project_files[i]);
+		if (file_exists(f)) {
+			*file = f;
+			return 1;
+		}
+		free(f);
+	}
+	return 0;
+}
+
+int project_find_root(char **root, char **file, char *err, size_t errlen)
+{
+	char cwd[PATH_MAX];
+	const char *env;
+	*root = *file = NULL;
+	if (!getcwd(cwd, sizeof cwd))
+		return fail(err, errlen, SMELT_ERR, "cannot get the current folder: %s", strerror(errno));
+	if (((env = getenv("SMELT_PROJECT_ROOT")) && *env) || ((env = getenv("MELTANO_PROJECT_ROOT")) && *env)) {
+		char *abs = env[0] == '/' ? xstrdup(env) : path_join(cwd, env);
+		if (!find_file_in(abs, file)) {
+			int rc = fail(err, errlen, SMELT_ERR_CONFIG, "no smelt.yml or meltano.yml found in '%s'", abs);
+			free(abs);
+			return rc;
+		}
+		*root = abs;
+		return 0;
+	}
+	char *dir = xstrdup(cwd);
+	for (;;) {
+		if (find_file_in(dir, file)) {
+			*root = dir;
+			return 0;
+		}
+		if (!strcmp(dir, "/"))
+			break;
+		char *up = path_dirname(dir);
+		free(dir);
+		dir = up;
+	}
+	free(dir);
+	return fail(err, errlen, SMELT_ERR_CONFIG,
+	            "no smelt.yml or meltano.yml found in '%s' or its parents; run 'smelt init'", cwd);
+}
+
+/* ---- .env ------------------------------------------------------------------------ */
+
+cJSON *dotenv_parse(const char *text, size_t len)
+{
+	cJSON *o = cJSON_CreateObject();
+	size_t i = 0;
+	while (i < len) {
+		while (i < len && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		if (i < len && (text[i] == '#' || text[i] == '\n' || text[i] == '\r')) {
+			while (i < len && text[i] != '\n')
+				i++;
+			i++;
+			continue;
+		}
+		if (i + 7 <= len && !strncmp(text + i, "export ", 7))
+			i += 7;
+		while (i < len && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		size_t ks = i;
+		while (i < len && text[i] != '=' && text[i] != '\n' && text[i] != ' ' && text[i] != '\t')
+			i++;
+		size_t ke = i;
+		while (i < len && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		if (i >= len || text[i] != '=' || ke == ks) {
+			while (i < len && text[i] != '\n')
+				i++;
+			i++;
+			continue;
+		}
+		i++;
+		while (i < len && (text[i] == ' ' || text[i] == '\t'))
+			i++;
+		struct strbuf v = STRBUF_INIT;
+		if (i < len && (text[i] == '\'' || text[i] == '"')) {
+			char q = text[i++];
+			while (i < len && text[i] != q) {
+				if (text[i] == '\\' && i + 1 < len) {
+					char c = text[i + 1];
+					if (q == '\'' && (c == '\'' || c == '\\')) {
+						strbuf_addch(&v, c);
+						i += 2;
+						continue;
+					}
+					if (q == '"') {
+						strbuf_addch(&v, c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c);
+						i += 2;
+						continue;
+					}
+				}
+				strbuf_addch(&v, text[i++]);
+			}
+			i++;
+			while (i < len && text[i] != '\n')
+				i++;
+		} else {
+			size_t vs = i;
+			while (i < len && text[i] != '\n') {
+				if (text[i] == '#' && i > vs && (text[i - 1] == ' ' || text[i - 1] == '\t'))
+					break;
+				i++;
+			}
+			size_t ve = i;
+			while (ve > vs && (text[ve - 1] == ' ' || text[ve - 1] == '\t' || text[ve - 1] == '\r'))
+				ve--;
+			strbuf_add(&v, text + vs, ve - vs);
+			while (i < len && text[i] != '\n')
+				i++;
+		}
+		i++;
+		char *key = xstrndup(text + ks, ke - ks);
+		if (cJSON_GetObjectItemCaseSensitive(o, key))
+			cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+		cJSON_AddStringToObject(o, key, v.buf);
+		free(key);
+		strbuf_release(&v);
+	}
+	return o;
+}
+
+/* Is this line an assignment of name? */
+static int dotenv_line_is(const char *line, size_t len, const char *name)
+{
+	size_t i = 0, n = strlen(name);
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i + 7 <= len && !strncmp(line + i, "export ", 7))
+		i += 7;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (i + n > len || strncmp(line + i, name, n))
+		return 0;
+	i += n;
+	while (i < len && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return i < len && line[i] == '=';
+}
+
+int dotenv_set(struct project *p, const char *path, const char *name, const char *value, char *err,
+               size_t errlen)
+{
+	struct strbuf old = STRBUF_INIT, out = STRBUF_INIT;
+	struct stat st;
+	mode_t mode = 0600;
+	int exists = stat(path, &st) == 0;
+	if (exists) {
+		mode = st.st_mode & 07777;
+		if (read_file(path, &old) < 0) {
+			strbuf_release(&old);
+			return fail(err, errlen, SMELT_ERR, "cannot read '%s': %s", path, strerror(errno));
+		}
+	}
+	struct strbuf line = STRBUF_INIT;
+	if (value) {
+		strbuf_addf(&line, "%s='", name);
+		for (const char *c = value; *c; c++) {
+			if (*c == '\'' || *c == '\\')
+				strbuf_addch(&line, '\\');
+			strbuf_addch(&line, *c);
+		}
+		strbuf_addstr(&line, "'\n");
+	}
+	int done = 0;
+	size_t i = 0;
+	while (i < old.len) {
+		size_t e = i;
+		while (e < old.len && old.buf[e] != '\n')
+			e++;
+		size_t next = e < old.len ? e + 1 : e;
+		if (dotenv_line_is(old.buf + i, e - i, name)) {
+			/* a quoted value may continue on the next lines: skip to its closing quote */
+			const char *eq = memchr(old.buf + i, '=', e - i);
+			size_t q = (size_t)(eq - old.buf) + 1;
+			while (q < e && (old.buf[q] == ' ' || old.buf[q] == '\t'))
+				q++;
+			if (q < e && (old.buf[q] == '\'' || old.buf[q] == '"')) {
+				char qc = old.buf[q++];
+				while (q < old.len && old.buf[q] != qc)
+					q += (old.buf[q] == '\\' && q + 1 < old.len) ? 2 : 1;
+				if (q > e) {
+					while (q < old.len && old.buf[q] != '\n')
+						q++;
+					next = q < old.len ? q + 1 : q;
+				}
+			}
+			if (!done && value)
+				strbuf_add(&out, line.buf, line.len);
+			done = 1;
+		} else {
+			strbuf_add(&out, old.buf + i, next - i);
+			if (next == old.len && e == old.len && e > i)
+				strbuf_addch(&out, '\n');
+		}
+		i = next;
+	}
+	if (!done && value)
+		strbuf_add(&out, line.buf, line.len);
+	int rc = 0;
+	if (value || done) {
+		if (write_file_atomic(path, out.buf, out.len, mode) < 0)
+			rc = fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
+		else if (!exists)
+			chmod(path, 0600);
+	}
+	if (!rc && p) {
+		cJSON_Delete(p->dotenv);
+		p->dotenv = dotenv_parse(out.buf, out.len);
+	}
+	strbuf_release(&old);
+	strbuf_release(&out);
+	strbuf_release(&line);
+	return rc;
+}
+
+/* ---- model building ---------------------------------------------------------- */
+
+struct loader {
+	struct project *p;
+	struct project_file *f;
+	const struct ynode *root;
+	char *err;
+	size_t errlen;
+};
+
+static int at_fail(struct loader *l, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int at_fail(struct loader *l, const struct ynode *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (n)
+		return fail(l->err, l->errlen, SMELT_ERR_CONFIG, "%s:%d:%d: %s", l->f->rel, n->start.line, n->start.col,
+		            msg);
+	return fail(l->err, l->errlen, SMELT_ERR_CONFIG, "%s: %s", l->f->rel, msg);
+}
+
+static void at_warn(struct loader *l, const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void at_warn(struct loader *l, const struct ynode *n, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	log_warn("%s:%d:%d: %s", l->f->rel, n ? n->start.line : 0, n ? n->start.col : 0, msg);
+}
+
+static struct src_pos pos_of(struct loader *l, const struct ynode *n)
+{
+	struct src_pos s = { l->f, n ? n->start.line : 0, n ? n->start.col : 0 };
+	return s;
+}
+
+static const char *key_str(const struct ynode *k)
+{
+	k = ynode_deref(k);
+	return k && k->type == YN_SCALAR ? k->value : "";
+}
+
+static int in_list(const char *k, const char *const *list)
+{
+	for (int i = 0; list[i]; i++)
+		if (!strcmp(k, list[i]))
+			return 1;
+	return 0;
+}
+
+/* A mapping (or null -> NULL, *ok). */
+static int want_map(struct loader *l, const struct ynode *n, const char *what, const struct ynode **out)
+{
+	*out = NULL;
+	if (!n || ynode_is_null(n))
+		return 0;
+	const struct ynode *d = ynode_deref(n);
+	if (d->type != YN_MAP)
+		return at_fail(l, n, "'%s' must be a mapping", what);
+	*out = d;
+	return 0;
+}
+
+static int want_seq(struct loader *l, const struct ynode *n, const char *what, const struct ynode **out)
+{
+	*out = NULL;
+	if (!n || ynode_is_null(n))
+		return 0;
+	const struct ynode *d = ynode_deref(n);
+	if (d->type != YN_SEQ)
+		return at_fail(l, n, "'%s' must be a list", what);
+	*out = d;
+	return 0;
+}
+
+/* A scalar as a string (numbers and booleans as written); NULL for null. */
+static int want_str(struct loader *l, const struct ynode *n, const char *what, char **out)
+{
+	*out = NULL;
+	if (!n || ynode_is_null(n))
+		return 0;
+	const struct ynode *d = ynode_deref(n);
+	if (d->type != YN_SCALAR)
+		return at_fail(l, n, "'%s' must be a string", what);
+	*out = xstrdup(d->value);
+	return 0;
+}
+
+static cJSON *obj_or_empty(const struct ynode *n)
+{
+	cJSON *j = n ? ynode_to_json(n) : NULL;
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		j = cJSON_CreateObject();
+	}
+	return j;
+}
+
+static const char *const plugin_keys[] = {
+	"name", "variant", "inherit_from", "namespace", "pip_url", "executable", "python", "config", "settings",
+	"settings_group_validation", "capabilities", "commands", "env", "requires", "requires_meltano", "label",
+	"description", "docs", "repo", "ext_repo", "logo_url", "annotations", "adapter", "hidden", "deprecated",
+	"target_schema", "supported_python_versions", NULL,
+};
+
+static void plugin_free(struct plugin *pl)
+{
+	if (!pl)
+		return;
+	free(pl->name);
+	free(pl->variant);
+	free(pl->inherit_from);
+	free(pl->namespace_);
+	free(pl->pip_url);
+	free(pl->executable);
+	free(pl->python);
+	free(pl->adapter);
+	free(pl->label);
+	cJSON_Delete(pl->config);
+	cJSON_Delete(pl->extras);
+	definition_release(&pl->entry);
+	for (size_t i = 0; i < pl->nmappings; i++) {
+		free(pl->mappings[i].name);
+		cJSON_Delete(pl->mappings[i].config);
+	}
+	free(pl->mappings);
+	cJSON_Delete(pl->raw);
+	if (pl->merged) {
+		definition_release(pl->merged);
+		free(pl->merged);
+	}
+	free(pl);
+}
+
+static int load_plugin(struct loader *l, enum plugin_type type, const struct ynode *n, struct plugin **out)
+{
+	const struct ynode *m, *v, *k;
+	char what[128];
+	int rc;
+	*out = NULL;
+	snprintf(what, sizeof what, "plugins.%s[]", plugin_type_plural(type));
+	if ((rc = want_map(l, n, what, &m)) < 0)
+		return rc;
+	if (!m)
+		return at_fail(l, n, "a plugin entry in 'plugins.%s' must be a mapping with a 'name'",
+		               plugin_type_plural(type));
+	struct plugin *pl = xcalloc(1, sizeof *pl);
+	*out = pl;
+	pl->type = type;
+	pl->pos = pos_of(l, m);
+	definition_init(&pl->entry);
+	pl->raw = ynode_to_json(m);
+	pl->config = cJSON_CreateObject();
+	pl->extras = cJSON_CreateObject();
+	if ((rc = want_str(l, ynode_get(m, "name", NULL), "name", &pl->name)) < 0)
+		return rc;
+	if (!pl->name || !*pl->name)
+		return at_fail(l, m, "a plugin in 'plugins.%s' has no 'name'", plugin_type_plural(type));
+	if ((rc = want_str(l, ynode_get(m, "variant", NULL), "variant", &pl->variant)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "inherit_from", NULL), "inherit_from", &pl->inherit_from)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "namespace", NULL), "namespace", &pl->namespace_)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "pip_url", NULL), "pip_url", &pl->pip_url)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "executable", NULL), "executable", &pl->executable)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "python", NULL), "python", &pl->python)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "adapter", NULL), "adapter", &pl->adapter)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "label", NULL), "label", &pl->label)) < 0)
+		return rc;
+	const struct ynode *cfg;
+	if ((rc = want_map(l, ynode_get(m, "config", NULL), "config", &cfg)) < 0)
+		return rc;
+	if (cfg) {
+		cJSON_Delete(pl->config);
+		pl->config = ynode_to_json(cfg);
+	}
+	/* the entry's own definition: settings, capabilities, commands, env, requires, ... */
+	const struct ynode *seq, *map;
+	if ((rc = want_seq(l, ynode_get(m, "settings", NULL), "settings", &seq)) < 0)
+		return rc;
+	if (seq) {
+		pl->entry.settings = xcalloc(seq->n + 1, sizeof *pl->entry.settings);
+		for (size_t i = 0; i < seq->n; i++) {
+			cJSON *sj = ynode_to_json(seq->items[i]);
+			char sub[256];
+			rc = setting_def_from_json(&pl->entry.settings[pl->entry.nsettings], sj, sub, sizeof sub);
+			cJSON_Delete(sj);
+			if (rc < 0) {
+				setting_def_release(&pl->entry.settings[pl->entry.nsettings]);
+				return at_fail(l, seq->items[i], "%s", sub);
+			}
+			pl->entry.nsettings++;
+		}
+	}
+	if ((rc = want_seq(l, ynode_get(m, "capabilities", NULL), "capabilities", &seq)) < 0)
+		return rc;
+	if ((v = ynode_get(m, "capabilities", NULL)) && !ynode_is_null(v)) {
+		pl->entry.has_capabilities = 1;
+		pl->entry.capabilities = xcalloc(seq->n + 1, sizeof *pl->entry.capabilities);
+		for (size_t i = 0; i < seq->n; i++) {
+			const struct ynode *c = ynode_deref(seq->items[i]);
+			if (c->type != YN_SCALAR)
+				return at_fail(l, seq->items[i], "'capabilities' must be a list of strings");
+			pl->entry.capabilities[pl->entry.ncapabilities++] = xstrdup(c->value);
+		}
+	}
+	if ((rc = want_map(l, ynode_get(m, "commands", NULL), "commands", &map)) < 0)
+		return rc;
+	if (map) {
+		pl->entry.commands = xcalloc(map->n + 1, sizeof *pl->entry.commands);
+		for (size_t i = 0; i < map->n; i++) {
+			cJSON *cj = ynode_to_json(map->items[2 * i + 1]);
+			char sub[256];
+			const char *cname = key_str(map->items[2 * i]);
+			if (cJSON_IsNull(cj)) {
+				cJSON_Delete(cj);
+				cj = cJSON_CreateString("");
+			}
+			rc = plugin_command_from_json(&pl->entry.commands[pl->entry.ncommands], cname, cj, sub, sizeof sub);
+			cJSON_Delete(cj);
+			if (rc < 0) {
+				plugin_command_release(&pl->entry.commands[pl->entry.ncommands]);
+				return at_fail(l, map->items[2 * i + 1], "%s", sub);
+			}
+			pl->entry.ncommands++;
+		}
+	}
+	if ((rc = want_map(l, ynode_get(m, "env", NULL), "env", &map)) < 0)
+		return rc;
+	if (map)
+		pl->entry.env = ynode_to_json(map);
+	if ((rc = want_map(l, ynode_get(m, "requires", NULL), "requires", &map)) < 0)
+		return rc;
+	if (map)
+		pl->entry.requires = ynode_to_json(map);
+	if ((rc = want_seq(l, ynode_get(m, "settings_group_validation", NULL), "settings_group_validation", &seq)) < 0)
+		return rc;
+	if (seq)
+		pl->entry.settings_group_validation = ynode_to_json(seq);
+	pl->entry.type = type;
+	pl->entry.name = xstrdup(pl->name);
+	pl->entry.namespace_ = pl->namespace_ ? xstrdup(pl->namespace_) : NULL;
+	pl->entry.variant = pl->variant ? xstrdup(pl->variant) : NULL;
+	pl->entry.pip_url = pl->pip_url ? xstrdup(pl->pip_url) : NULL;
+	pl->entry.executable = pl->executable ? xstrdup(pl->executable) : NULL;
+	pl->entry.python = pl->python ? xstrdup(pl->python) : NULL;
+	pl->entry.label = pl->label ? xstrdup(pl->label) : NULL;
+	(void)want_str(l, ynode_get(m, "description", NULL), "description", &pl->entry.description);
+
+	/* extras and unknown keys */
+	for (size_t i = 0; i < m->n; i++) {
+		k = m->items[2 * i];
+		const char *key = key_str(k);
+		if (in_list(key, plugin_keys))
+			continue;
+		if (plugin_type_is_extra(type, key)) {
+			cJSON_AddItemToObject(pl->extras, key, ynode_to_json(m->items[2 * i + 1]));
+			continue;
+		}
+		at_warn(l, k, "unknown key '%s' in plugin '%s'", key, pl->name);
+	}
+	/* mappers: mappings */
+	if (type == PLUGIN_MAPPERS && (v = ynode_get(m, "mappings", NULL))) {
+		if ((rc = want_seq(l, v, "mappings", &seq)) < 0)
+			return rc;
+		if (seq) {
+			pl->mappings = xcalloc(seq->n + 1, sizeof *pl->mappings);
+			for (size_t i = 0; i < seq->n; i++) {
+				const struct ynode *mm;
+				if ((rc = want_map(l, seq->items[i], "mappings[]", &mm)) < 0)
+					return rc;
+				char *mname = NULL;
+				if (!mm || (rc = want_str(l, ynode_get(mm, "name", NULL), "name", &mname)) < 0 || !mname)
+					return rc < 0 ? rc : at_fail(l, seq->items[i], "a mapping of '%s' has no 'name'", pl->name);
+				pl->mappings[pl->nmappings].name = mname;
+				pl->mappings[pl->nmappings].config = obj_or_empty(ynode_get(mm, "config", NULL));
+				pl->nmappings++;
+			}
+		}
+	}
+	pl->custom = pl->namespace_ && !pl->inherit_from;
+	return 0;
+}
+
+static const char *const env_plugin_known[] = { "name", "config", "env", "annotations", NULL };
+
+static void environment_release(struct environment *e)
+{
+	free(e->name);
+	cJSON_Delete(e->env);
+	free(e->state_id_suffix);
+	for (size_t i = 0; i < e->nplugins; i++) {
+		free(e->plugins[i].name);
+		cJSON_Delete(e->plugins[i].config);
+		cJSON_Delete(e->plugins[i].extras);
+		cJSON_Delete(e->plugins[i].env);
+	}
+	free(e->plugins);
+	cJSON_Delete(e->raw);
+}
+
+static int load_environment(struct loader *l, const struct ynode *n, struct environment *e)
+{
+	const struct ynode *m, *cfg, *plugins, *map;
+	int rc;
+	memset(e, 0, sizeof *e);
+	e->env = cJSON_CreateObject();
+	if ((rc = want_map(l, n, "environments[]", &m)) < 0)
+		return rc;
+	if (!m)
+		return at_fail(l, n, "an environment must be a mapping with a 'name'");
+	e->pos = pos_of(l, m);
+	e->raw = ynode_to_json(m);
+	if ((rc = want_str(l, ynode_get(m, "name", NULL), "name", &e->name)) < 0)
+		return rc;
+	if (!e->name || !*e->name)
+		return at_fail(l, m, "an environment has no 'name'");
+	if (strchr(e->name, ':'))
+		return at_fail(l, ynode_get(m, "name", NULL), "environment name '%s' may not contain ':'", e->name);
+	if ((rc = want_str(l, ynode_get(m, "state_id_suffix", NULL), "state_id_suffix", &e->state_id_suffix)) < 0)
+		return rc;
+	if ((rc = want_map(l, ynode_get(m, "env", NULL), "env", &map)) < 0)
+		return rc;
+	if (map) {
+		cJSON_Delete(e->env);
+		e->env = ynode_to_json(map);
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		const char *key = key_str(m->items[2 * i]);
+		if (!in_list(key, (const char *const[]){ "name", "config", "env", "state_id_suffix", "annotations", NULL }))
+			at_warn(l, m->items[2 * i], "unknown key '%s' in environment '%s'", key, e->name);
+	}
+	if ((rc = want_map(l, ynode_get(m, "config", NULL), "config", &cfg)) < 0)
+		return rc;
+	if (!cfg)
+		return 0;
+	for (size_t i = 0; i < cfg->n; i++) {
+		const char *key = key_str(cfg->items[2 * i]);
+		if (strcmp(key, "plugins"))
+			at_warn(l, cfg->items[2 * i], "unknown key '%s' in the config of environment '%s'", key, e->name);
+	}
+	if ((rc = want_map(l, ynode_get(cfg, "plugins", NULL), "config.plugins", &plugins)) < 0)
+		return rc;
+	if (!plugins)
+		return 0;
+	size_t total = 0;
+	for (size_t i = 0; i < plugins->n; i++) {
+		const struct ynode *s = ynode_deref(plugins->items[2 * i + 1]);
+		if (s && s->type == YN_SEQ)
+			total += s->n;
+	}
+	e->plugins = xcalloc(total + 1, sizeof *e->plugins);
+	for (size_t i = 0; i < plugins->n; i++) {
+		const char *tname = key_str(plugins->items[2 * i]);
+		int type = plugin_type_parse(tname);
+		const struct ynode *seq;
+		char what[128];
+		if (type < 0 || strcmp(tname, plugin_type_plural(type))) {
+			at_warn(l, plugins->items[2 * i], "unknown plugin type '%s' in environment '%s'", tname, e->name);
+			continue;
+		}
+		snprintf(what, sizeof what, "config.plugins.%s", tname);
+		if ((rc = want_seq(l, plugins->items[2 * i + 1], what, &seq)) < 0)
+			return rc;
+		for (size_t j = 0; seq && j < seq->n; j++) {
+			const struct ynode *pm;
+			struct env_plugin *ep = &e->plugins[e->nplugins];
+			if ((rc = want_map(l, seq->items[j], what, &pm)) < 0)
+				return rc;
+			if (!pm)
+				return at_fail(l, seq->items[j], "a plugin in environment '%s' must be a mapping", e->name);
+			char *pname = NULL;
+			if ((rc = want_str(l, ynode_get(pm, "name", NULL), "name", &pname)) < 0)
+				return rc;
+			if (!pname)
+				return at_fail(l, pm, "a plugin in environment '%s' has no 'name'", e->name);
+			ep->type = type;
+			ep->name = pname;
+			ep->pos = pos_of(l, pm);
+			ep->config = obj_or_empty(ynode_get(pm, "config", NULL));
+			ep->env = obj_or_empty(ynode_get(pm, "env", NULL));
+			ep->extras = cJSON_CreateObject();
+			e->nplugins++;
+			const struct ynode *c = ynode_get(pm, "config", NULL);
+			if (c && !ynode_is_null(c) && ynode_deref(c)->type != YN_MAP)
+				return at_fail(l, c, "'config' must be a mapping");
+			for (size_t k = 0; k < pm->n; k++) {
+				const char *key = key_str(pm->items[2 * k]);
+				if (in_list(key, env_plugin_known))
+					continue;
+				if (plugin_type_is_extra(type, key))
+					cJSON_AddItemToObject(ep->extras, key, ynode_to_json(pm->items[2 * k + 1]));
+				else
+					at_warn(l, pm->items[2 * k], "unknown key '%s' in plugin '%s' of environment '%s'", key,
+					        pname, e->name);
+			}
+		}
+	}
+	return 0;
+}
+
+static void add_words(struct job *j, const char *s)
+{
+	const char *p = s;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (!*p)
+			break;
+		const char *b = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n')
+			p++;
+		j->args = xrealloc(j->args, (j->nargs + 2) * sizeof *j->args);
+		j->args[j->nargs++] = xstrndup(b, (size_t)(p - b));
+		j->args[j->nargs] = NULL;
+	}
+}
+
+static int load_job(struct loader *l, const struct ynode *n, struct job *j)
+{
+	const struct ynode *m;
+	int rc;
+	memset(j, 0, sizeof *j);
+	if ((rc = want_map(l, n, "jobs[]", &m)) < 0)
+		return rc;
+	if (!m)
+		return at_fail(l, n, "a job must be a mapping with 'name' and 'tasks'");
+	j->pos = pos_of(l, m);
+	if ((rc = want_str(l, ynode_get(m, "name", NULL), "name", &j->name)) < 0)
+		return rc;
+	if (!j->name)
+		return at_fail(l, m, "a job has no 'name'");
+	const struct ynode *t = ynode_get(m, "tasks", NULL);
+	if (!t || ynode_is_null(t))
+		return at_fail(l, m, "job '%s' has no 'tasks'", j->name);
+	j->tasks = ynode_to_json(t);
+	if (cJSON_IsString(j->tasks)) {
+		add_words(j, j->tasks->valuestring);
+	} else if (cJSON_IsArray(j->tasks)) {
+		for (const cJSON *c = j->tasks->child; c; c = c->next) {
+			if (cJSON_IsString(c)) {
+				add_words(j, c->valuestring);
+				continue;
+			}
+			if (!cJSON_IsArray(c))
+				return at_fail(l, t, "the tasks of job '%s' must be strings or lists of strings", j->name);
+			for (const cJSON *w = c->child; w; w = w->next) {
+				if (!cJSON_IsString(w))
+					return at_fail(l, t, "the tasks of job '%s' must be strings or lists of strings", j->name);
+				add_words(j, w->valuestring);
+			}
+		}
+	} else {
+		return at_fail(l, t, "the tasks of job '%s' must be a string or a list", j->name);
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		const char *key = key_str(m->items[2 * i]);
+		if (!in_list(key, (const char *const[]){ "name", "tasks", "annotations", NULL }))
+			at_warn(l, m->items[2 * i], "unknown key '%s' in job '%s'", key, j->name);
+	}
+	return 0;
+}
+
+const char *schedule_cron_of(const char *interval)
+{
+	static const char *const presets[][2] = {
+		{ "@hourly", "0 * * * *" },  { "@daily", "0 0 * * *" },    { "@midnight", "0 0 * * *" },
+		{ "@weekly", "0 0 * * 0" },  { "@monthly", "0 0 1 * *" },  { "@yearly", "0 0 1 1 *" },
+		{ "@annually", "0 0 1 1 *" }, { "@once", NULL },          { "@manual", NULL },
+		{ "@none", NULL },
+	};
+	if (!interval)
+		return NULL;
+	for (size_t i = 0; i < sizeof presets / sizeof presets[0]; i++)
+		if (!strcmp(interval, presets[i][0]))
+			return presets[i][1];
+	return interval;
+}
+
+static int load_schedule(struct loader *l, const struct ynode *n, struct schedule *s)
+{
+	const struct ynode *m, *map;
+	int rc;
+	memset(s, 0, sizeof *s);
+	s->env = cJSON_CreateObject();
+	if ((rc = want_map(l, n, "schedules[]", &m)) < 0)
+		return rc;
+	if (!m)
+		return at_fail(l, n, "a schedule must be a mapping with a 'name'");
+	s->pos = pos_of(l, m);
+	if ((rc = want_str(l, ynode_get(m, "name", NULL), "name", &s->name)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "interval", NULL), "interval", &s->interval)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "job", NULL), "job", &s->job)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "extractor", NULL), "extractor", &s->extractor)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "loader", NULL), "loader", &s->loader)) < 0 ||
+	    (rc = want_str(l, ynode_get(m, "transform", NULL), "transform", &s->transform)) < 0)
+		return rc;
+	if (!s->name)
+		return at_fail(l, m, "a schedule has no 'name'");
+	if (!s->job && !(s->extractor && s->loader))
+		return at_fail(l, m, "schedule '%s' needs 'job', or 'extractor' and 'loader'", s->name);
+	if (s->transform && strcmp(s->transform, "run") && strcmp(s->transform, "skip") && strcmp(s->transform, "only"))
+		return at_fail(l, ynode_get(m, "transform", NULL), "schedule '%s': transform must be run, skip or only",
+		               s->name);
+	if ((rc = want_map(l, ynode_get(m, "env", NULL), "env", &map)) < 0)
+		return rc;
+	if (map) {
+		cJSON_Delete(s->env);
+		s->env = ynode_to_json(map);
+	}
+	const char *cron = schedule_cron_of(s->interval);
+	s->cron = cron ? xstrdup(cron) : NULL;
+	for (size_t i = 0; i < m->n; i++) {
+		const char *key = key_str(m->items[2 * i]);
+		if (!in_list(key, (const char *const[]){ "name", "interval", "job", "extractor", "loader", "transform",
+		                                         "env", "annotations", "start_date", NULL }))
+			at_warn(l, m->items[2 * i], "unknown key '%s' in schedule '%s'", key, s->name);
+	}
+	return 0;
+}
+
+static const char *const top_keys[] = {
+	"version", "project_id", "default_environment", "requires_meltano", "send_anonymous_usage_stats",
+	"disable_tracking", "database_uri", "database_max_retries", "database_retry_timeout", "project_readonly",
+	"python", "auto_install", "venv", "hub_url", "hub_api_root", "hub_url_auth", "elt", "state_backend", "cli",
+	"experimental", "ff", "snowplow", "env", "plugins", "environments", "jobs", "schedules", "include_paths",
+	"annotations", NULL,
+};
+static const char *const include_keys[] = { "plugins", "environments", "jobs", "schedules", "annotations", NULL };
+
+/* Load the plugins, environments, jobs, schedules of one file's root mapping. */
+static int load_sections(struct loader *l, const struct ynode *root)
+{
+	struct project *p = l->p;
+	const struct ynode *plugins, *seq;
+	int rc;
+
+	for (size_t i = 0; i < root->n; i++) {
+		const char *key = key_str(root->items[2 * i]);
+		if (!in_list(key, l->f->is_main ? top_keys : include_keys))
+			at_warn(l, root->items[2 * i], l->f->is_main ? "unknown key '%s'" : "key '%s' is ignored in an included file",
+			        key);
+	}
+	if ((rc = want_map(l, ynode_get(root, "plugins", NULL), "plugins", &plugins)) < 0)
+		return rc;
+	for (size_t i = 0; plugins && i < plugins->n; i++) {
+		const char *tname = key_str(plugins->items[2 * i]);
+		int type = plugin_type_parse(tname);
+		char what[64];
+		if (type < 0 || strcmp(tname, plugin_type_plural(type))) {
+			at_warn(l, plugins->items[2 * i], "unknown plugin type '%s'", tname);
+			continue;
+		}
+		snprintf(what, sizeof what, "plugins.%s", tname);
+		if ((rc = want_seq(l, plugins->items[2 * i + 1], what, &seq)) < 0)
+			return rc;
+		for (size_t j = 0; seq && j < seq->n; j++) {
+			struct plugin *pl;
+			rc = load_plugin(l, type, seq->items[j], &pl);
+			if (rc < 0) {
+				plugin_free(pl);
+				return rc;
+			}
+			struct plugin *dup = project_find_plugin(p, type, pl->name);
+			if (dup) {
+				rc = at_fail(l, seq->items[j], "%s '%s' is defined twice (first at %s:%d)", plugin_type_singular(type),
+				             pl->name, dup->pos.file->rel, dup->pos.line);
+				plugin_free(pl);
+				return rc;
+			}
+			p->plugins = xrealloc(p->plugins, (p->nplugins + 1) * sizeof *p->plugins);
+			p->plugins[p->nplugins++] = pl;
+		}
+	}
+	if ((rc = want_seq(l, ynode_get(root, "environments", NULL), "environments", &seq)) < 0)
+		return rc;
+	for (size_t j = 0; seq && j < seq->n; j++) {
+		p->environments = xrealloc(p->environments, (p->nenvironments + 1) * sizeof *p->environments);
+		rc = load_environment(l, seq->items[j], &p->environments[p->nenvironments]);
+		p->nenvironments++;
+		if (rc < 0)
+			return rc;
+		for (size_t k = 0; k + 1 < p->nenvironments; k++)
+			if (!strcmp(p->environments[k].name, p->environments[p->nenvironments - 1].name))
+				return at_fail(l, seq->items[j], "environment '%s' is defined twice", p->environments[k].name);
+	}
+	if ((rc = want_seq(l, ynode_get(root, "jobs", NULL), "jobs", &seq)) < 0)
+		return rc;
+	for (size_t j = 0; seq && j < seq->n; j++) {
+		p->jobs = xrealloc(p->jobs, (p->njobs + 1) * sizeof *p->jobs);
+		rc = load_job(l, seq->items[j], &p->jobs[p->njobs]);
+		p->njobs++;
+		if (rc < 0)
+			return rc;
+	}
+	if ((rc = want_seq(l, ynode_get(root, "schedules", NULL), "schedules", &seq)) < 0)
+		return rc;
+	for (size_t j = 0; seq && j < seq->n; j++) {
+		p->schedules = xrealloc(p->schedules, (p->nschedules + 1) * sizeof *p->schedules);
+		rc = load_schedule(l, seq->items[j], &p->schedules[p->nschedules]);
+		p->nschedules++;
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static void model_release(struct project *p)
+{
+	for (size_t i = 0; i < p->nplugins; i++)
+		plugin_free(p->plugins[i]);
+	free(p->plugins);
+	for (size_t i = 0; i < p->nenvironments; i++)
+		environment_release(&p->environments[i]);
+	free(p->environments);
+	for (size_t i = 0; i < p->njobs; i++) {
+		free(p->jobs[i].name);
+		cJSON_Delete(p->jobs[i].tasks);
+		for (size_t k = 0; k < p->jobs[i].nargs; k++)
+			free(p->jobs[i].args[k]);
+		free(p->jobs[i].args);
+	}
+	free(p->jobs);
+	for (size_t i = 0; i < p->nschedules; i++) {
+		struct schedule *s = &p->schedules[i];
+		free(s->name);
+		free(s->interval);
+		free(s->cron);
+		free(s->job);
+		free(s->extractor);
+		free(s->loader);
+		free(s->transform);
+		cJSON_Delete(s->env);
+	}
+	free(p->schedules);
+	cJSON_Delete(p->doc);
+	cJSON_Delete(p->env);
+	free(p->project_id);
+	free(p->default_environment);
+	p->plugins = NULL;
+	p->nplugins = 0;
+	p->environments = NULL;
+	p->nenvironments = 0;
+	p->jobs = NULL;
+	p->njobs = 0;
+	p->schedules = NULL;
+	p->nschedules = 0;
+	p->doc = p->env = NULL;
+	p->project_id = p->default_environment = NULL;
+	p->active = NULL;
+}
+
+static void file_free(struct project_file *f)
+{
+	if (!f)
+		return;
+	free(f->path);
+	free(f->rel);
+	if (f->text) {
+		strbuf_release(f->text);
+		free(f->text);
+	}
+	ydoc_free(f->doc);
+	free(f);
+}
+
+static struct project_file *file_new(const char *path, const char *rel, int is_main)
+{
+	struct project_file *f = xcalloc(1, sizeof *f);
+	f->path = xstrdup(path);
+	f->rel = xstrdup(rel);
+	f->text = xmalloc(sizeof *f->text);
+	strbuf_init(f->text, 0);
+	f->is_main = is_main;
+	return f;
+}
+
+static void add_file(struct project *p, struct project_file *f)
+{
+	p->files = xrealloc(p->files, (p->nfiles + 1) * sizeof *p->files);
+	p->files[p->nfiles++] = f;
+}
+
+/* Merge an included file's sections into the JSON doc. */
+static void merge_doc(cJSON *doc, const cJSON *inc)
+{
+	static const char *const lists[] = { "environments", "jobs", "schedules" };
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *src = cJSON_GetObjectItemCaseSensitive(inc, lists[i]);
+		if (!cJSON_IsArray(src))
+			continue;
+		cJSON *dst = cJSON_GetObjectItemCaseSensitive(doc, lists[i]);
+		if (!cJSON_IsArray(dst)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(doc, lists[i]);
+			dst = cJSON_AddArrayToObject(doc, lists[i]);
+		}
+		for (const cJSON *c = src->child; c; c = c->next)
+			cJSON_AddItemToArray(dst, cJSON_Duplicate(c, 1));
+	}
+	const cJSON *plugins = cJSON_GetObjectItemCaseSensitive(inc, "plugins");
+	if (!cJSON_IsObject(plugins))
+		return;
+	cJSON *dp = cJSON_GetObjectItemCaseSensitive(doc, "plugins");
+	if (!cJSON_IsObject(dp)) {
+		cJSON_DeleteItemFromObjectCaseSensitive(doc, "plugins");
+		dp = cJSON_AddObjectToObject(doc, "plugins");
+	}
+	for (const cJSON *t = plugins->child; t; t = t->next) {
+		if (!cJSON_IsArray(t))
+			continue;
+		cJSON *dst = cJSON_GetObjectItemCaseSensitive(dp, t->string);
+		if (!cJSON_IsArray(dst)) {
+			cJSON_DeleteItemFromObjectCaseSensitive(dp, t->string);
+			dst = cJSON_AddArrayToObject(dp, t->string);
+		}
+		for (const cJSON *c = t->child; c; c = c->next)
+			cJSON_AddItemToArray(dst, cJSON_Duplicate(c, 1));
+	}
+}
+
+/* Parse every file's text and build the model. */
+static int build_model(struct project *p, char *err, size_t errlen)
+{
+	int rc = 0;
+	for (size_t i = 0; i < p->nfiles; i++) {
+		struct project_file *f = p->files[i];
+		struct loader l = { p, f, NULL, err, errlen };
+		ydoc_free(f->doc);
+		f->doc = NULL;
+		if ((rc = ydoc_parse(f->text->buf, f->text->len, f->rel, &f->doc, err, errlen)) < 0)
+			goto out;
+		const struct ynode *root = ynode_deref(f->doc->root);
+		if (!root || ynode_is_null(root)) {
+			if (f->is_main) {
+				p->doc = cJSON_CreateObject();
+				p->env = cJSON_CreateObject();
+			}
+			continue;
+		}
+		if (root->type != YN_MAP) {
+			rc = at_fail(&l, root, "the file must hold a mapping");
+			goto out;
+		}
+		if (f->is_main) {
+			const struct ynode *map;
+			p->doc = ynode_to_json(root);
+			if ((rc = want_str(&l, ynode_get(root, "project_id", NULL), "project_id", &p->project_id)) < 0 ||
+			    (rc = want_str(&l, ynode_get(root, "default_environment", NULL), "default_environment",
+			                   &p->default_environment)) < 0 ||
+			    (rc = want_map(&l, ynode_get(root, "env", NULL), "env", &map)) < 0)
+				goto out;
+			p->env = map ? ynode_to_json(map) : cJSON_CreateObject();
+			const struct ynode *seq;
+			if ((rc = want_seq(&l, ynode_get(root, "include_paths", NULL), "include_paths", &seq)) < 0)
+				goto out;
+			const struct ynode *v;
+			if ((v = ynode_get(root, "venv", NULL)) && !ynode_is_null(v) && ynode_deref(v)->type != YN_MAP) {
+				rc = at_fail(&l, v, "'venv' must be a mapping");
+				goto out;
+			}
+			if ((v = ynode_get(root, "state_backend", NULL)) && !ynode_is_null(v) &&
+			    ynode_deref(v)->type != YN_MAP) {
+				rc = at_fail(&l, v, "'state_backend' must be a mapping");
+				goto out;
+			}
+		} else {
+			cJSON *inc = ynode_to_json(root);
+			merge_doc(p->doc, inc);
+			cJSON_Delete(inc);
+		}
+		if ((rc = load_sections(&l, root)) < 0)
+			goto out;
+	}
+	/* resolve inherit_from to project plugins of the same type */
+	for (size_t i = 0; i < p->nplugins; i++) {
+		struct plugin *pl = p->plugins[i];
+		if (!pl->inherit_from)
+			continue;
+		struct plugin *parent = project_find_plugin(p, (int)pl->type, pl->inherit_from);
+		if (parent == pl) {
+			struct loader l = { p, pl->pos.file, NULL, err, errlen };
+			rc = fail(err, errlen, SMELT_ERR_CONFIG, "%s:%d:%d: plugin '%s' inherits from itself", l.f->rel,
+			          pl->pos.line, pl->pos.col, pl->name);
+			goto out;
+		}
+		pl->parent = parent;
+	}
+	/* cycles */
+	for (size_t i = 0; i < p->nplugins; i++) {
+		int depth = 0;
+		for (struct plugin *q = p->plugins[i]; q; q = q->parent)
+			if (++depth > MAX_INHERIT_DEPTH) {
+				struct plugin *pl = p->plugins[i];
+				rc = fail(err, errlen, SMELT_ERR_CONFIG, "%s:%d:%d: plugin '%s': inherit_from loops", pl->pos.file->rel,
+				          pl->pos.line, pl->pos.col, pl->name);
+				goto out;
+			}
+	}
+out:
+	for (size_t i = 0; i < p->nfiles; i++) {
+		ydoc_free(p->files[i]->doc); /* the tree points into text that edits change */
+		p->files[i]->doc = NULL;
+	}
+	if (!p->doc)
+		p->doc = cJSON_CreateObject();
+	if (!p->env)
+		p->env = cJSON_CreateObject();
+	return rc;
+}
+
+/* Add the include_paths files (globs relative to the root, not escaping it). */
+static int load_includes(struct project *p, char *err, size_t errlen)
+{
+	const cJSON *inc = cJSON_GetObjectItemCaseSensitive(p->doc, "include_paths");
+	char *rroot = realpath(p->root, NULL);
+	int rc = 0;
+	if (!cJSON_IsArray(inc) || !rroot) {
+		free(rroot);
+		return 0;
+	}
+	size_t rlen = strlen(rroot);
+	for (const cJSON *g = inc->child; g; g = g->next) {
+		if (!cJSON_IsString(g))
+			continue;
+		char *pattern = path_join(p->root, g->valuestring);
+		glob_t gl;
+		int grc = glob(pattern, 0, NULL, &gl);
+		free(pattern);
+		if (grc != 0) {
+			if (grc != GLOB_NOMATCH)
+				log_warn("include_paths: cannot expand '%s'", g->valuestring);
+			globfree(&gl);
+			continue;
+		}
+		for (size_t i = 0; i < gl.gl_pathc; i++) {
+			char *real = realpath(gl.gl_pathv[i], NULL);
+			if (!real || strncmp(real, rroot, rlen) || (real[rlen] != '/' && real[rlen])) {
+				log_warn("include_paths: '%s' is outside the project; ignored", gl.gl_pathv[i]);
+				free(real);
+				continue;
+			}
+			int seen = 0;
+			for (size_t k = 0; k < p->nfiles; k++)
+				if (!strcmp(p->files[k]->path, real))
+					seen = 1;
+			if (!seen) {
+				struct project_file *f = file_new(real, real[rlen] ? real + rlen + 1 : real, 0);
+				if (read_file(real, f->text) < 0) {
+					rc = fail(err, errlen, SMELT_ERR_CONFIG, "cannot read '%s': %s", real, strerror(errno));
+					file_free(f);
+					free(real);
+					break;
+				}
+				add_file(p, f);
+			}
+			free(real);
+		}
+		globfree(&gl);
+		if (rc)
+			break;
+	}
+	free(rroot);
+	return rc;
+}
+
+static void set_paths(struct project *p, const char *env_file)
+{
+	const char *sys = getenv("SMELT_SYS_DIR_ROOT");
+	if (!sys || !*sys)
+		sys = getenv("MELTANO_SYS_DIR_ROOT");
+	p->sys_dir = sys && *sys ? path_join(p->root, sys) : path_join(p->root, ".smelt");
+	p->dotenv_path = env_file ? path_join(p->root, env_file) : path_join(p->root, ".env");
+	struct strbuf sb = STRBUF_INIT;
+	if (read_file(p->dotenv_path, &sb) == 0)
+		p->dotenv = dotenv_parse(sb.buf, sb.len);
+	else
+		p->dotenv = cJSON_CreateObject();
+	strbuf_release(&sb);
+}
+
+int project_load(const char *root, const char *file, const char *env_file, struct project **out, char *err,
+                 size_t errlen)
+{
+	char *r = NULL, *f = NULL;
+	int rc;
+	*out = NULL;
+	if (!root || !file) {
+		if ((rc = project_find_root(&r, &f, err, errlen)) < 0)
+			return rc;
+	} else {
+		r = xstrdup(root);
+		f = xstrdup(file);
+	}
+	struct project *p = xcalloc(1, sizeof *p);
+	p->root = r;
+	p->file = f;
+	const char *base = strrchr(f, '/') ? strrchr(f, '/') + 1 : f;
+	p->file_name = !strcmp(base, "meltano.yml") ? "meltano.yml" : "smelt.yml";
+	struct project_file *main_file = file_new(f, base, 1);
+	add_file(p, main_file);
+	if (read_file(f, main_file->text) < 0) {
+		rc = fail(err, errlen, SMELT_ERR_CONFIG, "cannot read '%s': %s", f, strerror(errno));
+		project_free(p);
+		return rc;
+	}
+	set_paths(p, env_file);
+	/* first pass on the main file alone to learn include_paths */
+	struct ydoc *d = NULL;
+	if ((rc = ydoc_parse(main_file->text->buf, main_file->text->len, main_file->rel, &d, err, errlen)) < 0) {
+		project_free(p);
+		return rc;
+	}
+	p->doc = d->root ? ynode_to_json(d->root) : cJSON_CreateObject();
+	ydoc_free(d);
+	rc = load_includes(p, err, errlen);
+	cJSON_Delete(p->doc);
+	p->doc = NULL;
+	if (rc == 0)
+		rc = build_model(p, err, errlen);
+	if (rc < 0) {
+		project_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+int project_load_text(const char *name, const char *text, size_t len, struct project **out, char *err,
+                      size_t errlen)
+{
+	struct project *p = xcalloc(1, sizeof *p);
+	*out = NULL;
+	p->root = xstrdup("/nonexistent");
+	p->file = path_join(p->root, name);
+	p->file_name = "smelt.yml";
+	p->sys_dir = path_join(p->root, ".smelt");
+	p->dotenv_path = path_join(p->root, ".env");
+	p->dotenv = cJSON_CreateObject();
+	struct project_file *f = file_new(p->file, name, 1);
+	strbuf_add(f->text, text, len);
+	add_file(p, f);
+	int rc = build_model(p, err, errlen);
+	if (rc < 0) {
+		project_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void project_free(struct project *p)
+{
+	if (!p)
+		return;
+	model_release(p);
+	for (size_t i = 0; i < p->nfiles; i++)
+		file_free(p->files[i]);
+	free(p->files);
+	free(p->root);
+	free(p->file);
+	free(p->sys_dir);
+	free(p->dotenv_path);
+	cJSON_Delete(p->dotenv);
+	free(p);
+}
+
+int project_reload(struct project *p, char *err, size_t errlen)
+{
+	char *active = p->active ? xstrdup(p->active->name) : NULL;
+	int explicit_ = p->active_explicit;
+	model_release(p);
+	int rc = build_model(p, err, errlen);
+	if (active) {
+		p->active = project_find_environment(p, active);
+		p->active_explicit = explicit_;
+	}
+	free(active);
+	return rc;
+}
+
+/* ---- environments ------------------------------------------------------------ */
+
+int project_select_environment(struct project *p, const char *explicit_name, int no_environment,
+                               enum env_behavior behavior, char *err, size_t errlen)
+{
+	const char *name = NULL;
+	int is_explicit = 1;
+	p->active = NULL;
+	p->active_explicit = 0;
+	if (behavior == ENV_NONE)
+		return 0;
+	if (no_environment)
+		return 0;
+	if (explicit_name)
+		name = explicit_name;
+	else if (getenv("SMELT_ENVIRONMENT") && *getenv("SMELT_ENVIRONMENT"))
+		name = getenv("SMELT_ENVIRONMENT");
+	else if (getenv("MELTANO_ENVIRONMENT") && *getenv("MELTANO_ENVIRONMENT"))
+		name = getenv("MELTANO_ENVIRONMENT");
+	else {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(p->dotenv, "SMELT_ENVIRONMENT");
+		if (!cJSON_IsString(v) || !*v->valuestring)
+			v = cJSON_GetObjectItemCaseSensitive(p->dotenv, "MELTANO_ENVIRONMENT");
+		if (cJSON_IsString(v) && *v->valuestring)
+			name = v->valuestring;
+	}
+	if (!name) {
+		is_explicit = 0;
+		if (behavior == ENV_IGNORE_DEFAULT) {
+			if (p->default_environment)
+				log_debug("ignoring the default environment '%s' for this command", p->default_environment);
+		} else {
+			name = p->default_environment;
+		}
+	}
+	if (name && !strcasecmp(name, "null"))
+		name = NULL;
+	if (!name) {
+		if (behavior == ENV_REQUIRED)
+			return fail(err, errlen, SMELT_ERR_CONFIG,
+			            "an environment must be specified (--environment, $SMELT_ENVIRONMENT or default_environment)");
+		return 0;
+	}
+	struct environment *e = project_find_environment(p, name);
+	if (!e)
+		return fail(err, errlen, SMELT_ERR_CONFIG, "environment '%s' is not defined in %s", name, p->file_name);
+	p->active = e;
+	p->active_explicit = is_explicit;
+	return 0;
+}
+
+int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project **out)
+{
+	char err[1024];
+	struct project *p;
+	*out = NULL;
+	if (project_load(NULL, NULL, cli ? cli->env_file : NULL, &p, err, sizeof err) < 0)
+		return cli_fail("%s", err);
+	if (project_select_environment(p, cli ? cli->environment : NULL, cli ? cli->no_environment : 0, behavior, err,
+	                               sizeof err) < 0) {
+		project_free(p);
+		return cli_fail("%s", err);
+	}
+	*out = p;
+	return 0;
+}
+
+/* ---- lookups ------------------------------------------------------------------- */
+
+struct plugin *project_find_plugin(const struct project *p, int type, const char *name)
+{
+	for (size_t i = 0; i < p->nplugins; i++)
+		if ((type < 0 || (int)p->plugins[i]->type == type) && !strcmp(p->plugins[i]->name, name))
+			return p->plugins[i];
+	return NULL;
+}
+
+struct plugin *project_find_mapping(const struct project *p, const char *name, const struct plugin_mapping **mapping)
+{
+	for (size_t i = 0; i < p->nplugins; i++)
+		for (size_t k = 0; k < p->plugins[i]->nmappings; k++)
+			if (!strcmp(p->plugins[i]->mappings[k].name, name)) {
+				if (mapping)
+					*mapping = &p->plugins[i]->mappings[k];
+				return p->plugins[i];
+			}
+	return NULL;
+}
+
+struct environment *project_find_environment(const struct project *p, const char *name)
+{
+	for (size_t i = 0; i < p->nenvironments; i++)
+		if (!strcmp(p->environments[i].name, name))
+			return &p->environments[i];
+	return NULL;
+}
+
+struct job *project_find_job(const struct project *p, const char *name)
+{
+	for (size_t i = 0; i < p->njobs; i++)
+		if (!strcmp(p->jobs[i].name, name))
+			return &p->jobs[i];
+	return NULL;
+}
+
+struct schedule *project_find_schedule(const struct project *p, const char *name)
+{
+	for (size_t i = 0; i < p->nschedules; i++)
+		if (!strcmp(p->schedules[i].name, name))
+			return &p->schedules[i];
+	return NULL;
+}
+
+const struct env_plugin *project_env_plugin(const struct project *p, const struct plugin *pl)
+{
+	if (!p->active || !pl)
+		return NULL;
+	for (size_t i = 0; i < p->active->nplugins; i++)
+		if (p->active->plugins[i].type == pl->type && !strcmp(p->active->plugins[i].name, pl->name))
+			return &p->active->plugins[i];
+	return NULL;
+}
+
+const char *plugin_base_name(const struct plugin *pl)
+{
+	const struct plugin *q = pl;
+	int depth = 0;
+	while (q->parent && depth++ < MAX_INHERIT_DEPTH)
+		q = q->parent;
+	return q->inherit_from ? q->inherit_from : q->name;
+}
+
+static const char *plugin_variant_of(const struct plugin *pl)
+{
+	int depth = 0;
+	for (const struct plugin *q = pl; q && depth++ < MAX_INHERIT_DEPTH; q = q->parent)
+		if (q->variant)
+			return q->variant;
+	return NULL;
+}
+
+char *project_lock_path(const struct project *p, const struct plugin *pl)
+{
+	const char *variant = plugin_variant_of(pl);
+	char *rel = variant ? xasprintf("plugins/%s/%s--%s.lock", plugin_type_plural(pl->type), plugin_base_name(pl), variant)
+	                    : xasprintf("plugins/%s/%s.lock", plugin_type_plural(pl->type), plugin_base_name(pl));
+	char *path = path_join(p->root, rel);
+	free(rel);
+	return path;
+}
+
+/* Find and parse the base definition: lock file or built-in catalog.  1 found, 0 none, <0 error. */
+static int load_base(struct project *p, const struct plugin *pl, struct definition *d, char *err, size_t errlen)
+{
+	const char *variant = plugin_variant_of(pl);
+	const char *base = plugin_base_name(pl);
+	int rc;
+	if (variant && !strcmp(variant, "smelt")) {
+		const char *json = builtin_catalog_json(plugin_type_plural(pl->type), base);
+		if (json) {
+			cJSON *j = cJSON_Parse(json);
+			rc = definition_from_json(d, j, (int)pl->type, err, errlen);
+			cJSON_Delete(j);
+			return rc < 0 ? rc : 1;
+		}
+	}
+	char *path = project_lock_path(p, pl);
+	if (!file_exists(path) && !variant) {
+		/* no variant given: a single <name>--<variant>.lock will do */
+		char *pattern = xasprintf("%s/plugins/%s/%s--*.lock", p->root, plugin_type_plural(pl->type), base);
+		glob_t gl;
+		if (glob(pattern, 0, NULL, &gl) == 0 && gl.gl_pathc == 1) {
+			free(path);
+			path = xstrdup(gl.gl_pathv[0]);
+		}
+		globfree(&gl);
+		free(pattern);
+	}
+	if (!file_exists(path)) {
+		free(path);
+		return 0;
+	}
+	rc = definition_load_file(d, path, (int)pl->type, err, errlen);
+	free(path);
+	return rc < 0 ? rc : 1;
+}
+
+static void merge_definition(struct definition *m, const struct definition *e)
+{
+#define OVER(field)                          \
+	if (e->field) {                          \
+		free(m->field);                      \
+		m->field = xstrdup(e->field);        \
+	}
+	OVER(name);
+	OVER(namespace_);
+	OVER(variant);
+	OVER(label);
+	OVER(description);
+	OVER(pip_url);
+	OVER(python);
+	OVER(executable);
+#undef OVER
+	if (e->type >= 0)
+		m->type = e->type;
+	if (e->has_capabilities) {
+		for (size_t i = 0; i < m->ncapabilities; i++)
+			free(m->capabilities[i]);
+		free(m->capabilities);
+		m->capabilities = xcalloc(e->ncapabilities + 1, sizeof *m->capabilities);
+		for (size_t i = 0; i < e->ncapabilities; i++)
+			m->capabilities[i] = xstrdup(e->capabilities[i]);
+		m->ncapabilities = e->ncapabilities;
+		m->has_capabilities = 1;
+	}
+	for (size_t i = 0; i < e->nsettings; i++) {
+		size_t k;
+		for (k = 0; k < m->nsettings; k++)
+			if (!strcmp(m->settings[k].name, e->settings[i].name))
+				break;
+		if (k == m->nsettings) {
+			m->settings = xrealloc(m->settings, (m->nsettings + 1) * sizeof *m->settings);
+			m->nsettings++;
+		} else {
+			setting_def_release(&m->settings[k]);
+		}
+		setting_def_copy(&m->settings[k], &e->settings[i]);
+	}
+	for (size_t i = 0; i < e->ncommands; i++) {
+		size_t k;
+		for (k = 0; k < m->ncommands; k++)
+			if (!strcmp(m->commands[k].name, e->commands[i].name))
+				break;
+		if (k == m->ncommands) {
+			m->commands = xrealloc(m->commands, (m->ncommands + 1) * sizeof *m->commands);
+			m->ncommands++;
+		} else {
+			plugin_command_release(&m->commands[k]);
+		}
+		const struct plugin_command *c = &e->commands[i];
+		struct plugin_command *d = &m->commands[k];
+		d->name = xstrdup(c->name);
+		d->args = c->args ? xstrdup(c->args) : NULL;
+		d->description = c->description ? xstrdup(c->description) : NULL;
+		d->executable = c->executable ? xstrdup(c->executable) : NULL;
+		d->container_spec = c->container_spec ? cJSON_Duplicate(c->container_spec, 1) : NULL;
+	}
+	if (e->env) {
+		if (!m->env)
+			m->env = cJSON_CreateObject();
+		json_merge(m->env, e->env);
+	}
+	if (e->requires) {
+		cJSON_Delete(m->requires);
+		m->requires = cJSON_Duplicate(e->requires, 1);
+	}
+	if (e->settings_group_validation) {
+		cJSON_Delete(m->settings_group_validation);
+		m->settings_group_validation = cJSON_Duplicate(e->settings_group_validation, 1);
+	}
+	if (e->extras) {
+		if (!m->extras)
+			m->extras = cJSON_CreateObject();
+		json_merge(m->extras, e->extras);
+	}
+}
+
+static const struct definition *plugin_def(struct project *p, struct plugin *pl, int depth, char *err, size_t errlen)
+{
+	if (pl->merged)
+		return pl->merged;
+	if (depth > MAX_INHERIT_DEPTH) {
+		fail(err, errlen, SMELT_ERR_CONFIG, "plugin '%s': inherit_from loops", pl->name);
+		return NULL;
+	}
+	struct definition *m = xcalloc(1, sizeof *m);
+	definition_init(m);
+	if (pl->parent) {
+		const struct definition *pd = plugin_def(p, pl->parent, depth + 1, err, errlen);
+		if (!pd) {
+			free(m);
+			return NULL;
+		}
+		merge_definition(m, pd);
+		free(m->variant);
+		m->variant = pd->variant ? xstrdup(pd->variant) : NULL;
+	} else {
+		struct definition base;
+		definition_init(&base);
+		int rc = load_base(p, pl, &base, err, errlen);
+		if (rc < 0) {
+			definition_release(&base);
+			free(m);
+			return NULL;
+		}
+		if (rc > 0) {
+			merge_definition(m, &base);
+			pl->custom = 0;
+		}
+		definition_release(&base);
+	}
+	merge_definition(m, &pl->entry);
+	if (!m->namespace_) {
+		m->namespace_ = xstrdup(pl->name);
+		for (char *c = m->namespace_; *c; c++)
+			if (*c == '-')
+				*c = '_';
+	}
+	if (m->type < 0)
+		m->type = (int)pl->type;
+	pl->merged = m;
+	return m;
+}
+
+const struct definition *project_plugin_def(struct project *p, struct plugin *pl, char *err, size_t errlen)
+{
+	if (pl->merged_failed) {
+		fail(err, errlen, SMELT_ERR_CONFIG, "plugin '%s': its definition could not be loaded", pl->name);
+		return NULL;
+	}
+	const struct definition *d = plugin_def(p, pl, 0, err, errlen);
+	if (!d)
+		pl->merged_failed = 1;
+	return d;
+}
+
+const char *plugin_namespace(struct project *p, struct plugin *pl)
+{
+	char err[256];
+	if (pl->namespace_)
+		return pl->namespace_;
+	const struct definition *d = project_plugin_def(p, pl, err, sizeof err);
+	if (d && d->namespace_)
+		return d->namespace_;
+	/* fall back without the lock: keep a derived copy in the entry */
+	if (!pl->entry.namespace_) {
+		pl->entry.namespace_ = xstrdup(pl->name);
+		for (char *c = pl->entry.namespace_; *c; c++)
+			if (*c == '-')
+				*c = '_';
+	}
+	return pl->entry.namespace_;
+}
+
+/* ---- edits ------------------------------------------------------------------------ */
+
+struct project_file *project_file_of(struct project *p, const struct src_pos *pos)
+{
+	return pos && pos->file ? pos->file : p->files[0];
+}
+
+int project_edit_set(struct project *p, struct project_file *f, const char *const *path, size_t n,
+                     const cJSON *value, char *err, size_t errlen)
+{
+	if (!f)
+		f = p->files[0];
+	int rc = yedit_set(f->text, f->rel, path, n, value, err, errlen);
+	if (rc == 0)
+		f->dirty = 1;
+	return rc;
+}
+
+int project_edit_unset(struct project *p, struct project_file *f, const char *const *path, size_t n, char *err,
+                       size_t errlen)
+{
+	if (!f)
+		f = p->files[0];
+	int rc = yedit_unset(f->text, f->rel, path, n, err, errlen);
+	if (rc == 0)
+		f->dirty = 1;
+	return rc;
+}
+
+int project_edit_append(struct project *p, struct project_file *f, const char *const *path, size_t n,
+                        const cJSON *value, char *err, size_t errlen)
+{
+	if (!f)
+		f = p->files[0];
+	int rc = yedit_append(f->text, f->rel, path, n, value, err, errlen);
+	if (rc == 0)
+		f->dirty = 1;
+	return rc;
+}
+
+int project_save(struct project *p, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < p->nfiles; i++) {
+		struct project_file *f = p->files[i];
+		struct stat st;
+		if (!f->dirty)
+			continue;
+		mode_t mode = stat(f->path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+		if (write_file_atomic(f->path, f->text->buf, f->text->len, mode) < 0)
+			return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", f->path, strerror(errno));
+		f->dirty = 0;
+	}
+	return project_reload(p, err, errlen);
+}
+
+int project_add_plugin(struct project *p, enum plugin_type type, const cJSON *entry, char *err, size_t errlen)
+{
+	const char *path[] = { "plugins", plugin_type_plural(type) };
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(entry, "name");
+	if (!cJSON_IsString(name))
+		return fail(err, errlen, SMELT_ERR, "a plugin entry needs a name");
+	if (project_find_plugin(p, (int)type, name->valuestring))
+		return fail(err, errlen, SMELT_ERR_CONFIG, "%s '%s' is already in %s", plugin_type_singular(type),
+		            name->valuestring, p->file_name);
+	return project_edit_append(p, p->files[0], path, 2, entry, err, errlen);
+}
+
+int project_remove_plugin(struct project *p, struct plugin *pl, char *err, size_t errlen)
+{
+	char *sel = xasprintf("[name=%s]", pl->name);
+	const char *path[] = { "plugins", plugin_type_plural(pl->type), sel };
+	int rc = project_edit_unset(p, project_file_of(p, &pl->pos), path, 3, err, errlen);
+	free(sel);
+	if (rc == 1)
+		rc = fail(err, errlen, SMELT_ERR, "%s '%s' not found in its file", plugin_type_singular(pl->type), pl->name);
+	return rc;
+}

@@ -1,0 +1,1218 @@
+/* yaml_doc: see yaml_doc.h. */
+#include "project/yaml_doc.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define YDOC_MAX_DEPTH 256
+#define YDOC_JSON_BUDGET 200000 /* nodes produced by one ynode_to_json (alias bombs) */
+
+/* ---- parsing ------------------------------------------------------------- */
+
+struct anchor {
+	char *name;
+	struct ynode *node;
+};
+
+struct parse_state {
+	struct ydoc *doc;
+	size_t *line_starts; /* byte offset of each line */
+	size_t nlines;
+	struct anchor *anchors;
+	size_t nanchors;
+	struct ynode *stack[YDOC_MAX_DEPTH];
+	int depth;
+};
+
+static struct ynode *node_new(struct ydoc *d, enum ynode_type t)
+{
+	struct ynode *n = xcalloc(1, sizeof *n);
+	n->type = t;
+	if (d->nall == d->alloc) {
+		d->alloc = d->alloc ? d->alloc * 2 : 64;
+		d->all = xrealloc(d->all, d->alloc * sizeof *d->all);
+	}
+	d->all[d->nall++] = n;
+	return n;
+}
+
+static void build_lines(struct parse_state *ps, const char *text, size_t len)
+{
+	size_t alloc = 64;
+	ps->line_starts = xmalloc(alloc * sizeof *ps->line_starts);
+	ps->nlines = 0;
+	size_t start = (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) ? 3 : 0;
+	ps->line_starts[ps->nlines++] = start;
+	for (size_t i = start; i < len; i++) {
+		int brk = 0;
+		if (text[i] == '\n')
+			brk = 1;
+		else if (text[i] == '\r' && (i + 1 >= len || text[i + 1] != '\n'))
+			brk = 1;
+		if (brk) {
+			if (ps->nlines == alloc) {
+				alloc *= 2;
+				ps->line_starts = xrealloc(ps->line_starts, alloc * sizeof *ps->line_starts);
+			}
+			ps->line_starts[ps->nlines++] = i + 1;
+		}
+	}
+}
+
+/* libyaml marks count characters; convert (line, column) to a byte offset. */
+static struct ymark conv_mark(const struct parse_state *ps, yaml_mark_t m)
+{
+	struct ymark r;
+	const char *text = ps->doc->text;
+	size_t len = ps->doc->len;
+	size_t line = m.line < ps->nlines ? m.line : ps->nlines - 1;
+	size_t off = ps->line_starts[line];
+	size_t col = m.line < ps->nlines ? m.column : 0;
+	for (size_t c = 0; c < col && off < len; c++) {
+		off++;
+		while (off < len && ((unsigned char)text[off] & 0xC0) == 0x80)
+			off++;
+	}
+	if (m.line >= ps->nlines)
+		off = len;
+	r.off = off;
+	r.line = (int)line + 1;
+	r.col = (int)col + 1;
+	return r;
+}
+
+static void anchor_add(struct parse_state *ps, const yaml_char_t *name, struct ynode *n)
+{
+	if (!name)
+		return;
+	ps->anchors = xrealloc(ps->anchors, (ps->nanchors + 1) * sizeof *ps->anchors);
+	ps->anchors[ps->nanchors].name = xstrdup((const char *)name);
+	ps->anchors[ps->nanchors].node = n;
+	ps->nanchors++;
+}
+
+static struct ynode *anchor_find(struct parse_state *ps, const yaml_char_t *name)
+{
+	for (size_t i = ps->nanchors; i-- > 0;)
+		if (!strcmp(ps->anchors[i].name, (const char *)name))
+			return ps->anchors[i].node;
+	return NULL;
+}
+
+/* Items are appended to a growing array; for maps n counts pairs, and a key waits in items[2n]. */
+static size_t item_count(const struct ynode *p)
+{
+	return p->type == YN_MAP ? p->n * 2 : p->n;
+}
+
+static void add_child(struct parse_state *ps, struct ynode *child)
+{
+	if (ps->depth == 0) {
+		if (!ps->doc->root)
+			ps->doc->root = child;
+		return;
+	}
+	struct ynode *p = ps->stack[ps->depth - 1];
+	/* simple growth: realloc each time (documents are small) */
+	if (p->type == YN_SEQ) {
+		p->items = xrealloc(p->items, (p->n + 1) * sizeof *p->items);
+		p->items[p->n++] = child;
+		return;
+	}
+	/* map: a pending key is marked by p->plain_empty == 1 (unused otherwise for collections) */
+	if (!p->plain_empty) {
+		p->items = xrealloc(p->items, (p->n * 2 + 2) * sizeof *p->items);
+		p->items[p->n * 2] = child;
+		p->items[p->n * 2 + 1] = NULL;
+		p->plain_empty = 1;
+	} else {
+		p->items[p->n * 2 + 1] = child;
+		p->n++;
+		p->plain_empty = 0;
+	}
+}
+
+/* The end of a block collection: the end of its last descendant. */
+static struct ymark last_end(const struct ynode *n)
+{
+	size_t c = item_count(n);
+	if (!c)
+		return n->start;
+	return n->items[c - 1]->end;
+}
+
+static int parse_fail(char *err, size_t errlen, const char *name, const yaml_parser_t *parser)
+{
+	const char *problem = parser->problem ? parser->problem : "cannot parse YAML";
+	if (parser->context)
+		return fail(err, errlen, SMELT_ERR_CONFIG, "%s:%zu:%zu: %s %s", name, parser->problem_mark.line + 1,
+		            parser->problem_mark.column + 1, problem, parser->context);
+	return fail(err, errlen, SMELT_ERR_CONFIG, "%s:%zu:%zu: %s", name, parser->problem_mark.line + 1,
+	            parser->problem_mark.column + 1, problem);
+}
+
+int ydoc_parse(const char *text, size_t len, const char *name, struct ydoc **out, char *err, size_t errlen)
+{
+	struct parse_state ps = { 0 };
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	int rc = 0, done = 0, started = 0;
+	struct ydoc *d = xcalloc(1, sizeof *d);
+
+	d->text = text;
+	d->len = len;
+	ps.doc = d;
+	build_lines(&ps, text, len);
+	*out = NULL;
+	if (!yaml_parser_initialize(&parser))
+		abort();
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (!done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = parse_fail(err, errlen, name, &parser);
+			break;
+		}
+		struct ynode *n = NULL;
+		switch (ev.type) {
+		case YAML_DOCUMENT_START_EVENT:
+			if (started)
+				done = 1; /* only the first document */
+			started = 1;
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_SCALAR_EVENT:
+			n = node_new(d, YN_SCALAR);
+			n->style = ev.data.scalar.style;
+			n->value = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+			n->len = ev.data.scalar.length;
+			if (ev.data.scalar.tag)
+				n->tag = xstrdup((const char *)ev.data.scalar.tag);
+			n->start = conv_mark(&ps, ev.start_mark);
+			n->end = conv_mark(&ps, ev.end_mark);
+			n->plain_empty = n->style == YAML_PLAIN_SCALAR_STYLE && n->len == 0 && !n->tag;
+			if (n->plain_empty && ps.depth > 0) {
+				/* libyaml puts an empty scalar at the next token: pin it after its key / dash */
+				struct ynode *p = ps.stack[ps.depth - 1];
+				if (p->type == YN_MAP && p->plain_empty)
+					n->start = n->end = p->items[p->n * 2]->end;
+				else if (p->type == YN_SEQ)
+					n->start = n->end = p->n ? p->items[p->n - 1]->end : p->start;
+			}
+			anchor_add(&ps, ev.data.scalar.anchor, n);
+			add_child(&ps, n);
+			break;
+		case YAML_ALIAS_EVENT: {
+			struct ynode *target = anchor_find(&ps, ev.data.alias.anchor);
+			if (!target) {
+				yaml_mark_t m = ev.start_mark;
+				rc = fail(err, errlen, SMELT_ERR_CONFIG, "%s:%zu:%zu: unknown anchor '%s'", name, m.line + 1,
+				          m.column + 1, (const char *)ev.data.alias.anchor);
+				done = 1;
+				break;
+			}
+			n = node_new(d, target->type);
+			n->alias = target;
+			n->start = conv_mark(&ps, ev.start_mark);
+			n->end = conv_mark(&ps, ev.end_mark);
+			add_child(&ps, n);
+			break;
+		}
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			int is_map = ev.type == YAML_MAPPING_START_EVENT;
+			if (ps.depth >= YDOC_MAX_DEPTH) {
+				rc = fail(err, errlen, SMELT_ERR_CONFIG, "%s:%zu:%zu: nesting too deep", name,
+				          ev.start_mark.line + 1, ev.start_mark.column + 1);
+				done = 1;
+				break;
+			}
+			n = node_new(d, is_map ? YN_MAP : YN_SEQ);
+			n->flow = is_map ? ev.data.mapping_start.style == YAML_FLOW_MAPPING_STYLE
+			                 : ev.data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE;
+			const yaml_char_t *tag = is_map ? ev.data.mapping_start.tag : ev.data.sequence_start.tag;
+			if (tag)
+				n->tag = xstrdup((const char *)tag);
+			n->start = conv_mark(&ps, ev.start_mark);
+			anchor_add(&ps, is_map ? ev.data.mapping_start.anchor : ev.data.sequence_start.anchor, n);
+			add_child(&ps, n);
+			ps.stack[ps.depth++] = n;
+			break;
+		}
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (ps.depth > 0) {
+				n = ps.stack[--ps.depth];
+				n->plain_empty = 0;
+				n->end = n->flow ? conv_mark(&ps, ev.end_mark) : last_end(n);
+				if (n->flow || item_count(n) == 0)
+					n->end = conv_mark(&ps, ev.end_mark);
+				if (n->end.off < n->start.off)
+					n->end = n->start;
+			}
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	for (size_t i = 0; i < ps.nanchors; i++)
+		free(ps.anchors[i].name);
+	free(ps.anchors);
+	free(ps.line_starts);
+	if (rc) {
+		ydoc_free(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+void ydoc_free(struct ydoc *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->nall; i++) {
+		free(d->all[i]->value);
+		free(d->all[i]->tag);
+		free(d->all[i]->items);
+		free(d->all[i]);
+	}
+	free(d->all);
+	free(d);
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+const struct ynode *ynode_deref(const struct ynode *n)
+{
+	int guard = 0;
+	while (n && n->alias && guard++ < 64)
+		n = n->alias;
+	return n;
+}
+
+static int key_is(const struct ynode *k, const char *key)
+{
+	k = ynode_deref(k);
+	return k && k->type == YN_SCALAR && k->value && strlen(k->value) == k->len && !strcmp(k->value, key);
+}
+
+const struct ynode *ynode_get(const struct ynode *map, const char *key, const struct ynode **keynode)
+{
+	map = ynode_deref(map);
+	if (!map || map->type != YN_MAP)
+		return NULL;
+	for (size_t i = map->n; i-- > 0;) { /* last wins, as a later duplicate key replaces */
+		if (key_is(map->items[2 * i], key)) {
+			if (keynode)
+				*keynode = map->items[2 * i];
+			return map->items[2 * i + 1];
+		}
+	}
+	return NULL;
+}
+
+static int is_str_tag(const char *tag)
+{
+	return tag && (!strcmp(tag, "tag:yaml.org,2002:str") || !strcmp(tag, "!!str") || !strcmp(tag, "!"));
+}
+
+static int match_null(const char *s)
+{
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+static int match_bool(const char *s, int *val)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+		return *val = 1, 1;
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		return *val = 0, 1;
+	return 0;
+}
+
+static int all_in(const char *s, const char *set)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!strchr(set, *s))
+			return 0;
+	return 1;
+}
+
+/* YAML 1.2 core schema ints and floats. */
+static int match_number(const char *s, double *val)
+{
+	const char *p = s;
+	if (!strncmp(s, "0o", 2) && all_in(s + 2, "01234567")) {
+		*val = (double)strtoull(s + 2, NULL, 8);
+		return 1;
+	}
+	if (!strncmp(s, "0x", 2) && all_in(s + 2, "0123456789abcdefABCDEF")) {
+		*val = (double)strtoull(s + 2, NULL, 16);
+		return 1;
+	}
+	if (*p == '-' || *p == '+')
+		p++;
+	int digits = 0, frac = 0;
+	while (isdigit((unsigned char)*p))
+		p++, digits++;
+	if (*p == '.') {
+		p++;
+		while (isdigit((unsigned char)*p))
+			p++, frac++;
+		if (!digits && !frac)
+			return 0;
+	} else if (!digits) {
+		return 0;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	if (*p)
+		return 0;
+	*val = strtod(s, NULL);
+	return isfinite(*val);
+}
+
+int ynode_is_null(const struct ynode *n)
+{
+	n = ynode_deref(n);
+	if (!n)
+		return 1;
+	if (n->type != YN_SCALAR || is_str_tag(n->tag))
+		return 0;
+	if (n->tag && !strcmp(n->tag, "tag:yaml.org,2002:null"))
+		return 1;
+	return n->style == YAML_PLAIN_SCALAR_STYLE && match_null(n->value);
+}
+
+static cJSON *scalar_json(const struct ynode *n)
+{
+	int b;
+	double d;
+	if (n->style != YAML_PLAIN_SCALAR_STYLE || is_str_tag(n->tag) ||
+	    (n->tag && strncmp(n->tag, "tag:yaml.org,2002:", 18)))
+		return cJSON_CreateString(n->value);
+	if (match_null(n->value))
+		return cJSON_CreateNull();
+	if (match_bool(n->value, &b))
+		return cJSON_CreateBool(b);
+	if (match_number(n->value, &d))
+		return cJSON_CreateNumber(d);
+	return cJSON_CreateString(n->value);
+}
+
+static cJSON *to_json(const struct ynode *n, int depth, long *budget);
+
+static void merge_into(cJSON *obj, const struct ynode *src, int depth, long *budget)
+{
+	src = ynode_deref(src);
+	if (!src)
+		return;
+	if (src->type == YN_SEQ) {
+		for (size_t i = 0; i < src->n; i++)
+			merge_into(obj, src->items[i], depth + 1, budget);
+		return;
+	}
+	if (src->type != YN_MAP)
+		return;
+	cJSON *m = to_json(src, depth + 1, budget);
+	for (cJSON *c = m ? m->child : NULL; c; c = c->next)
+		if (!cJSON_GetObjectItemCaseSensitive(obj, c->string))
+			cJSON_AddItemToObject(obj, c->string, cJSON_Duplicate(c, 1));
+	cJSON_Delete(m);
+}
+
+static cJSON *to_json(const struct ynode *n, int depth, long *budget)
+{
+	n = ynode_deref(n);
+	if (!n || depth > YDOC_MAX_DEPTH || --*budget < 0)
+		return cJSON_CreateNull();
+	if (n->type == YN_SCALAR)
+		return scalar_json(n);
+	if (n->type == YN_SEQ) {
+		cJSON *a = cJSON_CreateArray();
+		for (size_t i = 0; i < n->n && *budget >= 0; i++)
+			cJSON_AddItemToArray(a, to_json(n->items[i], depth + 1, budget));
+		return a;
+	}
+	cJSON *o = cJSON_CreateObject();
+	const struct ynode *merge = NULL;
+	for (size_t i = 0; i < n->n && *budget >= 0; i++) {
+		const struct ynode *k = ynode_deref(n->items[2 * i]);
+		if (!k || k->type != YN_SCALAR)
+			continue; /* complex keys are not part of the schema */
+		if (k->style == YAML_PLAIN_SCALAR_STYLE && !strcmp(k->value, "<<")) {
+			merge = n->items[2 * i + 1];
+			continue;
+		}
+		cJSON *v = to_json(n->items[2 * i + 1], depth + 1, budget);
+		if (cJSON_GetObjectItemCaseSensitive(o, k->value))
+			cJSON_ReplaceItemInObjectCaseSensitive(o, k->value, v);
+		else
+			cJSON_AddItemToObject(o, k->value, v);
+	}
+	if (merge)
+		merge_into(o, merge, depth, budget);
+	return o;
+}
+
+cJSON *ynode_to_json(const struct ynode *n)
+{
+	long budget = YDOC_JSON_BUDGET;
+	return to_json(n, 0, &budget);
+}
+
+/* ---- emitting -------------------------------------------------------------- */
+
+static int looks_special(const char *s)
+{
+	static const char *const words[] = { "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO",
+		                             "on", "On", "ON", "off", "Off", "OFF", ".inf", ".Inf", ".INF",
+		                             "-.inf", "-.Inf", "-.INF", "+.inf", ".nan", ".NaN", ".NAN" };
+	int b;
+	double d;
+	if (match_null(s) || match_bool(s, &b) || match_number(s, &d))
+		return 1;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (!strcmp(s, words[i]))
+			return 1;
+	/* YAML 1.1 numbers (0755, 1_000, 1:20, 0b1) */
+	const char *p = s;
+	if (*p == '-' || *p == '+' || *p == '.')
+		p++;
+	return isdigit((unsigned char)*p);
+}
+
+static int plain_ok(const char *s)
+{
+	size_t len = strlen(s);
+	if (!len || looks_special(s))
+		return 0;
+	if (strchr("-?:,[]{}#&*!|>'\"%@` \t", s[0]))
+		return 0;
+	if (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == ':')
+		return 0;
+	if (strstr(s, ": ") || strstr(s, " #") || strstr(s, ":\t") || strstr(s, "\t#"))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void emit_string(struct strbuf *sb, const char *s, int prefer_double)
+{
+	int printable = 1;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			printable = 0;
+	if (!prefer_double && plain_ok(s)) {
+		strbuf_addstr(sb, s);
+		return;
+	}
+	if (printable && !prefer_double) {
+		strbuf_addch(sb, '\'');
+		for (const char *p = s; *p; p++) {
+			if (*p == '\'')
+				strbuf_addch(sb, '\'');
+			strbuf_addch(sb, *p);
+		}
+		strbuf_addch(sb, '\'');
+		return;
+	}
+	json_quote(sb, s);
+}
+
+static void emit_number(struct strbuf *sb, double d)
+{
+	if (!isfinite(d)) {
+		strbuf_addstr(sb, d != d ? ".nan" : d > 0 ? ".inf" : "-.inf");
+		return;
+	}
+	if (d == floor(d) && fabs(d) < 1e17) {
+		strbuf_addf(sb, "%lld", (long long)d);
+		return;
+	}
+	char buf[64];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	strbuf_addstr(sb, buf);
+}
+
+static void emit_scalar_styled(struct strbuf *sb, const cJSON *v, int style)
+{
+	if (!v || cJSON_IsNull(v)) {
+		strbuf_addstr(sb, "null");
+	} else if (cJSON_IsTrue(v)) {
+		strbuf_addstr(sb, "true");
+	} else if (cJSON_IsFalse(v)) {
+		strbuf_addstr(sb, "false");
+	} else if (cJSON_IsNumber(v)) {
+		emit_number(sb, v->valuedouble);
+	} else if (cJSON_IsString(v)) {
+		if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE) {
+			int printable = 1;
+			for (const unsigned char *p = (const unsigned char *)v->valuestring; *p; p++)
+				if (*p < 0x20 || *p == 0x7f)
+					printable = 0;
+			if (printable) {
+				strbuf_addch(sb, '\'');
+				for (const char *p = v->valuestring; *p; p++) {
+					if (*p == '\'')
+						strbuf_addch(sb, '\'');
+					strbuf_addch(sb, *p);
+				}
+				strbuf_addch(sb, '\'');
+				return;
+			}
+		}
+		emit_string(sb, v->valuestring, style == YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	} else if (cJSON_IsArray(v) && !v->child) {
+		strbuf_addstr(sb, "[]");
+	} else if (cJSON_IsObject(v) && !v->child) {
+		strbuf_addstr(sb, "{}");
+	} else {
+		char *s = cJSON_PrintUnformatted(v); /* JSON is YAML flow */
+		strbuf_addstr(sb, s ? s : "null");
+		free(s);
+	}
+}
+
+void yaml_emit_scalar(struct strbuf *sb, const cJSON *v)
+{
+	emit_scalar_styled(sb, v, YAML_ANY_SCALAR_STYLE);
+}
+
+static int is_block(const cJSON *v)
+{
+	return v && (cJSON_IsArray(v) || cJSON_IsObject(v)) && v->child;
+}
+
+static void indent_to(struct strbuf *sb, int n)
+{
+	for (int i = 0; i < n; i++)
+		strbuf_addch(sb, ' ');
+}
+
+/* Emit v at indent; the first line is not indented (the caller placed it). */
+static void emit_block_rest(struct strbuf *sb, const cJSON *v, int indent)
+{
+	int first = 1;
+	for (const cJSON *c = v->child; c; c = c->next) {
+		if (!first) {
+			strbuf_addch(sb, '\n');
+			indent_to(sb, indent);
+		}
+		first = 0;
+		if (cJSON_IsObject(v)) {
+			cJSON key = { 0 };
+			key.type = cJSON_String;
+			key.valuestring = c->string ? c->string : "";
+			yaml_emit_scalar(sb, &key);
+			strbuf_addch(sb, ':');
+			if (is_block(c)) {
+				int child_indent = cJSON_IsObject(c) ? indent + 2 : indent;
+				strbuf_addch(sb, '\n');
+				indent_to(sb, child_indent);
+				emit_block_rest(sb, c, child_indent);
+			} else {
+				strbuf_addch(sb, ' ');
+				yaml_emit_scalar(sb, c);
+			}
+		} else {
+			strbuf_addstr(sb, "- ");
+			if (is_block(c))
+				emit_block_rest(sb, c, indent + 2);
+			else
+				yaml_emit_scalar(sb, c);
+		}
+	}
+}
+
+void yaml_emit_block(struct strbuf *sb, const cJSON *v, int indent)
+{
+	indent_to(sb, indent);
+	if (is_block(v))
+		emit_block_rest(sb, v, indent);
+	else
+		yaml_emit_scalar(sb, v);
+}
+
+/* ---- editing ----------------------------------------------------------------- */
+
+enum seg_kind { SEG_KEY, SEG_NAMED, SEG_INDEX };
+struct seg {
+	enum seg_kind kind;
+	char *s;      /* key or name value (owned) */
+	long index;
+};
+
+static void seg_parse(struct seg *sg, const char *p)
+{
+	size_t n = strlen(p);
+	sg->s = NULL;
+	sg->index = -1;
+	if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+		if (!strncmp(p, "[name=", 6)) {
+			sg->kind = SEG_NAMED;
+			sg->s = xstrndup(p + 6, n - 7);
+			return;
+		}
+		char *end;
+		long v = strtol(p + 1, &end, 10);
+		if (end == p + n - 1 && end != p + 1 && v >= 0) {
+			sg->kind = SEG_INDEX;
+			sg->index = v;
+			return;
+		}
+	}
+	sg->kind = SEG_KEY;
+	sg->s = xstrdup(p);
+}
+
+enum edit_op { OP_SET, OP_UNSET, OP_APPEND };
+
+static int json_is_named(const cJSON *item, const char *name)
+{
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(item, "name");
+	return cJSON_IsString(nm) && !strcmp(nm->valuestring, name);
+}
+
+/*
+ * Apply op on a JSON tree held in *slot (which may be NULL or of the wrong
+ * type: it is replaced for set/append).  Returns 0, 1 (unset: not there) or
+ * a negative status.
+ */
+static int json_apply(cJSON **slot, const struct seg *segs, size_t n, enum edit_op op, const cJSON *v, char *err,
+                      size_t errlen)
+{
+	if (n == 0) {
+		if (op == OP_SET) {
+			cJSON_Delete(*slot);
+			*slot = cJSON_Duplicate(v, 1);
+			return 0;
+		}
+		if (op == OP_APPEND) {
+			if (!cJSON_IsArray(*slot)) {
+				cJSON_Delete(*slot);
+				*slot = cJSON_CreateArray();
+			}
+			cJSON_AddItemToArray(*slot, cJSON_Duplicate(v, 1));
+			return 0;
+		}
+		return fail(err, errlen, SMELT_ERR, "empty path");
+	}
+	const struct seg *sg = &segs[0];
+	int want_obj = sg->kind == SEG_KEY;
+	if (want_obj ? !cJSON_IsObject(*slot) : !cJSON_IsArray(*slot)) {
+		if (op == OP_UNSET)
+			return 1;
+		if (sg->kind == SEG_INDEX)
+			return fail(err, errlen, SMELT_ERR, "no list item %ld", sg->index);
+		cJSON_Delete(*slot);
+		*slot = want_obj ? cJSON_CreateObject() : cJSON_CreateArray();
+	}
+	cJSON *container = *slot, *child = NULL;
+	if (sg->kind == SEG_KEY) {
+		child = cJSON_GetObjectItemCaseSensitive(container, sg->s);
+	} else if (sg->kind == SEG_INDEX) {
+		child = cJSON_GetArrayItem(container, (int)sg->index);
+	} else {
+		for (cJSON *c = container->child; c; c = c->next)
+			if (json_is_named(c, sg->s))
+				child = c;
+	}
+	if (!child) {
+		if (op == OP_UNSET)
+			return 1;
+		if (sg->kind == SEG_INDEX)
+			return fail(err, errlen, SMELT_ERR, "no list item %ld", sg->index);
+		cJSON *nc = NULL;
+		if (sg->kind == SEG_NAMED) {
+			nc = cJSON_CreateObject();
+			cJSON_AddStringToObject(nc, "name", sg->s);
+		}
+		int rc = json_apply(&nc, segs + 1, n - 1, op, v, err, errlen);
+		if (rc < 0) {
+			cJSON_Delete(nc);
+			return rc;
+		}
+		if (sg->kind == SEG_NAMED && cJSON_IsObject(nc) && !cJSON_GetObjectItemCaseSensitive(nc, "name")) {
+			cJSON *nm = cJSON_CreateString(sg->s);
+			nm->next = nc->child;
+			if (nc->child)
+				nc->child->prev = nm;
+			nm->string = xstrdup("name");
+			nc->child = nm;
+		}
+		if (sg->kind == SEG_KEY)
+			cJSON_AddItemToObject(container, sg->s, nc);
+		else
+			cJSON_AddItemToArray(container, nc);
+		return 0;
+	}
+	if (n == 1 && op == OP_UNSET) {
+		cJSON_Delete(cJSON_DetachItemViaPointer(container, child));
+		return 0;
+	}
+	/* recurse on the child, then put it back at the same index */
+	int idx = 0;
+	for (cJSON *c = container->child; c && c != child; c = c->next)
+		idx++;
+	cJSON *tmp = cJSON_DetachItemViaPointer(container, child);
+	int rc = json_apply(&tmp, segs + 1, n - 1, op, v, err, errlen);
+	if (sg->kind == SEG_KEY && (!tmp->string || strcmp(tmp->string, sg->s))) {
+		if (!(tmp->type & cJSON_StringIsConst))
+			free(tmp->string);
+		tmp->type &= ~cJSON_StringIsConst;
+		tmp->string = xstrdup(sg->s);
+	}
+	if (sg->kind != SEG_KEY && tmp->string) {
+		free(tmp->string);
+		tmp->string = NULL;
+	}
+	if (idx < cJSON_GetArraySize(container))
+		cJSON_InsertItemInArray(container, idx, tmp);
+	else
+		cJSON_AddItemToArray(container, tmp);
+	return rc;
+}
+
+struct ectx {
+	const struct ynode *node; /* the value node */
+	const struct ynode *key;  /* its key when in a mapping */
+	const struct ynode *seq;  /* its sequence when a list item */
+};
+
+static size_t line_start(const char *t, size_t off)
+{
+	while (off > 0 && t[off - 1] != '\n')
+		off--;
+	return off;
+}
+
+static size_t line_after(const char *t, size_t len, size_t off)
+{
+	if (off > len)
+		off = len;
+	if (off > 0 && t[off - 1] == '\n')
+		return off;
+	while (off < len && t[off] != '\n')
+		off++;
+	return off < len ? off + 1 : len;
+}
+
+static int only_spaces(const char *t, size_t a, size_t b)
+{
+	for (size_t i = a; i < b; i++)
+		if (t[i] != ' ')
+			return 0;
+	return 1;
+}
+
+/* Column (0-based) of the '-' of a block list item; -1 when it cannot be found. */
+static long dash_of(const char *t, const struct ynode *item, size_t *dash_off)
+{
+	size_t off = item->start.off;
+	while (off > 0 && (t[off - 1] == ' ' || t[off - 1] == '\t' || t[off - 1] == '\n' || t[off - 1] == '\r'))
+		off--;
+	if (off == 0 || t[off - 1] != '-')
+		return -1;
+	off--;
+	if (dash_off)
+		*dash_off = off;
+	return (long)(off - line_start(t, off));
+}
+
+struct splice {
+	size_t from, to;
+	struct strbuf with;
+};
+
+static void apply_splice(struct strbuf *text, struct splice *sp)
+{
+	struct strbuf out = STRBUF_INIT;
+	strbuf_add(&out, text->buf, sp->from);
+	strbuf_add(&out, sp->with.buf, sp->with.len);
+	strbuf_add(&out, text->buf + sp->to, text->len - sp->to);
+	strbuf_release(text);
+	*text = out;
+}
+
+/* Replace the value at ctx by v. */
+static int replace_value(struct ydoc *d, const struct ectx *c, const cJSON *v, struct splice *sp, char *err,
+                         size_t errlen)
+{
+	const char *t = d->text;
+	const struct ynode *n = c->node;
+	strbuf_reset(&sp->with);
+	if (c->key) {
+		size_t p = c->key->end.off;
+		while (p < d->len && (t[p] == ' ' || t[p] == '\t' || t[p] == '"' || t[p] == '\''))
+			p++;
+		if (p >= d->len || t[p] != ':')
+			return fail(err, errlen, SMELT_ERR, "cannot edit the value of a complex key");
+		sp->from = p + 1;
+		sp->to = n->plain_empty ? p + 1 : n->end.off;
+		if (sp->to < sp->from)
+			sp->to = sp->from;
+		if (is_block(v)) {
+			int ind = c->key->start.col - 1 + (cJSON_IsObject(v) ? 2 : 0);
+			strbuf_addch(&sp->with, '\n');
+			yaml_emit_block(&sp->with, v, ind);
+		} else {
+			strbuf_addch(&sp->with, ' ');
+			emit_scalar_styled(&sp->with, v, n->type == YN_SCALAR && !n->alias ? n->style : 0);
+		}
+	} else if (c->seq) {
+		if (n->plain_empty)
+			return fail(err, errlen, SMELT_ERR, "cannot edit an empty list item");
+		sp->from = n->start.off;
+		sp->to = n->end.off;
+		if (is_block(v)) {
+			int ind = n->start.col - 1;
+			yaml_emit_block(&sp->with, v, ind);
+			/* drop the first line's indent: the item starts after "- " */
+			memmove(sp->with.buf, sp->with.buf + ind, sp->with.len - ind + 1);
+			sp->with.len -= ind;
+		} else {
+			emit_scalar_styled(&sp->with, v, n->type == YN_SCALAR && !n->alias ? n->style : 0);
+		}
+	} else {
+		/* the root */
+		sp->from = n ? n->start.off : d->len;
+		sp->to = n ? n->end.off : d->len;
+		yaml_emit_block(&sp->with, v, 0);
+	}
+	if (sp->to > sp->from && t[sp->to - 1] == '\n')
+		strbuf_addch(&sp->with, '\n');
+	return 0;
+}
+
+static void emit_pair(struct strbuf *sb, const char *key, const cJSON *v, int indent)
+{
+	cJSON k = { 0 };
+	k.type = cJSON_String;
+	k.valuestring = (char *)key;
+	indent_to(sb, indent);
+	yaml_emit_scalar(sb, &k);
+	strbuf_addch(sb, ':');
+	if (is_block(v)) {
+		strbuf_addch(sb, '\n');
+		yaml_emit_block(sb, v, indent + (cJSON_IsObject(v) ? 2 : 0));
+	} else {
+		strbuf_addch(sb, ' ');
+		yaml_emit_scalar(sb, v);
+	}
+	strbuf_addch(sb, '\n');
+}
+
+static void insert_at(struct ydoc *d, size_t at, struct splice *sp)
+{
+	sp->from = sp->to = at;
+	if (at == d->len && d->len && d->text[d->len - 1] != '\n') {
+		struct strbuf nl = STRBUF_INIT;
+		strbuf_addch(&nl, '\n');
+		strbuf_add(&nl, sp->with.buf, sp->with.len);
+		strbuf_release(&sp->with);
+		sp->with = nl;
+	}
+}
+
+static void insert_pair(struct ydoc *d, const struct ynode *map, const char *key, const cJSON *v,
+                        struct splice *sp)
+{
+	size_t at = line_after(d->text, d->len, map->items[2 * map->n - 1]->end.off);
+	strbuf_reset(&sp->with);
+	emit_pair(&sp->with, key, v, map->items[0]->start.col - 1);
+	insert_at(d, at, sp);
+}
+
+static int append_item(struct ydoc *d, const struct ynode *seq, const cJSON *v, struct splice *sp)
+{
+	long col = dash_of(d->text, seq->items[0], NULL);
+	if (col < 0)
+		return -1;
+	size_t at = line_after(d->text, d->len, seq->items[seq->n - 1]->end.off);
+	strbuf_reset(&sp->with);
+	indent_to(&sp->with, (int)col);
+	strbuf_addstr(&sp->with, "- ");
+	if (is_block(v)) {
+		size_t mark = sp->with.len;
+		yaml_emit_block(&sp->with, v, (int)col + 2);
+		memmove(sp->with.buf + mark, sp->with.buf + mark + col + 2, sp->with.len - mark - col - 2 + 1);
+		sp->with.len -= col + 2;
+	} else {
+		yaml_emit_scalar(&sp->with, v);
+	}
+	strbuf_addch(&sp->with, '\n');
+	insert_at(d, at, sp);
+	return 0;
+}
+
+static void free_segs(struct seg *segs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(segs[i].s);
+	free(segs);
+}
+
+/* Re-emit the subtree at ctx with the edit applied on its JSON. */
+static int rewrite(struct ydoc *d, const struct ectx *c, const struct seg *segs, size_t n, enum edit_op op,
+                   const cJSON *v, struct splice *sp, char *err, size_t errlen)
+{
+	cJSON *j = c->node ? ynode_to_json(c->node) : NULL;
+	int rc = json_apply(&j, segs, n, op, v, err, errlen);
+	if (rc == 0)
+		rc = replace_value(d, c, j, sp, err, errlen);
+	cJSON_Delete(j);
+	return rc;
+}
+
+static int edit(struct strbuf *text, const char *name, const char *const *path, size_t n, enum edit_op op,
+                const cJSON *v, char *err, size_t errlen)
+{
+	struct ydoc *d = NULL;
+	struct seg *segs = xcalloc(n ? n : 1, sizeof *segs);
+	struct splice sp = { 0, 0, STRBUF_INIT };
+	int rc;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		seg_parse(&segs[i], path[i]);
+	if ((rc = ydoc_parse(text->buf, text->len, name, &d, err, errlen)) < 0)
+		goto out;
+
+	struct ectx c = { d->root, NULL, NULL };
+	if (!d->root || (d->root->type == YN_SCALAR && ynode_is_null(d->root))) {
+		if (op == OP_UNSET) {
+			rc = 1;
+			goto out;
+		}
+		cJSON *j = NULL;
+		if ((rc = json_apply(&j, segs, n, op, v, err, errlen)) == 0) {
+			strbuf_reset(&sp.with);
+			yaml_emit_block(&sp.with, j, 0);
+			strbuf_addch(&sp.with, '\n');
+			if (d->root && !d->root->plain_empty) {
+				sp.from = d->root->start.off;
+				sp.to = line_after(d->text, d->len, d->root->end.off);
+			} else {
+				insert_at(d, d->len, &sp);
+			}
+		}
+		cJSON_Delete(j);
+		goto apply;
+	}
+	for (i = 0; i < n; i++) {
+		const struct ynode *cur = c.node;
+		const struct seg *sg = &segs[i];
+		if (cur->alias || cur->flow || cur->type == YN_SCALAR) {
+			if (op == OP_UNSET && (cur->type == YN_SCALAR)) {
+				rc = 1;
+				goto out;
+			}
+			rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
+			goto apply;
+		}
+		if (cur->type == YN_MAP) {
+			if (sg->kind != SEG_KEY) {
+				if (op == OP_UNSET) {
+					rc = 1;
+					goto out;
+				}
+				rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
+				goto apply;
+			}
+			size_t k;
+			for (k = cur->n; k-- > 0;)
+				if (key_is(cur->items[2 * k], sg->s))
+					break;
+			if (k == (size_t)-1) {
+				if (op == OP_UNSET) {
+					rc = 1;
+					goto out;
+				}
+				cJSON *j = NULL;
+				if ((rc = json_apply(&j, segs + i + 1, n - i - 1, op, v, err, errlen)) == 0)
+					insert_pair(d, cur, sg->s, j, &sp);
+				cJSON_Delete(j);
+				goto apply;
+			}
+			if (i == n - 1 && op == OP_UNSET) {
+				const struct ynode *key = cur->items[2 * k];
+				size_t ls = line_start(d->text, key->start.off);
+				size_t pend = cur->items[2 * k + 1]->end.off;
+				if (cur->n == 1 && (c.key || c.seq)) {
+					cJSON *empty = cJSON_CreateObject();
+					rc = replace_value(d, &c, empty, &sp, err, errlen);
+					cJSON_Delete(empty);
+				} else if (only_spaces(d->text, ls, key->start.off)) {
+					sp.from = ls;
+					sp.to = line_after(d->text, d->len, pend);
+					rc = 0;
+				} else if (k + 1 < cur->n) {
+					sp.from = key->start.off;
+					sp.to = cur->items[2 * k + 2]->start.off;
+					rc = 0;
+				} else {
+					rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
+				}
+				goto apply;
+			}
+			if (i == n - 1 && op == OP_SET) {
+				struct ectx vc = { cur->items[2 * k + 1], cur->items[2 * k], NULL };
+				rc = replace_value(d, &vc, v, &sp, err, errlen);
+				goto apply;
+			}
+			c.node = cur->items[2 * k + 1];
+			c.key = cur->items[2 * k];
+			c.seq = NULL;
+			continue;
+		}
+		/* a block sequence */
+		if (sg->kind == SEG_KEY) {
+			if (op == OP_UNSET) {
+				rc = 1;
+				goto out;
+			}
+			rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
+			goto apply;
+		}
+		size_t k = (size_t)-1;
+		if (sg->kind == SEG_INDEX) {
+			if ((size_t)sg->index < cur->n)
+				k = (size_t)sg->index;
+		} else {
+			for (size_t j = 0; j < cur->n; j++) {
+				const struct ynode *nm = ynode_get(cur->items[j], "name", NULL);
+				nm = ynode_deref(nm);
+				if (nm && nm->type == YN_SCALAR && !strcmp(nm->value, sg->s))
+					k = j;
+			}
+		}
+		if (k == (size_t)-1) {
+			if (op == OP_UNSET) {
+				rc = 1;
+				goto out;
+			}
+			if (sg->kind == SEG_INDEX) {
+				rc = fail(err, errlen, SMELT_ERR_CONFIG, "%s: no list item %ld", name, sg->index);
+				goto out;
+			}
+			cJSON *j = NULL;
+			if ((rc = json_apply(&j, segs + i, n - i, op, v, err, errlen)) == 0) {
+				if (append_item(d, cur, j->child, &sp) < 0)
+					rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
+			}
+			cJSON_Delete(j);
+			goto apply;
+		}
+		const struct ynode *item = cur->items[k];
+		if (i == n - 1 && op == OP_UNSET) {
+			size_t dash = 0;
+			long col = dash_of(d->text, item, &dash);
+			if (cur->n == 1 && (c.key || c.seq)) {
+				cJSON *empty = cJSON_CreateArray();
+				rc = replace_value(d, &c, empty, &sp, err, errlen);
+				cJSON_Delete(empty);
+			} else if (col >= 0 && !item->plain_empty &&
+			           only_spaces(d->text, line_start(d->text, dash), dash)) {
+				sp.from = line_start(d->text, dash);
+				sp.to = line_after(d->text, d->len, item->end.off);
+				rc = 0;
+			} else {
+				rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
+			}
+			goto apply;
+		}
+		if (i == n - 1 && op == OP_SET) {
+			struct ectx vc = { item, NULL, cur };
+			rc = replace_value(d, &vc, v, &sp, err, errlen);
+			goto apply;
+		}
+		c.node = item;
+		c.key = NULL;
+		c.seq = cur;
+	}
+	/* the path exists in full */
+	if (op == OP_SET) {
+		rc = replace_value(d, &c, v, &sp, err, errlen);
+	} else if (op == OP_APPEND) {
+		const struct ynode *cur = c.node;
+		if (cur->type == YN_SEQ && !cur->flow && !cur->alias && cur->n > 0) {
+			if (append_item(d, cur, v, &sp) < 0)
+				rc = rewrite(d, &c, NULL, 0, op, v, &sp, err, errlen);
+			else
+				rc = 0;
+		} else {
+			rc = rewrite(d, &c, NULL, 0, op, v, &sp, err, errlen);
+		}
+	} else {
+		rc = fail(err, errlen, SMELT_ERR, "empty path");
+	}
+apply:
+	if (rc == 0) {
+		struct strbuf saved = STRBUF_INIT;
+		struct ydoc *check = NULL;
+		char cerr[256];
+		strbuf_add(&saved, text->buf, text->len);
+		apply_splice(text, &sp);
+		if (ydoc_parse(text->buf, text->len, name, &check, cerr, sizeof cerr) < 0) {
+			strbuf_release(text);
+			*text = saved;
+			rc = fail(err, errlen, SMELT_ERR, "%s: the edit would make the file invalid (%s)", name, cerr);
+		} else {
+			strbuf_release(&saved);
+		}
+		ydoc_free(check);
+	}
+out:
+	strbuf_release(&sp.with);
+	ydoc_free(d);
+	free_segs(segs, n);
+	return rc;
+}
+
+int yedit_set(struct strbuf *text, const char *name, const char *const *path, size_t n, const cJSON *value,
+              char *err, size_t errlen)
+{
+	return edit(text, name, path, n, OP_SET, value, err, errlen);
+}
+
+int yedit_unset(struct strbuf *text, const char *name, const char *const *path, size_t n, char *err,
+                size_t errlen)
+{
+	if (!n)
+		return fail(err, errlen, SMELT_ERR, "empty path");
+	return edit(text, name, path, n, OP_UNSET, NULL, err, errlen);
+}
+
+int yedit_append(struct strbuf *text, const char *name, const char *const *path, size_t n, const cJSON *value,
+                 char *err, size_t errlen)
+{
+	return edit(text, name, path, n, OP_APPEND, value, err, errlen);
+}

@@ -1,0 +1,87 @@
+/*
+ * yaml_doc - a YAML node tree with source positions (from libyaml marks),
+ * its conversion to cJSON, and comment-preserving edits done as byte-range
+ * splices of the original text.
+ *
+ * Edits keep everything outside the changed range byte-identical
+ * (comments, key order, quoting, blank lines).  New keys go after the last
+ * key of their block mapping at its indentation; new list items after the
+ * last item ("- " at the list's column); removed keys/items take their
+ * whole lines with them.  New collections are written in block style with
+ * Meltano's layout (lists not indented under their key).  A flow-style
+ * collection ({a: 1}, [x, y]) that must change inside is re-emitted in
+ * block style, and so is anything unusual (e.g. "- - x"): comments inside
+ * such a re-emitted part are lost.
+ *
+ * Only the first document of a stream is used.  Not thread-safe.
+ */
+#ifndef SMELT_PROJECT_YAML_DOC_H
+#define SMELT_PROJECT_YAML_DOC_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+struct strbuf;
+
+enum ynode_type { YN_SCALAR = 0, YN_MAP = 1, YN_SEQ = 2 };
+
+struct ymark {
+	size_t off; /* byte offset in the text */
+	int line;   /* 1-based */
+	int col;    /* 1-based */
+};
+
+struct ynode {
+	enum ynode_type type;
+	int flow;              /* collections: 1 when written in flow style */
+	int style;             /* scalars: libyaml yaml_scalar_style_t */
+	int plain_empty;       /* scalars: an empty plain scalar (`key:` with no value) */
+	char *tag;             /* explicit tag or NULL */
+	char *value;           /* scalars: the value (NUL-terminated; may hold NULs, see len) */
+	size_t len;            /* scalars: value length */
+	struct ymark start;    /* first byte of the node (collections: first key/item or the bracket) */
+	struct ymark end;      /* just after the node (collections: after the last descendant) */
+	struct ynode **items;  /* seq: items; map: key, value, key, value, ... */
+	size_t n;              /* seq: item count; map: pair count (items holds 2n) */
+	struct ynode *alias;   /* non-NULL when this node is an alias (*x); it points at the anchored node */
+};
+
+struct ydoc {
+	struct ynode *root;    /* NULL for an empty document */
+	const char *text;      /* borrowed: the text parsed */
+	size_t len;
+	struct ynode **all;    /* every node, for freeing */
+	size_t nall, alloc;
+};
+
+/*
+ * Parse text (borrowed until ydoc_free) into *out.  name is used in
+ * messages: "name:LINE:COL: problem".  0 or SMELT_ERR_CONFIG.
+ */
+int ydoc_parse(const char *text, size_t len, const char *name, struct ydoc **out, char *err, size_t errlen);
+void ydoc_free(struct ydoc *d); /* accepts NULL */
+
+/* Follow an alias to its anchored node (n itself when not an alias). */
+const struct ynode *ynode_deref(const struct ynode *n);
+/* A mapping's value for key (and its key node in *key when not NULL); NULL when none. */
+const struct ynode *ynode_get(const struct ynode *map, const char *key, const struct ynode **keynode);
+/* 1 when n is a null scalar (empty, ~, null, Null, NULL) without a !!str tag. */
+int ynode_is_null(const struct ynode *n);
+/* The node as JSON (YAML 1.2 core schema for plain scalars, merge keys <<, aliases expanded with a size limit). */
+cJSON *ynode_to_json(const struct ynode *n);
+
+/* Edits on text (see the top).  name is for messages.  Path segments as in project.h. */
+int yedit_set(struct strbuf *text, const char *name, const char *const *path, size_t n, const cJSON *value,
+              char *err, size_t errlen);
+/* 0 removed, 1 not there, negative on error. */
+int yedit_unset(struct strbuf *text, const char *name, const char *const *path, size_t n, char *err,
+                size_t errlen);
+int yedit_append(struct strbuf *text, const char *name, const char *const *path, size_t n, const cJSON *value,
+                 char *err, size_t errlen);
+
+/* Append value as a YAML scalar (plain when that reads back the same, else quoted). */
+void yaml_emit_scalar(struct strbuf *sb, const cJSON *v);
+/* Append a value in block style at indent (first line indented too); no final newline. */
+void yaml_emit_block(struct strbuf *sb, const cJSON *v, int indent);
+
+#endif

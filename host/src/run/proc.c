@@ -1,0 +1,458 @@
+/* proc: the process supervisor; see proc.h. */
+#include "run/proc.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define STDERR_LINE_MAX (64 * 1024) /* longer stderr lines are cut in the log, never in the data */
+#define GRACE_MS 10000              /* from SIGTERM to SIGKILL */
+#define DRAIN_MS 2000               /* how long to read pipes a grandchild keeps open after the child exited */
+
+static int last_signal;
+
+int proc_last_signal(void)
+{
+	return last_signal;
+}
+
+void proc_describe_exit(const struct smelt_exit *ex, char *buf, size_t len)
+{
+	if (ex->not_started)
+		snprintf(buf, len, "could not be started");
+	else if (ex->signaled)
+		snprintf(buf, len, "was killed by signal %d (%s)", ex->term_signal, strsignal(ex->term_signal));
+	else if (ex->exited)
+		snprintf(buf, len, "exited with code %d", ex->exit_code);
+	else
+		snprintf(buf, len, "did not finish");
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A pipe being read line by line. */
+struct reader {
+	int fd;                 /* -1 once at EOF */
+	size_t stage;           /* which stage it belongs to */
+	int is_stdout;          /* the last stage's stdout, else a stderr */
+	struct strbuf line;     /* the partial line */
+	unsigned long lineno;   /* lines seen */
+	int truncated;          /* the current stderr line exceeded STDERR_LINE_MAX */
+	long long bytes;        /* bytes read */
+};
+
+struct child {
+	pid_t pid;              /* 0 when not started or reaped */
+	int running;
+};
+
+struct sup {
+	const struct proc_stage *stages;
+	size_t n;
+	const struct proc_opts *opts;
+	struct proc_result *res;
+	struct child *kids;
+	struct reader *readers;
+	size_t nreaders;
+	int stop_status;        /* a callback's negative status */
+};
+
+static const char *env_path(char *const *envp)
+{
+	for (char *const *e = envp ? envp : environ; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			return *e + 5;
+	return NULL;
+}
+
+static void emit_line(struct sup *s, struct reader *r, const char *line, size_t len)
+{
+	const struct proc_stage *st = &s->stages[r->stage];
+	r->lineno++;
+	if (r->is_stdout && st->on_line) {
+		int rc = st->on_line(st->arg, line, len, r->lineno);
+		if (rc < 0 && !s->stop_status)
+			s->stop_status = rc;
+		return;
+	}
+	if (!r->is_stdout && s->opts && s->opts->on_stderr)
+		s->opts->on_stderr(s->opts->stderr_arg, r->stage, line, len);
+	enum smelt_log_level level = (st->flags & SMELT_SPAWN_QUIET) ? SMELT_LOG_DEBUG : SMELT_LOG_INFO;
+	log_msg(level, st->label ? st->label : "plugin", "%.*s%s", (int)len, line, r->truncated ? " [...]" : "");
+}
+
+/* Read what is available; returns 0 at EOF (fd closed), 1 otherwise. */
+static int reader_pump(struct sup *s, struct reader *r)
+{
+	char buf[65536];
+	ssize_t got = read(r->fd, buf, sizeof buf);
+	if (got < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (got <= 0) {
+		if (r->line.len)
+			emit_line(s, r, r->line.buf, r->line.len);
+		strbuf_reset(&r->line);
+		close(r->fd);
+		r->fd = -1;
+		return 0;
+	}
+	r->bytes += got;
+	const char *p = buf, *end = buf + got;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t chunk = (size_t)((nl ? nl : end) - p);
+		if (!r->is_stdout && r->line.len + chunk > STDERR_LINE_MAX) {
+			size_t room = STDERR_LINE_MAX > r->line.len ? STDERR_LINE_MAX - r->line.len : 0;
+			strbuf_add(&r->line, p, room);
+			r->truncated = 1;
+		} else {
+			strbuf_add(&r->line, p, chunk);
+		}
+		if (!nl)
+			break;
+		size_t len = r->line.len;
+		if (len && r->line.buf[len - 1] == '\r')
+			len--;
+		emit_line(s, r, r->line.buf, len);
+		strbuf_reset(&r->line);
+		r->truncated = 0;
+		p = nl + 1;
+	}
+	return 1;
+}
+
+static long long proc_io_wchar(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[128];
+	long long v = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "wchar: %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static int reap(struct sup *s)
+{
+	int any = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		struct child *k = &s->kids[i];
+		if (!k->running)
+			continue;
+		siginfo_t si = { 0 };
+		/* WNOWAIT: the zombie stays, so /proc/<pid>/io can still be read */
+		if (waitid(P_PID, (id_t)k->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+			continue;
+		s->res[i].bytes_written = proc_io_wchar(k->pid);
+		int status;
+		while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		k->running = 0;
+		any = 1;
+		struct smelt_exit *ex = &s->res[i].exit;
+		if (WIFEXITED(status)) {
+			ex->exited = 1;
+			ex->exit_code = WEXITSTATUS(status);
+		} else if (WIFSIGNALED(status)) {
+			ex->signaled = 1;
+			ex->term_signal = WTERMSIG(status);
+		}
+	}
+	return any;
+}
+
+static void signal_all(struct sup *s, int sig)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->kids[i].running)
+			kill(s->kids[i].pid, sig);
+}
+
+static int any_running(struct sup *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->kids[i].running)
+			return 1;
+	return 0;
+}
+
+/* In the child after fork: only async-signal-safe calls until exec. */
+static void child_exec(const struct proc_stage *st, const char *file, int in, int out, int errfd, int report,
+                       pid_t pgid, const sigset_t *oldmask)
+{
+	if (!(st->flags & SMELT_SPAWN_INHERIT_STDIO))
+		setpgid(0, pgid);
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) || (errfd >= 0 && dup2(errfd, 2) < 0))
+		goto fail;
+	if (st->cwd && chdir(st->cwd) != 0)
+		goto fail;
+	execve(file, st->argv, st->envp ? st->envp : environ);
+fail:;
+	int e = errno;
+	ssize_t w = write(report, &e, sizeof e);
+	(void)w;
+	_exit(127);
+}
+
+int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_opts *opts,
+                  struct proc_result *res, char *err, size_t errlen)
+{
+	struct sup s = { .stages = stages, .n = n, .opts = opts, .res = res };
+	sigset_t mask, oldmask;
+	int rc = SMELT_OK, inherit = n == 1 && (stages[0].flags & SMELT_SPAWN_INHERIT_STDIO);
+	int prev_read = -1, devnull = -1;
+	pid_t pgid = 0;
+
+	last_signal = 0;
+	memset(res, 0, n * sizeof *res);
+	for (size_t i = 0; i < n; i++)
+		res[i].bytes_written = -1;
+	s.kids = xcalloc(n, sizeof *s.kids);
+	s.readers = xcalloc(n + 1, sizeof *s.readers);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_stage *st = &stages[i];
+		int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
+		int child_in = i == 0 ? (inherit ? -1 : devnull) : prev_read; /* a pipeline reads no terminal */
+		char *file = which(st->argv[0], env_path(st->envp));
+		if (!file) {
+			res[i].exit.not_started = 1;
+			res[i].exit.exit_code = 127;
+			rc = fail(err, errlen, SMELT_ERR, "cannot run '%s' for '%s': not found on PATH", st->argv[0],
+			          st->label ? st->label : st->argv[0]);
+			break;
+		}
+		if (!inherit) {
+			if (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+				free(file);
+				rc = fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
+				break;
+			}
+		}
+		if (pipe2(rep, O_CLOEXEC) != 0) {
+			free(file);
+			rc = fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
+			break;
+		}
+		pid_t pid = fork();
+		if (pid == 0)
+			child_exec(st, file, child_in, out[1], errp[1], rep[1], pgid, &oldmask);
+		free(file);
+		close(rep[1]);
+		if (out[1] >= 0)
+			close(out[1]);
+		if (errp[1] >= 0)
+			close(errp[1]);
+		if (prev_read >= 0)
+			close(prev_read);
+		prev_read = -1;
+		if (pid < 0) {
+			close(rep[0]);
+			if (out[0] >= 0)
+				close(out[0]);
+			if (errp[0] >= 0)
+				close(errp[0]);
+			rc = fail(err, errlen, SMELT_ERR, "cannot fork: %s", strerror(errno));
+			break;
+		}
+		if (!inherit) {
+			if (!pgid)
+				pgid = pid;
+			setpgid(pid, pgid);
+		}
+		s.kids[i].pid = pid;
+		s.kids[i].running = 1;
+		int child_errno = 0;
+		ssize_t got;
+		while ((got = read(rep[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR)
+			;
+		close(rep[0]);
+		if (got == (ssize_t)sizeof child_errno) {
+			res[i].exit.not_started = 1;
+			rc = fail(err, errlen, SMELT_ERR, "cannot run '%s' for '%s': %s", st->argv[0],
+			          st->label ? st->label : st->argv[0], strerror(child_errno));
+			if (out[0] >= 0)
+				close(out[0]);
+			if (errp[0] >= 0)
+				close(errp[0]);
+			break;
+		}
+		if (errp[0] >= 0) {
+			struct reader *r = &s.readers[s.nreaders++];
+			r->fd = errp[0];
+			r->stage = i;
+			strbuf_init(&r->line, 0);
+		}
+		if (out[0] >= 0) {
+			if (i + 1 < n) {
+				prev_read = out[0];
+			} else {
+				struct reader *r = &s.readers[s.nreaders++];
+				r->fd = out[0];
+				r->stage = i;
+				r->is_stdout = 1;
+				strbuf_init(&r->line, 0);
+			}
+		}
+	}
+	if (prev_read >= 0)
+		close(prev_read);
+	if (devnull >= 0)
+		close(devnull);
+	if (rc != SMELT_OK) /* stop what did start: the pipeline is incomplete */
+		signal_all(&s, SIGTERM);
+
+	long long start = now_ms(), next_tick = start + 1000, kill_at = 0, drain_until = 0;
+	long long deadline = opts && opts->timeout_s > 0 ? start + (long long)opts->timeout_s * 1000 : 0;
+	int timed_out = 0, downstream_done = 0;
+	for (;;) {
+		int open_readers = 0;
+		for (size_t i = 0; i < s.nreaders; i++)
+			open_readers += s.readers[i].fd >= 0;
+		int running = any_running(&s);
+		if (!running && !open_readers)
+			break;
+		if (!running && !drain_until)
+			drain_until = now_ms() + DRAIN_MS;
+		if (drain_until && now_ms() >= drain_until)
+			break;
+
+		struct pollfd pfd[64];
+		size_t map[64], np = 0;
+		pfd[np].fd = sfd;
+		pfd[np++].events = POLLIN;
+		for (size_t i = 0; i < s.nreaders && np < 64; i++) {
+			if (s.readers[i].fd < 0)
+				continue;
+			map[np] = i;
+			pfd[np].fd = s.readers[i].fd;
+			pfd[np++].events = POLLIN;
+		}
+		long long now = now_ms();
+		long long wait = next_tick - now;
+		if (deadline && deadline - now < wait)
+			wait = deadline - now;
+		if (kill_at && kill_at - now < wait)
+			wait = kill_at - now;
+		if (drain_until && drain_until - now < wait)
+			wait = drain_until - now;
+		if (wait < 0)
+			wait = 0;
+		int pr = poll(pfd, np, (int)wait);
+		if (pr < 0 && errno != EINTR)
+			break;
+		for (size_t j = 1; pr > 0 && j < np; j++)
+			if (pfd[j].revents & (POLLIN | POLLHUP | POLLERR))
+				reader_pump(&s, &s.readers[map[j]]);
+		if (pr > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+					if (!last_signal) {
+						last_signal = (int)si.ssi_signo;
+						log_warn("received %s: stopping", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+						if (!inherit)
+							signal_all(&s, (int)si.ssi_signo);
+						kill_at = now_ms() + GRACE_MS;
+					} else {
+						signal_all(&s, SIGKILL); /* a second signal: no more patience */
+					}
+				}
+			}
+		}
+		reap(&s);
+		now = now_ms();
+		if (s.stop_status && !kill_at) {
+			signal_all(&s, SIGTERM);
+			kill_at = now + GRACE_MS;
+		}
+		/* The last stage ended while upstream still runs: nobody will read their output. */
+		if (!downstream_done && n > 1 && !s.kids[n - 1].running && s.kids[n - 1].pid && any_running(&s)) {
+			downstream_done = 1;
+			for (size_t i = 0; i + 1 < n; i++)
+				if (s.kids[i].running)
+					kill(s.kids[i].pid, SIGTERM);
+			if (!kill_at)
+				kill_at = now + GRACE_MS;
+		}
+		if (deadline && now >= deadline && !timed_out) {
+			timed_out = 1;
+			log_warn("run timed out after %d s: stopping", opts->timeout_s);
+			signal_all(&s, SIGTERM);
+			kill_at = now + GRACE_MS;
+		}
+		if (kill_at && now >= kill_at) {
+			signal_all(&s, SIGKILL);
+			kill_at = 0;
+		}
+		if (now >= next_tick) {
+			next_tick = now + 1000;
+			if (opts && opts->tick)
+				opts->tick(opts->tick_arg);
+		}
+	}
+	/* Whatever still runs (only possible after a poll failure) is killed and reaped. */
+	signal_all(&s, SIGKILL);
+	for (size_t i = 0; i < n; i++)
+		if (s.kids[i].running) {
+			waitpid(s.kids[i].pid, NULL, 0);
+			s.kids[i].running = 0;
+		}
+	for (size_t i = 0; i < s.nreaders; i++) {
+		struct reader *r = &s.readers[i];
+		if (r->fd >= 0)
+			close(r->fd);
+		if (!r->is_stdout && res[r->stage].bytes_written >= 0)
+			res[r->stage].bytes_written -= r->bytes; /* stderr is not data */
+		strbuf_release(&r->line);
+	}
+	if (sfd >= 0)
+		close(sfd);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	free(s.kids);
+	free(s.readers);
+
+	if (rc == SMELT_OK && s.stop_status)
+		rc = s.stop_status;
+	if (rc == SMELT_OK && timed_out)
+		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "run timed out after %d s", opts->timeout_s);
+	if (rc == SMELT_OK && last_signal)
+		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "the process was %s",
+		          last_signal == SIGINT ? "interrupted" : "terminated");
+	return rc;
+}

@@ -1,0 +1,565 @@
+/* runtime: the host services lent to adapters; see runtime.h. */
+#include "run/runtime.h"
+#include "cli/cli.h"
+#include "project/project.h"
+#include "run/proc.h"
+#include "settings/settings.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The hctx lent to one adapter. */
+struct host_ctx {
+	struct runtime *rt;
+	struct loaded_adapter *ad;
+};
+
+/* struct smelt_env is an envlist behind the SDK's opaque name. */
+struct smelt_env {
+	struct envlist list;
+};
+
+#define RT(h) (((struct host_ctx *)(h))->rt)
+#define PL(p) ((struct plugin *)(p))
+
+const char *runtime_keep(struct runtime *rt, char *s)
+{
+	if (!s)
+		return NULL;
+	rt->pool = xrealloc(rt->pool, (rt->npool + 1) * sizeof *rt->pool);
+	rt->pool[rt->npool++] = s;
+	return s;
+}
+
+/* ---- services ------------------------------------------------------------ */
+
+static void *h_alloc(size_t n) { return malloc(n ? n : 1); }
+static void h_free(void *p) { free(p); }
+
+static void h_log(void *hctx, enum smelt_log_level level, const char *fmt, ...)
+{
+	struct host_ctx *h = hctx;
+	if (!log_enabled(level))
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	log_vmsg(level, h->ad->desc->name, fmt, ap);
+	va_end(ap);
+}
+
+static const char *h_path(void *hctx, enum smelt_path which)
+{
+	struct runtime *rt = RT(hctx);
+	struct host_ctx *h = hctx;
+	switch (which) {
+	case SMELT_PATH_PROJECT_ROOT: return rt->project->root;
+	case SMELT_PATH_SYS_DIR: return rt->project->sys_dir;
+	case SMELT_PATH_RUN_LOG_DIR: return rt->run_log_dir;
+	case SMELT_PATH_SMELT_EXE: return rt->cli->exe;
+	case SMELT_PATH_LIBEXEC: return rt->cli->libexec_dir;
+	case SMELT_PATH_ADAPTER_DATA: {
+		char *dir = path_dirname(h->ad->path);
+		char *data = xasprintf("%s/%s", dir, h->ad->desc->name);
+		free(dir);
+		return runtime_keep(rt, data);
+	}
+	}
+	return NULL;
+}
+
+static const struct definition *def_of(struct runtime *rt, struct plugin *pl)
+{
+	char err[SMELT_ERRBUF_SIZE];
+	const struct definition *d = project_plugin_def(rt->project, pl, err, sizeof err);
+	if (!d)
+		log_error("%s", err);
+	return d;
+}
+
+const char *runtime_plugin_path(struct runtime *rt, struct plugin *pl, enum smelt_plugin_path what)
+{
+	const struct definition *d = def_of(rt, pl);
+	switch (what) {
+	case SMELT_PPATH_INSTALL_DIR:
+		return runtime_keep(rt, xasprintf("%s/%s/%s", rt->project->sys_dir, plugin_type_plural(pl->type), pl->name));
+	case SMELT_PPATH_VENV:
+		if (!d || !d->pip_url)
+			return NULL;
+		return runtime_keep(rt, xasprintf("%s/%s/%s/venv", rt->project->sys_dir, plugin_type_plural(pl->type),
+		                                  pl->name));
+	case SMELT_PPATH_RUN_DIR:
+		return runtime_keep(rt, xasprintf("%s/run/%s", rt->project->sys_dir, pl->name));
+	case SMELT_PPATH_EXECUTABLE: {
+		const char *exe = d && d->executable ? d->executable : pl->name;
+		const char *venv = runtime_plugin_path(rt, pl, SMELT_PPATH_VENV);
+		if (strchr(exe, '/'))
+			return runtime_keep(rt, path_join(rt->project->root, exe));
+		if (venv) {
+			char *p = xasprintf("%s/bin/%s", venv, exe);
+			if (access(p, X_OK) == 0)
+				return runtime_keep(rt, p);
+			free(p);
+		}
+		char *p = path_join(rt->cli->libexec_dir, exe);
+		if (access(p, X_OK) == 0)
+			return runtime_keep(rt, p);
+		free(p);
+		p = which(exe, NULL);
+		return runtime_keep(rt, p ? p : xstrdup(exe));
+	}
+	}
+	return NULL;
+}
+
+static const char *h_plugin_path(void *hctx, const struct smelt_plugin *p, enum smelt_plugin_path which)
+{
+	return runtime_plugin_path(RT(hctx), PL(p), which);
+}
+
+static const char *h_environment(void *hctx)
+{
+	struct runtime *rt = RT(hctx);
+	return rt->project->active ? rt->project->active->name : NULL;
+}
+
+static const char *h_plugin_attr(void *hctx, const struct smelt_plugin *p, const char *key)
+{
+	struct runtime *rt = RT(hctx);
+	struct plugin *pl = PL(p);
+	const struct definition *d = def_of(rt, pl);
+	if (!strcmp(key, "name"))
+		return pl->name;
+	if (!strcmp(key, "namespace"))
+		return plugin_namespace(rt->project, pl);
+	if (!strcmp(key, "variant"))
+		return pl->variant ? pl->variant : d ? d->variant : NULL;
+	if (!strcmp(key, "type"))
+		return plugin_type_plural(pl->type);
+	if (!strcmp(key, "executable"))
+		return d && d->executable ? d->executable : pl->name;
+	if (!strcmp(key, "pip_url"))
+		return d ? d->pip_url : pl->pip_url;
+	if (!strcmp(key, "inherit_from"))
+		return pl->inherit_from;
+	if (!strcmp(key, "adapter"))
+		return pl->adapter;
+	return NULL;
+}
+
+static int h_has_capability(void *hctx, const struct smelt_plugin *p, const char *cap)
+{
+	const struct definition *d = def_of(RT(hctx), PL(p));
+	return d && definition_has_capability(d, cap);
+}
+
+static const struct smelt_plugin *h_plugin_find(void *hctx, const char *name)
+{
+	return (const struct smelt_plugin *)project_find_plugin(RT(hctx)->project, -1, name);
+}
+
+static size_t h_plugin_list(void *hctx, uint32_t types, const struct smelt_plugin **out, size_t cap)
+{
+	struct project *p = RT(hctx)->project;
+	size_t n = 0;
+	for (size_t i = 0; i < p->nplugins; i++) {
+		if (!(loader_type_bit(plugin_type_plural(p->plugins[i]->type)) & types))
+			continue;
+		if (n < cap)
+			out[n] = (const struct smelt_plugin *)p->plugins[i];
+		n++;
+	}
+	return n;
+}
+
+static const char *h_plugin_command(void *hctx, const struct smelt_plugin *p, const char *command,
+                                    const char **executable)
+{
+	const struct definition *d = def_of(RT(hctx), PL(p));
+	const struct plugin_command *c = d ? definition_find_command(d, command) : NULL;
+	if (executable)
+		*executable = c ? c->executable : NULL;
+	return c ? (c->args ? c->args : "") : NULL;
+}
+
+static unsigned settings_flags(unsigned sdk_flags)
+{
+	return ((sdk_flags & SMELT_CFG_EXTRAS) ? SETTINGS_EXTRAS : 0) | ((sdk_flags & SMELT_CFG_REDACT) ? SETTINGS_REDACT : 0) |
+	       ((sdk_flags & SMELT_CFG_FLAT) ? SETTINGS_FLAT : 0);
+}
+
+static int h_config_json(void *hctx, const struct smelt_plugin *p, unsigned flags, char **json, char *err,
+                         size_t errlen)
+{
+	struct runtime *rt = RT(hctx);
+	struct settings s;
+	*json = NULL;
+	int rc = settings_resolve(rt->project, PL(p), NULL, settings_flags(flags), &s, err, errlen);
+	if (rc == SMELT_OK) {
+		cJSON *cfg = settings_config_json(&s, settings_flags(flags));
+		*json = cfg ? cJSON_PrintUnformatted(cfg) : NULL;
+		cJSON_Delete(cfg);
+		if (!*json)
+			rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	}
+	settings_release(&s);
+	return rc;
+}
+
+static int h_mapping_config_json(void *hctx, const struct smelt_plugin *p, const char *mapping, char **json,
+                                 char *err, size_t errlen)
+{
+	struct runtime *rt = RT(hctx);
+	struct plugin *pl = PL(p);
+	const struct plugin_mapping *m = NULL;
+	*json = NULL;
+	for (size_t i = 0; i < pl->nmappings; i++)
+		if (!strcmp(pl->mappings[i].name, mapping))
+			m = &pl->mappings[i];
+	if (!m)
+		return fail(err, errlen, SMELT_ERR_NOTFOUND, "mapper '%s' has no mapping '%s'", pl->name, mapping);
+	struct settings s;
+	int rc = settings_resolve(rt->project, pl, NULL, 0, &s, err, errlen);
+	if (rc == SMELT_OK) {
+		cJSON *cfg = settings_config_json(&s, 0);
+		if (!cfg)
+			cfg = cJSON_CreateObject();
+		if (m->config && cJSON_IsObject(m->config))
+			json_merge(cfg, m->config);
+		*json = cJSON_PrintUnformatted(cfg);
+		cJSON_Delete(cfg);
+	}
+	settings_release(&s);
+	return rc;
+}
+
+static int h_setting(void *hctx, const struct smelt_plugin *p, const char *name, char **json, int *sensitive,
+                     char *err, size_t errlen)
+{
+	struct runtime *rt = RT(hctx);
+	struct settings s;
+	*json = NULL;
+	if (sensitive)
+		*sensitive = 0;
+	int rc = settings_resolve(rt->project, PL(p), NULL, SETTINGS_EXTRAS, &s, err, errlen);
+	if (rc == SMELT_OK) {
+		const struct resolved_setting *r = settings_find(&s, name);
+		if (r && r->value && !cJSON_IsNull(r->value))
+			*json = cJSON_PrintUnformatted(r->value);
+		if (r && sensitive)
+			*sensitive = r->def && r->def->sensitive;
+	}
+	settings_release(&s);
+	return rc;
+}
+
+struct smelt_env *runtime_env_new(struct runtime *rt, struct plugin *pl)
+{
+	struct smelt_env *env = xcalloc(1, sizeof *env);
+	char err[SMELT_ERRBUF_SIZE];
+	envlist_from_environ(&env->list);
+	if (settings_plugin_env(rt->project, pl, NULL, &env->list, err, sizeof err) != SMELT_OK)
+		log_warn("%s", err);
+	/* The venv's bin, then smelt's own programs, then the inherited PATH. */
+	struct strbuf path = STRBUF_INIT;
+	const char *venv = pl ? runtime_plugin_path(rt, pl, SMELT_PPATH_VENV) : NULL;
+	if (venv) {
+		strbuf_addf(&path, "%s/bin:", venv);
+		envlist_set(&env->list, "VIRTUAL_ENV", venv);
+	}
+	strbuf_addf(&path, "%s", rt->cli->libexec_dir);
+	const char *old = envlist_get(&env->list, "PATH");
+	strbuf_addf(&path, ":%s", old ? old : "/usr/local/bin:/usr/bin:/bin");
+	envlist_set(&env->list, "PATH", path.buf);
+	strbuf_release(&path);
+	envlist_set(&env->list, "SMELT_BIN", rt->cli->exe);
+	if (rt->run_id) {
+		envlist_set(&env->list, "SMELT_RUN_ID", rt->run_id);
+		envlist_set(&env->list, "MELTANO_RUN_ID", rt->run_id);
+	}
+	/* No phone-home from any tool we run (TOOLS.md §0). */
+	envlist_set(&env->list, "DO_NOT_TRACK", "1");
+	return env;
+}
+
+void runtime_env_free(struct smelt_env *env)
+{
+	if (!env)
+		return;
+	envlist_release(&env->list);
+	free(env);
+}
+
+char *const *runtime_env_vars(const struct smelt_env *env)
+{
+	return env ? env->list.vars : NULL;
+}
+
+static struct smelt_env *h_env_new(void *hctx, const struct smelt_plugin *p)
+{
+	return runtime_env_new(RT(hctx), PL(p));
+}
+
+static int h_env_set(struct smelt_env *env, const char *name, const char *value)
+{
+	envlist_set(&env->list, name, value);
+	return SMELT_OK;
+}
+
+static const char *h_env_get(const struct smelt_env *env, const char *name)
+{
+	return envlist_get(&env->list, name);
+}
+
+static void tick(void *arg)
+{
+	struct runtime *rt = arg;
+	if (rt->store && rt->heartbeat_run_id)
+		store_run_heartbeat(rt->store, rt->heartbeat_run_id);
+}
+
+static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_t n, struct smelt_exit *ex,
+                      char *err, size_t errlen)
+{
+	struct proc_stage *st = xcalloc(n, sizeof *st);
+	struct proc_result *res = xcalloc(n, sizeof *res);
+	for (size_t i = 0; i < n; i++) {
+		st[i].label = specs[i].label;
+		st[i].argv = (char *const *)specs[i].argv;
+		st[i].envp = runtime_env_vars(specs[i].env);
+		st[i].cwd = specs[i].cwd ? specs[i].cwd : rt->project->root;
+		st[i].flags = specs[i].flags;
+		st[i].on_line = specs[i].on_line;
+		st[i].arg = specs[i].arg;
+	}
+	struct proc_opts o = { .tick = tick, .tick_arg = rt };
+	if (rt->deadline_ms) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		long long left = rt->deadline_ms - ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		o.timeout_s = left > 1000 ? (int)(left / 1000) : 1;
+	}
+	int rc = proc_pipeline(st, n, &o, res, err, errlen);
+	for (size_t i = 0; i < n; i++)
+		ex[i] = res[i].exit;
+	free(st);
+	free(res);
+	return rc;
+}
+
+static int h_run(void *hctx, const struct smelt_spawn *spec, struct smelt_exit *ex, char *err, size_t errlen)
+{
+	return run_stages(RT(hctx), spec, 1, ex, err, errlen);
+}
+
+static int h_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, struct smelt_exit *ex, char *err,
+                      size_t errlen)
+{
+	return run_stages(RT(hctx), stages, n, ex, err, errlen);
+}
+
+static int h_state_get(void *hctx, const char *state_id, char **json, char *err, size_t errlen)
+{
+	struct store *st = runtime_store(RT(hctx), err, errlen);
+	*json = NULL;
+	return st ? store_state_get(st, state_id, json, err, errlen) : SMELT_ERR;
+}
+
+static int h_state_put(void *hctx, const char *state_id, const char *json, int partial, char *err, size_t errlen)
+{
+	struct store *st = runtime_store(RT(hctx), err, errlen);
+	return st ? store_state_put(st, state_id, json, partial, err, errlen) : SMELT_ERR;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static void h_event(void *hctx, const struct smelt_event *ev)
+{
+	struct host_ctx *h = hctx;
+	struct runtime *rt = h->rt;
+	if (!ev || ev->struct_size < offsetof(struct smelt_event, detail_json))
+		return;
+	rt->events = xrealloc(rt->events, (rt->nevents + 1) * sizeof *rt->events);
+	struct rt_event *e = &rt->events[rt->nevents++];
+	e->kind = ev->kind;
+	e->source = xstrdup(h->ad->desc->name);
+	e->item = dup_or_null(ev->item);
+	e->status = dup_or_null(ev->status);
+	e->message = dup_or_null(ev->message);
+	e->count = ev->count;
+	e->seconds = ev->seconds;
+	struct strbuf sb = STRBUF_INIT;
+	if (ev->item)
+		strbuf_addstr(&sb, ev->item);
+	if (ev->status)
+		strbuf_addf(&sb, "%s%s", sb.len ? ": " : "", ev->status);
+	if (ev->count >= 0 && ev->kind != SMELT_EV_RESULT)
+		strbuf_addf(&sb, "%s%lld", sb.len ? " " : "", (long long)ev->count);
+	if (ev->seconds >= 0)
+		strbuf_addf(&sb, " (%.2f s)", ev->seconds);
+	if (ev->message)
+		strbuf_addf(&sb, "%s%s", sb.len ? " - " : "", ev->message);
+	log_msg(ev->kind == SMELT_EV_RESULT && ev->status &&
+	                (!strcmp(ev->status, "fail") || !strcmp(ev->status, "error"))
+	            ? SMELT_LOG_ERROR
+	            : SMELT_LOG_INFO,
+	        h->ad->desc->name, "%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+static int h_write_private(void *hctx, const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+	struct runtime *rt = RT(hctx);
+	char *dir = path_dirname(path);
+	int rc = mkdir_p(dir, 0700);
+	free(dir);
+	if (rc != 0 || write_file_atomic(path, data, len, 0600) != 0)
+		return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
+	rt->private_files = xrealloc(rt->private_files, (rt->nprivate + 1) * sizeof *rt->private_files);
+	rt->private_files[rt->nprivate++] = xstrdup(path);
+	return SMELT_OK;
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+void runtime_init(struct runtime *rt, struct cli *cli, struct project *project)
+{
+	memset(rt, 0, sizeof *rt);
+	rt->cli = cli;
+	rt->project = project;
+	loader_init(&rt->loader);
+	loader_discover(&rt->loader, cli->adapter_dir, project ? project->root : NULL);
+	rt->api = (struct smelt_host_api){
+		.abi_version = SMELT_ABI_VERSION,
+		.struct_size = sizeof(struct smelt_host_api),
+		.alloc = h_alloc,
+		.free = h_free,
+		.log = h_log,
+		.path = h_path,
+		.plugin_path = h_plugin_path,
+		.environment = h_environment,
+		.plugin_attr = h_plugin_attr,
+		.plugin_has_capability = h_has_capability,
+		.plugin_find = h_plugin_find,
+		.plugin_list = h_plugin_list,
+		.plugin_command = h_plugin_command,
+		.config_json = h_config_json,
+		.mapping_config_json = h_mapping_config_json,
+		.setting = h_setting,
+		.env_new = h_env_new,
+		.env_set = h_env_set,
+		.env_get = h_env_get,
+		.env_free = runtime_env_free,
+		.run = h_run,
+		.pipeline = h_pipeline,
+		.state_get = h_state_get,
+		.state_put = h_state_put,
+		.event = h_event,
+		.write_private = h_write_private,
+	};
+}
+
+void runtime_release(struct runtime *rt)
+{
+	loader_release(&rt->loader); /* destroy() before dlclose(), before the contexts go */
+	for (size_t i = 0; i < rt->nhctx; i++)
+		free(rt->hctxs[i]);
+	free(rt->hctxs);
+	for (size_t i = 0; i < rt->nprivate; i++) {
+		unlink(rt->private_files[i]);
+		free(rt->private_files[i]);
+	}
+	free(rt->private_files);
+	for (size_t i = 0; i < rt->npool; i++)
+		free(rt->pool[i]);
+	free(rt->pool);
+	for (size_t i = 0; i < rt->nevents; i++) {
+		free(rt->events[i].source);
+		free(rt->events[i].item);
+		free(rt->events[i].status);
+		free(rt->events[i].message);
+	}
+	free(rt->events);
+	store_close(rt->store);
+	free(rt->run_id);
+	free(rt->run_log_dir);
+	memset(rt, 0, sizeof *rt);
+}
+
+struct store *runtime_store(struct runtime *rt, char *err, size_t errlen)
+{
+	if (rt->store)
+		return rt->store;
+	if (mkdir_p(rt->project->sys_dir, 0755) != 0) {
+		fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", rt->project->sys_dir, strerror(errno));
+		return NULL;
+	}
+	char *path = path_join(rt->project->sys_dir, "smelt.db");
+	store_open(path, &rt->store, err, errlen);
+	free(path);
+	return rt->store;
+}
+
+struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen)
+{
+	const char *ns = plugin_namespace(rt->project, pl);
+	uint32_t bit = loader_type_bit(plugin_type_plural(pl->type));
+	struct loaded_adapter *a = loader_claim(&rt->loader, pl->adapter, ns, bit);
+	if (!a) {
+		if (pl->adapter)
+			fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' names adapter '%s', which is not loaded (see 'smelt adapters list')",
+			     pl->name, pl->adapter);
+		else
+			fail(err, errlen, SMELT_ERR_NOTFOUND,
+			     "no adapter claims plugin '%s' (%s, namespace '%s'); see 'smelt adapters list'", pl->name,
+			     plugin_type_singular(pl->type), ns);
+		return NULL;
+	}
+	if (a->initialised)
+		return a;
+	struct host_ctx *h = xcalloc(1, sizeof *h);
+	h->rt = rt;
+	h->ad = a;
+	rt->hctxs = xrealloc(rt->hctxs, (rt->nhctx + 1) * sizeof *rt->hctxs);
+	rt->hctxs[rt->nhctx++] = h;
+	char aerr[SMELT_ERRBUF_SIZE] = "";
+	int rc = a->desc->init(&rt->api, h, &a->state, aerr, sizeof aerr);
+	if (rc != SMELT_OK) {
+		fail(err, errlen, rc, "adapter '%s': init: %s", a->desc->name, aerr[0] ? aerr : smelt_strerror(rc));
+		return NULL;
+	}
+	a->initialised = 1;
+	a->hctx = h;
+	return a;
+}
+
+void runtime_summary(struct runtime *rt, struct strbuf *sb)
+{
+	for (size_t i = 0; i < rt->nevents; i++) {
+		struct rt_event *e = &rt->events[i];
+		if (e->kind != SMELT_EV_RESULT && e->kind != SMELT_EV_COUNT && e->kind != SMELT_EV_SUMMARY)
+			continue;
+		strbuf_addf(sb, "  %-8s %s", e->source, e->item ? e->item : "");
+		if (e->status)
+			strbuf_addf(sb, " %s", e->status);
+		if (e->count >= 0)
+			strbuf_addf(sb, " %lld", (long long)e->count);
+		if (e->seconds >= 0)
+			strbuf_addf(sb, " (%.2f s)", e->seconds);
+		if (e->message)
+			strbuf_addf(sb, " %s", e->message);
+		strbuf_addch(sb, '\n');
+	}
+}

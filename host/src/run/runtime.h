@@ -1,0 +1,84 @@
+/*
+ * runtime - what a command that dispatches to adapters holds for its
+ * duration: the project, the system database, the loaded adapters, the
+ * host-service table lent to them, the run id and log folder, private
+ * files to remove, and the events adapters report (for the summary).
+ */
+#ifndef SMELT_RUNTIME_H
+#define SMELT_RUNTIME_H
+
+#include "adapters/loader.h"
+
+#include <smelt/sdk.h>
+
+struct cli;
+struct project;
+struct plugin;
+struct store;
+struct strbuf;
+
+/* One event kept for the run summary. */
+struct rt_event {
+	enum smelt_event_kind kind;
+	char *source;   /* adapter or plugin label */
+	char *item, *status, *message;
+	int64_t count;
+	double seconds;
+};
+
+struct runtime {
+	struct cli *cli;              /* borrowed */
+	struct project *project;      /* borrowed */
+	struct store *store;          /* owned; NULL until runtime_store() */
+	struct loader loader;         /* adapters found for this project */
+	struct smelt_host_api api;    /* the table lent to adapters */
+	char *run_id;                 /* NULL outside smelt run */
+	char *run_log_dir;            /* .smelt/logs/<run_id>, NULL outside smelt run */
+	int timeout_s;                /* 0: none */
+	long long deadline_ms;        /* monotonic deadline of the whole run, 0: none */
+	char **private_files;         /* removed by runtime_release() */
+	size_t nprivate;
+	char **pool;                  /* strings handed to adapters as "borrowed until destroy" */
+	size_t npool;
+	struct rt_event *events;
+	size_t nevents;
+	const char *heartbeat_run_id; /* the run whose heartbeat the supervisor's tick refreshes */
+	void **hctxs;                 /* host contexts, one per initialised adapter */
+	size_t nhctx;
+};
+
+/* Set up: load adapters (install folder, $SMELT_ADAPTER_PATH, <root>/adapters). */
+void runtime_init(struct runtime *rt, struct cli *cli, struct project *project);
+/* destroy() adapters, remove private files, close the store. */
+void runtime_release(struct runtime *rt);
+
+/* The system database, opened on first use. NULL with err filled on failure. */
+struct store *runtime_store(struct runtime *rt, char *err, size_t errlen);
+
+/*
+ * The adapter that claims plugin pl, initialised (init() called once with
+ * its own host context).  NULL with err filled when none claims it or its
+ * init failed.  *hctx_out receives the host context.
+ */
+struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen);
+
+/* Keep s until runtime_release() and return it (for borrowed strings). */
+const char *runtime_keep(struct runtime *rt, char *s);
+
+/* Absolute path of a plugin's install dir, venv, run dir, executable (borrowed until release). */
+const char *runtime_plugin_path(struct runtime *rt, struct plugin *pl, enum smelt_plugin_path which);
+
+/*
+ * Build the NULL-terminated environment of plugin pl (NULL: project only):
+ * smelt's environment, the settings' env vars, the info vars, the plugin's
+ * venv bin and smelt's libexec folder first on PATH.  Caller frees with
+ * runtime_env_free().
+ */
+struct smelt_env *runtime_env_new(struct runtime *rt, struct plugin *pl);
+void runtime_env_free(struct smelt_env *env);
+char *const *runtime_env_vars(const struct smelt_env *env);
+
+/* Summary of adapter events as text lines (appended to sb). */
+void runtime_summary(struct runtime *rt, struct strbuf *sb);
+
+#endif

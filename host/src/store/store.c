@@ -1,0 +1,478 @@
+/* store: the system database; see store.h. */
+#include "store/store.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <smelt/sdk.h>
+#include <fnmatch.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct store {
+	sqlite3 *db;
+};
+
+/* Forward migrations: entry i brings the schema from version i to i + 1.  Append only. */
+static const char *const migrations[] = {
+	"CREATE TABLE runs ("
+	"  id INTEGER PRIMARY KEY,"
+	"  run_id TEXT NOT NULL UNIQUE,"
+	"  state_id TEXT,"
+	"  name TEXT,"
+	"  status TEXT NOT NULL,"
+	"  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+	"  last_heartbeat_at TEXT,"
+	"  ended_at TEXT,"
+	"  error TEXT,"
+	"  payload TEXT);"
+	"CREATE INDEX runs_state ON runs(state_id, status);"
+	"CREATE TABLE state ("
+	"  state_id TEXT PRIMARY KEY,"
+	"  completed_state TEXT NOT NULL DEFAULT '{}',"
+	"  partial_state TEXT NOT NULL DEFAULT '{}',"
+	"  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+	"CREATE TABLE plugin_settings ("
+	"  plugin TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  value TEXT,"
+	"  PRIMARY KEY (plugin, name));",
+};
+
+static int db_fail(struct store *st, char *err, size_t errlen, const char *what)
+{
+	return fail(err, errlen, SMELT_ERR, "system database: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static int exec(struct store *st, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		fail(err, errlen, SMELT_ERR, "system database: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return SMELT_ERR;
+	}
+	return SMELT_OK;
+}
+
+int store_open(const char *path, struct store **out, char *err, size_t errlen)
+{
+	struct store *st = xcalloc(1, sizeof *st);
+	*out = NULL;
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		int rc = fail(err, errlen, SMELT_ERR, "cannot open the system database '%s': %s", path,
+		              st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		store_close(st);
+		return rc;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err, errlen)) {
+		store_close(st);
+		return SMELT_ERR;
+	}
+	sqlite3_stmt *q;
+	int version = 0;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+		if (sqlite3_step(q) == SQLITE_ROW)
+			version = sqlite3_column_int(q, 0);
+		sqlite3_finalize(q);
+	}
+	int nmig = (int)(sizeof migrations / sizeof migrations[0]);
+	if (version > nmig) {
+		store_close(st);
+		return fail(err, errlen, SMELT_ERR,
+		            "the system database '%s' has schema version %d, this smelt knows up to %d; upgrade smelt",
+		            path, version, nmig);
+	}
+	for (; version < nmig; version++) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "PRAGMA user_version=%d;", version + 1);
+		if (exec(st, "BEGIN IMMEDIATE", err, errlen) || exec(st, migrations[version], err, errlen) ||
+		    exec(st, sql, err, errlen) || exec(st, "COMMIT", err, errlen)) {
+			exec(st, "ROLLBACK", NULL, 0);
+			store_close(st);
+			return SMELT_ERR;
+		}
+	}
+	*out = st;
+	return SMELT_OK;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	sqlite3_close(st->db);
+	free(st);
+}
+
+static char *column_dup(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+int store_state_get_raw(struct store *st, const char *state_id, char **completed, char **partial, char *err,
+                        size_t errlen)
+{
+	sqlite3_stmt *q;
+	*completed = *partial = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT completed_state, partial_state FROM state WHERE state_id = ?", -1, &q,
+	                       NULL) != SQLITE_OK)
+		return db_fail(st, err, errlen, "read state");
+	sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW) {
+		*completed = column_dup(q, 0);
+		*partial = column_dup(q, 1);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SMELT_OK : db_fail(st, err, errlen, "read state");
+}
+
+/* The stored payloads are {"singer_state": value} objects, as Meltano keeps them. */
+int store_state_get(struct store *st, const char *state_id, char **json, char *err, size_t errlen)
+{
+	char *c, *p;
+	*json = NULL;
+	if (store_state_get_raw(st, state_id, &c, &p, err, errlen))
+		return SMELT_ERR;
+	if (!c && !p)
+		return SMELT_OK;
+	cJSON *merged = cJSON_Parse(c ? c : "{}"), *part = cJSON_Parse(p ? p : "{}");
+	free(c);
+	free(p);
+	if (!merged)
+		merged = cJSON_CreateObject();
+	if (part && cJSON_IsObject(part) && cJSON_IsObject(merged))
+		json_merge(merged, part);
+	cJSON_Delete(part);
+	cJSON *value = cJSON_GetObjectItemCaseSensitive(merged, "singer_state");
+	if (value) {
+		struct strbuf sb = STRBUF_INIT;
+		json_dump(&sb, value, -2);
+		*json = strbuf_detach(&sb);
+	}
+	cJSON_Delete(merged);
+	return SMELT_OK;
+}
+
+int store_state_put(struct store *st, const char *state_id, const char *json, int partial, char *err,
+                    size_t errlen)
+{
+	cJSON *value = cJSON_Parse(json);
+	if (!value)
+		return fail(err, errlen, SMELT_ERR_CONFIG, "state for '%s' is not valid JSON", state_id);
+	cJSON *wrapped = cJSON_CreateObject();
+	cJSON_AddItemToObject(wrapped, "singer_state", value);
+	struct strbuf sb = STRBUF_INIT;
+	int rc = SMELT_OK;
+
+	if (exec(st, "BEGIN IMMEDIATE", err, errlen))
+		goto out_nocommit;
+	if (partial) {
+		char *c = NULL, *p = NULL;
+		if (store_state_get_raw(st, state_id, &c, &p, err, errlen)) {
+			rc = SMELT_ERR;
+			goto out;
+		}
+		cJSON *old = cJSON_Parse(p ? p : "{}");
+		if (!old || !cJSON_IsObject(old)) {
+			cJSON_Delete(old);
+			old = cJSON_CreateObject();
+		}
+		json_merge(old, wrapped);
+		json_dump(&sb, old, -2);
+		cJSON_Delete(old);
+		sqlite3_stmt *q;
+		const char *sql = "INSERT INTO state(state_id, partial_state) VALUES(?1, ?2) "
+		                  "ON CONFLICT(state_id) DO UPDATE SET partial_state = ?2, "
+		                  "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+			free(c);
+			free(p);
+			rc = db_fail(st, err, errlen, "save state");
+			goto out;
+		}
+		sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, sb.buf, (int)sb.len, SQLITE_TRANSIENT);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_fail(st, err, errlen, "save state");
+		sqlite3_finalize(q);
+		free(c);
+		free(p);
+	} else {
+		json_dump(&sb, wrapped, -2);
+		sqlite3_stmt *q;
+		const char *sql = "INSERT INTO state(state_id, completed_state, partial_state) VALUES(?1, ?2, '{}') "
+		                  "ON CONFLICT(state_id) DO UPDATE SET completed_state = ?2, partial_state = '{}', "
+		                  "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK) {
+			rc = db_fail(st, err, errlen, "save state");
+			goto out;
+		}
+		sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, sb.buf, (int)sb.len, SQLITE_TRANSIENT);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_fail(st, err, errlen, "save state");
+		sqlite3_finalize(q);
+	}
+out:
+	if (rc == SMELT_OK)
+		rc = exec(st, "COMMIT", err, errlen);
+	if (rc != SMELT_OK)
+		exec(st, "ROLLBACK", NULL, 0);
+out_nocommit:
+	strbuf_release(&sb);
+	cJSON_Delete(wrapped);
+	return rc;
+}
+
+static int simple(struct store *st, const char *sql, const char *a, const char *b, char *err, size_t errlen,
+                  const char *what)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, err, errlen, what);
+	if (a)
+		sqlite3_bind_text(q, 1, a, -1, SQLITE_TRANSIENT);
+	if (b)
+		sqlite3_bind_text(q, 2, b, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SMELT_OK : db_fail(st, err, errlen, what);
+}
+
+int store_state_clear(struct store *st, const char *state_id, char *err, size_t errlen)
+{
+	return simple(st, "DELETE FROM state WHERE state_id = ?", state_id, NULL, err, errlen, "clear state");
+}
+
+int store_state_copy(struct store *st, const char *src, const char *dst, int move, char *err, size_t errlen)
+{
+	char *c, *p;
+	if (store_state_get_raw(st, src, &c, &p, err, errlen))
+		return SMELT_ERR;
+	if (!c && !p)
+		return fail(err, errlen, SMELT_ERR_NOTFOUND, "no state with id '%s'", src);
+	int rc = exec(st, "BEGIN IMMEDIATE", err, errlen);
+	sqlite3_stmt *q = NULL;
+	if (!rc && sqlite3_prepare_v2(st->db,
+	                              "INSERT INTO state(state_id, completed_state, partial_state) VALUES(?1, ?2, ?3) "
+	                              "ON CONFLICT(state_id) DO UPDATE SET completed_state = ?2, partial_state = ?3, "
+	                              "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
+	                              -1, &q, NULL) != SQLITE_OK)
+		rc = db_fail(st, err, errlen, "copy state");
+	if (!rc) {
+		sqlite3_bind_text(q, 1, dst, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 2, c ? c : "{}", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, 3, p ? p : "{}", -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_fail(st, err, errlen, "copy state");
+	}
+	sqlite3_finalize(q);
+	if (!rc && move)
+		rc = store_state_clear(st, src, err, errlen);
+	rc = rc ? rc : exec(st, "COMMIT", err, errlen);
+	if (rc)
+		exec(st, "ROLLBACK", NULL, 0);
+	free(c);
+	free(p);
+	return rc;
+}
+
+int store_state_list(struct store *st, const char *glob,
+                     void (*fn)(void *arg, const char *state_id, const char *updated_at), void *arg, char *err,
+                     size_t errlen)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT state_id, updated_at FROM state ORDER BY state_id", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return db_fail(st, err, errlen, "list state");
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+		if (!glob || fnmatch(glob, id, 0) == 0)
+			fn(arg, id, (const char *)sqlite3_column_text(q, 1));
+	}
+	sqlite3_finalize(q);
+	return SMELT_OK;
+}
+
+const char *run_status_name(enum run_status s)
+{
+	static const char *const names[] = { "RUNNING", "SUCCESS", "FAIL", "STATE_EDIT" };
+	return (unsigned)s < 4 ? names[s] : "UNKNOWN";
+}
+
+static void fail_stale(struct store *st, const char *state_id)
+{
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+	         "UPDATE runs SET status = 'FAIL', ended_at = strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ','now'), error = "
+	         "CASE WHEN last_heartbeat_at IS NOT NULL THEN 'No heartbeat recorded for 5 minutes. The process was "
+	         "likely killed unceremoniously.' ELSE 'Still running after 24 hours. The process was likely killed "
+	         "unceremoniously.' END "
+	         "WHERE status = 'RUNNING' AND state_id = ?1 AND ("
+	         " (last_heartbeat_at IS NOT NULL AND julianday('now') - julianday(last_heartbeat_at) > %d / 86400.0) OR"
+	         " (last_heartbeat_at IS NULL AND julianday('now') - julianday(started_at) > %d / 86400.0))",
+	         STORE_STALE_HEARTBEAT_S, STORE_STALE_NO_HEARTBEAT_S);
+	simple(st, sql, state_id, NULL, NULL, 0, "fail stale runs");
+}
+
+int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
+                    char *err, size_t errlen)
+{
+	int rc = exec(st, "BEGIN IMMEDIATE", err, errlen);
+	if (rc)
+		return rc;
+	if (state_id) {
+		fail_stale(st, state_id);
+		sqlite3_stmt *q;
+		if (!force && sqlite3_prepare_v2(st->db,
+		                                 "SELECT run_id, started_at, "
+		                                 "strftime('%Y-%m-%dT%H:%M:%SZ', coalesce(last_heartbeat_at, started_at), '+5 minutes') "
+		                                 "FROM runs WHERE state_id = ? AND status = 'RUNNING' LIMIT 1",
+		                                 -1, &q, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(q) == SQLITE_ROW) {
+				rc = fail(err, errlen, SMELT_ERR,
+				          "another '%s' pipeline is already running (run %s, started at %s); wait until %s, "
+				          "when it is marked failed if stale, or ignore this check with '--force'",
+				          state_id, sqlite3_column_text(q, 0), sqlite3_column_text(q, 1),
+				          sqlite3_column_text(q, 2));
+			}
+			sqlite3_finalize(q);
+		}
+	}
+	if (!rc) {
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(st->db,
+		                       "INSERT INTO runs(run_id, state_id, name, status, last_heartbeat_at) "
+		                       "VALUES(?, ?, ?, 'RUNNING', strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+		                       -1, &q, NULL) != SQLITE_OK) {
+			rc = db_fail(st, err, errlen, "record run");
+		} else {
+			sqlite3_bind_text(q, 1, run_id, -1, SQLITE_TRANSIENT);
+			if (state_id)
+				sqlite3_bind_text(q, 2, state_id, -1, SQLITE_TRANSIENT);
+			if (name)
+				sqlite3_bind_text(q, 3, name, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				rc = db_fail(st, err, errlen, "record run");
+			sqlite3_finalize(q);
+		}
+	}
+	if (!rc)
+		return exec(st, "COMMIT", err, errlen);
+	exec(st, "ROLLBACK", NULL, 0);
+	return rc;
+}
+
+int store_run_heartbeat(struct store *st, const char *run_id)
+{
+	return simple(st,
+	              "UPDATE runs SET last_heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE run_id = ? "
+	              "AND status = 'RUNNING'",
+	              run_id, NULL, NULL, 0, "heartbeat");
+}
+
+int store_run_end(struct store *st, const char *run_id, enum run_status status, const char *error,
+                  const char *payload_json, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db,
+	                       "UPDATE runs SET status = ?2, error = ?3, payload = ?4, "
+	                       "ended_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE run_id = ?1",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, err, errlen, "finish run");
+	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, run_status_name(status), -1, SQLITE_STATIC);
+	if (error)
+		sqlite3_bind_text(q, 3, error, -1, SQLITE_TRANSIENT);
+	if (payload_json)
+		sqlite3_bind_text(q, 4, payload_json, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? SMELT_OK : db_fail(st, err, errlen, "finish run");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_runs_json(struct store *st, const char *state_id, int limit, char **json, char *err, size_t errlen)
+{
+	sqlite3_stmt *q;
+	*json = NULL;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT run_id, state_id, name, status, started_at, last_heartbeat_at, ended_at, error, "
+	                       "payload FROM runs WHERE (?1 IS NULL OR state_id = ?1) ORDER BY id DESC LIMIT ?2",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, err, errlen, "list runs");
+	if (state_id)
+		sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, 2, limit > 0 ? limit : -1);
+	static const char *const keys[] = { "run_id", "state_id", "name", "status", "started_at",
+	                                    "last_heartbeat_at", "ended_at", "error" };
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addch(&sb, '[');
+	for (int row = 0; sqlite3_step(q) == SQLITE_ROW; row++) {
+		strbuf_addstr(&sb, row ? ",{" : "{");
+		for (int c = 0; c < 8; c++) {
+			strbuf_addf(&sb, "%s\"%s\":", c ? "," : "", keys[c]);
+			const char *t = (const char *)sqlite3_column_text(q, c);
+			if (t)
+				json_quote(&sb, t);
+			else
+				strbuf_addstr(&sb, "null");
+		}
+		const char *payload = (const char *)sqlite3_column_text(q, 8);
+		strbuf_addf(&sb, ",\"payload\":%s}", payload ? payload : "null");
+	}
+	strbuf_addch(&sb, ']');
+	sqlite3_finalize(q);
+	*json = strbuf_detach(&sb);
+	return SMELT_OK;
+}
+
+int store_setting_get(struct store *st, const char *plugin, const char *name, char **value)
+{
+	sqlite3_stmt *q;
+	*value = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM plugin_settings WHERE plugin = ? AND name = ?", -1, &q,
+	                       NULL) != SQLITE_OK)
+		return SMELT_ERR;
+	sqlite3_bind_text(q, 1, plugin, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*value = column_dup(q, 0);
+	sqlite3_finalize(q);
+	return SMELT_OK;
+}
+
+int store_setting_set(struct store *st, const char *plugin, const char *name, const char *value, char *err,
+                      size_t errlen)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db,
+	                       "INSERT INTO plugin_settings(plugin, name, value) VALUES(?1, ?2, ?3) "
+	                       "ON CONFLICT(plugin, name) DO UPDATE SET value = ?3",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(st, err, errlen, "save setting");
+	sqlite3_bind_text(q, 1, plugin, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, 3, value, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? SMELT_OK : db_fail(st, err, errlen, "save setting");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_setting_unset(struct store *st, const char *plugin, const char *name, char *err, size_t errlen)
+{
+	return simple(st, "DELETE FROM plugin_settings WHERE plugin = ? AND name = ?", plugin, name, err, errlen,
+	              "unset setting");
+}
+
+int store_settings_clear(struct store *st, const char *plugin, char *err, size_t errlen)
+{
+	return simple(st, "DELETE FROM plugin_settings WHERE plugin = ?", plugin, NULL, err, errlen,
+	              "clear settings");
+}

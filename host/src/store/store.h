@@ -1,0 +1,63 @@
+/*
+ * store - the system database (.smelt/smelt.db, SQLite in WAL mode):
+ * schema migrations, runs with heartbeats, incremental state (complete
+ * and partial payloads per state id, merged as Meltano does), and plugin
+ * settings stored with `--store db`.  Every write is its own transaction.
+ */
+#ifndef SMELT_STORE_H
+#define SMELT_STORE_H
+
+#include <stddef.h>
+
+struct store;
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_STALE_HEARTBEAT_S 300      /* a RUNNING run without a heartbeat for 5 min is stale */
+#define STORE_STALE_NO_HEARTBEAT_S 86400 /* ... or started 24 h ago without any heartbeat */
+
+/* Open (creating and migrating) the database at path. */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+void store_close(struct store *st); /* accepts NULL */
+
+/* State: the Singer state value, partial merged over complete; *json NULL when none (free()). */
+int store_state_get(struct store *st, const char *state_id, char **json, char *err, size_t errlen);
+/* Both payloads as stored ({"completed": ..., "partial": ...}), for export (free()). */
+int store_state_get_raw(struct store *st, const char *state_id, char **completed, char **partial, char *err,
+                        size_t errlen);
+/* Save a value: partial deep-merges into the partial payload; else it replaces both. */
+int store_state_put(struct store *st, const char *state_id, const char *json, int partial, char *err,
+                    size_t errlen);
+int store_state_clear(struct store *st, const char *state_id, char *err, size_t errlen);
+/* Copy (or move, when move) the stored record of src to dst. */
+int store_state_copy(struct store *st, const char *src, const char *dst, int move, char *err, size_t errlen);
+/* Call fn for each state id matching the glob (NULL: all), sorted. */
+int store_state_list(struct store *st, const char *glob, void (*fn)(void *arg, const char *state_id,
+                     const char *updated_at), void *arg, char *err, size_t errlen);
+
+enum run_status { RUN_RUNNING = 0, RUN_SUCCESS = 1, RUN_FAILED = 2, RUN_STATE_EDIT = 3 };
+const char *run_status_name(enum run_status s);
+
+/*
+ * Start a run.  Stale runs of the same state id are marked failed first;
+ * unless force, another RUNNING run of state_id is refused (SMELT_ERR,
+ * message naming it and when it started).  state_id may be NULL
+ * (stateless run: no lock).
+ */
+int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
+                    char *err, size_t errlen);
+int store_run_heartbeat(struct store *st, const char *run_id);
+/* Finish a run with its status, error text (may be NULL) and a JSON payload of block results (may be NULL). */
+int store_run_end(struct store *st, const char *run_id, enum run_status status, const char *error,
+                  const char *payload_json, char *err, size_t errlen);
+/* Runs, newest first, as a JSON array (free()); limit 0: all. */
+int store_runs_json(struct store *st, const char *state_id, int limit, char **json, char *err, size_t errlen);
+
+/* Plugin settings kept in the database (`config set --store db`). value is JSON text; *value NULL when unset (free()). */
+int store_setting_get(struct store *st, const char *plugin, const char *name, char **value);
+int store_setting_set(struct store *st, const char *plugin, const char *name, const char *value, char *err,
+                      size_t errlen);
+int store_setting_unset(struct store *st, const char *plugin, const char *name, char *err, size_t errlen);
+/* Remove every stored setting of a plugin (smelt remove, config reset). */
+int store_settings_clear(struct store *st, const char *plugin, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,273 @@
+/* catalog: Meltano's catalog rules; see catalog.h. */
+#include "catalog.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *stream_id(const cJSON *stream)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(stream, "tap_stream_id");
+	if (!cJSON_IsString(id))
+		id = cJSON_GetObjectItemCaseSensitive(stream, "stream");
+	return cJSON_IsString(id) ? id->valuestring : "";
+}
+
+/* The metadata entry of a breadcrumb ([] for the stream, ["properties", prop] for a property), created when missing. */
+static cJSON *entry(cJSON *stream, const char *prop, int create)
+{
+	cJSON *md = cJSON_GetObjectItemCaseSensitive(stream, "metadata");
+	if (!cJSON_IsArray(md)) {
+		if (!create)
+			return NULL;
+		md = cJSON_AddArrayToObject(stream, "metadata");
+	}
+	cJSON *e;
+	cJSON_ArrayForEach(e, md)
+	{
+		cJSON *bc = cJSON_GetObjectItemCaseSensitive(e, "breadcrumb");
+		int size = cJSON_GetArraySize(bc);
+		if (!prop && size == 0)
+			break;
+		if (prop && size == 2 && cJSON_IsString(cJSON_GetArrayItem(bc, 1)) &&
+		    !strcmp(cJSON_GetArrayItem(bc, 1)->valuestring, prop))
+			break;
+	}
+	if (e || !create)
+		return e ? cJSON_GetObjectItemCaseSensitive(e, "metadata") : NULL;
+	e = cJSON_CreateObject();
+	cJSON *bc = cJSON_AddArrayToObject(e, "breadcrumb");
+	if (prop) {
+		cJSON_AddItemToArray(bc, cJSON_CreateString("properties"));
+		cJSON_AddItemToArray(bc, cJSON_CreateString(prop));
+	}
+	cJSON *m = cJSON_AddObjectToObject(e, "metadata");
+	cJSON_AddStringToObject(m, "inclusion", "automatic");
+	cJSON_AddItemToArray(md, e);
+	return m;
+}
+
+static void set_key(cJSON *obj, const char *key, cJSON *value)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, value);
+	else
+		cJSON_AddItemToObject(obj, key, value);
+}
+
+static const char *inclusion(const cJSON *m)
+{
+	const cJSON *inc = cJSON_GetObjectItemCaseSensitive(m, "inclusion");
+	return cJSON_IsString(inc) ? inc->valuestring : "";
+}
+
+static void set_selected(cJSON *m, int on)
+{
+	if (on && !strcmp(inclusion(m), "unsupported"))
+		return; /* never select what the tap cannot emit */
+	set_key(m, "selected", cJSON_CreateBool(on));
+}
+
+static cJSON *properties(cJSON *stream)
+{
+	cJSON *props = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(stream, "schema"), "properties");
+	return cJSON_IsObject(props) ? props : NULL;
+}
+
+/* Split "stream.prop" at the first unescaped '.'; "\." is a literal dot.  Returns malloc'd stream part. */
+static char *split_pattern(const char *pat, const char **prop)
+{
+	size_t n = strlen(pat);
+	char *s = malloc(n + 1), *o = s;
+	*prop = NULL;
+	if (!s)
+		return NULL;
+	for (const char *p = pat; *p; p++) {
+		if (p[0] == '\\' && p[1] == '.') {
+			*o++ = '.';
+			p++;
+			continue;
+		}
+		if (*p == '.') {
+			*prop = p + 1;
+			break;
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	return s;
+}
+
+/* The top-level part of a property pattern ("a.b" selects "a"). */
+static char *top_prop(const char *prop)
+{
+	const char *dot = strchr(prop, '.');
+	size_t n = dot ? (size_t)(dot - prop) : strlen(prop);
+	char *s = malloc(n + 1);
+	if (s) {
+		memcpy(s, prop, n);
+		s[n] = '\0';
+	}
+	return s;
+}
+
+static void apply_select(cJSON *catalog, const char *pattern)
+{
+	int exclude = pattern[0] == '!';
+	const char *prop;
+	char *sglob = split_pattern(pattern + exclude, &prop);
+	char *pglob = top_prop(prop ? prop : "*");
+	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
+	cJSON_ArrayForEach(st, streams)
+	{
+		if (!sglob || fnmatch(sglob, stream_id(st), 0) != 0)
+			continue;
+		cJSON *props = properties(st), *p;
+		if (!exclude)
+			set_selected(entry(st, NULL, 1), 1);
+		else if (!prop || !strcmp(prop, "*"))
+			set_selected(entry(st, NULL, 1), 0);
+		cJSON_ArrayForEach(p, props)
+		{
+			if (pglob && fnmatch(pglob, p->string, 0) == 0)
+				set_selected(entry(st, p->string, 1), !exclude);
+		}
+	}
+	free(sglob);
+	free(pglob);
+}
+
+static void apply_metadata(cJSON *catalog, const cJSON *metadata)
+{
+	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
+	const cJSON *rule;
+	cJSON_ArrayForEach(rule, metadata)
+	{
+		cJSON_ArrayForEach(st, streams)
+		{
+			if (fnmatch(rule->string, stream_id(st), 0) != 0)
+				continue;
+			const cJSON *kv;
+			cJSON_ArrayForEach(kv, rule)
+			{
+				if (!cJSON_IsObject(kv)) { /* stream-level key */
+					set_key(entry(st, NULL, 1), kv->string, cJSON_Duplicate(kv, 1));
+					continue;
+				}
+				cJSON *props = properties(st), *p;
+				cJSON_ArrayForEach(p, props)
+				{
+					if (fnmatch(kv->string, p->string, 0) != 0)
+						continue;
+					const cJSON *pk;
+					cJSON *m = entry(st, p->string, 1);
+					cJSON_ArrayForEach(pk, kv)
+						set_key(m, pk->string, cJSON_Duplicate(pk, 1));
+				}
+			}
+		}
+	}
+}
+
+static void apply_schema(cJSON *catalog, const cJSON *schema)
+{
+	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
+	const cJSON *rule;
+	cJSON_ArrayForEach(rule, schema)
+	{
+		cJSON_ArrayForEach(st, streams)
+		{
+			if (fnmatch(rule->string, stream_id(st), 0) != 0)
+				continue;
+			cJSON *props = properties(st);
+			if (!props) {
+				cJSON *sch = cJSON_GetObjectItemCaseSensitive(st, "schema");
+				if (!cJSON_IsObject(sch))
+					sch = cJSON_AddObjectToObject(st, "schema");
+				props = cJSON_AddObjectToObject(sch, "properties");
+			}
+			const cJSON *kv;
+			cJSON_ArrayForEach(kv, rule)
+				set_key(props, kv->string, cJSON_Duplicate(kv, 1));
+		}
+	}
+}
+
+static void apply_filter(cJSON *catalog, const cJSON *filter)
+{
+	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
+	int has_include = 0;
+	const cJSON *f;
+	cJSON_ArrayForEach(f, filter)
+		has_include |= cJSON_IsString(f) && f->valuestring[0] != '!';
+	cJSON_ArrayForEach(st, streams)
+	{
+		int keep = !has_include;
+		cJSON_ArrayForEach(f, filter)
+		{
+			if (!cJSON_IsString(f))
+				continue;
+			int neg = f->valuestring[0] == '!';
+			if (fnmatch(f->valuestring + neg, stream_id(st), 0) == 0)
+				keep = !neg;
+		}
+		if (!keep)
+			set_selected(entry(st, NULL, 1), 0);
+	}
+}
+
+void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metadata, const cJSON *schema,
+                         const cJSON *select_filter)
+{
+	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
+	if (schema)
+		apply_schema(catalog, schema);
+	/* every stream and top-level property gets an entry, then everything is deselected (!*.*) */
+	cJSON_ArrayForEach(st, streams)
+	{
+		cJSON *props = properties(st), *p;
+		set_selected(entry(st, NULL, 1), 0);
+		cJSON_ArrayForEach(p, props)
+			set_selected(entry(st, p->string, 1), 0);
+	}
+	const cJSON *pat;
+	if (!cJSON_IsArray(select)) {
+		apply_select(catalog, "*.*");
+	} else {
+		cJSON_ArrayForEach(pat, select)
+			if (cJSON_IsString(pat) && pat->valuestring[0] != '!')
+				apply_select(catalog, pat->valuestring);
+		cJSON_ArrayForEach(pat, select)
+			if (cJSON_IsString(pat) && pat->valuestring[0] == '!')
+				apply_select(catalog, pat->valuestring);
+	}
+	if (metadata)
+		apply_metadata(catalog, metadata);
+	if (cJSON_IsArray(select_filter))
+		apply_filter(catalog, select_filter);
+	/* legacy catalogs read stream-level rules from the stream object, with '_' for '-' */
+	cJSON_ArrayForEach(st, streams)
+	{
+		cJSON *m = entry(st, NULL, 0), *kv;
+		cJSON_ArrayForEach(kv, m)
+		{
+			if (!strcmp(kv->string, "selected") || !strcmp(kv->string, "replication-method") ||
+			    !strcmp(kv->string, "replication-key")) {
+				char key[64];
+				snprintf(key, sizeof key, "%s", kv->string);
+				for (char *c = key; *c; c++)
+					if (*c == '-')
+						*c = '_';
+				set_key(st, key, cJSON_Duplicate(kv, 1));
+			}
+		}
+	}
+}
+
+int catalog_stream_selected(const cJSON *stream)
+{
+	cJSON *m = entry((cJSON *)stream, NULL, 0);
+	const cJSON *sel = cJSON_GetObjectItemCaseSensitive(m, "selected");
+	return !m || cJSON_IsTrue(sel) || !strcmp(inclusion(m), "automatic");
+}

@@ -1,0 +1,339 @@
+/*
+ * target-jsonl: a native Singer target writing each stream's records as
+ * JSON Lines files (see README.md).
+ *
+ *   target-jsonl --config CONFIG [--input FILE]
+ *   target-jsonl --about [--format=json]     target-jsonl --version
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "buf.h"
+#include "json.h"
+#include "singer_reader.h"
+
+#define TGT_NAME "target-jsonl"
+#define TGT_VERSION "0.1.0"
+
+struct jl_file {
+	char *path;              /* file path */
+	FILE *f;                 /* open in append mode */
+	unsigned long written;   /* records written */
+	struct jl_file *next;    /* list link */
+};
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(TGT_NAME ": error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(TGT_NAME ": info: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* mkdir -p */
+static void make_dirs(const char *path)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		die("out of memory");
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+
+			*s = '\0';
+			if (mkdir(p, 0777) < 0 && errno != EEXIST)
+				die("cannot create directory '%s': %s", p, strerror(errno));
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+}
+
+static struct jl_file *open_file(struct jl_file **files, const char *path)
+{
+	struct jl_file *f;
+
+	for (f = *files; f; f = f->next)
+		if (!strcmp(f->path, path))
+			return f;
+	f = calloc(1, sizeof(*f));
+	if (!f || !(f->path = strdup(path)))
+		die("out of memory");
+	f->f = fopen(path, "ab");
+	if (!f->f)
+		die("cannot open '%s': %s", path, strerror(errno));
+	f->next = *files;
+	*files = f;
+	return f;
+}
+
+static void flush_files(struct jl_file *files)
+{
+	for (; files; files = files->next)
+		if (fflush(files->f))
+			die("cannot write '%s': %s", files->path, strerror(errno));
+}
+
+static void about(int as_json)
+{
+	static const char *settings =
+		"{\"type\":\"object\",\"properties\":{"
+		"\"destination_path\":{\"type\":\"string\",\"default\":\"output\",\"description\":\"folder of the files, created when missing\"},"
+		"\"do_timestamp_file\":{\"type\":\"boolean\",\"default\":false,\"description\":\"name files <stream>-<YYYYMMDDTHHMMSS>.jsonl (UTC)\"},"
+		"\"custom_name\":{\"type\":\"string\",\"description\":\"one file <custom_name>.jsonl for every stream\"}},"
+		"\"required\":[]}";
+	static const char *const caps[] = {"about"};
+	cJSON *a, *c, *set = cJSON_Parse(settings);
+	char *txt;
+
+	if (!as_json) {
+		const cJSON *p;
+
+		printf("Name: %s\nDescription: native Singer target writing JSON Lines files (Smelt)\n"
+		       "Version: %s\nSDK Version: smelt-native\nCapabilities:\n  - about\nSettings:\n",
+		       TGT_NAME, TGT_VERSION);
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(set, "properties"))
+			printf("  - Name: %s\n    Type: %s\n    Environment Variable: TARGET_JSONL_%s\n", p->string,
+			       cJSON_GetObjectItemCaseSensitive(p, "type")->valuestring, p->string);
+		cJSON_Delete(set);
+		return;
+	}
+	a = cJSON_CreateObject();
+	c = cJSON_CreateArray();
+	cJSON_AddStringToObject(a, "name", TGT_NAME);
+	cJSON_AddStringToObject(a, "description", "native Singer target writing JSON Lines files (Smelt)");
+	cJSON_AddStringToObject(a, "version", TGT_VERSION);
+	cJSON_AddStringToObject(a, "sdk_version", "smelt-native");
+	cJSON_AddNullToObject(a, "supported_python_versions");
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		cJSON_AddItemToArray(c, cJSON_CreateString(caps[i]));
+	cJSON_AddItemToObject(a, "capabilities", c);
+	cJSON_AddItemToObject(a, "settings", set);
+	txt = cJSON_Print(a);
+	puts(txt ? txt : "{}");
+	free(txt);
+	cJSON_Delete(a);
+}
+
+static cJSON *load_config(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct conn_buf b = CONN_BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	cJSON *j;
+
+	if (!f)
+		die("cannot open config file '%s': %s", path, strerror(errno));
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		conn_buf_add(&b, chunk, n);
+	fclose(f);
+	j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
+	if (!cJSON_IsObject(j))
+		die("config file '%s' is not a JSON object", path);
+	conn_buf_release(&b);
+	return j;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config = NULL, *input = NULL, *format = "text", *dest = "output", *custom = NULL;
+	int want_about = 0, stamp = 0;
+	struct conn_reader r;
+	struct conn_msg m;
+	struct conn_buf rec = CONN_BUF_INIT, state = CONN_BUF_INIT, emitted = CONN_BUF_INIT;
+	struct conn_buf path = CONN_BUF_INIT;
+	struct jl_file *files = NULL;
+	char stamp_txt[32] = "", *line = NULL, err[512];
+	size_t cap = 0;
+	ssize_t n;
+	cJSON *cfg;
+	const cJSON *v;
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--config") || !strcmp(a, "--input") || !strcmp(a, "--format")) {
+			if (i + 1 >= argc)
+				die("option '%s' needs a value", a);
+			if (!strcmp(a, "--config"))
+				config = argv[++i];
+			else if (!strcmp(a, "--input"))
+				input = argv[++i];
+			else
+				format = argv[++i];
+		} else if (!strncmp(a, "--config=", 9)) {
+			config = a + 9;
+		} else if (!strncmp(a, "--format=", 9)) {
+			format = a + 9;
+		} else if (!strcmp(a, "--about")) {
+			want_about = 1;
+		} else if (!strcmp(a, "--version")) {
+			printf("%s %s\n", TGT_NAME, TGT_VERSION);
+			return 0;
+		} else {
+			fputs("usage: " TGT_NAME " --config CONFIG [--input FILE]\n       " TGT_NAME
+			      " --about [--format=json|text]\n       " TGT_NAME " --version\n", stderr);
+			if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+				return 0;
+			die("unknown option '%s'", a);
+		}
+	}
+	if (want_about) {
+		if (strcmp(format, "json") && strcmp(format, "text"))
+			die("unsupported --format '%s' (json or text)", format);
+		about(!strcmp(format, "json"));
+		return 0;
+	}
+	if (!config)
+		die("--config is required");
+	cfg = load_config(config);
+	v = cJSON_GetObjectItemCaseSensitive(cfg, "destination_path");
+	if (v && !cJSON_IsNull(v)) {
+		if (!cJSON_IsString(v) || !*v->valuestring)
+			die("config: 'destination_path' must be a non-empty string");
+		dest = v->valuestring;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(cfg, "do_timestamp_file");
+	if (v && !cJSON_IsNull(v) && !cJSON_IsBool(v))
+		die("config: 'do_timestamp_file' must be true or false");
+	stamp = cJSON_IsTrue(v);
+	v = cJSON_GetObjectItemCaseSensitive(cfg, "custom_name");
+	if (v && !cJSON_IsNull(v)) {
+		if (!cJSON_IsString(v))
+			die("config: 'custom_name' must be a string");
+		if (*v->valuestring)
+			custom = v->valuestring;
+	}
+	if (stamp) {
+		time_t now = time(NULL);
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(stamp_txt, sizeof(stamp_txt), "-%Y%m%dT%H%M%S", &tm);
+	}
+	if (input && !freopen(input, "rb", stdin))
+		die("cannot open input '%s': %s", input, strerror(errno));
+	make_dirs(dest);
+	setvbuf(stdin, NULL, _IOFBF, 1 << 20);
+
+	conn_reader_init(&r);
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		struct jl_file *f;
+		const struct conn_jtok *k;
+
+		if (n && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (conn_reader_feed(&r, line, (size_t)n, &m, err, sizeof(err)) < 0)
+			die("%s", err);
+		switch (m.type) {
+		case CONN_MSG_RECORD:
+			f = m.stream->user;
+			if (!f) {
+				const char *base = custom ? custom : m.stream->name;
+
+				conn_buf_reset(&path);
+				conn_buf_adds(&path, dest);
+				conn_buf_addc(&path, '/');
+				for (const char *p = base; *p; p++)
+					conn_buf_addc(&path, *p == '/' || *p == '\\' ? '_' : *p);
+				if (!strcmp(base, ".") || !strcmp(base, ".."))
+					conn_buf_addc(&path, '_');
+				conn_buf_adds(&path, stamp_txt);
+				conn_buf_adds(&path, ".jsonl");
+				if (path.oom)
+					die("out of memory");
+				f = open_file(&files, path.data);
+				m.stream->user = f;
+			}
+			k = &r.json.tok[m.record];
+			conn_buf_reset(&rec);
+			if (conn_buf_grow(&rec, k->end - k->start + 1) < 0)
+				die("out of memory");
+			rec.len = conn_json_compact(&r.json, m.record, rec.data);
+			rec.data[rec.len++] = '\n';
+			if (fwrite(rec.data, 1, rec.len, f->f) != rec.len)
+				die("cannot write '%s': %s", f->path, strerror(errno));
+			f->written++;
+			break;
+		case CONN_MSG_STATE:
+			k = &r.json.tok[m.value];
+			conn_buf_reset(&state);
+			if (conn_buf_grow(&state, k->end - k->start) < 0)
+				die("out of memory");
+			state.len = conn_json_compact(&r.json, m.value, state.data);
+			state.data[state.len] = '\0';
+			flush_files(files);
+			if (state.len != emitted.len || memcmp(state.data, emitted.data, state.len)) {
+				fwrite(state.data, 1, state.len, stdout);
+				fputc('\n', stdout);
+				if (fflush(stdout))
+					die("cannot write state to stdout: %s", strerror(errno));
+				conn_buf_reset(&emitted);
+				conn_buf_add(&emitted, state.data, state.len);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	if (ferror(stdin))
+		die("cannot read stdin: %s", strerror(errno));
+	flush_files(files);
+	for (size_t i = 0; i < r.nstreams; i++) {
+		struct jl_file *f = r.streams[i]->user;
+
+		if (f)
+			info("%s: %lu records written to '%s'", r.streams[i]->name, r.streams[i]->records,
+			     f->path);
+		if (r.streams[i]->unknown)
+			info("%s: %lu record fields were not in the schema", r.streams[i]->name,
+			     r.streams[i]->unknown);
+	}
+	while (files) {
+		struct jl_file *next = files->next;
+
+		if (fclose(files->f))
+			die("cannot write '%s': %s", files->path, strerror(errno));
+		free(files->path);
+		free(files);
+		files = next;
+	}
+	conn_reader_release(&r);
+	conn_buf_release(&rec);
+	conn_buf_release(&state);
+	conn_buf_release(&emitted);
+	conn_buf_release(&path);
+	free(line);
+	cJSON_Delete(cfg);
+	return 0;
+}

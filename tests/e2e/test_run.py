@@ -1,0 +1,249 @@
+"""smelt run: EL blocks through kernel pipes, incremental state, and every fault of issue 5."""
+import json
+import signal
+import sqlite3
+import sys
+import time
+import uuid
+
+import pytest
+
+from conftest import FAKES, processes_matching
+
+
+def fake_project(project, tap_config, target_config, marker=None):
+    marker = marker or f"m{uuid.uuid4().hex[:12]}"
+    project.write(f"""\
+default_environment: dev
+environments:
+- name: dev
+plugins:
+  extractors:
+  - name: tap-fake
+    namespace: tap_fake
+    executable: {FAKES}/fake_tap.py
+    capabilities: [state]
+    config: {json.dumps({**tap_config, "marker": marker})}
+  loaders:
+  - name: target-fake
+    namespace: target_fake
+    executable: {FAKES}/fake_target.py
+    config: {json.dumps({**target_config, "marker": marker})}
+""")
+    return marker
+
+
+def saved_state(project, state_id="dev:tap-fake-to-target-fake"):
+    proc = project.smelt("state", "get", state_id)
+    return json.loads(proc.stdout)["singer_state"] if proc.returncode == 0 else None
+
+
+def test_fake_pipeline_saves_last_state(project):
+    fake_project(project, {"records": 12, "state_every": 5}, {})
+    project.smelt("run", "tap-fake", "target-fake", check=0)
+    assert saved_state(project) == {"bookmarks": {"things": {"id": 12}}}
+    # the second run starts from the bookmark: the tap saw --state
+    project.smelt("run", "tap-fake", "target-fake", check=0)
+    assert saved_state(project) == {"bookmarks": {"things": {"id": 24}}}
+
+
+def test_tap_crash_keeps_last_committed_state(project):
+    fake_project(project, {"records": 12, "state_every": 5, "mode": "crash"}, {})
+    proc = project.smelt("run", "tap-fake", "target-fake")
+    assert proc.returncode == 1
+    assert "Extractor failed" in proc.stderr and "tap-fake" in proc.stderr and "exit code 3" in proc.stderr
+    assert "boom, crashing on purpose" in proc.stderr  # the tap's stderr, logged with its name
+    assert saved_state(project) == {"bookmarks": {"things": {"id": 10}}}
+
+
+def test_target_crash_keeps_state_it_emitted(project):
+    fake_project(project, {"records": 30, "state_every": 5}, {"mode": "crash_after", "records": 12})
+    proc = project.smelt("run", "tap-fake", "target-fake")
+    assert proc.returncode == 1
+    assert "Loader failed" in proc.stderr and "target-fake" in proc.stderr
+    assert saved_state(project) == {"bookmarks": {"things": {"id": 10}}}
+
+
+def test_target_that_never_reads_does_not_hang(project):
+    marker = fake_project(project, {"records": 200000, "state_every": 1000}, {"mode": "never_read", "sleep": 1})
+    t0 = time.time()
+    proc = project.smelt("run", "tap-fake", "target-fake", timeout=120)
+    assert proc.returncode == 1
+    assert time.time() - t0 < 60
+    assert "Loader failed" in proc.stderr
+    assert saved_state(project) is None
+    assert processes_matching(marker) == []
+
+
+def test_malformed_tap_line_is_reported_with_the_plugin(project):
+    project.write(f"""\
+default_environment: dev
+environments: [{{name: dev}}]
+plugins:
+  extractors:
+  - name: tap-fake
+    namespace: tap_fake
+    executable: {FAKES}/fake_tap.py
+    capabilities: [state]
+    config: {{records: 7, state_every: 5, mode: malformed}}
+  loaders:
+  - name: target-sqlite
+    variant: smelt
+    config: {{database: out.db}}
+""")
+    proc = project.smelt("run", "tap-fake", "target-sqlite")
+    assert proc.returncode == 1
+    assert "Loader failed" in proc.stderr
+    # the target's own error reaches the user, prefixed with its name, naming the line
+    assert any("target-sqlite" in line and "line" in line for line in proc.stderr.splitlines()
+               if "error" in line.lower()), proc.stderr
+    state = saved_state(project, "dev:tap-fake-to-target-sqlite")
+    assert state in (None, {"bookmarks": {"things": {"id": 5}}})
+
+
+def test_malformed_state_line_is_ignored_with_a_warning(project):
+    fake_project(project, {"records": 6, "state_every": 3}, {"mode": "bad_state"})
+    proc = project.smelt("run", "tap-fake", "target-fake", check=0)
+    assert "received state is invalid" in proc.stderr and "target-fake" in proc.stderr
+    assert saved_state(project) == {"bookmarks": {"things": {"id": 6}}}
+
+
+def test_missing_executable(project):
+    project.write("""\
+default_environment: dev
+environments: [{name: dev}]
+plugins:
+  extractors:
+  - name: tap-nowhere
+    namespace: tap_nowhere
+    executable: smelt-no-such-tap-xyz
+  loaders:
+  - name: target-jsonl
+    variant: smelt
+""")
+    proc = project.smelt("run", "tap-nowhere", "target-jsonl")
+    assert proc.returncode == 1
+    assert "cannot run 'smelt-no-such-tap-xyz'" in proc.stderr
+
+
+def test_200mb_single_line_passes_the_relay(project):
+    fake_project(project, {"mode": "huge", "huge_mb": 200}, {"mode": "count"})
+    project.smelt("run", "tap-fake", "target-fake", check=0, timeout=300)
+    state = saved_state(project)
+    assert state["lines"] == 3
+    assert state["bytes"] > 200 * 1024 * 1024
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_everything_and_keeps_state(project, sig):
+    marker = fake_project(project, {"records": 1000, "state_every": 2, "mode": "slow"}, {})
+    proc = project.smelt.popen("run", "tap-fake", "target-fake")
+    time.sleep(3)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert ("interrupted" if sig == signal.SIGINT else "terminated") in err
+    assert processes_matching(marker) == []
+    state = saved_state(project)
+    assert state is not None and state["bookmarks"]["things"]["id"] % 2 == 0
+    assert 2 <= state["bookmarks"]["things"]["id"] < 1000
+
+
+def test_second_run_of_same_pipeline_is_refused(project):
+    fake_project(project, {"records": 1000, "state_every": 2, "mode": "slow"}, {})
+    first = project.smelt.popen("run", "tap-fake", "target-fake")
+    try:
+        time.sleep(2)
+        proc = project.smelt("run", "tap-fake", "target-fake")
+        assert proc.returncode == 1
+        assert "already running" in proc.stderr and "dev:tap-fake-to-target-fake" in proc.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+
+
+def test_timeout_stops_the_run(project):
+    fake_project(project, {"records": 1000, "state_every": 2, "mode": "slow"}, {})
+    proc = project.smelt("run", "--timeout", "2", "tap-fake", "target-fake")
+    assert proc.returncode == 1
+    assert "timed out" in proc.stderr
+
+
+def test_block_grammar_errors(project):
+    fake_project(project, {}, {})
+    proc = project.smelt("run", "tap-fake")
+    assert proc.returncode == 1 and "Loader missing in block set!" in proc.stderr
+    proc = project.smelt("run", "nope")
+    assert proc.returncode == 1 and "Block nope not found" in proc.stderr
+    proc = project.smelt("run", "target-fake")
+    assert proc.returncode == 1 and "bad block sequence" in proc.stderr
+
+
+def test_dry_run_and_no_state_update(project):
+    fake_project(project, {"records": 4, "state_every": 2}, {})
+    proc = project.smelt("run", "--dry-run", "tap-fake", "target-fake", check=0)
+    assert "Dry run" in proc.stderr
+    assert saved_state(project) is None
+    project.smelt("run", "--no-state-update", "tap-fake", "target-fake", check=0)
+    assert saved_state(project) is None
+
+
+def test_full_refresh_saves_partial_state(project):
+    fake_project(project, {"records": 4, "state_every": 2}, {})
+    project.smelt("run", "tap-fake", "target-fake", check=0)
+    project.smelt("run", "--full-refresh", "tap-fake", "target-fake", check=0)
+    # full refresh: the tap started from scratch, so the bookmark is 4 again
+    assert saved_state(project) == {"bookmarks": {"things": {"id": 4}}}
+
+
+def test_csv_to_sqlite_incremental(project):
+    data = project.root / "data"
+    data.mkdir()
+    (data / "orders.csv").write_text("id,amount,note\n1,10.5,first\n2,20,\"with, comma\"\n")
+    project.write("""\
+default_environment: dev
+environments: [{name: dev}]
+plugins:
+  extractors:
+  - name: tap-csv
+    variant: smelt
+    config:
+      files:
+      - {entity: orders, path: data/orders.csv, keys: [id], replication_key: id}
+  loaders:
+  - name: target-sqlite
+    variant: smelt
+    config: {database: output/wh.db}
+""")
+    project.smelt("run", "tap-csv", "target-sqlite", check=0)
+    db = project.root / "output/wh.db"
+    rows = sqlite3.connect(db).execute("SELECT id, amount, note FROM orders ORDER BY id").fetchall()
+    assert rows == [(1, 10.5, "first"), (2, 20, "with, comma")]
+    state = saved_state(project, "dev:tap-csv-to-target-sqlite")
+    assert state["bookmarks"]["orders"]["replication_key_value"] == 2
+    with open(data / "orders.csv", "a") as f:
+        f.write("3,30,third\n")
+    proc = project.smelt("run", "tap-csv", "target-sqlite", check=0)
+    rows = sqlite3.connect(db).execute("SELECT id FROM orders ORDER BY id").fetchall()
+    assert rows == [(1,), (2,), (3,)]
+    assert saved_state(project, "dev:tap-csv-to-target-sqlite")["bookmarks"]["orders"]["replication_key_value"] == 3
+    # the run is recorded, and its config files are gone
+    assert not list((project.root / ".smelt/run").rglob("*.config.json"))
+    assert list((project.root / ".smelt/logs").iterdir())
+
+
+def test_state_commands(project):
+    fake_project(project, {}, {})
+    s = project.smelt
+    s("state", "set", "dev:a-to-b", '{"singer_state": {"bookmarks": {"x": 1}}}', check=0)
+    s("state", "merge", "dev:a-to-b", '{"singer_state": {"bookmarks": {"y": 2}}}', check=0)
+    assert json.loads(s("state", "get", "dev:a-to-b", check=0).stdout) == {"singer_state": {"bookmarks": {"x": 1, "y": 2}}}
+    proc = s("state", "set", "dev:a-to-b", '{"bookmarks": {}}')
+    assert proc.returncode == 1 and "singer_state" in proc.stderr
+    s("state", "copy", "dev:a-to-b", "dev:c-to-d", check=0)
+    s("state", "move", "dev:c-to-d", "dev:e-to-f", check=0)
+    ids = [x["state_id"] for x in json.loads(s("state", "list", "--format", "json", check=0).stdout)["states"]]
+    assert ids == ["dev:a-to-b", "dev:e-to-f"]
+    assert s("state", "list", "--pattern", "dev:e*", check=0).stdout.split() == ["dev:e-to-f"]
+    s("state", "clear", "dev:a-to-b", check=0)
+    assert s("state", "get", "dev:a-to-b").returncode == 1
