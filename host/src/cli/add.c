@@ -1,10 +1,325 @@
-/* smelt add: arrives with its issue; until then it says so (exit 2). */
+/*
+ * smelt add: add plugins to the project.
+ *   smelt add TYPE NAME...        (TYPE singular or plural)
+ *   smelt add NAME... [--plugin-type TYPE]   (type inferred: tap-* extractor, target-* loader, else utility)
+ * --custom writes an entry from flags (no Hub); otherwise the definition
+ * comes from definitions_fetch() (Hub / built-in catalog, which writes the
+ * lock file).  --inherit-from P / --as NEW add an inheriting plugin.
+ */
 #include "cli/commands.h"
+#include "project/definitions.h"
+#include "project/project.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct add_opts {
+	int type;              /* -1: infer */
+	int custom;
+	const char *variant, *inherit_from, *as, *namespace_, *pip_url, *executable, *capabilities, *python;
+	const char *adapter, *label;
+	const char **settings; /* NAME[:KIND] */
+	size_t nsettings;
+	int flags_given;       /* any of the custom flags */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: smelt add [TYPE] NAME... [OPTIONS]\n\n"
+	        "TYPE is extractor, loader, mapper, transformer, transform, orchestrator, utility or file\n"
+	        "(singular or plural); without it, tap-* is an extractor, target-* a loader, else a utility.\n\n"
+	        "  --plugin-type TYPE       the type (instead of the TYPE word)\n"
+	        "  --variant V              the variant to add\n"
+	        "  --inherit-from P         inherit the definition and settings of plugin P\n"
+	        "  --as NEW                 add NAME as NEW (= add NEW --inherit-from NAME)\n"
+	        "  --custom                 define the plugin here, not from the Hub:\n"
+	        "    --namespace NS         (default: the name with '-' -> '_')\n"
+	        "    --pip-url URL          (default: the name)\n"
+	        "    --executable EXE       (default: the name)\n"
+	        "    --capabilities a,b     e.g. catalog,discover,state\n"
+	        "    --setting NAME[:KIND]  repeatable; KIND string, integer, password, ...\n"
+	        "  --python PY, --adapter NAME, --label TEXT\n");
+}
+
+static int infer_type(const char *name)
+{
+	if (!strncmp(name, "tap-", 4))
+		return PLUGIN_EXTRACTORS;
+	if (!strncmp(name, "target-", 7))
+		return PLUGIN_LOADERS;
+	return PLUGIN_UTILITIES;
+}
+
+static char *prompt(const char *question, const char *def)
+{
+	char line[1024];
+	fprintf(stderr, "%s%s%s%s: ", question, def ? " [" : "", def ? def : "", def ? "]" : "");
+	if (!fgets(line, sizeof line, stdin))
+		return def ? xstrdup(def) : NULL;
+	line[strcspn(line, "\r\n")] = 0;
+	return xstrdup(*line ? line : def ? def : "");
+}
+
+static void add_settings_list(cJSON *entry, const char *const *list, size_t n)
+{
+	if (!n)
+		return;
+	cJSON *arr = cJSON_AddArrayToObject(entry, "settings");
+	for (size_t i = 0; i < n; i++) {
+		const char *colon = strchr(list[i], ':');
+		cJSON *s = cJSON_CreateObject();
+		char *name = colon ? xstrndup(list[i], (size_t)(colon - list[i])) : xstrdup(list[i]);
+		cJSON_AddStringToObject(s, "name", name);
+		if (colon && colon[1])
+			cJSON_AddStringToObject(s, "kind", colon + 1);
+		cJSON_AddItemToArray(arr, s);
+		free(name);
+	}
+}
+
+static void add_caps(cJSON *entry, const char *caps)
+{
+	cJSON *arr = cJSON_AddArrayToObject(entry, "capabilities");
+	const char *p = caps;
+	while (p && *p) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char *c = xstrndup(p, n);
+		char *t = c;
+		while (*t == ' ')
+			t++;
+		size_t tl = strlen(t);
+		while (tl && t[tl - 1] == ' ')
+			t[--tl] = 0;
+		if (*t)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+		free(c);
+		p = e ? e + 1 : NULL;
+	}
+}
+
+static cJSON *custom_entry(const char *name, const struct add_opts *o)
+{
+	cJSON *e = cJSON_CreateObject();
+	char *ns = NULL, *pip = NULL, *exe = NULL, *caps = NULL;
+	cJSON_AddStringToObject(e, "name", name);
+	if (o->variant)
+		cJSON_AddStringToObject(e, "variant", o->variant);
+	char *def_ns = xstrdup(name);
+	for (char *c = def_ns; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	if (!o->flags_given && isatty(STDIN_FILENO)) {
+		ns = prompt("namespace", def_ns);
+		pip = prompt("pip_url", name);
+		exe = prompt("executable", name);
+		caps = prompt("capabilities (comma-separated)", "");
+	}
+	cJSON_AddStringToObject(e, "namespace", ns ? ns : o->namespace_ ? o->namespace_ : def_ns);
+	cJSON_AddStringToObject(e, "pip_url", pip ? pip : o->pip_url ? o->pip_url : name);
+	cJSON_AddStringToObject(e, "executable", exe ? exe : o->executable ? o->executable : name);
+	if (o->python)
+		cJSON_AddStringToObject(e, "python", o->python);
+	if (o->adapter)
+		cJSON_AddStringToObject(e, "adapter", o->adapter);
+	if (o->label)
+		cJSON_AddStringToObject(e, "label", o->label);
+	if ((caps && *caps) || o->capabilities)
+		add_caps(e, caps && *caps ? caps : o->capabilities);
+	add_settings_list(e, o->settings, o->nsettings);
+	free(def_ns);
+	free(ns);
+	free(pip);
+	free(exe);
+	free(caps);
+	return e;
+}
+
+static int add_one(struct project *p, int type, const char *name, const struct add_opts *o)
+{
+	char err[1024];
+	const char *new_name = o->as ? o->as : name;
+	const char *inherit = o->as ? name : o->inherit_from;
+	cJSON *entry = NULL;
+	char *lock = NULL;
+
+	if (project_find_plugin(p, type, new_name))
+		return cli_fail("%s '%s' is already in %s", plugin_type_singular(type), new_name, p->file_name);
+	if (inherit) {
+		entry = cJSON_CreateObject();
+		cJSON_AddStringToObject(entry, "name", new_name);
+		cJSON_AddStringToObject(entry, "inherit_from", inherit);
+		if (o->variant)
+			cJSON_AddStringToObject(entry, "variant", o->variant);
+		if (!project_find_plugin(p, type, inherit) && !o->custom) {
+			/* the parent is a Hub plugin: lock its definition */
+			struct definition def;
+			definition_init(&def);
+			int rc = definitions_fetch(p, plugin_type_plural(type), inherit, o->variant, &def, &lock, err,
+			                           sizeof err);
+			if (rc == 0 && def.variant && !o->variant)
+				cJSON_AddStringToObject(entry, "variant", def.variant);
+			definition_release(&def);
+			if (rc < 0) {
+				cJSON_Delete(entry);
+				return cli_fail("%s", err);
+			}
+		}
+		if (o->custom || o->flags_given) {
+			if (o->namespace_)
+				cJSON_AddStringToObject(entry, "namespace", o->namespace_);
+			if (o->pip_url)
+				cJSON_AddStringToObject(entry, "pip_url", o->pip_url);
+			if (o->executable)
+				cJSON_AddStringToObject(entry, "executable", o->executable);
+			if (o->capabilities)
+				add_caps(entry, o->capabilities);
+			add_settings_list(entry, o->settings, o->nsettings);
+		}
+	} else if (o->custom) {
+		entry = custom_entry(new_name, o);
+	} else {
+		struct definition def;
+		definition_init(&def);
+		int rc = definitions_fetch(p, plugin_type_plural(type), name, o->variant, &def, &lock, err, sizeof err);
+		if (rc < 0) {
+			definition_release(&def);
+			return cli_fail("%s", err);
+		}
+		entry = cJSON_CreateObject();
+		cJSON_AddStringToObject(entry, "name", name);
+		if (def.variant)
+			cJSON_AddStringToObject(entry, "variant", def.variant);
+		if (def.pip_url)
+			cJSON_AddStringToObject(entry, "pip_url", def.pip_url);
+		if (o->python)
+			cJSON_AddStringToObject(entry, "python", o->python);
+		if (o->adapter)
+			cJSON_AddStringToObject(entry, "adapter", o->adapter);
+		definition_release(&def);
+	}
+	int rc = project_add_plugin(p, (enum plugin_type)type, entry, err, sizeof err);
+	cJSON_Delete(entry);
+	if (rc == 0)
+		rc = project_save(p, err, sizeof err);
+	if (rc < 0) {
+		free(lock);
+		return cli_fail("%s", err);
+	}
+	printf("Added %s '%s' to your project%s%s\n", plugin_type_singular(type), new_name,
+	       inherit ? " inheriting from " : "", inherit ? inherit : "");
+	if (lock) {
+		const char *rel = !strncmp(lock, p->root, strlen(p->root)) ? lock + strlen(p->root) + 1 : lock;
+		printf("Locked the definition in %s\n", rel);
+	}
+	free(lock);
+	return EXIT_OK;
+}
 
 int cmd_add(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt add");
+	struct add_opts o = { 0 };
+	const char **names = calloc((size_t)argc + 1, sizeof *names);
+	const char **settings = calloc((size_t)argc + 1, sizeof *settings);
+	size_t nnames = 0;
+	int r, rc = EXIT_OK;
+	const char *v;
+	o.type = -1;
+	o.settings = settings;
+	if (!names || !settings) {
+		free(names);
+		free(settings);
+		return cli_fail("out of memory");
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (cli_is_help(a)) {
+			usage(stdout);
+			goto done;
+		}
+		if (a[0] != '-') {
+			names[nnames++] = a;
+			continue;
+		}
+		if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
+			if (r < 0 || (o.type = plugin_type_parse(v)) < 0) {
+				rc = r < 0 ? EXIT_USAGE : cli_usage("add", "unknown plugin type '%s'", v);
+				goto done;
+			}
+			continue;
+		}
+		struct { const char *name; const char **dst; int custom_flag; } vals[] = {
+			{ "--variant", &o.variant, 0 },       { "--inherit-from", &o.inherit_from, 0 },
+			{ "--as", &o.as, 0 },                 { "--namespace", &o.namespace_, 1 },
+			{ "--pip-url", &o.pip_url, 1 },       { "--executable", &o.executable, 1 },
+			{ "--capabilities", &o.capabilities, 1 }, { "--python", &o.python, 0 },
+			{ "--adapter", &o.adapter, 0 },       { "--label", &o.label, 0 },
+			{ "--from-ref", NULL, 0 },
+		};
+		int matched = 0;
+		for (size_t k = 0; k < sizeof vals / sizeof vals[0] && !matched; k++) {
+			if ((r = cli_opt_value(argc, argv, &i, vals[k].name, &v)) == 0)
+				continue;
+			if (r < 0) {
+				rc = EXIT_USAGE;
+				goto done;
+			}
+			if (!vals[k].dst) {
+				rc = cli_not_implemented("smelt add --from-ref");
+				goto done;
+			}
+			*vals[k].dst = v;
+			o.flags_given |= vals[k].custom_flag;
+			matched = 1;
+		}
+		if (matched)
+			continue;
+		if ((r = cli_opt_value(argc, argv, &i, "--setting", &v)) != 0) {
+			if (r < 0) {
+				rc = EXIT_USAGE;
+				goto done;
+			}
+			settings[o.nsettings++] = v;
+			o.flags_given = 1;
+			continue;
+		}
+		if (cli_opt_flag(a, "--custom")) {
+			o.custom = 1;
+			continue;
+		}
+		if (cli_opt_flag(a, "--update") || cli_opt_flag(a, "--no-update") || cli_opt_flag(a, "--force-install") ||
+		    cli_opt_flag(a, "--no-install") || cli_opt_flag(a, "--install"))
+			continue; /* installing is `smelt install`'s job */
+		rc = cli_usage("add", "unknown option '%s'", a);
+		goto done;
+	}
+	if (nnames >= 2 && plugin_type_parse(names[0]) >= 0 && o.type < 0) {
+		o.type = plugin_type_parse(names[0]);
+		memmove(names, names + 1, nnames * sizeof *names);
+		nnames--;
+	}
+	if (!nnames) {
+		rc = cli_usage("add", "add needs a plugin name");
+		goto done;
+	}
+	if (o.as && nnames != 1) {
+		rc = cli_usage("add", "--as takes exactly one plugin");
+		goto done;
+	}
+	struct project *p;
+	if ((rc = project_open_cli(cli, ENV_NONE, &p)) != 0)
+		goto done;
+	for (size_t i = 0; i < nnames && rc == EXIT_OK; i++)
+		rc = add_one(p, o.type >= 0 ? o.type : infer_type(names[i]), names[i], &o);
+	project_free(p);
+done:
+	free(names);
+	free(settings);
+	return rc;
 }

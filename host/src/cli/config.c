@@ -1,10 +1,599 @@
-/* smelt config: arrives with its issue; until then it says so (exit 2). */
+/*
+ * smelt config: list, print, set, unset or reset a plugin's settings (or
+ * the project's: plugin name `smelt` or `meltano`), as Meltano v4 does
+ * (MELTANO.md §3-§4).  `smelt config SUB PLUGIN` and, for convenience,
+ * `smelt config PLUGIN SUB`; `smelt config PLUGIN` prints.
+ */
 #include "cli/commands.h"
+#include "hub/project_hub.h"
+#include "project/project.h"
+#include "settings/settings.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define REDACTED_LIST "(redacted)"
+#define REDACTED_PRINT "*****"
+
+static const char *const subcommands[] = { "list", "print", "set", "unset", "reset", "test", NULL };
+
+static int is_sub(const char *s)
+{
+	for (int i = 0; subcommands[i]; i++)
+		if (!strcmp(s, subcommands[i]))
+			return 1;
+	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: smelt config [OPTIONS] list|print|set|unset|reset PLUGIN [ARGS]\n"
+	        "       smelt config PLUGIN [list|print|set|unset|reset] [ARGS]\n\n"
+	        "PLUGIN 'smelt' (or 'meltano') means the project's own settings.\n\n"
+	        "  list                     each setting: env var names, value and where it comes from\n"
+	        "  print                    the resolved configuration (--format json|env)\n"
+	        "  set NAME... VALUE        several NAME words or one dotted NAME = nested; _NAME = an extra\n"
+	        "  unset NAME...            remove a setting (from every store, or --store)\n"
+	        "  reset                    remove all settings and extras (needs --yes)\n\n"
+	        "Options:\n"
+	        "  --format text|json|env   output format (list: text, print: json)\n"
+	        "  --store auto|yml|meltano_yml|dotenv|db   where set/unset/reset write (default auto)\n"
+	        "  --unsafe / --safe        show sensitive values (default: redacted)\n"
+	        "  --extras                 show only the extras (_select, ...)\n"
+	        "  --plugin-type TYPE       when a name is used by plugins of several types\n"
+	        "  --from-file FILE|-       set: read the value from a file or stdin\n"
+	        "  -y, --yes                reset: do not ask\n");
+}
+
+/* Python's repr() of a JSON value, as Meltano prints values. */
+static void py_repr(struct strbuf *sb, const cJSON *v)
+{
+	if (!v || cJSON_IsNull(v)) {
+		strbuf_addstr(sb, "None");
+	} else if (cJSON_IsTrue(v)) {
+		strbuf_addstr(sb, "True");
+	} else if (cJSON_IsFalse(v)) {
+		strbuf_addstr(sb, "False");
+	} else if (cJSON_IsNumber(v)) {
+		double d = v->valuedouble;
+		if (d == floor(d) && fabs(d) < 1e16)
+			strbuf_addf(sb, "%lld", (long long)d);
+		else
+			strbuf_addf(sb, "%.17g", d);
+	} else if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+		strbuf_addch(sb, q);
+		for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+			if (*c == '\\' || *c == (unsigned char)q)
+				strbuf_addch(sb, '\\'), strbuf_addch(sb, (char)*c);
+			else if (*c == '\n')
+				strbuf_addstr(sb, "\\n");
+			else if (*c == '\t')
+				strbuf_addstr(sb, "\\t");
+			else if (*c == '\r')
+				strbuf_addstr(sb, "\\r");
+			else if (*c < 0x20 || *c == 0x7f)
+				strbuf_addf(sb, "\\x%02x", *c);
+			else
+				strbuf_addch(sb, (char)*c);
+		}
+		strbuf_addch(sb, q);
+	} else if (cJSON_IsArray(v)) {
+		strbuf_addch(sb, '[');
+		for (const cJSON *c = v->child; c; c = c->next) {
+			py_repr(sb, c);
+			if (c->next)
+				strbuf_addstr(sb, ", ");
+		}
+		strbuf_addch(sb, ']');
+	} else {
+		strbuf_addch(sb, '{');
+		for (const cJSON *c = v->child; c; c = c->next) {
+			cJSON k = { 0 };
+			k.type = cJSON_String;
+			k.valuestring = c->string;
+			py_repr(sb, &k);
+			strbuf_addstr(sb, ": ");
+			py_repr(sb, c);
+			if (c->next)
+				strbuf_addstr(sb, ", ");
+		}
+		strbuf_addch(sb, '}');
+	}
+}
+
+struct opts {
+	int format;        /* -1: the subcommand's default */
+	int store;
+	int unsafe;
+	int extras;
+	int yes;
+	int type;          /* -1: any */
+	const char *from_file;
+};
+
+/* Should this setting be shown under the --extras rule (only extras with it, none without)? */
+static int shown(const struct opts *o, const struct resolved_setting *rs)
+{
+	return o->extras ? rs->extra : !rs->extra;
+}
+
+static const char *plugin_label(const struct plugin *pl)
+{
+	return pl ? plugin_type_singular(pl->type) : "project";
+}
+
+static int do_list(struct project *p, struct plugin *pl, const struct settings *s, const struct opts *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (o->format == FORMAT_JSON) {
+		cJSON *root = cJSON_CreateObject();
+		cJSON *arr = cJSON_AddArrayToObject(root, "settings");
+		for (size_t i = 0; i < s->n; i++) {
+			const struct resolved_setting *rs = &s->items[i];
+			if (!shown(o, rs))
+				continue;
+			cJSON *it = cJSON_CreateObject();
+			cJSON_AddStringToObject(it, "name", rs->name);
+			if (rs->sensitive && !o->unsafe && !cJSON_IsNull(rs->value))
+				cJSON_AddStringToObject(it, "value", REDACTED_LIST);
+			else
+				cJSON_AddItemToObject(it, "value", cJSON_Duplicate(rs->value, 1));
+			cJSON_AddStringToObject(it, "source", setting_source_name(rs->source));
+			cJSON *env = cJSON_AddArrayToObject(it, "env");
+			for (size_t k = 0; k < rs->nenv; k++)
+				cJSON_AddItemToArray(env, cJSON_CreateString(rs->env[k]));
+			cJSON_AddBoolToObject(it, "sensitive", rs->sensitive);
+			cJSON_AddStringToObject(it, "kind", setting_kind_name(rs->kind));
+			cJSON_AddItemToArray(arr, it);
+		}
+		json_dump(&sb, root, 2);
+		cJSON_Delete(root);
+		printf("%s\n", sb.buf);
+		strbuf_release(&sb);
+		return EXIT_OK;
+	}
+	int custom_heading = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct resolved_setting *rs = &s->items[i];
+		if (!shown(o, rs))
+			continue;
+		strbuf_reset(&sb);
+		if (rs->custom && !custom_heading) {
+			strbuf_addstr(&sb, "\nCustom, possibly unsupported by the plugin:\n");
+			custom_heading = 1;
+		}
+		strbuf_addstr(&sb, rs->name);
+		strbuf_addstr(&sb, " [env: ");
+		for (size_t k = 0; k < rs->nenv; k++)
+			strbuf_addf(&sb, "%s%s", k ? ", " : "", rs->env[k]);
+		strbuf_addch(&sb, ']');
+		if (rs->source != SOURCE_DEFAULT && rs->def->value) {
+			strbuf_addstr(&sb, " (default: ");
+			py_repr(&sb, rs->def->value);
+			strbuf_addch(&sb, ')');
+		}
+		strbuf_addstr(&sb, " current value: ");
+		int redact = rs->sensitive && !o->unsafe && !cJSON_IsNull(rs->value);
+		if (rs->unexpanded && !redact) {
+			py_repr(&sb, rs->unexpanded);
+			strbuf_addstr(&sb, " (expanded: ");
+			py_repr(&sb, rs->value);
+			strbuf_addch(&sb, ')');
+		} else if (redact) {
+			strbuf_addstr(&sb, REDACTED_LIST);
+		} else {
+			py_repr(&sb, rs->value);
+		}
+		if (rs->source == SOURCE_DEFAULT)
+			strbuf_addstr(&sb, " (default)");
+		else if (rs->source == SOURCE_INHERITED)
+			strbuf_addf(&sb, " (inherited from '%s')", pl && pl->parent ? pl->parent->name : "?");
+		else
+			strbuf_addf(&sb, " (from %s)", setting_source_label(rs->source, p));
+		printf("%s\n", sb.buf);
+		if (rs->def->description)
+			printf("\t%s\n", rs->def->description);
+	}
+	strbuf_release(&sb);
+	return EXIT_OK;
+}
+
+static void env_quote(struct strbuf *sb, const char *v)
+{
+	strbuf_addch(sb, '\'');
+	for (const char *c = v; *c; c++) {
+		if (*c == '\'' || *c == '\\')
+			strbuf_addch(sb, '\\');
+		strbuf_addch(sb, *c);
+	}
+	strbuf_addch(sb, '\'');
+}
+
+static int do_print(struct project *p, struct plugin *pl, const struct settings *s, const struct opts *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+	(void)p;
+	(void)pl;
+	if (o->format == FORMAT_ENV) {
+		for (size_t i = 0; i < s->n; i++) {
+			const struct resolved_setting *rs = &s->items[i];
+			if (!shown(o, rs) || cJSON_IsNull(rs->value))
+				continue;
+			char *v = settings_value_to_string(rs->value);
+			for (size_t k = 0; k < rs->nenv; k++) {
+				if (rs->env[k][0] == '!')
+					continue;
+				strbuf_addf(&sb, "%s=", rs->env[k]);
+				env_quote(&sb, rs->sensitive && !o->unsafe ? REDACTED_PRINT : v);
+				strbuf_addch(&sb, '\n');
+			}
+			free(v);
+		}
+		fputs(sb.buf, stdout);
+		strbuf_release(&sb);
+		return EXIT_OK;
+	}
+	/* json: only the shown kind (plain settings, or extras with --extras) */
+	struct settings view = *s;
+	unsigned flags = o->unsafe ? 0 : SETTINGS_REDACT;
+	if (o->extras) {
+		flags |= SETTINGS_EXTRAS;
+		/* only extras: filter by building the JSON from extras alone */
+		cJSON *all = settings_config_json(&view, flags);
+		cJSON *only = cJSON_CreateObject();
+		for (cJSON *c = all->child; c; c = c->next)
+			if (c->string[0] == '_')
+				cJSON_AddItemToObject(only, c->string, cJSON_Duplicate(c, 1));
+		cJSON_Delete(all);
+		json_dump(&sb, only, 2);
+		cJSON_Delete(only);
+	} else {
+		cJSON *cfg = settings_config_json(&view, flags);
+		json_dump(&sb, cfg, 2);
+		cJSON_Delete(cfg);
+	}
+	printf("%s\n", sb.buf);
+	strbuf_release(&sb);
+	return EXIT_OK;
+}
+
+static int read_value_file(const char *path, struct strbuf *sb)
+{
+	if (!strcmp(path, "-")) {
+		char buf[4096];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof buf, stdin)) > 0)
+			strbuf_add(sb, buf, n);
+		return 0;
+	}
+	return read_file(path, sb);
+}
+
+static int file_exists_lock(struct project *p, struct plugin *pl)
+{
+	char *path = project_lock_path(p, pl);
+	int ok = file_exists(path);
+	free(path);
+	return ok;
+}
+
+static int find_target(struct project *p, const char *name, int type, struct plugin **pl)
+{
+	*pl = NULL;
+	if (!strcmp(name, "smelt") || !strcmp(name, "meltano"))
+		return 0;
+	*pl = project_find_plugin(p, type, name);
+	if (!*pl)
+		return cli_fail("plugin '%s' is not in %s%s%s", name, p->file_name, type >= 0 ? " as " : "",
+		                type >= 0 ? plugin_type_singular(type) : "");
+	return 0;
+}
+
+static int do_set(struct project *p, struct plugin *pl, char **words, int nwords, const struct opts *o)
+{
+	char err[1024];
+	struct strbuf name = STRBUF_INIT, val = STRBUF_INIT;
+	const char *where = NULL;
+	int nnames = o->from_file ? nwords : nwords - 1;
+	if (nnames < 1)
+		return cli_usage("config", "config set needs a setting name and a value");
+	for (int i = 0; i < nnames; i++) {
+		if (i)
+			strbuf_addch(&name, '.');
+		strbuf_addstr(&name, words[i]);
+	}
+	if (o->from_file) {
+		if (read_value_file(o->from_file, &val) < 0) {
+			strbuf_release(&name);
+			return cli_fail("cannot read '%s'", o->from_file);
+		}
+		while (val.len && (val.buf[val.len - 1] == '\n' || val.buf[val.len - 1] == '\r'))
+			strbuf_setlen(&val, val.len - 1);
+	} else {
+		strbuf_addstr(&val, words[nwords - 1]);
+	}
+	char *plname = pl ? xstrdup(pl->name) : NULL;
+	int type = pl ? (int)pl->type : -1;
+	cJSON *v = cJSON_CreateString(val.buf);
+	int rc = settings_set(p, pl, name.buf, v, o->store, &where, err, sizeof err);
+	cJSON_Delete(v);
+	if (rc < 0) {
+		free(plname);
+		strbuf_release(&name);
+		strbuf_release(&val);
+		return cli_fail("%s", err);
+	}
+	pl = plname ? project_find_plugin(p, type, plname) : NULL;
+	/* report the stored value, and the effective one when another source wins */
+	struct settings s = { 0 };
+	int rrc = settings_resolve(p, pl, NULL, 0, &s, err, sizeof err);
+	const struct resolved_setting *rs = rrc == 0 ? settings_find(&s, name.buf) : NULL;
+	struct strbuf out = STRBUF_INIT;
+	if (pl)
+		strbuf_addf(&out, "%c%s '%s' setting '%s' was set in %s: ", plugin_label(pl)[0] - 32, plugin_label(pl) + 1,
+		            pl->name, name.buf, where ? where : "the project");
+	else
+		strbuf_addf(&out, "Project setting '%s' was set in %s: ", name.buf, where ? where : "the project");
+	if (rs && rs->sensitive && !o->unsafe) {
+		strbuf_addstr(&out, REDACTED_LIST);
+	} else {
+		cJSON *shown_v = cJSON_CreateString(val.buf);
+		py_repr(&out, rs ? rs->value : shown_v);
+		cJSON_Delete(shown_v);
+	}
+	printf("%s\n", out.buf);
+	if (rs && where && strcmp(where, setting_source_label(rs->source, p)) && rs->source < SOURCE_PROJECT) {
+		strbuf_reset(&out);
+		strbuf_addstr(&out, "Current value is still: ");
+		if (rs->sensitive && !o->unsafe)
+			strbuf_addstr(&out, REDACTED_LIST);
+		else
+			py_repr(&out, rs->value);
+		strbuf_addf(&out, " (from %s)", setting_source_label(rs->source, p));
+		printf("%s\n", out.buf);
+	}
+	strbuf_release(&out);
+	settings_release(&s);
+	free(plname);
+	strbuf_release(&name);
+	strbuf_release(&val);
+	return EXIT_OK;
+}
+
+static int do_unset(struct project *p, struct plugin *pl, char **words, int nwords, const struct opts *o)
+{
+	char err[1024];
+	struct strbuf name = STRBUF_INIT;
+	if (nwords < 1)
+		return cli_usage("config", "config unset needs a setting name");
+	for (int i = 0; i < nwords; i++) {
+		if (i)
+			strbuf_addch(&name, '.');
+		strbuf_addstr(&name, words[i]);
+	}
+	char *plname = pl ? xstrdup(pl->name) : NULL;
+	const char *label = pl ? plugin_label(pl) : "project";
+	int rc = settings_unset(p, pl, name.buf, o->store, err, sizeof err);
+	if (rc < 0) {
+		free(plname);
+		strbuf_release(&name);
+		return cli_fail("%s", err);
+	}
+	if (o->store == STORE_AUTO)
+		printf("%c%s%s%s%s setting '%s' was unset\n", label[0] - 32, label + 1, plname ? " '" : "",
+		       plname ? plname : "", plname ? "'" : "", name.buf);
+	else
+		printf("%c%s%s%s%s setting '%s' was unset in %s\n", label[0] - 32, label + 1, plname ? " '" : "",
+		       plname ? plname : "", plname ? "'" : "", name.buf,
+		       settings_store_label(o->store, p, o->store == STORE_YML && p->active && p->active_explicit));
+	free(plname);
+	strbuf_release(&name);
+	return EXIT_OK;
+}
+
+static int do_reset(struct project *p, struct plugin *pl, const struct opts *o)
+{
+	char err[1024];
+	if (!o->yes) {
+		if (!isatty(STDIN_FILENO))
+			return cli_fail("config reset removes every setting of '%s'; pass --yes to confirm",
+			                pl ? pl->name : "the project");
+		fprintf(stderr, "Reset the configuration of '%s'? [y/N] ", pl ? pl->name : "the project");
+		char line[16] = { 0 };
+		if (!fgets(line, sizeof line, stdin) || (line[0] != 'y' && line[0] != 'Y'))
+			return cli_fail("aborted");
+	}
+	char *plname = pl ? xstrdup(pl->name) : NULL;
+	const char *label = pl ? plugin_label(pl) : "project";
+	int rc = settings_reset(p, pl, o->store, err, sizeof err);
+	if (rc < 0) {
+		free(plname);
+		return cli_fail("%s", err);
+	}
+	printf("%c%s%s%s%s settings were reset\n", label[0] - 32, label + 1, plname ? " '" : "", plname ? plname : "",
+	       plname ? "'" : "");
+	free(plname);
+	return EXIT_OK;
+}
 
 int cmd_config(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt config");
+	struct opts o = { -1, STORE_AUTO, 0, 0, 0, -1, NULL };
+	char **pos = calloc((size_t)argc + 1, sizeof *pos);
+	int npos = 0, r;
+	const char *v;
+	if (!pos)
+		return cli_fail("out of memory");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (npos >= 2 && !strcmp(a, "--")) { /* the rest are words (values starting with '-') */
+			while (++i < argc)
+				pos[npos++] = argv[i];
+			break;
+		}
+		if (a[0] != '-' || !a[1] || npos >= 3) {
+			/* values of `set` may start with '-' once the name is known */
+			if (a[0] == '-' && a[1] && npos >= 3 && (cli_is_help(a) || !strncmp(a, "--", 2)))
+				; /* fall through to option parsing */
+			else {
+				pos[npos++] = argv[i];
+				continue;
+			}
+		}
+		if (cli_is_help(a)) {
+			usage(stdout);
+			free(pos);
+			return EXIT_OK;
+		}
+		if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
+			if (r < 0 || (o.format = cli_parse_format(v, 7)) < 0) {
+				free(pos);
+				return r < 0 ? EXIT_USAGE : cli_usage("config", "unknown format '%s' (text, json, env)", v);
+			}
+			continue;
+		}
+		if ((r = cli_opt_value(argc, argv, &i, "--store", &v)) != 0) {
+			if (r < 0 || (o.store = settings_store_parse(v)) < 0) {
+				free(pos);
+				return r < 0 ? EXIT_USAGE
+				             : cli_usage("config", "unknown store '%s' (auto, yml, meltano_yml, dotenv, db)", v);
+			}
+			continue;
+		}
+		if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
+			if (r < 0 || (o.type = plugin_type_parse(v)) < 0) {
+				free(pos);
+				return r < 0 ? EXIT_USAGE : cli_usage("config", "unknown plugin type '%s'", v);
+			}
+			continue;
+		}
+		if ((r = cli_opt_value(argc, argv, &i, "--from-file", &o.from_file)) != 0) {
+			if (r < 0) {
+				free(pos);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		if (cli_opt_flag(a, "--unsafe")) {
+			o.unsafe = 1;
+			continue;
+		}
+		if (cli_opt_flag(a, "--safe")) {
+			o.unsafe = 0;
+			continue;
+		}
+		if (cli_opt_flag(a, "--extras")) {
+			o.extras = 1;
+			continue;
+		}
+		if (cli_opt_flag(a, "--yes") || !strcmp(a, "-y")) {
+			o.yes = 1;
+			continue;
+		}
+		if (cli_opt_flag(a, "--all")) /* Meltano [main]: list every setting; Smelt always does */
+			continue;
+		if (cli_opt_flag(a, "--interactive")) {
+			free(pos);
+			return cli_usage("config", "--interactive is not supported; give NAME and VALUE");
+		}
+		/* a negative number or other word starting with '-' as a set value */
+		if (npos >= 3) {
+			pos[npos++] = argv[i];
+			continue;
+		}
+		free(pos);
+		return cli_usage("config", "unknown option '%s'", a);
+	}
+	if (npos == 0) {
+		usage(stderr);
+		free(pos);
+		return EXIT_USAGE;
+	}
+	const char *sub, *target;
+	char **words;
+	int nwords;
+	if (is_sub(pos[0])) {
+		sub = pos[0];
+		if (npos < 2) {
+			int urc = cli_usage("config", "config %s needs a plugin name (or 'smelt' for the project)", sub);
+			free(pos);
+			return urc;
+		}
+		target = pos[1];
+	} else {
+		target = pos[0];
+		sub = npos >= 2 ? pos[1] : "print";
+		if (!is_sub(sub)) {
+			int urc = cli_usage("config", "unknown config subcommand '%s' (list, print, set, unset, reset)", sub);
+			free(pos);
+			return urc;
+		}
+	}
+	words = pos + 2;
+	nwords = npos - 2;
+	if (!strcmp(sub, "test")) {
+		free(pos);
+		return cli_not_implemented("smelt config test");
+	}
+	if ((!strcmp(sub, "list") || !strcmp(sub, "print") || !strcmp(sub, "reset")) && nwords > 0) {
+		int urc = cli_usage("config", "unexpected argument '%s'", words[0]);
+		free(pos);
+		return urc;
+	}
+	if (!strcmp(sub, "list") && o.format < 0)
+		o.format = FORMAT_TEXT;
+	if (!strcmp(sub, "print")) {
+		if (o.format < 0)
+			o.format = FORMAT_JSON;
+		if (o.format == FORMAT_TEXT) {
+			free(pos);
+			return cli_usage("config", "config print takes --format json or env");
+		}
+	}
+
+	struct project *p;
+	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
+	if (rc) {
+		free(pos);
+		return rc;
+	}
+	struct plugin *pl;
+	if ((rc = find_target(p, target, o.type, &pl)) != 0)
+		goto out;
+	if (pl && hub_plugin_lockable(pl) && !file_exists_lock(p, pl)) {
+		char err[1024];
+		if (hub_autolock(p, &pl, 1, err, sizeof err) < 0)
+			log_warn("%s: no lock file and none could be fetched: %s", pl->name, err);
+	}
+	if (!strcmp(sub, "set")) {
+		rc = do_set(p, pl, words, nwords, &o);
+	} else if (!strcmp(sub, "unset")) {
+		rc = do_unset(p, pl, words, nwords, &o);
+	} else if (!strcmp(sub, "reset")) {
+		rc = do_reset(p, pl, &o);
+	} else {
+		struct settings s = { 0 };
+		char err[1024];
+		if (settings_resolve(p, pl, NULL, 0, &s, err, sizeof err) < 0) {
+			settings_release(&s);
+			rc = cli_fail("%s", err);
+			goto out;
+		}
+		rc = !strcmp(sub, "list") && o.format != FORMAT_ENV ? do_list(p, pl, &s, &o) : do_print(p, pl, &s, &o);
+		settings_release(&s);
+	}
+out:
+	project_free(p);
+	free(pos);
+	return rc;
 }

@@ -1,10 +1,112 @@
-/* smelt environment: arrives with its issue; until then it says so (exit 2). */
+/* smelt environment add|list|remove (no environment is applied, as Meltano's). */
 #include "cli/commands.h"
+#include "project/project.h"
+#include "util/json.h"
+#include "util/strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: smelt environment add NAME\n"
+	             "       smelt environment list [--format text|json]\n"
+	             "       smelt environment remove NAME\n");
+}
 
 int cmd_environment(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt environment");
+	const char *sub = NULL, *name = NULL, *v;
+	int format = FORMAT_TEXT, r, rc;
+	char err[1024];
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
+			if (r < 0 || (format = cli_parse_format(v, 3)) < 0)
+				return r < 0 ? EXIT_USAGE : cli_usage("environment", "unknown format '%s' (text, json)", v);
+			continue;
+		}
+		if (argv[i][0] == '-')
+			return cli_usage("environment", "unknown option '%s'", argv[i]);
+		if (!sub)
+			sub = argv[i];
+		else if (!name)
+			name = argv[i];
+		else
+			return cli_usage("environment", "unexpected argument '%s'", argv[i]);
+	}
+	if (!sub) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "remove"))
+		return cli_usage("environment", "unknown subcommand '%s' (add, list, remove)", sub);
+	if (strcmp(sub, "list") && !name)
+		return cli_usage("environment", "environment %s needs a name", sub);
+	if (!strcmp(sub, "list") && name)
+		return cli_usage("environment", "unexpected argument '%s'", name);
+	if (name && (strchr(name, ':') || !*name))
+		return cli_usage("environment", "environment name '%s' may not be empty or contain ':'", name);
+
+	struct project *p;
+	if ((rc = project_open_cli(cli, ENV_NONE, &p)) != 0)
+		return rc;
+	rc = EXIT_OK;
+	if (!strcmp(sub, "list")) {
+		if (format == FORMAT_JSON) {
+			cJSON *root = cJSON_CreateObject();
+			cJSON *arr = cJSON_AddArrayToObject(root, "environments");
+			for (size_t i = 0; i < p->nenvironments; i++) {
+				const struct environment *e = &p->environments[i];
+				cJSON *o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "name", e->name);
+				cJSON_AddBoolToObject(o, "default", p->default_environment && !strcmp(p->default_environment, e->name));
+				if (e->state_id_suffix)
+					cJSON_AddStringToObject(o, "state_id_suffix", e->state_id_suffix);
+				cJSON_AddItemToArray(arr, o);
+			}
+			struct strbuf sb = STRBUF_INIT;
+			json_dump(&sb, root, 2);
+			printf("%s\n", sb.buf);
+			strbuf_release(&sb);
+			cJSON_Delete(root);
+		} else {
+			for (size_t i = 0; i < p->nenvironments; i++)
+				printf("%s\n", p->environments[i].name);
+		}
+	} else if (!strcmp(sub, "add")) {
+		if (project_find_environment(p, name)) {
+			rc = cli_fail("environment '%s' already exists", name);
+		} else {
+			const char *path[] = { "environments" };
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "name", name);
+			if (project_edit_append(p, p->files[0], path, 1, e, err, sizeof err) < 0 ||
+			    project_save(p, err, sizeof err) < 0)
+				rc = cli_fail("%s", err);
+			else
+				printf("Created new environment '%s'\n", name);
+			cJSON_Delete(e);
+		}
+	} else {
+		struct environment *e = project_find_environment(p, name);
+		if (!e) {
+			rc = cli_fail("environment '%s' does not exist", name);
+		} else {
+			char *sel = xasprintf("[name=%s]", name);
+			const char *path[] = { "environments", sel };
+			if (project_edit_unset(p, project_file_of(p, &e->pos), path, 2, err, sizeof err) < 0 ||
+			    project_save(p, err, sizeof err) < 0)
+				rc = cli_fail("%s", err);
+			else
+				printf("Removed environment '%s'\n", name);
+			free(sel);
+		}
+	}
+	project_free(p);
+	return rc;
 }

@@ -1,10 +1,121 @@
-/* smelt remove: arrives with its issue; until then it says so (exit 2). */
+/*
+ * smelt remove [TYPE] NAME...: drop plugins from the project: the entry
+ * (from the file it came from), .smelt/<type>/<name>, the lock files
+ * plugins/<type>/<name>*.lock and the settings stored in the system database.
+ */
 #include "cli/commands.h"
+#include "project/project.h"
+#include "settings/settings.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int remove_one(struct project *p, int type, const char *name)
+{
+	char err[1024];
+	struct plugin *pl = NULL;
+	int count = 0;
+	for (size_t i = 0; i < p->nplugins; i++)
+		if ((type < 0 || (int)p->plugins[i]->type == type) && !strcmp(p->plugins[i]->name, name)) {
+			pl = pl ? pl : p->plugins[i];
+			count++;
+		}
+	if (!pl)
+		return cli_fail("plugin '%s' is not in %s", name, p->file_name);
+	if (count > 1)
+		return cli_fail("'%s' names plugins of several types; use --plugin-type", name);
+	enum plugin_type t = pl->type;
+	char *ns = settings_db_namespace(pl);
+	if (project_remove_plugin(p, pl, err, sizeof err) < 0 || project_save(p, err, sizeof err) < 0) {
+		free(ns);
+		return cli_fail("%s", err);
+	}
+	printf("Removed %s '%s' from %s\n", plugin_type_singular(t), name, p->file_name);
+	/* the install folder */
+	char *rel = xasprintf("%s/%s", plugin_type_plural(t), name);
+	char *dir = path_join(p->sys_dir, rel);
+	free(rel);
+	if (dir_exists(dir)) {
+		if (remove_tree(dir) < 0)
+			log_warn("cannot remove '%s'", dir);
+		else
+			printf("Removed %s '%s' from .smelt/%s\n", plugin_type_singular(t), name, plugin_type_plural(t));
+	}
+	free(dir);
+	/* lock files: a prefix glob, as Meltano's */
+	char *pattern = xasprintf("%s/plugins/%s/%s*.lock", p->root, plugin_type_plural(t), name);
+	glob_t gl;
+	if (glob(pattern, 0, NULL, &gl) == 0) {
+		for (size_t i = 0; i < gl.gl_pathc; i++) {
+			if (unlink(gl.gl_pathv[i]) == 0)
+				printf("Removed lock file %s\n", gl.gl_pathv[i] + strlen(p->root) + 1);
+		}
+	}
+	globfree(&gl);
+	free(pattern);
+	/* settings in the system database */
+	const struct settings_db_ops *ops = settings_get_db();
+	if (ops->reset(ops->ctx, ns, err, sizeof err) < 0)
+		log_warn("cannot remove the stored settings of '%s': %s", name, err);
+	free(ns);
+	return EXIT_OK;
+}
 
 int cmd_remove(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt remove");
+	const char **names = calloc((size_t)argc + 1, sizeof *names);
+	size_t n = 0;
+	int type = -1, r, rc = EXIT_OK;
+	const char *v;
+	if (!names)
+		return cli_fail("out of memory");
+	for (int i = 1; i < argc; i++) {
+		if (cli_is_help(argv[i])) {
+			printf("usage: smelt remove [TYPE] NAME... [--plugin-type TYPE]\n\n"
+			       "Remove plugins: their entry, install folder, lock files and stored settings.\n");
+			free(names);
+			return EXIT_OK;
+		}
+		if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
+			if (r < 0 || (type = plugin_type_parse(v)) < 0) {
+				free(names);
+				return r < 0 ? EXIT_USAGE : cli_usage("remove", "unknown plugin type '%s'", v);
+			}
+			continue;
+		}
+		if (argv[i][0] == '-') {
+			rc = cli_usage("remove", "unknown option '%s'", argv[i]);
+			free(names);
+			return rc;
+		}
+		names[n++] = argv[i];
+	}
+	if (n >= 2 && type < 0 && plugin_type_parse(names[0]) >= 0) {
+		type = plugin_type_parse(names[0]);
+		memmove(names, names + 1, n * sizeof *names);
+		n--;
+	}
+	if (!n) {
+		free(names);
+		return cli_usage("remove", "remove needs a plugin name");
+	}
+	struct project *p;
+	if ((rc = project_open_cli(cli, ENV_NONE, &p)) != 0) {
+		free(names);
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int one = remove_one(p, type, names[i]);
+		if (one != EXIT_OK)
+			rc = one;
+	}
+	project_free(p);
+	free(names);
+	return rc;
 }

@@ -1,10 +1,81 @@
-/* smelt test: arrives with its issue; until then it says so (exit 2). */
+/*
+ * smelt test [--all] [PLUGIN[:TEST]...]: run plugins' tests through their
+ * adapters (dbt test, ...).  Exit 1 when any test fails.
+ */
 #include "cli/commands.h"
+#include "project/project.h"
+#include "run/runtime.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int test_one(struct runtime *rt, struct plugin *pl, const char *test)
+{
+	char err[SMELT_ERRBUF_SIZE * 4] = "";
+	struct loaded_adapter *a = runtime_adapter_for(rt, pl, err, sizeof err);
+	if (!a)
+		return cli_fail("%s", err);
+	if (!a->desc->test)
+		return cli_not_implemented("test");
+	const struct smelt_plugin *plugins[1] = { (const struct smelt_plugin *)pl };
+	struct smelt_request req = { .struct_size = sizeof req, .kind = SMELT_REQ_TEST, .plugins = plugins,
+	                             .nplugins = 1, .command = test };
+	int rc = a->desc->test(a->state, &req, err, sizeof err);
+	if (rc == SMELT_ERR_UNSUPPORTED)
+		return cli_not_implemented(err[0] ? err : "test");
+	if (rc)
+		return cli_fail("%s: %s", pl->name, err[0] ? err : smelt_strerror(rc));
+	log_info("%s: tests passed", pl->name);
+	return EXIT_OK;
+}
 
 int cmd_test(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_not_implemented("smelt test");
+	int all = 0, first = 1;
+	for (; first < argc && argv[first][0] == '-'; first++) {
+		if (cli_is_help(argv[first])) {
+			printf("usage: smelt test [--all] [PLUGIN[:TEST]...]\n\nRuns the tests of plugins through "
+			       "their adapters (dbt: dbt test).\n");
+			return EXIT_OK;
+		}
+		if (cli_opt_flag(argv[first], "--all"))
+			all = 1;
+		else
+			return cli_usage("test", "unknown option '%s'", argv[first]);
+	}
+	if (!all && first >= argc)
+		return cli_usage("test", "name plugins to test, or --all");
+	struct project *p;
+	int rc = project_open_cli(cli, ENV_DEFAULT_OR_NONE, &p);
+	if (rc)
+		return rc;
+	struct runtime rt;
+	runtime_init(&rt, cli, p);
+	int exit_code = EXIT_OK;
+	if (all) {
+		for (size_t i = 0; i < p->nplugins; i++) {
+			char err[SMELT_ERRBUF_SIZE];
+			struct loaded_adapter *a = runtime_adapter_for(&rt, p->plugins[i], err, sizeof err);
+			if (a && a->desc->test) {
+				int r = test_one(&rt, p->plugins[i], NULL);
+				if (r && !exit_code)
+					exit_code = r;
+			}
+		}
+	}
+	for (int i = first; i < argc; i++) {
+		char *name = xstrdup(argv[i]), *colon = strchr(name, ':');
+		if (colon)
+			*colon++ = '\0';
+		struct plugin *pl = project_find_plugin(p, -1, name);
+		int r = pl ? test_one(&rt, pl, colon) : cli_fail("plugin '%s' is not in %s", name, p->file_name);
+		if (r && !exit_code)
+			exit_code = r;
+		free(name);
+	}
+	runtime_release(&rt);
+	project_free(p);
+	return exit_code;
 }

@@ -2,6 +2,7 @@
 #include "project/project.h"
 #include "project/yaml_doc.h"
 #include "cli/cli.h"
+#include "settings/settings.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -1291,6 +1292,7 @@ int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project
 		project_free(p);
 		return cli_fail("%s", err);
 	}
+	settings_use_system_db(p->sys_dir);
 	*out = p;
 	return 0;
 }

@@ -879,6 +879,17 @@ static int replace_value(struct ydoc *d, const struct ectx *c, const cJSON *v, s
 		sp->to = n->plain_empty ? p + 1 : n->end.off;
 		if (sp->to < sp->from)
 			sp->to = sp->from;
+		/* a block collection on the lines below: its last line's comment goes with it */
+		if (!n->plain_empty && !n->alias && !n->flow && n->type != YN_SCALAR && n->start.line > c->key->start.line) {
+			size_t e = sp->to;
+			while (e < d->len && (t[e] == ' ' || t[e] == '\t'))
+				e++;
+			if (e < d->len && t[e] == '#')
+				while (e < d->len && t[e] != '\n' && t[e] != '\r')
+					e++;
+			if (e >= d->len || t[e] == '\n' || t[e] == '\r')
+				sp->to = e;
+		}
 		if (is_block(v)) {
 			int ind = c->key->start.col - 1 + (cJSON_IsObject(v) ? 2 : 0);
 			strbuf_addch(&sp->with, '\n');

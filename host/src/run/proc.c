@@ -155,6 +155,20 @@ static long long proc_io_wchar(pid_t pid)
 	return v;
 }
 
+/* Bytes each stage wrote to stdout so far: its wchar minus the stderr bytes the host read. */
+static void report_progress(struct sup *s, double seconds)
+{
+	long long *bytes = xcalloc(s->n, sizeof *bytes);
+	for (size_t i = 0; i < s->n; i++) {
+		bytes[i] = s->kids[i].running ? proc_io_wchar(s->kids[i].pid) : s->res[i].bytes_written;
+		for (size_t r = 0; bytes[i] >= 0 && r < s->nreaders; r++)
+			if (s->readers[r].stage == i && !s->readers[r].is_stdout)
+				bytes[i] -= s->readers[r].bytes;
+	}
+	s->opts->progress(s->opts->progress_arg, bytes, s->n, seconds);
+	free(bytes);
+}
+
 static int reap(struct sup *s)
 {
 	int any = 0;
@@ -424,6 +438,8 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 			next_tick = now + 1000;
 			if (opts && opts->tick)
 				opts->tick(opts->tick_arg);
+			if (opts && opts->progress)
+				report_progress(&s, (double)(now - start) / 1000.0);
 		}
 	}
 	/* Whatever still runs (only possible after a poll failure) is killed and reaped. */

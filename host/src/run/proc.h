@@ -35,6 +35,9 @@ struct proc_opts {
 	/* every stderr line before it is logged (metrics parsing); may be NULL */
 	void (*on_stderr)(void *arg, size_t stage, const char *line, size_t len);
 	void *stderr_arg;
+	/* about once a second: bytes each stage has written to stdout so far (-1 when unknown) */
+	void (*progress)(void *arg, const long long *bytes, size_t n, double seconds);
+	void *progress_arg;
 };
 
 /*

@@ -327,6 +327,83 @@ static void tick(void *arg)
 		store_run_heartbeat(rt->store, rt->heartbeat_run_id);
 }
 
+/* Records per stream, from the METRIC lines taps log on stderr (Singer SDK and singer-python). */
+struct flow {
+	struct runtime *rt;
+	const struct smelt_spawn *specs;
+	size_t n;
+	char **streams;
+	long long *records;
+	size_t nstreams;
+	long long total;
+	long long bytes;   /* the first stage's stdout bytes */
+	double seconds;
+};
+
+static void flow_stderr(void *arg, size_t stage, const char *line, size_t len)
+{
+	struct flow *f = arg;
+	const char *m = stage == 0 ? memmem(line, len, "METRIC: ", 8) : NULL;
+	if (!m)
+		return;
+	m += 8;
+	cJSON *v = cJSON_ParseWithLength(m, len - (size_t)(m - line));
+	const char *metric = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "metric"));
+	const cJSON *value = cJSON_GetObjectItemCaseSensitive(v, "value");
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(v, "tags");
+	const char *stream = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tags, "stream"));
+	if (!stream)
+		stream = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tags, "endpoint"));
+	if (metric && !strcmp(metric, "record_count") && cJSON_IsNumber(value) && stream) {
+		size_t i = 0;
+		while (i < f->nstreams && strcmp(f->streams[i], stream))
+			i++;
+		if (i == f->nstreams) {
+			f->streams = xrealloc(f->streams, (i + 1) * sizeof *f->streams);
+			f->records = xrealloc(f->records, (i + 1) * sizeof *f->records);
+			f->streams[i] = xstrdup(stream);
+			f->records[i] = 0;
+			f->nstreams++;
+		}
+		f->records[i] += (long long)value->valuedouble;
+		f->total += (long long)value->valuedouble;
+	}
+	cJSON_Delete(v);
+}
+
+static void flow_progress(void *arg, const long long *bytes, size_t n, double seconds)
+{
+	struct flow *f = arg;
+	char line[256];
+	f->bytes = bytes[0];
+	f->seconds = seconds;
+	snprintf(line, sizeof line, "%s -> %s: %lld records, %.1f MB, %.0f s", f->specs[0].label,
+	         f->specs[n - 1].label, f->total, bytes[0] > 0 ? (double)bytes[0] / 1e6 : 0.0, seconds);
+	log_status(line);
+}
+
+static void flow_report(struct runtime *rt, struct flow *f, long long bytes, double seconds)
+{
+	for (size_t i = 0; i < f->nstreams; i++) {
+		log_info("stream '%s': %lld records", f->streams[i], f->records[i]);
+		free(f->streams[i]);
+		rt->events = xrealloc(rt->events, (rt->nevents + 1) * sizeof *rt->events);
+		rt->events[rt->nevents++] = (struct rt_event){ .kind = SMELT_EV_COUNT, .source = xstrdup(f->specs[0].label),
+		                                               .item = xasprintf("stream %s", f->streams[i]),
+		                                               .count = f->records[i], .seconds = -1,
+		                                               .message = xstrdup("records") };
+	}
+	if (bytes >= 0) {
+		rt->events = xrealloc(rt->events, (rt->nevents + 1) * sizeof *rt->events);
+		rt->events[rt->nevents++] = (struct rt_event){
+			.kind = SMELT_EV_SUMMARY, .source = xstrdup(f->specs[0].label), .item = xstrdup("bytes moved"),
+			.count = bytes, .seconds = seconds,
+			.message = xasprintf("(%.1f MB/s)", seconds > 0 ? (double)bytes / 1e6 / seconds : 0.0) };
+	}
+	free(f->streams);
+	free(f->records);
+}
+
 static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_t n, struct smelt_exit *ex,
                       char *err, size_t errlen)
 {
@@ -342,6 +419,15 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		st[i].arg = specs[i].arg;
 	}
 	struct proc_opts o = { .tick = tick, .tick_arg = rt };
+	struct flow flow = { .rt = rt, .specs = specs, .n = n };
+	if (n > 1) {
+		o.on_stderr = flow_stderr;
+		o.stderr_arg = &flow;
+		o.progress = flow_progress;
+		o.progress_arg = &flow;
+	}
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (rt->deadline_ms) {
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -351,6 +437,13 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 	int rc = proc_pipeline(st, n, &o, res, err, errlen);
 	for (size_t i = 0; i < n; i++)
 		ex[i] = res[i].exit;
+	if (n > 1) {
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		log_status(NULL);
+		flow_report(rt, &flow, res[0].bytes_written,
+		            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	}
 	free(st);
 	free(res);
 	return rc;

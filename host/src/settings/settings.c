@@ -773,6 +773,9 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 static struct resolved_setting *add_item(struct settings *out, const struct setting_def *def, int own)
 {
 	out->items = xrealloc(out->items, (out->n + 1) * sizeof *out->items);
+	for (size_t i = 0; i < out->n; i++) /* the array moved: re-point the owned definitions */
+		if (out->items[i].own_def.name)
+			out->items[i].def = &out->items[i].own_def;
 	struct resolved_setting *rs = &out->items[out->n++];
 	memset(rs, 0, sizeof *rs);
 	if (own) {
@@ -1473,9 +1476,40 @@ int settings_unset(struct project *p, struct plugin *pl, const char *name, enum 
 			rc = unset_yml(p, pl, name, 0, &removed, err, errlen);
 		if (rc == 0 && removed)
 			rc = project_save(p, err, errlen);
+		/* a nested name leaves its parents behind as {}: prune the empty ones */
+		char *parent = xstrdup(name);
+		for (char *dot = strrchr(parent, '.'); rc == 0 && dot; dot = strrchr(parent, '.')) {
+			*dot = '\0';
+			struct plugin *q = plname ? project_find_plugin(p, type, plname) : NULL;
+			if (plname && !q)
+				break;
+			int pruned = 0;
+			for (int in_env = 0; in_env < 2 && rc == 0; in_env++) {
+				const struct env_plugin *ep = q ? project_env_plugin(p, q) : NULL;
+				if (in_env && !ep)
+					continue;
+				const cJSON *cfg = !q ? p->doc : in_env ? ep->config : q->config;
+				const cJSON *v = config_lookup(cfg, parent);
+				if (cJSON_IsObject(v) && !v->child) {
+					struct ypath y;
+					if (q) {
+						ypath_entry(p, q, in_env, &y);
+					} else {
+						memset(&y, 0, sizeof y);
+						y.file = p->files[0];
+					}
+					ypath_setting(&y, q, parent, 0);
+					if (project_edit_unset(p, y.file, y.segs, y.n, err, errlen) == 0)
+						pruned = 1;
+					ypath_release(&y);
+				}
+			}
+			if (!pruned)
+				break;
+			rc = project_save(p, err, errlen);
+		}
+		free(parent);
 	}
-	(void)plname;
-	(void)type;
 	free(plname);
 	return rc;
 }

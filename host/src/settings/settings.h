@@ -209,6 +209,13 @@ struct settings_db_ops {
 void settings_set_db(const struct settings_db_ops *ops);
 /* The ops in use (never NULL). */
 const struct settings_db_ops *settings_get_db(void);
+/*
+ * Use the system database at <sys_dir>/smelt.db (host/src/store) for the
+ * SOURCE_DB level: opened on first use (reads never create it), closed at
+ * exit.  NULL restores the in-memory default.  project_open_cli() calls it
+ * with p->sys_dir.
+ */
+void settings_use_system_db(const char *sys_dir);
 /* The DB namespace of a plugin ("extractors.tap-x"; "meltano" for NULL); caller frees. */
 char *settings_db_namespace(const struct plugin *pl);
 

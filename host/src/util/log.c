@@ -14,6 +14,7 @@ static int cur_level = SMELT_LOG_INFO;
 static enum log_format cur_format = LOG_FORMAT_TEXT;
 static int use_color;
 static FILE *log_file;
+static char *status_line; /* the live status line on the terminal, NULL when none */
 static char **secrets;
 static size_t nsecrets;
 
@@ -140,7 +141,11 @@ void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, v
 		} else {
 			strbuf_addf(&line, "%s %s: %s\n", source, level_name(level), msg);
 		}
+		if (status_line)
+			fputs("\r\033[K", stderr);
 		fputs(line.buf, stderr);
+		if (status_line)
+			fputs(status_line, stderr);
 	}
 	strbuf_release(&line);
 	free(msg);
@@ -152,6 +157,19 @@ void log_msg(enum smelt_log_level level, const char *source, const char *fmt, ..
 	va_start(ap, fmt);
 	log_vmsg(level, source, fmt, ap);
 	va_end(ap);
+}
+
+void log_status(const char *text)
+{
+	static int tty = -1;
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO);
+	if (!tty || cur_format != LOG_FORMAT_TEXT || cur_level > SMELT_LOG_INFO)
+		return;
+	free(status_line);
+	status_line = text && *text ? xstrdup(text) : NULL;
+	fprintf(stderr, "\r\033[K%s", status_line ? status_line : "");
+	fflush(stderr);
 }
 
 int fail(char *err, size_t errlen, int status, const char *fmt, ...)

@@ -30,6 +30,13 @@ void log_add_secret(const char *value);
 /* Replace registered secrets in s with "*****"; returns a new string (free()). */
 char *log_scrub(const char *s);
 
+/*
+ * A live status line on a terminal (progress of a run), redrawn under the
+ * log lines; NULL or "" clears it.  Does nothing unless stderr is a
+ * terminal and the format is text.
+ */
+void log_status(const char *text);
+
 /* One log line; source is "smelt" or a plugin/adapter name. */
 void log_msg(enum smelt_log_level level, const char *source, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

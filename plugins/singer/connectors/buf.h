@@ -58,7 +58,6 @@ static inline void conn_buf_reset(struct conn_buf *b)
 		b->data[0] = '\0';
 }
 
-#endif
 
 /*
  * conn_lines: read a descriptor line by line with no length limit.  Lines
@@ -77,8 +76,10 @@ struct conn_lines {
 /* Set up reading fd.  0, or -1 on OOM. */
 int conn_lines_init(struct conn_lines *lr, int fd);
 
-/* The next line: 1 with *line/*len set, 0 at end of input, -1 on a read error (errno). */
+/* The next line: 1 with line and len set, 0 at end of input, -1 on a read error (errno). */
 int conn_lines_next(struct conn_lines *lr, char **line, size_t *len);
 
 /* Free the buffer.  Accepts NULL. */
 void conn_lines_release(struct conn_lines *lr);
+
+#endif

@@ -1,0 +1,208 @@
+/*
+ * test_install: virtualenvs, fingerprints and parallel installs
+ * (install/install.c).  The installs here need no package index: "--no-index
+ * pip" succeeds with the pip a new venv already has, and "--no-index
+ * smelt-no-such-package-xyz" fails; real packages are installed by the e2e
+ * tests.  $SMELT_NO_UV=1 keeps the pip path even where uv is installed.
+ */
+#include "install/install.h"
+#include "install/sha256.h"
+#include "util/fs.h"
+#include "util/strbuf.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static void setup_tmp(void)
+{
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/smelt-test-install-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	setenv("SMELT_NO_UV", "1", 1);
+	unsetenv("SMELT_PYTHON");
+}
+
+static void teardown_tmp(void)
+{
+	remove_tree(tmpdir);
+}
+
+START_TEST(sha256_known_vectors)
+{
+	char hex[65];
+	sha256_hex("", 0, hex);
+	ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sha256_hex("abc", 3, hex);
+	ck_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	const char *long_msg = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	sha256_hex(long_msg, strlen(long_msg), hex);
+	ck_assert_str_eq(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+END_TEST
+
+START_TEST(fingerprint_like_meltano)
+{
+	/* Meltano's own test: sha256 of "example" */
+	char *fp = install_fingerprint("example", NULL);
+	ck_assert_str_eq(fp, "50d858e0985ecc7f60418aaf0cc5ab587f42c2570a884095a9e8ccacd0f6545c");
+	free(fp);
+	/* sorted, de-duplicated, joined by one space */
+	char *a = install_fingerprint("b a  b", NULL), *b = install_fingerprint("a b", NULL);
+	ck_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	a = install_fingerprint("a b", "python3.12");
+	b = install_fingerprint("a b", NULL);
+	ck_assert_str_ne(a, b);
+	free(a);
+	free(b);
+}
+END_TEST
+
+START_TEST(split_args_like_a_shell)
+{
+	size_t n;
+	char **w = install_split_args("  dbt-core>=1.10,<2 'a b' \"c \\\"d\\\"\" e\\ f --constraint=x ", &n);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_str_eq(w[0], "dbt-core>=1.10,<2");
+	ck_assert_str_eq(w[1], "a b");
+	ck_assert_str_eq(w[2], "c \"d\"");
+	ck_assert_str_eq(w[3], "e f");
+	ck_assert_str_eq(w[4], "--constraint=x");
+	ck_assert_ptr_null(w[5]);
+	for (size_t i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+	ck_assert_ptr_null(install_split_args("a 'b", &n));
+	w = install_split_args("", &n);
+	ck_assert_uint_eq(n, 0);
+	free(w);
+}
+END_TEST
+
+START_TEST(needed_follows_fingerprint)
+{
+	char *venv = xasprintf("%s/extractors/tap-x/venv", tmpdir);
+	struct install_item it = { .plugin_type = "extractors", .name = "tap-x", .pip_url = "tap-x==1", .venv_dir = venv };
+	ck_assert_int_eq(install_needed(&it), 1);
+	struct install_item none = { .name = "tap-csv", .pip_url = "  ", .venv_dir = venv };
+	ck_assert_int_eq(install_needed(&none), 0);
+	/* a matching fingerprint alone is not enough: bin/python must exist too */
+	char *bin = xasprintf("%s/bin", venv), *py = xasprintf("%s/bin/python", venv);
+	char *fpfile = xasprintf("%s/extractors/tap-x/.smelt_plugin_fingerprint", tmpdir);
+	char *fp = install_fingerprint("tap-x==1", NULL);
+	ck_assert_int_eq(mkdir_p(bin, 0755), 0);
+	ck_assert_int_eq(write_file_atomic(fpfile, fp, strlen(fp), 0644), 0);
+	ck_assert_int_eq(install_needed(&it), 1);
+	ck_assert_int_eq(write_file_atomic(py, "#!/bin/sh\n", 10, 0755), 0);
+	ck_assert_int_eq(install_needed(&it), 0);
+	it.pip_url = "tap-x==2";
+	ck_assert_int_eq(install_needed(&it), 1);
+	it.pip_url = "tap-x==1";
+	setenv("SMELT_PYTHON", "python3.99", 1);
+	ck_assert_int_eq(install_needed(&it), 1);
+	unsetenv("SMELT_PYTHON");
+	free(fp);
+	free(fpfile);
+	free(py);
+	free(bin);
+	free(venv);
+}
+END_TEST
+
+/* One good, one failing, one with nothing to install, in parallel. */
+START_TEST(parallel_install_failure_keeps_others)
+{
+	char *v1 = xasprintf("%s/loaders/good/venv", tmpdir), *v2 = xasprintf("%s/loaders/bad/venv", tmpdir);
+	char *v3 = xasprintf("%s/extractors/tap-csv/venv", tmpdir);
+	struct install_item items[] = {
+		{ .plugin_type = "loaders", .name = "good", .pip_url = "--no-index pip", .venv_dir = v1 },
+		{ .plugin_type = "loaders", .name = "bad", .pip_url = "--no-index smelt-no-such-package-xyz", .venv_dir = v2 },
+		{ .plugin_type = "extractors", .name = "tap-csv", .pip_url = NULL, .venv_dir = v3 },
+	};
+	ck_assert_int_eq(install_plugins(items, 3, 0, 0), -1);
+	ck_assert_int_eq(items[0].result, INSTALL_DONE);
+	ck_assert_int_eq(items[1].result, INSTALL_FAILED);
+	ck_assert_int_eq(items[2].result, INSTALL_NOTHING);
+	ck_assert_ptr_nonnull(items[1].error);
+	ck_assert_msg(strstr(items[1].error, "bad: cannot install '--no-index smelt-no-such-package-xyz'") &&
+	                      strstr(items[1].error, "last ") && strstr(items[1].error, "smelt-no-such-package-xyz"),
+	              "%s", items[1].error);
+	/* the failed one is not installed, the good one is */
+	char *bad_fp = xasprintf("%s/loaders/bad/.smelt_plugin_fingerprint", tmpdir);
+	ck_assert(!file_exists(bad_fp));
+	ck_assert(!dir_exists(v2));
+	char *good_py = xasprintf("%s/bin/python", v1);
+	ck_assert(access(good_py, X_OK) == 0);
+	char *log = xasprintf("%s/loaders/good/install.log", tmpdir);
+	ck_assert(file_exists(log));
+	ck_assert_int_eq(install_needed(&items[0]), 0);
+	for (size_t i = 0; i < 3; i++)
+		install_item_release(&items[i]);
+
+	/* again: the good one is skipped without running anything */
+	struct install_item again[] = { { .plugin_type = "loaders", .name = "good", .pip_url = "--no-index pip", .venv_dir = v1 } };
+	ck_assert_int_eq(install_plugins(again, 1, 1, 0), 0);
+	ck_assert_int_eq(again[0].result, INSTALL_UP_TO_DATE);
+	ck_assert(again[0].seconds < 1.0);
+	/* --clean rebuilds it */
+	ck_assert_int_eq(install_plugins(again, 1, 1, INSTALL_CLEAN | INSTALL_PROGRESS), 0);
+	ck_assert_int_eq(again[0].result, INSTALL_DONE);
+	ck_assert(access(good_py, X_OK) == 0);
+	install_item_release(&again[0]);
+	free(log);
+	free(good_py);
+	free(bad_fp);
+	free(v1);
+	free(v2);
+	free(v3);
+}
+END_TEST
+
+START_TEST(missing_interpreter_fails_cleanly)
+{
+	char *v = xasprintf("%s/loaders/x/venv", tmpdir);
+	struct install_item it = { .plugin_type = "loaders", .name = "x", .pip_url = "pip", .python = "python-does-not-exist-9",
+		                   .venv_dir = v };
+	ck_assert_int_eq(install_plugins(&it, 1, 1, 0), -1);
+	ck_assert_int_eq(it.result, INSTALL_FAILED);
+	ck_assert_msg(strstr(it.error, "cannot create virtualenv") && strstr(it.error, "python-does-not-exist-9"), "%s",
+	              it.error);
+	ck_assert(!dir_exists(v));
+	install_item_release(&it);
+	free(v);
+}
+END_TEST
+
+static Suite *install_suite(void)
+{
+	Suite *s = suite_create("install");
+	TCase *tc = tcase_create("pure");
+	tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+	tcase_add_test(tc, sha256_known_vectors);
+	tcase_add_test(tc, fingerprint_like_meltano);
+	tcase_add_test(tc, split_args_like_a_shell);
+	tcase_add_test(tc, needed_follows_fingerprint);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("venv");
+	tcase_set_timeout(tc, 240);
+	tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
+	tcase_add_test(tc, parallel_install_failure_keeps_others);
+	tcase_add_test(tc, missing_interpreter_fails_cleanly);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(install_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,465 @@
+/*
+ * test_settings - settings resolution (settings/settings.h): every
+ * precedence level beating the next, env var names, $VAR expansion (and
+ * which sources are expanded), kinds and casting, redaction and secret
+ * scrubbing, the plugin process environment, writing to each store.
+ */
+#include "project/project.h"
+#include "settings/settings.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <check.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmp[PATH_MAX];
+
+static const char *const base_yml =
+	"default_environment: dev\n"
+	"env:\n"
+	"  PROJ: proj-value\n"
+	"plugins:\n"
+	"  extractors:\n"
+	"  - name: tap-p\n"
+	"    namespace: tap_ns\n"
+	"    settings:\n"
+	"    - {name: port, kind: integer, value: 1}\n"
+	"    - {name: secret, kind: password}\n"
+	"    - {name: flag, kind: boolean}\n"
+	"    - {name: obj, kind: object}\n"
+	"    - {name: list, kind: array}\n"
+	"    - {name: custom, env: MY_CUSTOM}\n"
+	"    - {name: a.b}\n"
+	"    - {name: user, aliases: [username]}\n"
+	"    - {name: mode, kind: options, options: [{label: X, value: x}, {label: Y, value: y}]}\n"
+	"    - {name: up, value_processor: upcase_string}\n"
+	"    - {name: dflt, value: '$MELTANO_EXTRACTOR_NAMESPACE-${PROJ}'}\n"
+	"    env:\n"
+	"      PLUGIN_ENV: p-$PROJ\n"
+	"%s"
+	"  - name: tap-c\n"
+	"%s"
+	"    inherit_from: tap-p\n"
+	"environments:\n"
+	"- name: dev\n"
+	"  env:\n"
+	"    ENVIRONMENT_ENV: e\n"
+	"%s";
+
+static struct project *load(const char *p_extra, const char *c_extra, const char *env_extra, const char *dotenv)
+{
+	char err[512];
+	struct strbuf yml = STRBUF_INIT;
+	strbuf_addf(&yml, base_yml, p_extra, c_extra, env_extra);
+	char *f = path_join(tmp, "smelt.yml");
+	char *e = path_join(tmp, ".env");
+	write_file_atomic(f, yml.buf, yml.len, 0644);
+	write_file_atomic(e, dotenv, strlen(dotenv), 0600);
+	struct project *p = NULL;
+	int rc = project_load(tmp, f, NULL, &p, err, sizeof err);
+	ck_assert_msg(rc == 0, "load: %s", err);
+	free(f);
+	free(e);
+	strbuf_release(&yml);
+	return p;
+}
+
+static void setup(void)
+{
+	snprintf(tmp, sizeof tmp, "/tmp/smelt-test-settings-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	static const char *const vars[] = { "TAP_C_PORT", "TAP_NS_PORT", "TAP_P_PORT", "TAP_P_SECRET", "MY_CUSTOM",
+		                            "TAP_P_FLAG", "TAP_P_OBJ", "TAP_P_LIST", "SMELT_ENVIRONMENT",
+		                            "MELTANO_ENVIRONMENT", "TAP_P_USER", "TAP_P_USERNAME", NULL };
+	for (int i = 0; vars[i]; i++)
+		unsetenv(vars[i]);
+	settings_set_db(NULL);
+	log_set_level(LOG_LEVEL_DISABLED);
+}
+
+static void teardown(void)
+{
+	remove_tree(tmp);
+}
+
+/* Resolve `name` of plugin `plugin` and check value (JSON text) and source. */
+static void expect(struct project *p, const char *plugin, const cJSON *overrides, const char *name, const char *json,
+                   enum setting_source src)
+{
+	char err[512];
+	struct settings s;
+	struct plugin *pl = project_find_plugin(p, -1, plugin);
+	ck_assert_ptr_nonnull(pl);
+	int rc = settings_resolve(p, pl, overrides, 0, &s, err, sizeof err);
+	ck_assert_msg(rc == 0, "resolve: %s", err);
+	const struct resolved_setting *rs = settings_find(&s, name);
+	ck_assert_msg(rs != NULL, "no setting %s", name);
+	cJSON *want = cJSON_Parse(json);
+	char *got = cJSON_PrintUnformatted(rs->value);
+	ck_assert_msg(cJSON_Compare(want, rs->value, 1), "%s.%s = %s, want %s", plugin, name, got, json);
+	ck_assert_msg(rs->source == src, "%s.%s from %s, want %s", plugin, name, setting_source_name(rs->source),
+	              setting_source_name(src));
+	free(got);
+	cJSON_Delete(want);
+	settings_release(&s);
+}
+
+START_TEST(precedence_each_level_beats_the_next)
+{
+	char err[256];
+	struct project *p;
+	/* 8: the default */
+	p = load("", "", "", "");
+	expect(p, "tap-c", NULL, "port", "1", SOURCE_DEFAULT);
+	project_free(p);
+	/* 7: the parent beats the default */
+	p = load("    config: {port: 6}\n", "", "", "");
+	expect(p, "tap-c", NULL, "port", "6", SOURCE_INHERITED);
+	/* 6: the system database beats the parent */
+	const struct settings_db_ops *db = settings_get_db();
+	ck_assert_int_eq(db->set(db->ctx, "extractors.tap-c", "port", "7", err, sizeof err), 0);
+	expect(p, "tap-c", NULL, "port", "7", SOURCE_DB);
+	project_free(p);
+	/* 5: smelt.yml beats the database */
+	p = load("    config: {port: 6}\n", "    config: {port: '8'}\n", "", "");
+	expect(p, "tap-c", NULL, "port", "8", SOURCE_PROJECT);
+	project_free(p);
+	/* 4: the active environment beats smelt.yml (only when selected) */
+	p = load("    config: {port: 6}\n", "    config: {port: '8'}\n",
+	         "  config:\n    plugins:\n      extractors:\n      - name: tap-c\n        config:\n          port: 9\n", "");
+	expect(p, "tap-c", NULL, "port", "8", SOURCE_PROJECT);
+	ck_assert_int_eq(project_select_environment(p, "dev", 0, ENV_IGNORE_DEFAULT, err, sizeof err), 0);
+	expect(p, "tap-c", NULL, "port", "9", SOURCE_ENVIRONMENT);
+	project_free(p);
+	/* 3: .env beats the environment */
+	p = load("    config: {port: 6}\n", "    config: {port: '8'}\n",
+	         "  config:\n    plugins:\n      extractors:\n      - name: tap-c\n        config:\n          port: 9\n",
+	         "TAP_C_PORT=10\n");
+	ck_assert_int_eq(project_select_environment(p, "dev", 0, ENV_IGNORE_DEFAULT, err, sizeof err), 0);
+	expect(p, "tap-c", NULL, "port", "10", SOURCE_DOTENV);
+	/* 2: the process environment beats .env (namespace prefix, inherited) */
+	setenv("TAP_NS_PORT", "11", 1);
+	expect(p, "tap-c", NULL, "port", "11", SOURCE_ENV);
+	/* 1: an override beats everything */
+	cJSON *ov = cJSON_Parse("{\"port\": 12}");
+	expect(p, "tap-c", ov, "port", "12", SOURCE_CLI);
+	cJSON_Delete(ov);
+	/* the name prefix is read before the namespace prefix */
+	setenv("TAP_C_PORT", "13", 1);
+	expect(p, "tap-c", NULL, "port", "13", SOURCE_ENV);
+	project_free(p);
+	db->reset(db->ctx, "extractors.tap-c", err, sizeof err);
+}
+END_TEST
+
+START_TEST(env_var_names)
+{
+	char err[256];
+	struct project *p = load("", "", "", "");
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, project_find_plugin(p, -1, "tap-p"), NULL, 0, &s, err, sizeof err), 0);
+	const struct resolved_setting *rs = settings_find(&s, "port");
+	ck_assert_uint_eq(rs->nenv, 2);
+	ck_assert_str_eq(rs->env[0], "TAP_P_PORT");
+	ck_assert_str_eq(rs->env[1], "TAP_NS_PORT");
+	rs = settings_find(&s, "custom");
+	ck_assert_str_eq(rs->env[0], "MY_CUSTOM");
+	rs = settings_find(&s, "a.b");
+	ck_assert_str_eq(rs->env[0], "TAP_P_A_B");
+	rs = settings_find(&s, "_select");
+	ck_assert_str_eq(rs->env[0], "TAP_P__SELECT");
+	ck_assert_str_eq(rs->env[1], "TAP_NS__SELECT");
+	rs = settings_find(&s, "user");
+	ck_assert_uint_eq(rs->nenv, 4);
+	ck_assert_str_eq(rs->env[2], "TAP_P_USERNAME");
+	ck_assert_ptr_eq(settings_find(&s, "username"), rs);
+	settings_release(&s);
+	char *n = settings_env_name("tap-gitlab", "api_url");
+	ck_assert_str_eq(n, "TAP_GITLAB_API_URL");
+	free(n);
+	n = settings_env_name("meltano_extract", "_load_schema");
+	ck_assert_str_eq(n, "MELTANO_EXTRACT__LOAD_SCHEMA");
+	free(n);
+	project_free(p);
+}
+END_TEST
+
+START_TEST(expansion_rules)
+{
+	struct envlist e = ENVLIST_INIT;
+	int empty;
+	char *x;
+	envlist_set(&e, "A", "1");
+	envlist_set(&e, "B_2", "two");
+	envlist_set(&e, "lower", "low");
+	x = settings_expand("${A}-$B_2-\\$A-\\${A}-$lower-${lower}-$-${missing}-$9", &e, 0, &empty, NULL, 0);
+	ck_assert_str_eq(x, "1-two-$A-${A}-$lower-low-$--$9");
+	ck_assert_int_eq(empty, 0);
+	free(x);
+	x = settings_expand("${missing}$NOPE", &e, 0, &empty, NULL, 0);
+	ck_assert_str_eq(x, "");
+	ck_assert_int_eq(empty, 1);
+	free(x);
+	char err[128];
+	ck_assert_ptr_null(settings_expand("$NOPE", &e, 1, &empty, err, sizeof err));
+	ck_assert_str_eq(err, "environment variable 'NOPE' is not set");
+	envlist_release(&e);
+
+	/* smelt.yml and defaults expand; env vars and .env do not */
+	struct project *p = load("    config:\n      user: ${PROJ}\n      up: '$MISSING_X'\n", "", "",
+	                         "TAP_P_CUSTOM='$PROJ'\n");
+	setenv("TAP_P_FLAG", "$PROJ", 1);
+	expect(p, "tap-p", NULL, "user", "\"proj-value\"", SOURCE_PROJECT);
+	expect(p, "tap-p", NULL, "custom", "\"$PROJ\"", SOURCE_DOTENV);
+	expect(p, "tap-p", NULL, "dflt", "\"tap_ns-proj-value\"", SOURCE_DEFAULT);
+	expect(p, "tap-p", NULL, "up", "null", SOURCE_PROJECT); /* the whole value expanded to nothing */
+	expect(p, "tap-p", NULL, "_load_schema", "\"tap_ns\"", SOURCE_DEFAULT);
+	unsetenv("TAP_P_FLAG");
+	project_free(p);
+}
+END_TEST
+
+START_TEST(kinds_and_casting)
+{
+	char err[256];
+	struct setting_def d = { 0 };
+	d.name = "x";
+	struct { const char *in; enum setting_kind k; const char *out; } ok[] = {
+		{ "\"YES\"", KIND_BOOLEAN, "true" },   { "\"on\"", KIND_BOOLEAN, "true" },
+		{ "\"1\"", KIND_BOOLEAN, "true" },     { "\"off\"", KIND_BOOLEAN, "false" },
+		{ "\"nah\"", KIND_BOOLEAN, "false" },  { "0", KIND_BOOLEAN, "false" },
+		{ "\" 42 \"", KIND_INTEGER, "42" },    { "\"-1.5\"", KIND_DECIMAL, "-1.5" },
+		{ "\"{\\\"a\\\": 1}\"", KIND_OBJECT, "{\"a\": 1}" },
+		{ "\"{'a': True, 'b': None}\"", KIND_OBJECT, "{\"a\": true, \"b\": null}" },
+		{ "\"[1, 'x']\"", KIND_ARRAY, "[1, \"x\"]" }, { "\"s\"", KIND_STRING, "\"s\"" },
+		{ "5", KIND_INTEGER, "5" },
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		cJSON *in = cJSON_Parse(ok[i].in), *want = cJSON_Parse(ok[i].out);
+		cJSON *got = settings_cast(in, ok[i].k, &d, err, sizeof err);
+		ck_assert_msg(got && cJSON_Compare(got, want, 1), "cast %s as %s", ok[i].in, setting_kind_name(ok[i].k));
+		cJSON_Delete(in);
+		cJSON_Delete(want);
+		cJSON_Delete(got);
+	}
+	cJSON *bad = cJSON_CreateString("4x");
+	ck_assert_ptr_null(settings_cast(bad, KIND_INTEGER, &d, err, sizeof err));
+	ck_assert_str_eq(err, "'x' must be an integer, not '4x'");
+	ck_assert_ptr_null(settings_cast(bad, KIND_OBJECT, &d, err, sizeof err));
+	cJSON_Delete(bad);
+
+	struct project *p = load("    config:\n      mode: x\n      up: abc\n      username: bob\n", "", "", "");
+	setenv("TAP_P_FLAG", "TRUE", 1);
+	setenv("TAP_P_OBJ", "{\"k\": [1]}", 1);
+	setenv("TAP_P_LIST", "[\"a\"]", 1);
+	expect(p, "tap-p", NULL, "flag", "true", SOURCE_ENV);
+	expect(p, "tap-p", NULL, "obj", "{\"k\": [1]}", SOURCE_ENV);
+	expect(p, "tap-p", NULL, "list", "[\"a\"]", SOURCE_ENV);
+	expect(p, "tap-p", NULL, "mode", "\"x\"", SOURCE_PROJECT);
+	expect(p, "tap-p", NULL, "up", "\"ABC\"", SOURCE_PROJECT);
+	expect(p, "tap-p", NULL, "user", "\"bob\"", SOURCE_PROJECT); /* through its alias */
+	setenv("TAP_P_PORT", "nope", 1);
+	struct settings s;
+	ck_assert_int_lt(settings_resolve(p, project_find_plugin(p, -1, "tap-p"), NULL, 0, &s, err, sizeof err), 0);
+	ck_assert_str_eq(err, "'port' must be an integer, not 'nope' (from the environment)");
+	settings_release(&s);
+	unsetenv("TAP_P_PORT");
+	unsetenv("TAP_P_FLAG");
+	unsetenv("TAP_P_OBJ");
+	unsetenv("TAP_P_LIST");
+	project_free(p);
+
+	p = load("    config:\n      mode: z\n", "", "", "");
+	ck_assert_int_lt(settings_resolve(p, project_find_plugin(p, -1, "tap-p"), NULL, 0, &s, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "'mode' must be one of its options, not 'z'"));
+	settings_release(&s);
+	project_free(p);
+	p = load("    config:\n      user: a\n      username: b\n", "", "", "");
+	ck_assert_int_lt(settings_resolve(p, project_find_plugin(p, -1, "tap-p"), NULL, 0, &s, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(err, "conflicting values for 'user' and 'username'"));
+	settings_release(&s);
+	project_free(p);
+}
+END_TEST
+
+START_TEST(redaction_and_scrubbing)
+{
+	char err[256];
+	struct project *p = load("    config:\n      a.b: 1\n      extra_thing: {x: 1}\n", "", "", "TAP_P_SECRET=hunter2-secret\n");
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, project_find_plugin(p, -1, "tap-p"), NULL, 0, &s, err, sizeof err), 0);
+	const struct resolved_setting *rs = settings_find(&s, "secret");
+	ck_assert_int_eq(rs->sensitive, 1);
+	cJSON *cfg = settings_config_json(&s, SETTINGS_REDACT);
+	ck_assert_str_eq(cJSON_GetObjectItem(cfg, "secret")->valuestring, "*****");
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(cfg, "a"), "b")->valueint, 1);
+	ck_assert_ptr_null(cJSON_GetObjectItem(cfg, "_select"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(cfg, "dflt") ? NULL : (void *)1); /* defaults are in */
+	cJSON_Delete(cfg);
+	cfg = settings_config_json(&s, SETTINGS_EXTRAS | SETTINGS_FLAT);
+	ck_assert_str_eq(cJSON_GetObjectItem(cfg, "secret")->valuestring, "hunter2-secret");
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(cfg, "a.b"));
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(cfg, "_select"));
+	cJSON_Delete(cfg);
+	/* a made-up config key is a custom setting */
+	rs = settings_find(&s, "extra_thing");
+	ck_assert_int_eq(rs->custom, 1);
+	ck_assert_int_eq(rs->kind, KIND_OBJECT);
+	/* the resolved secret is scrubbed from log lines */
+	char *scrubbed = log_scrub("token=hunter2-secret;");
+	ck_assert_str_eq(scrubbed, "token=*****;");
+	free(scrubbed);
+	settings_release(&s);
+	project_free(p);
+}
+END_TEST
+
+START_TEST(plugin_environment)
+{
+	char err[256];
+	struct project *p = load("    config:\n      port: 3\n", "", "", "");
+	ck_assert_int_eq(project_select_environment(p, "dev", 0, ENV_DEFAULT_OR_NONE, err, sizeof err), 0);
+	struct envlist e = ENVLIST_INIT;
+	ck_assert_int_eq(settings_plugin_env(p, project_find_plugin(p, -1, "tap-c"), NULL, &e, err, sizeof err), 0);
+	ck_assert_str_eq(envlist_get(&e, "TAP_C_PORT"), "3");
+	ck_assert_str_eq(envlist_get(&e, "TAP_NS_PORT"), "3");
+	ck_assert_str_eq(envlist_get(&e, "TAP_P_PORT"), "3"); /* the parent's prefix */
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT_PORT"), "3");
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT__LOAD_SCHEMA"), "tap_ns");
+	ck_assert_str_eq(envlist_get(&e, "TAP_C__SELECT"), "[\"*.*\"]");
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACTOR_NAME"), "tap-c");
+	ck_assert_str_eq(envlist_get(&e, "SMELT_EXTRACTOR_NAMESPACE"), "tap_ns");
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_PROJECT_ROOT"), tmp);
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_ENVIRONMENT"), "dev");
+	ck_assert_str_eq(envlist_get(&e, "PROJ"), "proj-value");
+	ck_assert_str_eq(envlist_get(&e, "PLUGIN_ENV"), "p-proj-value");
+	ck_assert_str_eq(envlist_get(&e, "ENVIRONMENT_ENV"), "e");
+	ck_assert_ptr_null(envlist_get(&e, "TAP_C_SECRET"));
+	envlist_release(&e);
+	project_free(p);
+}
+END_TEST
+
+START_TEST(writing_to_stores)
+{
+	char err[256];
+	const char *where;
+	struct project *p = load("    # a comment to keep\n    config:\n      port: 3\n", "", "", "");
+	cJSON *v = cJSON_CreateString("42");
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-p"), "port", v, STORE_AUTO, &where, err,
+	                              sizeof err), 0);
+	ck_assert_str_eq(where, "`smelt.yml`");
+	expect(p, "tap-p", NULL, "port", "42", SOURCE_PROJECT);
+	cJSON_SetValuestring(v, "s3cr3t-value");
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-p"), "secret", v, STORE_AUTO, &where, err,
+	                              sizeof err), 0);
+	ck_assert_str_eq(where, "`.env`");
+	expect(p, "tap-p", NULL, "secret", "\"s3cr3t-value\"", SOURCE_DOTENV);
+	cJSON_SetValuestring(v, "deep");
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-p"), "a.b", v, STORE_YML, &where, err,
+	                              sizeof err), 0);
+	cJSON_SetValuestring(v, "[\"s.*\"]");
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-p"), "_select", v, STORE_AUTO, &where, err,
+	                              sizeof err), 0);
+	ck_assert_int_eq(project_select_environment(p, "dev", 0, ENV_IGNORE_DEFAULT, err, sizeof err), 0);
+	cJSON_SetValuestring(v, "77");
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-c"), "port", v, STORE_AUTO, &where, err,
+	                              sizeof err), 0);
+	ck_assert_str_eq(where, "the active environment in `smelt.yml`");
+	cJSON_SetValuestring(v, "5");
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-c"), "flag", v, STORE_DB, &where, err,
+	                              sizeof err), 0);
+	expect(p, "tap-c", NULL, "flag", "true", SOURCE_DB);
+	cJSON_SetValuestring(v, "notanumber");
+	ck_assert_int_lt(settings_set(p, project_find_plugin(p, -1, "tap-c"), "port", v, STORE_AUTO, &where, err,
+	                              sizeof err), 0);
+	cJSON_Delete(v);
+
+	struct strbuf sb = STRBUF_INIT;
+	char *f = path_join(tmp, "smelt.yml");
+	read_file(f, &sb);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "    # a comment to keep\n    config:\n      port: 42\n      a:\n        b: deep\n"
+	                                     "    select:\n    - s.*\n"));
+	ck_assert_ptr_nonnull(strstr(sb.buf, "- name: dev\n  env:\n    ENVIRONMENT_ENV: e\n  config:\n    plugins:\n"
+	                                     "      extractors:\n      - name: tap-c\n        config:\n          port: 77\n"));
+	strbuf_reset(&sb);
+	char *e = path_join(tmp, ".env");
+	read_file(e, &sb);
+	ck_assert_str_eq(sb.buf, "TAP_P_SECRET='s3cr3t-value'\n");
+
+	/* unset from every store, then reset */
+	ck_assert_int_eq(settings_unset(p, project_find_plugin(p, -1, "tap-p"), "a.b", STORE_AUTO, err, sizeof err), 0);
+	ck_assert_int_eq(settings_unset(p, project_find_plugin(p, -1, "tap-p"), "secret", STORE_AUTO, err, sizeof err), 0);
+	ck_assert_int_eq(settings_reset(p, project_find_plugin(p, -1, "tap-c"), STORE_AUTO, err, sizeof err), 0);
+	expect(p, "tap-c", NULL, "flag", "null", SOURCE_DEFAULT);
+	strbuf_reset(&sb);
+	read_file(f, &sb);
+	ck_assert_ptr_null(strstr(sb.buf, "a:\n"));
+	ck_assert_ptr_null(strstr(sb.buf, "port: 77"));
+	strbuf_reset(&sb);
+	read_file(e, &sb);
+	ck_assert_str_eq(sb.buf, "");
+	strbuf_release(&sb);
+	free(f);
+	free(e);
+	project_free(p);
+}
+END_TEST
+
+START_TEST(project_settings)
+{
+	char err[256];
+	struct project *p = load("", "", "", "MELTANO_ELT_BUFFER_SIZE=99\n");
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, NULL, NULL, 0, &s, err, sizeof err), 0);
+	const struct resolved_setting *rs = settings_find(&s, "elt.buffer_size");
+	ck_assert_int_eq(rs->value->valueint, 99);
+	ck_assert_int_eq(rs->source, SOURCE_DOTENV);
+	ck_assert_str_eq(rs->env[0], "SMELT_ELT_BUFFER_SIZE");
+	ck_assert_str_eq(rs->env[1], "MELTANO_ELT_BUFFER_SIZE");
+	rs = settings_find(&s, "default_environment");
+	ck_assert_str_eq(rs->value->valuestring, "dev");
+	ck_assert_int_eq(rs->source, SOURCE_PROJECT);
+	rs = settings_find(&s, "state_backend.uri");
+	ck_assert_str_eq(rs->value->valuestring, "systemdb");
+	settings_release(&s);
+	project_free(p);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("settings");
+	struct { const char *name; const TTest *t; } cases[] = {
+		{ "precedence", precedence_each_level_beats_the_next },
+		{ "env_names", env_var_names },
+		{ "expansion", expansion_rules },
+		{ "kinds", kinds_and_casting },
+		{ "redaction", redaction_and_scrubbing },
+		{ "plugin_env", plugin_environment },
+		{ "stores", writing_to_stores },
+		{ "project", project_settings },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		TCase *t = tcase_create(cases[i].name);
+		tcase_add_checked_fixture(t, setup, teardown);
+		_tcase_add_test(t, cases[i].t, 0, 0, 0, 1);
+		suite_add_tcase(s, t);
+	}
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
