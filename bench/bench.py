@@ -26,7 +26,8 @@ LIBEXEC = BUILD / "stage/libexec/smelt"
 GEN = BUILD / "bench/bench-gen-tap"
 SINK = BUILD / "bench/bench-sink-target"
 MELTANO_VENV = WORK / "meltano-venv"
-PYCONN_VENV = WORK / "pyconn-venv"
+TAPJSONL_VENV = WORK / "tap-jsonl-venv"
+TARGETSQLITE_VENV = WORK / "target-sqlite-venv"
 RESULTS = WORK / "results.json"
 RECORDS = 20000 if QUICK else 1000000
 W2_ROWS = 20000 if QUICK else 1000000
@@ -36,7 +37,7 @@ def env_for_runners():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMELT_", "MELTANO_"))}
     env.update(NO_COLOR="1", MELTANO_SEND_ANONYMOUS_USAGE_STATS="false", MELTANO_DISABLE_TRACKING="true",
                MELTANO_CLI_DISABLE_VERSION_CHECK="true", DO_NOT_TRACK="1",
-               PATH=f"{MELTANO_VENV}/bin:{PYCONN_VENV}/bin:{env.get('PATH', '/usr/bin:/bin')}")
+               PATH=f"{MELTANO_VENV}/bin:{env.get('PATH', '/usr/bin:/bin')}")
     return env
 
 
@@ -93,7 +94,7 @@ plugins:
       - {{entity: rows, path: {WORK}/w2.csv, keys: [id]}}
   - name: tap-jsonl
     namespace: tap_jsonl
-    executable: {PYCONN_VENV}/bin/tap-jsonl
+    executable: {TAPJSONL_VENV}/bin/tap-jsonl
     capabilities: [catalog, discover, state]
     config: {{files: [{{entity: rows, path: {WORK}/w2.jsonl}}]}}
   loaders:
@@ -109,7 +110,7 @@ plugins:
     config: {{database: {WORK}/w2-native.db}}
   - name: target-sqlite-py
     namespace: target_sqlite_py
-    executable: {PYCONN_VENV}/bin/target-sqlite
+    executable: {TARGETSQLITE_VENV}/bin/target-sqlite
     config: {{database: {WORK}/w2-python}}
   utilities:
   - name: noop
@@ -131,7 +132,8 @@ def make_projects(name, records, state_every):
 def setup():
     WORK.mkdir(parents=True, exist_ok=True)
     venv(MELTANO_VENV, "meltano")
-    venv(PYCONN_VENV, "tap-jsonl", "target-sqlite")
+    venv(TAPJSONL_VENV, "tap-jsonl")          # one venv per plugin, as smelt and Meltano install them
+    venv(TARGETSQLITE_VENV, "target-sqlite")
     slow = WORK / "slowsink.sh"
     slow.write_text(f"#!/bin/sh\nexec {SINK} --slow-us 2000 \"$@\"\n")
     slow.chmod(0o755)

@@ -16,6 +16,7 @@
 #include <smelt/sdk.h>
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -374,8 +375,8 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 	int mappers_bad = 0;
 	for (size_t i = 1; i + 1 < n; i++)
 		mappers_bad |= !(ex[i].exited && ex[i].exit_code == 0);
-	/* A target that ended first stops the tap: the tap's code says nothing then. */
-	if (target_bad && tap_bad && ex[0].signaled && ex[0].term_signal == 15)
+	/* A target that ended first stops the tap (SIGPIPE, or the host's SIGTERM): the tap's end says nothing then. */
+	if (target_bad && tap_bad && ex[0].signaled && (ex[0].term_signal == SIGPIPE || ex[0].term_signal == SIGTERM))
 		tap_bad = 0;
 	char what[160] = "";
 	if (tap_bad || target_bad || mappers_bad) {

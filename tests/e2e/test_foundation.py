@@ -51,18 +51,22 @@ def test_bad_adapter_is_refused_and_others_load(tmp_path):
 
 
 def test_unimplemented_operation_exits_2(tmp_path):
+    # tests/adapters/ok.so claims namespace test_* and implements nothing but init/destroy
+    adapters = tmp_path / "adapters"
+    adapters.mkdir()
+    shutil.copy(Path(os.environ.get("SMELT_BUILD") or SOURCE / "build") / "tests/adapters/ok.so", adapters)
     (tmp_path / "smelt.yml").write_text("""\
 default_environment: dev
 environments: [{name: dev}]
 plugins:
   utilities:
-  - name: superset
-    namespace: superset
-    pip_url: apache-superset
+  - name: thing
+    namespace: test_thing
 """)
-    proc = smelt("run", "superset:sync", cwd=tmp_path)
-    assert proc.returncode == 2, proc.stderr
-    assert "not implemented yet" in proc.stderr
+    for args in (["run", "thing:go"], ["invoke", "thing"], ["test", "thing"]):
+        proc = smelt(*args, cwd=tmp_path)
+        assert proc.returncode == 2, proc.stderr
+        assert "not implemented yet" in proc.stderr
 
 
 def test_out_of_tree_adapter(tmp_path):

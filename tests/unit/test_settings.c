@@ -372,7 +372,7 @@ START_TEST(writing_to_stores)
 	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-c"), "port", v, STORE_AUTO, &where, err,
 	                              sizeof err), 0);
 	ck_assert_str_eq(where, "the active environment in `smelt.yml`");
-	cJSON_SetValuestring(v, "5");
+	cJSON_SetValuestring(v, "yes");
 	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-c"), "flag", v, STORE_DB, &where, err,
 	                              sizeof err), 0);
 	expect(p, "tap-c", NULL, "flag", "true", SOURCE_DB);

@@ -299,7 +299,11 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 		rc = cli_usage("add", "unknown option '%s'", a);
 		goto done;
 	}
-	if (nnames >= 2 && plugin_type_parse(names[0]) >= 0 && o.type < 0) {
+	if (nnames >= 2 && plugin_type_parse(names[0]) >= 0) {
+		if (o.type >= 0 && o.type != plugin_type_parse(names[0])) {
+			rc = cli_usage("add", "'%s' and --plugin-type disagree", names[0]);
+			goto done;
+		}
 		o.type = plugin_type_parse(names[0]);
 		memmove(names, names + 1, nnames * sizeof *names);
 		nnames--;

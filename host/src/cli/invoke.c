@@ -143,6 +143,10 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 		list_commands(&rt, pl);
 		goto out;
 	}
+	if (runtime_prepare(&rt, &pl, 1, !no_install, err, sizeof err)) {
+		exit_code = cli_fail("%s", err);
+		goto out;
+	}
 	struct loaded_adapter *a = runtime_adapter_for(&rt, pl, err, sizeof err);
 	if (!a) {
 		if (dump) {

@@ -96,7 +96,7 @@ int cmd_remove(struct cli *cli, int argc, char **argv)
 		}
 		names[n++] = argv[i];
 	}
-	if (n >= 2 && type < 0 && plugin_type_parse(names[0]) >= 0) {
+	if (n >= 2 && plugin_type_parse(names[0]) >= 0 && (type < 0 || type == plugin_type_parse(names[0]))) {
 		type = plugin_type_parse(names[0]);
 		memmove(names, names + 1, n * sizeof *names);
 		n--;

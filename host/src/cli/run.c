@@ -256,6 +256,24 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		}
 	}
 	log_info("run %s: %zu block%s", rt.run_id, bl.n, bl.n == 1 ? "" : "s");
+	if (!(o.flags & SMELT_RQ_DRY_RUN)) {
+		struct plugin **all = NULL;
+		size_t nall = 0;
+		for (size_t i = 0; i < bl.n; i++)
+			for (size_t j = 0; j < bl.items[i].nplugins; j++) {
+				all = xrealloc(all, (nall + 1) * sizeof *all);
+				all[nall++] = bl.items[i].plugins[j];
+			}
+		rc = runtime_prepare(&rt, all, nall, !(o.flags & SMELT_RQ_NO_INSTALL), err, sizeof err);
+		free(all);
+		if (rc) {
+			log_open_file(NULL);
+			runtime_release(&rt);
+			blocks_release(&bl);
+			project_free(p);
+			return cli_fail("%s", err);
+		}
+	}
 	long long t0 = monotonic_ms();
 	size_t done = 0;
 	rc = SMELT_OK;

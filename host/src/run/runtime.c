@@ -1,6 +1,7 @@
 /* runtime: the host services lent to adapters; see runtime.h. */
 #include "run/runtime.h"
 #include "cli/cli.h"
+#include "install/project_install.h"
 #include "project/project.h"
 #include "run/proc.h"
 #include "settings/settings.h"
@@ -95,8 +96,7 @@ const char *runtime_plugin_path(struct runtime *rt, struct plugin *pl, enum smel
 	case SMELT_PPATH_VENV:
 		if (!d || !d->pip_url)
 			return NULL;
-		return runtime_keep(rt, xasprintf("%s/%s/%s/venv", rt->project->sys_dir, plugin_type_plural(pl->type),
-		                                  pl->name));
+		return runtime_keep(rt, plugin_venv_dir(rt->project, pl));
 	case SMELT_PPATH_RUN_DIR:
 		return runtime_keep(rt, xasprintf("%s/run/%s", rt->project->sys_dir, pl->name));
 	case SMELT_PPATH_EXECUTABLE: {
@@ -636,6 +636,40 @@ struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl
 	a->initialised = 1;
 	a->hctx = h;
 	return a;
+}
+
+int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int install, char *err, size_t errlen)
+{
+	struct plugin_installs pi;
+	int rc = plugin_installs_prepare(rt->project, pls, n, &pi, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (pi.failed) {
+		plugin_installs_release(&pi);
+		return fail(err, errlen, SMELT_ERR_CONFIG, "cannot resolve the definition of a plugin (see above)");
+	}
+	struct install_item *todo = xcalloc(pi.n + 1, sizeof *todo);
+	size_t ntodo = 0;
+	for (size_t i = 0; i < pi.n; i++)
+		if (install_needed(&pi.items[i]))
+			todo[ntodo++] = pi.items[i];
+	if (ntodo && !install) {
+		rc = fail(err, errlen, SMELT_ERR_CONFIG, "plugin '%s' is not installed; run 'smelt install %s'",
+		          todo[0].name, todo[0].name);
+	} else if (ntodo) {
+		log_info("installing %zu plugin%s first (skip with --no-install)", ntodo, ntodo == 1 ? "" : "s");
+		if (install_plugins(todo, ntodo, 0, 0) != 0) {
+			for (size_t i = 0; i < ntodo; i++)
+				if (todo[i].result == INSTALL_FAILED)
+					log_error("%s: %s", todo[i].name, todo[i].error ? todo[i].error : "install failed");
+			rc = fail(err, errlen, SMELT_ERR, "installing '%s' failed", todo[0].name);
+		}
+		for (size_t i = 0; i < ntodo; i++)
+			install_item_release(&todo[i]);
+	}
+	free(todo);
+	plugin_installs_release(&pi);
+	return rc;
 }
 
 void runtime_summary(struct runtime *rt, struct strbuf *sb)

@@ -78,6 +78,14 @@ struct smelt_env *runtime_env_new(struct runtime *rt, struct plugin *pl);
 void runtime_env_free(struct smelt_env *env);
 char *const *runtime_env_vars(const struct smelt_env *env);
 
+/*
+ * Before running plugins: lock those without a lock file (auto-lock, the
+ * Hub is asked only then) and, when install is set, install those whose
+ * venv is missing or out of date; otherwise such a plugin is an error
+ * naming 'smelt install'.  Returns 0 or a negative status with err set.
+ */
+int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int install, char *err, size_t errlen);
+
 /* Summary of adapter events as text lines (appended to sb). */
 void runtime_summary(struct runtime *rt, struct strbuf *sb);
 

@@ -517,6 +517,7 @@ struct resolver {
 	char **read_prefixes;   /* name, namespace (or smelt, meltano) */
 	size_t nread_prefixes;
 	struct envlist expand_env; /* variables for $VAR in smelt.yml values */
+	struct envlist env_override; /* project, plugin, environment `env:` blocks (expanded) */
 	int strict;
 	struct settings *parent; /* the inherit_from parent's settings, NULL when none */
 	int depth;
@@ -612,7 +613,10 @@ static const char *env_lookup(const struct resolver *r, const char *name, int do
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(r->p->dotenv, name);
 		return cJSON_IsString(v) ? v->valuestring : NULL;
 	}
-	return getenv(name);
+	/* Meltano's settings env: the process environment under the project's, the plugin's
+	 * and the environment's `env:` blocks (they win) */
+	const char *v = envlist_get(&r->env_override, name);
+	return v ? v : getenv(name);
 }
 
 /* Resolve one setting into rs. */
@@ -1004,6 +1008,21 @@ static int resolve(struct project *p, struct plugin *pl, const cJSON *overrides,
 		}
 	}
 	build_expand_env(p, pl, r.def, r.ep, &r.expand_env);
+	{
+		/* the env blocks, expanded against the expansion env */
+		const cJSON *blocks[4] = { p->env, r.def ? r.def->env : NULL, p->active ? p->active->env : NULL,
+			                   r.ep ? r.ep->env : NULL };
+		for (int b = 0; b < 4; b++)
+			for (const cJSON *c = blocks[b] ? blocks[b]->child : NULL; c; c = c->next) {
+				char *raw = settings_value_to_string(c);
+				if (!raw)
+					continue;
+				char *x = settings_expand(raw, &r.expand_env, 0, NULL, NULL, 0);
+				envlist_set(&r.env_override, c->string, x ? x : raw);
+				free(x);
+				free(raw);
+			}
+	}
 	for (size_t i = 0; i < out->n; i++) {
 		struct resolved_setting *rs = &out->items[i];
 		read_env_names(&r, rs->def, &rs->env, &rs->nenv);
@@ -1017,6 +1036,7 @@ static int resolve(struct project *p, struct plugin *pl, const cJSON *overrides,
 out:
 	free_strv(r.read_prefixes, r.nread_prefixes);
 	envlist_release(&r.expand_env);
+	envlist_release(&r.env_override);
 	if (r.parent) {
 		settings_release(r.parent);
 		free(r.parent);

@@ -33,7 +33,8 @@ struct plugin;
 /* Where a value came from.  The order is the precedence (lower wins). */
 enum setting_source {
 	SOURCE_CLI = 0,         /* "config_override": a command-line override */
-	SOURCE_ENV = 1,         /* "env": the process environment */
+	SOURCE_ENV = 1,         /* "env": the process environment, under the `env:` blocks of the project,
+	                           the plugin, the active environment and its plugin entry (those win) */
 	SOURCE_DOTENV = 2,      /* "dotenv": the project's .env */
 	SOURCE_ENVIRONMENT = 3, /* "meltano_environment": the active environment in smelt.yml */
 	SOURCE_PROJECT = 4,     /* "meltano_yml": smelt.yml / meltano.yml (root config) */

@@ -1027,6 +1027,31 @@ static void sync_stream(struct tap *t, struct tap_stream *s)
 	free(rs.bookmark_str);
 }
 
+static void tap_release(struct tap *t)
+{
+	for (size_t i = 0; i < t->nstreams; i++) {
+		struct tap_stream *s = &t->streams[i];
+
+		free(s->entity);
+		free(s->pattern);
+		for (size_t f = 0; f < s->nfiles; f++)
+			free(s->files[f]);
+		free(s->files);
+		for (size_t k = 0; k < s->nkeys; k++)
+			free(s->keys[k]);
+		free(s->keys);
+		free(s->rep_key);
+		for (size_t c = 0; c < s->ncols; c++) {
+			free(s->cols[c].name);
+			free(s->cols[c].json_key);
+		}
+		free(s->cols);
+	}
+	free(t->streams);
+	cJSON_Delete(t->state);
+	conn_buf_release(&t->out);
+}
+
 /* --- about --- */
 
 static cJSON *settings_schema(void)
@@ -1166,7 +1191,11 @@ int main(int argc, char **argv)
 	}
 	if (discover) {
 		tap_discover(&t);
-		return fflush(stdout) ? 1 : 0;
+		tap_release(&t);
+		cJSON_Delete(cfg);
+		if (fflush(stdout))
+			die("cannot write to stdout: %s", strerror(errno));
+		return 0;
 	}
 	if (catalog) {
 		cJSON *cat = load_json_file(catalog, "catalog");
@@ -1192,7 +1221,7 @@ int main(int argc, char **argv)
 	}
 	if (fflush(stdout) || ferror(stdout))
 		die("cannot write to stdout: %s", strerror(errno));
-	cJSON_Delete(t.state);
+	tap_release(&t);
 	cJSON_Delete(cfg);
 	return 0;
 }

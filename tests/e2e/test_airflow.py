@@ -1,0 +1,93 @@
+"""The airflow orchestrator: real Apache Airflow 3 from PyPI, installed by `smelt install` with
+the adapter's pins, runs the project's schedules as DAGs built by Smelt's DAG generator."""
+import json
+import sqlite3
+
+import pytest
+
+from airflow_support import CONSTRAINTS, dag_ids, last_json, write_project
+from conftest import Smelt
+
+
+@pytest.fixture(scope="module")
+def af(tmp_path_factory):
+    """One project with Airflow installed and its metadata database migrated (heavy: done once)."""
+    root = tmp_path_factory.mktemp("airflow")
+    write_project(root)
+    smelt = Smelt(root)
+    assert CONSTRAINTS.is_file(), f"the adapter's pins are not staged at {CONSTRAINTS}"
+    smelt("install", "airflow", check=0, timeout=1800)
+    proc = smelt("invoke", "airflow:initialize", check=0, timeout=900)
+    assert "Database migration done" in proc.stderr
+    yield smelt
+
+
+def test_install_uses_the_pins_and_keeps_airflow_home_in_the_project(af):
+    venv = af.cwd / ".smelt/orchestrators/airflow/venv"
+    version = af("invoke", "airflow", "version", check=0).stdout.strip().splitlines()[-1]
+    assert version == "3.3.2"
+    pins = {line.split("==")[0].lower(): line.split("==")[1] for line in CONSTRAINTS.read_text().splitlines()
+            if "==" in line and not line.startswith("#")}
+    site = next(venv.glob("lib/python3*/site-packages"))
+    for dist in ("sqlalchemy", "fastapi", "pendulum", "apache_airflow_providers_standard"):
+        found = list(site.glob(f"{dist}-*.dist-info"))
+        assert found, f"{dist} not installed"
+        name = found[0].name[: -len(".dist-info")]
+        pkg, ver = name.rsplit("-", 1)
+        assert ver == pins[pkg.lower().replace("_", "-")], f"{pkg} {ver} is not the pinned version"
+    home = af.cwd / ".smelt/orchestrators/airflow/home"
+    assert (home / "airflow.db").is_file() and (home / "airflow.cfg").is_file()
+    for section, key, want in (("core", "load_examples", "False"), ("api", "host", "127.0.0.1"),
+                               ("database", "sql_alchemy_conn", f"sqlite:///{home}/airflow.db"),
+                               ("core", "dags_folder", str(af.cwd / "orchestrate/airflow/dags"))):
+        got = af("invoke", "airflow", "config", "get-value", section, key, check=0).stdout.strip().splitlines()[-1]
+        assert got == want, f"[{section}] {key} = {got}"
+    assert (af.cwd / "orchestrate/airflow/dags/smelt_dags.py").is_file()
+
+
+def test_one_dag_per_schedule_with_a_task_per_block_and_new_schedules_appear(af):
+    assert dag_ids(af) == ["smelt_nightly_load-things", "smelt_often-broken_broken"]
+    tasks = af("invoke", "airflow", "tasks", "list", "smelt_nightly_load-things", check=0).stdout.split()
+    assert tasks[-1:] == ["tap-csv_target-sqlite"]
+    assert af("invoke", "airflow", "dags", "list-import-errors", "--local", "-o", "json", check=0).stdout.strip() \
+        .splitlines()[-1] == "[]"
+
+    # A job of two tasks (three blocks) on a new schedule: no other step needed.
+    af("job", "add", "two-step", "--tasks", '["tap-csv target-sqlite", "tap-csv target-sqlite tap-csv target-sqlite"]',
+       check=0)
+    af("schedule", "add", "weekly-two", "--job", "two-step", "--interval", "@weekly", check=0)
+    assert dag_ids(af) == ["smelt_nightly_load-things", "smelt_often-broken_broken", "smelt_weekly-two_two-step"]
+    tasks = af("invoke", "airflow", "tasks", "list", "smelt_weekly-two_two-step", check=0).stdout.split()
+    assert tasks[-3:] == ["tap-csv_target-sqlite", "tap-csv_target-sqlite_2", "tap-csv_target-sqlite_3"]
+    af("schedule", "remove", "weekly-two", check=0)
+    assert "smelt_weekly-two_two-step" not in dag_ids(af)
+
+
+def test_dag_test_runs_smelt_and_loads_sqlite(af):
+    proc = af("invoke", "airflow", "dags", "test", "smelt_nightly_load-things", timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    out = proc.stdout + proc.stderr
+    assert "smelt run tap-csv target-sqlite" in out
+    assert "Run completed: status=success" in out
+    with sqlite3.connect(af.cwd / "warehouse.db") as db:
+        rows = db.execute("select id, name from things order by id").fetchall()
+    assert [(int(i), n) for i, n in rows] == [(1, "anvil"), (2, "rope"), (3, "dynamite")]
+    with sqlite3.connect(af.cwd / ".smelt/smelt.db") as db:
+        runs = db.execute("select status from runs where state_id = 'dev:tap-csv-to-target-sqlite'").fetchall()
+    assert runs and runs[-1][0].lower() == "success"
+    state = json.loads(af("state", "get", "dev:tap-csv-to-target-sqlite", check=0).stdout)
+    assert "singer_state" in state
+
+
+def test_failing_block_fails_the_airflow_task_with_smelts_error(af):
+    proc = af("invoke", "airflow", "dags", "test", "smelt_often-broken_broken", timeout=900)
+    assert proc.returncode == 1
+    out = proc.stdout + proc.stderr
+    assert "smelt run tap-broken target-sqlite failed (exit code 1)" in out
+    assert "missing.csv" in out  # Smelt's (the tap's) own error, in the task log
+    runs = last_json(af("invoke", "airflow", "dags", "list-runs", "smelt_often-broken_broken", "-o", "json",
+                        check=0).stdout)
+    assert runs and runs[0]["state"] == "failed"
+    states = last_json(af("invoke", "airflow", "tasks", "states-for-dag-run", "smelt_often-broken_broken",
+                          runs[0]["run_id"], "-o", "json", check=0).stdout)
+    assert [(s["task_id"], s["state"]) for s in states] == [("tap-broken_target-sqlite", "failed")]

@@ -1,0 +1,145 @@
+"""smelt lock, auto-lock, smelt hub: the CLI against the loopback Hub server (hubserver.py)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hubserver import HubServer  # noqa: E402
+
+SMELT = os.environ.get("SMELT_BIN", "smelt")
+SHARED = os.environ.get("SMELT_SHARED", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
+
+
+@pytest.fixture
+def hub():
+    srv = HubServer(os.path.join(SHARED, "hub")).start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "smelt.yml").write_text(
+        "default_environment: dev\n"
+        "environments:\n- name: dev\n"
+        "plugins:\n"
+        "  extractors:\n  - name: tap-csv\n    variant: smelt\n"
+        "  loaders:\n  - name: target-jsonl\n"
+        "  orchestrators:\n  - name: airflow\n"
+        "  transformers:\n  - name: dbt-sqlite\n"
+    )
+    return tmp_path
+
+
+def smelt(args, cwd, hub_url, **kw):
+    env = dict(os.environ, SMELT_HUB_URL=hub_url, SMELT_HUB_RETRY_DELAY="0.05")
+    env.pop("MELTANO_HUB_API_ROOT", None)
+    return subprocess.run([SMELT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120, **kw)
+
+
+def snapshot(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_lock_writes_meltano_lock_files_and_requires(hub, project):
+    r = smelt(["lock"], project, hub.api_root)
+    assert r.returncode == 0, r.stderr
+    locks = sorted(str(p.relative_to(project)) for p in (project / "plugins").rglob("*.lock"))
+    assert locks == [
+        "plugins/extractors/tap-csv--smelt.lock",
+        "plugins/files/files-airflow--meltano.lock",
+        "plugins/loaders/target-jsonl--andyh1203.lock",
+        "plugins/orchestrators/airflow--apache.lock",
+        "plugins/transformers/dbt-sqlite--smelt.lock",
+    ]
+    text = (project / "plugins/loaders/target-jsonl--andyh1203.lock").read_text()
+    assert text.endswith("}\n")
+    data = json.loads(text)
+    assert list(data)[:5] == ["plugin_type", "name", "namespace", "variant", "label"]
+    assert data["docs"] == f"{hub.origin}/loaders/target-jsonl--andyh1203"
+    # an existing lock is an error without --update, for that plugin only
+    r = smelt(["lock", "target-jsonl"], project, hub.api_root)
+    assert r.returncode == 1
+    assert "exists; use --update" in r.stderr
+    r = smelt(["lock", "--update", "target-jsonl"], project, hub.api_root)
+    assert r.returncode == 0, r.stderr
+
+
+def test_locked_project_ignores_hub_changes_and_network(hub, project):
+    assert smelt(["lock"], project, hub.api_root).returncode == 0
+    before = snapshot(project)
+    hub.set_default("loaders", "target-jsonl", "somebody-else")
+    count = hub.requests()
+    # auto-lock finds every lock file present: no request, nothing changes
+    r = smelt(["install", "tap-csv"], project, hub.api_root)
+    assert r.returncode == 0, r.stderr
+    assert "tap-csv: nothing to install" in r.stderr
+    assert hub.requests() == count
+    assert snapshot(project) == {**before, **{k: v for k, v in snapshot(project).items() if k.startswith(".smelt")}}
+    # lock --update keeps the locked variant of an entry without one
+    r = smelt(["lock", "--update", "target-jsonl"], project, hub.api_root)
+    assert r.returncode == 0, r.stderr
+    assert (project / "plugins/loaders/target-jsonl--andyh1203.lock").exists()
+    assert not list((project / "plugins/loaders").glob("*somebody-else*"))
+
+
+def test_auto_lock_fetches_missing_lock_once(hub, project):
+    r = smelt(["install", "tap-csv"], project, hub.api_root)
+    assert r.returncode == 0, r.stderr
+    assert (project / "plugins/extractors/tap-csv--smelt.lock").exists()
+    assert hub.requests() == 0  # the built-in catalog needs no request
+
+
+def test_unreachable_hub_changes_nothing(project):
+    before = snapshot(project)
+    r = smelt(["lock", "target-jsonl"], project, "http://127.0.0.1:1")
+    assert r.returncode == 1
+    assert ("cannot reach the Hub at 'http://127.0.0.1:1/plugins/loaders/index': "
+            "Couldn't connect to server") in r.stderr
+    assert snapshot(project) == before
+
+
+def test_unknown_plugin_and_variant(hub, tmp_path):
+    (tmp_path / "smelt.yml").write_text(
+        "plugins:\n  extractors:\n  - name: tap-does-not-exist\n"
+        "  loaders:\n  - name: target-sqlite\n    variant: nope\n")
+    r = smelt(["lock"], tmp_path, hub.api_root)
+    assert r.returncode == 1
+    assert "Extractor 'tap-does-not-exist' is not known to Meltano Hub" in r.stderr
+    assert ("Loader 'target-sqlite' variant 'nope' is not known to Meltano. "
+            "Variants: ['meltanolabs (default)', 'meltano']") in r.stderr
+    assert not (tmp_path / "plugins").exists()
+
+
+def test_retry_and_redirect(hub, tmp_path):
+    (tmp_path / "smelt.yml").write_text("plugins:\n  loaders:\n  - name: target-jsonl\n")
+    hub.fail_next("/meltano/api/v1/plugins/loaders/index", 2, 503)
+    hub.redirect = True
+    r = smelt(["lock"], tmp_path, hub.api_root)
+    assert r.returncode == 0, r.stderr
+    assert hub.counts["/meltano/api/v1/plugins/loaders/index"] == 3
+    assert hub.counts["/meltano/api/v1/redirect/plugins/loaders/target-jsonl--andyh1203"] == 1
+    assert (tmp_path / "plugins/loaders/target-jsonl--andyh1203.lock").exists()
+
+
+def test_hub_ping_and_search(hub, tmp_path):
+    r = smelt(["hub", "ping"], tmp_path, hub.api_root)
+    assert r.returncode == 0, r.stderr
+    assert hub.api_root in r.stdout
+    r = smelt(["hub", "ping"], tmp_path, "http://127.0.0.1:1")
+    assert r.returncode == 1
+    assert "http://127.0.0.1:1/plugins/orchestrators/index" in r.stderr
+    r = smelt(["hub", "search", "SQLite", "--type", "loaders", "--format", "json"], tmp_path, hub.api_root)
+    assert r.returncode == 0, r.stderr
+    found = {(p["name"], p["default_variant"], p["source"]) for p in json.loads(r.stdout)["plugins"]}
+    assert ("target-sqlite", "meltanolabs", "hub") in found
+    assert ("target-sqlite", "smelt", "builtin") in found
+    assert all(p["plugin_type"] == "loaders" for p in json.loads(r.stdout)["plugins"])
+    r = smelt(["hub", "search", "jsonl"], tmp_path, hub.api_root)
+    assert r.returncode == 0 and "target-jsonl" in r.stdout
