@@ -36,6 +36,10 @@ plugins:
   - name: airflow
     namespace: airflow
     pip_url: {AIRFLOW_PIP_URL}
+    settings:
+    - name: admin_username
+    - name: admin_password
+      kind: password
 jobs:
 - name: load-things
   tasks:

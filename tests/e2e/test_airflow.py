@@ -2,11 +2,14 @@
 the adapter's pins, runs the project's schedules as DAGs built by Smelt's DAG generator."""
 import json
 import sqlite3
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 
 from airflow_support import CONSTRAINTS, dag_ids, last_json, write_project
-from conftest import Smelt
+from conftest import Smelt, free_port, processes_matching
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +94,72 @@ def test_failing_block_fails_the_airflow_task_with_smelts_error(af):
     states = last_json(af("invoke", "airflow", "tasks", "states-for-dag-run", "smelt_often-broken_broken",
                           runs[0]["run_id"], "-o", "json", check=0).stdout)
     assert [(s["task_id"], s["state"]) for s in states] == [("tap-broken_target-sqlite", "failed")]
+
+
+def _http(url, data=None, token=None):
+    req = urllib.request.Request(url, data=json.dumps(data).encode() if data is not None else None,
+                                 headers={"Content-Type": "application/json", "Accept": "application/json"})
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read().decode())
+
+
+def _listen_addresses(port):
+    """Local addresses (hex, as /proc/net/tcp writes them) of sockets listening on port."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            addr, p = fields[1].rsplit(":", 1)
+            if int(p, 16) == port and fields[3] == "0A":
+                found.append(addr)
+    return found
+
+
+def test_ui_serves_the_dags_on_loopback_with_the_configured_admin_and_stops_cleanly(af):
+    port = free_port()
+    venv = str(af.cwd / ".smelt/orchestrators/airflow/venv")
+    proc = af.popen("invoke", "airflow:ui", env={"AIRFLOW__API__PORT": str(port),
+                                                  "AIRFLOW_ADMIN_PASSWORD": "ui-secret-pw"})
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline, health = time.time() + 600, None
+        while time.time() < deadline:
+            assert proc.poll() is None, proc.communicate()[1][-4000:]
+            try:
+                health = _http(f"{base}/api/v2/monitor/health")
+                if health["scheduler"]["status"] == "healthy" and health["dag_processor"]["status"] == "healthy":
+                    break
+            except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError):
+                pass
+            time.sleep(2)
+        assert health and health["metadatabase"]["status"] == "healthy", health
+        assert _listen_addresses(port) == ["0100007F"]  # 127.0.0.1 only
+
+        token = _http(f"{base}/auth/token", {"username": "admin", "password": "ui-secret-pw"})["access_token"]
+        with pytest.raises(urllib.error.HTTPError):
+            _http(f"{base}/auth/token", {"username": "admin", "password": "wrong"})
+        deadline, ids = time.time() + 300, []
+        while time.time() < deadline:
+            ids = sorted(d["dag_id"] for d in _http(f"{base}/api/v2/dags", token=token)["dags"])
+            if "smelt_nightly_load-things" in ids:
+                break
+            time.sleep(3)
+        assert "smelt_nightly_load-things" in ids and "smelt_often-broken_broken" in ids
+    finally:
+        proc.terminate()
+        try:
+            out, err = proc.communicate(timeout=120)
+        except Exception:
+            proc.kill()
+            raise
+    end = time.time() + 60
+    while processes_matching(venv) and time.time() < end:
+        time.sleep(1)
+    assert processes_matching(venv) == []
+    assert "ui-secret-pw" not in out + err

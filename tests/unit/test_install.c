@@ -6,6 +6,7 @@
  * tests.  $SMELT_NO_UV=1 keeps the pip path even where uv is installed.
  */
 #include "install/install.h"
+#include "util/argv.h"
 #include "install/sha256.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
@@ -65,9 +66,9 @@ END_TEST
 
 START_TEST(split_args_like_a_shell)
 {
-	size_t n;
-	char **w = install_split_args("  dbt-core>=1.10,<2 'a b' \"c \\\"d\\\"\" e\\ f --constraint=x ", &n);
-	ck_assert_ptr_nonnull(w);
+	size_t n = 0;
+	char **w = NULL;
+	ck_assert_int_eq(argv_split("  dbt-core>=1.10,<2 'a b' \"c \\\"d\\\"\" e\\ f --constraint=x ", &w, &n), 0);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_str_eq(w[0], "dbt-core>=1.10,<2");
 	ck_assert_str_eq(w[1], "a b");
@@ -75,13 +76,14 @@ START_TEST(split_args_like_a_shell)
 	ck_assert_str_eq(w[3], "e f");
 	ck_assert_str_eq(w[4], "--constraint=x");
 	ck_assert_ptr_null(w[5]);
-	for (size_t i = 0; i < n; i++)
-		free(w[i]);
-	free(w);
-	ck_assert_ptr_null(install_split_args("a 'b", &n));
-	w = install_split_args("", &n);
+	argv_free(w);
+	w = NULL;
+	ck_assert_int_eq(argv_split("a 'b", &w, &n), -1);
+	argv_free(w);
+	w = NULL;
+	ck_assert_int_eq(argv_split("", &w, &n), 0);
 	ck_assert_uint_eq(n, 0);
-	free(w);
+	argv_free(w);
 }
 END_TEST
 

@@ -1,5 +1,6 @@
 /* install: virtualenvs, pip/uv, fingerprints, parallel installs; see install.h. */
 #include "install/install.h"
+#include "util/argv.h"
 #include "install/sha256.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -26,64 +27,6 @@ extern char **environ;
 
 /* ---- words, fingerprints ---- */
 
-char **install_split_args(const char *s, size_t *n)
-{
-	char **out = NULL;
-	size_t cnt = 0;
-	struct strbuf w = STRBUF_INIT;
-	int in_word = 0;
-	const char *p = s ? s : "";
-	while (1) {
-		char c = *p;
-		if (c == '\0' || c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			if (in_word) {
-				out = xrealloc(out, (cnt + 2) * sizeof *out);
-				out[cnt++] = strbuf_detach(&w);
-				in_word = 0;
-			}
-			if (!c)
-				break;
-			p++;
-			continue;
-		}
-		in_word = 1;
-		if (c == '\'') {
-			const char *end = strchr(p + 1, '\'');
-			if (!end)
-				goto unterminated;
-			strbuf_add(&w, p + 1, (size_t)(end - p - 1));
-			p = end + 1;
-		} else if (c == '"') {
-			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && p[1] && strchr("\"\\$`\n", p[1]))
-					p++;
-				strbuf_addch(&w, *p);
-			}
-			if (!*p)
-				goto unterminated;
-			p++;
-		} else if (c == '\\' && p[1]) {
-			strbuf_addch(&w, p[1]);
-			p += 2;
-		} else {
-			strbuf_addch(&w, c);
-			p++;
-		}
-	}
-	if (!out)
-		out = xmalloc(sizeof *out);
-	out[cnt] = NULL;
-	if (n)
-		*n = cnt;
-	return out;
-unterminated:
-	strbuf_release(&w);
-	for (size_t i = 0; i < cnt; i++)
-		free(out[i]);
-	free(out);
-	return NULL;
-}
-
 static void free_words(char **w)
 {
 	for (size_t i = 0; w && w[i]; i++)
@@ -99,7 +42,11 @@ static int cmpstr(const void *a, const void *b)
 char *install_fingerprint(const char *pip_url, const char *python)
 {
 	size_t n = 0;
-	char **w = install_split_args(pip_url, &n);
+	char **w = NULL;
+	if (argv_split(pip_url ? pip_url : "", &w, &n) != 0) {
+		argv_free(w);
+		w = NULL;
+	}
 	struct strbuf text = STRBUF_INIT;
 	char hex[65];
 	if (!w) /* unterminated quote: fingerprint the raw text, the install fails anyway */
@@ -348,9 +295,10 @@ static void install_one(struct pool *pool, struct job *job)
 		set_status(pool, job, "already installed");
 		goto out;
 	}
-	if (!(args = install_split_args(it->pip_url, &nargs)) || !nargs) {
+	int split = argv_split(it->pip_url, &args, &nargs);
+	if (split != 0 || !nargs) {
 		failed(pool, job, "%s: cannot install: pip_url '%s' %s", it->name, it->pip_url,
-		       args ? "has no package" : "has an unterminated quote");
+		       split ? "has an unterminated quote" : "has no package");
 		goto out;
 	}
 	/* Whatever happens next, the old fingerprint no longer describes the venv. */

@@ -77,13 +77,6 @@ void install_item_release(struct install_item *item);
  */
 char *install_fingerprint(const char *pip_url, const char *python);
 
-/*
- * Split s into words like a POSIX shell (blanks separate; '...' and "..."
- * quote; backslash escapes), without expansions.  Returns a NULL-terminated
- * array (caller frees each string and the array) with *n words, or NULL
- * on an unterminated quote.
- */
-char **install_split_args(const char *s, size_t *n);
 
 /* "3.11" for interpreter python (run once; no shell), NULL when it cannot run.  Caller frees. */
 char *install_python_version(const char *python);

@@ -3,6 +3,7 @@
 #include "util/strbuf.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void argv_push(char ***words, size_t *n, const char *w)
 {
@@ -38,7 +39,7 @@ int argv_split(const char *s, char ***words, size_t *n)
 				strbuf_addch(&w, c);
 			continue;
 		}
-		if (c == '\\' && p[1] && (quote != '"' || p[1] == '"' || p[1] == '\\' || p[1] == '$')) {
+		if (c == '\\' && p[1] && (quote != '"' || strchr("\"\\$`\n", p[1]))) {
 			strbuf_addch(&w, *++p);
 			in_word = 1;
 			continue;
@@ -55,7 +56,7 @@ int argv_split(const char *s, char ***words, size_t *n)
 			in_word = 1;
 			continue;
 		}
-		if (c == ' ' || c == '\t' || c == '\n') {
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
 			if (in_word)
 				argv_push(words, n, w.buf);
 			strbuf_reset(&w);
