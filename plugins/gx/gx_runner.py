@@ -713,7 +713,6 @@ def cmd_init(request_path):
         table, schema = req.get("table"), req.get("schema") or conn.get("schema") or None
         kind = conn.get("kind")
         if kind == "duckdb":
-            rows_pk_facts = None
             if not table:
                 raise SuiteError("name the table: smelt invoke gx:init TABLE (DuckDB sources)")
             rows, pk, facts = profile_duckdb(conn, table, schema)

@@ -209,12 +209,58 @@ def test_superset_cli_runs_with_the_generated_config(proj, server):
     assert ADMIN_USER in proc.stdout and "admin@example.com" in proc.stdout
 
 
-def test_no_secret_leaks_and_no_process_is_left(proj, server):
+def test_sync_registers_a_postgres_warehouse(proj, server, postgres):
+    """A loader writing to PostgreSQL: its database joins the SQLite one, with a dataset per table and
+    view of every schema; the password is stored encrypted with the project's key, never printed."""
+    pg = postgres
+    psql = ["psql", "-h", pg["host"], "-p", str(pg["port"]), "-U", pg["user"], "-d", pg["dbname"], "-v",
+            "ON_ERROR_STOP=1", "-c"]
+    subprocess.run(psql + ["create schema if not exists analytics; "
+                           "create table if not exists public.sales (id int primary key, amount numeric); "
+                           "insert into public.sales values (1, 9.5), (2, 3) on conflict do nothing; "
+                           "create or replace view analytics.big_sales as select * from public.sales where amount > 5"],
+                   check=True, capture_output=True, env={**os.environ, "PGPASSWORD": pg["password"]})
+    yml = proj.root / "smelt.yml"
+    yml.write_text(yml.read_text().replace("  transformers:\n", f"""\
+  - name: target-postgres
+    namespace: target_postgres
+    executable: target-postgres
+    settings:
+    - {{name: host}}
+    - {{name: port, kind: integer}}
+    - {{name: user}}
+    - {{name: password, kind: password, sensitive: true}}
+    - {{name: database}}
+    config: {{host: {pg["host"]}, port: {pg["port"]}, user: {pg["user"]}, database: {pg["dbname"]}}}
+  transformers:
+""", 1))
+    proc = proj.run("invoke", "superset:sync", env={"TARGET_POSTGRES_PASSWORD": pg["password"]}, timeout=1200)
+    assert proc.returncode == 0, proc.stderr
+    st = statuses(proc.stderr)
+    assert st.get(f"database {pg['dbname']}") == "created", proc.stderr
+    assert st.get(f"dataset {pg['dbname']}.public.sales") == "created", proc.stderr
+    assert st.get(f"dataset {pg['dbname']}.analytics.big_sales") == "created", proc.stderr
+    assert st.get("database warehouse") == "unchanged" and st.get("dataset warehouse.main.orders") == "unchanged"
+    assert pg["password"] not in proc.stdout + proc.stderr
+
+    api = SupersetApi(server, ADMIN_USER, ADMIN_PASSWORD)
+    dbs = {d["database_name"]: d for d in api.list_all("/api/v1/database/")}
+    assert sorted(dbs) == sorted(["warehouse", pg["dbname"]])
+    info = api.get(f"/api/v1/database/{dbs[pg['dbname']]['id']}/connection")["result"]
+    assert pg["password"] not in info["sqlalchemy_uri"] and info["sqlalchemy_uri"].startswith("postgresql")
+    # the server decrypts the stored password with the same key: it can reach PostgreSQL
+    schemas = api.get(f"/api/v1/database/{dbs[pg['dbname']]['id']}/schemas/")["result"]
+    assert "analytics" in schemas and "public" in schemas
+    names = sorted(d["table_name"] for d in api.list_all("/api/v1/dataset/"))
+    assert names == sorted(DATASETS + ["sales", "big_sales"])
+
+
+def test_no_secret_leaks_and_no_process_is_left(proj, server, postgres):
     root = proj.root
     key = next(line.split("=", 1)[1].strip("'") for line in (root / ".env").read_text().splitlines()
                if line.startswith("SUPERSET_SECRET_KEY="))
     for out in proj.outputs:
-        assert key not in out and ADMIN_PASSWORD not in out
+        assert key not in out and ADMIN_PASSWORD not in out and postgres["password"] not in out
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d != "venv"]
         for f in filenames:

@@ -96,7 +96,28 @@ static void emit_line(struct sup *s, struct reader *r, const char *line, size_t 
 	if (!r->is_stdout && s->opts && s->opts->on_stderr)
 		s->opts->on_stderr(s->opts->stderr_arg, r->stage, line, len);
 	enum smelt_log_level level = (st->flags & SMELT_SPAWN_QUIET) ? SMELT_LOG_DEBUG : SMELT_LOG_INFO;
-	log_msg(level, st->label ? st->label : "plugin", "%.*s%s", (int)len, line, r->truncated ? " [...]" : "");
+	const char *label = st->label ? st->label : "plugin";
+	/* "prog: level: message" (git style, the native connectors): the prefix is already in our line format */
+	size_t ll = strlen(label);
+	if (!r->is_stdout && len > ll + 2 && !strncmp(line, label, ll) && line[ll] == ':' && line[ll + 1] == ' ') {
+		static const struct { const char *word; enum smelt_log_level level; } levels[] = {
+			{ "info: ", SMELT_LOG_INFO }, { "warning: ", SMELT_LOG_WARN }, { "error: ", SMELT_LOG_ERROR },
+			{ "debug: ", SMELT_LOG_DEBUG },
+		};
+		line += ll + 2;
+		len -= ll + 2;
+		for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+			size_t wl = strlen(levels[i].word);
+			if (len >= wl && !strncmp(line, levels[i].word, wl)) {
+				line += wl;
+				len -= wl;
+				if (!(st->flags & SMELT_SPAWN_QUIET) || levels[i].level > SMELT_LOG_INFO)
+					level = levels[i].level;
+				break;
+			}
+		}
+	}
+	log_msg(level, label, "%.*s%s", (int)len, line, r->truncated ? " [...]" : "");
 }
 
 /* Read what is available; returns 0 at EOF (fd closed), 1 otherwise. */

@@ -386,12 +386,12 @@ static void flow_report(struct runtime *rt, struct flow *f, long long bytes, dou
 {
 	for (size_t i = 0; i < f->nstreams; i++) {
 		log_info("stream '%s': %lld records", f->streams[i], f->records[i]);
-		free(f->streams[i]);
 		rt->events = xrealloc(rt->events, (rt->nevents + 1) * sizeof *rt->events);
 		rt->events[rt->nevents++] = (struct rt_event){ .kind = SMELT_EV_COUNT, .source = xstrdup(f->specs[0].label),
 		                                               .item = xasprintf("stream %s", f->streams[i]),
 		                                               .count = f->records[i], .seconds = -1,
 		                                               .message = xstrdup("records") };
+		free(f->streams[i]);
 	}
 	if (bytes >= 0) {
 		rt->events = xrealloc(rt->events, (rt->nevents + 1) * sizeof *rt->events);

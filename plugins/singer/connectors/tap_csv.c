@@ -88,6 +88,25 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
+/*
+ * A Singer metric on stderr, as Singer SDK and singer-python taps log them
+ * (`METRIC: {...}`): runners such as smelt count records per stream from
+ * these without reading the data.  value is the count since the last one.
+ */
+static void emit_metric(const char *stream, unsigned long value)
+{
+	struct conn_buf b = CONN_BUF_INIT;
+	if (!value)
+		return;
+	conn_buf_adds(&b, "tap-csv: info: METRIC: {\"type\":\"counter\",\"metric\":\"record_count\",\"value\":");
+	conn_buf_addf(&b, "%lu,\"tags\":{\"stream\":", value);
+	conn_json_escape(&b, stream, strlen(stream));
+	conn_buf_adds(&b, "}}\n");
+	if (!b.oom)
+		fputs(b.data, stderr);
+	conn_buf_release(&b);
+}
+
 static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void info(const char *fmt, ...)
@@ -1005,8 +1024,10 @@ static void sync_stream(struct tap *t, struct tap_stream *s)
 			}
 			conn_buf_add(&t->out, suffix.data, suffix.len);
 			cnt.records++;
-			if (cnt.records % TAP_STATE_EVERY == 0)
+			if (cnt.records % TAP_STATE_EVERY == 0) {
 				emit_state(t, s, &rs, 0);
+				emit_metric(s->entity, TAP_STATE_EVERY);
+			}
 			if (t->out.len >= TAP_OUT_CHUNK)
 				out_flush(t);
 		}
@@ -1014,6 +1035,7 @@ static void sync_stream(struct tap *t, struct tap_stream *s)
 	}
 	emit_state(t, s, &rs, 1);
 	out_flush(t);
+	emit_metric(s->entity, cnt.records % TAP_STATE_EVERY);
 	if (s->rep_key)
 		info("%s: %lu records, %lu at or below the bookmark", s->entity, cnt.records, cnt.filtered);
 	else

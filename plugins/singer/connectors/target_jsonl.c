@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "json.h"
 #include "singer_reader.h"
 
@@ -59,23 +60,9 @@ static void info(const char *fmt, ...)
 /* mkdir -p */
 static void make_dirs(const char *path)
 {
-	char *p = strdup(path);
-
-	if (!p)
-		die("out of memory");
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || !*s) {
-			char c = *s;
-
-			*s = '\0';
-			if (mkdir(p, 0777) < 0 && errno != EEXIST)
-				die("cannot create directory '%s': %s", p, strerror(errno));
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
+	char failed[4096];
+	if (conn_mkdirs(path, failed, sizeof failed) < 0)
+		die("cannot create directory '%s': %s", failed, strerror(errno));
 }
 
 static struct jl_file *open_file(struct jl_file **files, const char *path)

@@ -27,6 +27,7 @@
 #include <sqlite3.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "json.h"
 #include "singer_reader.h"
 
@@ -1064,6 +1065,9 @@ static void open_db(struct tgt *t)
 	/* each connection is used by one thread at a time; no statistics */
 	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	char failed[4096];
+	if (conn_mkdirs_parent(t->db_path, failed, sizeof failed) < 0)
+		die("cannot create directory '%s' for database '%s': %s", failed, t->db_path, strerror(errno));
 	if (sqlite3_open_v2(t->db_path, &t->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
 		die("cannot open database '%s': %s", t->db_path, t->db ? sqlite3_errmsg(t->db) : "out of memory");
 	sqlite3_busy_timeout(t->db, 10000);
@@ -1080,6 +1084,9 @@ static void open_db(struct tgt *t)
 		die("cannot open database '%s': %s", t->db_path,
 		    t->ckpt_db ? sqlite3_errmsg(t->ckpt_db) : "out of memory");
 	sqlite3_busy_timeout(t->ckpt_db, 1000);
+	/* a connection only checkpoints once it has read the file and seen WAL mode */
+	if (sqlite3_exec(t->ckpt_db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+		die("cannot open database '%s': %s", t->db_path, sqlite3_errmsg(t->ckpt_db));
 	t->last_commit_ns = mono_ns();
 }
 
