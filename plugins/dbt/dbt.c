@@ -527,7 +527,7 @@ static int dbt_exec(struct dbt *d, const struct smelt_plugin *p, const char *com
 		rc = ex.signaled ? dbt_fail(err, errlen, SMELT_ERR_FAILED, "dbt was killed by signal %d", ex.term_signal)
 		                 : dbt_fail(err, errlen, SMELT_ERR_FAILED, "dbt exited with code %d (%s; see its log above)",
 		                            *exit_code,
-		                            *exit_code == 1 ? "a node failed" : "an error before or outside the nodes");
+		                            *exit_code == 1 ? "a node or a check failed" : "an error before or outside the nodes");
 	}
 out:
 	if (env)

@@ -183,7 +183,7 @@ def test_smelt_test_runs_dbt_test(proj):
 
 
 def test_an_existing_dbt_project_is_used_as_it_is(tmp_path):
-    """No install needed: the profile of a project that has its own dbt_project.yml."""
+    """The profile of a project that has its own dbt_project.yml (invoke installs dbt-sqlite first)."""
     (tmp_path / "smelt.yml").write_text(PROJECT.replace("database: output/warehouse.db",
                                                         "database: /tmp/elsewhere/wh.db"))
     tdir = tmp_path / "transform"
@@ -191,7 +191,7 @@ def test_an_existing_dbt_project_is_used_as_it_is(tmp_path):
     own = "name: mine\nconfig-version: 2\nprofile: 'my_profile'  # the user's\n"
     (tdir / "dbt_project.yml").write_text(own)
     smelt = Smelt(tmp_path)
-    prof = yaml.safe_load(smelt("invoke", "dbt-sqlite:profile", check=0).stdout)
+    prof = yaml.safe_load(smelt("invoke", "dbt-sqlite:profile", env=tool_env(), check=0).stdout)
     assert list(prof) == ["my_profile"]
     # dbt-sqlite's own setting decides the file, not the loader's
     assert prof["my_profile"]["outputs"]["dev"]["schemas_and_paths"]["main"] == str(
