@@ -73,6 +73,8 @@ static void cli_paths(struct cli *cli)
 	else
 		free(libexec);
 	free(bindir);
+	/* Plugin definitions refer to files adapters ship (e.g. Airflow's constraints in a pip_url). */
+	setenv("SMELT_ADAPTERS_DIR", cli->adapter_dir, 0);
 }
 
 static void cli_release(struct cli *cli)

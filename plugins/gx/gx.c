@@ -1193,6 +1193,12 @@ static int gx_invoke(void *state, const struct smelt_request *req, int *exit_cod
 		*exit_code = code ? code : 1;
 		return SMELT_OK;
 	}
+	if (rc == SMELT_ERR_CONFIG || rc == SMELT_ERR_NOTFOUND) {
+		/* a suite or option that cannot be used: "could not validate", exit 2 like the runner's errors */
+		LOG(s, SMELT_LOG_ERROR, "%s", err);
+		*exit_code = 2;
+		return SMELT_OK;
+	}
 	*exit_code = code;
 	return rc;
 }

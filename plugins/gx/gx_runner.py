@@ -18,6 +18,7 @@ result, with no Python traceback unless SMELT_GX_DEBUG is set.
 Only the standard library is imported at the top, so `plan` is fast and a
 venv without GX still gets a clear message.
 """
+import decimal
 import difflib
 import json
 import numbers
@@ -677,15 +678,17 @@ def example_suite(source, table, schema, rows, pk, facts):
             ("expect_table_columns_to_match_set", {"column_set": names})]
     for f in facts:
         n = f["name"]
-        if n in keys:
-            exps.append(("expect_column_values_to_not_be_null", {"column": n}))
-            exps.append(("expect_column_values_to_be_unique", {"column": n}))
+        if n in keys:  # what holds today: a key without nulls or duplicates
+            if f["nulls"] == 0:
+                exps.append(("expect_column_values_to_not_be_null", {"column": n}))
+            if f["distinct"] == rows - f["nulls"]:
+                exps.append(("expect_column_values_to_be_unique", {"column": n}))
             continue
         if f["nulls"] == 0 and rows and (n.lower().endswith("_id") or n.lower().endswith("_at")):
             exps.append(("expect_column_values_to_not_be_null", {"column": n}))
         if f["values"] and all(isinstance(v, str) for v in f["values"]):
             exps.append(("expect_column_values_to_be_in_set", {"column": n, "value_set": f["values"]}))
-        elif isinstance(f["min"], numbers.Real) and not isinstance(f["min"], bool) and n not in keys \
+        elif isinstance(f["min"], (numbers.Real, decimal.Decimal)) and not isinstance(f["min"], bool) \
                 and not n.lower().endswith("_id") and f["min"] >= 0:
             exps.append(("expect_column_values_to_be_between", {"column": n, "min_value": 0}))
     lines = [f"# Expectations for table {table} of {source}, written by 'smelt invoke gx:init'",

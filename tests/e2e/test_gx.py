@@ -121,7 +121,9 @@ def test_bad_suites_give_clear_errors(gxp):
     assert "'gx:validate' failed: gx:validate: suite 'badargs'" in out(proc)
     # a suite that does not exist, and a YAML error
     proc = gxp.smelt("invoke", "gx:validate", "missing-suite")
-    assert proc.returncode != 0 and "no suite 'missing-suite' in quality/" in out(proc)
+    assert proc.returncode == 2 and "no suite 'missing-suite' in quality/" in out(proc)
+    proc = gxp.smelt("invoke", "gx:validate", "--bogus")
+    assert proc.returncode == 2 and "unknown option '--bogus'" in out(proc)
     gxp.clear_suites()
     gxp.suite("broken.yml", "source: target-sqlite\ntable: [orders\n")
     proc = gxp.smelt("invoke", "gx:validate")

@@ -246,7 +246,7 @@ START_TEST(resolve_locks_with_requires)
 	char *path = NULL;
 	cJSON *def = NULL;
 	hub_init(&hub, api_root);
-	ck_assert_msg(resolve_lock(&hub, tmpdir, "orchestrators", "airflow", NULL, 0, &def, &path, err, sizeof err) == 0,
+	ck_assert_msg(resolve_lock(&hub, tmpdir, "orchestrators", "airflow", "apache", 0, &def, &path, err, sizeof err) == 0,
 	              "%s", err);
 	ck_assert_ptr_nonnull(strstr(path, "/plugins/orchestrators/airflow--apache.lock"));
 	ck_assert(file_exists(path));

@@ -304,6 +304,20 @@ START_TEST(lock_read_errors)
 END_TEST
 
 /* Every built-in definition parses and locks; the natives have no pip_url and resolve to libexec. */
+static int count_json(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		n += len > 5 && !strcmp(e->d_name + len - 5, ".json");
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 START_TEST(builtin_catalog_locks)
 {
 	int n = 0;
@@ -326,13 +340,14 @@ START_TEST(builtin_catalog_locks)
 		strbuf_release(&sb);
 		cJSON_Delete(def);
 	}
-	ck_assert_int_eq(n, 5);
+	/* one entry per JSON file of host/catalog/ and host/catalog/native/ */
+	ck_assert_int_eq(n, count_json(SOURCE_DIR "/host/catalog") + count_json(SOURCE_DIR "/host/catalog/native"));
 	ck_assert_ptr_nonnull(builtin_find("loaders", "target-sqlite", "smelt"));
 	ck_assert_ptr_nonnull(builtin_find(NULL, "dbt-sqlite", NULL));
 	ck_assert_ptr_null(builtin_find("loaders", "target-sqlite", "meltanolabs"));
 	ck_assert_ptr_null(builtin_find("extractors", "target-sqlite", NULL));
 	cJSON *dbt = builtin_definition("transformers", "dbt-sqlite", NULL);
-	ck_assert_str_eq(cJSON_GetObjectItem(dbt, "pip_url")->valuestring, "dbt-core>=1.10,<2 dbt-sqlite");
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(dbt, "pip_url")->valuestring, "dbt-sqlite"));
 	ck_assert_str_eq(cJSON_GetObjectItem(dbt, "namespace")->valuestring, "dbt_sqlite");
 	cJSON_Delete(dbt);
 	cJSON *gx = builtin_definition("utilities", "gx", "smelt");

@@ -10,6 +10,8 @@
 #include "cli/commands.h"
 #include "install/project_install.h"
 #include "project/project.h"
+#include "run/jobs.h"
+#include "util/argv.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -20,15 +22,17 @@
 
 static void install_usage(FILE *out)
 {
-	fprintf(out, "usage: smelt install [NAME...] [--plugin-type TYPE] [--clean] [-p N|--parallelism N]\n\n"
+	fprintf(out, "usage: smelt install [NAME...] [--plugin-type TYPE] [--schedule NAME] [--clean] [-p N|--parallelism N]\n\n"
 	             "Install plugins (all without NAME) into their virtualenvs, N at a time\n"
 	             "(default: the number of CPUs).  Installed plugins whose pip_url and Python\n"
-	             "are unchanged are skipped; --clean rebuilds their virtualenvs.\n");
+	             "are unchanged are skipped; --clean rebuilds their virtualenvs.  --schedule\n"
+	             "installs only what the schedule's job needs.\n");
 }
 
 int cmd_install(struct cli *cli, int argc, char **argv)
 {
 	int type = -1, parallelism = 0, failed = 0;
+	const char *schedule = NULL;
 	unsigned flags = 0;
 	const char *v;
 	const char **names = xcalloc((size_t)argc + 1, sizeof *names);
@@ -42,6 +46,12 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 		}
 		if (cli_opt_flag(argv[i], "--clean")) {
 			flags |= INSTALL_CLEAN;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--schedule", &schedule)) != 0 ||
+		           (r = cli_opt_value(argc, argv, &i, "-s", &schedule)) != 0) {
+			if (r < 0) {
+				free(names);
+				return EXIT_USAGE;
+			}
 		} else if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
 			if (r < 0 || (type = plugin_type_parse(v)) < 0) {
 				free(names);
@@ -70,6 +80,24 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 		free(names);
 		return rc;
 	}
+	char **sched_names = NULL;
+	size_t nsched = 0;
+	if (schedule) {
+		char serr[1024];
+		if (nnames) {
+			free(names);
+			project_free(p);
+			return cli_usage("install", "--schedule and plugin names do not go together");
+		}
+		if (schedule_plugins(p, schedule, &sched_names, &nsched, serr, sizeof serr) != 0) {
+			free(names);
+			project_free(p);
+			return cli_fail("%s", serr);
+		}
+		names = xrealloc(names, (nsched + 1) * sizeof *names);
+		for (size_t i = 0; i < nsched; i++)
+			names[nnames++] = sched_names[i];
+	}
 	struct plugin **sel = xcalloc(p->nplugins + nnames + 1, sizeof *sel);
 	size_t nsel = 0;
 	for (size_t i = 0; i < nnames; i++) {
@@ -79,16 +107,18 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 			              names[i], p->file_name);
 			free(sel);
 			free(names);
+			argv_free(sched_names);
 			project_free(p);
 			return rc;
 		}
 		sel[nsel++] = pl;
 	}
-	if (!nnames)
+	if (!nnames && !schedule)
 		for (size_t i = 0; i < p->nplugins; i++)
 			if (type < 0 || (int)p->plugins[i]->type == type)
 				sel[nsel++] = p->plugins[i];
 	free(names);
+	argv_free(sched_names);
 
 	char err[1024];
 	struct plugin_installs pi;
