@@ -96,7 +96,7 @@ plugins:
     namespace: tap_jsonl
     executable: {TAPJSONL_VENV}/bin/tap-jsonl
     capabilities: [catalog, discover, state]
-    config: {{files: [{{entity: rows, path: {WORK}/w2.jsonl}}]}}
+    config: {{path: {WORK}/w2.jsonl, stream_name: rows, primary_keys: [id]}}
   loaders:
   - name: sink
     namespace: sink

@@ -276,8 +276,10 @@ static char *venv_python(struct gx *s, const struct smelt_plugin *p, char *err, 
 {
 	const char *venv = s->host->plugin_path(s->hctx, p, SMELT_PPATH_VENV);
 	if (!venv) {
-		fail(err, errlen, SMELT_ERR_CONFIG, "plugin '%s' has no pip_url: the gx adapter needs a venv with great-expectations",
-		     attr(s, p, "name"));
+		fail(err, errlen, SMELT_ERR_CONFIG,
+		     "plugin '%s' has no venv (no pip_url, or no definition yet): give it a pip_url with great-expectations "
+		     "and run 'smelt install %s'",
+		     attr(s, p, "name"), attr(s, p, "name"));
 		return NULL;
 	}
 	char *py = gx_asprintf("%s/bin/python", venv);
