@@ -1,26 +1,29 @@
 #!/bin/sh
 # make demo: the main job on the embedded default.  Copies the demo project
-# (examples/demo: CSV files) to build/demo and runs it end to end with the
-# native connectors: CSV -> SQLite, then shows what landed.
+# (examples/demo) to build/demo and runs its daily job end to end:
+# CSV -> SQLite with the native connectors, dbt builds the models, Great
+# Expectations checks the tables.  dbt and GX are installed from PyPI into
+# the project's virtualenvs on first use (uv when on PATH, else pip).
 set -eu
 smelt=$(realpath "$1")
 src=$(dirname "$0")/../examples/demo
 dir=$(dirname "$smelt")/../../demo
-rm -rf "$dir"
 mkdir -p "$dir"
-cp -r "$src"/. "$dir"/
+rm -rf "$dir/output" "$dir/.smelt/smelt.db" "$dir/.smelt/run" "$dir/.smelt/logs"
+cp -r "$src"/. "$dir"/   # keeps .smelt/<type>/<name>/venv of an earlier demo: installs are skipped
 dir=$(realpath "$dir")
 echo "== demo project in $dir"
 "$smelt" --version
 "$smelt" adapters list
 cd "$dir"
-echo "== smelt run tap-csv target-sqlite"
-"$smelt" run tap-csv target-sqlite
+echo "== smelt run daily  (tap-csv target-sqlite dbt-sqlite:build gx:validate)"
+"$smelt" run daily
 echo "== saved state"
-"$smelt" state list
-echo "== rows in output/warehouse.db"
+"$smelt" state get dev:tap-csv-to-target-sqlite
+echo "== rows loaded into output/warehouse.db"
 sqlite3 -header -column output/warehouse.db \
 	"SELECT 'customers' AS tbl, count(*) AS n FROM customers UNION ALL SELECT 'orders', count(*) FROM orders;"
-sqlite3 -header -column output/warehouse.db \
-	"SELECT c.name, count(o.id) AS orders, round(sum(o.amount), 2) AS total
-	   FROM customers c JOIN orders o ON o.customer_id = c.id GROUP BY c.id ORDER BY total DESC;"
+echo "== the dbt model revenue_by_country"
+sqlite3 -header -column output/warehouse.db "SELECT * FROM revenue_by_country ORDER BY revenue DESC;"
+echo "== the schedule Airflow would run"
+"$smelt" schedule list

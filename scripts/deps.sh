@@ -6,7 +6,7 @@
 set -eu
 want="build-essential cmake pkg-config libyaml-dev libcjson-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev python3 python3-venv python3-dev"
 if [ "${1:-build}" = test ]; then
-	want="$want check postgresql procps hyperfine time"
+	want="$want check postgresql procps hyperfine time chromium"
 fi
 missing=""
 for p in $want; do

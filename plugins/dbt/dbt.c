@@ -175,7 +175,8 @@ static enum dbt_kind kind_named(const char *type)
 static char *type_after_dbt(const char *s)
 {
 	for (const char *p = s ? strstr(s, "dbt") : NULL; p; p = strstr(p + 1, "dbt")) {
-		if ((p[3] != '-' && p[3] != '_') || !strncmp(p + 4, "core", 4) || (p > s && p[-1] != ' ' && p[-1] != '/'))
+		if ((p[3] != '-' && p[3] != '_') || !strncmp(p + 4, "core", 4) || !strncmp(p + 4, "labs", 4) ||
+		    (p > s && p[-1] != ' ' && p[-1] != '/'))
 			continue;
 		size_t n = strspn(p + 4, "abcdefghijklmnopqrstuvwxyz0123456789");
 		if (n)

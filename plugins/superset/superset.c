@@ -900,7 +900,7 @@ static int superset_initialize(struct ss_ctx *c, int explicit, char *err, size_t
 	} else {
 		LOG(s, SMELT_LOG_WARN, "'%s' has no admin.password setting: no admin user was created", c->name);
 	}
-	LOG(s, SMELT_LOG_INFO, "initializing Superset's metadata database (first run: a few minutes)");
+	LOG(s, SMELT_LOG_INFO, "initializing Superset's metadata database (the first time takes a few minutes)");
 	struct tally t = { .c = c };
 	int rc = run_helper(c, "initialize", job, &t, err, errlen);
 	cJSON_Delete(job);

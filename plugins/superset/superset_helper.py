@@ -138,6 +138,14 @@ def warehouse_relations(database, schemas):
         insp = sa.inspect(engine)
         names = schemas or [s for s in insp.get_schema_names()
                             if s not in SYSTEM_SCHEMAS and not s.startswith(("pg_temp", "pg_toast"))]
+        if engine.dialect.name == "duckdb" and not schemas:
+            # duckdb-engine lists "<catalog>.<schema>" for every attached catalog (system, temp, the
+            # file's own): keep the file's own schemas, by their plain names.
+            with engine.connect() as conn:
+                own = conn.execute(sa.text("select current_database()")).scalar()
+            names = [n.split(".", 1)[1] if "." in n else n for n in names
+                     if "." not in n or n.split(".", 1)[0] == own]
+            names = sorted(set(names) - SYSTEM_SCHEMAS)
         for schema in names:
             rels = set(insp.get_table_names(schema=schema)) | set(insp.get_view_names(schema=schema))
             for rel in sorted(rels):
@@ -198,7 +206,12 @@ def sync(job):
                 report(item, status, f"{ncols} columns", seconds=round(time.time() - t0, 2))
             except Exception as ex:  # pylint: disable=broad-except
                 db.session.rollback()
-                report(item, "error", f"{type(ex).__name__}: {ex}")
+                message = f"{type(ex).__name__}: {ex}"
+                if "UNIQUE constraint failed: tables.table_name" in message:
+                    # Superset's migrations cannot drop this constraint on SQLite.
+                    message = ("another dataset has the same table name, which a SQLite metadata database does "
+                               "not allow; use a PostgreSQL metadata database (setting sqlalchemy_database_uri)")
+                report(item, "error", message)
                 ok = False
     return ok
 

@@ -20,17 +20,27 @@ FAKES = Path(__file__).resolve().parent / "fakes"
 LIBEXEC = Path(STAGE) / "libexec" / "smelt"
 
 
-TOOL_CACHE = Path(os.environ.get("SMELT_TOOL_CACHE") or SOURCE / ".tool-cache")
+BUILD = Path(os.environ.get("SMELT_BUILD") or SOURCE / "build").resolve()
+# One download cache for every tool install of a test run, beside the build folders, so the
+# sanitizer build's second install of dbt, GX, Airflow or Superset comes from it.
+TOOL_CACHE = Path(os.environ.get("SMELT_TOOL_CACHE") or BUILD.parent / "tool-cache")
+
+
+def tool_env(extra=None):
+    """Variables for commands that install or run Python tools: the shared package cache, and the
+    test venv's bin (uv, which smelt's installer prefers) first on PATH."""
+    env = {"UV_CACHE_DIR": str(TOOL_CACHE / "uv"), "PIP_CACHE_DIR": str(TOOL_CACHE / "pip"),
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin")}
+    env.update(extra or {})
+    return env
 
 
 def clean_env(extra=None):
-    """The environment a user's shell would give smelt: no stray SMELT_/MELTANO_ settings; the test
-    venv's bin (uv) on PATH; one download cache for every tool install of the test run."""
+    """The environment a user's shell would give smelt: no stray SMELT_/MELTANO_ settings, plus
+    tool_env()."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMELT_", "MELTANO_"))}
     env["NO_COLOR"] = "1"
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "/usr/bin:/bin")
-    env["UV_CACHE_DIR"] = str(TOOL_CACHE / "uv")
-    env["PIP_CACHE_DIR"] = str(TOOL_CACHE / "pip")
+    env.update(tool_env())
     env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
     if extra:
         env.update(extra)

@@ -6,6 +6,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import conftest
+
 from conftest import FAKES, SHARED, SOURCE, Smelt  # noqa: F401
 from hubserver import HubServer
 
@@ -26,18 +28,8 @@ PIP_URLS = {
 
 
 def tool_env(extra=None):
-    """Env for smelt commands that install or run Python tools: a package cache shared by both
-    builds, and uv (installed in the test venv) on PATH."""
-    build = os.environ.get("SMELT_BUILD") or str(SOURCE / "build")
-    cache = Path(build).resolve().parent / "tool-cache"
-    env = {
-        "UV_CACHE_DIR": str(cache / "uv"),
-        "PIP_CACHE_DIR": str(cache / "pip"),
-        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
-    }
-    if extra:
-        env.update(extra)
-    return env
+    """conftest.tool_env()."""
+    return conftest.tool_env(extra)
 
 
 def lock_from_hub(smelt, *names):

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import conftest
+
 from conftest import Smelt
 
 DATA = Path(__file__).resolve().parent / "data" / "gx"
@@ -15,18 +17,8 @@ GX_PIP_URL = "great-expectations[postgresql]>=1.3,<2 pandas<3 sqlalchemy<2.1"
 
 
 def tool_env(extra=None):
-    """Env for smelt: uv from the test venv on PATH, and the tool cache shared by both builds."""
-    build = os.environ.get("SMELT_BUILD")
-    cache = (Path(build).resolve().parent if build else Path("/tmp")) / "tool-cache"
-    env = {
-        "UV_CACHE_DIR": str(cache / "uv"),
-        "PIP_CACHE_DIR": str(cache / "pip"),
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "GX_ANALYTICS_ENABLED": "False",
-    }
-    if extra:
-        env.update(extra)
-    return env
+    """conftest.tool_env() with GX analytics off."""
+    return conftest.tool_env({"GX_ANALYTICS_ENABLED": "False", **(extra or {})})
 
 
 def project_yml(extra_plugins=""):

@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import conftest
+
 import websocket  # websocket-client, in the test venv (scripts/test-venv.sh)
 
 from conftest import SOURCE
@@ -27,7 +29,7 @@ ADMIN_PASSWORD = "sup3rset-Adm1n-pw"
 SUPERSET_PLUGIN = """\
   - name: superset
     namespace: superset
-    pip_url: apache-superset[postgres,duckdb]==5.0.0 flask<3 sqlalchemy<2 pandas<2.1 marshmallow<4
+    pip_url: apache-superset[postgres,duckdb]==5.0.0 --constraint $SMELT_ADAPTERS_DIR/superset/constraints.txt
     executable: superset
     settings:
     - {name: secret_key, kind: password, sensitive: true}
@@ -50,17 +52,8 @@ def build_dir():
 
 
 def tool_env(extra=None):
-    """Env for smelt commands that install or run Python tools: a package cache shared by both
-    builds (next to the build folder), and uv (installed in the test venv) on PATH."""
-    cache = build_dir().parent / "tool-cache"
-    env = {
-        "UV_CACHE_DIR": str(cache / "uv"),
-        "PIP_CACHE_DIR": str(cache / "pip"),
-        "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
-    }
-    if extra:
-        env.update(extra)
-    return env
+    """conftest.tool_env()."""
+    return conftest.tool_env(extra)
 
 
 def artifacts_dir():

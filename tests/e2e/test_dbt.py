@@ -46,7 +46,6 @@ def proj(tmp_path_factory):
     root = tmp_path_factory.mktemp("dbt-sqlite")
     (root / "smelt.yml").write_text(PROJECT)
     shutil.copytree(DATA / "csv", root / "data")
-    (root / "output").mkdir()
     smelt = Smelt(root)
     install(smelt)
 
@@ -104,11 +103,10 @@ def test_invoke_commands_and_dbt_arguments(proj):
     proj.run("invoke", "dbt-sqlite:run", "--select", "big_customers", "--vars", "{min_orders: 2}", check=0)
     with sqlite3.connect(root / "output" / "warehouse.db") as db:
         assert db.execute("select name from big_customers order by customer_id").fetchall() == [("Ada",), ("Grace",)]
-    # compile and docs generate write their artifacts
-    proj.run("invoke", "dbt-sqlite:compile", "--select", "customer_totals", check=0)
-    assert list((root / "transform" / "target" / "compiled").rglob("customer_totals.sql"))
+    # docs generate (a two-word dbt command) compiles and writes the catalog
     proj.run("invoke", "dbt-sqlite:docs-generate", check=0)
     assert (root / "transform" / "target" / "catalog.json").is_file()
+    assert list((root / "transform" / "target" / "compiled").rglob("customer_totals.sql"))
     # anything else goes to dbt as it is
     ls = proj.run("invoke", "dbt-sqlite", "ls", "--resource-type", "model", "--output", "name", check=0)
     assert "customer_totals" in ls.stdout and "big_customers" in ls.stdout

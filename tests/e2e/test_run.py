@@ -247,3 +247,15 @@ def test_state_commands(project):
     assert s("state", "list", "--pattern", "dev:e*", check=0).stdout.split() == ["dev:e-to-f"]
     s("state", "clear", "dev:a-to-b", check=0)
     assert s("state", "get", "dev:a-to-b").returncode == 1
+
+
+def test_loader_sees_the_extractors_load_schema(project):
+    """Meltano's ELT context: a loader setting may refer to $MELTANO_EXTRACT__LOAD_SCHEMA."""
+    fake_project(project, {"records": 3}, {"mode": "echo_config"})
+    text = (project.root / "smelt.yml").read_text()
+    text = text.replace("executable: " + str(FAKES) + "/fake_target.py\n",
+                        "executable: " + str(FAKES) + "/fake_target.py\n    settings:\n    - {name: schema}\n")
+    text = text.replace('"mode": "echo_config"', '"mode": "echo_config", "schema": "$MELTANO_EXTRACT__LOAD_SCHEMA"')
+    (project.root / "smelt.yml").write_text(text)
+    project.smelt("run", "tap-fake", "target-fake", check=0)
+    assert saved_state(project)["schema"] == "tap_fake"

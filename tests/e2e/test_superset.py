@@ -123,7 +123,7 @@ def server(proj):
 
 def test_initialize_creates_the_admin_and_a_private_secret_key(proj):
     root = proj.root
-    assert not (root / ".env").exists()
+    # the project sets no secret key: smelt install (post_install) or the first use generates one
     proc = proj.run("invoke", "superset:initialize", timeout=1200)
     assert proc.returncode == 0, proc.stderr
     assert statuses(proc.stderr).get(f"user {ADMIN_USER}") == "created", proc.stderr

@@ -11,6 +11,7 @@
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/jobs.h"
+#include "run/runtime.h"
 #include "util/argv.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -135,8 +136,13 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	if (isatty(STDERR_FILENO) && log_get_format() == LOG_FORMAT_TEXT && getenv("TERM") &&
 	    strcmp(getenv("TERM"), "dumb") && log_enabled(SMELT_LOG_INFO))
 		flags |= INSTALL_PROGRESS;
-	if (n)
+	if (n) {
 		install_plugins(items, n, parallelism, flags);
+		struct runtime rt;
+		runtime_init(&rt, cli, p);
+		runtime_post_install(&rt, items, n);
+		runtime_release(&rt);
+	}
 	else if (!failed)
 		log_info("no plugins to install");
 

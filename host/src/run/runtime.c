@@ -153,6 +153,12 @@ static const char *h_plugin_attr(void *hctx, const struct smelt_plugin *p, const
 		return pl->inherit_from;
 	if (!strcmp(key, "adapter"))
 		return pl->adapter;
+	if (!strcmp(key, "dialect")) { /* a loader's extra: the project's, else the lock file's */
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(pl->extras, "dialect");
+		if (!cJSON_IsString(v) && d && d->extras)
+			v = cJSON_GetObjectItemCaseSensitive(d->extras, "dialect");
+		return cJSON_IsString(v) ? v->valuestring : NULL;
+	}
 	return NULL;
 }
 
@@ -638,6 +644,22 @@ struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl
 	return a;
 }
 
+void runtime_post_install(struct runtime *rt, const struct install_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].result != INSTALL_DONE)
+			continue;
+		struct plugin *pl = project_find_plugin(rt->project, plugin_type_parse(items[i].plugin_type), items[i].name);
+		char err[SMELT_ERRBUF_SIZE * 2] = "";
+		struct loaded_adapter *a = pl ? runtime_adapter_for(rt, pl, err, sizeof err) : NULL;
+		if (!a || !a->desc->post_install)
+			continue;
+		int rc = a->desc->post_install(a->state, (const struct smelt_plugin *)pl, err, sizeof err);
+		if (rc)
+			log_warn("%s: after install: %s", pl->name, err[0] ? err : smelt_strerror(rc));
+	}
+}
+
 int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int install, char *err, size_t errlen)
 {
 	struct plugin_installs pi;
@@ -664,6 +686,7 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 					log_error("%s: %s", todo[i].name, todo[i].error ? todo[i].error : "install failed");
 			rc = fail(err, errlen, SMELT_ERR, "installing '%s' failed", todo[0].name);
 		}
+		runtime_post_install(rt, todo, ntodo);
 		for (size_t i = 0; i < ntodo; i++)
 			install_item_release(&todo[i]);
 	}
@@ -681,12 +704,12 @@ void runtime_summary(struct runtime *rt, struct strbuf *sb)
 		strbuf_addf(sb, "  %-8s %s", e->source, e->item ? e->item : "");
 		if (e->status)
 			strbuf_addf(sb, " %s", e->status);
-		if (e->count >= 0)
+		if (e->count >= 0 && e->kind != SMELT_EV_RESULT)
 			strbuf_addf(sb, " %lld", (long long)e->count);
-		if (e->seconds >= 0)
-			strbuf_addf(sb, " (%.2f s)", e->seconds);
 		if (e->message)
 			strbuf_addf(sb, " %s", e->message);
+		if (e->seconds >= 0)
+			strbuf_addf(sb, " (%.2f s)", e->seconds);
 		strbuf_addch(sb, '\n');
 	}
 }

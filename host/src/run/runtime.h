@@ -86,6 +86,10 @@ char *const *runtime_env_vars(const struct smelt_env *env);
  */
 int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int install, char *err, size_t errlen);
 
+struct install_item;
+/* Call the adapters' post_install for the items installed just now (INSTALL_DONE); failures are warnings. */
+void runtime_post_install(struct runtime *rt, const struct install_item *items, size_t n);
+
 /* Summary of adapter events as text lines (appended to sb). */
 void runtime_summary(struct runtime *rt, struct strbuf *sb);
 

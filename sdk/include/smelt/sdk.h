@@ -215,7 +215,8 @@ struct smelt_host_api {
 	/*
 	 * Attributes of a plugin, as the project and its lock file define it:
 	 * "name", "namespace", "variant", "type" (plural, e.g. "extractors"),
-	 * "executable", "pip_url", "inherit_from", "adapter".  Borrowed until
+	 * "executable", "pip_url", "inherit_from", "adapter", "dialect" (a
+	 * loader's extra, from the project or the lock file).  Borrowed until
 	 * destroy(); NULL when unset.
 	 */
 	const char *(*plugin_attr)(void *hctx, const struct smelt_plugin *p, const char *key);

@@ -4,7 +4,8 @@
 Config keys: mode: ok (emit each state after the records before it) | crash_after
 (exit 2 after `records` records, having emitted the states before) | never_read
 (sleep `sleep` seconds without reading, then exit 1) | bad_state (print a non-JSON
-line before each state) | count (read everything, emit {"bytes": N, "lines": M}).
+line before each state) | count (read everything, emit {"bytes": N, "lines": M}) |
+echo_config (emit its own config as the state).
 """
 import json
 import sys
@@ -13,6 +14,10 @@ import time
 args = sys.argv[1:]
 config = json.load(open(args[args.index("--config") + 1]))
 mode = config.get("mode", "ok")
+if mode == "echo_config":  # print the config it was given, as if it were a state
+    sys.stdin.read()
+    print(json.dumps(config), flush=True)
+    sys.exit(0)
 if mode == "never_read":
     time.sleep(float(config.get("sleep", 2)))
     sys.stderr.write("fake-target: giving up without reading\n")
