@@ -27,6 +27,8 @@
  * scheduler and dag-processor (both through smelt_airflow_launcher.py,
  * which stops them together).
  */
+#include "kit.h"
+
 #include <smelt/sdk.h>
 
 #include <cjson/cJSON.h>
@@ -58,16 +60,6 @@ static const struct smelt_command airflow_commands[] = {
 	{ NULL, NULL },
 };
 
-static int airflow_fail(char *err, size_t errlen, int status, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int airflow_fail(char *err, size_t errlen, int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return status;
-}
 
 static char *airflow_join(const char *a, const char *b)
 {
@@ -78,64 +70,15 @@ static char *airflow_join(const char *a, const char *b)
 	return s;
 }
 
-static int airflow_mkdirs(const char *path, mode_t mode)
-{
-	char buf[4096];
-	if (strlen(path) >= sizeof buf)
-		return -1;
-	strcpy(buf, path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, mode) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* Read a whole file; NULL when it cannot be read.  *len gets the size. */
-static char *airflow_slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 8192, n = 0;
-	char *buf = malloc(cap + 1);
-	while (buf) {
-		size_t got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (n < cap)
-			break;
-		char *nb = realloc(buf, cap * 2 + 1);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-		cap *= 2;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (!buf || bad) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
 
 /* Copy src to dst (mode 0644) unless dst already holds the same bytes. */
 static int airflow_copy_if_changed(const char *src, const char *dst, char *err, size_t errlen)
 {
 	size_t ns = 0, nd = 0;
-	char *s = airflow_slurp(src, &ns);
+	char *s = kit_read_file(src, &ns);
 	if (!s)
-		return airflow_fail(err, errlen, SMELT_ERR, "cannot read '%s': %s", src, strerror(errno));
-	char *d = airflow_slurp(dst, &nd);
+		return kit_fail(err, errlen, SMELT_ERR, "cannot read '%s': %s", src, strerror(errno));
+	char *d = kit_read_file(dst, &nd);
 	int same = d && nd == ns && !memcmp(s, d, ns);
 	free(d);
 	if (same) {
@@ -146,7 +89,7 @@ static int airflow_copy_if_changed(const char *src, const char *dst, char *err, 
 	char *tmp = malloc(tl);
 	if (!tmp) {
 		free(s);
-		return airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	}
 	snprintf(tmp, tl, "%s.tmp%d", dst, (int)getpid());
 	FILE *f = fopen(tmp, "wb");
@@ -158,7 +101,7 @@ static int airflow_copy_if_changed(const char *src, const char *dst, char *err, 
 		int e = errno;
 		unlink(tmp);
 		free(tmp);
-		return airflow_fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", dst, strerror(e));
+		return kit_fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", dst, strerror(e));
 	}
 	free(tmp);
 	return 0;
@@ -263,7 +206,7 @@ static int airflow_prepare(struct airflow *a, const struct smelt_plugin *p, stru
 	const char *install = h->plugin_path(a->hctx, p, SMELT_PPATH_INSTALL_DIR);
 	const char *name = h->plugin_attr(a->hctx, p, "name");
 	if (!c->root || !install)
-		return airflow_fail(err, errlen, SMELT_ERR, "no project folder for '%s'", name);
+		return kit_fail(err, errlen, SMELT_ERR, "no project folder for '%s'", name);
 	if (venv) {
 		c->airflow = airflow_join(venv, "bin/airflow");
 		c->python = airflow_join(venv, "bin/python");
@@ -273,22 +216,22 @@ static int airflow_prepare(struct airflow *a, const struct smelt_plugin *p, stru
 		c->python = strdup("python3");
 	}
 	if (!c->airflow || !c->python)
-		return airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (strchr(c->airflow, '/') && access(c->airflow, X_OK) != 0)
-		return airflow_fail(err, errlen, SMELT_ERR_NOTFOUND, "'%s' is not installed (no '%s'): run 'smelt install %s'",
+		return kit_fail(err, errlen, SMELT_ERR_NOTFOUND, "'%s' is not installed (no '%s'): run 'smelt install %s'",
 		                    name, c->airflow, name);
 
 	if (!(c->env = h->env_new(a->hctx, p)))
-		return airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	struct smelt_env *env = c->env;
 
 	/* Where Airflow keeps its state: always under .smelt, never ~/airflow. */
 	c->home = airflow_join(install, "home");
 	if (!c->home)
-		return airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	h->env_set(env, "AIRFLOW_HOME", c->home);
-	if (airflow_mkdirs(c->home, 0700) != 0)
-		return airflow_fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", c->home, strerror(errno));
+	if (kit_mkdirs(c->home, 0700) != 0)
+		return kit_fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", c->home, strerror(errno));
 
 	airflow_config_env(a, p, env);
 	snprintf(buf, sizeof buf, "%s/orchestrate/airflow/dags", c->root);
@@ -330,7 +273,7 @@ static int airflow_prepare(struct airflow *a, const struct smelt_plugin *p, stru
 		cJSON_Delete(o);
 		char *path = run_dir ? airflow_join(run_dir, "simple_auth_manager_passwords.json") : NULL;
 		if (!text || !path)
-			rc = airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		else if ((rc = h->write_private(a->hctx, path, text, strlen(text), err, errlen)) == 0)
 			h->env_set(env, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", path);
 		free(text);
@@ -351,12 +294,12 @@ static int airflow_prepare(struct airflow *a, const struct smelt_plugin *p, stru
 	const char *dags = h->env_get(env, "AIRFLOW__CORE__DAGS_FOLDER");
 	const char *data = h->path(a->hctx, SMELT_PATH_ADAPTER_DATA);
 	if (!data)
-		return airflow_fail(err, errlen, SMELT_ERR, "the airflow adapter's data folder is unknown");
-	if (airflow_mkdirs(dags, 0755) != 0)
-		return airflow_fail(err, errlen, SMELT_ERR, "cannot create the DAGs folder '%s': %s", dags, strerror(errno));
+		return kit_fail(err, errlen, SMELT_ERR, "the airflow adapter's data folder is unknown");
+	if (kit_mkdirs(dags, 0755) != 0)
+		return kit_fail(err, errlen, SMELT_ERR, "cannot create the DAGs folder '%s': %s", dags, strerror(errno));
 	char *src = airflow_join(data, GENERATOR), *dst = airflow_join(dags, GENERATOR);
 	rc = src && dst ? airflow_copy_if_changed(src, dst, err, errlen)
-	                : airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	                : kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	free(src);
 	free(dst);
 	return rc;
@@ -378,7 +321,7 @@ static int airflow_spawn(struct airflow *a, struct airflow_ctx *c, const char *c
 	memset(&ex, 0, sizeof ex);
 	int rc = a->host->run(a->hctx, &spec, &ex, err, errlen);
 	if (ex.not_started)
-		return airflow_fail(err, errlen, SMELT_ERR, "cannot run '%s'", argv[0]);
+		return kit_fail(err, errlen, SMELT_ERR, "cannot run '%s'", argv[0]);
 	*code = ex.signaled ? 128 + ex.term_signal : ex.exit_code;
 	if (rc == SMELT_ERR_INTERRUPTED)
 		return 0; /* the user stopped it: report the tool's code */
@@ -440,9 +383,9 @@ static int airflow_invoke(void *state, const struct smelt_request *req, int *exi
 	struct airflow *a = state;
 	struct airflow_ctx c;
 	if (req->kind == SMELT_REQ_DUMP)
-		return airflow_fail(err, errlen, SMELT_ERR_UNSUPPORTED, "airflow has no --dump");
+		return kit_fail(err, errlen, SMELT_ERR_UNSUPPORTED, "airflow has no --dump");
 	if (req->nplugins < 1)
-		return airflow_fail(err, errlen, SMELT_ERR, "no plugin to invoke");
+		return kit_fail(err, errlen, SMELT_ERR, "no plugin to invoke");
 	int rc = airflow_prepare(a, req->plugins[0], &c, err, errlen);
 	if (rc) {
 		airflow_ctx_release(a, &c);
@@ -471,7 +414,7 @@ static int airflow_invoke(void *state, const struct smelt_request *req, int *exi
 		argv = calloc(n + 8, sizeof *argv);
 		if (!launcher || !argv) {
 			free(launcher);
-			rc = airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		size_t k = 0;
@@ -497,19 +440,19 @@ static int airflow_invoke(void *state, const struct smelt_request *req, int *exi
 		const char *exe = NULL;
 		const char *args = a->host->plugin_command(a->hctx, c.p, cmd, &exe);
 		if (!args) {
-			rc = airflow_fail(err, errlen, SMELT_ERR_NOTFOUND,
+			rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND,
 			                  "airflow has no command '%s' (initialize, ui, scheduler, or a command of the "
 			                  "plugin's definition)", cmd);
 			goto out;
 		}
 		if (!(cmd_args = airflow_split(args, &extra))) {
-			rc = airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 	}
 	argv = calloc(n + extra + 2, sizeof *argv);
 	if (!argv) {
-		rc = airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	size_t k = 0;
@@ -537,7 +480,7 @@ static int airflow_run_block(void *state, const struct smelt_request *req, char 
 	if (rc)
 		return rc;
 	if (code)
-		return airflow_fail(err, errlen, SMELT_ERR_FAILED, "airflow%s%s exited with code %d",
+		return kit_fail(err, errlen, SMELT_ERR_FAILED, "airflow%s%s exited with code %d",
 		                    req->command ? ":" : "", req->command ? req->command : "", code);
 	return 0;
 }
@@ -549,13 +492,13 @@ static int airflow_export(void *state, const struct smelt_request *req, char *er
 	struct airflow_ctx c;
 	int code = 0;
 	if (req->nplugins < 1)
-		return airflow_fail(err, errlen, SMELT_ERR, "no plugin to export to");
+		return kit_fail(err, errlen, SMELT_ERR, "no plugin to export to");
 	int rc = airflow_prepare(a, req->plugins[0], &c, err, errlen);
 	if (rc == 0) {
 		const char *argv[] = { c.airflow, "dags", "reserialize", NULL };
 		rc = airflow_spawn(a, &c, argv, SMELT_SPAWN_STDIN_NULL | SMELT_SPAWN_STDOUT_LOG, &code, err, errlen);
 		if (rc == 0 && code)
-			rc = airflow_fail(err, errlen, SMELT_ERR_FAILED, "airflow dags reserialize exited with code %d", code);
+			rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "airflow dags reserialize exited with code %d", code);
 	}
 	airflow_ctx_release(a, &c);
 	return rc;
@@ -565,7 +508,7 @@ static int airflow_init(const struct smelt_host_api *host, void *hctx, void **st
 {
 	struct airflow *a = calloc(1, sizeof *a);
 	if (!a)
-		return airflow_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	a->host = host;
 	a->hctx = hctx;
 	*state = a;

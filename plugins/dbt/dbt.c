@@ -33,32 +33,7 @@
 
 /* ---- helpers (dbt.h) ---- */
 
-int dbt_fail(char *err, size_t errlen, int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return status;
-}
 
-char *dbt_printf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	char *s = malloc((size_t)n + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 char *dbt_abs(const char *root, const char *path)
 {
@@ -66,57 +41,10 @@ char *dbt_abs(const char *root, const char *path)
 		return strdup(path);
 	while (path[0] == '.' && path[1] == '/')
 		path += 2;
-	return dbt_printf("%s/%s", root, path);
+	return kit_asprintf("%s/%s", root, path);
 }
 
-int dbt_mkdirs(const char *dir)
-{
-	if (!dir || !*dir)
-		return -1;
-	char *p = strdup(dir);
-	if (!p)
-		return -1;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) && errno != EEXIST) {
-			free(p);
-			return -1;
-		}
-		*s = '/';
-	}
-	int rc = mkdir(p, 0755) && errno != EEXIST ? -1 : 0;
-	free(p);
-	return rc;
-}
 
-char *dbt_read_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, len = 0;
-	char *b = malloc(cap);
-	while (b) {
-		size_t got = fread(b + len, 1, cap - len - 1, f);
-		len += got;
-		if (len + 1 < cap)
-			break;
-		char *nb = realloc(b, cap * 2);
-		if (!nb) {
-			free(b);
-			b = NULL;
-			break;
-		}
-		b = nb;
-		cap *= 2;
-	}
-	fclose(f);
-	if (b)
-		b[len] = '\0';
-	return b;
-}
 
 int dbt_exists(const char *path)
 {
@@ -326,18 +254,18 @@ static int paths_of(struct dbt *d, const struct smelt_plugin *p, struct dbt_path
 	const char *root = d->host->path(d->hctx, SMELT_PATH_PROJECT_ROOT);
 	const char *run = d->host->plugin_path(d->hctx, p, SMELT_PPATH_RUN_DIR);
 	if (!root || !run)
-		return dbt_fail(err, errlen, SMELT_ERR, "no project root for '%s'", dbt_attr(d, p, "name"));
+		return kit_fail(err, errlen, SMELT_ERR, "no project root for '%s'", dbt_attr(d, p, "name"));
 	char *pd = dbt_setting_str(d, p, "project_dir"), *tp = dbt_setting_str(d, p, "target_path");
 	ps->root = strdup(root);
-	ps->project_dir = pd ? dbt_abs(root, pd) : dbt_printf("%s/transform", root);
+	ps->project_dir = pd ? dbt_abs(root, pd) : kit_asprintf("%s/transform", root);
 	ps->profiles_dir = strdup(run);
-	ps->target_path = tp ? dbt_abs(root, tp) : ps->project_dir ? dbt_printf("%s/target", ps->project_dir) : NULL;
-	ps->log_path = ps->project_dir ? dbt_printf("%s/logs", ps->project_dir) : NULL;
+	ps->target_path = tp ? dbt_abs(root, tp) : ps->project_dir ? kit_asprintf("%s/target", ps->project_dir) : NULL;
+	ps->log_path = ps->project_dir ? kit_asprintf("%s/logs", ps->project_dir) : NULL;
 	free(pd);
 	free(tp);
 	if (!ps->root || !ps->project_dir || !ps->profiles_dir || !ps->target_path || !ps->log_path) {
 		paths_release(ps);
-		return dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	}
 	return SMELT_OK;
 }
@@ -382,14 +310,14 @@ static int prepare(struct dbt *d, const struct smelt_plugin *p, const struct dbt
 		return rc;
 	char *name = dbt_profile_name(ps->project_dir);
 	if (!name)
-		return dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	rc = dbt_profile_build(d, p, ps, name, target, prof, err, errlen);
 	free(name);
 	if (rc || !write)
 		return rc;
-	char *path = dbt_printf("%s/profiles.yml", ps->profiles_dir);
+	char *path = kit_asprintf("%s/profiles.yml", ps->profiles_dir);
 	rc = path ? d->host->write_private(d->hctx, path, prof->yaml, strlen(prof->yaml), err, errlen)
-	          : dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	          : kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	free(path);
 	if (rc)
 		dbt_profile_release(prof);
@@ -422,13 +350,13 @@ static int dbt_exec(struct dbt *d, const struct smelt_plugin *p, const char *com
 			if (!strcmp(builtin_commands[i].name, command))
 				cargs = builtin_commands[i].args;
 		if (!cargs) {
-			rc = dbt_fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' has no command '%s'", pname, command);
+			rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' has no command '%s'", pname, command);
 			goto out;
 		}
 		if (cmd_exe)
 			exe = cmd_exe;
 		if (!(words = split_words(cargs, &nwords))) {
-			rc = dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 	}
@@ -436,7 +364,7 @@ static int dbt_exec(struct dbt *d, const struct smelt_plugin *p, const char *com
 
 	/* argv: exe, command words, user args; then the dirs after the subcommand */
 	if (!(argv = calloc(nwords + nargs + 8, sizeof *argv))) {
-		rc = dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	argv[argc++] = (char *)exe;
@@ -474,7 +402,7 @@ static int dbt_exec(struct dbt *d, const struct smelt_plugin *p, const char *com
 	argv[argc] = NULL;
 
 	if (!(env = d->host->env_new(d->hctx, p))) {
-		rc = dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	if ((rc = prepare(d, p, &ps, target_name(d, env, argv, argc), 1, &prof, err, errlen)))
@@ -494,8 +422,8 @@ static int dbt_exec(struct dbt *d, const struct smelt_plugin *p, const char *com
 
 	if (mode == DBT_BLOCK) {
 		/* a stale file would report the previous command's results */
-		if (!(results = dbt_printf("%s/run_results.json", ps.target_path))) {
-			rc = dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		if (!(results = kit_asprintf("%s/run_results.json", ps.target_path))) {
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		if (unlink(results) && errno != ENOENT)
@@ -516,17 +444,17 @@ static int dbt_exec(struct dbt *d, const struct smelt_plugin *p, const char *com
 	if (mode != DBT_BLOCK)
 		goto out;
 	if (ex.not_started) {
-		rc = dbt_fail(err, errlen, SMELT_ERR_FAILED, "cannot run '%s' for '%s': is it installed? (smelt install %s)",
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "cannot run '%s' for '%s': is it installed? (smelt install %s)",
 		              exe, pname, pname);
 		goto out;
 	}
 	char ferr[1024];
 	int rr = dbt_results_report(d, label, results, ferr, sizeof ferr);
 	if (rr == SMELT_ERR_FAILED) {
-		rc = dbt_fail(err, errlen, rr, "%s", ferr);
+		rc = kit_fail(err, errlen, rr, "%s", ferr);
 	} else if (*exit_code) {
-		rc = ex.signaled ? dbt_fail(err, errlen, SMELT_ERR_FAILED, "dbt was killed by signal %d", ex.term_signal)
-		                 : dbt_fail(err, errlen, SMELT_ERR_FAILED, "dbt exited with code %d (%s; see its log above)",
+		rc = ex.signaled ? kit_fail(err, errlen, SMELT_ERR_FAILED, "dbt was killed by signal %d", ex.term_signal)
+		                 : kit_fail(err, errlen, SMELT_ERR_FAILED, "dbt exited with code %d (%s; see its log above)",
 		                            *exit_code,
 		                            *exit_code == 1 ? "a node or a check failed" : "an error before or outside the nodes");
 	}
@@ -553,7 +481,7 @@ static int dbt_print_profile(struct dbt *d, const struct smelt_plugin *p, const 
 	struct smelt_env *env = d->host->env_new(d->hctx, p);
 	char **argv = calloc(nargs + 2, sizeof *argv);
 	if (!argv || !env) {
-		rc = dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	argv[0] = "dbt";
@@ -582,7 +510,7 @@ static int dbt_invoke(void *state, const struct smelt_request *req, int *exit_co
 	if (req->kind == SMELT_REQ_DUMP) {
 		if (req->dump && !strcmp(req->dump, "config"))
 			return dbt_print_profile(d, p, req->args, req->nargs, err, errlen);
-		return dbt_fail(err, errlen, SMELT_ERR_UNSUPPORTED, "'%s' has no %s to dump: dbt plugins dump 'config'",
+		return kit_fail(err, errlen, SMELT_ERR_UNSUPPORTED, "'%s' has no %s to dump: dbt plugins dump 'config'",
 		                dbt_attr(d, p, "name"), req->dump ? req->dump : "(nothing)");
 	}
 	if (req->command && !strcmp(req->command, "profile"))
@@ -636,7 +564,7 @@ static int dbt_configure(void *state, const struct smelt_request *req, char *err
 static void venv_versions(const char *venv, char *core, char *v2, size_t n)
 {
 	core[0] = v2[0] = '\0';
-	char *pat = venv ? dbt_printf("%s/lib/python*/site-packages/dbt*.dist-info", venv) : NULL;
+	char *pat = venv ? kit_asprintf("%s/lib/python*/site-packages/dbt*.dist-info", venv) : NULL;
 	glob_t g;
 	if (!pat || glob(pat, 0, NULL, &g)) {
 		free(pat);
@@ -674,23 +602,17 @@ static int dbt_post_install(void *state, const struct smelt_plugin *p, char *err
 		DBT_LOG(d, SMELT_LOG_WARN, "'%s' has no dbt-core in its venv: is dbt-core in its pip_url?", pname);
 	else
 		DBT_LOG(d, SMELT_LOG_DEBUG, "'%s' has dbt Core %s", pname, core);
-	struct dbt_paths ps;
-	int rc = paths_of(d, p, &ps, err, errlen), created = 0;
-	if (rc)
-		return rc;
-	char *type = NULL;
-	enum dbt_kind kind = dbt_kind_of(d, p, &type);
-	free(type);
-	rc = dbt_scaffold(d, p, &ps, kind, &created, err, errlen);
-	paths_release(&ps);
-	return rc;
+	/* transform/ is scaffolded on first use, when the loaders' tables are more likely known */
+	(void)err;
+	(void)errlen;
+	return SMELT_OK;
 }
 
 static int dbt_init(const struct smelt_host_api *host, void *hctx, void **state, char *err, size_t errlen)
 {
 	struct dbt *d = calloc(1, sizeof *d);
 	if (!d)
-		return dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	d->host = host;
 	d->hctx = hctx;
 	*state = d;

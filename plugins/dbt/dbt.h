@@ -12,6 +12,8 @@
 #ifndef SMELT_DBT_H
 #define SMELT_DBT_H
 
+#include "kit.h"
+
 #include <smelt/sdk.h>
 
 #include <cjson/cJSON.h>
@@ -57,12 +59,8 @@ struct dbt_paths {
 	char *log_path;     /* <project_dir>/logs (dbt's default, made explicit) */
 };
 
-/* ---- dbt.c: helpers ---- */
-int dbt_fail(char *err, size_t errlen, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-char *dbt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* malloc'd, NULL on failure */
+/* ---- dbt.c: helpers (kit.h has the generic ones) ---- */
 char *dbt_abs(const char *root, const char *path); /* path made absolute against root; malloc'd */
-int dbt_mkdirs(const char *dir);                   /* mkdir -p, 0755; 0 or -1 */
-char *dbt_read_file(const char *path);             /* whole file, NUL-terminated; NULL when unreadable */
 int dbt_exists(const char *path);
 /* A string setting of p (malloc'd), NULL when unset, empty or not a string/number. */
 char *dbt_setting_str(struct dbt *d, const struct smelt_plugin *p, const char *name);

@@ -169,7 +169,7 @@ static void parent_dir(const char *path)
 	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
 	if (slash && slash != dir) {
 		*slash = '\0';
-		dbt_mkdirs(dir);
+		kit_mkdirs(dir, 0755);
 	}
 	free(dir);
 }
@@ -180,7 +180,7 @@ static int fix_sqlite(cJSON *out, const struct dbt_paths *paths)
 	char *db = NULL, *dir = NULL;
 	int rc = SMELT_ERR_NOMEM;
 	const char *v = str_of(out, "database");
-	if (!(db = v ? dbt_abs(paths->root, v) : dbt_printf("%s/output/warehouse.db", paths->root)))
+	if (!(db = v ? dbt_abs(paths->root, v) : kit_asprintf("%s/output/warehouse.db", paths->root)))
 		goto out;
 	cJSON *sap = cJSON_GetObjectItemCaseSensitive(out, "schemas_and_paths");
 	if (!cJSON_IsObject(sap)) {
@@ -213,7 +213,7 @@ static int fix_sqlite(cJSON *out, const struct dbt_paths *paths)
 	*strrchr(dir, '/') = '\0';
 	if ((rc = default_str(out, "schema_directory", dir)) || (rc = abs_key(out, "schema_directory", paths->root)))
 		goto out;
-	dbt_mkdirs(str_of(out, "schema_directory"));
+	kit_mkdirs(str_of(out, "schema_directory"), 0755);
 	/* dbt-sqlite's `database` is only a name (its sample profile says 'database') */
 	if ((rc = set_str(out, "database", "database")) || (rc = default_str(out, "schema", "main")))
 		goto out;
@@ -228,7 +228,7 @@ static int fix_duckdb(cJSON *out, const struct dbt_paths *paths)
 {
 	int rc;
 	if (!str_of(out, "path")) {
-		char *p = dbt_printf("%s/output/warehouse.duckdb", paths->root);
+		char *p = kit_asprintf("%s/output/warehouse.duckdb", paths->root);
 		rc = p ? set_str(out, "path", p) : SMELT_ERR_NOMEM;
 		free(p);
 		if (rc)
@@ -393,8 +393,8 @@ static void put_node(struct buf *b, const cJSON *v, int depth)
 
 char *dbt_profile_name(const char *project_dir)
 {
-	char *path = dbt_printf("%s/dbt_project.yml", project_dir);
-	char *text = path ? dbt_read_file(path) : NULL, *name = NULL;
+	char *path = kit_asprintf("%s/dbt_project.yml", project_dir);
+	char *text = path ? kit_read_file(path, NULL) : NULL, *name = NULL;
 	free(path);
 	for (char *line = text; line && *line && !name;) {
 		char *nl = strchr(line, '\n');
@@ -436,7 +436,7 @@ int dbt_profile_build(struct dbt *d, const struct smelt_plugin *p, const struct 
 	d->host->free(json);
 	if (!cJSON_IsObject(cfg)) {
 		cJSON_Delete(cfg);
-		return dbt_fail(err, errlen, SMELT_ERR, "cannot read the settings of '%s'", pname);
+		return kit_fail(err, errlen, SMELT_ERR, "cannot read the settings of '%s'", pname);
 	}
 	out->kind = dbt_kind_of(d, p, &out->type);
 	rc = SMELT_ERR_NOMEM;
@@ -460,7 +460,7 @@ int dbt_profile_build(struct dbt *d, const struct smelt_plugin *p, const struct 
 			char *text = cJSON_IsString(e) ? strdup(e->valuestring)
 			             : (cJSON_IsNumber(e) || cJSON_IsBool(e)) ? cJSON_PrintUnformatted(e) : NULL;
 			if (!text && (cJSON_IsObject(e) || cJSON_IsArray(e))) {
-				rc = dbt_fail(err, errlen, SMELT_ERR_CONFIG,
+				rc = kit_fail(err, errlen, SMELT_ERR_CONFIG,
 				              "sensitive setting '%s' of '%s' must be a string: it cannot go in the profile",
 				              e->string, pname);
 				goto out;
@@ -518,7 +518,7 @@ out:
 	if (rc)
 		dbt_profile_release(out);
 	if (rc == SMELT_ERR_NOMEM)
-		dbt_fail(err, errlen, rc, "out of memory");
+		kit_fail(err, errlen, rc, "out of memory");
 	return rc;
 }
 

@@ -41,7 +41,7 @@ static const char *one_line(const char *msg, char *buf, size_t max)
 
 int dbt_results_report(struct dbt *d, const char *label, const char *path, char *err, size_t errlen)
 {
-	char *text = dbt_read_file(path);
+	char *text = kit_read_file(path, NULL);
 	if (!text)
 		return SMELT_ERR_NOTFOUND;
 	cJSON *doc = cJSON_Parse(text);
@@ -110,6 +110,6 @@ int dbt_results_report(struct dbt *d, const char *label, const char *path, char 
 		return SMELT_OK;
 	if (more)
 		snprintf(list + used, sizeof list - used, " and %zu more", more);
-	dbt_fail(err, errlen, SMELT_ERR_FAILED, "dbt reported %zu failure%s: %s", nfail, nfail == 1 ? "" : "s", list);
+	kit_fail(err, errlen, SMELT_ERR_FAILED, "dbt reported %zu failure%s: %s", nfail, nfail == 1 ? "" : "s", list);
 	return SMELT_ERR_FAILED;
 }

@@ -169,13 +169,13 @@ static char *sources_yaml(struct dbt *d, enum dbt_kind kind)
 		                               : plain_setting(d, ex[i], "_load_schema");
 		if (!schema)
 			schema = strdup(name);
-		char *part = dbt_printf("  - name: %s\n    description: \"Tables %s loads with %s\"\n    schema: %s\n"
+		char *part = kit_asprintf("  - name: %s\n    description: \"Tables %s loads with %s\"\n    schema: %s\n"
 		                        "    tables:\n",
 		                        name, dbt_attr(d, ex[i], "name"), dbt_attr(d, loader, "name"),
 		                        schema ? schema : name);
 		free(schema);
 		for (size_t t = 0; part && t < tables.n; t++) {
-			char *more = dbt_printf("%s      - name: %s\n", part, tables.v[t]);
+			char *more = kit_asprintf("%s      - name: %s\n", part, tables.v[t]);
 			free(part);
 			part = more;
 		}
@@ -202,7 +202,7 @@ static char *sources_yaml(struct dbt *d, enum dbt_kind kind)
 		free(text);
 		return NULL;
 	}
-	char *doc = dbt_printf("# The tables the project's extractors load into the warehouse, written by smelt\n"
+	char *doc = kit_asprintf("# The tables the project's extractors load into the warehouse, written by smelt\n"
 	                       "# when it created this dbt project.  Use them as {{ source('<name>', '<table>') }}.\n"
 	                       "version: 2\n\nsources:\n%s",
 	                       text);
@@ -214,9 +214,9 @@ int dbt_scaffold(struct dbt *d, const struct smelt_plugin *p, const struct dbt_p
                  int *created, char *err, size_t errlen)
 {
 	*created = 0;
-	char *proj = dbt_printf("%s/dbt_project.yml", paths->project_dir);
+	char *proj = kit_asprintf("%s/dbt_project.yml", paths->project_dir);
 	if (!proj)
-		return dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (dbt_exists(proj)) {
 		free(proj);
 		return SMELT_OK;
@@ -224,21 +224,21 @@ int dbt_scaffold(struct dbt *d, const struct smelt_plugin *p, const struct dbt_p
 	static const char *const dirs[] = { "models", "seeds", "macros", "tests", NULL };
 	int rc = SMELT_OK;
 	char name[64], *text = NULL, *path = NULL, *sources = NULL;
-	if (dbt_mkdirs(paths->project_dir)) {
-		rc = dbt_fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", paths->project_dir, strerror(errno));
+	if (kit_mkdirs(paths->project_dir, 0755)) {
+		rc = kit_fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", paths->project_dir, strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; dirs[i]; i++) {
-		char *dir = dbt_printf("%s/%s", paths->project_dir, dirs[i]);
-		int bad = !dir || dbt_mkdirs(dir);
+		char *dir = kit_asprintf("%s/%s", paths->project_dir, dirs[i]);
+		int bad = !dir || kit_mkdirs(dir, 0755);
 		free(dir);
 		if (bad) {
-			rc = dbt_fail(err, errlen, SMELT_ERR, "cannot create '%s/%s'", paths->project_dir, dirs[i]);
+			rc = kit_fail(err, errlen, SMELT_ERR, "cannot create '%s/%s'", paths->project_dir, dirs[i]);
 			goto out;
 		}
 	}
 	project_name(paths->root, name, sizeof name);
-	text = dbt_printf("# The dbt project of this Smelt project, created by smelt for '%s'.\n"
+	text = kit_asprintf("# The dbt project of this Smelt project, created by smelt for '%s'.\n"
 	                  "# smelt writes the profile 'smelt' (profiles.yml) from the plugin's settings\n"
 	                  "# for every command: see `smelt invoke %s:profile`.\n"
 	                  "name: %s\n"
@@ -260,25 +260,25 @@ int dbt_scaffold(struct dbt *d, const struct smelt_plugin *p, const struct dbt_p
 	                  "  %s:\n"
 	                  "    +materialized: table\n",
 	                  dbt_attr(d, p, "name"), dbt_attr(d, p, "name"), name, name);
-	if (!text || !(path = dbt_printf("%s/.gitignore", paths->project_dir))) {
-		rc = dbt_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	if (!text || !(path = kit_asprintf("%s/.gitignore", paths->project_dir))) {
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	if (write_new(path, "target/\nlogs/\ndbt_packages/\n")) {
-		rc = dbt_fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
+		rc = kit_fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	free(path);
 	path = NULL;
 	if ((sources = sources_yaml(d, kind))) {
-		if (!(path = dbt_printf("%s/models/sources.yml", paths->project_dir)) || write_new(path, sources)) {
-			rc = dbt_fail(err, errlen, SMELT_ERR, "cannot write '%s/models/sources.yml'", paths->project_dir);
+		if (!(path = kit_asprintf("%s/models/sources.yml", paths->project_dir)) || write_new(path, sources)) {
+			rc = kit_fail(err, errlen, SMELT_ERR, "cannot write '%s/models/sources.yml'", paths->project_dir);
 			goto out;
 		}
 	}
 	/* dbt_project.yml last: its presence means "the project exists" */
 	if (write_new(proj, text)) {
-		rc = dbt_fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", proj, strerror(errno));
+		rc = kit_fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", proj, strerror(errno));
 		goto out;
 	}
 	*created = 1;

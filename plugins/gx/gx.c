@@ -23,6 +23,8 @@
  *      --format json), and the exit code.
  * gx:init [TABLE] [--source PLUGIN] writes an example suite for a table.
  */
+#include "kit.h"
+
 #include <smelt/sdk.h>
 
 #include <cjson/cJSON.h>
@@ -69,33 +71,7 @@ struct gx_opts {
 
 #define LOG(s, lvl, ...) (s)->host->log((s)->hctx, (lvl), __VA_ARGS__)
 
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return status;
-}
 
-static char *gx_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *gx_asprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	char *s = malloc((size_t)n + 1);
-	if (!s)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return s;
-}
 
 static const char *attr(struct gx *s, const struct smelt_plugin *p, const char *key)
 {
@@ -115,7 +91,7 @@ static char *abs_path(struct gx *s, const char *path)
 	const char *root = root_dir(s);
 	if (path[0] == '.' && path[1] == '/')
 		path += 2;
-	return gx_asprintf("%s/%s", root, path);
+	return kit_asprintf("%s/%s", root, path);
 }
 
 /* path relative to the project root when it lies under it (for messages); borrowed from path. */
@@ -134,25 +110,6 @@ static int is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static char *read_small_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0) {
-		fclose(f);
-		return NULL;
-	}
-	long n = ftell(f);
-	rewind(f);
-	char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	if (b) {
-		size_t got = fread(b, 1, (size_t)n, f);
-		b[got] = '\0';
-	}
-	fclose(f);
-	return b;
-}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -197,7 +154,7 @@ static int load_settings(struct gx *s, const struct smelt_plugin *p, struct gx_s
 	st->json = cJSON_Parse(text);
 	s->host->free(text);
 	if (!st->json)
-		return fail(err, errlen, SMELT_ERR, "cannot read the settings of '%s'", attr(s, p, "name"));
+		return kit_fail(err, errlen, SMELT_ERR, "cannot read the settings of '%s'", attr(s, p, "name"));
 	st->suites_dir = json_str(st->json, "suites_dir");
 	if (!st->suites_dir)
 		st->suites_dir = GX_DEFAULT_SUITES_DIR;
@@ -228,21 +185,21 @@ static int parse_opts(const char *cmd, const char *const *args, size_t nargs, st
 	o->data_docs = -1;
 	o->names = calloc(nargs + 1, sizeof *o->names);
 	if (!o->names)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	int init = !strcmp(cmd, "init");
 	for (size_t i = 0; i < nargs; i++) {
 		const char *a = args[i];
 		const char *value = NULL;
 		if (!strcmp(a, "--format") || !strcmp(a, "--source") || !strcmp(a, "--schema")) {
 			if (i + 1 >= nargs)
-				return fail(err, errlen, SMELT_ERR_CONFIG, "gx:%s: option '%s' needs a value", cmd, a);
+				return kit_fail(err, errlen, SMELT_ERR_CONFIG, "gx:%s: option '%s' needs a value", cmd, a);
 			value = args[++i];
 		} else if (!strncmp(a, "--format=", 9) || !strncmp(a, "--source=", 9) || !strncmp(a, "--schema=", 9)) {
 			value = a + 9;
 		}
 		if (!strncmp(a, "--format", 8)) {
 			if (strcmp(value, "json") && strcmp(value, "text"))
-				return fail(err, errlen, SMELT_ERR_CONFIG, "gx:%s: --format takes 'json' or 'text', not '%s'",
+				return kit_fail(err, errlen, SMELT_ERR_CONFIG, "gx:%s: --format takes 'json' or 'text', not '%s'",
 				            cmd, value);
 			o->json = !strcmp(value, "json");
 		} else if (!strncmp(a, "--source", 8)) {
@@ -256,7 +213,7 @@ static int parse_opts(const char *cmd, const char *const *args, size_t nargs, st
 		} else if (!strcmp(a, "--no-data-docs") && !init) {
 			o->data_docs = 0;
 		} else if (a[0] == '-' && a[1]) {
-			return fail(err, errlen, SMELT_ERR_CONFIG,
+			return kit_fail(err, errlen, SMELT_ERR_CONFIG,
 			            init ? "gx:init: unknown option '%s' (usage: gx:init [TABLE] [--source PLUGIN] [--schema NAME] [--force])"
 			                 : "gx:validate: unknown option '%s' (usage: gx:validate [SUITE...] [--format json] [--data-docs])",
 			            a);
@@ -265,7 +222,7 @@ static int parse_opts(const char *cmd, const char *const *args, size_t nargs, st
 		}
 	}
 	if (init && o->nnames > 1)
-		return fail(err, errlen, SMELT_ERR_CONFIG, "gx:init takes one table, not %zu", o->nnames);
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "gx:init takes one table, not %zu", o->nnames);
 	return SMELT_OK;
 }
 
@@ -276,19 +233,19 @@ static char *venv_python(struct gx *s, const struct smelt_plugin *p, char *err, 
 {
 	const char *venv = s->host->plugin_path(s->hctx, p, SMELT_PPATH_VENV);
 	if (!venv) {
-		fail(err, errlen, SMELT_ERR_CONFIG,
+		kit_fail(err, errlen, SMELT_ERR_CONFIG,
 		     "plugin '%s' has no venv (no pip_url, or no definition yet): give it a pip_url with great-expectations "
 		     "and run 'smelt install %s'",
 		     attr(s, p, "name"), attr(s, p, "name"));
 		return NULL;
 	}
-	char *py = gx_asprintf("%s/bin/python", venv);
+	char *py = kit_asprintf("%s/bin/python", venv);
 	if (!py) {
-		fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
 	if (access(py, X_OK) != 0) {
-		fail(err, errlen, SMELT_ERR_CONFIG, "plugin '%s' is not installed: run 'smelt install %s'", attr(s, p, "name"),
+		kit_fail(err, errlen, SMELT_ERR_CONFIG, "plugin '%s' is not installed: run 'smelt install %s'", attr(s, p, "name"),
 		     attr(s, p, "name"));
 		free(py);
 		return NULL;
@@ -299,42 +256,18 @@ static char *venv_python(struct gx *s, const struct smelt_plugin *p, char *err, 
 static char *runner_path(struct gx *s, char *err, size_t errlen)
 {
 	const char *dir = s->host->path(s->hctx, SMELT_PATH_ADAPTER_DATA);
-	char *path = dir ? gx_asprintf("%s/%s", dir, GX_RUNNER) : NULL;
+	char *path = dir ? kit_asprintf("%s/%s", dir, GX_RUNNER) : NULL;
 	if (!path || !is_file(path)) {
-		fail(err, errlen, SMELT_ERR, "the gx runner '%s' is missing: reinstall smelt", path ? path : GX_RUNNER);
+		kit_fail(err, errlen, SMELT_ERR, "the gx runner '%s' is missing: reinstall smelt", path ? path : GX_RUNNER);
 		free(path);
 		return NULL;
 	}
 	return path;
 }
 
-/* Collects a child's stdout. */
-struct collect {
-	char *buf;
-	size_t len, cap;
-};
-
-static int collect_line(void *arg, const char *line, size_t len, unsigned long lineno)
-{
-	struct collect *c = arg;
-	(void)lineno;
-	if (c->len + len + 2 > c->cap) {
-		size_t cap = (c->cap + len + 2) * 2;
-		char *b = realloc(c->buf, cap);
-		if (!b)
-			return SMELT_ERR_NOMEM;
-		c->buf = b;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, line, len);
-	c->len += len;
-	c->buf[c->len++] = '\n';
-	c->buf[c->len] = '\0';
-	return 0;
-}
 
 /* Runs the runner: python gx_runner.py ARGS...; its stdout to out (or logged), stderr logged. */
-static int run_runner(struct gx *s, const struct smelt_plugin *p, const char *const *args, struct collect *out,
+static int run_runner(struct gx *s, const struct smelt_plugin *p, const char *const *args, struct kit_collect *out,
                       unsigned flags, int *code, char *err, size_t errlen)
 {
 	char *py = venv_python(s, p, err, errlen);
@@ -352,7 +285,7 @@ static int run_runner(struct gx *s, const struct smelt_plugin *p, const char *co
 	struct smelt_env *env = s->host->env_new(s->hctx, p);
 	int rc = SMELT_OK;
 	if (!argv || !env) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	argv[0] = py;
@@ -370,13 +303,13 @@ static int run_runner(struct gx *s, const struct smelt_plugin *p, const char *co
 		                    .env = env,
 		                    .cwd = root_dir(s),
 		                    .flags = flags | SMELT_SPAWN_STDIN_NULL,
-		                    .on_line = out ? collect_line : NULL,
+		                    .on_line = out ? kit_collect_line : NULL,
 		                    .arg = out };
 	struct smelt_exit ex = { 0 };
 	rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
 	if (rc == SMELT_OK) {
 		if (ex.not_started)
-			rc = fail(err, errlen, SMELT_ERR, "cannot run '%s'", py);
+			rc = kit_fail(err, errlen, SMELT_ERR, "cannot run '%s'", py);
 		else
 			*code = ex.exited ? ex.exit_code : 128 + ex.term_signal;
 	}
@@ -392,7 +325,7 @@ out:
 static char *run_file(struct gx *s, const struct smelt_plugin *p, const char *what)
 {
 	const char *dir = s->host->plugin_path(s->hctx, p, SMELT_PPATH_RUN_DIR);
-	return gx_asprintf("%s/gx.%d-%u.%s.json", dir, (int)getpid(), ++s->seq, what);
+	return kit_asprintf("%s/gx.%d-%u.%s.json", dir, (int)getpid(), ++s->seq, what);
 }
 
 /* ---- sources ------------------------------------------------------------------- */
@@ -577,14 +510,14 @@ static int list_suites(struct gx *s, const char *suites_dir, const char *const *
 	size_t n = 0, cap = 0;
 	int rc = SMELT_OK;
 	if (!dir)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (nnames) {
 		files = calloc(nnames, sizeof *files);
 		for (size_t i = 0; files && i < nnames; i++) {
 			const char *nm = names[i];
 			char *found = NULL;
 			if (strchr(nm, '/') || is_suite_file(nm)) {
-				char *path = strchr(nm, '/') ? abs_path(s, nm) : gx_asprintf("%s/%s", dir, nm);
+				char *path = strchr(nm, '/') ? abs_path(s, nm) : kit_asprintf("%s/%s", dir, nm);
 				if (path && is_file(path))
 					found = path;
 				else
@@ -592,7 +525,7 @@ static int list_suites(struct gx *s, const char *suites_dir, const char *const *
 			} else {
 				static const char *const exts[] = { ".yml", ".yaml", ".json", NULL };
 				for (int k = 0; exts[k] && !found; k++) {
-					char *path = gx_asprintf("%s/%s%s", dir, nm, exts[k]);
+					char *path = kit_asprintf("%s/%s%s", dir, nm, exts[k]);
 					if (path && is_file(path))
 						found = path;
 					else
@@ -600,7 +533,7 @@ static int list_suites(struct gx *s, const char *suites_dir, const char *const *
 				}
 			}
 			if (!found) {
-				rc = fail(err, errlen, SMELT_ERR_NOTFOUND,
+				rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND,
 				          "no suite '%s' in %s/ (looked for %s.yml, %s.yaml and %s.json)", nm, suites_dir, nm, nm,
 				          nm);
 				break;
@@ -608,11 +541,11 @@ static int list_suites(struct gx *s, const char *suites_dir, const char *const *
 			files[n++] = found;
 		}
 		if (!files)
-			rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	} else {
 		DIR *d = opendir(dir);
 		if (!d) {
-			rc = fail(err, errlen, SMELT_ERR_NOTFOUND,
+			rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND,
 			          "no suites folder '%s/': write quality suites there (see the gx adapter's README) or run "
 			          "'smelt invoke gx:init TABLE'",
 			          suites_dir);
@@ -621,7 +554,7 @@ static int list_suites(struct gx *s, const char *suites_dir, const char *const *
 			while ((e = readdir(d))) {
 				if (!is_suite_file(e->d_name))
 					continue;
-				char *path = gx_asprintf("%s/%s", dir, e->d_name);
+				char *path = kit_asprintf("%s/%s", dir, e->d_name);
 				if (!path || !is_file(path)) {
 					free(path);
 					continue;
@@ -631,7 +564,7 @@ static int list_suites(struct gx *s, const char *suites_dir, const char *const *
 					char **f = realloc(files, cap * sizeof *files);
 					if (!f) {
 						free(path);
-						rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+						rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 						break;
 					}
 					files = f;
@@ -640,7 +573,7 @@ static int list_suites(struct gx *s, const char *suites_dir, const char *const *
 			}
 			closedir(d);
 			if (!rc && !n)
-				rc = fail(err, errlen, SMELT_ERR_NOTFOUND,
+				rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND,
 				          "no suites in '%s/' (.yml, .yaml or .json files): write one or run 'smelt invoke gx:init TABLE'",
 				          suites_dir);
 			if (n > 1)
@@ -775,11 +708,11 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 /* Reads a result file the runner wrote; NULL (with err) when there is none. */
 static cJSON *read_result(struct gx *s, const char *path, int code, char *err, size_t errlen)
 {
-	char *text = read_small_file(path);
+	char *text = kit_read_file(path, NULL);
 	cJSON *res = text && *text ? cJSON_Parse(text) : NULL;
 	free(text);
 	if (!res) {
-		fail(err, errlen, SMELT_ERR_FAILED, "the gx runner exited with code %d without a result (see its log lines above)",
+		kit_fail(err, errlen, SMELT_ERR_FAILED, "the gx runner exited with code %d without a result (see its log lines above)",
 		     code);
 		LOG(s, SMELT_LOG_ERROR, "%s", err);
 	}
@@ -793,7 +726,7 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 	char **files = NULL, *req_path = NULL, *res_path = NULL, *req_text = NULL, *docs_dir = NULL;
 	size_t nfiles = 0;
 	cJSON *plan = NULL, *req = NULL, *res = NULL;
-	struct collect out = { 0 };
+	struct kit_collect out = { 0 };
 	int rc = load_settings(s, p, &st, err, errlen);
 	if (rc)
 		return rc;
@@ -803,7 +736,7 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 	/* 1. which source each suite reads */
 	const char **args = calloc(nfiles + 2, sizeof *args);
 	if (!args) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto done;
 	}
 	args[0] = "plan";
@@ -816,7 +749,7 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 		goto done;
 	plan = out.buf ? cJSON_Parse(out.buf) : NULL;
 	if (!plan || pcode != 0) {
-		rc = fail(err, errlen, SMELT_ERR, "the gx runner could not read the suites (exit code %d)", pcode);
+		rc = kit_fail(err, errlen, SMELT_ERR, "the gx runner could not read the suites (exit code %d)", pcode);
 		goto done;
 	}
 
@@ -841,7 +774,7 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 		if (source && !perr && !cJSON_GetObjectItemCaseSensitive(sources, source)) {
 			cJSON *conn = resolve_source(s, source);
 			if (!conn) {
-				rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+				rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 				goto done;
 			}
 			cJSON_AddItemToObject(sources, source, conn);
@@ -856,14 +789,14 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 	req_path = run_file(s, p, "request");
 	res_path = run_file(s, p, "result");
 	if (!req_path || !res_path) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto done;
 	}
 	add_str(req, "output", res_path);
 	req_text = cJSON_PrintUnformatted(req);
 	/* the result is not secret, but written 0600 and removed at the end all the same */
 	if (!req_text) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto done;
 	}
 	if ((rc = s->host->write_private(s->hctx, req_path, req_text, strlen(req_text), err, errlen)) ||
@@ -882,7 +815,7 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 	const char *crash = obj_str(res, "error");
 	if (crash) {
 		LOG(s, SMELT_LOG_ERROR, "%s", crash);
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "gx:validate: %s", crash);
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "gx:validate: %s", crash);
 		*code = 2;
 		goto done;
 	}
@@ -899,12 +832,12 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 	if (vcode != 0 && vcode != 1 && vcode != 2)
 		*code = 2;
 	if (t.errors)
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "gx:validate: %s", t.first_error);
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "gx:validate: %s", t.first_error);
 	else if (t.failed)
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "gx:validate: %d of %d expectations failed, first: %s", t.failed,
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "gx:validate: %d of %d expectations failed, first: %s", t.failed,
 		          t.evaluated, t.first_failure);
 	else if (vcode != 0)
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "gx:validate: the gx runner exited with code %d", vcode);
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "gx:validate: the gx runner exited with code %d", vcode);
 done:
 	free(out.buf);
 	cJSON_Delete(plan);
@@ -938,7 +871,7 @@ static cJSON *init_source(struct gx *s, const struct gx_opts *o, const struct gx
 			return c;
 		cJSON_Delete(c);
 	}
-	fail(err, errlen, SMELT_ERR_CONFIG,
+	kit_fail(err, errlen, SMELT_ERR_CONFIG,
 	     "no loader or transformer with a SQLite, DuckDB or PostgreSQL database: pass --source PLUGIN");
 	return NULL;
 }
@@ -969,13 +902,13 @@ static int gx_init_suite(struct gx *s, const struct smelt_plugin *p, const struc
 	req_path = run_file(s, p, "request");
 	res_path = run_file(s, p, "result");
 	if (!req_path || !res_path || !dir) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto done;
 	}
 	add_str(req, "output", res_path);
 	req_text = cJSON_PrintUnformatted(req);
 	if (!req_text) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto done;
 	}
 	if ((rc = s->host->write_private(s->hctx, req_path, req_text, strlen(req_text), err, errlen)) ||
@@ -991,7 +924,7 @@ static int gx_init_suite(struct gx *s, const struct smelt_plugin *p, const struc
 	}
 	const char *e = obj_str(res, "error");
 	if (e || icode != 0) {
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "gx:init: %s", e ? e : "the gx runner failed");
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "gx:init: %s", e ? e : "the gx runner failed");
 		LOG(s, SMELT_LOG_ERROR, "%s", err);
 		*code = 2;
 		goto done;
@@ -1092,7 +1025,7 @@ static int gx_command(struct gx *s, const struct smelt_request *req, int *code, 
 	if (defined && *defined) {
 		if (!(words = split_words(defined, &buf, &nwords))) {
 			free(buf);
-			return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		}
 		/* a project command `check-orders: {args: validate orders}` names the subcommand first */
 		if (nwords && (!strcmp(words[0], "validate") || !strcmp(words[0], "init"))) {
@@ -1103,14 +1036,14 @@ static int gx_command(struct gx *s, const struct smelt_request *req, int *code, 
 	}
 	int rc;
 	if (!cmd || (strcmp(cmd, "validate") && strcmp(cmd, "init"))) {
-		rc = fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' has no command '%s' (commands: validate, init)",
+		rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' has no command '%s' (commands: validate, init)",
 		          attr(s, p, "name"), cmd ? cmd : "");
 		*code = 2;
 		goto out;
 	}
 	const char **all = calloc(nwords + req->nargs + 1, sizeof *all);
 	if (!all) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < nwords; i++)
@@ -1143,7 +1076,7 @@ static int gx_invoke(void *state, const struct smelt_request *req, int *exit_cod
 	*exit_code = 0;
 	if (req->kind == SMELT_REQ_DUMP) {
 		if (strcmp(req->dump, "config"))
-			return fail(err, errlen, SMELT_ERR_CONFIG, "'%s' has no %s", attr(s, p, "name"), req->dump);
+			return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' has no %s", attr(s, p, "name"), req->dump);
 		char *json = NULL;
 		int rc = s->host->config_json(s->hctx, p, SMELT_CFG_REDACT, &json, err, errlen);
 		if (rc)
@@ -1171,7 +1104,7 @@ static int gx_invoke(void *state, const struct smelt_request *req, int *exit_cod
 			free(py);
 			free(argv);
 			s->host->env_free(env);
-			return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		}
 		argv[0] = py;
 		for (size_t i = 0; i < req->nargs; i++)
@@ -1209,7 +1142,7 @@ static int gx_run_block(void *state, const struct smelt_request *req, char *err,
 {
 	struct gx *s = state;
 	if (req->kind != SMELT_REQ_COMMAND)
-		return fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is a utility: use it as '%s:validate' in a run",
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is a utility: use it as '%s:validate' in a run",
 		            attr(s, req->plugins[0], "name"), attr(s, req->plugins[0], "name"));
 	int code = 0;
 	return gx_command(s, req, &code, err, errlen);
@@ -1225,7 +1158,7 @@ static int gx_post_install(void *state, const struct smelt_plugin *p, char *err,
 	if (rc)
 		return rc;
 	if (code != 0)
-		return fail(err, errlen, SMELT_ERR_FAILED,
+		return kit_fail(err, errlen, SMELT_ERR_FAILED,
 		            "great_expectations does not import in the venv of '%s' (see the log above)", attr(s, p, "name"));
 	return SMELT_OK;
 }
@@ -1234,7 +1167,7 @@ static int gx_init(const struct smelt_host_api *host, void *hctx, void **state, 
 {
 	struct gx *s = calloc(1, sizeof *s);
 	if (!s)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	s->host = host;
 	s->hctx = hctx;
 	*state = s;

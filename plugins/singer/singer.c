@@ -12,6 +12,7 @@
  * saved bookmark never runs ahead of what the target committed.
  */
 #include "catalog.h"
+#include "kit.h"
 
 #include <smelt/sdk.h>
 
@@ -32,15 +33,6 @@ struct singer {
 
 #define LOG(s, lvl, ...) (s)->host->log((s)->hctx, (lvl), __VA_ARGS__)
 
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return status;
-}
 
 static const char *attr(struct singer *s, const struct smelt_plugin *p, const char *key)
 {
@@ -87,54 +79,8 @@ static int write_config(struct singer *s, const struct smelt_plugin *p, const ch
 	return rc;
 }
 
-/* Collects a child's stdout (discovery output). */
-struct collect {
-	char *buf;
-	size_t len, cap;
-};
 
-static int collect_line(void *arg, const char *line, size_t len, unsigned long lineno)
-{
-	struct collect *c = arg;
-	(void)lineno;
-	if (c->len + len + 2 > c->cap) {
-		size_t cap = (c->cap + len + 2) * 2;
-		char *b = realloc(c->buf, cap);
-		if (!b)
-			return SMELT_ERR_NOMEM;
-		c->buf = b;
-		c->cap = cap;
-	}
-	memcpy(c->buf + c->len, line, len);
-	c->len += len;
-	c->buf[c->len++] = '\n';
-	c->buf[c->len] = '\0';
-	return 0;
-}
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-	for (; s && *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static char *read_small_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *b = n >= 0 ? malloc((size_t)n + 1) : NULL;
-	if (b) {
-		size_t got = fread(b, 1, (size_t)n, f);
-		b[got] = '\0';
-	}
-	fclose(f);
-	return b;
-}
 
 /*
  * The tap's catalog with the rules applied, written to a private file
@@ -161,22 +107,22 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		char full[4096];
 		snprintf(full, sizeof full, "%s%s%s", catalog_extra->valuestring[0] == '/' ? "" : root,
 		         catalog_extra->valuestring[0] == '/' ? "" : "/", catalog_extra->valuestring);
-		if (!(raw = read_small_file(full))) {
+		if (!(raw = kit_read_file(full, NULL))) {
 			cJSON_Delete(extras);
-			return fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", full,
+			return kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", full,
 			            attr(s, tap, "name"));
 		}
 	}
 	char key[32], *schema_s = cJSON_PrintUnformatted(schema), *metadata_s = cJSON_PrintUnformatted(metadata);
-	uint64_t h = fnv1a(fnv1a(fnv1a(1469598103934665603ull, config_json), schema_s), metadata_s);
+	uint64_t h = kit_fnv1a(kit_fnv1a(kit_fnv1a(KIT_FNV_INIT, config_json), schema_s), metadata_s);
 	free(schema_s);
 	free(metadata_s);
 	snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
 	char *cache = run_file(s, tap, "tap.discovered.json"), *cache_key = run_file(s, tap, "tap.discovered.cache_key");
 	if (!raw && !(flags & (SMELT_RQ_REFRESH_CATALOG | SMELT_RQ_FULL_REFRESH)) && !cJSON_IsFalse(use_cache)) {
-		char *old = read_small_file(cache_key);
+		char *old = kit_read_file(cache_key, NULL);
 		if (old && !strcmp(old, key))
-			raw = read_small_file(cache);
+			raw = kit_read_file(cache, NULL);
 		free(old);
 		if (raw)
 			LOG(s, SMELT_LOG_DEBUG, "using the cached catalog of '%s'", attr(s, tap, "name"));
@@ -193,15 +139,15 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		}
 		const char *exe = s->host->plugin_path(s->hctx, tap, SMELT_PPATH_EXECUTABLE);
 		const char *argv[] = { exe, "--config", config_path, "--discover", NULL };
-		struct collect out = { 0 };
+		struct kit_collect out = { 0 };
 		struct smelt_env *env = s->host->env_new(s->hctx, tap);
 		struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, tap, "name"), .argv = argv,
-		                            .env = env, .on_line = collect_line, .arg = &out };
+		                            .env = env, .on_line = kit_collect_line, .arg = &out };
 		struct smelt_exit ex;
 		rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
 		s->host->env_free(env);
 		if (rc == SMELT_OK && !(ex.exited && ex.exit_code == 0))
-			rc = fail(err, errlen, SMELT_ERR_FAILED, "Catalog discovery failed: '%s --discover' exited with %d",
+			rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Catalog discovery failed: '%s --discover' exited with %d",
 			          attr(s, tap, "name"), ex.exited ? ex.exit_code : 128 + ex.term_signal);
 		if (rc == SMELT_OK) {
 			raw = out.buf ? out.buf : strdup("");
@@ -232,7 +178,7 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	if (!catalog || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams"))) {
 		cJSON_Delete(catalog);
 		cJSON_Delete(extras);
-		return fail(err, errlen, SMELT_ERR_FAILED, "Invalid catalog from '%s': not a JSON object with 'streams'",
+		return kit_fail(err, errlen, SMELT_ERR_FAILED, "Invalid catalog from '%s': not a JSON object with 'streams'",
 		            attr(s, tap, "name"));
 	}
 	catalog_apply_rules(catalog, cJSON_GetObjectItemCaseSensitive(extras, "_select"), metadata, schema,
@@ -299,7 +245,7 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 	char *catalog = NULL, *state_path = NULL, *tap_json = NULL;
 	int rc = SMELT_OK;
 	if (!configs || !argvs || !envs || !stages || !ex) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < n && !rc; i++)
@@ -338,7 +284,7 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 		const char **a = calloc(10, sizeof *a);
 		int k = 0;
 		if (!a) {
-			rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 			goto out;
 		}
 		argvs[i] = a;
@@ -366,7 +312,7 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 	stages[n - 1].arg = &sink;
 	rc = s->host->pipeline(s->hctx, stages, n, ex, err, errlen);
 	if (sink.save_failed) {
-		rc = fail(err, errlen, SMELT_ERR, "cannot save the state of '%s': %s", req->state_id, sink.err);
+		rc = kit_fail(err, errlen, SMELT_ERR, "cannot save the state of '%s': %s", req->state_id, sink.err);
 		goto out;
 	}
 	if (rc)
@@ -387,14 +333,14 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 			snprintf(what, sizeof what, "exit code %d", e->exit_code);
 	}
 	if (tap_bad && target_bad)
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "Extractor and loader failed: '%s' (%s), '%s' (exit code %d)",
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Extractor and loader failed: '%s' (%s), '%s' (exit code %d)",
 		          attr(s, tap, "name"), what, attr(s, target, "name"), ex[n - 1].exit_code);
 	else if (tap_bad)
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "Extractor failed: '%s' (%s)", attr(s, tap, "name"), what);
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Extractor failed: '%s' (%s)", attr(s, tap, "name"), what);
 	else if (target_bad)
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "Loader failed: '%s' (%s)", attr(s, target, "name"), what);
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Loader failed: '%s' (%s)", attr(s, target, "name"), what);
 	else if (mappers_bad)
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "Mappers failed");
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Mappers failed");
 	struct smelt_event ev = { .struct_size = sizeof ev, .kind = SMELT_EV_SUMMARY, .item = req->state_id,
 	                          .status = rc ? "failed" : "success", .count = (int64_t)sink.saved, .seconds = -1,
 	                          .message = "states saved" };
@@ -446,16 +392,16 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 	if (req->kind == SMELT_REQ_DUMP || want_catalog) {
 		if (!is_tap) {
 			free(config);
-			return fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is not an extractor: it has no catalog",
+			return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is not an extractor: it has no catalog",
 			            attr(s, p, "name"));
 		}
 		if ((rc = s->host->config_json(s->hctx, p, 0, &json, err, errlen)) ||
 		    (rc = prepare_catalog(s, p, config, json, req->flags, &catalog, err, errlen)))
 			goto out;
 		if (req->kind == SMELT_REQ_DUMP) {
-			char *text = catalog ? read_small_file(catalog) : NULL;
+			char *text = catalog ? kit_read_file(catalog, NULL) : NULL;
 			if (!text) {
-				rc = fail(err, errlen, SMELT_ERR_FAILED, "'%s' produced no catalog", attr(s, p, "name"));
+				rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "'%s' produced no catalog", attr(s, p, "name"));
 				goto out;
 			}
 			fputs(text, stdout);
@@ -466,7 +412,7 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 	}
 	const char **argv = calloc(req->nargs + 8, sizeof *argv);
 	if (!argv) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	size_t k = 0;
@@ -476,7 +422,7 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 		const char *args = s->host->plugin_command(s->hctx, p, req->command, &cmd_exe);
 		if (!args) {
 			free(argv);
-			rc = fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' has no command '%s'", attr(s, p, "name"),
+			rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' has no command '%s'", attr(s, p, "name"),
 			          req->command);
 			goto out;
 		}
@@ -534,7 +480,7 @@ static int singer_run_block(void *state, const struct smelt_request *req, char *
 	r.kind = SMELT_REQ_INVOKE;
 	int rc = singer_invoke(state, &r, &code, err, errlen);
 	if (rc == SMELT_OK && code != 0)
-		rc = fail(err, errlen, SMELT_ERR_FAILED, "'%s:%s' exited with code %d", attr(s, req->plugins[0], "name"),
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "'%s:%s' exited with code %d", attr(s, req->plugins[0], "name"),
 		          req->command ? req->command : "", code);
 	return rc;
 }
@@ -543,7 +489,7 @@ static int singer_init(const struct smelt_host_api *host, void *hctx, void **sta
 {
 	struct singer *s = calloc(1, sizeof *s);
 	if (!s)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	s->host = host;
 	s->hctx = hctx;
 	*state = s;

@@ -28,6 +28,8 @@
  * context; it reports each object as a line "@smelt {json}", which become
  * run events.
  */
+#include "kit.h"
+
 #include <smelt/sdk.h>
 
 #include <cjson/cJSON.h>
@@ -82,15 +84,6 @@ static const struct smelt_command superset_commands[] = {
 	{ NULL, NULL },
 };
 
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return status;
-}
 
 /* ---- small strings ------------------------------------------------------ */
 
@@ -180,13 +173,6 @@ static void sb_urlpart(struct sbuf *b, const char *s)
 	}
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; s && *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
 
 /* ---- settings ----------------------------------------------------------- */
 
@@ -264,7 +250,7 @@ static int dotenv_append(struct superset *s, const char *name, const char *value
 	snprintf(path, sizeof path, "%s/.env", root);
 	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fail(err, errlen, SMELT_ERR, "cannot open '%s': %s", path, strerror(errno));
+		return kit_fail(err, errlen, SMELT_ERR, "cannot open '%s': %s", path, strerror(errno));
 	struct stat st;
 	int need_nl = 0;
 	if (fstat(fd, &st) == 0 && st.st_size > 0) {
@@ -278,11 +264,11 @@ static int dotenv_append(struct superset *s, const char *name, const char *value
 	sb_fmt(&line, "%s%s='%s'\n", need_nl ? "\n" : "", name, value);
 	int rc = SMELT_OK;
 	if (line.oom)
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	else if (write(fd, line.buf, line.len) != (ssize_t)line.len)
-		rc = fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
+		rc = kit_fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
 	if (close(fd) != 0 && rc == SMELT_OK)
-		rc = fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
+		rc = kit_fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
 	if (line.buf) {
 		memset(line.buf, 0, line.len);
 		free(line.buf);
@@ -318,7 +304,7 @@ static int superset_secret(struct superset *s, const struct smelt_plugin *p, cha
 	while (got < sizeof raw) {
 		ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
 		if (n < 0 && errno != EINTR)
-			return fail(err, errlen, SMELT_ERR, "cannot generate a secret key: %s", strerror(errno));
+			return kit_fail(err, errlen, SMELT_ERR, "cannot generate a secret key: %s", strerror(errno));
 		if (n > 0)
 			got += (size_t)n;
 	}
@@ -327,13 +313,13 @@ static int superset_secret(struct superset *s, const struct smelt_plugin *p, cha
 	const char *name = s->host->plugin_attr(s->hctx, p, "name");
 	char *var = env_name(name, "secret_key");
 	if (!var)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	rc = dotenv_append(s, var, text, err, errlen);
 	if (rc == SMELT_OK) {
 		LOG(s, SMELT_LOG_INFO, "generated a secret key for '%s' and saved it to .env as %s", name, var);
 		*key = strdup(text);
 		if (!*key)
-			rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	}
 	memset(text, 0, sizeof text);
 	free(var);
@@ -546,7 +532,7 @@ out:
 	}
 	cJSON_Delete(conf);
 	if (rc == SMELT_ERR_NOMEM)
-		return fail(err, errlen, rc, "out of memory");
+		return kit_fail(err, errlen, rc, "out of memory");
 	return rc;
 }
 
@@ -557,7 +543,7 @@ static int wh_discover(struct ss_ctx *c, char *err, size_t errlen)
 	int rc;
 	c->warehouses = cJSON_CreateArray();
 	if (!c->warehouses)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	const cJSON *list = cfg_get(c, "databases"), *d;
 	if (!cJSON_IsArray(list))
 		list = NULL;
@@ -568,13 +554,13 @@ static int wh_discover(struct ss_ctx *c, char *err, size_t errlen)
 		if (!uri)
 			uri = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "uri"));
 		if (!name || !uri)
-			return fail(err, errlen, SMELT_ERR_CONFIG,
+			return kit_fail(err, errlen, SMELT_ERR_CONFIG,
 			            "setting 'databases' of '%s': every entry needs 'name' and 'sqlalchemy_uri'", c->name);
 		const cJSON *extra = cJSON_GetObjectItemCaseSensitive(d, "extra");
 		const cJSON *schemas = cJSON_GetObjectItemCaseSensitive(d, "schemas");
 		if ((rc = wh_add(c, name, uri, cJSON_IsObject(extra) ? cJSON_Duplicate(extra, 1) : NULL,
 		                 cJSON_IsArray(schemas) ? schemas : NULL, "setting 'databases'", !strncmp(uri, "sqlite", 6))))
-			return fail(err, errlen, rc, "out of memory");
+			return kit_fail(err, errlen, rc, "out of memory");
 	}
 	const struct smelt_plugin *plugins[64];
 	size_t n = s->host->plugin_list(s->hctx, SMELT_PT_LOADER | SMELT_PT_TRANSFORMER, plugins, 64);
@@ -606,7 +592,7 @@ static int superset_write_config(struct ss_ctx *c, char *err, size_t errlen)
 		char *text = cJSON_PrintUnformatted(extra);
 		if (!text) {
 			free(b.buf);
-			return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		}
 		sb_str(&b, "\n# The `config` setting.\nglobals().update(_smelt_json.loads(");
 		sb_pystr(&b, text);
@@ -614,7 +600,7 @@ static int superset_write_config(struct ss_ctx *c, char *err, size_t errlen)
 		free(text);
 	} else if (extra && !cJSON_IsNull(extra) && !cJSON_IsObject(extra)) {
 		free(b.buf);
-		return fail(err, errlen, SMELT_ERR_CONFIG, "setting 'config' of '%s' must be an object of Superset settings",
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "setting 'config' of '%s' must be an object of Superset settings",
 		            c->name);
 	}
 	char name[64];
@@ -623,7 +609,7 @@ static int superset_write_config(struct ss_ctx *c, char *err, size_t errlen)
 	sb_fmt(&path, "%s/%s", c->run_dir, name);
 	int rc;
 	if (b.oom || path.oom)
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	else
 		rc = s->host->write_private(s->hctx, path.buf, b.buf, b.len, err, errlen);
 	if (b.buf) {
@@ -667,9 +653,9 @@ static int superset_prepare(struct superset *s, const struct smelt_plugin *p, st
 	memset(json, 0, strlen(json));
 	s->host->free(json);
 	if (!c->cfg)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (!c->venv || !c->install_dir || !c->run_dir)
-		return fail(err, errlen, SMELT_ERR_CONFIG, "plugin '%s' has no pip_url: it cannot have a virtualenv", c->name);
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "plugin '%s' has no pip_url: it cannot have a virtualenv", c->name);
 	const char *meta = cfg_str(c, "sqlalchemy_database_uri");
 	if (meta)
 		c->metadata_uri = strdup(meta);
@@ -683,14 +669,14 @@ static int superset_prepare(struct superset *s, const struct smelt_plugin *p, st
 		}
 	}
 	if (!c->metadata_uri)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if ((rc = wh_discover(c, err, errlen)) || (rc = superset_write_config(c, err, errlen)) ||
 	    (rc = superset_secret(s, p, &key, err, errlen)))
 		return rc;
 	c->env = s->host->env_new(s->hctx, p);
 	if (!c->env) {
 		free(key);
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	}
 	s->host->env_set(c->env, "SUPERSET_SECRET_KEY", key);
 	s->host->env_set(c->env, "SUPERSET_CONFIG_PATH", c->config_path);
@@ -711,11 +697,11 @@ static char *venv_program(struct ss_ctx *c, const char *prog, char *err, size_t 
 	sb_fmt(&b, "%s/bin/%s", c->venv, prog);
 	if (b.oom) {
 		free(b.buf);
-		fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
 	if (access(b.buf, X_OK) != 0) {
-		fail(err, errlen, SMELT_ERR_NOTFOUND, "'%s' is not installed (no %s): run 'smelt install %s'", c->name, b.buf,
+		kit_fail(err, errlen, SMELT_ERR_NOTFOUND, "'%s' is not installed (no %s): run 'smelt install %s'", c->name, b.buf,
 		     c->name);
 		free(b.buf);
 		return NULL;
@@ -783,11 +769,11 @@ static int run_helper(struct ss_ctx *c, const char *command, const cJSON *job, s
 	char *text = cJSON_PrintUnformatted(job);
 	int rc;
 	if (helper.oom || job_path.oom || !text) {
-		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	if (access(helper.buf, R_OK) != 0) {
-		rc = fail(err, errlen, SMELT_ERR_NOTFOUND, "the adapter's helper '%s' is missing", helper.buf);
+		rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND, "the adapter's helper '%s' is missing", helper.buf);
 		goto out;
 	}
 	if ((rc = s->host->write_private(s->hctx, job_path.buf, text, strlen(text), err, errlen)))
@@ -801,11 +787,11 @@ static int run_helper(struct ss_ctx *c, const char *command, const cJSON *job, s
 		goto out;
 	if (!ex.exited || ex.exit_code != 0) {
 		if (ex.signaled)
-			rc = fail(err, errlen, SMELT_ERR_FAILED, "superset %s was killed by signal %d", command, ex.term_signal);
+			rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "superset %s was killed by signal %d", command, ex.term_signal);
 		else if (t->errors)
-			rc = fail(err, errlen, SMELT_ERR_FAILED, "superset %s: %d item(s) failed", command, t->errors);
+			rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "superset %s: %d item(s) failed", command, t->errors);
 		else
-			rc = fail(err, errlen, SMELT_ERR_FAILED,
+			rc = kit_fail(err, errlen, SMELT_ERR_FAILED,
 			          "superset %s exited with code %d (run with --log-level debug for Superset's output)", command,
 			          ex.exit_code);
 	}
@@ -837,7 +823,7 @@ static int is_initialized(struct ss_ctx *c)
 	char *path = marker_path(c), want[32], have[32] = "";
 	if (!path)
 		return 0;
-	snprintf(want, sizeof want, "%016llx", (unsigned long long)fnv1a(c->metadata_uri));
+	snprintf(want, sizeof want, "%016llx", (unsigned long long)kit_fnv1a(KIT_FNV_INIT, c->metadata_uri));
 	FILE *f = fopen(path, "r");
 	if (f) {
 		if (!fgets(have, sizeof have, f))
@@ -862,7 +848,7 @@ static void mark_initialized(struct ss_ctx *c)
 	char *path = marker_path(c);
 	FILE *f = path ? fopen(path, "w") : NULL;
 	if (f) {
-		fprintf(f, "%016llx\n", (unsigned long long)fnv1a(c->metadata_uri));
+		fprintf(f, "%016llx\n", (unsigned long long)kit_fnv1a(KIT_FNV_INIT, c->metadata_uri));
 		fclose(f);
 	}
 	free(path);
@@ -879,7 +865,7 @@ static int superset_initialize(struct ss_ctx *c, int explicit, char *err, size_t
 	const char *user = cfg_str(c, "admin.username"), *pass = cfg_str(c, "admin.password");
 	cJSON *job = cJSON_CreateObject();
 	if (!job)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (pass) {
 		cJSON *admin = cJSON_AddObjectToObject(job, "admin");
 		const char *email = cfg_str(c, "admin.email");
@@ -889,11 +875,11 @@ static int superset_initialize(struct ss_ctx *c, int explicit, char *err, size_t
 		    !cJSON_AddStringToObject(admin, "first_name", cfg_str(c, "admin.first_name") ? cfg_str(c, "admin.first_name") : "Superset") ||
 		    !cJSON_AddStringToObject(admin, "last_name", cfg_str(c, "admin.last_name") ? cfg_str(c, "admin.last_name") : "Admin")) {
 			cJSON_Delete(job);
-			return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		}
 	} else if (explicit) {
 		cJSON_Delete(job);
-		return fail(err, errlen, SMELT_ERR_CONFIG,
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG,
 		            "'%s' has no admin password: set it with 'smelt config %s set admin.password ...' "
 		            "(kept in .env), then run 'smelt invoke %s:initialize' again",
 		            c->name, c->name, c->name);
@@ -924,7 +910,7 @@ static int superset_sync_all(struct ss_ctx *c, char *err, size_t errlen)
 	if (!job || !cJSON_AddItemReferenceToObject(job, "databases", c->warehouses) ||
 	    !cJSON_AddStringToObject(job, "owner", cfg_str(c, "admin.username") ? cfg_str(c, "admin.username") : "admin")) {
 		cJSON_Delete(job);
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	}
 	struct tally t = { .c = c };
 	rc = run_helper(c, "sync", job, &t, err, errlen);
@@ -1012,7 +998,7 @@ static int superset_ui(struct ss_ctx *c, const struct smelt_request *req, int *e
 	const char **argv = calloc(req->nargs + 16, sizeof *argv);
 	if (!argv) {
 		free(gunicorn);
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	}
 	size_t k = 0;
 	argv[k++] = gunicorn;
@@ -1048,7 +1034,7 @@ static int superset_cli(struct ss_ctx *c, const struct smelt_request *req, int *
 	if (req->command) {
 		args = s->host->plugin_command(s->hctx, c->p, req->command, &cmd_exe);
 		if (!args)
-			return fail(err, errlen, SMELT_ERR_NOTFOUND,
+			return kit_fail(err, errlen, SMELT_ERR_NOTFOUND,
 			            "plugin '%s' has no command '%s' (it has initialize, sync and ui, and 'smelt invoke %s ARGS' "
 			            "runs the superset CLI)",
 			            c->name, req->command, c->name);
@@ -1063,13 +1049,13 @@ static int superset_cli(struct ss_ctx *c, const struct smelt_request *req, int *
 		free(argv);
 		free(buf);
 		free(exe);
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	}
 	size_t k = 0;
 	argv[k++] = exe;
 	int rc = SMELT_OK;
 	if (args && split_args(args, buf, argv, &k, max) != 0)
-		rc = fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s' has an unterminated quote", req->command,
+		rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s' has an unterminated quote", req->command,
 		          c->name);
 	for (size_t i = 0; rc == SMELT_OK && i < req->nargs; i++)
 		argv[k++] = req->args[i];
@@ -1091,7 +1077,7 @@ static int superset_invoke(void *state, const struct smelt_request *req, int *ex
 	struct ss_ctx c;
 	*exit_code = 0;
 	if (req->kind == SMELT_REQ_DUMP)
-		return fail(err, errlen, SMELT_ERR_UNSUPPORTED, "superset has no '%s' to dump", req->dump ? req->dump : "");
+		return kit_fail(err, errlen, SMELT_ERR_UNSUPPORTED, "superset has no '%s' to dump", req->dump ? req->dump : "");
 	int rc = superset_prepare(s, req->plugins[0], &c, err, errlen);
 	if (rc == SMELT_OK) {
 		if (req->command && !strcmp(req->command, "initialize"))
@@ -1120,10 +1106,10 @@ static int superset_run_block(void *state, const struct smelt_request *req, char
 	struct ss_ctx c;
 	const char *name = s->host->plugin_attr(s->hctx, req->plugins[0], "name");
 	if (req->kind != SMELT_REQ_COMMAND || !req->command)
-		return fail(err, errlen, SMELT_ERR_CONFIG,
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG,
 		            "'%s' is a utility: use it in smelt run as a command block ('%s:sync')", name, name);
 	if (!strcmp(req->command, "ui"))
-		return fail(err, errlen, SMELT_ERR_CONFIG,
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG,
 		            "'%s:ui' starts a web server and never ends: use 'smelt invoke %s:ui' instead", name, name);
 	int rc = superset_prepare(s, req->plugins[0], &c, err, errlen), code = 0;
 	if (rc == SMELT_OK) {
@@ -1132,7 +1118,7 @@ static int superset_run_block(void *state, const struct smelt_request *req, char
 		else if (!strcmp(req->command, "sync"))
 			rc = superset_sync_all(&c, err, errlen);
 		else if ((rc = superset_cli(&c, req, &code, err, errlen)) == SMELT_OK && code != 0)
-			rc = fail(err, errlen, SMELT_ERR_FAILED, "'%s:%s' exited with code %d", name, req->command, code);
+			rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "'%s:%s' exited with code %d", name, req->command, code);
 	}
 	superset_release(&c);
 	return rc;
@@ -1143,7 +1129,7 @@ static int superset_sync_op(void *state, const struct smelt_request *req, char *
 	struct superset *s = state;
 	struct ss_ctx c;
 	if (!req->nplugins)
-		return fail(err, errlen, SMELT_ERR_CONFIG, "which superset plugin?");
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "which superset plugin?");
 	int rc = superset_prepare(s, req->plugins[0], &c, err, errlen);
 	if (rc == SMELT_OK)
 		rc = superset_sync_all(&c, err, errlen);
@@ -1178,7 +1164,7 @@ static int superset_init(const struct smelt_host_api *host, void *hctx, void **s
 {
 	struct superset *s = calloc(1, sizeof *s);
 	if (!s)
-		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	s->host = host;
 	s->hctx = hctx;
 	*state = s;

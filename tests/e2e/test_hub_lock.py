@@ -31,7 +31,7 @@ def project(tmp_path):
         "plugins:\n"
         "  extractors:\n  - name: tap-csv\n    variant: smelt\n"
         "  loaders:\n  - name: target-jsonl\n"
-        "  orchestrators:\n  - name: airflow\n"
+        "  orchestrators:\n  - name: airflow\n    variant: apache\n"
         "  transformers:\n  - name: dbt-sqlite\n"
     )
     return tmp_path

@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "args.h"
 #include "buf.h"
 #include "csv.h"
 #include "json.h"
@@ -1143,64 +1144,27 @@ static void tap_about(int as_json)
 	cJSON_Delete(about);
 }
 
-static void usage(void)
-{
-	fputs("usage: " TAP_NAME " --config CONFIG [--discover] [--catalog CATALOG | --properties CATALOG]"
-	      " [--state STATE]\n       " TAP_NAME " --about [--format=json|text]\n       " TAP_NAME
-	      " --version\n", stderr);
-}
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL, *catalog = NULL, *state = NULL, *format = "text";
-	int discover = 0, about = 0;
+	struct conn_args args;
 	struct tap t;
 	cJSON *cfg;
+	char err[512];
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--config") || !strcmp(a, "--catalog") || !strcmp(a, "--properties") ||
-		    !strcmp(a, "--state") || !strcmp(a, "--format")) {
-			if (i + 1 >= argc)
-				die("option '%s' needs a value", a);
-			if (!strcmp(a, "--config"))
-				config = argv[++i];
-			else if (!strcmp(a, "--state"))
-				state = argv[++i];
-			else if (!strcmp(a, "--format"))
-				format = argv[++i];
-			else
-				catalog = argv[++i];
-		} else if (!strncmp(a, "--config=", 9)) {
-			config = a + 9;
-		} else if (!strncmp(a, "--format=", 9)) {
-			format = a + 9;
-		} else if (!strcmp(a, "--discover")) {
-			discover = 1;
-		} else if (!strcmp(a, "--about")) {
-			about = 1;
-		} else if (!strcmp(a, "--version")) {
-			printf("%s %s\n", TAP_NAME, TAP_VERSION);
-			return 0;
-		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage();
-			return 0;
-		} else {
-			usage();
-			die("unknown option '%s'", a);
-		}
+	switch (conn_args_parse(argc, argv, CONN_ARGS_TAP, TAP_NAME, TAP_VERSION, &args, err, sizeof err)) {
+	case 1:
+		return 0;
+	case -1:
+		die("%s", err);
 	}
-	if (about) {
-		if (strcmp(format, "json") && strcmp(format, "text"))
-			die("unsupported --format '%s' (json or text)", format);
-		tap_about(!strcmp(format, "json"));
+	const char *config = args.config, *catalog = args.catalog, *state = args.state;
+	if (args.about) {
+		tap_about(!strcmp(args.format, "json"));
 		return 0;
 	}
-	if (!config) {
-		usage();
+	if (!config)
 		die("--config is required");
-	}
 	memset(&t, 0, sizeof(t));
 	cfg = load_json_file(config, "config");
 	tap_load_config(&t, cfg);
@@ -1211,7 +1175,7 @@ int main(int argc, char **argv)
 		if (s->rep_key && stream_set_rep_key(s, s->rep_key) < 0)
 			die("stream '%s': replication key '%s' is not a column", s->entity, s->rep_key);
 	}
-	if (discover) {
+	if (args.discover) {
 		tap_discover(&t);
 		tap_release(&t);
 		cJSON_Delete(cfg);

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "args.h"
 #include "buf.h"
 #include "fsutil.h"
 #include "json.h"
@@ -153,8 +154,8 @@ static cJSON *load_config(const char *path)
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL, *input = NULL, *format = "text", *dest = "output", *custom = NULL;
-	int want_about = 0, stamp = 0;
+	const char *config = NULL, *input = NULL, *dest = "output", *custom = NULL;
+	int stamp = 0;
 	struct conn_reader r;
 	struct conn_msg m;
 	struct conn_buf rec = CONN_BUF_INIT, state = CONN_BUF_INIT, emitted = CONN_BUF_INIT;
@@ -166,39 +167,17 @@ int main(int argc, char **argv)
 	cJSON *cfg;
 	const cJSON *v;
 
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--config") || !strcmp(a, "--input") || !strcmp(a, "--format")) {
-			if (i + 1 >= argc)
-				die("option '%s' needs a value", a);
-			if (!strcmp(a, "--config"))
-				config = argv[++i];
-			else if (!strcmp(a, "--input"))
-				input = argv[++i];
-			else
-				format = argv[++i];
-		} else if (!strncmp(a, "--config=", 9)) {
-			config = a + 9;
-		} else if (!strncmp(a, "--format=", 9)) {
-			format = a + 9;
-		} else if (!strcmp(a, "--about")) {
-			want_about = 1;
-		} else if (!strcmp(a, "--version")) {
-			printf("%s %s\n", TGT_NAME, TGT_VERSION);
-			return 0;
-		} else {
-			fputs("usage: " TGT_NAME " --config CONFIG [--input FILE]\n       " TGT_NAME
-			      " --about [--format=json|text]\n       " TGT_NAME " --version\n", stderr);
-			if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-				return 0;
-			die("unknown option '%s'", a);
-		}
+	struct conn_args args;
+	switch (conn_args_parse(argc, argv, CONN_ARGS_INPUT, TGT_NAME, TGT_VERSION, &args, err, sizeof err)) {
+	case 1:
+		return 0;
+	case -1:
+		die("%s", err);
 	}
-	if (want_about) {
-		if (strcmp(format, "json") && strcmp(format, "text"))
-			die("unsupported --format '%s' (json or text)", format);
-		about(!strcmp(format, "json"));
+	config = args.config;
+	input = args.input;
+	if (args.about) {
+		about(!strcmp(args.format, "json"));
 		return 0;
 	}
 	if (!config)

@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "args.h"
 #include "buf.h"
 #include "fsutil.h"
 #include "json.h"
@@ -1092,8 +1093,8 @@ static void open_db(struct tgt *t)
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL, *input = NULL, *format = "text";
-	int want_about = 0, fd = 0, bi;
+	const char *config = NULL, *input = NULL;
+	int fd = 0, bi;
 	uint32_t next_id = 0;
 	struct tgt t;
 	struct conn_reader r;
@@ -1110,39 +1111,17 @@ int main(int argc, char **argv)
 	pthread_mutexattr_init(&ma);
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&out_mu, &ma);
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--config") || !strcmp(a, "--input") || !strcmp(a, "--format")) {
-			if (i + 1 >= argc)
-				die("option '%s' needs a value", a);
-			if (!strcmp(a, "--config"))
-				config = argv[++i];
-			else if (!strcmp(a, "--input"))
-				input = argv[++i];
-			else
-				format = argv[++i];
-		} else if (!strncmp(a, "--config=", 9)) {
-			config = a + 9;
-		} else if (!strncmp(a, "--format=", 9)) {
-			format = a + 9;
-		} else if (!strcmp(a, "--about")) {
-			want_about = 1;
-		} else if (!strcmp(a, "--version")) {
-			printf("%s %s\n", TGT_NAME, TGT_VERSION);
-			return 0;
-		} else {
-			fputs("usage: " TGT_NAME " --config CONFIG [--input FILE]\n       " TGT_NAME
-			      " --about [--format=json|text]\n       " TGT_NAME " --version\n", stderr);
-			if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-				return 0;
-			die("unknown option '%s'", a);
-		}
+	struct conn_args args;
+	switch (conn_args_parse(argc, argv, CONN_ARGS_INPUT, TGT_NAME, TGT_VERSION, &args, err, sizeof err)) {
+	case 1:
+		return 0;
+	case -1:
+		die("%s", err);
 	}
-	if (want_about) {
-		if (strcmp(format, "json") && strcmp(format, "text"))
-			die("unsupported --format '%s' (json or text)", format);
-		about(!strcmp(format, "json"));
+	config = args.config;
+	input = args.input;
+	if (args.about) {
+		about(!strcmp(args.format, "json"));
 		return 0;
 	}
 	if (!config)
