@@ -143,3 +143,14 @@ def test_hub_ping_and_search(hub, tmp_path):
     assert all(p["plugin_type"] == "loaders" for p in json.loads(r.stdout)["plugins"])
     r = smelt(["hub", "search", "jsonl"], tmp_path, hub.api_root)
     assert r.returncode == 0 and "target-jsonl" in r.stdout
+
+
+def test_add_brings_what_the_definition_requires(hub, tmp_path):
+    (tmp_path / "smelt.yml").write_text("# my project\ndefault_environment: dev\nenvironments:\n- name: dev\n")
+    r = smelt(["add", "orchestrator", "airflow", "--variant", "apache"], tmp_path, hub.api_root)
+    assert r.returncode == 0, r.stderr
+    assert "Added file 'files-airflow' (required by 'airflow')" in r.stdout
+    text = (tmp_path / "smelt.yml").read_text()
+    assert text.startswith("# my project\n")
+    assert "- name: airflow\n    variant: apache" in text and "- name: files-airflow\n    variant: meltano" in text
+    assert (tmp_path / "plugins/files/files-airflow--meltano.lock").exists()

@@ -146,7 +146,7 @@ static int add_one(struct project *p, int type, const char *name, const struct a
 	char err[1024];
 	const char *new_name = o->as ? o->as : name;
 	const char *inherit = o->as ? name : o->inherit_from;
-	cJSON *entry = NULL;
+	cJSON *entry = NULL, *requires = NULL;
 	char *lock = NULL;
 
 	if (project_find_plugin(p, type, new_name))
@@ -202,10 +202,33 @@ static int add_one(struct project *p, int type, const char *name, const struct a
 			cJSON_AddStringToObject(entry, "python", o->python);
 		if (o->adapter)
 			cJSON_AddStringToObject(entry, "adapter", o->adapter);
+		requires = def.requires ? cJSON_Duplicate(def.requires, 1) : NULL;
 		definition_release(&def);
 	}
 	int rc = project_add_plugin(p, (enum plugin_type)type, entry, err, sizeof err);
 	cJSON_Delete(entry);
+	/* What the definition requires (files-airflow, ...) joins the project too; its lock is already written. */
+	const cJSON *group, *req;
+	cJSON_ArrayForEach(group, requires)
+	{
+		int rtype = plugin_type_parse(group->string);
+		cJSON_ArrayForEach(req, group)
+		{
+			const char *rname = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "name"));
+			const char *rvariant = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "variant"));
+			if (rc < 0 || rtype < 0 || !rname || project_find_plugin(p, rtype, rname))
+				continue;
+			cJSON *dep = cJSON_CreateObject();
+			cJSON_AddStringToObject(dep, "name", rname);
+			if (rvariant)
+				cJSON_AddStringToObject(dep, "variant", rvariant);
+			rc = project_add_plugin(p, (enum plugin_type)rtype, dep, err, sizeof err);
+			cJSON_Delete(dep);
+			if (rc == 0)
+				printf("Added %s '%s' (required by '%s')\n", plugin_type_singular(rtype), rname, new_name);
+		}
+	}
+	cJSON_Delete(requires);
 	if (rc == 0)
 		rc = project_save(p, err, sizeof err);
 	if (rc < 0) {
