@@ -124,3 +124,30 @@ uint64_t kit_fnv1a(uint64_t h, const char *s)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
 	return h;
 }
+
+int kit_split_args(const char *s, char *buf, const char **argv, size_t *k, size_t max)
+{
+	char *o = buf;
+	while (*s) {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		if (*k >= max)
+			return -1;
+		argv[(*k)++] = o;
+		char q = 0;
+		for (; *s && (q || (*s != ' ' && *s != '\t')); s++) {
+			if (q && *s == q)
+				q = 0;
+			else if (!q && (*s == '\'' || *s == '"'))
+				q = *s;
+			else
+				*o++ = *s;
+		}
+		*o++ = '\0';
+		if (q)
+			return -1;
+	}
+	return 0;
+}

@@ -31,6 +31,14 @@ struct kit_collect {
 /* A struct smelt_spawn on_line callback appending to the struct kit_collect in arg. */
 int kit_collect_line(void *arg, const char *line, size_t len, unsigned long lineno);
 
+/*
+ * Split a command's args string at blanks, honouring '...' and "..." quotes
+ * (no shell).  Words are written into buf (at least strlen(s) + 1 bytes) and
+ * appended to argv[*k...] (at most max words in all).  0, or -1 for an
+ * unterminated quote or too many words.
+ */
+int kit_split_args(const char *s, char *buf, const char **argv, size_t *k, size_t max);
+
 /* 64-bit FNV-1a of s, continuing from h (start with KIT_FNV_INIT); NULL s adds nothing. */
 #define KIT_FNV_INIT 1469598103934665603ull
 uint64_t kit_fnv1a(uint64_t h, const char *s);

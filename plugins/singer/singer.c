@@ -426,11 +426,23 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 			          req->command);
 			goto out;
 		}
-		/* Singer commands are plain argument strings; keep it simple: split at blanks. */
 		argv[k++] = cmd_exe ? cmd_exe : exe;
-		char *copy = strdup(args), *save = NULL;
-		for (char *w = strtok_r(copy, " \t", &save); w && k < 6; w = strtok_r(NULL, " \t", &save))
-			argv[k++] = w;
+		char *words = malloc(strlen(args) + 1);
+		const char **all = realloc(argv, (strlen(args) / 2 + req->nargs + 4) * sizeof *argv);
+		if (!words || !all) {
+			free(words);
+			free(all ? all : argv);
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		argv = all;
+		if (kit_split_args(args, words, argv, &k, strlen(args) / 2 + 2) != 0) {
+			free(words);
+			free(argv);
+			rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s' has an unterminated quote",
+			              req->command, attr(s, p, "name"));
+			goto out;
+		}
 		for (size_t i = 0; i < req->nargs; i++)
 			argv[k++] = req->args[i];
 		struct smelt_env *env = s->host->env_new(s->hctx, p);
@@ -439,7 +451,7 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 		struct smelt_exit ex;
 		rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
 		s->host->env_free(env);
-		free(copy);
+		free(words);
 		free(argv);
 		*exit_code = ex.exited ? ex.exit_code : 128 + ex.term_signal;
 		goto out;

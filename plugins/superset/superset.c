@@ -936,33 +936,6 @@ static int spawn(struct ss_ctx *c, const char *const *argv, unsigned flags, int 
 	return rc;
 }
 
-/* Split a command's args string at blanks, honouring '...' and "..." quotes.  Appends to argv. */
-static int split_args(const char *s, char *buf, const char **argv, size_t *k, size_t max)
-{
-	char *o = buf;
-	while (*s) {
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s)
-			break;
-		if (*k >= max)
-			return -1;
-		argv[(*k)++] = o;
-		char q = 0;
-		for (; *s && (q || (*s != ' ' && *s != '\t')); s++) {
-			if (q && *s == q)
-				q = 0;
-			else if (!q && (*s == '\'' || *s == '"'))
-				q = *s;
-			else
-				*o++ = *s;
-		}
-		*o++ = '\0';
-		if (q)
-			return -1;
-	}
-	return 0;
-}
 
 /* The major version of the venv's gunicorn, 0 when unknown. */
 static int gunicorn_major(struct ss_ctx *c)
@@ -1054,7 +1027,7 @@ static int superset_cli(struct ss_ctx *c, const struct smelt_request *req, int *
 	size_t k = 0;
 	argv[k++] = exe;
 	int rc = SMELT_OK;
-	if (args && split_args(args, buf, argv, &k, max) != 0)
+	if (args && kit_split_args(args, buf, argv, &k, max) != 0)
 		rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s' has an unterminated quote", req->command,
 		          c->name);
 	for (size_t i = 0; rc == SMELT_OK && i < req->nargs; i++)

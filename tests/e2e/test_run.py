@@ -259,3 +259,20 @@ def test_loader_sees_the_extractors_load_schema(project):
     (project.root / "smelt.yml").write_text(text)
     project.smelt("run", "tap-fake", "target-fake", check=0)
     assert saved_state(project)["schema"] == "tap_fake"
+
+
+def test_plugin_command_args_are_split_without_a_shell(project):
+    project.write("""\
+default_environment: dev
+environments: [{name: dev}]
+plugins:
+  extractors:
+  - name: tap-echo
+    namespace: tap_echo
+    executable: /bin/echo
+    commands:
+      hello: "one 'two three' \\"$HOME\\" ;rm"
+""")
+    proc = project.smelt("invoke", "tap-echo:hello", "five", check=0)
+    # quotes group words; no shell runs, so ';' and '$HOME' stay as they are
+    assert proc.stdout == "one two three $HOME ;rm five\n"
