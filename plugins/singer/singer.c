@@ -497,6 +497,23 @@ static int singer_run_block(void *state, const struct smelt_request *req, char *
 	return rc;
 }
 
+/* Healthy when the native connectors shipped with smelt are there and executable. */
+static int singer_health(void *state, char *err, size_t errlen)
+{
+	struct singer *s = state;
+	static const char *const natives[] = { "tap-csv", "target-sqlite", "target-jsonl" };
+	const char *dir = s->host->path(s->hctx, SMELT_PATH_LIBEXEC);
+	for (size_t i = 0; i < sizeof natives / sizeof natives[0]; i++) {
+		char *path = kit_asprintf("%s/%s", dir ? dir : ".", natives[i]);
+		int ok = path && access(path, X_OK) == 0;
+		free(path);
+		if (!ok)
+			return kit_fail(err, errlen, SMELT_ERR, "native connector '%s' is missing from '%s': reinstall smelt",
+			                natives[i], dir ? dir : "?");
+	}
+	return kit_fail(err, errlen, SMELT_OK, "native connectors in '%s'", dir);
+}
+
 static int singer_init(const struct smelt_host_api *host, void *hctx, void **state, char *err, size_t errlen)
 {
 	struct singer *s = calloc(1, sizeof *s);
@@ -525,6 +542,7 @@ static const struct smelt_adapter singer_adapter = {
 	.destroy = singer_destroy,
 	.invoke = singer_invoke,
 	.run_block = singer_run_block,
+	.health = singer_health,
 };
 
 SMELT_EXPORT const struct smelt_adapter *smelt_adapter_entry(void)

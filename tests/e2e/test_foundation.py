@@ -95,3 +95,12 @@ def test_out_of_tree_adapter(tmp_path):
                           env=clean_env({"SMELT_ADAPTER_PATH": str(src)}))
     assert proc.returncode == 0, proc.stderr
     assert "hello from greeter" in proc.stderr
+
+
+def test_adapters_check(tmp_path):
+    (tmp_path / "smelt.yml").write_text("default_environment: dev\nenvironments: [{name: dev}]\n")
+    proc = smelt("adapters", "check", "--format", "json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    status = {a["name"]: a for a in json.loads(proc.stdout)["adapters"]}
+    assert status["singer"]["status"] == "ok" and "native connectors in" in status["singer"]["message"]
+    assert set(status) >= {"dbt", "gx", "airflow", "superset"}

@@ -1,6 +1,8 @@
 /* smelt adapters list [--format json]: what this smelt loaded, and what it refused. */
 #include "adapters/loader.h"
 #include "cli/commands.h"
+#include "project/project.h"
+#include "run/runtime.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/strbuf.h"
@@ -122,17 +124,66 @@ static void list_text(struct loader *l)
 		printf("refused: %s\n", l->refusals[i]);
 }
 
+/* smelt adapters check: init every adapter for the project and ask those with a health op (ABI 1.1). */
+static int check(struct cli *cli, int format)
+{
+	struct project *p;
+	int rc = project_open_cli(cli, ENV_DEFAULT_OR_NONE, &p);
+	if (rc)
+		return rc;
+	struct runtime rt;
+	runtime_init(&rt, cli, p);
+	int bad = 0;
+	cJSON *out = cJSON_CreateArray();
+	for (size_t i = 0; i < rt.loader.n; i++) {
+		struct loaded_adapter *a = &rt.loader.items[i];
+		char err[SMELT_ERRBUF_SIZE] = "";
+		const char *status = "ok";
+		int hrc = runtime_init_adapter(&rt, a, err, sizeof err);
+		if (hrc)
+			status = "error";
+		else if (!SMELT_HAS(a->desc, struct smelt_adapter, health) || !a->desc->health)
+			status = "no health check";
+		else if ((hrc = a->desc->health(a->state, err, sizeof err)) != SMELT_OK)
+			status = "unhealthy";
+		bad |= hrc != 0;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "name", a->desc->name);
+		cJSON_AddStringToObject(o, "status", status);
+		cJSON_AddStringToObject(o, "message", err);
+		cJSON_AddItemToArray(out, o);
+		if (format != FORMAT_JSON)
+			printf("%-10s %-16s %s\n", a->desc->name, status, err);
+	}
+	if (format == FORMAT_JSON) {
+		struct strbuf sb = STRBUF_INIT;
+		cJSON *wrap = cJSON_CreateObject();
+		cJSON_AddItemToObject(wrap, "adapters", out);
+		json_dump(&sb, wrap, 2);
+		printf("%s\n", sb.buf);
+		strbuf_release(&sb);
+		cJSON_Delete(wrap);
+	} else {
+		cJSON_Delete(out);
+	}
+	runtime_release(&rt);
+	project_free(p);
+	return bad ? EXIT_FAIL : EXIT_OK;
+}
+
 int cmd_adapters(struct cli *cli, int argc, char **argv)
 {
 	int format = FORMAT_TEXT;
 	const char *v;
 	if (argc < 2 || cli_is_help(argv[1])) {
-		printf("usage: smelt adapters list [--format text|json]\n\n"
-		       "Lists the adapters found in the install's adapter folder, in $SMELT_ADAPTER_PATH\n"
-		       "and in the project's adapters/ folder, and the files that were refused.\n");
+		printf("usage: smelt adapters list [--format text|json]\n"
+		       "       smelt adapters check [--format text|json]\n\n"
+		       "list: the adapters found in the install's adapter folder, in $SMELT_ADAPTER_PATH\n"
+		       "and in the project's adapters/ folder, and the files that were refused.\n"
+		       "check: start each adapter for the current project and run its health check.\n");
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
-	if (strcmp(argv[1], "list"))
+	if (strcmp(argv[1], "list") && strcmp(argv[1], "check"))
 		return cli_usage("adapters", "unknown subcommand 'adapters %s'", argv[1]);
 	for (int i = 2; i < argc; i++) {
 		int r = cli_opt_value(argc, argv, &i, "--format", &v);
@@ -143,6 +194,8 @@ int cmd_adapters(struct cli *cli, int argc, char **argv)
 		if (r == 0)
 			return cli_usage("adapters", "unknown argument '%s'", argv[i]);
 	}
+	if (!strcmp(argv[1], "check"))
+		return check(cli, format);
 	struct loader l;
 	char *root = nearest_project();
 	loader_init(&l);

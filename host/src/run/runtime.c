@@ -626,8 +626,13 @@ struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl
 			     plugin_type_singular(pl->type), ns);
 		return NULL;
 	}
+	return runtime_init_adapter(rt, a, err, errlen) == SMELT_OK ? a : NULL;
+}
+
+int runtime_init_adapter(struct runtime *rt, struct loaded_adapter *a, char *err, size_t errlen)
+{
 	if (a->initialised)
-		return a;
+		return SMELT_OK;
 	struct host_ctx *h = xcalloc(1, sizeof *h);
 	h->rt = rt;
 	h->ad = a;
@@ -635,13 +640,11 @@ struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl
 	rt->hctxs[rt->nhctx++] = h;
 	char aerr[SMELT_ERRBUF_SIZE] = "";
 	int rc = a->desc->init(&rt->api, h, &a->state, aerr, sizeof aerr);
-	if (rc != SMELT_OK) {
-		fail(err, errlen, rc, "adapter '%s': init: %s", a->desc->name, aerr[0] ? aerr : smelt_strerror(rc));
-		return NULL;
-	}
+	if (rc != SMELT_OK)
+		return fail(err, errlen, rc, "adapter '%s': init: %s", a->desc->name, aerr[0] ? aerr : smelt_strerror(rc));
 	a->initialised = 1;
 	a->hctx = h;
-	return a;
+	return SMELT_OK;
 }
 
 void runtime_post_install(struct runtime *rt, const struct install_item *items, size_t n)

@@ -62,6 +62,9 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen);
  */
 struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen);
 
+/* init() one adapter (once) with its own host context; 0 or a negative status with err set. */
+int runtime_init_adapter(struct runtime *rt, struct loaded_adapter *a, char *err, size_t errlen);
+
 /* Keep s until runtime_release() and return it (for borrowed strings). */
 const char *runtime_keep(struct runtime *rt, char *s);
 
