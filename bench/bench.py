@@ -309,10 +309,15 @@ def report():
             else:
                 raw, sm = r["raw"]["wall_s"], r["smelt"]["wall_s"]
                 me = r["meltano"].get("wall_s", float("nan"))
-            scpu, mcpu = r["smelt"]["runner_cpu_s"], r["meltano"].get("runner_cpu_s", float("nan"))
-            print(f"| {name} | {raw:.3f} s | {sm:.3f} s | {me:.3f} s | {sm / raw:.3f} | {scpu:.2f} s | {mcpu:.2f} s "
-                  f"| {mcpu / max(scpu, 0.01):.0f}x | {r['smelt']['runner_peak_rss_mb']:.1f} MB "
-                  f"| {r['meltano'].get('runner_peak_rss_mb', float('nan')):.1f} MB |")
+            scpu = r["smelt"]["runner_cpu_s"]
+            if "error" in r["meltano"]:
+                m_wall = m_cpu = m_ratio = m_rss = "failed"
+            else:
+                mcpu = r["meltano"]["runner_cpu_s"]
+                m_wall, m_cpu = f"{me:.3f} s", f"{mcpu:.2f} s"
+                m_ratio, m_rss = f"{mcpu / max(scpu, 0.01):.0f}x", f"{r['meltano']['runner_peak_rss_mb']:.1f} MB"
+            print(f"| {name} | {raw:.3f} s | {sm:.3f} s | {m_wall} | {sm / raw:.3f} | {scpu:.2f} s | {m_cpu} "
+                  f"| {m_ratio} | {r['smelt']['runner_peak_rss_mb']:.1f} MB | {m_rss} |")
     if "w2" in d:
         w = d["w2"]
         print(f"\n## W2 end to end, {w['rows']} rows x 10 columns\n")
