@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "about.h"
 #include "args.h"
 #include "buf.h"
 #include "csv.h"
@@ -1105,43 +1106,10 @@ static cJSON *settings_schema(void)
 static void tap_about(int as_json)
 {
 	static const char *const caps[] = {"catalog", "discover", "state", "about"};
-	cJSON *about = cJSON_CreateObject(), *c = cJSON_CreateArray(), *settings = settings_schema();
-	char *txt;
-
-	if (!as_json) {
-		const cJSON *p;
-
-		printf("Name: %s\nDescription: native Singer tap for CSV files (Smelt)\nVersion: %s\n"
-		       "SDK Version: smelt-native\nCapabilities:\n", TAP_NAME, TAP_VERSION);
-		for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-			printf("  - %s\n", caps[i]);
-		printf("Settings:\n");
-		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(settings, "properties")) {
-			const cJSON *ty = cJSON_GetObjectItemCaseSensitive(p, "type");
-
-			printf("  - Name: %s\n    Type: %s\n    Environment Variable: TAP_CSV_%s\n", p->string,
-			       cJSON_IsString(ty) ? ty->valuestring : "any", p->string);
-		}
-		cJSON_Delete(about);
-		cJSON_Delete(c);
-		cJSON_Delete(settings);
-		return;
-	}
-	cJSON_AddStringToObject(about, "name", TAP_NAME);
-	cJSON_AddStringToObject(about, "description", "native Singer tap for CSV files (Smelt)");
-	cJSON_AddStringToObject(about, "version", TAP_VERSION);
-	cJSON_AddStringToObject(about, "sdk_version", "smelt-native");
-	cJSON_AddNullToObject(about, "supported_python_versions");
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		cJSON_AddItemToArray(c, cJSON_CreateString(caps[i]));
-	cJSON_AddItemToObject(about, "capabilities", c);
-	cJSON_AddItemToObject(about, "settings", settings);
-	txt = cJSON_Print(about);
-	if (!txt)
+	const struct conn_about about = { TAP_NAME, TAP_VERSION, "native Singer tap for CSV files (Smelt)", caps,
+	                                  sizeof caps / sizeof caps[0] };
+	if (conn_about_print(&about, settings_schema(), as_json) < 0)
 		die("out of memory");
-	puts(txt);
-	free(txt);
-	cJSON_Delete(about);
 }
 
 

@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "about.h"
 #include "args.h"
 #include "buf.h"
 #include "fsutil.h"
@@ -100,36 +101,9 @@ static void about(int as_json)
 		"\"custom_name\":{\"type\":\"string\",\"description\":\"one file <custom_name>.jsonl for every stream\"}},"
 		"\"required\":[]}";
 	static const char *const caps[] = {"about"};
-	cJSON *a, *c, *set = cJSON_Parse(settings);
-	char *txt;
-
-	if (!as_json) {
-		const cJSON *p;
-
-		printf("Name: %s\nDescription: native Singer target writing JSON Lines files (Smelt)\n"
-		       "Version: %s\nSDK Version: smelt-native\nCapabilities:\n  - about\nSettings:\n",
-		       TGT_NAME, TGT_VERSION);
-		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(set, "properties"))
-			printf("  - Name: %s\n    Type: %s\n    Environment Variable: TARGET_JSONL_%s\n", p->string,
-			       cJSON_GetObjectItemCaseSensitive(p, "type")->valuestring, p->string);
-		cJSON_Delete(set);
-		return;
-	}
-	a = cJSON_CreateObject();
-	c = cJSON_CreateArray();
-	cJSON_AddStringToObject(a, "name", TGT_NAME);
-	cJSON_AddStringToObject(a, "description", "native Singer target writing JSON Lines files (Smelt)");
-	cJSON_AddStringToObject(a, "version", TGT_VERSION);
-	cJSON_AddStringToObject(a, "sdk_version", "smelt-native");
-	cJSON_AddNullToObject(a, "supported_python_versions");
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		cJSON_AddItemToArray(c, cJSON_CreateString(caps[i]));
-	cJSON_AddItemToObject(a, "capabilities", c);
-	cJSON_AddItemToObject(a, "settings", set);
-	txt = cJSON_Print(a);
-	puts(txt ? txt : "{}");
-	free(txt);
-	cJSON_Delete(a);
+	const struct conn_about a = { TGT_NAME, TGT_VERSION, "native Singer target writing JSON Lines files (Smelt)", caps, sizeof caps / sizeof caps[0] };
+	if (conn_about_print(&a, cJSON_Parse(settings), as_json) < 0)
+		die("out of memory");
 }
 
 static cJSON *load_config(const char *path)

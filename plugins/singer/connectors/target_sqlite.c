@@ -26,6 +26,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "about.h"
 #include "args.h"
 #include "buf.h"
 #include "fsutil.h"
@@ -971,38 +972,9 @@ static void about(int as_json)
 		"\"table_prefix\":{\"type\":\"string\",\"default\":\"\",\"description\":\"prefix of every table name\"}},"
 		"\"required\":[\"database\"]}";
 	static const char *const caps[] = {"about", "activate-version", "hard-delete"};
-	cJSON *a, *c, *set = cJSON_Parse(settings);
-	char *txt;
-
-	if (!as_json) {
-		const cJSON *p;
-
-		printf("Name: %s\nDescription: native Singer target for SQLite (Smelt)\nVersion: %s\n"
-		       "SDK Version: smelt-native\nCapabilities:\n", TGT_NAME, TGT_VERSION);
-		for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-			printf("  - %s\n", caps[i]);
-		printf("Settings:\n");
-		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(set, "properties"))
-			printf("  - Name: %s\n    Type: %s\n    Environment Variable: TARGET_SQLITE_%s\n", p->string,
-			       cJSON_GetObjectItemCaseSensitive(p, "type")->valuestring, p->string);
-		cJSON_Delete(set);
-		return;
-	}
-	a = cJSON_CreateObject();
-	c = cJSON_CreateArray();
-	cJSON_AddStringToObject(a, "name", TGT_NAME);
-	cJSON_AddStringToObject(a, "description", "native Singer target for SQLite (Smelt)");
-	cJSON_AddStringToObject(a, "version", TGT_VERSION);
-	cJSON_AddStringToObject(a, "sdk_version", "smelt-native");
-	cJSON_AddNullToObject(a, "supported_python_versions");
-	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
-		cJSON_AddItemToArray(c, cJSON_CreateString(caps[i]));
-	cJSON_AddItemToObject(a, "capabilities", c);
-	cJSON_AddItemToObject(a, "settings", set);
-	txt = cJSON_Print(a);
-	puts(txt ? txt : "{}");
-	free(txt);
-	cJSON_Delete(a);
+	const struct conn_about a = { TGT_NAME, TGT_VERSION, "native Singer target for SQLite (Smelt)", caps, sizeof caps / sizeof caps[0] };
+	if (conn_about_print(&a, cJSON_Parse(settings), as_json) < 0)
+		die("out of memory");
 }
 
 static void load_settings(struct tgt *t, const cJSON *cfg)
