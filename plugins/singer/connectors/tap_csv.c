@@ -23,6 +23,7 @@
 #include "about.h"
 #include "args.h"
 #include "buf.h"
+#include "log.h"
 #include "csv.h"
 #include "json.h"
 
@@ -75,20 +76,6 @@ struct tap {
 	struct conn_buf out;        /* pending stdout bytes */
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs(TAP_NAME ": error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
 
 /*
  * A Singer metric on stderr, as Singer SDK and singer-python taps log them
@@ -109,38 +96,14 @@ static void emit_metric(const char *stream, unsigned long value)
 	conn_buf_release(&b);
 }
 
-static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static void info(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(TAP_NAME ": info: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(TAP_NAME ": warning: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (!p)
-		die("out of memory");
+		conn_die("out of memory");
 	return p;
 }
 
@@ -149,49 +112,26 @@ static char *xstrdup(const char *s)
 	char *d = strdup(s);
 
 	if (!d)
-		die("out of memory");
+		conn_die("out of memory");
 	return d;
 }
 
-static cJSON *load_json_file(const char *path, const char *what)
-{
-	FILE *f = fopen(path, "rb");
-	struct conn_buf b = CONN_BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	cJSON *j;
-
-	if (!f)
-		die("cannot open %s file '%s': %s", what, path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		conn_buf_add(&b, chunk, n);
-	if (ferror(f))
-		die("cannot read %s file '%s': %s", what, path, strerror(errno));
-	fclose(f);
-	if (b.oom)
-		die("out of memory");
-	j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
-	if (!j)
-		die("%s file '%s' is not valid JSON", what, path);
-	conn_buf_release(&b);
-	return j;
-}
 
 /* --- output --- */
 
 static void out_flush(struct tap *t)
 {
 	if (t->out.oom)
-		die("out of memory");
+		conn_die("out of memory");
 	if (t->out.len && fwrite(t->out.data, 1, t->out.len, stdout) != t->out.len)
-		die("cannot write to stdout: %s", strerror(errno));
+		conn_die("cannot write to stdout: %s", strerror(errno));
 	conn_buf_reset(&t->out);
 }
 
 static void out_escaped(struct conn_buf *b, const char *s)
 {
 	if (conn_json_escape(b, s, strlen(s)) < 0)
-		die("'%s' is not valid UTF-8", s);
+		conn_die("'%s' is not valid UTF-8", s);
 }
 
 static void utc_now(char *buf, size_t len)
@@ -214,7 +154,7 @@ static int json_bool(const cJSON *obj, const char *key, int def, const char *ctx
 	if (!v || cJSON_IsNull(v))
 		return def;
 	if (!cJSON_IsBool(v))
-		die("%s'%s' must be true or false", ctx, key);
+		conn_die("%s'%s' must be true or false", ctx, key);
 	return cJSON_IsTrue(v);
 }
 
@@ -225,7 +165,7 @@ static const char *json_str(const cJSON *obj, const char *key, const char *def, 
 	if (!v || cJSON_IsNull(v))
 		return def;
 	if (!cJSON_IsString(v))
-		die("%s'%s' must be a string", ctx, key);
+		conn_die("%s'%s' must be a string", ctx, key);
 	return v->valuestring;
 }
 
@@ -236,7 +176,7 @@ static char json_char(const cJSON *obj, const char *key, char def, const char *c
 	if (!s)
 		return def;
 	if (strlen(s) != 1 || s[0] == '\n' || s[0] == '\r')
-		die("%s'%s' must be a single character other than a line end", ctx, key);
+		conn_die("%s'%s' must be a single character other than a line end", ctx, key);
 	return s[0];
 }
 
@@ -251,9 +191,9 @@ static void stream_glob(struct tap_stream *s)
 	int rc = glob(s->pattern, 0, NULL, &g);
 
 	if (rc == GLOB_NOMATCH)
-		die("stream '%s': no file matches '%s'", s->entity, s->pattern);
+		conn_die("stream '%s': no file matches '%s'", s->entity, s->pattern);
 	if (rc)
-		die("stream '%s': cannot expand '%s'", s->entity, s->pattern);
+		conn_die("stream '%s': cannot expand '%s'", s->entity, s->pattern);
 	s->files = xcalloc(g.gl_pathc, sizeof(*s->files));
 	for (size_t i = 0; i < g.gl_pathc; i++)
 		s->files[i] = xstrdup(g.gl_pathv[i]);
@@ -269,17 +209,17 @@ static void tap_load_config(struct tap *t, const cJSON *cfg)
 	size_t i = 0;
 
 	if (!cJSON_IsObject(cfg))
-		die("config is not a JSON object");
+		conn_die("config is not a JSON object");
 	files = cJSON_GetObjectItemCaseSensitive(cfg, "files");
 	if (!cJSON_IsArray(files) || !cJSON_GetArraySize(files))
-		die("config: 'files' must be a non-empty array");
+		conn_die("config: 'files' must be a non-empty array");
 	t->add_metadata = json_bool(cfg, "add_metadata_columns", 0, "config: ");
 	t->infer_types = json_bool(cfg, "infer_types", 1, "config: ");
 	bad = json_str(cfg, "on_bad_row", "fail", "config: ");
 	if (!strcmp(bad, "skip"))
 		t->skip_bad_rows = 1;
 	else if (strcmp(bad, "fail"))
-		die("config: 'on_bad_row' must be \"fail\" or \"skip\", not '%s'", bad);
+		conn_die("config: 'on_bad_row' must be \"fail\" or \"skip\", not '%s'", bad);
 
 	t->nstreams = (size_t)cJSON_GetArraySize(files);
 	t->streams = xcalloc(t->nstreams, sizeof(*t->streams));
@@ -290,40 +230,40 @@ static void tap_load_config(struct tap *t, const cJSON *cfg)
 		char ctx[256];
 
 		if (!cJSON_IsObject(f))
-			die("config: files[%zu] is not an object", i - 1);
+			conn_die("config: files[%zu] is not an object", i - 1);
 		snprintf(ctx, sizeof(ctx), "config: files[%zu]: ", i - 1);
 		entity = json_str(f, "entity", NULL, ctx);
 		path = json_str(f, "path", NULL, ctx);
 		if (!entity || !*entity)
-			die("%s'entity' is required", ctx);
+			conn_die("%s'entity' is required", ctx);
 		if (!path || !*path)
-			die("%s'path' is required", ctx);
+			conn_die("%s'path' is required", ctx);
 		for (size_t p = 0; p + 1 < i; p++)
 			if (!strcmp(t->streams[p].entity, entity))
-				die("%sentity '%s' is listed twice", ctx, entity);
+				conn_die("%sentity '%s' is listed twice", ctx, entity);
 		if (!conn_utf8_valid(entity, strlen(entity)))
-			die("%s'entity' is not valid UTF-8", ctx);
+			conn_die("%s'entity' is not valid UTF-8", ctx);
 		s->entity = xstrdup(entity);
 		s->pattern = xstrdup(path);
 		s->delim = json_char(f, "delimiter", ',', ctx);
 		s->quote = json_char(f, "quotechar", '"', ctx);
 		if (s->delim == s->quote)
-			die("%s'delimiter' and 'quotechar' must differ", ctx);
+			conn_die("%s'delimiter' and 'quotechar' must differ", ctx);
 		enc = json_str(f, "encoding", "utf-8", ctx);
 		if (strcasecmp(enc, "utf-8") && strcasecmp(enc, "utf8") && strcasecmp(enc, "utf-8-sig") &&
 		    strcasecmp(enc, "utf_8"))
-			die("%sencoding '%s' is not supported (only UTF-8)", ctx, enc);
+			conn_die("%sencoding '%s' is not supported (only UTF-8)", ctx, enc);
 		s->header = json_bool(f, "header", 1, ctx);
 		rk = json_str(f, "replication_key", NULL, ctx);
 		s->rep_key = rk && *rk ? xstrdup(rk) : NULL;
 		keys = cJSON_GetObjectItemCaseSensitive(f, "keys");
 		if (keys && !cJSON_IsNull(keys)) {
 			if (!cJSON_IsArray(keys))
-				die("%s'keys' must be an array of column names", ctx);
+				conn_die("%s'keys' must be an array of column names", ctx);
 			s->keys = xcalloc((size_t)cJSON_GetArraySize(keys), sizeof(*s->keys));
 			cJSON_ArrayForEach(k, keys) {
 				if (!cJSON_IsString(k))
-					die("%s'keys' must be an array of column names", ctx);
+					conn_die("%s'keys' must be an array of column names", ctx);
 				s->keys[s->nkeys++] = xstrdup(k->valuestring);
 			}
 		}
@@ -337,9 +277,9 @@ static int csv_open(const char *path, struct csv_parser *p, char delim, char quo
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
-		die("cannot open '%s': %s", path, strerror(errno));
+		conn_die("cannot open '%s': %s", path, strerror(errno));
 	if (csv_init_fd(p, fd, delim, quote) < 0)
-		die("out of memory");
+		conn_die("out of memory");
 	return fd;
 }
 
@@ -360,8 +300,8 @@ static int read_header(struct tap_stream *s, struct csv_parser *p, const char *p
 		if (rc == CSV_ROW || rc == CSV_EOF)
 			break;
 		if (rc == CSV_ERR)
-			die("%s:%lu: %s", path, p->err_line, p->err);
-		die("cannot read '%s': %s", path, rc == CSV_ERR_NOMEM ? "out of memory" : p->err);
+			conn_die("%s:%lu: %s", path, p->err_line, p->err);
+		conn_die("cannot read '%s': %s", path, rc == CSV_ERR_NOMEM ? "out of memory" : p->err);
 	}
 	if (rc == CSV_EOF)
 		return 0;
@@ -376,7 +316,7 @@ static int read_header(struct tap_stream *s, struct csv_parser *p, const char *p
 			snprintf(tmp, sizeof(tmp), "col_%zu", i + 1);
 			v = tmp;
 		} else if (strlen(v) != len || !conn_utf8_valid(v, len)) {
-			die("%s:%lu: column %zu: name is not valid UTF-8 text", path, p->row_line, i + 1);
+			conn_die("%s:%lu: column %zu: name is not valid UTF-8 text", path, p->row_line, i + 1);
 		}
 		(*names)[i] = xstrdup(v);
 	}
@@ -416,7 +356,7 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 				csv_infer_init(&inf[i]);
 				for (size_t k = 0; k < i; k++)
 					if (!strcmp(s->cols[k].name, s->cols[i].name))
-						die("%s:%lu: duplicate column '%s'", s->files[fi], p.row_line,
+						conn_die("%s:%lu: duplicate column '%s'", s->files[fi], p.row_line,
 						    s->cols[i].name);
 			}
 		} else if (s->header) {
@@ -425,10 +365,10 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 			for (size_t i = 0; same && i < n; i++)
 				same = !strcmp(names[i], s->cols[i].name);
 			if (!same)
-				die("%s:%lu: header differs from the header of '%s'", s->files[fi], p.row_line,
+				conn_die("%s:%lu: header differs from the header of '%s'", s->files[fi], p.row_line,
 				    s->files[0]);
 		} else if (n != s->ncols) {
-			die("%s:%lu: expected %zu fields, found %zu", s->files[fi], p.row_line, s->ncols, n);
+			conn_die("%s:%lu: expected %zu fields, found %zu", s->files[fi], p.row_line, s->ncols, n);
 		}
 		free_names(names, n);
 		if (!s->header && t->infer_types && sampled < TAP_SAMPLE_ROWS) {
@@ -451,7 +391,7 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 			if (rc == CSV_ERR)
 				continue;	/* reported by the sync */
 			if (rc < 0)
-				die("cannot read '%s': %s", s->files[fi], p.err);
+				conn_die("cannot read '%s': %s", s->files[fi], p.err);
 			for (size_t i = 0; i < s->ncols; i++) {
 				size_t len;
 				const char *v = csv_field(&p, i, &len);
@@ -465,7 +405,7 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 			break;
 	}
 	if (!s->cols)
-		die("stream '%s': every file matching '%s' is empty", s->entity, s->pattern);
+		conn_die("stream '%s': every file matching '%s' is empty", s->entity, s->pattern);
 	for (size_t i = 0; i < s->ncols; i++) {
 		struct conn_buf k = CONN_BUF_INIT;
 
@@ -474,7 +414,7 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 		out_escaped(&k, s->cols[i].name);
 		conn_buf_addc(&k, ':');
 		if (k.oom)
-			die("out of memory");
+			conn_die("out of memory");
 		s->cols[i].json_key = k.data;
 		s->cols[i].json_key_len = k.len;
 	}
@@ -486,7 +426,7 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 			if (!strcmp(s->cols[i].name, s->keys[k]))
 				break;
 		if (i == s->ncols)
-			die("stream '%s': key '%s' is not a column of '%s'", s->entity, s->keys[k], s->files[0]);
+			conn_die("stream '%s': key '%s' is not a column of '%s'", s->entity, s->keys[k], s->files[0]);
 		s->cols[i].is_key = 1;
 	}
 	for (int m = 0; m < TAP_META_N; m++)
@@ -614,7 +554,7 @@ static void tap_discover(struct tap *t)
 	cJSON_AddItemToObject(cat, "streams", streams);
 	txt = cJSON_Print(cat);
 	if (!txt)
-		die("out of memory");
+		conn_die("out of memory");
 	fputs(txt, stdout);
 	fputc('\n', stdout);
 	free(txt);
@@ -670,7 +610,7 @@ static void tap_apply_catalog(struct tap *t, const cJSON *cat, const char *path)
 	const cJSON *streams = cJSON_GetObjectItemCaseSensitive(cat, "streams");
 
 	if (!cJSON_IsArray(streams))
-		die("catalog '%s' has no 'streams' array", path);
+		conn_die("catalog '%s' has no 'streams' array", path);
 	for (size_t si = 0; si < t->nstreams; si++) {
 		struct tap_stream *s = &t->streams[si];
 		const cJSON *e, *entry = NULL, *mdarr, *smd, *v;
@@ -719,7 +659,7 @@ static void tap_apply_catalog(struct tap *t, const cJSON *cat, const char *path)
 			if (!cJSON_IsString(v))
 				v = cJSON_GetObjectItemCaseSensitive(entry, "replication_key");
 			if (cJSON_IsString(v) && *v->valuestring && stream_set_rep_key(s, v->valuestring) < 0)
-				die("catalog: stream '%s': replication key '%s' is not a column", s->entity,
+				conn_die("catalog: stream '%s': replication key '%s' is not a column", s->entity,
 				    v->valuestring);
 		}
 	}
@@ -754,7 +694,7 @@ static void rep_state_init(struct tap *t, struct tap_stream *s, struct rep_state
 		const cJSON *k = cJSON_GetObjectItemCaseSensitive(bm, "replication_key");
 
 		if (cJSON_IsString(k) && strcmp(k->valuestring, s->rep_key)) {
-			warn("stream '%s': the state bookmarks '%s', not '%s': ignoring it", s->entity,
+			conn_warn("stream '%s': the state bookmarks '%s', not '%s': ignoring it", s->entity,
 			     k->valuestring, s->rep_key);
 			return;
 		}
@@ -766,7 +706,7 @@ static void rep_state_init(struct tap *t, struct tap_stream *s, struct rep_state
 		else if (cJSON_IsString(v) && csv_is_number(v->valuestring, strlen(v->valuestring)))
 			rs->bookmark_num = strtod(v->valuestring, NULL);
 		else
-			die("stream '%s': bookmark is not a number", s->entity);
+			conn_die("stream '%s': bookmark is not a number", s->entity);
 	} else {
 		if (cJSON_IsString(v))
 			rs->bookmark_str = xstrdup(v->valuestring);
@@ -774,7 +714,7 @@ static void rep_state_init(struct tap *t, struct tap_stream *s, struct rep_state
 			char *txt = cJSON_PrintUnformatted(v);
 
 			if (!txt)
-				die("out of memory");
+				conn_die("out of memory");
 			rs->bookmark_str = txt;
 		}
 	}
@@ -805,7 +745,7 @@ static void emit_state(struct tap *t, struct tap_stream *s, const struct rep_sta
 	}
 	txt = cJSON_PrintUnformatted(t->state);
 	if (!txt)
-		die("out of memory");
+		conn_die("out of memory");
 	conn_buf_adds(&t->out, "{\"type\":\"STATE\",\"value\":");
 	conn_buf_adds(&t->out, txt);
 	conn_buf_adds(&t->out, "}\n");
@@ -825,7 +765,7 @@ static void emit_schema(struct tap *t, struct tap_stream *s)
 		cJSON_AddItemToObject(msg, "bookmark_properties", string_array(&s->rep_key, 1));
 	txt = cJSON_PrintUnformatted(msg);
 	if (!txt)
-		die("out of memory");
+		conn_die("out of memory");
 	conn_buf_adds(&t->out, txt);
 	conn_buf_addc(&t->out, '\n');
 	free(txt);
@@ -881,9 +821,9 @@ static void bad_row(struct tap *t, const char *path, unsigned long line, const c
                     struct sync_counts *cnt)
 {
 	if (!t->skip_bad_rows)
-		die("%s:%lu: %s", path, line, why);
+		conn_die("%s:%lu: %s", path, line, why);
 	if (cnt->bad < TAP_BAD_ROW_LOGS)
-		warn("%s:%lu: %s (row skipped)", path, line, why);
+		conn_warn("%s:%lu: %s (row skipped)", path, line, why);
 	cnt->bad++;
 }
 
@@ -916,7 +856,7 @@ static void sync_stream(struct tap *t, struct tap_stream *s)
 
 		conn_buf_reset(&file_json);
 		if (conn_json_escape(&file_json, path, strlen(path)) < 0)
-			die("file name '%s' is not valid UTF-8", path);
+			conn_die("file name '%s' is not valid UTF-8", path);
 		if (s->header) {
 			char **names = NULL;
 			size_t n = 0;
@@ -937,7 +877,7 @@ static void sync_stream(struct tap *t, struct tap_stream *s)
 				continue;
 			}
 			if (rc < 0)
-				die("cannot read '%s': %s", path, rc == CSV_ERR_NOMEM ? "out of memory" : p.err);
+				conn_die("cannot read '%s': %s", path, rc == CSV_ERR_NOMEM ? "out of memory" : p.err);
 			if (s->rep_key) {
 				size_t len;
 				const char *v = csv_field(&p, s->rep_col, &len);
@@ -1039,11 +979,11 @@ static void sync_stream(struct tap *t, struct tap_stream *s)
 	out_flush(t);
 	emit_metric(s->entity, cnt.records % TAP_STATE_EVERY);
 	if (s->rep_key)
-		info("%s: %lu records, %lu at or below the bookmark", s->entity, cnt.records, cnt.filtered);
+		conn_info("%s: %lu records, %lu at or below the bookmark", s->entity, cnt.records, cnt.filtered);
 	else
-		info("%s: %lu records", s->entity, cnt.records);
+		conn_info("%s: %lu records", s->entity, cnt.records);
 	if (cnt.bad)
-		info("%s: %lu bad rows skipped", s->entity, cnt.bad);
+		conn_info("%s: %lu bad rows skipped", s->entity, cnt.bad);
 	conn_buf_release(&prefix);
 	conn_buf_release(&suffix);
 	conn_buf_release(&file_json);
@@ -1109,7 +1049,7 @@ static void tap_about(int as_json)
 	const struct conn_about about = { TAP_NAME, TAP_VERSION, "native Singer tap for CSV files (Smelt)", caps,
 	                                  sizeof caps / sizeof caps[0] };
 	if (conn_about_print(&about, settings_schema(), as_json) < 0)
-		die("out of memory");
+		conn_die("out of memory");
 }
 
 
@@ -1120,11 +1060,12 @@ int main(int argc, char **argv)
 	cJSON *cfg;
 	char err[512];
 
+	conn_log_name(TAP_NAME);
 	switch (conn_args_parse(argc, argv, CONN_ARGS_TAP, TAP_NAME, TAP_VERSION, &args, err, sizeof err)) {
 	case 1:
 		return 0;
 	case -1:
-		die("%s", err);
+		conn_die("%s", err);
 	}
 	const char *config = args.config, *catalog = args.catalog, *state = args.state;
 	if (args.about) {
@@ -1132,40 +1073,40 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!config)
-		die("--config is required");
+		conn_die("--config is required");
 	memset(&t, 0, sizeof(t));
-	cfg = load_json_file(config, "config");
+	cfg = conn_load_json_object(config, "config");
 	tap_load_config(&t, cfg);
 	for (size_t i = 0; i < t.nstreams; i++) {
 		struct tap_stream *s = &t.streams[i];
 
 		stream_columns(&t, s);
 		if (s->rep_key && stream_set_rep_key(s, s->rep_key) < 0)
-			die("stream '%s': replication key '%s' is not a column", s->entity, s->rep_key);
+			conn_die("stream '%s': replication key '%s' is not a column", s->entity, s->rep_key);
 	}
 	if (args.discover) {
 		tap_discover(&t);
 		tap_release(&t);
 		cJSON_Delete(cfg);
 		if (fflush(stdout))
-			die("cannot write to stdout: %s", strerror(errno));
+			conn_die("cannot write to stdout: %s", strerror(errno));
 		return 0;
 	}
 	if (catalog) {
-		cJSON *cat = load_json_file(catalog, "catalog");
+		cJSON *cat = conn_load_json_object(catalog, "catalog");
 
 		tap_apply_catalog(&t, cat, catalog);
 		cJSON_Delete(cat);
 	}
-	t.state = state ? load_json_file(state, "state") : cJSON_CreateObject();
+	t.state = state ? conn_load_json_object(state, "state") : cJSON_CreateObject();
 	if (!cJSON_IsObject(t.state))
-		die("state file '%s' is not a JSON object", state);
+		conn_die("state file '%s' is not a JSON object", state);
 	setvbuf(stdout, NULL, _IOFBF, TAP_OUT_CHUNK);
 	for (size_t i = 0; i < t.nstreams; i++) {
 		struct tap_stream *s = &t.streams[i];
 
 		if (!s->selected) {
-			info("%s: not selected", s->entity);
+			conn_info("%s: not selected", s->entity);
 			continue;
 		}
 		for (size_t k = 0; k < s->ncols; k++)	/* keys and the bookmark always go out */
@@ -1174,7 +1115,7 @@ int main(int argc, char **argv)
 		sync_stream(&t, s);
 	}
 	if (fflush(stdout) || ferror(stdout))
-		die("cannot write to stdout: %s", strerror(errno));
+		conn_die("cannot write to stdout: %s", strerror(errno));
 	tap_release(&t);
 	cJSON_Delete(cfg);
 	return 0;

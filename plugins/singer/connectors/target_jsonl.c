@@ -18,6 +18,7 @@
 #include "about.h"
 #include "args.h"
 #include "buf.h"
+#include "log.h"
 #include "fsutil.h"
 #include "json.h"
 #include "singer_reader.h"
@@ -32,39 +33,14 @@ struct jl_file {
 	struct jl_file *next;    /* list link */
 };
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(TGT_NAME ": error: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void info(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(TGT_NAME ": info: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* mkdir -p */
 static void make_dirs(const char *path)
 {
 	char failed[4096];
 	if (conn_mkdirs(path, failed, sizeof failed) < 0)
-		die("cannot create directory '%s': %s", failed, strerror(errno));
+		conn_die("cannot create directory '%s': %s", failed, strerror(errno));
 }
 
 static struct jl_file *open_file(struct jl_file **files, const char *path)
@@ -76,10 +52,10 @@ static struct jl_file *open_file(struct jl_file **files, const char *path)
 			return f;
 	f = calloc(1, sizeof(*f));
 	if (!f || !(f->path = strdup(path)))
-		die("out of memory");
+		conn_die("out of memory");
 	f->f = fopen(path, "ab");
 	if (!f->f)
-		die("cannot open '%s': %s", path, strerror(errno));
+		conn_die("cannot open '%s': %s", path, strerror(errno));
 	f->next = *files;
 	*files = f;
 	return f;
@@ -89,7 +65,7 @@ static void flush_files(struct jl_file *files)
 {
 	for (; files; files = files->next)
 		if (fflush(files->f))
-			die("cannot write '%s': %s", files->path, strerror(errno));
+			conn_die("cannot write '%s': %s", files->path, strerror(errno));
 }
 
 static void about(int as_json)
@@ -103,28 +79,9 @@ static void about(int as_json)
 	static const char *const caps[] = {"about"};
 	const struct conn_about a = { TGT_NAME, TGT_VERSION, "native Singer target writing JSON Lines files (Smelt)", caps, sizeof caps / sizeof caps[0] };
 	if (conn_about_print(&a, cJSON_Parse(settings), as_json) < 0)
-		die("out of memory");
+		conn_die("out of memory");
 }
 
-static cJSON *load_config(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct conn_buf b = CONN_BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	cJSON *j;
-
-	if (!f)
-		die("cannot open config file '%s': %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		conn_buf_add(&b, chunk, n);
-	fclose(f);
-	j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
-	if (!cJSON_IsObject(j))
-		die("config file '%s' is not a JSON object", path);
-	conn_buf_release(&b);
-	return j;
-}
 
 int main(int argc, char **argv)
 {
@@ -142,11 +99,12 @@ int main(int argc, char **argv)
 	const cJSON *v;
 
 	struct conn_args args;
+	conn_log_name(TGT_NAME);
 	switch (conn_args_parse(argc, argv, CONN_ARGS_INPUT, TGT_NAME, TGT_VERSION, &args, err, sizeof err)) {
 	case 1:
 		return 0;
 	case -1:
-		die("%s", err);
+		conn_die("%s", err);
 	}
 	config = args.config;
 	input = args.input;
@@ -155,22 +113,22 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!config)
-		die("--config is required");
-	cfg = load_config(config);
+		conn_die("--config is required");
+	cfg = conn_load_json_object(config, "config");
 	v = cJSON_GetObjectItemCaseSensitive(cfg, "destination_path");
 	if (v && !cJSON_IsNull(v)) {
 		if (!cJSON_IsString(v) || !*v->valuestring)
-			die("config: 'destination_path' must be a non-empty string");
+			conn_die("config: 'destination_path' must be a non-empty string");
 		dest = v->valuestring;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(cfg, "do_timestamp_file");
 	if (v && !cJSON_IsNull(v) && !cJSON_IsBool(v))
-		die("config: 'do_timestamp_file' must be true or false");
+		conn_die("config: 'do_timestamp_file' must be true or false");
 	stamp = cJSON_IsTrue(v);
 	v = cJSON_GetObjectItemCaseSensitive(cfg, "custom_name");
 	if (v && !cJSON_IsNull(v)) {
 		if (!cJSON_IsString(v))
-			die("config: 'custom_name' must be a string");
+			conn_die("config: 'custom_name' must be a string");
 		if (*v->valuestring)
 			custom = v->valuestring;
 	}
@@ -182,7 +140,7 @@ int main(int argc, char **argv)
 		strftime(stamp_txt, sizeof(stamp_txt), "-%Y%m%dT%H%M%S", &tm);
 	}
 	if (input && !freopen(input, "rb", stdin))
-		die("cannot open input '%s': %s", input, strerror(errno));
+		conn_die("cannot open input '%s': %s", input, strerror(errno));
 	make_dirs(dest);
 	setvbuf(stdin, NULL, _IOFBF, 1 << 20);
 
@@ -194,7 +152,7 @@ int main(int argc, char **argv)
 		if (n && line[n - 1] == '\n')
 			line[--n] = '\0';
 		if (conn_reader_feed(&r, line, (size_t)n, &m, err, sizeof(err)) < 0)
-			die("%s", err);
+			conn_die("%s", err);
 		switch (m.type) {
 		case CONN_MSG_RECORD:
 			f = m.stream->user;
@@ -211,25 +169,25 @@ int main(int argc, char **argv)
 				conn_buf_adds(&path, stamp_txt);
 				conn_buf_adds(&path, ".jsonl");
 				if (path.oom)
-					die("out of memory");
+					conn_die("out of memory");
 				f = open_file(&files, path.data);
 				m.stream->user = f;
 			}
 			k = &r.json.tok[m.record];
 			conn_buf_reset(&rec);
 			if (conn_buf_grow(&rec, k->end - k->start + 1) < 0)
-				die("out of memory");
+				conn_die("out of memory");
 			rec.len = conn_json_compact(&r.json, m.record, rec.data);
 			rec.data[rec.len++] = '\n';
 			if (fwrite(rec.data, 1, rec.len, f->f) != rec.len)
-				die("cannot write '%s': %s", f->path, strerror(errno));
+				conn_die("cannot write '%s': %s", f->path, strerror(errno));
 			f->written++;
 			break;
 		case CONN_MSG_STATE:
 			k = &r.json.tok[m.value];
 			conn_buf_reset(&state);
 			if (conn_buf_grow(&state, k->end - k->start) < 0)
-				die("out of memory");
+				conn_die("out of memory");
 			state.len = conn_json_compact(&r.json, m.value, state.data);
 			state.data[state.len] = '\0';
 			flush_files(files);
@@ -237,7 +195,7 @@ int main(int argc, char **argv)
 				fwrite(state.data, 1, state.len, stdout);
 				fputc('\n', stdout);
 				if (fflush(stdout))
-					die("cannot write state to stdout: %s", strerror(errno));
+					conn_die("cannot write state to stdout: %s", strerror(errno));
 				conn_buf_reset(&emitted);
 				conn_buf_add(&emitted, state.data, state.len);
 			}
@@ -247,23 +205,23 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ferror(stdin))
-		die("cannot read stdin: %s", strerror(errno));
+		conn_die("cannot read stdin: %s", strerror(errno));
 	flush_files(files);
 	for (size_t i = 0; i < r.nstreams; i++) {
 		struct jl_file *f = r.streams[i]->user;
 
 		if (f)
-			info("%s: %lu records written to '%s'", r.streams[i]->name, r.streams[i]->records,
+			conn_info("%s: %lu records written to '%s'", r.streams[i]->name, r.streams[i]->records,
 			     f->path);
 		if (r.streams[i]->unknown)
-			info("%s: %lu record fields were not in the schema", r.streams[i]->name,
+			conn_info("%s: %lu record fields were not in the schema", r.streams[i]->name,
 			     r.streams[i]->unknown);
 	}
 	while (files) {
 		struct jl_file *next = files->next;
 
 		if (fclose(files->f))
-			die("cannot write '%s': %s", files->path, strerror(errno));
+			conn_die("cannot write '%s': %s", files->path, strerror(errno));
 		free(files->path);
 		free(files);
 		files = next;

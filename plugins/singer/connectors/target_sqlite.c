@@ -29,6 +29,7 @@
 #include "about.h"
 #include "args.h"
 #include "buf.h"
+#include "log.h"
 #include "fsutil.h"
 #include "json.h"
 #include "singer_reader.h"
@@ -121,24 +122,6 @@ struct tgt {
  */
 static pthread_mutex_t out_mu;
 
-/*
- * Write "target-sqlite: <level>: <message>\n" to stderr in one write, so
- * the two threads' lines never interleave.
- */
-static void log_line(const char *level, const char *fmt, va_list ap)
-{
-	char line[2048];
-	int n = snprintf(line, sizeof(line), TGT_NAME ": %s: ", level);
-
-	if (n < 0)
-		return;
-	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	n = (int)strlen(line);
-	line[n++] = '\n';
-	if (write(2, line, (size_t)n) < 0)
-		return;
-}
-
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 static void die(const char *fmt, ...)
@@ -147,24 +130,10 @@ static void die(const char *fmt, ...)
 
 	pthread_mutex_lock(&out_mu);
 	va_start(ap, fmt);
-	log_line("error", fmt, ap);
+	conn_vlog("error", fmt, ap);
 	va_end(ap);
 	/* the open transaction is never committed: SQLite drops it */
 	_exit(1);
-}
-
-static void info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void info(const char *fmt, ...)
-{
-	va_list ap;
-
-	/* after an error (die holds out_mu until exit) nothing more is logged */
-	pthread_mutex_lock(&out_mu);
-	va_start(ap, fmt);
-	log_line("info", fmt, ap);
-	va_end(ap);
-	pthread_mutex_unlock(&out_mu);
 }
 
 static long long mono_ns(void)
@@ -387,7 +356,7 @@ static void table_sync(struct tgt *t, struct tgt_table *tb)
 		if (q->oom)
 			die("out of memory");
 		exec_sql(t, q->data);
-		info("%s: created table '%s'", s->stream, tb->name);
+		conn_info("%s: created table '%s'", s->stream, tb->name);
 	} else {
 		for (size_t i = 0; i < s->ncols + TGT_META_N; i++) {
 			const char *cn, *ty;
@@ -415,7 +384,7 @@ static void table_sync(struct tgt *t, struct tgt_table *tb)
 			if (q->oom)
 				die("out of memory");
 			exec_sql(t, q->data);
-			info("%s: added column '%s' to table '%s'", s->stream, cn, tb->name);
+			conn_info("%s: added column '%s' to table '%s'", s->stream, cn, tb->name);
 		}
 	}
 	colset_release(&cs);
@@ -613,7 +582,7 @@ static void on_activate(struct tgt *t, uint32_t id, long long version)
 		die("stream '%s': cannot activate version %lld: %s", tb->sch->stream, version,
 		    sqlite3_errmsg(t->db));
 	if (sqlite3_changes(t->db))
-		info("%s: version %lld activated, %d old rows deleted", tb->sch->stream, version,
+		conn_info("%s: version %lld activated, %d old rows deleted", tb->sch->stream, version,
 		     sqlite3_changes(t->db));
 	sqlite3_finalize(st);
 }
@@ -941,25 +910,6 @@ static void encode_schema(struct conn_buf *b, struct conn_stream *s, uint32_t *n
 
 /* ------------------------------------------------------------------ */
 
-static cJSON *load_config(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	struct conn_buf b = CONN_BUF_INIT;
-	char chunk[65536];
-	size_t n;
-	cJSON *j;
-
-	if (!f)
-		die("cannot open config file '%s': %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		conn_buf_add(&b, chunk, n);
-	fclose(f);
-	j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
-	if (!cJSON_IsObject(j))
-		die("config file '%s' is not a JSON object", path);
-	conn_buf_release(&b);
-	return j;
-}
 
 static void about(int as_json)
 {
@@ -1084,6 +1034,7 @@ int main(int argc, char **argv)
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&out_mu, &ma);
 	struct conn_args args;
+	conn_log_name(TGT_NAME);
 	switch (conn_args_parse(argc, argv, CONN_ARGS_INPUT, TGT_NAME, TGT_VERSION, &args, err, sizeof err)) {
 	case 1:
 		return 0;
@@ -1099,7 +1050,7 @@ int main(int argc, char **argv)
 	if (!config)
 		die("--config is required");
 	memset(&t, 0, sizeof(t));
-	cfg = load_config(config);
+	cfg = conn_load_json_object(config, "config");
 	load_settings(&t, cfg);
 	if (input && (fd = open(input, O_RDONLY | O_CLOEXEC)) < 0)
 		die("cannot open input '%s': %s", input, strerror(errno));
@@ -1182,10 +1133,10 @@ int main(int argc, char **argv)
 		if (!s->user)
 			continue;
 		tb = t.tables[(uintptr_t)s->user - 1];
-		info("%s: %lu records %s into table '%s'", s->name, tb->loaded,
+		conn_info("%s: %lu records %s into table '%s'", s->name, tb->loaded,
 		     tb->sch->nkeys ? "upserted" : "inserted", tb->name);
 		if (s->unknown)
-			info("%s: %lu record fields not in the schema were ignored", s->name, s->unknown);
+			conn_info("%s: %lu record fields not in the schema were ignored", s->name, s->unknown);
 	}
 	for (size_t i = 0; i < t.ntables; i++) {
 		struct tgt_table *tb = t.tables[i];
