@@ -87,6 +87,12 @@ static void mark_floats(cJSON *v, struct numscan *s)
 cJSON *lock_parse_json(const char *text, size_t len, char *err, size_t errlen)
 {
 	const char *end = NULL;
+	/* JSON is UTF-8 (RFC 8259): a byte that is not would be replaced when written, and two keys could collide */
+	size_t bad = json_utf8_invalid(text, len);
+	if (bad != (size_t)-1) {
+		fail(err, errlen, -1, "invalid UTF-8 at byte %zu", bad);
+		return NULL;
+	}
 	cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!v) {
 		size_t off = end ? (size_t)(end - text) : 0, line = 1, col = 1;

@@ -17,7 +17,7 @@ static void add_u16(struct strbuf *sb, unsigned v)
 	strbuf_add(sb, b, 6);
 }
 
-/* Decode one UTF-8 sequence at s (n bytes left); returns its length, *cp the code point (U+FFFD when invalid). */
+/* Decode one UTF-8 sequence at s (n bytes left); returns its length, *cp the code point (U+FFFD, length 1, when invalid). */
 static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
 {
 	unsigned c = s[0];
@@ -34,8 +34,31 @@ static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
 		}
 		v = (v << 6) | (s[i] & 0x3f);
 	}
+	/* overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8: no JSON reader takes them back */
+	static const unsigned min_for_len[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (v < min_for_len[len] || (v >= 0xd800 && v <= 0xdfff) || v > 0x10ffff) {
+		*cp = 0xfffd;
+		return 1;
+	}
 	*cp = v;
 	return len;
+}
+
+size_t json_utf8_invalid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		unsigned cp;
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n = utf8_decode(p + i, len - i, &cp);
+		if (cp == 0xfffd && !(n == 3 && p[i] == 0xef && p[i + 1] == 0xbf && p[i + 2] == 0xbd))
+			return i;
+		i += n;
+	}
+	return (size_t)-1;
 }
 
 static void quote(struct strbuf *sb, const char *s, size_t len, int ascii)

@@ -13,6 +13,9 @@ void json_quote_len(struct strbuf *sb, const char *s, size_t len);
 /* Append s as a JSON string with non-ASCII as \uXXXX (surrogate pairs), as Python's ensure_ascii. */
 void json_quote_ascii(struct strbuf *sb, const char *s);
 
+/* The offset of the first byte of s that is not valid UTF-8, (size_t)-1 when all is valid. */
+size_t json_utf8_invalid(const char *s, size_t len);
+
 /*
  * Serialise like Python's json.dumps(v, indent=indent, ensure_ascii=True)
  * (indent < 0: compact with ", " and ": " separators like json.dumps's
