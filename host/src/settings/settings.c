@@ -1103,6 +1103,24 @@ cJSON *settings_config_json(const struct settings *s, unsigned flags)
 
 /* ---- environments for processes ------------------------------------------------------------ */
 
+/*
+ * Each NAME: value of an `env:` block, expanded against scratch (what the
+ * process has plus what was built so far), into env and scratch both.
+ */
+static void add_expanded(struct envlist *env, struct envlist *scratch, const cJSON *block)
+{
+	for (const cJSON *c = block ? block->child : NULL; c; c = c->next) {
+		char *raw = settings_value_to_string(c);
+		if (!raw)
+			continue;
+		char *x = settings_expand(raw, scratch, 0, NULL, NULL, 0);
+		envlist_set(env, c->string, x);
+		envlist_set(scratch, c->string, x);
+		free(x);
+		free(raw);
+	}
+}
+
 int settings_plugin_env(struct project *p, struct plugin *pl, const struct settings *s, struct envlist *env,
                         char *err, size_t errlen)
 {
@@ -1119,16 +1137,7 @@ int settings_plugin_env(struct project *p, struct plugin *pl, const struct setti
 	struct envlist scratch = ENVLIST_INIT;
 	envlist_from_environ(&scratch);
 	add_dotenv(&scratch, p);
-	for (const cJSON *c = p->env ? p->env->child : NULL; c; c = c->next) {
-		char *raw = settings_value_to_string(c);
-		if (!raw)
-			continue;
-		char *x = settings_expand(raw, &scratch, 0, NULL, NULL, 0);
-		envlist_set(env, c->string, x);
-		envlist_set(&scratch, c->string, x);
-		free(x);
-		free(raw);
-	}
+	add_expanded(env, &scratch, p->env);
 	add_dotenv(env, p);
 	info_vars(p, pl, env);
 	info_vars(p, pl, &scratch);
@@ -1191,16 +1200,7 @@ int settings_plugin_env(struct project *p, struct plugin *pl, const struct setti
 	const struct env_plugin *ep = pl ? project_env_plugin(p, pl) : NULL;
 	const cJSON *blocks[3] = { def ? def->env : NULL, p->active ? p->active->env : NULL, ep ? ep->env : NULL };
 	for (int b = 0; b < 3; b++) {
-		for (const cJSON *c = blocks[b] ? blocks[b]->child : NULL; c; c = c->next) {
-			char *raw = settings_value_to_string(c);
-			if (!raw)
-				continue;
-			char *x = settings_expand(raw, &scratch, 0, NULL, NULL, 0);
-			envlist_set(env, c->string, x);
-			envlist_set(&scratch, c->string, x);
-			free(x);
-			free(raw);
-		}
+		add_expanded(env, &scratch, blocks[b]);
 	}
 	envlist_release(&scratch);
 	settings_release(&own);
