@@ -706,16 +706,46 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 /* ---- validate ------------------------------------------------------------------ */
 
 /* Reads a result file the runner wrote; NULL (with err) when there is none. */
-static cJSON *read_result(struct gx *s, const char *path, int code, char *err, size_t errlen)
+/*
+ * One exchange with the runner: the request (which may hold passwords) goes
+ * to a private file, `gx_runner.py VERB <request>` runs, and its result file
+ * is parsed.  Returns the result (caller frees), or NULL with *rc and err
+ * set; *code is the runner's exit code.
+ */
+static cJSON *runner_exchange(struct gx *s, const struct smelt_plugin *p, const char *verb, cJSON *req, int *code,
+                              int *rc, char *err, size_t errlen)
 {
-	char *text = kit_read_file(path, NULL);
-	cJSON *res = text && *text ? cJSON_Parse(text) : NULL;
-	free(text);
-	if (!res) {
-		kit_fail(err, errlen, SMELT_ERR_FAILED, "the gx runner exited with code %d without a result (see its log lines above)",
-		     code);
-		LOG(s, SMELT_LOG_ERROR, "%s", err);
+	char *req_path = run_file(s, p, "request"), *res_path = run_file(s, p, "result"), *req_text = NULL;
+	cJSON *res = NULL;
+	*rc = SMELT_OK;
+	if (req_path && res_path) {
+		add_str(req, "output", res_path);
+		req_text = cJSON_PrintUnformatted(req);
 	}
+	if (!req_text)
+		*rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	/* the result is not secret, but written 0600 and removed at the end all the same */
+	if (!*rc && !(*rc = s->host->write_private(s->hctx, req_path, req_text, strlen(req_text), err, errlen)) &&
+	    !(*rc = s->host->write_private(s->hctx, res_path, "", 0, err, errlen))) {
+		const char *args[] = { verb, req_path, NULL };
+		*rc = run_runner(s, p, args, NULL, 0, code, err, errlen);
+	}
+	if (!*rc) {
+		char *text = kit_read_file(res_path, NULL);
+		res = text && *text ? cJSON_Parse(text) : NULL;
+		free(text);
+		if (!res) {
+			*rc = kit_fail(err, errlen, SMELT_ERR_FAILED,
+			               "the gx runner exited with code %d without a result (see its log lines above)", *code);
+			LOG(s, SMELT_LOG_ERROR, "%s", err);
+		}
+	}
+	if (req_text) {
+		memset(req_text, 0, strlen(req_text)); /* it held passwords */
+		free(req_text);
+	}
+	free(req_path);
+	free(res_path);
 	return res;
 }
 
@@ -723,7 +753,7 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
                        size_t errlen)
 {
 	struct gx_settings st;
-	char **files = NULL, *req_path = NULL, *res_path = NULL, *req_text = NULL, *docs_dir = NULL;
+	char **files = NULL, *docs_dir = NULL;
 	size_t nfiles = 0;
 	cJSON *plan = NULL, *req = NULL, *res = NULL;
 	struct kit_collect out = { 0 };
@@ -786,32 +816,9 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 		add_str(req, "data_docs_dir", docs_dir);
 	}
 	add_str(req, "result_format", st.result_format);
-	req_path = run_file(s, p, "request");
-	res_path = run_file(s, p, "result");
-	if (!req_path || !res_path) {
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	add_str(req, "output", res_path);
-	req_text = cJSON_PrintUnformatted(req);
-	/* the result is not secret, but written 0600 and removed at the end all the same */
-	if (!req_text) {
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = s->host->write_private(s->hctx, req_path, req_text, strlen(req_text), err, errlen)) ||
-	    (rc = s->host->write_private(s->hctx, res_path, "", 0, err, errlen)))
-		goto done;
-
-	/* 3. validate */
-	const char *vargs[] = { "validate", req_path, NULL };
 	int vcode = 0;
-	if ((rc = run_runner(s, p, vargs, NULL, 0, &vcode, err, errlen)))
+	if (!(res = runner_exchange(s, p, "validate", req, &vcode, &rc, err, errlen)))
 		goto done;
-	if (!(res = read_result(s, res_path, vcode, err, errlen))) {
-		rc = SMELT_ERR_FAILED;
-		goto done;
-	}
 	const char *crash = obj_str(res, "error");
 	if (crash) {
 		LOG(s, SMELT_LOG_ERROR, "%s", crash);
@@ -843,12 +850,6 @@ done:
 	cJSON_Delete(plan);
 	cJSON_Delete(req);
 	cJSON_Delete(res);
-	if (req_text) {
-		memset(req_text, 0, strlen(req_text)); /* it held passwords */
-		free(req_text);
-	}
-	free(req_path);
-	free(res_path);
 	free(docs_dir);
 	free_list(files, nfiles);
 	cJSON_Delete(st.json);
@@ -880,7 +881,7 @@ static int gx_init_suite(struct gx *s, const struct smelt_plugin *p, const struc
                          size_t errlen)
 {
 	struct gx_settings st;
-	char *req_path = NULL, *res_path = NULL, *req_text = NULL, *dir = NULL;
+	char *dir = NULL;
 	cJSON *req = NULL, *res = NULL;
 	int rc = load_settings(s, p, &st, err, errlen);
 	if (rc)
@@ -899,29 +900,13 @@ static int gx_init_suite(struct gx *s, const struct smelt_plugin *p, const struc
 	add_str(req, "suites_dir", dir);
 	add_str(req, "display_dir", st.suites_dir);
 	cJSON_AddBoolToObject(req, "force", o->force);
-	req_path = run_file(s, p, "request");
-	res_path = run_file(s, p, "result");
-	if (!req_path || !res_path || !dir) {
+	if (!dir) {
 		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto done;
 	}
-	add_str(req, "output", res_path);
-	req_text = cJSON_PrintUnformatted(req);
-	if (!req_text) {
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-		goto done;
-	}
-	if ((rc = s->host->write_private(s->hctx, req_path, req_text, strlen(req_text), err, errlen)) ||
-	    (rc = s->host->write_private(s->hctx, res_path, "", 0, err, errlen)))
-		goto done;
-	const char *args[] = { "init", req_path, NULL };
 	int icode = 0;
-	if ((rc = run_runner(s, p, args, NULL, 0, &icode, err, errlen)))
+	if (!(res = runner_exchange(s, p, "init", req, &icode, &rc, err, errlen)))
 		goto done;
-	if (!(res = read_result(s, res_path, icode, err, errlen))) {
-		rc = SMELT_ERR_FAILED;
-		goto done;
-	}
 	const char *e = obj_str(res, "error");
 	if (e || icode != 0) {
 		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "gx:init: %s", e ? e : "the gx runner failed");
@@ -951,12 +936,6 @@ static int gx_init_suite(struct gx *s, const struct smelt_plugin *p, const struc
 done:
 	cJSON_Delete(req);
 	cJSON_Delete(res);
-	if (req_text) {
-		memset(req_text, 0, strlen(req_text));
-		free(req_text);
-	}
-	free(req_path);
-	free(res_path);
 	free(dir);
 	cJSON_Delete(st.json);
 	return rc;
