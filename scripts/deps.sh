@@ -4,9 +4,9 @@
 #   scripts/deps.sh build   what `make` and `make demo` need
 #   scripts/deps.sh test    plus what `make test` needs
 set -eu
-want="build-essential cmake pkg-config libyaml-dev libcjson-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev python3 python3-venv python3-dev"
+want="build-essential cmake pkg-config libyaml-dev libcjson-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev check python3 python3-venv python3-dev"
 if [ "${1:-build}" = test ]; then
-	want="$want check postgresql procps hyperfine time chromium"
+	want="$want postgresql procps hyperfine time chromium"
 fi
 missing=""
 for p in $want; do

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Prepares the venv the e2e tests run in: pytest, PyYAML (the loopback hub
-# serves shared/hub's YAML as JSON) and uv (smelt's installer uses uv when
+# serves tests/fixtures/hub's YAML as JSON) and uv (smelt's installer uses uv when
 # it is on PATH, which makes the tools' installs several times faster).
 set -eu
 venv=$1

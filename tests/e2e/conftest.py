@@ -15,7 +15,8 @@ import pytest
 SMELT = os.environ.get("SMELT_BIN") or str(Path(__file__).resolve().parents[2] / "build/stage/bin/smelt")
 STAGE = os.environ.get("SMELT_STAGE") or str(Path(SMELT).resolve().parents[1])
 SOURCE = Path(os.environ.get("SMELT_SOURCE") or Path(__file__).resolve().parents[2])
-SHARED = Path(os.environ.get("SMELT_SHARED") or SOURCE.parent / "shared")
+# MeltanoHub definitions, schemas and real lock files kept in the repository (see its SOURCE.md).
+HUB_FIXTURES = SOURCE / "tests" / "fixtures" / "hub"
 FAKES = Path(__file__).resolve().parent / "fakes"
 LIBEXEC = Path(STAGE) / "libexec" / "smelt"
 

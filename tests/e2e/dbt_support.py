@@ -8,7 +8,7 @@ from pathlib import Path
 
 import conftest
 
-from conftest import FAKES, SHARED, SOURCE, Smelt  # noqa: F401
+from conftest import FAKES, HUB_FIXTURES, SOURCE, Smelt  # noqa: F401
 from hubserver import HubServer
 
 DATA = Path(__file__).resolve().parent / "data" / "dbt"
@@ -33,9 +33,9 @@ def tool_env(extra=None):
 
 
 def lock_from_hub(smelt, *names):
-    """Write the lock files of hub plugins from a loopback Hub serving shared/hub, then stop it:
+    """Write the lock files of hub plugins from a loopback Hub serving tests/fixtures/hub, then stop it:
     everything after runs offline from the lock files."""
-    hub = HubServer(str(SHARED / "hub")).start()
+    hub = HubServer(str(HUB_FIXTURES)).start()
     try:
         smelt("lock", *names, env=tool_env({"SMELT_HUB_URL": hub.api_root}), check=0)
     finally:

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""A loopback MeltanoHub API serving shared/hub/ for the tests.
+"""A loopback MeltanoHub API serving tests/fixtures/hub/ for the tests.
 
 Serves, like the real Hub (MELTANO.md section 10):
   /meltano/api/v1/plugins/index                     all eight type indexes
   /meltano/api/v1/plugins/<type>/index              {name: {default_variant, variants: {v: {ref}}, logo_url}}
   /meltano/api/v1/plugins/<type>/<name>--<variant>  the definition as JSON
 
-The definitions are shared/hub/definitions/<type>/<name>/<variant>.yml
+The definitions are tests/fixtures/hub/definitions/<type>/<name>/<variant>.yml
 converted to JSON: only the keys the API schema of the type allows
-(shared/hub/schema/api/<type>.schema.json), in the YAML file's order,
+(tests/fixtures/hub/schema/api/<type>.schema.json), in the YAML file's order,
 `logo_url` made absolute and `docs` set to <origin>/<type>/<name>--<variant>.
 
 Test hooks (HTTP, for tests in any language; Python tests may also call
@@ -41,11 +41,9 @@ TYPES = ["extractors", "loaders", "transforms", "orchestrators", "transformers",
 
 
 def default_root():
-    shared = os.environ.get("SMELT_SHARED")
-    if shared:
-        return os.path.join(shared, "hub")
+    """The Hub fixtures kept in the repository (tests/fixtures/hub, see its SOURCE.md)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.normpath(os.path.join(here, "..", "..", "..", "shared", "hub"))
+    return os.path.normpath(os.path.join(here, "..", "fixtures", "hub"))
 
 
 class Catalog:
@@ -285,7 +283,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--print-port", action="store_true", help="print the port on stdout once listening")
-    ap.add_argument("--root", default=None, help="the shared/hub folder")
+    ap.add_argument("--root", default=None, help="the Hub data folder (default: tests/fixtures/hub)")
     ap.add_argument("--dump", metavar="TYPE/NAME/VARIANT", help="print one served definition and exit")
     ap.add_argument("--origin", default="https://hub.meltano.com", help="origin used by --dump")
     args = ap.parse_args()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED, Smelt
+from conftest import HUB_FIXTURES, Smelt
 
 DATA = Path(__file__).resolve().parent / "data" / "project"
 SECRETS = ["dotenv-secret-pw", "env-secret-key", "typed-secret-123"]
@@ -23,7 +23,7 @@ def meltano_project(tmp_path):
     (root / "dotenv").rename(root / ".env")
     locks = root / "plugins" / "loaders"
     locks.mkdir(parents=True)
-    shutil.copy(SHARED / "hub/examples/locks/loaders/target-jsonl--andyh1203.lock", locks)
+    shutil.copy(HUB_FIXTURES / "examples/locks/loaders/target-jsonl--andyh1203.lock", locks)
     return root
 
 

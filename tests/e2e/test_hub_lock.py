@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from conftest import HUB_FIXTURES  # noqa: E402
 from hubserver import HubServer  # noqa: E402
 
 SMELT = os.environ.get("SMELT_BIN", "smelt")
-SHARED = os.environ.get("SMELT_SHARED", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared"))
 
 
 @pytest.fixture
 def hub():
-    srv = HubServer(os.path.join(SHARED, "hub")).start()
+    srv = HubServer(str(HUB_FIXTURES)).start()
     try:
         yield srv
     finally:

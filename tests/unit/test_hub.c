@@ -35,7 +35,7 @@ static void server_start(void)
 	char script[512];
 	int fds[2];
 	snprintf(script, sizeof script, "%s/tests/e2e/hubserver.py", SOURCE_DIR);
-	char *const argv[] = { (char *)py, script, "--port", "0", "--print-port", "--root", SHARED_DIR "/hub", NULL };
+	char *const argv[] = { (char *)py, script, "--port", "0", "--print-port", "--root", HUB_FIXTURES, NULL };
 	ck_assert_int_eq(pipe(fds), 0);
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);

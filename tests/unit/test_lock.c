@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define LOCKS_DIR SHARED_DIR "/hub/examples/locks"
+#define LOCKS_DIR HUB_FIXTURES "/examples/locks"
 
 static char tmpdir[256];
 
@@ -94,7 +94,7 @@ END_TEST
 static char *served_definition(const char *spec)
 {
 	const char *py = getenv("SMELT_TEST_PYTHON") ? getenv("SMELT_TEST_PYTHON") : "python3";
-	char *cmd = xasprintf("SMELT_SHARED='%s' '%s' '%s/tests/e2e/hubserver.py' --dump '%s'", SHARED_DIR, py,
+	char *cmd = xasprintf("'%s' '%s/tests/e2e/hubserver.py' --dump '%s'", py,
 	                      SOURCE_DIR, spec);
 	FILE *p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
