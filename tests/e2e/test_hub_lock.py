@@ -154,3 +154,22 @@ def test_add_brings_what_the_definition_requires(hub, tmp_path):
     assert text.startswith("# my project\n")
     assert "- name: airflow\n    variant: apache" in text and "- name: files-airflow\n    variant: meltano" in text
     assert (tmp_path / "plugins/files/files-airflow--meltano.lock").exists()
+
+
+def loaded_libraries(args, cwd, hub_url):
+    """The shared libraries the dynamic loader brought into smelt for one command (glibc's LD_DEBUG)."""
+    env = dict(os.environ, SMELT_HUB_URL=hub_url, LD_DEBUG="libs")
+    env.pop("MELTANO_HUB_API_ROOT", None)
+    proc = subprocess.run([SMELT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return proc, [line for line in proc.stderr.splitlines() if "calling init:" in line]
+
+
+def test_libcurl_is_loaded_only_by_commands_that_talk_to_the_hub(hub, project):
+    for args in (["--version"], ["config", "list", "tap-csv"], ["state", "list"]):
+        proc, libs = loaded_libraries(args, project, hub.api_root)
+        assert proc.returncode == 0, proc.stderr
+        assert libs, "LD_DEBUG=libs reported no library at all"
+        assert not [x for x in libs if "libcurl" in x], (args, libs)
+    proc, libs = loaded_libraries(["hub", "ping"], project, hub.api_root)
+    assert proc.returncode == 0, proc.stderr
+    assert [x for x in libs if "libcurl" in x], libs

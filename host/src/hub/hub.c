@@ -1,14 +1,13 @@
 /* hub: the MeltanoHub API client; see hub.h. */
 #include "hub/hub.h"
 #include "build_config.h"
+#include "hub/curl_lazy.h"
 #include "hub/lock.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
-#include <curl/curl.h>
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,13 +80,6 @@ char *hub_api_root(const char *hub_api_root_setting, const char *hub_url_setting
 	return xstrdup(HUB_DEFAULT_API_ROOT);
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_setup(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 void hub_init(struct hub *hub, const char *api_root)
 {
 	const char *v;
@@ -111,7 +103,7 @@ void hub_init(struct hub *hub, const char *api_root)
 void hub_release(struct hub *hub)
 {
 	if (hub->curl)
-		curl_easy_cleanup(hub->curl);
+		curl_api_get(NULL, 0)->easy_cleanup(hub->curl); /* hub->curl exists only once loaded */
 	free(hub->api_root);
 	free(hub->auth);
 	free(hub->command);
@@ -186,8 +178,11 @@ static void sleep_seconds(double s)
 static int http_get(struct hub *hub, const char *url, struct response *r, long *status, char *err,
                     size_t errlen)
 {
-	pthread_once(&curl_once, curl_setup);
-	if (!hub->curl && !(hub->curl = curl_easy_init()))
+	char lerr[256];
+	const struct curl_api *curl = curl_api_get(lerr, sizeof lerr);
+	if (!curl)
+		return fail(err, errlen, -1, "cannot reach the Hub at '%s': %s", url, lerr);
+	if (!hub->curl && !(hub->curl = curl->easy_init()))
 		return fail(err, errlen, -1, "cannot reach the Hub at '%s': cannot initialise libcurl", url);
 	CURL *c = hub->curl;
 	double delay = hub->retry_delay;
@@ -195,62 +190,62 @@ static int http_get(struct hub *hub, const char *url, struct response *r, long *
 	struct curl_slist *headers = NULL;
 	char *h;
 
-	headers = curl_slist_append(headers, "Accept: application/json");
+	headers = curl->slist_append(headers, "Accept: application/json");
 	if (hub->auth) {
 		h = xasprintf("Authorization: %s", hub->auth);
-		headers = curl_slist_append(headers, h);
+		headers = curl->slist_append(headers, h);
 		free(h);
 	}
 	if (hub->command) {
 		h = xasprintf("X-Smelt-Command: %s", hub->command);
-		headers = curl_slist_append(headers, h);
+		headers = curl->slist_append(headers, h);
 		free(h);
 	}
 	*status = 0;
 	for (int attempt = 0;; attempt++) {
-		curl_easy_reset(c);
+		curl->easy_reset(c);
 		strbuf_reset(&r->body);
 		r->reason[0] = '\0';
 		cerr[0] = '\0';
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(c, CURLOPT_USERAGENT, "smelt/" SMELT_VERSION);
-		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-		curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, hub->connect_timeout);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT, hub->timeout);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
-		curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-		curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-		curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+		curl->easy_setopt(c, CURLOPT_URL, url);
+		curl->easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+		curl->easy_setopt(c, CURLOPT_USERAGENT, "smelt/" SMELT_VERSION);
+		curl->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+		curl->easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+		curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+		curl->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, hub->connect_timeout);
+		curl->easy_setopt(c, CURLOPT_TIMEOUT, hub->timeout);
+		curl->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+		curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl->easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+		curl->easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+		curl->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+		curl->easy_setopt(c, CURLOPT_WRITEDATA, r);
+		curl->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+		curl->easy_setopt(c, CURLOPT_HEADERDATA, r);
 		hub->requests++;
 		log_debug("GET %s", url);
-		CURLcode rc = curl_easy_perform(c);
+		CURLcode rc = curl->easy_perform(c);
 		if (rc != CURLE_OK) {
-			log_debug("GET %s: %s", url, cerr[0] ? cerr : curl_easy_strerror(rc));
-			curl_slist_free_all(headers);
-			curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-			curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+			log_debug("GET %s: %s", url, cerr[0] ? cerr : curl->easy_strerror(rc));
+			curl->slist_free_all(headers);
+			curl->easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+			curl->easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
 			return fail(err, errlen, -1, "cannot reach the Hub at '%s': %s", url,
-			            curl_easy_strerror(rc));
+			            curl->easy_strerror(rc));
 		}
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+		curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
 		if (!retryable(*status) || attempt >= hub->retries)
 			break;
 		log_debug("GET %s: HTTP %ld, retrying in %.2fs", url, *status, delay);
 		sleep_seconds(delay);
 		delay *= 2;
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
-	curl_slist_free_all(headers);
+	curl->easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	curl->easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);
+	curl->slist_free_all(headers);
 	if (!r->reason[0])
 		snprintf(r->reason, sizeof r->reason, "%s", default_reason(*status));
 	return 0;
