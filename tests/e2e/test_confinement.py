@@ -293,3 +293,17 @@ def test_stream_name_with_nul_is_an_error_not_cut(boxed, target):
     assert "line 1: stream name 'n...' contains a NUL character" in proc.stderr.decode()
     assert not (boxed.root / "out" / "n.jsonl").exists()
     boxed.assert_outside_untouched()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["environment", "add", "../e"], "environment name '../e' may not contain '/'"),
+    (["job", "add", "../j", "--tasks", "tap-fake target-fake"], "job name '../j' may not contain '/'"),
+    (["schedule", "add", "../s", "--job", "j", "--interval", "@daily"], "schedule name '../s' may not contain '/'"),
+])
+def test_cli_adds_refuse_names_and_leave_the_file(boxed, args, message):
+    boxed.write(fake_plugins() + "jobs:\n- name: j\n  tasks: [tap-fake target-fake]\n")
+    before = (boxed.root / "smelt.yml").read_text()
+    proc = boxed.smelt(*args)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+    assert (boxed.root / "smelt.yml").read_text() == before
