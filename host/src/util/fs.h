@@ -65,7 +65,7 @@ int fs_remove_tree_beneath(int dirfd, const char *rel);
 
 /* The part of path below base ("" for base itself), path when relative, NULL when outside.  Borrowed from path. */
 const char *path_beneath(const char *base, const char *path);
-/* The *_under() forms: see above. */
+/* The *_under() forms: see above.  fs_open_under() returns the fd (caller closes); the others 0. */
 int fs_open_under(const char *base, const char *path, int flags, mode_t mode);
 int fs_mkdirs_under(const char *base, const char *path, mode_t mode);
 int fs_write_under(const char *base, const char *path, const void *data, size_t len, mode_t mode, mode_t dir_mode);
