@@ -11,6 +11,7 @@
 #include "project/project.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strbuf.h"
 
 #include <stdio.h>
@@ -141,6 +142,24 @@ static cJSON *custom_entry(const char *name, const struct add_opts *o)
 	return e;
 }
 
+/* The names of the command line become paths (.smelt/<type>/<name>, lock files): check them first. */
+static int check_names(const char *const *names, size_t n, const struct add_opts *o)
+{
+	char err[SMELT_ERRBUF_SIZE];
+	for (size_t i = 0; i < n; i++)
+		if (name_check("plugin", names[i], err, sizeof err))
+			return cli_fail("%s (argument %zu of 'smelt add')", err, i + 1);
+	const struct { const char *opt, *what, *value; } opts[] = {
+		{ "--as", "plugin", o->as },
+		{ "--inherit-from", "plugin", o->inherit_from },
+		{ "--variant", "variant", o->variant },
+	};
+	for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
+		if (opts[k].value && name_check(opts[k].what, opts[k].value, err, sizeof err))
+			return cli_fail("%s (given with %s)", err, opts[k].opt);
+	return EXIT_OK;
+}
+
 static int add_one(struct project *p, int type, const char *name, const struct add_opts *o)
 {
 	char err[1024];
@@ -218,6 +237,11 @@ static int add_one(struct project *p, int type, const char *name, const struct a
 			const char *rvariant = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req, "variant"));
 			if (rc < 0 || rtype < 0 || !rname || project_find_plugin(p, rtype, rname))
 				continue;
+			if (name_check("plugin", rname, err, sizeof err) ||
+			    (rvariant && name_check("variant", rvariant, err, sizeof err))) {
+				log_warn("'%s' requires a plugin that cannot be added: %s", new_name, err);
+				continue;
+			}
 			cJSON *dep = cJSON_CreateObject();
 			cJSON_AddStringToObject(dep, "name", rname);
 			if (rvariant)
@@ -339,6 +363,8 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 		rc = cli_usage("add", "--as takes exactly one plugin");
 		goto done;
 	}
+	if ((rc = check_names(names, nnames, &o)) != EXIT_OK)
+		goto done;
 	struct project *p;
 	if ((rc = project_open_cli(cli, ENV_NONE, &p)) != 0)
 		goto done;

@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "project/project.h"
 #include "util/json.h"
+#include "util/names.h"
 #include "util/strbuf.h"
 
 #include <stdio.h>
@@ -51,6 +52,8 @@ int cmd_environment(struct cli *cli, int argc, char **argv)
 		return cli_usage("environment", "unexpected argument '%s'", name);
 	if (name && (strchr(name, ':') || !*name))
 		return cli_usage("environment", "environment name '%s' may not be empty or contain ':'", name);
+	if (name && !strcmp(sub, "add") && name_check("environment", name, err, sizeof err))
+		return cli_usage("environment", "%s", err);
 
 	struct project *p;
 	if ((rc = project_open_cli(cli, ENV_NONE, &p)) != 0)

@@ -8,6 +8,7 @@
 #include "run/jobs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strbuf.h"
 
 #include <stdlib.h>
@@ -27,6 +28,9 @@ static int check_name(const char *name)
 {
 	if (!*name || strpbrk(name, " \t\n:") || name[0] == '-')
 		return cli_fail("invalid job name '%s': use letters, digits, '-' and '_' (no blanks or ':')", name);
+	char err[SMELT_ERRBUF_SIZE];
+	if (name_check("job", name, err, sizeof err))
+		return cli_fail("%s", err);
 	return 0;
 }
 

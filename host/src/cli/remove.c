@@ -2,6 +2,9 @@
  * smelt remove [TYPE] NAME...: drop plugins from the project: the entry
  * (from the file it came from), .smelt/<type>/<name>, the lock files
  * plugins/<type>/<name>*.lock and the settings stored in the system database.
+ * Files are removed through fs.h's *_under() helpers: nothing outside the
+ * system folder or the project is touched, and no symbolic link is
+ * followed (a link is removed, never what it points to).
  */
 #include "cli/commands.h"
 #include "project/project.h"
@@ -10,11 +13,25 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* name with glob(3)'s special characters escaped, so "x*" removes only x*.lock files; caller frees. */
+static char *glob_escape(const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (const char *c = name; *c; c++) {
+		if (strchr("*?[]\\", *c))
+			strbuf_addch(&sb, '\\');
+		strbuf_addch(&sb, *c);
+	}
+	return strbuf_detach(&sb);
+}
 
 static int remove_one(struct project *p, int type, const char *name)
 {
@@ -37,24 +54,36 @@ static int remove_one(struct project *p, int type, const char *name)
 		return cli_fail("%s", err);
 	}
 	printf("Removed %s '%s' from %s\n", plugin_type_singular(t), name, p->file_name);
-	/* the install folder */
+	int rc = EXIT_OK;
+	/* the install folder, beneath the system folder */
 	char *rel = xasprintf("%s/%s", plugin_type_plural(t), name);
-	char *dir = path_join(p->sys_dir, rel);
-	free(rel);
-	if (dir_exists(dir)) {
-		if (remove_tree(dir) < 0)
-			log_warn("cannot remove '%s'", dir);
-		else
+	int fd = fs_open_under(p->sys_dir, rel, O_PATH, 0);
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd >= 0)
+			close(fd);
+		if (fs_remove_tree_under(p->sys_dir, rel) < 0) {
+			log_error("cannot remove '%s' in '%s': %s", rel, p->sys_dir, fs_beneath_strerror(errno));
+			rc = EXIT_FAIL;
+		} else {
 			printf("Removed %s '%s' from .smelt/%s\n", plugin_type_singular(t), name, plugin_type_plural(t));
+		}
 	}
-	free(dir);
-	/* lock files: a prefix glob, as Meltano's */
-	char *pattern = xasprintf("%s/plugins/%s/%s*.lock", p->root, plugin_type_plural(t), name);
+	free(rel);
+	/* lock files: a prefix glob, as Meltano's, each removed beneath the project */
+	char *escaped = glob_escape(name);
+	char *pattern = xasprintf("%s/plugins/%s/%s*.lock", p->root, plugin_type_plural(t), escaped);
+	free(escaped);
 	glob_t gl;
 	if (glob(pattern, 0, NULL, &gl) == 0) {
 		for (size_t i = 0; i < gl.gl_pathc; i++) {
-			if (unlink(gl.gl_pathv[i]) == 0)
-				printf("Removed lock file %s\n", gl.gl_pathv[i] + strlen(p->root) + 1);
+			const char *lrel = path_beneath(p->root, gl.gl_pathv[i]);
+			if (fs_unlink_under(p->root, gl.gl_pathv[i]) == 0) {
+				printf("Removed lock file %s\n", lrel);
+			} else {
+				log_error("cannot remove lock file '%s': %s", lrel ? lrel : gl.gl_pathv[i],
+				          fs_beneath_strerror(errno));
+				rc = EXIT_FAIL;
+			}
 		}
 	}
 	globfree(&gl);
@@ -64,7 +93,7 @@ static int remove_one(struct project *p, int type, const char *name)
 	if (ops->reset(ops->ctx, ns, err, sizeof err) < 0)
 		log_warn("cannot remove the stored settings of '%s': %s", name, err);
 	free(ns);
-	return EXIT_OK;
+	return rc;
 }
 
 int cmd_remove(struct cli *cli, int argc, char **argv)

@@ -15,13 +15,18 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strbuf.h"
 #include "util/uuid.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char run_usage[] =
 	"usage: smelt run [OPTIONS] BLOCK...\n\n"
@@ -35,7 +40,9 @@ static const char run_usage[] =
 	"  --state-strategy S      auto, merge or overwrite\n"
 	"  --force                 run even when the same pipeline is already running\n"
 	"  --dry-run               parse and validate, run nothing\n"
-	"  --run-id UUID           the run's id (default: a new UUID)\n"
+	"  --run-id ID             the run's id (default: a new UUID): a UUID, or up to 64\n"
+	"                          letters, digits, '.', '_' and '-' starting with a letter\n"
+	"                          or a digit; not one used before in this project\n"
 	"  --timeout SECS          stop the run after SECS seconds (exit 1)\n"
 	"  --no-install            do not install missing plugins first\n";
 
@@ -151,23 +158,22 @@ static int run_block(struct runtime *rt, struct block *b, const struct run_opts 
 		            a->desc->name);
 
 	char *state_id = NULL;
-	char block_run_id[64];
 	struct store *st = NULL;
 	unsigned flags = o->flags;
-	snprintf(block_run_id, sizeof block_run_id, "%s:%zu", rt->run_id, index + 1);
+	/* Never cut: a run id holds no ':' (name_check_run_id()), so "<run id>:<n>" is unique per run. */
+	char *block_run_id = xasprintf("%s:%zu", rt->run_id, index + 1);
 	if (b->kind == BLOCK_EL && !(flags & SMELT_RQ_NO_STATE_UPDATE)) {
 		if (!rt->project->active) {
 			log_warn("no environment is active: the run is stateless");
 		} else if (!(state_id = state_id_for(rt->project, b, o->suffix, err, errlen))) {
+			free(block_run_id);
 			return SMELT_ERR_CONFIG;
 		}
 		if (state_id) {
-			if (!(st = runtime_store(rt, err, errlen))) {
+			if (!(st = runtime_store(rt, err, errlen)) ||
+			    store_run_begin(st, block_run_id, state_id, b->text, o->force, err, errlen)) {
 				free(state_id);
-				return SMELT_ERR;
-			}
-			if (store_run_begin(st, block_run_id, state_id, b->text, o->force, err, errlen)) {
-				free(state_id);
+				free(block_run_id);
 				return SMELT_ERR;
 			}
 			rt->heartbeat_run_id = block_run_id;
@@ -204,6 +210,7 @@ static int run_block(struct runtime *rt, struct block *b, const struct run_opts 
 		rt->heartbeat_run_id = NULL;
 	}
 	free(state_id);
+	free(block_run_id);
 	return rc;
 }
 
@@ -246,8 +253,11 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 			if (r < 0)
 				return EXIT_USAGE;
 		} else if ((r = cli_opt_value(argc, argv, &i, "--run-id", &o->run_id)) != 0) {
+			char err[SMELT_ERRBUF_SIZE];
 			if (r < 0)
 				return EXIT_USAGE;
+			if (name_check_run_id(o->run_id, err, sizeof err))
+				return cli_usage("run", "--run-id: %s", err);
 		} else if ((r = cli_opt_value(argc, argv, &i, "--timeout", &v)) != 0) {
 			char *end;
 			if (r < 0)
@@ -264,6 +274,33 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 		return cli_usage("run", "--state-strategy must be auto, merge or overwrite, not '%s'", o->strategy);
 	*first = i;
 	return 0;
+}
+
+/*
+ * .smelt/logs/<run id>/ beneath the system folder (no link followed), made
+ * anew for each run: an existing one means a reused --run-id, refused
+ * before any block records a run under it.  Opens run.log there.
+ */
+static int make_log_dir(struct runtime *rt, char *err, size_t errlen)
+{
+	const char *sys = rt->project->sys_dir;
+	int fd = -1;
+	if (mkdir_p(sys, 0755) != 0 || fs_mkdirs_under(sys, "logs", 0700) != 0 ||
+	    (fd = fs_open_under(sys, "logs", O_PATH | O_DIRECTORY, 0)) < 0)
+		return fail(err, errlen, SMELT_ERR, "cannot create '%s/logs': %s", sys, fs_beneath_strerror(errno));
+	int made = mkdirat(fd, rt->run_id, 0700);
+	int e = errno;
+	close(fd);
+	if (made != 0 && e == EEXIST)
+		return fail(err, errlen, SMELT_ERR_CONFIG, "run id '%s' was used before ('%s/logs/%s' exists); give a new one",
+		            rt->run_id, sys, rt->run_id);
+	if (made != 0)
+		return fail(err, errlen, SMELT_ERR, "cannot create '%s/logs/%s': %s", sys, rt->run_id, strerror(e));
+	rt->run_log_dir = xasprintf("%s/logs/%s", sys, rt->run_id);
+	char *log = path_join(rt->run_log_dir, "run.log");
+	log_open_file(log);
+	free(log);
+	return SMELT_OK;
 }
 
 int cmd_run(struct cli *cli, int argc, char **argv)
@@ -300,13 +337,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	rt.timeout_s = o.timeout_s;
 	if (o.timeout_s)
 		rt.deadline_ms = monotonic_ms() + (long long)o.timeout_s * 1000;
-	if (!(o.flags & SMELT_RQ_DRY_RUN)) {
-		rt.run_log_dir = xasprintf("%s/logs/%s", p->sys_dir, rt.run_id);
-		if (mkdir_p(rt.run_log_dir, 0700) == 0) {
-			char *log = path_join(rt.run_log_dir, "run.log");
-			log_open_file(log);
-			free(log);
-		}
+	if (!(o.flags & SMELT_RQ_DRY_RUN) && make_log_dir(&rt, err, sizeof err) != 0) {
+		runtime_release(&rt);
+		blocks_release(&bl);
+		project_free(p);
+		return cli_fail("%s", err);
 	}
 	log_info("run %s: %zu block%s", rt.run_id, bl.n, bl.n == 1 ? "" : "s");
 	if (!(o.flags & SMELT_RQ_DRY_RUN)) {

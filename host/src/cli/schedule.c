@@ -15,6 +15,7 @@
 #include "util/argv.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strbuf.h"
 
 #include <signal.h>
@@ -104,6 +105,9 @@ static int schedule_add(struct cli *cli, int argc, char **argv)
 		return cli_fail("missing --loader");
 	if (!*o.name || strpbrk(o.name, " \t\n"))
 		return cli_fail("invalid schedule name '%s'", o.name);
+	char nerr[SMELT_ERRBUF_SIZE];
+	if (name_check("schedule", o.name, nerr, sizeof nerr))
+		return cli_fail("%s", nerr);
 
 	struct project *p;
 	if ((rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p)) != 0)

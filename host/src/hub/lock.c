@@ -3,6 +3,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strbuf.h"
 
 #include <dirent.h>
@@ -412,12 +413,17 @@ int lock_write(const char *root, const char *plugin_type, const cJSON *def, char
 	if (lock_serialize(def, plugin_type, &sb, err, errlen) != 0)
 		return -1;
 	const char *variant = str_of(def, "variant");
+	char nerr[SMELT_ERRBUF_SIZE];
+	/* the name and variant come from the Hub: they must stay one path component, beneath root */
+	if (name_check("plugin", str_of(def, "name"), nerr, sizeof nerr) ||
+	    (variant && name_check("variant", variant, nerr, sizeof nerr))) {
+		strbuf_release(&sb);
+		return fail(err, errlen, -1, "cannot write a lock file: %s", nerr);
+	}
 	char *path = lock_path(root, plugin_type, str_of(def, "name"), variant);
-	char *dir = path_dirname(path);
 	int rc = 0;
-	if (mkdir_p(dir, 0755) != 0 || write_file_atomic(path, sb.buf, sb.len, 0644) != 0)
-		rc = fail(err, errlen, -1, "cannot write lock file '%s': %s", path, strerror(errno));
-	free(dir);
+	if (fs_write_under(root, path, sb.buf, sb.len, 0644, 0755) != 0)
+		rc = fail(err, errlen, -1, "cannot write lock file '%s': %s", path, fs_beneath_strerror(errno));
 	strbuf_release(&sb);
 	if (rc == 0 && path_out)
 		*path_out = path;

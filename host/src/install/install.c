@@ -93,6 +93,39 @@ static int blank(const char *s)
 	return 1;
 }
 
+/*
+ * File operations on an item's folders: beneath its base_dir when it has
+ * one (no '..', no symbolic link followed; install.h), else by plain path.
+ */
+static int item_remove_tree(const struct install_item *it, const char *path)
+{
+	return it->base_dir ? fs_remove_tree_under(it->base_dir, path) : remove_tree(path);
+}
+
+static int item_mkdirs(const struct install_item *it, const char *path)
+{
+	if (!it->base_dir)
+		return mkdir_p(path, 0755);
+	return mkdir_p(it->base_dir, 0755) == 0 ? fs_mkdirs_under(it->base_dir, path, 0755) : -1;
+}
+
+static int item_unlink(const struct install_item *it, const char *path)
+{
+	return it->base_dir ? fs_unlink_under(it->base_dir, path) : unlink(path);
+}
+
+static int item_open_log(const struct install_item *it, const char *path)
+{
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	return it->base_dir ? fs_open_under(it->base_dir, path, flags, 0644) : open(path, flags, 0644);
+}
+
+static int item_write(const struct install_item *it, const char *path, const char *text)
+{
+	return it->base_dir ? fs_write_under(it->base_dir, path, text, strlen(text), 0644, 0755)
+	                    : write_file_atomic(path, text, strlen(text), 0644);
+}
+
 static char *plugin_dir(const struct install_item *item)
 {
 	return path_dirname(item->venv_dir);
@@ -302,12 +335,12 @@ static void install_one(struct pool *pool, struct job *job)
 		goto out;
 	}
 	/* Whatever happens next, the old fingerprint no longer describes the venv. */
-	unlink(fp_path);
-	if (remove_tree(it->venv_dir) != 0 || mkdir_p(dir, 0755) != 0) {
-		failed(pool, job, "%s: cannot prepare '%s': %s", it->name, it->venv_dir, strerror(errno));
+	item_unlink(it, fp_path);
+	if (item_remove_tree(it, it->venv_dir) != 0 || item_mkdirs(it, dir) != 0) {
+		failed(pool, job, "%s: cannot prepare '%s': %s", it->name, it->venv_dir, fs_beneath_strerror(errno));
 		goto out;
 	}
-	logfd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	logfd = item_open_log(it, log_path);
 
 	set_status(pool, job, "creating virtualenv");
 	char **argv = xcalloc(nargs + 8, sizeof *argv);
@@ -354,8 +387,8 @@ static void install_one(struct pool *pool, struct job *job)
 		goto cleanup;
 	}
 	char *fp = install_fingerprint(it->pip_url, fingerprint_python(it));
-	if (write_file_atomic(fp_path, fp, strlen(fp), 0644) != 0) {
-		failed(pool, job, "%s: cannot write '%s': %s", it->name, fp_path, strerror(errno));
+	if (item_write(it, fp_path, fp) != 0) {
+		failed(pool, job, "%s: cannot write '%s': %s", it->name, fp_path, fs_beneath_strerror(errno));
 		free(fp);
 		goto cleanup;
 	}
@@ -365,8 +398,8 @@ static void install_one(struct pool *pool, struct job *job)
 	goto out;
 cleanup:
 	/* A failed install leaves nothing that looks installed. */
-	remove_tree(it->venv_dir);
-	unlink(fp_path);
+	item_remove_tree(it, it->venv_dir);
+	item_unlink(it, fp_path);
 out:
 	if (logfd >= 0)
 		close(logfd);

@@ -41,6 +41,8 @@ struct install_item {
 	const char *pip_url;     /* expanded pip_url; NULL or blank: nothing to install */
 	const char *python;      /* interpreter name or path; NULL: $SMELT_PYTHON, else python3 */
 	const char *venv_dir;    /* <sys dir>/<type>/<name>/venv (its parent holds the fingerprint) */
+	const char *base_dir;    /* the folder venv_dir lies in (the sys dir): its files are made and removed
+	                            beneath it, following no symbolic link; NULL: plain paths (tests) */
 	/* filled by install_plugins(): */
 	enum install_result result;
 	char *error;             /* on INSTALL_FAILED: the cause, then the tail of pip's output (malloc'ed) */

@@ -105,6 +105,7 @@ int plugin_installs_prepare(struct project *p, struct plugin *const *sel, size_t
 			.pip_url = pip_url,
 			.python = def->python ? own(out, xstrdup(def->python)) : NULL,
 			.venv_dir = own(out, venv),
+			.base_dir = p->sys_dir,
 		};
 	}
 	return SMELT_OK;

@@ -6,6 +6,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/names.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
@@ -339,6 +340,15 @@ static int want_str(struct loader *l, const struct ynode *n, const char *what, c
 	return 0;
 }
 
+/* A name that becomes a path (util/names.h), checked where it is read (m's key); NULL passes. */
+static int want_name(struct loader *l, const struct ynode *m, const char *key, const char *what, const char *value)
+{
+	char msg[SMELT_ERRBUF_SIZE];
+	if (!value || name_check(what, value, msg, sizeof msg) == 0)
+		return 0;
+	return at_fail(l, ynode_get(m, key, NULL), "%s", msg);
+}
+
 static cJSON *obj_or_empty(const struct ynode *n)
 {
 	cJSON *j = n ? ynode_to_json(n) : NULL;
@@ -417,6 +427,10 @@ static int load_plugin(struct loader *l, enum plugin_type type, const struct yno
 	    (rc = want_str(l, ynode_get(m, "python", NULL), "python", &pl->python)) < 0 ||
 	    (rc = want_str(l, ynode_get(m, "adapter", NULL), "adapter", &pl->adapter)) < 0 ||
 	    (rc = want_str(l, ynode_get(m, "label", NULL), "label", &pl->label)) < 0)
+		return rc;
+	if ((rc = want_name(l, m, "name", "plugin", pl->name)) < 0 ||
+	    (rc = want_name(l, m, "inherit_from", "plugin", pl->inherit_from)) < 0 ||
+	    (rc = want_name(l, m, "variant", "variant", pl->variant)) < 0)
 		return rc;
 	const struct ynode *cfg;
 	if ((rc = want_map(l, ynode_get(m, "config", NULL), "config", &cfg)) < 0)
@@ -568,6 +582,8 @@ static int load_environment(struct loader *l, const struct ynode *n, struct envi
 		return at_fail(l, m, "an environment has no 'name'");
 	if (strchr(e->name, ':'))
 		return at_fail(l, ynode_get(m, "name", NULL), "environment name '%s' may not contain ':'", e->name);
+	if ((rc = want_name(l, m, "name", "environment", e->name)) < 0)
+		return rc;
 	if ((rc = want_str(l, ynode_get(m, "state_id_suffix", NULL), "state_id_suffix", &e->state_id_suffix)) < 0)
 		return rc;
 	if ((rc = want_map(l, ynode_get(m, "env", NULL), "env", &map)) < 0)
@@ -681,6 +697,8 @@ static int load_job(struct loader *l, const struct ynode *n, struct job *j)
 		return rc;
 	if (!j->name)
 		return at_fail(l, m, "a job has no 'name'");
+	if ((rc = want_name(l, m, "name", "job", j->name)) < 0)
+		return rc;
 	const struct ynode *t = ynode_get(m, "tasks", NULL);
 	if (!t || ynode_is_null(t))
 		return at_fail(l, m, "job '%s' has no 'tasks'", j->name);
@@ -748,6 +766,8 @@ static int load_schedule(struct loader *l, const struct ynode *n, struct schedul
 		return rc;
 	if (!s->name)
 		return at_fail(l, m, "a schedule has no 'name'");
+	if ((rc = want_name(l, m, "name", "schedule", s->name)) < 0)
+		return rc;
 	if (!s->job && !(s->extractor && s->loader))
 		return at_fail(l, m, "schedule '%s' needs 'job', or 'extractor' and 'loader'", s->name);
 	if (s->transform && strcmp(s->transform, "run") && strcmp(s->transform, "skip") && strcmp(s->transform, "only"))

@@ -518,14 +518,18 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	strbuf_release(&sb);
 }
 
+/*
+ * Private files hold secrets: they are written only beneath the system
+ * folder (where SMELT_PPATH_RUN_DIR points), through fs_write_under(), so
+ * neither a name that slipped through nor a symbolic link inside .smelt/
+ * can put them anywhere else.
+ */
 static int h_write_private(void *hctx, const char *path, const char *data, size_t len, char *err, size_t errlen)
 {
 	struct runtime *rt = RT(hctx);
-	char *dir = path_dirname(path);
-	int rc = mkdir_p(dir, 0700);
-	free(dir);
-	if (rc != 0 || write_file_atomic(path, data, len, 0600) != 0)
-		return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
+	const char *sys = rt->project->sys_dir;
+	if (mkdir_p(sys, 0755) != 0 || fs_write_under(sys, path, data, len, 0600, 0700) != 0)
+		return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, fs_beneath_strerror(errno));
 	rt->private_files = xrealloc(rt->private_files, (rt->nprivate + 1) * sizeof *rt->private_files);
 	rt->private_files[rt->nprivate++] = xstrdup(path);
 	return SMELT_OK;
@@ -577,7 +581,7 @@ void runtime_release(struct runtime *rt)
 		free(rt->hctxs[i]);
 	free(rt->hctxs);
 	for (size_t i = 0; i < rt->nprivate; i++) {
-		unlink(rt->private_files[i]);
+		fs_unlink_under(rt->project->sys_dir, rt->private_files[i]);
 		free(rt->private_files[i]);
 	}
 	free(rt->private_files);

@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int mkdir_p(const char *path, mode_t mode)
@@ -173,4 +176,328 @@ char *which(const char *name, const char *path_var)
 		path = *colon ? colon + 1 : colon;
 	}
 	return NULL;
+}
+
+/* ---- paths that cannot leave a folder ------------------------------------ */
+
+static int force_fallback; /* tests: skip openat2 */
+
+void fs_beneath_force_fallback(int on)
+{
+	force_fallback = on;
+}
+
+const char *fs_beneath_strerror(int errnum)
+{
+	if (errnum == EXDEV)
+		return "the path leads outside its folder";
+	if (errnum == ELOOP)
+		return "a symbolic link is in the way (links are not followed here)";
+	return strerror(errnum);
+}
+
+/* EXDEV for an absolute rel or a '..' component: nothing may climb, even back in. */
+static int check_rel(const char *rel)
+{
+	if (rel[0] == '/') {
+		errno = EXDEV;
+		return -1;
+	}
+	for (const char *p = rel; *p;) {
+		const char *e = strchrnul(p, '/');
+		if (e - p == 2 && p[0] == '.' && p[1] == '.') {
+			errno = EXDEV;
+			return -1;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* A component that is a symbolic link reports ELOOP, whatever open() said (ENOTDIR with O_DIRECTORY). */
+static int fix_link_errno(int dirfd, const char *name)
+{
+	int e = errno;
+	struct stat st;
+	if (e == ENOTDIR && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		e = ELOOP;
+	errno = e;
+	return -1;
+}
+
+/* Open one component (no '/') of dirfd without following a link. */
+static int open_component(int dirfd, const char *name, int flags, mode_t mode)
+{
+	int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	return fd >= 0 ? fd : fix_link_errno(dirfd, name);
+}
+
+/* The fallback: one component at a time, each opened with O_NOFOLLOW. */
+static int walk_open(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	char *copy = xstrdup(rel), *save = NULL;
+	char **comps = xcalloc(strlen(rel) / 2 + 2, sizeof *comps);
+	size_t n = 0;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
+		if (strcmp(c, "."))
+			comps[n++] = c;
+	int cur = dirfd, fd = -1;
+	if (!n)
+		fd = openat(dirfd, ".", flags | O_CLOEXEC, mode);
+	for (size_t i = 0; i < n; i++) {
+		int last = i + 1 == n;
+		fd = open_component(cur, comps[i], last ? flags : O_PATH | O_DIRECTORY, last ? mode : 0);
+		if (cur != dirfd) {
+			int e = errno;
+			close(cur);
+			errno = e;
+		}
+		if (fd < 0)
+			break;
+		cur = fd;
+	}
+	int e = errno;
+	free(comps);
+	free(copy);
+	errno = e;
+	return fd;
+}
+
+int fs_open_beneath(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	if (check_rel(rel) < 0)
+		return -1;
+#ifdef SYS_openat2
+	if (!force_fallback) {
+		struct open_how how = {
+			.flags = (uint64_t)(unsigned)(flags | O_NOFOLLOW | O_CLOEXEC),
+			.mode = (flags & O_CREAT) ? mode : 0,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+		};
+		long fd = syscall(SYS_openat2, dirfd, *rel ? rel : ".", &how, sizeof how);
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS && errno != EPERM) /* EPERM: a seccomp filter that does not know openat2 */
+			return errno == ENOTDIR ? fix_link_errno(dirfd, rel) : -1;
+	}
+#endif
+	return walk_open(dirfd, rel, flags, mode);
+}
+
+int fs_mkdirs_beneath(int dirfd, const char *rel, mode_t mode)
+{
+	if (check_rel(rel) < 0)
+		return -1;
+	int cur = openat(dirfd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	char *copy = xstrdup(rel), *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		int next = -1;
+		if (mkdirat(cur, c, mode) == 0 || errno == EEXIST)
+			next = fs_open_beneath(cur, c, O_PATH | O_DIRECTORY, 0);
+		int e = errno;
+		close(cur);
+		errno = e;
+		cur = next;
+	}
+	int e = errno;
+	free(copy);
+	errno = e;
+	return cur;
+}
+
+/* Split rel into its folder part (owned copy) and last component; -1 (EINVAL) when it names no entry. */
+static int split_last(const char *rel, char **dir, const char **last)
+{
+	if (check_rel(rel) < 0)
+		return -1;
+	size_t n = strlen(rel);
+	while (n && rel[n - 1] == '/')
+		n--;
+	size_t s = n;
+	while (s && rel[s - 1] != '/')
+		s--;
+	if (s == n || (n - s == 1 && rel[s] == '.')) {
+		errno = EINVAL;
+		return -1;
+	}
+	*dir = xstrndup(rel, s);
+	*last = rel + s; /* NUL-terminated only when rel had no trailing '/' */
+	if (rel[n]) {
+		errno = EINVAL; /* "a/b/": callers pass file names */
+		free(*dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int close_keep_errno(int fd, int rc)
+{
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return rc;
+}
+
+int fs_write_beneath(int dirfd, const char *rel, const void *data, size_t len, mode_t mode, mode_t dir_mode)
+{
+	char *dir;
+	const char *last;
+	if (split_last(rel, &dir, &last) < 0)
+		return -1;
+	int pfd = fs_mkdirs_beneath(dirfd, dir, dir_mode);
+	free(dir);
+	if (pfd < 0)
+		return -1;
+	char *tmp = xasprintf("%s.tmp.%ld", last, (long)getpid());
+	unlinkat(pfd, tmp, 0); /* a leftover of this pid's crash */
+	int fd = openat(pfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	int rc = fd < 0 ? -1 : 0;
+	for (const char *p = data; rc == 0 && len;) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			rc = -1;
+		else
+			p += w, len -= (size_t)w;
+	}
+	if (rc == 0 && fchmod(fd, mode) != 0)
+		rc = -1;
+	if (fd >= 0 && close(fd) != 0)
+		rc = -1;
+	if (rc == 0 && renameat(pfd, tmp, pfd, last) != 0)
+		rc = -1;
+	if (rc < 0 && fd >= 0) {
+		int e = errno;
+		unlinkat(pfd, tmp, 0);
+		errno = e;
+	}
+	free(tmp);
+	return close_keep_errno(pfd, rc);
+}
+
+int fs_unlink_beneath(int dirfd, const char *rel)
+{
+	char *dir;
+	const char *last;
+	if (split_last(rel, &dir, &last) < 0)
+		return -1;
+	int pfd = fs_open_beneath(dirfd, dir, O_PATH | O_DIRECTORY, 0);
+	free(dir);
+	if (pfd < 0)
+		return -1;
+	return close_keep_errno(pfd, unlinkat(pfd, last, 0));
+}
+
+/* Remove name in the folder pfd, recursively, following no link. */
+static int remove_at(int pfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(pfd, name, 0) == 0 || errno == ENOENT ? 0 : -1;
+	int fd = open_component(pfd, name, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0)
+		return -1;
+	DIR *d = fdopendir(fd);
+	if (!d)
+		return close_keep_errno(fd, -1);
+	int rc = 0, first_errno = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (remove_at(dirfd(d), e->d_name) != 0 && !rc) {
+			rc = -1;
+			first_errno = errno;
+		}
+	}
+	closedir(d);
+	if (unlinkat(pfd, name, AT_REMOVEDIR) != 0 && !rc) {
+		rc = -1;
+		first_errno = errno;
+	}
+	if (rc)
+		errno = first_errno;
+	return rc;
+}
+
+int fs_remove_tree_beneath(int dirfd, const char *rel)
+{
+	char *dir;
+	const char *last;
+	if (split_last(rel, &dir, &last) < 0)
+		return -1;
+	int pfd = fs_open_beneath(dirfd, dir, O_PATH | O_DIRECTORY, 0);
+	free(dir);
+	if (pfd < 0)
+		return errno == ENOENT ? 0 : -1;
+	return close_keep_errno(pfd, remove_at(pfd, last));
+}
+
+const char *path_beneath(const char *base, const char *path)
+{
+	if (path[0] != '/')
+		return path;
+	size_t n = strlen(base);
+	while (n && base[n - 1] == '/')
+		n--;
+	if (strncmp(path, base, n) || (path[n] && path[n] != '/'))
+		return NULL;
+	path += n;
+	while (*path == '/')
+		path++;
+	return path;
+}
+
+/* Open base and the relative part of path; -1 (EXDEV) when path is outside base. */
+static int open_base(const char *base, const char *path, const char **rel)
+{
+	if (!(*rel = path_beneath(base, path))) {
+		errno = EXDEV;
+		return -1;
+	}
+	return open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+int fs_open_under(const char *base, const char *path, int flags, mode_t mode)
+{
+	const char *rel;
+	int dfd = open_base(base, path, &rel);
+	return dfd < 0 ? -1 : close_keep_errno(dfd, fs_open_beneath(dfd, rel, flags, mode));
+}
+
+int fs_mkdirs_under(const char *base, const char *path, mode_t mode)
+{
+	const char *rel;
+	int dfd = open_base(base, path, &rel);
+	int fd = dfd < 0 ? -1 : close_keep_errno(dfd, fs_mkdirs_beneath(dfd, rel, mode));
+	return fd < 0 ? -1 : close_keep_errno(fd, 0);
+}
+
+int fs_write_under(const char *base, const char *path, const void *data, size_t len, mode_t mode, mode_t dir_mode)
+{
+	const char *rel;
+	int dfd = open_base(base, path, &rel);
+	return dfd < 0 ? -1 : close_keep_errno(dfd, fs_write_beneath(dfd, rel, data, len, mode, dir_mode));
+}
+
+int fs_unlink_under(const char *base, const char *path)
+{
+	const char *rel;
+	int dfd = open_base(base, path, &rel);
+	return dfd < 0 ? -1 : close_keep_errno(dfd, fs_unlink_beneath(dfd, rel));
+}
+
+int fs_remove_tree_under(const char *base, const char *path)
+{
+	const char *rel;
+	int dfd = open_base(base, path, &rel);
+	if (dfd < 0)
+		return errno == ENOENT && rel ? 0 : -1;
+	return close_keep_errno(dfd, fs_remove_tree_beneath(dfd, rel));
 }

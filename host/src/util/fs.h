@@ -25,4 +25,55 @@ char *exe_path(void);
 /* Search PATH (or path_var when not NULL) for an executable; caller frees; NULL when none. */
 char *which(const char *name, const char *path_var);
 
+/*
+ * ---- Paths that cannot leave a folder -----------------------------------
+ *
+ * The *_beneath() functions resolve a relative path rel beneath an open
+ * folder dirfd and never leave it: an absolute rel or any '..' component
+ * fails with EXDEV, and a symbolic link in any component fails with ELOOP
+ * (a link is never followed, not even one that stays inside).  They use
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where the kernel has it,
+ * else walk rel one component at a time with O_NOFOLLOW.  Empty and '.'
+ * components are skipped.  All return -1 with errno set on failure.
+ *
+ * The *_under() forms take the folder as a path (base, trusted: it is
+ * opened normally) and path either relative to base or absolute and
+ * lexically inside base ("<base>/..."); any other absolute path fails with
+ * EXDEV.  Use them for every file Smelt creates or removes inside the
+ * project or its system folder from a name it was given.
+ */
+
+/* Open rel beneath dirfd with open(2) flags and mode; O_NOFOLLOW is implied.  Returns the fd. */
+int fs_open_beneath(int dirfd, const char *rel, int flags, mode_t mode);
+/* Create the folders of rel beneath dirfd (mode for new ones); returns an O_DIRECTORY fd of the last. */
+int fs_mkdirs_beneath(int dirfd, const char *rel, mode_t mode);
+/*
+ * Replace rel beneath dirfd with data (a temporary file, then rename:
+ * atomic), file mode mode; missing parent folders are created with
+ * dir_mode.  A symbolic link at rel is replaced, not followed.
+ */
+int fs_write_beneath(int dirfd, const char *rel, const void *data, size_t len, mode_t mode, mode_t dir_mode);
+/* Remove the file (or symbolic link) rel beneath dirfd. */
+int fs_unlink_beneath(int dirfd, const char *rel);
+/*
+ * Remove rel beneath dirfd recursively (like rm -rf) without following
+ * any symbolic link: a link inside the tree is removed, never what it
+ * points to.  A missing rel is success; an empty rel (dirfd itself) fails
+ * with EINVAL.
+ */
+int fs_remove_tree_beneath(int dirfd, const char *rel);
+
+/* The part of path below base ("" for base itself), path when relative, NULL when outside.  Borrowed from path. */
+const char *path_beneath(const char *base, const char *path);
+/* The *_under() forms: see above.  fs_open_under() returns the fd (caller closes); the others 0. */
+int fs_open_under(const char *base, const char *path, int flags, mode_t mode);
+int fs_mkdirs_under(const char *base, const char *path, mode_t mode);
+int fs_write_under(const char *base, const char *path, const void *data, size_t len, mode_t mode, mode_t dir_mode);
+int fs_unlink_under(const char *base, const char *path);
+int fs_remove_tree_under(const char *base, const char *path);
+/* strerror() with the two errors of the *_beneath() functions said plainly (EXDEV, ELOOP).  Static string. */
+const char *fs_beneath_strerror(int errnum);
+/* Tests only: 1 makes the *_beneath() functions use the component walk even where openat2 exists. */
+void fs_beneath_force_fallback(int on);
+
 #endif

@@ -167,6 +167,21 @@ static unsigned schema_types(const struct conn_json *j, size_t sch)
 	return m ? m : CONN_TY_ANY;
 }
 
+/*
+ * The stream name at token t into r->tmp.  A NUL (\u0000) in it is an
+ * error: names are C strings from here on (file and table names), and a
+ * cut name would send one stream's records into another's file.
+ */
+static int stream_name(struct conn_reader *r, size_t t, char *err, size_t errlen)
+{
+	conn_json_string(&r->json, t, &r->tmp);
+	if (r->tmp.oom)
+		return -2;
+	if (memchr(r->tmp.data, '\0', r->tmp.len))
+		return fail(err, errlen, "line %lu: stream name '%s...' contains a NUL character", r->line, r->tmp.data);
+	return 0;
+}
+
 static struct conn_stream *stream_add(struct conn_reader *r, const char *name)
 {
 	struct conn_stream *s;
@@ -214,9 +229,9 @@ static int read_schema(struct conn_reader *r, struct conn_msg *m, char *err, siz
 	st = conn_json_get(j, 0, "stream");
 	if (st == CONN_JNONE || j->tok[st].type != CONN_J_STRING)
 		return fail(err, errlen, "line %lu: SCHEMA message has no 'stream'", r->line);
-	conn_json_string(j, st, &r->tmp);
-	if (r->tmp.oom)
-		return -2;
+	int name_rc = stream_name(r, st, err, errlen);
+	if (name_rc < 0)
+		return name_rc;
 	sch = conn_json_get(j, 0, "schema");
 	if (sch == CONN_JNONE || j->tok[sch].type != CONN_J_OBJECT)
 		return fail(err, errlen, "line %lu: SCHEMA for stream '%s' has no 'schema' object",
@@ -363,9 +378,9 @@ static int read_record(struct conn_reader *r, struct conn_msg *m, char *err, siz
 	st = conn_json_get(j, 0, "stream");
 	if (st == CONN_JNONE || j->tok[st].type != CONN_J_STRING)
 		return fail(err, errlen, "line %lu: RECORD message has no 'stream'", r->line);
-	conn_json_string(j, st, &r->tmp);
-	if (r->tmp.oom)
-		return -2;
+	int name_rc = stream_name(r, st, err, errlen);
+	if (name_rc < 0)
+		return name_rc;
 	s = conn_reader_stream(r, r->tmp.data);
 	if (!s)
 		return fail(err, errlen, "stream '%s': record 1: RECORD before any SCHEMA for the stream",
@@ -471,9 +486,8 @@ int conn_reader_feed(struct conn_reader *r, const char *line, size_t len, struct
 		t = conn_json_get(j, 0, "stream");
 		if (t == CONN_JNONE || j->tok[t].type != CONN_J_STRING)
 			return fail(err, errlen, "line %lu: ACTIVATE_VERSION message has no 'stream'", r->line);
-		conn_json_string(j, t, &r->tmp);
-		if (r->tmp.oom)
-			return -2;
+		if ((rc = stream_name(r, t, err, errlen)) < 0)
+			return rc;
 		m->stream = conn_reader_stream(r, r->tmp.data);
 		if (!m->stream)
 			return fail(err, errlen, "line %lu: ACTIVATE_VERSION for stream '%s' before any SCHEMA",

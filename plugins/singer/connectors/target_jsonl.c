@@ -162,8 +162,10 @@ int main(int argc, char **argv)
 				conn_buf_reset(&path);
 				conn_buf_adds(&path, dest);
 				conn_buf_addc(&path, '/');
+				/* one file name inside dest: no '/', '\\' or control byte; '.' and '..' get a '_' */
 				for (const char *p = base; *p; p++)
-					conn_buf_addc(&path, *p == '/' || *p == '\\' ? '_' : *p);
+					conn_buf_addc(&path, *p == '/' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f
+					                     ? '_' : *p);
 				if (!strcmp(base, ".") || !strcmp(base, ".."))
 					conn_buf_addc(&path, '_');
 				conn_buf_adds(&path, stamp_txt);
