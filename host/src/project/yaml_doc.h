@@ -13,7 +13,14 @@
  * block style, and so is anything unusual (e.g. "- - x"): comments inside
  * such a re-emitted part are lost.
  *
- * Only the first document of a stream is used.  Not thread-safe.
+ * Limits (each an error naming file:line:col, never a silent cut):
+ * one document per stream (a second `---` document is an error); keys
+ * unique within a mapping (as Meltano: a repeated key is an error, not
+ * "the last one wins"); no alias inside the node it refers to (a cycle);
+ * at most YDOC_MAX_DEPTH levels of nested mappings/lists and at most
+ * YDOC_MAX_NODES nodes once aliases are expanded (alias bombs).  Every
+ * function here is linear (or n log n) in the size of the text.
+ * Not thread-safe.
  */
 #ifndef SMELT_PROJECT_YAML_DOC_H
 #define SMELT_PROJECT_YAML_DOC_H
@@ -22,6 +29,9 @@
 #include <stddef.h>
 
 struct strbuf;
+
+#define YDOC_MAX_DEPTH 100     /* levels of nested mappings and lists, aliases expanded */
+#define YDOC_MAX_NODES 500000  /* nodes of a document once aliases are expanded */
 
 enum ynode_type { YN_SCALAR = 0, YN_MAP = 1, YN_SEQ = 2 };
 
@@ -44,6 +54,8 @@ struct ynode {
 	struct ynode **items;  /* seq: items; map: key, value, key, value, ... */
 	size_t n;              /* seq: item count; map: pair count (items holds 2n) */
 	struct ynode *alias;   /* non-NULL when this node is an alias (*x); it points at the anchored node */
+	size_t xsize;          /* internal: nodes of the alias-expanded subtree, 0 until computed */
+	int xheight;           /* internal: levels below this node once aliases are expanded */
 };
 
 struct ydoc {
