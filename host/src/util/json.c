@@ -132,7 +132,7 @@ static void indent_to(struct strbuf *sb, int indent, int depth)
 		strbuf_addch(sb, ' ');
 }
 
-static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth)
+static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth, int ascii)
 {
 	const char *sep = indent == -2 ? "," : indent >= 0 ? "," : ", ";
 	const char *colon = indent == -2 ? ":" : ": ";
@@ -147,10 +147,10 @@ static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth)
 			if (indent >= 0)
 				indent_to(sb, indent, depth + 1);
 			if (obj) {
-				quote(sb, c->string ? c->string : "", c->string ? strlen(c->string) : 0, 1);
+				quote(sb, c->string ? c->string : "", c->string ? strlen(c->string) : 0, ascii);
 				strbuf_addstr(sb, colon);
 			}
-			dump(sb, c, indent, depth + 1);
+			dump(sb, c, indent, depth + 1, ascii);
 			if (c->next)
 				strbuf_addstr(sb, sep);
 		}
@@ -158,7 +158,7 @@ static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth)
 			indent_to(sb, indent, depth);
 		strbuf_addch(sb, obj ? '}' : ']');
 	} else if (cJSON_IsString(v)) {
-		json_quote_ascii(sb, v->valuestring);
+		quote(sb, v->valuestring ? v->valuestring : "", v->valuestring ? strlen(v->valuestring) : 0, ascii);
 	} else if (cJSON_IsNumber(v)) {
 		if (v->valuestring)
 			strbuf_addstr(sb, v->valuestring);
@@ -177,7 +177,14 @@ static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth)
 
 void json_dump(struct strbuf *sb, const cJSON *v, int indent)
 {
-	dump(sb, v, indent, 0);
+	dump(sb, v, indent, 0, 1);
+}
+
+char *json_print(const cJSON *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+	dump(&sb, v, -2, 0, 0);
+	return strbuf_detach(&sb);
 }
 
 cJSON *json_read_file(const char *path, char *err, size_t errlen)

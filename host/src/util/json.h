@@ -24,6 +24,13 @@ size_t json_utf8_invalid(const char *s, size_t len);
  */
 void json_dump(struct strbuf *sb, const cJSON *v, int indent);
 
+/*
+ * Compact JSON (minimal separators, UTF-8 kept) with numbers' exact text:
+ * use it instead of cJSON_PrintUnformatted() for values that came from
+ * the project (see below).  Caller frees with free().
+ */
+char *json_print(const cJSON *v);
+
 /* Parse a file; NULL with err filled on failure (names the path and position). */
 cJSON *json_read_file(const char *path, char *err, size_t errlen);
 /* Deep merge src into dst: objects merge recursively, anything else replaces. */
