@@ -546,7 +546,7 @@ static cJSON *scalar_json(const struct ynode *n)
 		if (num)
 			return num;
 		num = cJSON_CreateNumber(d);
-		if ((!strncmp(n->value, "0x", 2) || !strncmp(n->value, "0o", 2)) && fabs(d) > 9007199254740992.0) {
+		if ((!strncmp(n->value, "0x", 2) || !strncmp(n->value, "0o", 2)) && fabs(d) >= 9007199254740992.0) {
 			/* a long hex or octal integer: keep its exact value as decimal text */
 			errno = 0;
 			unsigned long long u = strtoull(n->value + 2, NULL, n->value[1] == 'x' ? 16 : 8);
