@@ -1359,22 +1359,22 @@ apply:
 		struct ydoc *check = NULL;
 		strbuf_add(&saved, text->buf, text->len);
 		apply_splice(text, &sp);
+		struct strbuf where = STRBUF_INIT;
+		path_describe(&where, path, n);
 		if (ydoc_parse(text->buf, text->len, name, &check, cerr, sizeof cerr) < 0) {
-			rc = fail(err, errlen, SMELT_ERR, "%s: the edit would make the file invalid (%s); nothing was changed",
-			          name, cerr);
+			rc = fail(err, errlen, SMELT_ERR,
+			          "%s: cannot edit '%s' safely: the result would not parse (%s); nothing was changed", name,
+			          where.buf, cerr);
 		} else {
 			cJSON *got = check->root && !ynode_is_null(check->root) ? ynode_to_json(check->root) : NULL;
-			if (!have_expected || !doc_equal(expected, got)) {
-				struct strbuf where = STRBUF_INIT;
-				path_describe(&where, path, n);
+			if (!have_expected || !doc_equal(expected, got))
 				rc = fail(err, errlen, SMELT_ERR,
 				          "%s: cannot edit '%s' safely: the change would also alter other parts of the file "
 				          "(e.g. a node shared through an anchor); nothing was changed",
 				          name, where.buf);
-				strbuf_release(&where);
-			}
 			cJSON_Delete(got);
 		}
+		strbuf_release(&where);
 		if (rc < 0) {
 			strbuf_release(text);
 			*text = saved;
