@@ -438,7 +438,7 @@ const struct ynode *ynode_get(const struct ynode *map, const char *key, const st
 	map = ynode_deref(map);
 	if (!map || map->type != YN_MAP)
 		return NULL;
-	for (size_t i = map->n; i-- > 0;) { /* last wins, as a later duplicate key replaces */
+	for (size_t i = map->n; i-- > 0;) { /* keys are unique (ydoc_parse refuses duplicates) */
 		if (key_is(map->items[2 * i], key)) {
 			if (keynode)
 				*keynode = map->items[2 * i];

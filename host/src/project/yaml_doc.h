@@ -10,8 +10,14 @@
  * whole lines with them.  New collections are written in block style with
  * Meltano's layout (lists not indented under their key).  A flow-style
  * collection ({a: 1}, [x, y]) that must change inside is re-emitted in
- * block style, and so is anything unusual (e.g. "- - x"): comments inside
- * such a re-emitted part are lost.
+ * block style, and so is anything unusual (e.g. "- - x"): comments and
+ * anchors inside such a re-emitted part are lost.
+ *
+ * Every edit verifies itself before it keeps the new text: the text must
+ * parse and read (ynode_to_json) as exactly the old tree with the edit
+ * applied (json_equal).  Otherwise the edit fails, naming the path, and
+ * the text is left byte-identical; this is what refuses an in-place edit of
+ * an anchored node that an alias elsewhere shares.
  *
  * Limits (each an error naming file:line:col, never a silent cut):
  * one document per stream (a second `---` document is an error); keys
@@ -82,7 +88,11 @@ int ynode_is_null(const struct ynode *n);
 /* The node as JSON (YAML 1.2 core schema for plain scalars, merge keys <<, aliases expanded with a size limit). */
 cJSON *ynode_to_json(const struct ynode *n);
 
-/* Edits on text (see the top).  name is for messages.  Path segments as in project.h. */
+/*
+ * Edits on text (see the top).  name is for messages.  Path segments as in
+ * project.h.  0 on success; a negative status with err filled and text
+ * unchanged on failure.
+ */
 int yedit_set(struct strbuf *text, const char *name, const char *const *path, size_t n, const cJSON *value,
               char *err, size_t errlen);
 /* 0 removed, 1 not there, negative on error. */
