@@ -357,9 +357,7 @@ static const char *attach_texts(cJSON *v, const char *p, const char *end)
 			}
 		} else if (v->child) {
 			p = attach_texts(v->child, p, end);
-		} else if (cJSON_IsString(v) || v->string) {
-			/* strings are skipped by the scan above when the next number is looked for */
-		}
+		} /* strings and keys: skipped by the scan when the next number is looked for */
 	}
 	return p;
 }
