@@ -83,7 +83,8 @@ static void singer_print_pretty(const char *json)
 			putchar(*++p);
 		} else if (c == '{' || c == '[' || c == ',') {
 			depth += c != ',';
-			printf("%c\n%*s", c, 0, "");
+			putchar(c);
+			putchar('\n');
 			for (int i = 0; i < depth; i++)
 				putchar('\t');
 		} else if (c == '}' || c == ']') {
