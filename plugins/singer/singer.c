@@ -60,6 +60,48 @@ static int write_private(struct singer *s, const char *path, const char *text, c
 	return s->host->write_private(s->hctx, path, text, strlen(text), err, errlen);
 }
 
+/*
+ * Print the host's compact JSON indented (tabs, as cJSON_Print), working on
+ * the text: parsing it into cJSON would round integers above 2^53.
+ */
+static void singer_print_pretty(const char *json)
+{
+	int depth = 0, in_str = 0;
+	for (const char *p = json; *p; p++) {
+		char c = *p;
+		if (in_str) {
+			putchar(c);
+			if (c == '\\' && p[1])
+				putchar(*++p);
+			else if (c == '"')
+				in_str = 0;
+		} else if (c == '"') {
+			in_str = 1;
+			putchar(c);
+		} else if ((c == '{' || c == '[') && p[1] == (c == '{' ? '}' : ']')) {
+			putchar(c);
+			putchar(*++p);
+		} else if (c == '{' || c == '[' || c == ',') {
+			depth += c != ',';
+			putchar(c);
+			putchar('\n');
+			for (int i = 0; i < depth; i++)
+				putchar('\t');
+		} else if (c == '}' || c == ']') {
+			putchar('\n');
+			for (int i = 0; i < depth - 1; i++)
+				putchar('\t');
+			depth--;
+			putchar(c);
+		} else if (c == ':') {
+			printf(":\t");
+		} else {
+			putchar(c);
+		}
+	}
+	putchar('\n');
+}
+
 /* The plugin's config file (settings without extras); *path caller frees. */
 static int write_config(struct singer *s, const struct smelt_plugin *p, const char *mapping, char **path, char *err,
                         size_t errlen)
@@ -376,11 +418,7 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 	if (req->kind == SMELT_REQ_DUMP && !strcmp(req->dump, "config")) {
 		if ((rc = s->host->config_json(s->hctx, p, 0, &json, err, errlen)))
 			return rc;
-		cJSON *v = cJSON_Parse(json);
-		char *pretty = v ? cJSON_Print(v) : NULL;
-		printf("%s\n", pretty ? pretty : json);
-		free(pretty);
-		cJSON_Delete(v);
+		singer_print_pretty(json);
 		s->host->free(json);
 		return SMELT_OK;
 	}

@@ -256,6 +256,14 @@ START_TEST(errors_name_file_line_col)
 	expect_error("schedules:\n- name: s\n  interval: '@daily'\n", "smelt.yml:2:3: schedule 's' needs 'job'");
 	expect_error("plugins:\n  extractors:\n  - name: a\n    inherit_from: a\n", "smelt.yml:3:5: plugin 'a' inherits from itself");
 	expect_error("- just\n- a list\n", "smelt.yml:1:1: the file must hold a mapping");
+	/* issue 18 item 6: Meltano refuses duplicate keys and extra documents; the last key no longer wins */
+	expect_error("plugins:\n  extractors:\n  - name: a\n    config: {x: 1}\n    config: {x: 2}\n",
+	             "smelt.yml:5:5: duplicate key 'config' (first at line 4, column 5)");
+	expect_error("project_id: a\n---\nproject_id: b\n",
+	             "smelt.yml:2:1: a second YAML document is not allowed");
+	/* issue 18 item 4 */
+	expect_error("plugins:\n  extractors:\n  - name: t\n    config: &c {records: 12, me: *c}\n",
+	             "smelt.yml:4:34: alias '*c' refers to a node that contains it (a cycle)");
 }
 END_TEST
 
@@ -311,6 +319,61 @@ START_TEST(dotenv_set_keeps_other_lines)
 }
 END_TEST
 
+/* issue 18 item 1: project edits on a flow-style file keep every node; a refused edit writes nothing */
+START_TEST(edits_verify_and_save_whole_files)
+{
+	char err[512];
+	const char *orig = "version: 1\nplugins: {extractors: [{name: a, namespace: a}, {name: tap-x, namespace: x, "
+	                   "config: {p: 1}}, {name: c, namespace: c}]}\n"
+	                   "environments: [{name: dev}, {name: prod, config: {plugins: {extractors: [{name: tap-x, "
+	                   "config: {p: 2}}]}}}]\n"
+	                   "annotations:\n  base: &pc {p: 2}\n  copy: *pc\n";
+	char *file = path_join(tmp, "smelt.yml");
+	ck_assert_int_eq(write_file_atomic(file, orig, strlen(orig), 0644), 0);
+	struct project *p = NULL;
+	ck_assert_msg(project_load(tmp, file, NULL, &p, err, sizeof err) == 0, "%s", err);
+	cJSON *five = cJSON_CreateNumber(5);
+	const char *path[] = { "plugins", "extractors", "[name=tap-x]", "config", "records" };
+	ck_assert_msg(project_edit_set(p, NULL, path, 5, five, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(project_save(p, err, sizeof err) == 0, "%s", err);
+	ck_assert_ptr_nonnull(project_find_plugin(p, -1, "a"));
+	ck_assert_ptr_nonnull(project_find_plugin(p, -1, "c"));
+	struct plugin *x = project_find_plugin(p, -1, "tap-x");
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(x->config, "records")->valueint, 5);
+	ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(x->config, "p")->valueint, 1);
+	ck_assert_int_eq((int)p->nenvironments, 2);
+	/* an anchored node used elsewhere: editing it in place is refused, the file unchanged */
+	struct strbuf before = STRBUF_INIT, after = STRBUF_INIT;
+	ck_assert_int_eq(read_file(file, &before), 0);
+	const char *anchored[] = { "annotations", "base", "q" };
+	ck_assert_int_lt(project_edit_set(p, NULL, anchored, 3, five, err, sizeof err), 0);
+	ck_assert_msg(strstr(err, "smelt.yml: cannot edit") && strstr(err, "nothing was changed"), "%s", err);
+	ck_assert_int_eq(project_save(p, err, sizeof err), 0);
+	ck_assert_int_eq(read_file(file, &after), 0);
+	ck_assert_int_eq((int)before.len, (int)after.len);
+	ck_assert(!memcmp(before.buf, after.buf, before.len));
+	/* a per-environment edit elsewhere keeps every environment */
+	const char *devpath[] = { "environments", "[name=dev]", "config", "plugins", "extractors", "[name=tap-x]",
+		                  "config", "records" };
+	ck_assert_msg(project_edit_set(p, NULL, devpath, 8, five, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(project_save(p, err, sizeof err) == 0, "%s", err);
+	ck_assert_int_eq((int)p->nenvironments, 2);
+	ck_assert_ptr_nonnull(project_find_environment(p, "prod"));
+	ck_assert_int_eq((int)project_find_environment(p, "prod")->nplugins, 1);
+	ck_assert_int_eq((int)project_find_environment(p, "dev")->nplugins, 1);
+	/* no temporary file is left beside it */
+	char *cmd = xasprintf("! ls -A '%s' | grep -q '\\.tmp'", tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	cJSON_Delete(five);
+	strbuf_release(&before);
+	strbuf_release(&after);
+	project_free(p);
+	free(file);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("project");
@@ -325,6 +388,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, errors_name_file_line_col);
 	tcase_add_test(t, unknown_keys_only_warn);
+	tcase_add_test(t, edits_verify_and_save_whole_files);
 	suite_add_tcase(s, t);
 	t = tcase_create("dotenv");
 	tcase_add_checked_fixture(t, setup, teardown);

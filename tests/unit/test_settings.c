@@ -7,6 +7,7 @@
 #include "project/project.h"
 #include "settings/settings.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char tmp[PATH_MAX];
@@ -433,6 +435,94 @@ START_TEST(project_settings)
 }
 END_TEST
 
+/* issue 18 item 3: an integer above 2^53 reaches the config file, the env and the stores with its digits */
+START_TEST(long_integers_stay_exact)
+{
+	char err[512];
+	struct project *p = load("    config: {acct: 9007199254740993, port: 9007199254740995}\n", "", "", "");
+	struct plugin *pl = project_find_plugin(p, -1, "tap-p");
+	struct settings s;
+	ck_assert_msg(settings_resolve(p, pl, NULL, 0, &s, err, sizeof err) == 0, "%s", err);
+	cJSON *cfg = settings_config_json(&s, 0);
+	char *txt = json_print(cfg);
+	ck_assert_msg(strstr(txt, "\"acct\":9007199254740993") && strstr(txt, "\"port\":9007199254740995"), "%s", txt);
+	free(txt);
+	cJSON_Delete(cfg);
+	struct envlist e = ENVLIST_INIT;
+	ck_assert_int_eq(settings_plugin_env(p, pl, &s, &e, err, sizeof err), 0);
+	ck_assert_str_eq(envlist_get(&e, "TAP_P_ACCT"), "9007199254740993");
+	ck_assert_str_eq(envlist_get(&e, "TAP_P_PORT"), "9007199254740995");
+	envlist_release(&e);
+	settings_release(&s);
+	/* from the environment, as an integer setting */
+	setenv("TAP_P_PORT", "9007199254740997", 1);
+	expect(p, "tap-p", NULL, "port", "9007199254740997", SOURCE_ENV);
+	ck_assert_msg(settings_resolve(p, pl, NULL, 0, &s, err, sizeof err) == 0, "%s", err);
+	char *v = settings_value_to_string(settings_find(&s, "port")->value);
+	ck_assert_str_eq(v, "9007199254740997");
+	free(v);
+	settings_release(&s);
+	unsetenv("TAP_P_PORT");
+	/* through the system database */
+	cJSON *big = json_parse_exact("9007199254740999");
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-c"), "port", big, STORE_DB, NULL, err,
+	                              sizeof err), 0);
+	expect(p, "tap-c", NULL, "port", "9007199254740999", SOURCE_DB);
+	cJSON_Delete(big);
+	const struct settings_db_ops *db = settings_get_db();
+	db->reset(db->ctx, "extractors.tap-c", err, sizeof err);
+	/* written back into smelt.yml by an edit */
+	big = cJSON_CreateString("9007199254741001");
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-p"), "port", big, STORE_YML, NULL, err,
+	                              sizeof err), 0);
+	cJSON_Delete(big);
+	struct strbuf text = STRBUF_INIT;
+	char *f = path_join(tmp, "smelt.yml");
+	ck_assert_int_eq(read_file(f, &text), 0);
+	ck_assert_msg(strstr(text.buf, "acct: 9007199254740993") && strstr(text.buf, "port: 9007199254741001"), "%s",
+	              text.buf);
+	strbuf_release(&text);
+	free(f);
+	project_free(p);
+}
+END_TEST
+
+/* issue 18 item 4: resolving a deeply nested config is linear (it doubled per level: a 28-deep one took 6 s) */
+START_TEST(deep_config_resolves_quickly)
+{
+	char err[512];
+	struct strbuf cfg = STRBUF_INIT;
+	strbuf_addstr(&cfg, "    config:\n      deep: ");
+	for (int i = 0; i < 90; i++)
+		strbuf_addf(&cfg, "{k%d: ", i);
+	strbuf_addstr(&cfg, "leaf"); /* nothing to expand: the compare of before and after walks it all */
+	for (int i = 0; i < 90; i++)
+		strbuf_addstr(&cfg, "}");
+	strbuf_addstr(&cfg, "\n");
+	struct project *p = load(cfg.buf, "", "", "");
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	struct settings s;
+	ck_assert_msg(settings_resolve(p, project_find_plugin(p, -1, "tap-c"), NULL, 0, &s, err, sizeof err) == 0, "%s",
+	              err);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	ck_assert_msg(secs < 1.0, "took %.2f s", secs);
+	const struct resolved_setting *rs = settings_find(&s, "deep");
+	ck_assert_ptr_nonnull(rs);
+	const cJSON *leaf = rs->value;
+	for (int i = 0; i < 90 && leaf; i++) {
+		char k[16];
+		snprintf(k, sizeof k, "k%d", i);
+		leaf = cJSON_GetObjectItemCaseSensitive(leaf, k);
+	}
+	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "leaf"), "leaf not found");
+	settings_release(&s);
+	project_free(p);
+	strbuf_release(&cfg);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("settings");
@@ -445,6 +535,8 @@ static Suite *suite(void)
 		{ "plugin_env", plugin_environment },
 		{ "stores", writing_to_stores },
 		{ "project", project_settings },
+		{ "long_integers", long_integers_stay_exact },
+		{ "deep_config", deep_config_resolves_quickly },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);

@@ -6,13 +6,16 @@
  * the diff before committing).
  */
 #include "project/yaml_doc.h"
+#include "util/log.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum op { SET, UNSET, APPEND };
 struct edit {
@@ -185,14 +188,196 @@ START_TEST(aliases_and_merge_keys)
 	cJSON_Delete(j);
 	cJSON_Delete(want);
 	ydoc_free(d);
-	/* a billion laughs stays bounded */
+	/* a billion laughs is refused with its position instead of being cut silently */
 	const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
 	                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
 	                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
-	ck_assert_int_eq(ydoc_parse(bomb, strlen(bomb), "t", &d, err, sizeof err), 0);
-	j = ynode_to_json(d->root);
+	ck_assert_int_eq(ydoc_parse(bomb, strlen(bomb), "t", &d, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_ptr_null(d);
+	ck_assert_msg(strstr(err, "t:6:") && strstr(err, "more than 500000 nodes"), "got '%s'", err);
+}
+END_TEST
+
+/* Apply one edit to text (a strbuf); returns its status, err filled. */
+static int apply(struct strbuf *t, enum op op, const char *const *path, size_t n, const char *json, char *err,
+                 size_t errlen)
+{
+	cJSON *v = json ? json_parse_exact(json) : NULL;
+	int rc = op == SET ? yedit_set(t, "smelt.yml", path, n, v, err, errlen)
+	       : op == UNSET ? yedit_unset(t, "smelt.yml", path, n, err, errlen)
+	                     : yedit_append(t, "smelt.yml", path, n, v, err, errlen);
+	cJSON_Delete(v);
+	return rc;
+}
+
+/* The document text reads as the JSON want (numbers compared by exact text). */
+static void assert_reads_as(const struct strbuf *t, const char *want)
+{
+	char err[256];
+	struct ydoc *d = NULL;
+	ck_assert_msg(ydoc_parse(t->buf, t->len, "smelt.yml", &d, err, sizeof err) == 0, "%s\n%s", err, t->buf);
+	cJSON *got = ynode_to_json(d->root), *w = json_parse_exact(want);
+	ck_assert_ptr_nonnull(w);
+	struct strbuf g = STRBUF_INIT;
+	json_dump(&g, got, -2);
+	ck_assert_msg(json_equal(got, w), "got %s\nwant %s\ntext:\n%s", g.buf, want, t->buf);
+	strbuf_release(&g);
+	cJSON_Delete(got);
+	cJSON_Delete(w);
+	ydoc_free(d);
+}
+
+/* issue 18 item 1: edits of flow-style YAML kept the file valid but dropped the edited list item */
+START_TEST(flow_style_edits_keep_every_node)
+{
+	char err[512];
+	struct strbuf t = STRBUF_INIT;
+	strbuf_addstr(&t, "version: 1\nplugins: {extractors: [{name: a, x: 1}, {name: tap-x, config: {p: 1}}, "
+	                  "{name: c}]}\n");
+	const char *p1[] = { "plugins", "extractors", "[name=tap-x]", "config", "records" };
+	ck_assert_msg(apply(&t, SET, p1, 5, "5", err, sizeof err) == 0, "%s", err);
+	assert_reads_as(&t, "{\"version\":1,\"plugins\":{\"extractors\":[{\"name\":\"a\",\"x\":1},"
+	                    "{\"name\":\"tap-x\",\"config\":{\"p\":1,\"records\":5}},{\"name\":\"c\"}]}}");
+	/* one key of a flow mapping: the others stay */
+	strbuf_reset(&t);
+	strbuf_addstr(&t, "cfg: {a: 1, b: 2, c: 3}\n");
+	const char *p2[] = { "cfg", "b" };
+	ck_assert_msg(apply(&t, SET, p2, 2, "20", err, sizeof err) == 0, "%s", err);
+	assert_reads_as(&t, "{\"cfg\":{\"a\":1,\"b\":20,\"c\":3}}");
+	/* a per-environment set in a flow-style environments list keeps the other environments */
+	strbuf_reset(&t);
+	strbuf_addstr(&t, "environments: [{name: dev, config: {plugins: {extractors: [{name: tap-x, config: {a: 1}}]}}},"
+	                  " {name: staging, env: {X: '1'}}, {name: prod}]\n");
+	const char *p3[] = { "environments", "[name=staging]", "config", "plugins", "extractors", "[name=tap-x]",
+		             "config", "b" };
+	ck_assert_msg(apply(&t, SET, p3, 8, "2", err, sizeof err) == 0, "%s", err);
+	assert_reads_as(&t, "{\"environments\":[{\"name\":\"dev\",\"config\":{\"plugins\":{\"extractors\":[{\"name\":"
+	                    "\"tap-x\",\"config\":{\"a\":1}}]}}},{\"name\":\"staging\",\"env\":{\"X\":\"1\"},\"config\":"
+	                    "{\"plugins\":{\"extractors\":[{\"name\":\"tap-x\",\"config\":{\"b\":2}}]}}},"
+	                    "{\"name\":\"prod\"}]}");
+	/* unset and append inside flow lists */
+	const char *p4[] = { "environments", "[name=dev]" };
+	ck_assert_msg(apply(&t, UNSET, p4, 2, NULL, err, sizeof err) == 0, "%s", err);
+	const char *p5[] = { "environments" };
+	ck_assert_msg(apply(&t, APPEND, p5, 1, "{\"name\":\"qa\"}", err, sizeof err) == 0, "%s", err);
+	assert_reads_as(&t, "{\"environments\":[{\"name\":\"staging\",\"env\":{\"X\":\"1\"},\"config\":"
+	                    "{\"plugins\":{\"extractors\":[{\"name\":\"tap-x\",\"config\":{\"b\":2}}]}}},"
+	                    "{\"name\":\"prod\"},{\"name\":\"qa\"}]}");
+	strbuf_release(&t);
+}
+END_TEST
+
+/* issue 18 item 1: an edit that would change another node fails and leaves the text byte-identical */
+START_TEST(unsafe_edit_fails_and_changes_nothing)
+{
+	char err[512];
+	struct strbuf t = STRBUF_INIT;
+	const char *orig = "plugins:\n  extractors:\n  - name: a\n    config: &shared\n      host: x\n"
+	                   "  - name: b\n    config: *shared\n";
+	strbuf_addstr(&t, orig);
+	/* a's config is the anchored node b reads too: editing it in place would change b */
+	const char *p[] = { "plugins", "extractors", "[name=a]", "config", "port" };
+	int rc = apply(&t, SET, p, 5, "5", err, sizeof err);
+	ck_assert_int_lt(rc, 0);
+	ck_assert_msg(strstr(err, "smelt.yml: cannot edit 'plugins.extractors[name=a].config.port' safely") &&
+	                  strstr(err, "nothing was changed"),
+	              "got '%s'", err);
+	ck_assert_str_eq(t.buf, orig);
+	/* b's config is an alias: it is expanded into b alone, a keeps its value */
+	const char *q[] = { "plugins", "extractors", "[name=b]", "config", "port" };
+	ck_assert_msg(apply(&t, SET, q, 5, "6", err, sizeof err) == 0, "%s", err);
+	assert_reads_as(&t, "{\"plugins\":{\"extractors\":[{\"name\":\"a\",\"config\":{\"host\":\"x\"}},"
+	                    "{\"name\":\"b\",\"config\":{\"host\":\"x\",\"port\":6}}]}}");
+	strbuf_release(&t);
+}
+END_TEST
+
+/* issue 18 item 3: integers above 2^53 keep their digits, read and written back */
+START_TEST(long_numbers_keep_their_text)
+{
+	char err[512];
+	struct strbuf t = STRBUF_INIT, out = STRBUF_INIT;
+	strbuf_addstr(&t, "config: {acct: 9007199254740993, neg: -12345678901234567891, hex: 0x20000000000001, "
+	                  "pi: 3.14159265358979323846, small: 12}\n");
+	struct ydoc *d = NULL;
+	ck_assert_int_eq(ydoc_parse(t.buf, t.len, "smelt.yml", &d, err, sizeof err), 0);
+	cJSON *j = ynode_to_json(d->root);
+	json_dump(&out, j, -2);
+	ck_assert_str_eq(out.buf, "{\"config\":{\"acct\":9007199254740993,\"neg\":-12345678901234567891,"
+	                          "\"hex\":9007199254740993,\"pi\":3.14159265358979323846,\"small\":12}}");
+	cJSON_Delete(j);
+	ydoc_free(d);
+	/* an edit re-emits the flow mapping: every number keeps its text */
+	const char *p[] = { "config", "small" };
+	ck_assert_msg(apply(&t, SET, p, 2, "9007199254740995", err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(strstr(t.buf, "acct: 9007199254740993\n") && strstr(t.buf, "small: 9007199254740995\n") &&
+	                  strstr(t.buf, "neg: -12345678901234567891\n") && strstr(t.buf, "pi: 3.14159265358979323846\n"),
+	              "got:\n%s", t.buf);
+	strbuf_release(&t);
+	strbuf_release(&out);
+}
+END_TEST
+
+/* issue 18 item 4: a self-referencing alias and deep nesting are bounded errors, not hangs */
+START_TEST(cycles_and_depth_are_errors)
+{
+	char err[512];
+	struct ydoc *d = NULL;
+	const char *cyc = "plugins:\n  extractors:\n  - name: t\n    config: &c {records: 12, me: *c}\n";
+	ck_assert_int_eq(ydoc_parse(cyc, strlen(cyc), "smelt.yml", &d, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "smelt.yml:4:34: alias '*c' refers to a node that contains it (a cycle)");
+	const char *cyc2 = "a: &x\n  b:\n  - c: *x\n";
+	ck_assert_int_eq(ydoc_parse(cyc2, strlen(cyc2), "smelt.yml", &d, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_msg(!strncmp(err, "smelt.yml:3:8: alias '*x'", 25), "got '%s'", err);
+	/* 100 levels parse (and quickly); 101 are refused where the 101st starts */
+	struct strbuf t = STRBUF_INIT;
+	for (int i = 0; i < YDOC_MAX_DEPTH; i++)
+		strbuf_addstr(&t, "[");
+	for (int i = 0; i < YDOC_MAX_DEPTH; i++)
+		strbuf_addstr(&t, "]");
+	ck_assert_msg(ydoc_parse(t.buf, t.len, "smelt.yml", &d, err, sizeof err) == 0, "%s", err);
+	cJSON *j = ynode_to_json(d->root);
 	ck_assert_ptr_nonnull(j);
 	cJSON_Delete(j);
+	ydoc_free(d);
+	strbuf_reset(&t);
+	strbuf_addstr(&t, "a: ");
+	for (int i = 0; i <= YDOC_MAX_DEPTH; i++)
+		strbuf_addstr(&t, "{k: ");
+	strbuf_addstr(&t, "1");
+	for (int i = 0; i <= YDOC_MAX_DEPTH; i++)
+		strbuf_addstr(&t, "}");
+	ck_assert_int_eq(ydoc_parse(t.buf, t.len, "smelt.yml", &d, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "smelt.yml:1:400: nesting deeper than 100 levels of mappings and lists");
+	/* aliases cannot stack past the cap either */
+	strbuf_reset(&t);
+	strbuf_addstr(&t, "a0: &a0 [1]\n");
+	for (int i = 1; i <= YDOC_MAX_DEPTH; i++)
+		strbuf_addf(&t, "a%d: &a%d [*a%d]\n", i, i, i - 1);
+	ck_assert_int_eq(ydoc_parse(t.buf, t.len, "smelt.yml", &d, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_msg(strstr(err, "aliases nest the document deeper than 100 levels"), "got '%s'", err);
+	strbuf_release(&t);
+}
+END_TEST
+
+/* issue 18 item 6: duplicate keys and a second document are errors with their position */
+START_TEST(duplicate_keys_and_documents_are_errors)
+{
+	char err[512];
+	struct ydoc *d = NULL;
+	const char *dup = "version: 1\nplugins:\n  extractors:\n  - name: t\n    config:\n      a: 1\n      b: 2\n"
+	                  "      a: 3\n";
+	ck_assert_int_eq(ydoc_parse(dup, strlen(dup), "smelt.yml", &d, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "smelt.yml:8:7: duplicate key 'a' (first at line 6, column 7)");
+	const char *flow = "x: {k: 1, 'k': 2}\n";
+	ck_assert_int_eq(ydoc_parse(flow, strlen(flow), "smelt.yml", &d, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "smelt.yml:1:11: duplicate key 'k' (first at line 1, column 5)");
+	const char *docs = "version: 1\n---\nversion: 2\n";
+	ck_assert_int_eq(ydoc_parse(docs, strlen(docs), "smelt.yml", &d, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "smelt.yml:2:1: a second YAML document is not allowed (one document per file)");
+	/* one document with explicit markers is fine */
+	const char *one = "---\nversion: 1\n...\n";
+	ck_assert_int_eq(ydoc_parse(one, strlen(one), "smelt.yml", &d, err, sizeof err), 0);
 	ydoc_free(d);
 }
 END_TEST
@@ -213,6 +398,13 @@ static Suite *suite(void)
 	t = tcase_create("parse");
 	tcase_add_test(t, parse_errors_have_positions);
 	tcase_add_test(t, aliases_and_merge_keys);
+	tcase_add_test(t, cycles_and_depth_are_errors);
+	tcase_add_test(t, duplicate_keys_and_documents_are_errors);
+	suite_add_tcase(s, t);
+	t = tcase_create("safety");
+	tcase_add_test(t, flow_style_edits_keep_every_node);
+	tcase_add_test(t, unsafe_edit_fails_and_changes_nothing);
+	tcase_add_test(t, long_numbers_keep_their_text);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -62,6 +62,8 @@ static void py_repr(struct strbuf *sb, const cJSON *v)
 		strbuf_addstr(sb, "True");
 	} else if (cJSON_IsFalse(v)) {
 		strbuf_addstr(sb, "False");
+	} else if (cJSON_IsNumber(v) && v->valuestring) {
+		strbuf_addstr(sb, v->valuestring); /* a long number's exact text (util/json.h) */
 	} else if (cJSON_IsNumber(v)) {
 		double d = v->valuedouble;
 		if (d == floor(d) && fabs(d) < 1e16)

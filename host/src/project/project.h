@@ -247,7 +247,10 @@ const char *schedule_cron_of(const char *interval);
  * Comment-preserving edits.  Each edit is a byte-range splice of one
  * file's text: the parts not changed (comments, key order, quoting, blank
  * lines) stay byte-identical.  A flow-style collection ({a: 1}, [x, y]) that
- * an edit must change inside is re-emitted in block style.
+ * an edit must change inside is re-emitted in block style.  Each edit
+ * re-parses its result and keeps it only when the file then holds exactly
+ * the old tree plus the change (yaml_doc.h); otherwise it fails with the
+ * file's text unchanged, so a failed edit never reaches the disk.
  *
  * A path is an array of segments from the document root:
  *   "key"          a mapping key;

@@ -5,14 +5,14 @@
 #include "util/strbuf.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 
-#define YDOC_MAX_DEPTH 256
-#define YDOC_JSON_BUDGET 200000 /* nodes produced by one ynode_to_json (alias bombs) */
+#define YDOC_JSON_BUDGET (2 * YDOC_MAX_NODES) /* nodes produced by one ynode_to_json (merge keys copy) */
 
 /* ---- parsing ------------------------------------------------------------- */
 
@@ -148,6 +148,108 @@ static struct ymark last_end(const struct ynode *n)
 	return n->items[c - 1]->end;
 }
 
+/* The scalar a key stands for (aliases followed); NULL for complex keys. */
+static const struct ynode *key_scalar(const struct ynode *k)
+{
+	int guard = 0;
+	while (k && k->alias && guard++ < 64)
+		k = k->alias;
+	return k && k->type == YN_SCALAR ? k : NULL;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	const struct ynode *const *x = a, *const *y = b;
+	const struct ynode *kx = key_scalar(*x), *ky = key_scalar(*y);
+	size_t n = kx->len < ky->len ? kx->len : ky->len;
+	int c = memcmp(kx->value, ky->value, n);
+	if (c)
+		return c;
+	if (kx->len != ky->len)
+		return kx->len < ky->len ? -1 : 1;
+	return (*x)->start.off < (*y)->start.off ? -1 : (*x)->start.off > (*y)->start.off;
+}
+
+/*
+ * A key written twice in one mapping is an error, as in Meltano (ruamel's
+ * DuplicateKeyError): the later one would silently win.  Keys compare by
+ * their text (1 and "1" are one key in the JSON model).  Sorted, so a large
+ * mapping costs n log n.
+ */
+static int check_duplicate_keys(const struct ynode *map, const char *name, char *err, size_t errlen)
+{
+	const struct ynode **keys = xmalloc((map->n ? map->n : 1) * sizeof *keys);
+	const struct ynode *dup = NULL, *first = NULL;
+	size_t nk = 0;
+	for (size_t i = 0; i < map->n; i++)
+		if (key_scalar(map->items[2 * i]))
+			keys[nk++] = map->items[2 * i];
+	qsort(keys, nk, sizeof *keys, key_cmp); /* by text, then by position */
+	for (size_t i = 1; i < nk; i++) {
+		const struct ynode *a = key_scalar(keys[i - 1]), *b = key_scalar(keys[i]);
+		if (a->len != b->len || memcmp(a->value, b->value, a->len))
+			continue;
+		/* keys[i - 1] is the first of its run when the one before it differs */
+		int run_start = i == 1 || key_scalar(keys[i - 2])->len != a->len ||
+		                memcmp(key_scalar(keys[i - 2])->value, a->value, a->len);
+		if (run_start && (!dup || keys[i]->start.off < dup->start.off)) {
+			dup = keys[i];
+			first = keys[i - 1];
+		}
+	}
+	int rc = 0;
+	if (dup) {
+		const struct ynode *k = key_scalar(dup);
+		rc = fail(err, errlen, SMELT_ERR_CONFIG, "%s:%d:%d: duplicate key '%.*s' (first at line %d, column %d)",
+		          name, dup->start.line, dup->start.col, (int)(k->len > 200 ? 200 : k->len), k->value,
+		          first->start.line, first->start.col);
+	}
+	free(keys);
+	return rc;
+}
+
+/*
+ * Bound what aliases can make of a document: the expanded tree (what
+ * ynode_to_json() builds) has at most YDOC_MAX_NODES nodes and
+ * YDOC_MAX_DEPTH levels.  Each node's expanded size and height are
+ * computed once (memoised in xsize, xheight), so the check is linear in
+ * the written document.  Cycles were rejected by the parser.
+ */
+static int check_expansion(const struct ynode *n, int depth, size_t *size, int *height, const char *name,
+                           char *err, size_t errlen)
+{
+	struct ynode *t = (struct ynode *)ynode_deref(n);
+	if (depth > YDOC_MAX_DEPTH || (t->xsize && depth + t->xheight > YDOC_MAX_DEPTH))
+		return fail(err, errlen, SMELT_ERR_CONFIG,
+		            "%s:%d:%d: aliases nest the document deeper than %d levels of mappings and lists", name,
+		            n->start.line, n->start.col, YDOC_MAX_DEPTH);
+	if (!t->xsize) {
+		size_t total = 1, c = item_count(t);
+		int h = 0;
+		for (size_t i = 0; i < c; i++) {
+			size_t cs;
+			int ch;
+			if (!t->items[i])
+				continue;
+			int rc = check_expansion(t->items[i], depth + 1, &cs, &ch, name, err, errlen);
+			if (rc < 0)
+				return rc;
+			total += cs;
+			if (ch + 1 > h)
+				h = ch + 1;
+			if (total > YDOC_MAX_NODES)
+				return fail(err, errlen, SMELT_ERR_CONFIG,
+				            "%s:%d:%d: aliases expand the document to more than %d nodes", name, n->start.line,
+				            n->start.col, YDOC_MAX_NODES);
+		}
+		t->xsize = total;
+		t->xheight = h;
+	}
+	*size = t->xsize;
+	*height = t->xheight;
+	return 0;
+}
+
 static int parse_fail(char *err, size_t errlen, const char *name, const yaml_parser_t *parser)
 {
 	const char *problem = parser->problem ? parser->problem : "cannot parse YAML";
@@ -182,11 +284,15 @@ int ydoc_parse(const char *text, size_t len, const char *name, struct ydoc **out
 		struct ynode *n = NULL;
 		switch (ev.type) {
 		case YAML_DOCUMENT_START_EVENT:
-			if (started)
-				done = 1; /* only the first document */
+			if (started) {
+				/* Meltano reads one document: a second one would be ignored silently */
+				rc = fail(err, errlen, SMELT_ERR_CONFIG,
+				          "%s:%zu:%zu: a second YAML document is not allowed (one document per file)", name,
+				          ev.start_mark.line + 1, ev.start_mark.column + 1);
+				done = 1;
+			}
 			started = 1;
 			break;
-		case YAML_DOCUMENT_END_EVENT:
 		case YAML_STREAM_END_EVENT:
 			done = 1;
 			break;
@@ -220,6 +326,17 @@ int ydoc_parse(const char *text, size_t len, const char *name, struct ydoc **out
 				done = 1;
 				break;
 			}
+			for (int i = 0; i < ps.depth; i++) {
+				if (ps.stack[i] == target) {
+					yaml_mark_t m = ev.start_mark;
+					rc = fail(err, errlen, SMELT_ERR_CONFIG,
+					          "%s:%zu:%zu: alias '*%s' refers to a node that contains it (a cycle)", name,
+					          m.line + 1, m.column + 1, (const char *)ev.data.alias.anchor);
+					done = 1;
+				}
+			}
+			if (done)
+				break;
 			n = node_new(d, target->type);
 			n->alias = target;
 			n->start = conv_mark(&ps, ev.start_mark);
@@ -231,8 +348,9 @@ int ydoc_parse(const char *text, size_t len, const char *name, struct ydoc **out
 		case YAML_MAPPING_START_EVENT: {
 			int is_map = ev.type == YAML_MAPPING_START_EVENT;
 			if (ps.depth >= YDOC_MAX_DEPTH) {
-				rc = fail(err, errlen, SMELT_ERR_CONFIG, "%s:%zu:%zu: nesting too deep", name,
-				          ev.start_mark.line + 1, ev.start_mark.column + 1);
+				rc = fail(err, errlen, SMELT_ERR_CONFIG,
+				          "%s:%zu:%zu: nesting deeper than %d levels of mappings and lists", name,
+				          ev.start_mark.line + 1, ev.start_mark.column + 1, YDOC_MAX_DEPTH);
 				done = 1;
 				break;
 			}
@@ -258,6 +376,8 @@ int ydoc_parse(const char *text, size_t len, const char *name, struct ydoc **out
 					n->end = conv_mark(&ps, ev.end_mark);
 				if (n->end.off < n->start.off)
 					n->end = n->start;
+				if (n->type == YN_MAP && (rc = check_duplicate_keys(n, name, err, errlen)) < 0)
+					done = 1;
 			}
 			break;
 		default:
@@ -266,6 +386,11 @@ int ydoc_parse(const char *text, size_t len, const char *name, struct ydoc **out
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&parser);
+	if (!rc && d->root) {
+		size_t nodes = 0;
+		int height = 0;
+		rc = check_expansion(d->root, 0, &nodes, &height, name, err, errlen);
+	}
 	for (size_t i = 0; i < ps.nanchors; i++)
 		free(ps.anchors[i].name);
 	free(ps.anchors);
@@ -313,7 +438,7 @@ const struct ynode *ynode_get(const struct ynode *map, const char *key, const st
 	map = ynode_deref(map);
 	if (!map || map->type != YN_MAP)
 		return NULL;
-	for (size_t i = map->n; i-- > 0;) { /* last wins, as a later duplicate key replaces */
+	for (size_t i = map->n; i-- > 0;) { /* keys are unique (ydoc_parse refuses duplicates) */
 		if (key_is(map->items[2 * i], key)) {
 			if (keynode)
 				*keynode = map->items[2 * i];
@@ -416,8 +541,20 @@ static cJSON *scalar_json(const struct ynode *n)
 		return cJSON_CreateNull();
 	if (match_bool(n->value, &b))
 		return cJSON_CreateBool(b);
-	if (match_number(n->value, &d))
-		return cJSON_CreateNumber(d);
+	if (match_number(n->value, &d)) {
+		cJSON *num = json_number_from_text(n->value, n->len);
+		if (num)
+			return num;
+		num = cJSON_CreateNumber(d);
+		if ((!strncmp(n->value, "0x", 2) || !strncmp(n->value, "0o", 2)) && fabs(d) >= 9007199254740992.0) {
+			/* a long hex or octal integer: keep its exact value as decimal text */
+			errno = 0;
+			unsigned long long u = strtoull(n->value + 2, NULL, n->value[1] == 'x' ? 16 : 8);
+			if (!errno)
+				num->valuestring = xasprintf("%llu", u);
+		}
+		return num;
+	}
 	return cJSON_CreateString(n->value);
 }
 
@@ -571,7 +708,10 @@ static void emit_scalar_styled(struct strbuf *sb, const cJSON *v, int style)
 	} else if (cJSON_IsFalse(v)) {
 		strbuf_addstr(sb, "false");
 	} else if (cJSON_IsNumber(v)) {
-		emit_number(sb, v->valuedouble);
+		if (v->valuestring) /* the exact text of a long number */
+			strbuf_addstr(sb, v->valuestring);
+		else
+			emit_number(sb, v->valuedouble);
 	} else if (cJSON_IsString(v)) {
 		if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE) {
 			int printable = 1;
@@ -595,9 +735,7 @@ static void emit_scalar_styled(struct strbuf *sb, const cJSON *v, int style)
 	} else if (cJSON_IsObject(v) && !v->child) {
 		strbuf_addstr(sb, "{}");
 	} else {
-		char *s = cJSON_PrintUnformatted(v); /* JSON is YAML flow */
-		strbuf_addstr(sb, s ? s : "null");
-		free(s);
+		json_dump(sb, v, -1); /* JSON is YAML flow; json_dump keeps numbers' exact text */
 	}
 }
 
@@ -762,11 +900,8 @@ static int json_apply(cJSON **slot, const struct seg *segs, size_t n, enum edit_
 		}
 		if (sg->kind == SEG_NAMED && cJSON_IsObject(nc) && !cJSON_GetObjectItemCaseSensitive(nc, "name")) {
 			cJSON *nm = cJSON_CreateString(sg->s);
-			nm->next = nc->child;
-			if (nc->child)
-				nc->child->prev = nm;
 			nm->string = xstrdup("name");
-			nc->child = nm;
+			json_link_after(nc, NULL, nm);
 		}
 		if (sg->kind == SEG_KEY)
 			cJSON_AddItemToObject(container, sg->s, nc);
@@ -778,10 +913,8 @@ static int json_apply(cJSON **slot, const struct seg *segs, size_t n, enum edit_
 		cJSON_Delete(cJSON_DetachItemViaPointer(container, child));
 		return 0;
 	}
-	/* recurse on the child, then put it back at the same index */
-	int idx = 0;
-	for (cJSON *c = container->child; c && c != child; c = c->next)
-		idx++;
+	/* recurse on the child, then put it back at the same place (after prev) */
+	cJSON *prev = child == container->child ? NULL : child->prev;
 	cJSON *tmp = cJSON_DetachItemViaPointer(container, child);
 	int rc = json_apply(&tmp, segs + 1, n - 1, op, v, err, errlen);
 	if (sg->kind == SEG_KEY && (!tmp->string || strcmp(tmp->string, sg->s))) {
@@ -794,10 +927,8 @@ static int json_apply(cJSON **slot, const struct seg *segs, size_t n, enum edit_
 		free(tmp->string);
 		tmp->string = NULL;
 	}
-	if (idx < cJSON_GetArraySize(container))
-		cJSON_InsertItemInArray(container, idx, tmp);
-	else
-		cJSON_AddItemToArray(container, tmp);
+	/* not cJSON_InsertItemInArray: Debian 12's libcjson fails it for any index but 0, and the item was lost */
+	json_link_after(container, prev, tmp);
 	return rc;
 }
 
@@ -1003,19 +1134,50 @@ static int rewrite(struct ydoc *d, const struct ectx *c, const struct seg *segs,
 	return rc;
 }
 
+/* An empty or null document reads as an empty mapping. */
+static int doc_equal(const cJSON *a, const cJSON *b)
+{
+	int a_empty = !a || cJSON_IsNull(a) || (cJSON_IsObject(a) && !a->child);
+	int b_empty = !b || cJSON_IsNull(b) || (cJSON_IsObject(b) && !b->child);
+	if (a_empty || b_empty)
+		return a_empty && b_empty;
+	return json_equal(a, b);
+}
+
+/* "plugins.extractors[name=tap-x].config" for messages. */
+static void path_describe(struct strbuf *sb, const char *const *path, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i && path[i][0] != '[')
+			strbuf_addch(sb, '.');
+		strbuf_addstr(sb, path[i]);
+	}
+	if (!n)
+		strbuf_addstr(sb, "(the document)");
+}
+
 static int edit(struct strbuf *text, const char *name, const char *const *path, size_t n, enum edit_op op,
                 const cJSON *v, char *err, size_t errlen)
 {
 	struct ydoc *d = NULL;
 	struct seg *segs = xcalloc(n ? n : 1, sizeof *segs);
 	struct splice sp = { 0, 0, STRBUF_INIT };
-	int rc;
+	cJSON *expected = NULL;
+	int rc, have_expected = 1;
+	char cerr[256];
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		seg_parse(&segs[i], path[i]);
 	if ((rc = ydoc_parse(text->buf, text->len, name, &d, err, errlen)) < 0)
 		goto out;
+	/* what the document must read as afterwards: the old tree with the edit applied */
+	expected = d->root && !ynode_is_null(d->root) ? ynode_to_json(d->root) : NULL;
+	if (json_apply(&expected, segs, n, op, v, cerr, sizeof cerr) < 0) {
+		cJSON_Delete(expected);
+		expected = NULL;
+		have_expected = 0;
+	}
 
 	struct ectx c = { d->root, NULL, NULL };
 	if (!d->root || (d->root->type == YN_SCALAR && ynode_is_null(d->root))) {
@@ -1187,21 +1349,42 @@ static int edit(struct strbuf *text, const char *name, const char *const *path, 
 	}
 apply:
 	if (rc == 0) {
+		/*
+		 * Verify before keeping: the new text must parse and read as exactly
+		 * the expected tree, so an edit can never drop or change another node
+		 * (a splice at the wrong place, an anchored node shared through an
+		 * alias, a bug in the re-emitter).  On a mismatch the text is restored.
+		 */
 		struct strbuf saved = STRBUF_INIT;
 		struct ydoc *check = NULL;
-		char cerr[256];
 		strbuf_add(&saved, text->buf, text->len);
 		apply_splice(text, &sp);
+		struct strbuf where = STRBUF_INIT;
+		path_describe(&where, path, n);
 		if (ydoc_parse(text->buf, text->len, name, &check, cerr, sizeof cerr) < 0) {
+			rc = fail(err, errlen, SMELT_ERR,
+			          "%s: cannot edit '%s' safely: the result would not parse (%s); nothing was changed", name,
+			          where.buf, cerr);
+		} else {
+			cJSON *got = check->root && !ynode_is_null(check->root) ? ynode_to_json(check->root) : NULL;
+			if (!have_expected || !doc_equal(expected, got))
+				rc = fail(err, errlen, SMELT_ERR,
+				          "%s: cannot edit '%s' safely: the change would also alter other parts of the file "
+				          "(e.g. a node shared through an anchor); nothing was changed",
+				          name, where.buf);
+			cJSON_Delete(got);
+		}
+		strbuf_release(&where);
+		if (rc < 0) {
 			strbuf_release(text);
 			*text = saved;
-			rc = fail(err, errlen, SMELT_ERR, "%s: the edit would make the file invalid (%s)", name, cerr);
 		} else {
 			strbuf_release(&saved);
 		}
 		ydoc_free(check);
 	}
 out:
+	cJSON_Delete(expected);
 	strbuf_release(&sp.with);
 	ydoc_free(d);
 	free_segs(segs, n);

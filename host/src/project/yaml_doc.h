@@ -10,10 +10,23 @@
  * whole lines with them.  New collections are written in block style with
  * Meltano's layout (lists not indented under their key).  A flow-style
  * collection ({a: 1}, [x, y]) that must change inside is re-emitted in
- * block style, and so is anything unusual (e.g. "- - x"): comments inside
- * such a re-emitted part are lost.
+ * block style, and so is anything unusual (e.g. "- - x"): comments and
+ * anchors inside such a re-emitted part are lost.
  *
- * Only the first document of a stream is used.  Not thread-safe.
+ * Every edit verifies itself before it keeps the new text: the text must
+ * parse and read (ynode_to_json) as exactly the old tree with the edit
+ * applied (json_equal).  Otherwise the edit fails, naming the path, and
+ * the text is left byte-identical; this is what refuses an in-place edit of
+ * an anchored node that an alias elsewhere shares.
+ *
+ * Limits (each an error naming file:line:col, never a silent cut):
+ * one document per stream (a second `---` document is an error); keys
+ * unique within a mapping (as Meltano: a repeated key is an error, not
+ * "the last one wins"); no alias inside the node it refers to (a cycle);
+ * at most YDOC_MAX_DEPTH levels of nested mappings/lists and at most
+ * YDOC_MAX_NODES nodes once aliases are expanded (alias bombs).  Every
+ * function here is linear (or n log n) in the size of the text.
+ * Not thread-safe.
  */
 #ifndef SMELT_PROJECT_YAML_DOC_H
 #define SMELT_PROJECT_YAML_DOC_H
@@ -22,6 +35,9 @@
 #include <stddef.h>
 
 struct strbuf;
+
+#define YDOC_MAX_DEPTH 100     /* levels of nested mappings and lists, aliases expanded */
+#define YDOC_MAX_NODES 500000  /* nodes of a document once aliases are expanded */
 
 enum ynode_type { YN_SCALAR = 0, YN_MAP = 1, YN_SEQ = 2 };
 
@@ -44,6 +60,8 @@ struct ynode {
 	struct ynode **items;  /* seq: items; map: key, value, key, value, ... */
 	size_t n;              /* seq: item count; map: pair count (items holds 2n) */
 	struct ynode *alias;   /* non-NULL when this node is an alias (*x); it points at the anchored node */
+	size_t xsize;          /* internal: nodes of the alias-expanded subtree, 0 until computed */
+	int xheight;           /* internal: levels below this node once aliases are expanded */
 };
 
 struct ydoc {
@@ -70,7 +88,11 @@ int ynode_is_null(const struct ynode *n);
 /* The node as JSON (YAML 1.2 core schema for plain scalars, merge keys <<, aliases expanded with a size limit). */
 cJSON *ynode_to_json(const struct ynode *n);
 
-/* Edits on text (see the top).  name is for messages.  Path segments as in project.h. */
+/*
+ * Edits on text (see the top).  name is for messages.  Path segments as in
+ * project.h.  0 on success; a negative status with err filled and text
+ * unchanged on failure.
+ */
 int yedit_set(struct strbuf *text, const char *name, const char *const *path, size_t n, const cJSON *value,
               char *err, size_t errlen);
 /* 0 removed, 1 not there, negative on error. */

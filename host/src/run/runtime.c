@@ -212,7 +212,7 @@ static int h_config_json(void *hctx, const struct smelt_plugin *p, unsigned flag
 	int rc = settings_resolve(rt->project, PL(p), NULL, settings_flags(flags), &s, err, errlen);
 	if (rc == SMELT_OK) {
 		cJSON *cfg = settings_config_json(&s, settings_flags(flags));
-		*json = cfg ? cJSON_PrintUnformatted(cfg) : NULL;
+		*json = cfg ? json_print(cfg) : NULL; /* json_print: keeps long numbers exact */
 		cJSON_Delete(cfg);
 		if (!*json)
 			rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
@@ -241,7 +241,7 @@ static int h_mapping_config_json(void *hctx, const struct smelt_plugin *p, const
 			cfg = cJSON_CreateObject();
 		if (m->config && cJSON_IsObject(m->config))
 			json_merge(cfg, m->config);
-		*json = cJSON_PrintUnformatted(cfg);
+		*json = json_print(cfg);
 		cJSON_Delete(cfg);
 	}
 	settings_release(&s);
@@ -260,7 +260,7 @@ static int h_setting(void *hctx, const struct smelt_plugin *p, const char *name,
 	if (rc == SMELT_OK) {
 		const struct resolved_setting *r = settings_find(&s, name);
 		if (r && r->value && !cJSON_IsNull(r->value))
-			*json = cJSON_PrintUnformatted(r->value);
+			*json = json_print(r->value);
 		if (r && sensitive)
 			*sensitive = r->def && r->def->sensitive;
 	}

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -238,7 +239,7 @@ static cJSON *parse_pyliteral(const char *s)
 			strbuf_addch(&sb, *p);
 		}
 	}
-	cJSON *j = cJSON_Parse(sb.buf);
+	cJSON *j = json_parse_exact(sb.buf);
 	strbuf_release(&sb);
 	return j;
 }
@@ -273,7 +274,10 @@ cJSON *settings_cast(const cJSON *v, enum setting_kind kind, const struct settin
 				fail(err, errlen, SMELT_ERR_CONFIG, "'%s' must be an integer, not '%s'", name, s);
 				return NULL;
 			}
-			return cJSON_CreateNumber((double)x);
+			/* the digits as written (an integer above 2^53 does not fit a double) */
+			char digits[32];
+			snprintf(digits, sizeof digits, "%lld", x);
+			return json_number_from_text(digits, strlen(digits));
 		}
 		case KIND_DECIMAL: {
 			char *end;
@@ -281,17 +285,19 @@ cJSON *settings_cast(const cJSON *v, enum setting_kind kind, const struct settin
 			while (isspace((unsigned char)*b))
 				b++;
 			double x = strtod(b, &end);
+			const char *num_end = end;
 			while (isspace((unsigned char)*end))
 				end++;
 			if (!*b || *end || !isfinite(x)) {
 				fail(err, errlen, SMELT_ERR_CONFIG, "'%s' must be a number, not '%s'", name, s);
 				return NULL;
 			}
-			return cJSON_CreateNumber(x);
+			cJSON *exact = json_number_from_text(b, (size_t)(num_end - b)); /* keeps long numbers' text */
+			return exact ? exact : cJSON_CreateNumber(x);
 		}
 		case KIND_ARRAY:
 		case KIND_OBJECT: {
-			cJSON *j = cJSON_Parse(s);
+			cJSON *j = json_parse_exact(s);
 			if (!j)
 				j = parse_pyliteral(s);
 			if (!j || (kind == KIND_ARRAY ? !cJSON_IsArray(j) : !cJSON_IsObject(j))) {
@@ -312,7 +318,7 @@ cJSON *settings_cast(const cJSON *v, enum setting_kind kind, const struct settin
 		int ok = 0;
 		for (const cJSON *o = def->options->child; o; o = o->next) {
 			const cJSON *ov = cJSON_GetObjectItemCaseSensitive(o, "value");
-			if (ov && cJSON_Compare(ov, v, 1))
+			if (ov && json_equal(ov, v))
 				ok = 1;
 		}
 		if (!ok) {
@@ -595,7 +601,7 @@ static int lookup_names(struct resolver *r, const cJSON *cfg, const struct setti
 		const cJSON *v = config_lookup(cfg, nm);
 		if (!v)
 			continue;
-		if (found && !cJSON_Compare(found, v, 1))
+		if (found && !json_equal(found, v))
 			return fail(r->err, r->errlen, SMELT_ERR_CONFIG, "conflicting values for '%s' and '%s' in %s",
 			            found_name, nm, store);
 		if (!found) {
@@ -713,7 +719,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 		if (rc < 0) {
 			log_warn("cannot read setting '%s' from the system database: %s", s->name, dberr);
 		} else if (rc > 0 && json) {
-			value = cJSON_Parse(json);
+			value = json_parse_exact(json);
 			if (value)
 				src = SOURCE_DB;
 		}
@@ -749,7 +755,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 			cJSON_Delete(value);
 			value = cJSON_CreateNull();
 		}
-		if (!cJSON_Compare(before, value, 1))
+		if (!json_equal(before, value)) /* not cJSON_Compare: exponential in the depth */
 			rs->unexpanded = before;
 		else
 			cJSON_Delete(before);

@@ -83,7 +83,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		p += n;
 		left -= (size_t)n;
 	}
-	if (fchmod(fd, mode) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+	/* fsync before rename: after a crash the file is the old one or the new one, never a torn one */
+	if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
 		int e = errno;
 		unlink(tmp);
 		free(tmp);
@@ -91,6 +92,16 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		return -1;
 	}
 	free(tmp);
+	/* and the folder, so the rename itself survives a crash (best effort: some filesystems refuse) */
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	free(dir);
 	return 0;
 }
 

@@ -10,7 +10,7 @@ struct strbuf;
 int mkdir_p(const char *path, mode_t mode);
 /* Read a whole file into sb (appends). */
 int read_file(const char *path, struct strbuf *sb);
-/* Write data to path through a temporary file and rename (atomic), with mode. */
+/* Write data to path through a temporary file in the same folder, fsync, rename, fsync of the folder (atomic), with mode. */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 int file_exists(const char *path);
 int dir_exists(const char *path);

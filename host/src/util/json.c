@@ -132,7 +132,7 @@ static void indent_to(struct strbuf *sb, int indent, int depth)
 		strbuf_addch(sb, ' ');
 }
 
-static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth)
+static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth, int ascii)
 {
 	const char *sep = indent == -2 ? "," : indent >= 0 ? "," : ", ";
 	const char *colon = indent == -2 ? ":" : ": ";
@@ -147,10 +147,10 @@ static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth)
 			if (indent >= 0)
 				indent_to(sb, indent, depth + 1);
 			if (obj) {
-				quote(sb, c->string ? c->string : "", c->string ? strlen(c->string) : 0, 1);
+				quote(sb, c->string ? c->string : "", c->string ? strlen(c->string) : 0, ascii);
 				strbuf_addstr(sb, colon);
 			}
-			dump(sb, c, indent, depth + 1);
+			dump(sb, c, indent, depth + 1, ascii);
 			if (c->next)
 				strbuf_addstr(sb, sep);
 		}
@@ -158,9 +158,12 @@ static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth)
 			indent_to(sb, indent, depth);
 		strbuf_addch(sb, obj ? '}' : ']');
 	} else if (cJSON_IsString(v)) {
-		json_quote_ascii(sb, v->valuestring);
+		quote(sb, v->valuestring ? v->valuestring : "", v->valuestring ? strlen(v->valuestring) : 0, ascii);
 	} else if (cJSON_IsNumber(v)) {
-		add_number(sb, v->valuedouble);
+		if (v->valuestring)
+			strbuf_addstr(sb, v->valuestring);
+		else
+			add_number(sb, v->valuedouble);
 	} else if (cJSON_IsTrue(v)) {
 		strbuf_addstr(sb, "true");
 	} else if (cJSON_IsFalse(v)) {
@@ -174,7 +177,14 @@ static void dump(struct strbuf *sb, const cJSON *v, int indent, int depth)
 
 void json_dump(struct strbuf *sb, const cJSON *v, int indent)
 {
-	dump(sb, v, indent, 0);
+	dump(sb, v, indent, 0, 1);
+}
+
+char *json_print(const cJSON *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+	dump(&sb, v, -2, 0, 0);
+	return strbuf_detach(&sb);
 }
 
 cJSON *json_read_file(const char *path, char *err, size_t errlen)
@@ -217,4 +227,212 @@ void json_merge(cJSON *dst, const cJSON *src)
 		else
 			cJSON_AddItemToObject(dst, c->string, copy);
 	}
+}
+
+/* ---- numbers with their exact text ------------------------------------------- */
+
+/* 1 when s (len bytes) is a JSON number literal. */
+static int json_number_syntax(const char *s, size_t len)
+{
+	size_t i = 0;
+	if (i < len && s[i] == '-')
+		i++;
+	if (i >= len || s[i] < '0' || s[i] > '9')
+		return 0;
+	if (s[i] == '0')
+		i++;
+	else
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	if (i < len && s[i] == '.') {
+		i++;
+		if (i >= len || s[i] < '0' || s[i] > '9')
+			return 0;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= len || s[i] < '0' || s[i] > '9')
+			return 0;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == len;
+}
+
+/*
+ * 1 when the JSON number literal s is not held exactly by a double in a way
+ * our writers would print back: an integer of more than 15 digits whose
+ * double prints differently, or a fraction with more than 15 significant
+ * digits.
+ */
+static int json_number_needs_text(const char *s, size_t len)
+{
+	size_t digits = 0, lead = 1;
+	int integer = 1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '.' || s[i] == 'e' || s[i] == 'E') {
+			integer = 0;
+			if (s[i] != '.')
+				break;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9')
+			continue;
+		if (lead && s[i] == '0')
+			continue;
+		lead = 0;
+		digits++;
+	}
+	if (digits <= 15)
+		return 0;
+	if (!integer)
+		return 1;
+	char buf[64];
+	double d = strtod(s, NULL);
+	snprintf(buf, sizeof buf, "%.0f", d);
+	return strlen(buf) != len || memcmp(buf, s, len) != 0;
+}
+
+cJSON *json_number_from_text(const char *text, size_t len)
+{
+	char *s = xstrndup(text, len);
+	cJSON *n = NULL;
+	const char *digits = s;
+	if (*digits == '+')
+		digits++;
+	if (json_number_syntax(digits, strlen(digits))) {
+		double d = strtod(digits, NULL);
+		if (isfinite(d)) {
+			n = cJSON_CreateNumber(d);
+			if (json_number_needs_text(digits, strlen(digits)))
+				n->valuestring = xstrdup(digits);
+		}
+	}
+	free(s);
+	return n;
+}
+
+const char *json_number_text(const cJSON *v, char *buf, size_t buflen)
+{
+	if (!cJSON_IsNumber(v))
+		return NULL;
+	if (v->valuestring)
+		return v->valuestring;
+	struct strbuf sb = STRBUF_INIT;
+	add_number(&sb, v->valuedouble);
+	snprintf(buf, buflen, "%s", sb.buf);
+	strbuf_release(&sb);
+	return buf;
+}
+
+/* Give each number of v (pre-order) the text of the next number token of text. */
+static const char *attach_texts(cJSON *v, const char *p, const char *end)
+{
+	for (; v; v = v->next) {
+		if (cJSON_IsNumber(v)) {
+			/* the next number token: skip strings, find '-' or a digit */
+			while (p < end) {
+				if (*p == '"') {
+					for (p++; p < end && *p != '"'; p++)
+						if (*p == '\\')
+							p++;
+					p++;
+				} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+					break;
+				} else {
+					p++;
+				}
+			}
+			const char *start = p;
+			while (p < end && strchr("+-.eE0123456789", *p))
+				p++;
+			size_t len = (size_t)(p - start);
+			if (len && json_number_syntax(start, len) && json_number_needs_text(start, len)) {
+				free(v->valuestring);
+				v->valuestring = xstrndup(start, len);
+			}
+		} else if (v->child) {
+			p = attach_texts(v->child, p, end);
+		} /* strings and keys: skipped by the scan when the next number is looked for */
+	}
+	return p;
+}
+
+cJSON *json_parse_exact(const char *text)
+{
+	cJSON *v = cJSON_Parse(text);
+	if (v)
+		attach_texts(v, text, text + strlen(text));
+	return v;
+}
+
+/* ---- comparing and linking ------------------------------------------------------- */
+
+int json_equal(const cJSON *a, const cJSON *b)
+{
+	if (a == b)
+		return 1;
+	if (!a || !b)
+		return 0;
+	int ta = a->type & 0xff, tb = b->type & 0xff;
+	if (ta != tb)
+		return 0;
+	if (cJSON_IsNumber(a)) {
+		if (a->valuestring || b->valuestring)
+			return a->valuestring && b->valuestring && !strcmp(a->valuestring, b->valuestring);
+		return a->valuedouble == b->valuedouble;
+	}
+	if (cJSON_IsString(a) || cJSON_IsRaw(a))
+		return !strcmp(a->valuestring, b->valuestring);
+	if (cJSON_IsArray(a)) {
+		const cJSON *x = a->child, *y = b->child;
+		for (; x && y; x = x->next, y = y->next)
+			if (!json_equal(x, y))
+				return 0;
+		return !x && !y;
+	}
+	if (cJSON_IsObject(a)) {
+		size_t na = 0, nb = 0;
+		for (const cJSON *x = a->child; x; x = x->next)
+			na++;
+		for (const cJSON *y = b->child; y; y = y->next)
+			nb++;
+		if (na != nb)
+			return 0;
+		/* keys are unique (duplicates are rejected where objects are built), so a's keys all
+		 * found in b with equal values and equal counts means equal; the same order is the fast path */
+		const cJSON *y = b->child;
+		for (const cJSON *x = a->child; x; x = x->next, y = y ? y->next : NULL) {
+			const cJSON *m = y && y->string && x->string && !strcmp(x->string, y->string)
+			                         ? y
+			                         : cJSON_GetObjectItemCaseSensitive(b, x->string ? x->string : "");
+			if (!m || !json_equal(x, m))
+				return 0;
+		}
+		return 1;
+	}
+	return 1; /* null, true, false: the type says it all */
+}
+
+void json_link_after(cJSON *container, cJSON *prev, cJSON *item)
+{
+	if (!prev) {
+		item->next = container->child;
+		item->prev = container->child ? container->child->prev : item;
+		if (container->child)
+			container->child->prev = item;
+		container->child = item;
+		return;
+	}
+	item->prev = prev;
+	item->next = prev->next;
+	if (prev->next)
+		prev->next->prev = item;
+	else
+		container->child->prev = item; /* the first item's prev is the last one */
+	prev->next = item;
 }

@@ -24,9 +24,46 @@ size_t json_utf8_invalid(const char *s, size_t len);
  */
 void json_dump(struct strbuf *sb, const cJSON *v, int indent);
 
+/*
+ * Compact JSON (minimal separators, UTF-8 kept) with numbers' exact text:
+ * use it instead of cJSON_PrintUnformatted() for values that came from
+ * the project (see below).  Caller frees with free().
+ */
+char *json_print(const cJSON *v);
+
 /* Parse a file; NULL with err filled on failure (names the path and position). */
 cJSON *json_read_file(const char *path, char *err, size_t errlen);
 /* Deep merge src into dst: objects merge recursively, anything else replaces. */
 void json_merge(cJSON *dst, const cJSON *src);
+
+
+/*
+ * Numbers keep their exact text: a cJSON number whose valuestring is set
+ * (cJSON_Duplicate copies it and cJSON_Delete frees it) is written with
+ * that text by json_dump() and the YAML writer, and compared by it in
+ * json_equal().  Only numbers a double cannot hold as written get a text:
+ * integers beyond 2^53 and fractions of more than 15 significant digits.
+ * cJSON's own printers ignore the text: use json_dump() for output.
+ */
+/* A number from a literal ("+" allowed in front, else JSON syntax); NULL when it is not one.  Caller frees. */
+cJSON *json_number_from_text(const char *text, size_t len);
+/* The text of number v: its exact text, else its double printed into buf; NULL when v is not a number. */
+const char *json_number_text(const cJSON *v, char *buf, size_t buflen);
+/* cJSON_Parse() that keeps the exact text of long numbers (see above); NULL when invalid.  Caller frees. */
+cJSON *json_parse_exact(const char *text);
+
+/*
+ * Deep equality in linear time (cJSON_Compare is exponential in the
+ * depth of nested objects): numbers by exact text when one has it, else
+ * by value; object keys in any order (keys must be unique).
+ */
+int json_equal(const cJSON *a, const cJSON *b);
+/*
+ * Link item into container after prev (NULL: as the first child).  Never
+ * fails, unlike cJSON_InsertItemInArray() in some libcjson versions
+ * (Debian 12's 1.7.15 refuses positions after the first).  item must not
+ * be in a list; ownership passes to container.
+ */
+void json_link_after(cJSON *container, cJSON *prev, cJSON *item);
 
 #endif
