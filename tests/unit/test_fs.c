@@ -307,6 +307,22 @@ START_TEST(quote_cuts_long_values)
 }
 END_TEST
 
+START_TEST(atomic_write_ignores_a_planted_temporary_link)
+{
+	/* a link planted at the temporary name write_file_atomic uses must not be written through */
+	char tmpname[700];
+	snprintf(tmpname, sizeof tmpname, "%s.tmp.%ld", at(base, "smelt.yml"), (long)getpid());
+	ck_assert_int_eq(symlink(at(outside, "sentinel"), tmpname), 0);
+	ck_assert_int_eq(write_file_atomic(at(base, "smelt.yml"), "plugins: {}\n", 12, 0644), 0);
+	struct strbuf sb = STRBUF_INIT;
+	ck_assert_int_eq(read_file(at(base, "smelt.yml"), &sb), 0);
+	ck_assert_str_eq(sb.buf, "plugins: {}\n");
+	strbuf_release(&sb);
+	ck_assert_int_eq(access(tmpname, F_OK), -1);
+	assert_outside_intact();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fs");
@@ -323,6 +339,7 @@ int main(void)
 		tcase_add_test(tc, write_replaces_a_link_instead_of_following_it);
 		tcase_add_test(tc, remove_tree_does_not_follow_links);
 		tcase_add_test(tc, under_forms_take_absolute_paths_inside_only);
+		tcase_add_test(tc, atomic_write_ignores_a_planted_temporary_link);
 		suite_add_tcase(s, tc);
 	}
 	TCase *tc = tcase_create("names");

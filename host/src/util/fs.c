@@ -61,7 +61,14 @@ int read_file(const char *path, struct strbuf *sb)
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/*
+	 * O_EXCL|O_NOFOLLOW: never write through a file or link planted at the temporary
+	 * name; one left by a crashed process of the same pid is removed (the link itself).
+	 */
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	int fd = open(tmp, flags, mode);
+	if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp, flags, mode);
 	if (fd < 0) {
 		free(tmp);
 		return -1;
@@ -84,8 +91,17 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		left -= (size_t)n;
 	}
 	/* fsync before rename: after a crash the file is the old one or the new one, never a torn one */
-	if (fchmod(fd, mode) != 0 || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		int e = errno;
+	int synced = fchmod(fd, mode) == 0 && fsync(fd) == 0;
+	int e = errno;
+	if (close(fd) != 0 && synced) {
+		synced = 0;
+		e = errno;
+	}
+	if (synced && rename(tmp, path) != 0) {
+		synced = 0;
+		e = errno;
+	}
+	if (!synced) {
 		unlink(tmp);
 		free(tmp);
 		errno = e;
