@@ -282,12 +282,29 @@ int project_remove_plugin(struct project *p, struct plugin *pl, char *err, size_
 
 /* ---- .env --------------------------------------------------------------- */
 
-/* Parse dotenv text (KEY=value, export KEY=..., quotes, # comments) into an object of strings. */
-cJSON *dotenv_parse(const char *text, size_t len);
+/*
+ * Parse dotenv text (KEY=value, export KEY=..., quotes, # comments) with
+ * python-dotenv's rules into *out, an object of strings (caller frees with
+ * cJSON_Delete).  Lines without a key or `=` are skipped as python-dotenv
+ * skips them; a quoted value without its closing quote, or with text after
+ * it, is SMELT_ERR_CONFIG with "name:line: ..." in err (name is the file
+ * named in messages) and *out NULL.  Values never appear in messages.
+ */
+int dotenv_parse(const char *text, size_t len, const char *name, cJSON **out, char *err, size_t errlen);
+/*
+ * Read the .env file at path into *out (an empty object when the file does
+ * not exist).  The file must be a regular file of at most FS_CAP_DOTENV
+ * bytes (so /dev/zero or a FIFO fails at once); a file readable by other
+ * users gets a warning naming the chmod to run (the file is not changed).
+ * Return 0, or SMELT_ERR_CONFIG with err naming the file.
+ */
+int dotenv_read(const char *path, cJSON **out, char *err, size_t errlen);
 /*
  * Set (value != NULL) or remove (value NULL) NAME in the .env file at
- * path, keeping every other line; writes NAME='value' (mode 0600 when it
- * creates the file).  Also updates p->dotenv when p is not NULL.
+ * path, keeping every other statement byte for byte; writes NAME='value'
+ * (mode 0600 when it creates the file).  A file dotenv_parse() rejects is
+ * not changed (the error names its line).  Also updates p->dotenv when p
+ * is not NULL.
  */
 int dotenv_set(struct project *p, const char *path, const char *name, const char *value, char *err,
                size_t errlen);
