@@ -433,6 +433,44 @@ START_TEST(project_settings)
 }
 END_TEST
 
+/* issue 18 item 7: a sensitive setting's invalid value never appears in an error */
+START_TEST(sensitive_values_stay_out_of_errors)
+{
+	char err[512];
+	const char *secret = "s3cr3t-9x";
+	struct project *p = load("", "    settings:\n    - {name: pin, kind: integer, sensitive: true}\n"
+	                             "    - {name: rate, kind: decimal, sensitive: true}\n"
+	                             "    - {name: tier, kind: options, sensitive: true, options: [{label: A, value: a}]}\n",
+	                         "", "TAP_C_PIN=s3cr3t-9x\n");
+	struct settings s;
+	ck_assert_int_lt(settings_resolve(p, project_find_plugin(p, -1, "tap-c"), NULL, 0, &s, err, sizeof err), 0);
+	ck_assert_str_eq(err, "'pin' must be an integer; the value is not shown as the setting is sensitive (from `.env`)");
+	settings_release(&s);
+	project_free(p);
+	p = load("", "    settings:\n    - {name: rate, kind: decimal, sensitive: true}\n"
+	             "    - {name: tier, kind: options, sensitive: true, options: [{label: A, value: a}]}\n"
+	             "    config:\n      tier: s3cr3t-9x\n",
+	         "", "");
+	ck_assert_int_lt(settings_resolve(p, project_find_plugin(p, -1, "tap-c"), NULL, 0, &s, err, sizeof err), 0);
+	ck_assert_ptr_null(strstr(err, secret));
+	ck_assert_ptr_nonnull(strstr(err, "'tier' must be one of its options"));
+	settings_release(&s);
+	/* settings_set checks the value before storing it */
+	cJSON *v = cJSON_CreateString(secret);
+	ck_assert_int_lt(settings_set(p, project_find_plugin(p, -1, "tap-c"), "rate", v, STORE_AUTO, NULL, err,
+	                              sizeof err), 0);
+	ck_assert_str_eq(err, "'rate' must be a number; the value is not shown as the setting is sensitive");
+	cJSON_Delete(v);
+	/* a password setting cast as an integer (kind from the caller) is hidden too */
+	struct setting_def d = { .name = "secret", .kind = KIND_PASSWORD };
+	v = cJSON_CreateString(secret);
+	ck_assert_ptr_null(settings_cast(v, KIND_INTEGER, &d, err, sizeof err));
+	ck_assert_ptr_null(strstr(err, secret));
+	cJSON_Delete(v);
+	project_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("settings");
@@ -445,6 +483,7 @@ static Suite *suite(void)
 		{ "plugin_env", plugin_environment },
 		{ "stores", writing_to_stores },
 		{ "project", project_settings },
+		{ "sensitive_errors", sensitive_values_stay_out_of_errors },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);
