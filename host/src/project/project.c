@@ -1249,6 +1249,7 @@ static int set_paths(struct project *p, const char *env_file, char *err, size_t 
 		sys = getenv("MELTANO_SYS_DIR_ROOT");
 	p->sys_dir = sys && *sys ? path_join(p->root, sys) : path_join(p->root, ".smelt");
 	p->dotenv_path = env_file ? path_join(p->root, env_file) : path_join(p->root, ".env");
+	fs_tighten(p->sys_dir, 0700); /* a system folder an older smelt made 0755 */
 	return dotenv_read(p->dotenv_path, &p->dotenv, err, errlen);
 }
 

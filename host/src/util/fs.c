@@ -245,3 +245,23 @@ out:
 	errno = e;
 	return -1;
 }
+
+int fs_tighten(const char *path, mode_t max)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!(st.st_mode & 07777 & ~max))
+		return 0;
+	/* never a shared folder (sticky, like /tmp) or someone else's file, even as root */
+	if ((S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)) || st.st_uid != geteuid())
+		return 0;
+	return chmod(path, st.st_mode & 07777 & max);
+}
+
+int mkdir_private(const char *path)
+{
+	if (mkdir_p(path, 0700) != 0)
+		return -1;
+	return fs_tighten(path, 0700);
+}

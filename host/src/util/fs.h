@@ -45,4 +45,16 @@ char *which(const char *name, const char *path_var);
  */
 int read_regular_file(const char *path, size_t cap, struct strbuf *sb, char *err, size_t errlen);
 
+/*
+ * Private files and folders: the system folder (.smelt) and what it holds can
+ * hold secrets, so folders are 0700 and files 0600 (SECURITY.md).
+ * fs_tighten() clears the mode bits of path that max does not allow (for
+ * files and folders an older smelt made with 0644/0755); a missing path, a
+ * sticky folder (shared, like /tmp) and a path owned by another user are
+ * left alone (success).  mkdir_private() creates path and missing parents as 0700 and
+ * tightens an existing path to 0700.  Both return 0 or -1 with errno set.
+ */
+int fs_tighten(const char *path, mode_t max);
+int mkdir_private(const char *path);
+
 #endif
