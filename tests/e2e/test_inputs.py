@@ -90,6 +90,31 @@ def test_project_file_fifo_fails_at_once(project):
     assert "extra.yml' is not a regular file" in proc.stderr
 
 
+def test_catalog_extra_fifo_fails_at_once(project):
+    data = project.root / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("id\n1\n")
+    os.mkfifo(project.root / "catalog.json")
+    project.write("""\
+default_environment: dev
+environments: [{name: dev}]
+plugins:
+  extractors:
+  - name: tap-csv
+    variant: smelt
+    catalog: catalog.json
+    config:
+      files:
+      - {entity: a, path: data/a.csv}
+  loaders:
+  - name: target-jsonl
+    variant: smelt
+""")
+    proc = project.smelt("run", "tap-csv", "target-jsonl", timeout=HANG_GUARD_S)
+    assert proc.returncode == 1
+    assert "catalog.json' of 'tap-csv' is not a regular file of at most 64 MiB" in proc.stderr
+
+
 # --- item 6: an unterminated quote in .env -------------------------------------------------
 
 def test_dotenv_unterminated_quote_names_the_line(project):
