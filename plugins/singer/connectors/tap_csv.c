@@ -470,15 +470,21 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 		s->cols[i].json_key_len = k.len;
 	}
 	free(inf);
-	for (size_t k = 0; k < s->nkeys; k++) {
-		size_t i;
+	if (s->nkeys) {
+		struct name_index ix;
 
-		for (i = 0; i < s->ncols; i++)
-			if (!strcmp(s->cols[i].name, s->keys[k]))
-				break;
-		if (i == s->ncols)
-			conn_die("stream '%s': key '%s' is not a column of '%s'", s->entity, s->keys[k], s->files[0]);
-		s->cols[i].is_key = 1;
+		name_index_init(&ix, s->ncols);
+		for (size_t i = 0; i < s->ncols; i++)
+			*name_index_slot(&ix, s->cols, s->cols[i].name) = i + 1;
+		for (size_t k = 0; k < s->nkeys; k++) {
+			size_t i = name_index_find(&ix, s->cols, s->keys[k]);
+
+			if (i == (size_t)-1)
+				conn_die("stream '%s': key '%s' is not a column of '%s'", s->entity, s->keys[k],
+				    s->files[0]);
+			s->cols[i].is_key = 1;
+		}
+		free(ix.slot);
 	}
 	for (int m = 0; m < TAP_META_N; m++)
 		s->meta_selected[m] = t->add_metadata;
