@@ -163,10 +163,12 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 			/* the cache is not secret, but lives in the private run dir all the same */
 			FILE *f = fopen(cache, "w");
 			if (f) {
+				fchmod(fileno(f), 0600); /* every file of the system folder is 0600 (issue 18) */
 				fputs(raw, f);
 				fclose(f);
 				f = fopen(cache_key, "w");
 				if (f) {
+					fchmod(fileno(f), 0600);
 					fputs(key, f);
 					fclose(f);
 				}

@@ -202,6 +202,32 @@ def test_run_files_are_private_and_old_modes_are_fixed(project):
     assert mode(sysdir / "smelt.db") == 0o600
 
 
+def test_catalog_cache_files_are_private(project):
+    data = project.root / "data"
+    data.mkdir()
+    (data / "a.csv").write_text("id,v\n1,a\n")
+    project.write("""\
+default_environment: dev
+environments: [{name: dev}]
+plugins:
+  extractors:
+  - name: tap-csv
+    variant: smelt
+    config:
+      files:
+      - {entity: a, path: data/a.csv, keys: [id]}
+  loaders:
+  - name: target-jsonl
+    variant: smelt
+    config: {destination_path: output}
+""")
+    project.smelt("run", "tap-csv", "target-jsonl", check=0)
+    files = [p for p in (project.root / ".smelt").rglob("*") if p.is_file()]
+    assert any(p.name == "tap.discovered.json" for p in files)
+    for path in files:
+        assert mode(path) & 0o077 == 0, path
+
+
 def test_world_readable_dotenv_gets_a_warning_not_a_chmod(project):
     fake_project(project)
     env_path = project.root / ".env"
