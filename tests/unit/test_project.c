@@ -375,6 +375,24 @@ START_TEST(dotenv_set_statements)
 	read_file(path, &sb);
 	ck_assert_str_eq(sb.buf, "M='a\nb'\nX='2'\n");
 	strbuf_release(&sb);
+	/* a value ending in a backslash is written unquoted: quoted, it would swallow the next line */
+	ck_assert_int_eq(dotenv_set(NULL, path, "X", "C:\\dir\\", err, sizeof err), 0);
+	ck_assert_int_eq(dotenv_set(NULL, path, "Y", "it's", err, sizeof err), 0);
+	read_file(path, &sb);
+	ck_assert_str_eq(sb.buf, "M='a\nb'\nX=C:\\dir\\\nY='it\\'s'\n");
+	cJSON *o = NULL;
+	ck_assert_int_eq(dotenv_parse(sb.buf, sb.len, path, &o, err, sizeof err), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "X")->valuestring, "C:\\dir\\");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "Y")->valuestring, "it's");
+	cJSON_Delete(o);
+	strbuf_release(&sb);
+	/* ... and refused when it cannot be unquoted either; the file is unchanged */
+	ck_assert_int_eq(dotenv_set(NULL, path, "X", "two words $HOME\\", err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "a value ending in a backslash"));
+	ck_assert_ptr_null(strstr(err, "$HOME"));
+	read_file(path, &sb);
+	ck_assert_str_eq(sb.buf, "M='a\nb'\nX=C:\\dir\\\nY='it\\'s'\n");
+	strbuf_release(&sb);
 	text = "A=1\nB='open\nC=3\n";
 	write_file_atomic(path, text, strlen(text), 0600);
 	ck_assert_int_eq(dotenv_set(NULL, path, "C", "4", err, sizeof err), SMELT_ERR_CONFIG);

@@ -311,6 +311,45 @@ int dotenv_read(const char *path, cJSON **out, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * Can value be written unquoted and read back as it is?  Not when python-dotenv
+ * would cut or trim it (a line end, leading or trailing space, " #"), take it
+ * for a quoted value, or expand it ($, as Meltano reads .env with interpolation).
+ */
+static int dotenv_plain_ok(const char *v)
+{
+	size_t n = strlen(v);
+	if (!n || v[0] == '\'' || v[0] == '"' || dotenv_space(v[0]) || dotenv_space(v[n - 1]))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == '\n' || v[i] == '\r' || v[i] == '$' || (v[i] == '#' && i && dotenv_inline_space(v[i - 1])))
+			return 0;
+	return 1;
+}
+
+int dotenv_format(struct strbuf *out, const char *name, const char *value)
+{
+	size_t n = strlen(value);
+	if (n && value[n - 1] == '\\') {
+		/*
+		 * python-dotenv's scanner takes the \\' of 'x\\' for an escaped quote, so
+		 * a quoted value ending in a backslash would swallow the next lines
+		 */
+		if (!dotenv_plain_ok(value))
+			return -1;
+		strbuf_addf(out, "%s=%s\n", name, value);
+		return 0;
+	}
+	strbuf_addf(out, "%s='", name);
+	for (const char *c = value; *c; c++) {
+		if (*c == '\'' || *c == '\\')
+			strbuf_addch(out, '\\');
+		strbuf_addch(out, *c);
+	}
+	strbuf_addstr(out, "'\n");
+	return 0;
+}
+
 int dotenv_set(struct project *p, const char *path, const char *name, const char *value, char *err,
                size_t errlen)
 {
@@ -327,14 +366,11 @@ int dotenv_set(struct project *p, const char *path, const char *name, const char
 			goto out;
 		}
 	}
-	if (value) {
-		strbuf_addf(&line, "%s='", name);
-		for (const char *c = value; *c; c++) {
-			if (*c == '\'' || *c == '\\')
-				strbuf_addch(&line, '\\');
-			strbuf_addch(&line, *c);
-		}
-		strbuf_addstr(&line, "'\n");
+	if (value && dotenv_format(&line, name, value) < 0) {
+		rc = fail(err, errlen, SMELT_ERR_CONFIG,
+		          "cannot write '%s' to '%s': a value ending in a backslash must have no spaces at its ends, "
+		          "' #', '$', quote first or line break (python-dotenv could not read it back)", name, path);
+		goto out;
 	}
 	/* statement by statement, so a quoted value over several lines is replaced whole */
 	while ((rc = dotenv_next(old.buf, old.len, &pos, &s, path, err, errlen)) > 0) {

@@ -300,9 +300,18 @@ int dotenv_parse(const char *text, size_t len, const char *name, cJSON **out, ch
  */
 int dotenv_read(const char *path, cJSON **out, char *err, size_t errlen);
 /*
+ * Append the .env line dotenv_set() writes for NAME=value to out:
+ * NAME='value' with ' and \ escaped, or NAME=value unquoted for a value
+ * ending in a backslash (which python-dotenv cannot read back in quotes).
+ * Return 0, or -1 (nothing appended) for a value ending in a backslash that
+ * cannot be written unquoted either (spaces at its ends, " #", "$", a quote
+ * first, a line break).  dotenv_parse() reads the line back as value.
+ */
+int dotenv_format(struct strbuf *out, const char *name, const char *value);
+/*
  * Set (value != NULL) or remove (value NULL) NAME in the .env file at
- * path, keeping every other statement byte for byte; writes NAME='value'
- * (mode 0600 when it creates the file).  A file dotenv_parse() rejects is
+ * path, keeping every other statement byte for byte; writes the line of
+ * dotenv_format() (mode 0600 when it creates the file).  A file dotenv_parse() rejects is
  * not changed (the error names its line).  Also updates p->dotenv when p
  * is not NULL.
  */
