@@ -321,7 +321,7 @@ def test_record_without_key_property_fails_the_run(project, target, bad, word):
 
 # --- item 5: a CSV with 100k columns ----------------------------------------------------------
 
-def wide_csv_project(project, ncols, nrows=3):
+def wide_csv_project(project, ncols, nrows=3, loader="target-jsonl", loader_config="{destination_path: output}"):
     data = project.root / "data"
     data.mkdir()
     with open(data / "wide.csv", "w") as f:
@@ -339,10 +339,10 @@ plugins:
       files:
       - {entity: wide, path: data/wide.csv, keys: [c0]}
   loaders:
-  - name: target-jsonl
+  - name: LOADER
     variant: smelt
-    config: {destination_path: output}
-""")
+    config: LOADER_CONFIG
+""".replace("LOADER_CONFIG", loader_config).replace("LOADER", loader))
 
 
 def test_csv_of_100k_columns_is_loaded(project):
@@ -362,3 +362,10 @@ def test_csv_over_the_column_cap_is_a_clear_error(project):
     assert proc.returncode == 1
     assert "data/wide.csv:1: row has more than 100000 fields (the limit)" in proc.stderr
     assert not (project.root / "output/wide.jsonl").exists()
+
+
+def test_wide_stream_into_sqlite_names_the_column_limit(project):
+    wide_csv_project(project, 2500, nrows=1, loader="target-sqlite", loader_config="{database: output/wh.db}")
+    proc = project.smelt("run", "tap-csv", "target-sqlite", timeout=240)
+    assert proc.returncode == 1
+    assert "stream 'wide': 2500 properties, more than the 2000 columns SQLite allows in table 'wide'" in proc.stderr
