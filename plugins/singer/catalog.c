@@ -14,6 +14,71 @@ static const char *stream_id(const cJSON *stream)
 	return cJSON_IsString(id) ? id->valuestring : "";
 }
 
+/*
+ * An index of one stream's metadata array (property name -> first entry whose
+ * breadcrumb has two items, the second being the name), so the per-property
+ * loops of catalog_apply_rules() are linear instead of quadratic (issue 18: a
+ * CSV of 100k columns).  It is used only while catalog_apply_rules() runs
+ * (active), which resets it on the way in and out: there entries are only
+ * appended, never removed, so the index cannot go stale.
+ */
+static __thread struct {
+	const cJSON *md; /* the metadata array indexed, or NULL */
+	cJSON **slot;    /* open addressing: entries; NULL = empty */
+	size_t cap;      /* a power of two, more than twice n */
+	size_t n;        /* entries in the index */
+	int active;      /* inside catalog_apply_rules() */
+} md_ix;
+
+static const char *entry_prop(const cJSON *e)
+{
+	const cJSON *bc = cJSON_GetObjectItemCaseSensitive(e, "breadcrumb");
+	const cJSON *p = cJSON_GetArraySize(bc) == 2 ? cJSON_GetArrayItem(bc, 1) : NULL;
+	return cJSON_IsString(p) ? p->valuestring : NULL;
+}
+
+static cJSON **ix_slot(const char *prop)
+{
+	size_t h = 1469598103934665603ull, mask = md_ix.cap - 1;
+	for (const char *c = prop; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	for (h &= mask;; h = (h + 1) & mask)
+		if (!md_ix.slot[h] || !strcmp(entry_prop(md_ix.slot[h]), prop))
+			return &md_ix.slot[h];
+}
+
+static void ix_reset(void)
+{
+	free(md_ix.slot);
+	md_ix.slot = NULL;
+	md_ix.md = NULL;
+	md_ix.cap = md_ix.n = 0;
+}
+
+/* Index md (first entry of a name wins, as the linear search finds it); 0, or -1 out of memory. */
+static int ix_build(const cJSON *md)
+{
+	size_t cap = 16, count = (size_t)cJSON_GetArraySize(md);
+	const cJSON *e;
+	ix_reset();
+	while (cap < 2 * count + 2)
+		cap *= 2;
+	if (!(md_ix.slot = calloc(cap, sizeof *md_ix.slot)))
+		return -1;
+	md_ix.cap = cap;
+	md_ix.md = md;
+	cJSON_ArrayForEach(e, md)
+	{
+		const char *name = entry_prop(e);
+		cJSON **s = name ? ix_slot(name) : NULL;
+		if (s && !*s) {
+			*s = (cJSON *)e;
+			md_ix.n++;
+		}
+	}
+	return 0;
+}
+
 /* The metadata entry of a breadcrumb ([] for the stream, ["properties", prop] for a property), created when missing. */
 static cJSON *entry(cJSON *stream, const char *prop, int create)
 {
@@ -24,8 +89,16 @@ static cJSON *entry(cJSON *stream, const char *prop, int create)
 		md = cJSON_AddArrayToObject(stream, "metadata");
 	}
 	cJSON *e;
+	int indexed = prop && md_ix.active && (md_ix.md == md || ix_build(md) == 0);
+	if (indexed) {
+		e = *ix_slot(prop);
+		if (e || !create)
+			return e ? cJSON_GetObjectItemCaseSensitive(e, "metadata") : NULL;
+	}
 	cJSON_ArrayForEach(e, md)
 	{
+		if (indexed)
+			break; /* not there: create it */
 		cJSON *bc = cJSON_GetObjectItemCaseSensitive(e, "breadcrumb");
 		int size = cJSON_GetArraySize(bc);
 		if (!prop && size == 0)
@@ -45,6 +118,12 @@ static cJSON *entry(cJSON *stream, const char *prop, int create)
 	cJSON *m = cJSON_AddObjectToObject(e, "metadata");
 	cJSON_AddStringToObject(m, "inclusion", "automatic");
 	cJSON_AddItemToArray(md, e);
+	if (indexed) {
+		if (2 * (md_ix.n + 1) >= md_ix.cap)
+			ix_build(md); /* grown: rebuilt with the new entry in it */
+		else
+			*ix_slot(prop) = e, md_ix.n++;
+	}
 	return m;
 }
 
@@ -221,6 +300,8 @@ void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metad
                          const cJSON *select_filter)
 {
 	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
+	ix_reset();
+	md_ix.active = 1;
 	if (schema)
 		apply_schema(catalog, schema);
 	/* every stream and top-level property gets an entry, then everything is deselected (!*.*) */
@@ -263,6 +344,8 @@ void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metad
 			}
 		}
 	}
+	md_ix.active = 0;
+	ix_reset();
 }
 
 int catalog_stream_selected(const cJSON *stream)

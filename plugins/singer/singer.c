@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct singer {
@@ -149,6 +150,13 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		char full[4096];
 		snprintf(full, sizeof full, "%s%s%s", catalog_extra->valuestring[0] == '/' ? "" : root,
 		         catalog_extra->valuestring[0] == '/' ? "" : "/", catalog_extra->valuestring);
+		struct stat cst; /* a regular file under 64 MiB only: never /dev/zero or a FIFO (issue 18) */
+		if (stat(full, &cst) != 0 || !S_ISREG(cst.st_mode) || cst.st_size > 64 * 1024 * 1024) {
+			cJSON_Delete(extras);
+			return kit_fail(err, errlen, SMELT_ERR_CONFIG,
+			                "the catalog '%s' of '%s' is not a regular file of at most 64 MiB", full,
+			                attr(s, tap, "name"));
+		}
 		if (!(raw = kit_read_file(full, NULL))) {
 			cJSON_Delete(extras);
 			return kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", full,
@@ -197,10 +205,12 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 			/* the cache is not secret, but lives in the private run dir all the same */
 			FILE *f = fopen(cache, "w");
 			if (f) {
+				fchmod(fileno(f), 0600); /* every file of the system folder is 0600 (issue 18) */
 				fputs(raw, f);
 				fclose(f);
 				f = fopen(cache_key, "w");
 				if (f) {
+					fchmod(fileno(f), 0600);
 					fputs(key, f);
 					fclose(f);
 				}

@@ -358,6 +358,37 @@ START_TEST(infer_column_types)
 }
 END_TEST
 
+/* issue 18 item 5: a row of CSV_MAX_FIELDS fields is read; one more is an error for that row only */
+START_TEST(csv_field_cap)
+{
+	struct conn_buf b = CONN_BUF_INIT;
+	struct csv_parser p;
+
+	for (int row = 0; row < 2; row++) {
+		size_t n = CSV_MAX_FIELDS + (size_t)row;
+
+		for (size_t i = 0; i < n; i++)
+			conn_buf_adds(&b, i ? ",\"q\"" : "x");
+		conn_buf_addc(&b, '\n');
+	}
+	conn_buf_adds(&b, "a,b\n");
+	ck_assert_int_eq(csv_init_mem(&p, b.data, b.len, 0, 0), 0);
+	ck_assert_int_eq(csv_next(&p), CSV_ROW);
+	ck_assert_uint_eq(p.nfields, CSV_MAX_FIELDS);
+	ck_assert_str_eq(csv_field(&p, CSV_MAX_FIELDS - 1, NULL), "q");
+	ck_assert_int_eq(csv_next(&p), CSV_ERR);
+	ck_assert_str_eq(p.err, "row has more than 100000 fields (the limit)");
+	ck_assert_uint_eq(p.err_line, 2);
+	ck_assert_uint_le(p.fields_cap, 2 * CSV_MAX_FIELDS);	/* the extra field was not kept */
+	ck_assert_int_eq(csv_next(&p), CSV_ROW);
+	ck_assert_uint_eq(p.nfields, 2);
+	ck_assert_uint_eq(p.row_line, 3);
+	ck_assert_int_eq(csv_next(&p), CSV_EOF);
+	csv_release(&p);
+	conn_buf_release(&b);
+}
+END_TEST
+
 static Suite *csv_suite(void)
 {
 	Suite *s = suite_create("csv");
@@ -376,6 +407,7 @@ static Suite *csv_suite(void)
 		{"text_after_closing_quote", csv_text_after_closing_quote},
 		{"field_count_mismatch", csv_field_count_mismatch},
 		{"fd_large_fields", csv_fd_large_fields},
+		{"field_cap", csv_field_cap},
 		{"json_escape_specials", json_escape_specials},
 		{"json_escape_utf8", json_escape_utf8},
 		{"json_escape_round_trip", json_escape_round_trip},

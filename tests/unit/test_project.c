@@ -282,7 +282,9 @@ START_TEST(dotenv_parsing)
 {
 	const char *t = "# comment\nA=1\nexport B = two words \nC='single # not comment'\nD=\"dq\\nline\"\n"
 	                "E=plain # comment\nbad line\nF=\nA=override\n";
-	cJSON *o = dotenv_parse(t, strlen(t));
+	char err[256];
+	cJSON *o = NULL;
+	ck_assert_int_eq(dotenv_parse(t, strlen(t), ".env", &o, err, sizeof err), 0);
 	ck_assert_str_eq(cJSON_GetObjectItem(o, "A")->valuestring, "override");
 	ck_assert_str_eq(cJSON_GetObjectItem(o, "B")->valuestring, "two words");
 	ck_assert_str_eq(cJSON_GetObjectItem(o, "C")->valuestring, "single # not comment");
@@ -305,7 +307,8 @@ START_TEST(dotenv_set_keeps_other_lines)
 	struct strbuf sb = STRBUF_INIT;
 	read_file(path, &sb);
 	ck_assert_str_eq(sb.buf, "# keep\nB='it\\'s'\nC='new'\n");
-	cJSON *o = dotenv_parse(sb.buf, sb.len);
+	cJSON *o = NULL;
+	ck_assert_int_eq(dotenv_parse(sb.buf, sb.len, path, &o, err, sizeof err), 0);
 	ck_assert_str_eq(cJSON_GetObjectItem(o, "B")->valuestring, "it's");
 	cJSON_Delete(o);
 	strbuf_release(&sb);
@@ -374,6 +377,150 @@ START_TEST(edits_verify_and_save_whole_files)
 }
 END_TEST
 
+/* issue 18 item 6: an unterminated quote used to swallow every following line */
+START_TEST(dotenv_unterminated_quote_names_the_line)
+{
+	char err[256];
+	cJSON *o = NULL;
+	const char *t = "A=1\n# note\nB='s3cr3t-start\nC=3\nD=4\n";
+	ck_assert_int_eq(dotenv_parse(t, strlen(t), "/p/.env", &o, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_ptr_null(o);
+	ck_assert_str_eq(err, "/p/.env:3: unterminated quoted value of 'B'");
+	t = "A=1\r\nB=\"x\r\nC=3\r\n";
+	ck_assert_int_eq(dotenv_parse(t, strlen(t), ".env", &o, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, ".env:2: unterminated quoted value of 'B'");
+	/* text after the closing quote: python-dotenv drops the statement, smelt says where */
+	t = "A=1\nB='x' y\nC=3\n";
+	ck_assert_int_eq(dotenv_parse(t, strlen(t), ".env", &o, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, ".env:2: unexpected text after the closing quote of 'B'");
+	ck_assert_ptr_null(strstr(err, "s3cr3t"));
+}
+END_TEST
+
+/* the rules of python-dotenv's parser that the old parser got wrong */
+START_TEST(dotenv_python_dotenv_rules)
+{
+	char err[256];
+	cJSON *o = NULL;
+	const char *t = "P=\"C:\\path\\n\"\n"            /* unknown escapes stay, \n decodes */
+	                "Q='it\\'s \\n'\n"                /* single quotes: only \' and \\ */
+	                "M='line1\nline2'   # comment\n" /* a quoted value over two lines */
+	                "export\tT=tab\n"
+	                "'QK' = quoted key\n"
+	                "H=a#b\n"                        /* # without a space before: kept */
+	                "E= \n"
+	                "CR=crlf\r\n"
+	                "L=last";
+	ck_assert_int_eq(dotenv_parse(t, strlen(t), ".env", &o, err, sizeof err), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "P")->valuestring, "C:\\path\n");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "Q")->valuestring, "it's \\n");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "M")->valuestring, "line1\nline2");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "T")->valuestring, "tab");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "QK")->valuestring, "quoted key");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "H")->valuestring, "a#b");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "E")->valuestring, "");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "CR")->valuestring, "crlf");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "L")->valuestring, "last");
+	ck_assert_int_eq(cJSON_GetArraySize(o), 9);
+	cJSON_Delete(o);
+}
+END_TEST
+
+/* dotenv_set keeps a multi-line value of another key and refuses a broken file */
+START_TEST(dotenv_set_statements)
+{
+	char err[256];
+	char *path = path_join(tmp, ".env");
+	const char *text = "M='a\nb'\nX=1\n";
+	write_file_atomic(path, text, strlen(text), 0600);
+	ck_assert_int_eq(dotenv_set(NULL, path, "X", "2", err, sizeof err), 0);
+	struct strbuf sb = STRBUF_INIT;
+	read_file(path, &sb);
+	ck_assert_str_eq(sb.buf, "M='a\nb'\nX='2'\n");
+	strbuf_release(&sb);
+	/* a value ending in a backslash is written unquoted: quoted, it would swallow the next line */
+	ck_assert_int_eq(dotenv_set(NULL, path, "X", "C:\\dir\\", err, sizeof err), 0);
+	ck_assert_int_eq(dotenv_set(NULL, path, "Y", "it's", err, sizeof err), 0);
+	read_file(path, &sb);
+	ck_assert_str_eq(sb.buf, "M='a\nb'\nX=C:\\dir\\\nY='it\\'s'\n");
+	cJSON *o = NULL;
+	ck_assert_int_eq(dotenv_parse(sb.buf, sb.len, path, &o, err, sizeof err), 0);
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "X")->valuestring, "C:\\dir\\");
+	ck_assert_str_eq(cJSON_GetObjectItem(o, "Y")->valuestring, "it's");
+	cJSON_Delete(o);
+	strbuf_release(&sb);
+	/* ... and refused when it cannot be unquoted either; the file is unchanged */
+	ck_assert_int_eq(dotenv_set(NULL, path, "X", "two words $HOME\\", err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "a value ending in a backslash"));
+	ck_assert_ptr_null(strstr(err, "$HOME"));
+	read_file(path, &sb);
+	ck_assert_str_eq(sb.buf, "M='a\nb'\nX=C:\\dir\\\nY='it\\'s'\n");
+	strbuf_release(&sb);
+	text = "A=1\nB='open\nC=3\n";
+	write_file_atomic(path, text, strlen(text), 0600);
+	ck_assert_int_eq(dotenv_set(NULL, path, "C", "4", err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, ":2: unterminated quoted value of 'B'"));
+	read_file(path, &sb);
+	ck_assert_str_eq(sb.buf, text);
+	strbuf_release(&sb);
+	free(path);
+}
+END_TEST
+
+/* issue 18 item 5: .env is read only when it is a regular file under the cap */
+START_TEST(dotenv_read_refuses_devices_fifos_and_big_files)
+{
+	char err[512];
+	cJSON *o = NULL;
+	ck_assert_int_eq(dotenv_read("/dev/zero", &o, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "'/dev/zero' is not a regular file");
+	ck_assert_ptr_null(o);
+	char *fifo = path_join(tmp, "fifo.env");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(dotenv_read(fifo, &o, err, sizeof err), SMELT_ERR_CONFIG); /* no writer: no hang */
+	ck_assert_ptr_nonnull(strstr(err, "is not a regular file"));
+	char *big = path_join(tmp, "big.env");
+	size_t n = FS_CAP_DOTENV + 1;
+	char *data = xmalloc(n);
+	memset(data, '#', n);
+	ck_assert_int_eq(write_file_atomic(big, data, n, 0600), 0);
+	ck_assert_int_eq(dotenv_read(big, &o, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "is larger than 1 MiB"));
+	ck_assert_int_eq(write_file_atomic(big, data, n - 1, 0600), 0); /* at the cap: fine */
+	ck_assert_int_eq(dotenv_read(big, &o, err, sizeof err), 0);
+	ck_assert_int_eq(cJSON_GetArraySize(o), 0);
+	cJSON_Delete(o);
+	char *missing = path_join(tmp, "none.env");
+	ck_assert_int_eq(dotenv_read(missing, &o, err, sizeof err), 0);
+	cJSON_Delete(o);
+	free(data);
+	free(big);
+	free(fifo);
+	free(missing);
+}
+END_TEST
+
+/* the project file and include_paths files: regular files only */
+START_TEST(project_file_must_be_regular)
+{
+	char err[512];
+	struct project *p = NULL;
+	char *fifo = path_join(tmp, "smelt.yml");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(project_load(tmp, fifo, NULL, &p, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "is not a regular file"));
+	unlink(fifo);
+	const char *yml = "include_paths: ['inc.yml']\n";
+	ck_assert_int_eq(write_file_atomic(fifo, yml, strlen(yml), 0644), 0);
+	char *inc = path_join(tmp, "inc.yml");
+	ck_assert_int_eq(mkfifo(inc, 0600), 0);
+	ck_assert_int_eq(project_load(tmp, fifo, NULL, &p, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(err, "inc.yml' is not a regular file"));
+	free(inc);
+	free(fifo);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("project");
@@ -394,6 +541,11 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, dotenv_parsing);
 	tcase_add_test(t, dotenv_set_keeps_other_lines);
+	tcase_add_test(t, dotenv_unterminated_quote_names_the_line);
+	tcase_add_test(t, dotenv_python_dotenv_rules);
+	tcase_add_test(t, dotenv_set_statements);
+	tcase_add_test(t, dotenv_read_refuses_devices_fifos_and_big_files);
+	tcase_add_test(t, project_file_must_be_regular);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -233,6 +233,62 @@ START_TEST(reader_schema_errors_and_evolution)
 }
 END_TEST
 
+/* issue 18 item 14: a RECORD without one of its stream's key properties is refused */
+START_TEST(reader_missing_or_null_key_property)
+{
+	struct conn_msg m;
+
+	ck_assert_int_eq(feed(SCHEMA_USERS, &m), 0);
+	ck_assert_int_eq(feed("{\"type\":\"RECORD\",\"stream\":\"users\",\"record\":{\"name\":\"a\"}}", &m), -1);
+	ck_assert_str_eq(err, "line 2: stream 'users': record 1: key property 'id' is missing");
+	ck_assert_int_eq(feed("{\"type\":\"RECORD\",\"stream\":\"users\",\"record\":{\"id\":null,\"name\":\"a\"}}", &m), -1);
+	ck_assert_str_eq(err, "line 3: stream 'users': record 2: key property 'id' is null");
+	ck_assert_int_eq(feed("{\"type\":\"RECORD\",\"stream\":\"users\",\"record\":{\"id\":0}}", &m), 0);
+	/* a composite key: each part is needed */
+	ck_assert_int_eq(feed("{\"type\":\"SCHEMA\",\"stream\":\"c\",\"key_properties\":[\"a\",\"b\"],"
+	                      "\"schema\":{\"properties\":{\"a\":{},\"b\":{},\"v\":{}}}}", &m), 0);
+	ck_assert_int_eq(feed("{\"type\":\"RECORD\",\"stream\":\"c\",\"record\":{\"a\":1,\"v\":2}}", &m), -1);
+	ck_assert_str_eq(err, "line 6: stream 'c': record 1: key property 'b' is missing");
+	ck_assert_int_eq(feed("{\"type\":\"RECORD\",\"stream\":\"c\",\"record\":{\"a\":\"\",\"b\":false}}", &m), 0);
+	/* without key properties nothing is required */
+	ck_assert_int_eq(feed("{\"type\":\"SCHEMA\",\"stream\":\"n\",\"key_properties\":[],"
+	                      "\"schema\":{\"properties\":{\"a\":{}}}}", &m), 0);
+	ck_assert_int_eq(feed("{\"type\":\"RECORD\",\"stream\":\"n\",\"record\":{}}", &m), 0);
+}
+END_TEST
+
+/* A SCHEMA of n properties with each name twice: linear work, first occurrence wins, then the cap */
+static char *wide_schema(size_t n, int twice)
+{
+	struct conn_buf b = CONN_BUF_INIT;
+
+	conn_buf_adds(&b, "{\"type\":\"SCHEMA\",\"stream\":\"w\",\"key_properties\":[\"c0\"],"
+	                  "\"schema\":{\"properties\":{");
+	for (size_t i = 0; i < n; i++)
+		for (int t = 0; t <= twice; t++)
+			conn_buf_addf(&b, "%s\"c%zu\":{\"type\":\"%s\"}", i || t ? "," : "", i,
+			              t ? "string" : "integer");
+	conn_buf_adds(&b, "}}}");
+	return b.data;
+}
+
+START_TEST(reader_wide_schema)
+{
+	struct conn_msg m;
+	char *line = wide_schema(100000, 1);
+
+	ck_assert_int_eq(feed(line, &m), 0);
+	ck_assert_uint_eq(m.stream->ncols, 100000);
+	ck_assert_uint_eq(m.stream->cols[99999].types, CONN_TY_INTEGER);
+	ck_assert_int_eq(feed("{\"type\":\"RECORD\",\"stream\":\"w\",\"record\":{\"c0\":1,\"c99999\":2}}", &m), 0);
+	free(line);
+	line = wide_schema(CONN_MAX_COLUMNS + 1, 0);
+	ck_assert_int_eq(feed(line, &m), -1);
+	ck_assert_str_eq(err, "line 3: SCHEMA for stream 'w' has 200001 properties, more than the limit of 200000");
+	free(line);
+}
+END_TEST
+
 static Suite *reader_suite(void)
 {
 	Suite *s = suite_create("singer_reader");
@@ -247,6 +303,8 @@ static Suite *reader_suite(void)
 		{"record_errors", reader_record_errors},
 		{"bad_lines", reader_bad_lines},
 		{"schema_errors_and_evolution", reader_schema_errors_and_evolution},
+		{"missing_or_null_key_property", reader_missing_or_null_key_property},
+		{"wide_schema", reader_wide_schema},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -1,5 +1,6 @@
 /* Check suite for host/src/store: state merge rules, run locks, stale heartbeats, settings. */
 #include "store/store.h"
+#include "util/fs.h"
 
 #include <smelt/sdk.h>
 #include <check.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char path[256];
@@ -164,6 +166,46 @@ START_TEST(refuses_newer_schema)
 }
 END_TEST
 
+/* issue 18 item 8: the database and its WAL/SHM files are 0600, also when they were 0644 */
+START_TEST(database_files_are_private)
+{
+	char dir[] = "/tmp/smelt-test-store-modes-XXXXXX", db[128], f[160];
+	struct stat sb;
+	struct store *s2 = NULL;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	mode_t old = umask(022);
+	snprintf(db, sizeof db, "%s/smelt.db", dir);
+	ck_assert_int_eq(store_open(db, &s2, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(store_state_put(s2, "x", "{}", 0, err, sizeof err), 0);
+	ck_assert_int_eq(stat(db, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	snprintf(f, sizeof f, "%s-wal", db);
+	ck_assert_int_eq(stat(f, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	snprintf(f, sizeof f, "%s-shm", db);
+	ck_assert_int_eq(stat(f, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	store_close(s2);
+	/* a database an older smelt left 0644 is tightened when opened */
+	ck_assert_int_eq(chmod(db, 0644), 0);
+	ck_assert_int_eq(store_open(db, &s2, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(stat(db, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0600);
+	store_close(s2);
+	/* and the folder: mkdir_private makes 0700 and tightens a 0755 one */
+	snprintf(f, sizeof f, "%s/sys", dir);
+	ck_assert_int_eq(mkdir_private(f), 0);
+	ck_assert_int_eq(stat(f, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0700);
+	ck_assert_int_eq(chmod(f, 0755), 0);
+	ck_assert_int_eq(mkdir_private(f), 0);
+	ck_assert_int_eq(stat(f, &sb), 0);
+	ck_assert_int_eq(sb.st_mode & 0777, 0700);
+	umask(old);
+	remove_tree(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("store");
@@ -182,6 +224,7 @@ int main(void)
 	tcase_add_test(tc, stale_run_does_not_block);
 	tcase_add_test(tc, heartbeat_keeps_run_fresh);
 	tcase_add_test(tc, settings_roundtrip);
+	tcase_add_test(tc, database_files_are_private);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

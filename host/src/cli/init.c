@@ -144,12 +144,13 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	    write_new(dir, "requirements.txt", "", 0644, 0) < 0)
 		return cli_fail("cannot write the project files in '%s': %s", dir, strerror(errno));
 	char *sys = path_join(dir, ".smelt");
-	if (mkdir_p(sys, 0755) < 0 || write_new(dir, ".smelt/.gitignore", "*\n", 0644, 0) < 0 ||
+	/* the system folder holds the database, logs and run files: owner only (SECURITY.md) */
+	if (mkdir_private(sys) < 0 || write_new(dir, ".smelt/.gitignore", "*\n", 0600, 0) < 0 ||
 	    write_new(dir, ".smelt/CACHEDIR.TAG",
 	              "Signature: 8a477f597d28d172789f06886806bc55\n"
 	              "# This file is a cache directory tag created by smelt.\n"
 	              "# For information about cache directory tags see https://bford.info/cachedir/\n",
-	              0644, 0) < 0) {
+	              0600, 0) < 0) {
 		free(sys);
 		return cli_fail("cannot create '%s/.smelt': %s", dir, strerror(errno));
 	}

@@ -124,7 +124,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 	struct store *st = NULL;
 	char *dbpath = path_join(p->sys_dir, "smelt.db");
 	int exit_code = EXIT_OK;
-	if (mkdir_p(p->sys_dir, 0755) != 0 || store_open(dbpath, &st, err, sizeof err)) {
+	if (mkdir_private(p->sys_dir) != 0 || store_open(dbpath, &st, err, sizeof err)) {
 		exit_code = cli_fail("%s", err);
 		goto out;
 	}

@@ -387,8 +387,9 @@ cJSON *lock_read(const char *path, char *err, size_t errlen)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char perr[128];
-	if (read_file(path, &sb) != 0) {
-		fail(err, errlen, -1, "cannot read lock file '%s': %s", path, strerror(errno));
+	char rerr[SMELT_ERRBUF_SIZE];
+	if (read_regular_file(path, FS_CAP_JSON, &sb, rerr, sizeof rerr) != 0) { /* regular files under a cap only */
+		fail(err, errlen, -1, "cannot read lock file: %s", rerr);
 		strbuf_release(&sb);
 		return NULL;
 	}

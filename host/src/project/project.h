@@ -285,12 +285,38 @@ int project_remove_plugin(struct project *p, struct plugin *pl, char *err, size_
 
 /* ---- .env --------------------------------------------------------------- */
 
-/* Parse dotenv text (KEY=value, export KEY=..., quotes, # comments) into an object of strings. */
-cJSON *dotenv_parse(const char *text, size_t len);
+/*
+ * Parse dotenv text (KEY=value, export KEY=..., quotes, # comments) with
+ * python-dotenv's rules into *out, an object of strings (caller frees with
+ * cJSON_Delete).  Lines without a key or `=` are skipped as python-dotenv
+ * skips them; a quoted value without its closing quote, or with text after
+ * it, is SMELT_ERR_CONFIG with "name:line: ..." in err (name is the file
+ * named in messages) and *out NULL.  Values never appear in messages.
+ */
+int dotenv_parse(const char *text, size_t len, const char *name, cJSON **out, char *err, size_t errlen);
+/*
+ * Read the .env file at path into *out (an empty object when the file does
+ * not exist).  The file must be a regular file of at most FS_CAP_DOTENV
+ * bytes (so /dev/zero or a FIFO fails at once); a file readable by other
+ * users gets a warning naming the chmod to run (the file is not changed).
+ * Return 0, or SMELT_ERR_CONFIG with err naming the file.
+ */
+int dotenv_read(const char *path, cJSON **out, char *err, size_t errlen);
+/*
+ * Append the .env line dotenv_set() writes for NAME=value to out:
+ * NAME='value' with ' and \ escaped, or NAME=value unquoted for a value
+ * ending in a backslash (which python-dotenv cannot read back in quotes).
+ * Return 0, or -1 (nothing appended) for a value ending in a backslash that
+ * cannot be written unquoted either (spaces at its ends, " #", "$", a quote
+ * first, a line break).  dotenv_parse() reads the line back as value.
+ */
+int dotenv_format(struct strbuf *out, const char *name, const char *value);
 /*
  * Set (value != NULL) or remove (value NULL) NAME in the .env file at
- * path, keeping every other line; writes NAME='value' (mode 0600 when it
- * creates the file).  Also updates p->dotenv when p is not NULL.
+ * path, keeping every other statement byte for byte; writes the line of
+ * dotenv_format() (mode 0600 when it creates the file).  A file dotenv_parse() rejects is
+ * not changed (the error names its line).  Also updates p->dotenv when p
+ * is not NULL.
  */
 int dotenv_set(struct project *p, const char *path, const char *name, const char *value, char *err,
                size_t errlen);

@@ -605,7 +605,7 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen)
 {
 	if (rt->store)
 		return rt->store;
-	if (mkdir_p(rt->project->sys_dir, 0755) != 0) {
+	if (mkdir_private(rt->project->sys_dir) != 0) { /* 0700: it holds secrets */
 		fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", rt->project->sys_dir, strerror(errno));
 		return NULL;
 	}

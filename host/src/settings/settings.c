@@ -244,9 +244,23 @@ static cJSON *parse_pyliteral(const char *s)
 	return j;
 }
 
+/*
+ * The value as shown in a cast error: quoted for ordinary settings, never
+ * for a sensitive one (or an unknown definition), whose value would
+ * otherwise reach the terminal, run.log and the runs table (issue 18).
+ */
+static const char *cast_shown(const struct setting_def *def, const char *txt, char *buf, size_t buflen)
+{
+	if (!def || def->sensitive || def->kind == KIND_PASSWORD || def->kind == KIND_OAUTH)
+		return "; the value is not shown as the setting is sensitive";
+	snprintf(buf, buflen, ", not '%.64s%s'", txt, strlen(txt) > 64 ? "..." : "");
+	return buf;
+}
+
 cJSON *settings_cast(const cJSON *v, enum setting_kind kind, const struct setting_def *def, char *err, size_t errlen)
 {
 	const char *name = def && def->name ? def->name : "setting";
+	char shown[96];
 	if (!v)
 		return cJSON_CreateNull();
 	if (cJSON_IsString(v)) {
@@ -271,7 +285,8 @@ cJSON *settings_cast(const cJSON *v, enum setting_kind kind, const struct settin
 			while (isspace((unsigned char)*end))
 				end++;
 			if (!*b || *end || errno) {
-				fail(err, errlen, SMELT_ERR_CONFIG, "'%s' must be an integer, not '%s'", name, s);
+				fail(err, errlen, SMELT_ERR_CONFIG, "'%s' must be an integer%s", name,
+				     cast_shown(def, s, shown, sizeof shown));
 				return NULL;
 			}
 			/* the digits as written (an integer above 2^53 does not fit a double) */
@@ -289,7 +304,8 @@ cJSON *settings_cast(const cJSON *v, enum setting_kind kind, const struct settin
 			while (isspace((unsigned char)*end))
 				end++;
 			if (!*b || *end || !isfinite(x)) {
-				fail(err, errlen, SMELT_ERR_CONFIG, "'%s' must be a number, not '%s'", name, s);
+				fail(err, errlen, SMELT_ERR_CONFIG, "'%s' must be a number%s", name,
+				     cast_shown(def, s, shown, sizeof shown));
 				return NULL;
 			}
 			cJSON *exact = json_number_from_text(b, (size_t)(num_end - b)); /* keeps long numbers' text */
@@ -323,7 +339,8 @@ cJSON *settings_cast(const cJSON *v, enum setting_kind kind, const struct settin
 		}
 		if (!ok) {
 			char *txt = settings_value_to_string(v);
-			fail(err, errlen, SMELT_ERR_CONFIG, "'%s' must be one of its options, not '%s'", name, txt ? txt : "");
+			fail(err, errlen, SMELT_ERR_CONFIG, "'%s' must be one of its options%s", name,
+			     cast_shown(def, txt ? txt : "", shown, sizeof shown));
 			free(txt);
 			return NULL;
 		}

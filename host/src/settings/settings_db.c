@@ -29,7 +29,7 @@ static int sysdb_open(struct sysdb *c, int create, char *err, size_t errlen)
 		return 0;
 	if (!create && !file_exists(c->path))
 		return 1;
-	if (mkdir_p(c->dir, 0755) < 0)
+	if (mkdir_private(c->dir) < 0)
 		return fail(err, errlen, SMELT_ERR, "cannot create '%s'", c->dir);
 	return store_open(c->path, &c->st, err, errlen) < 0 ? SMELT_ERR : 0;
 }

@@ -1,15 +1,19 @@
 /* store: the system database; see store.h. */
 #include "store/store.h"
+#include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
 #include <smelt/sdk.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct store {
 	sqlite3 *db;
@@ -57,10 +61,34 @@ static int exec(struct store *st, const char *sql, char *err, size_t errlen)
 	return SMELT_OK;
 }
 
+/*
+ * The database holds errors and, with --store db, secrets: it is 0600 before
+ * SQLite opens it, so the -wal and -shm files SQLite creates get 0600 too
+ * (it copies the database's mode), and files an older smelt left 0644 are
+ * tightened.  Failures are left to sqlite3_open_v2 to report.
+ */
+static void store_private_files(const char *path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	if (path[0] == ':' || !path[0])
+		return;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		char *f = xasprintf("%s%s", path, suffixes[i]);
+		struct stat sb;
+		if (lstat(f, &sb) == 0 && S_ISREG(sb.st_mode)) /* never a folder given by mistake */
+			fs_tighten(f, 0600);
+		free(f);
+	}
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	struct store *st = xcalloc(1, sizeof *st);
 	*out = NULL;
+	store_private_files(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		int rc = fail(err, errlen, SMELT_ERR, "cannot open the system database '%s': %s", path,
 		              st->db ? sqlite3_errmsg(st->db) : "out of memory");

@@ -15,7 +15,11 @@ struct store;
 #define STORE_STALE_HEARTBEAT_S 300      /* a RUNNING run without a heartbeat for 5 min is stale */
 #define STORE_STALE_NO_HEARTBEAT_S 86400 /* ... or started 24 h ago without any heartbeat */
 
-/* Open (creating and migrating) the database at path. */
+/*
+ * Open (creating and migrating) the database at path.  The database file
+ * and its -wal/-shm/-journal files are made 0600 (also when they exist with
+ * wider modes); the caller creates the folder (mkdir_private()).
+ */
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st); /* accepts NULL */
 

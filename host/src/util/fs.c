@@ -528,3 +528,93 @@ int fs_remove_tree_under(const char *base, const char *path)
 		return errno == ENOENT && rel ? 0 : -1;
 	return close_keep_errno(dfd, fs_remove_tree_beneath(dfd, rel));
 }
+
+/* ---- capped reading of regular files (see fs.h) -------------------------------- */
+
+int read_regular_file(const char *path, size_t cap, struct strbuf *sb, char *err, size_t errlen)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	struct stat st;
+	size_t start = sb->len;
+	int e;
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(e));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		e = EINVAL;
+		snprintf(err, errlen, "'%s' is not a regular file", path);
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > cap) {
+		e = EFBIG;
+		goto too_big;
+	}
+	for (;;) {
+		/* read at most cap + 1 bytes: the file may grow while we read it */
+		size_t got = sb->len - start;
+		if (got > cap) {
+			sb->len = start;
+			sb->buf[sb->len] = '\0';
+			e = EFBIG;
+			goto too_big;
+		}
+		size_t want = cap + 1 - got;
+		strbuf_grow(sb, want < 65536 ? want : 65536);
+		size_t room = sb->alloc - sb->len - 1;
+		ssize_t n = read(fd, sb->buf + sb->len, room < want ? room : want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			e = errno;
+			sb->len = start;
+			sb->buf[sb->len] = '\0';
+			snprintf(err, errlen, "cannot read '%s': %s", path, strerror(e));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+	}
+	close(fd);
+	return 0;
+too_big:
+	if (cap >= 1024 * 1024 && cap % (1024 * 1024) == 0)
+		snprintf(err, errlen, "'%s' is larger than %zu MiB, the limit for this file", path,
+		         cap / (1024 * 1024));
+	else
+		snprintf(err, errlen, "'%s' is larger than %zu bytes, the limit for this file", path, cap);
+out:
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int fs_tighten(const char *path, mode_t max)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!(st.st_mode & 07777 & ~max))
+		return 0;
+	/* never a shared folder (sticky, like /tmp) or someone else's file, even as root */
+	if ((S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)) || st.st_uid != geteuid())
+		return 0;
+	return chmod(path, st.st_mode & 07777 & max);
+}
+
+int mkdir_private(const char *path)
+{
+	if (mkdir_p(path, 0700) != 0)
+		return -1;
+	return fs_tighten(path, 0700);
+}

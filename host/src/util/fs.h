@@ -76,4 +76,37 @@ const char *fs_beneath_strerror(int errnum);
 /* Tests only: 1 makes the *_beneath() functions use the component walk even where openat2 exists. */
 void fs_beneath_force_fallback(int on);
 
+/* ---- capped reading of regular files ----------------------------------------------
+ * Every file smelt reads whole from a project goes through read_regular_file(), so a
+ * .env pointing at /dev/zero or a FIFO fails at once instead of filling memory or
+ * hanging.  The caps are documented in README.md ("Limits") and SECURITY.md.
+ */
+#define FS_CAP_DOTENV (1024u * 1024u)          /* .env and --env-file: 1 MiB */
+#define FS_CAP_PROJECT (16u * 1024u * 1024u)   /* smelt.yml/meltano.yml and include_paths files */
+#define FS_CAP_JSON (64u * 1024u * 1024u)      /* lock files, catalogs, state files */
+
+/*
+ * Append the whole content of path to sb when it is a regular file (after
+ * following symlinks) of at most cap bytes.  Opening never blocks (a FIFO is
+ * refused, not waited on) and at most cap + 1 bytes are read even if the file
+ * grows meanwhile.  Return 0, or -1 with errno set (EINVAL: not a regular file,
+ * EFBIG: over the cap, else open/read's errno) and err filled with a message
+ * naming the file ("'x' is not a regular file", "'x' is larger than 1 MiB, the
+ * limit for this file", "cannot read 'x': ...").  On failure sb is as it was.
+ */
+int read_regular_file(const char *path, size_t cap, struct strbuf *sb, char *err, size_t errlen);
+
+/*
+ * Private files and folders: the system folder (.smelt) and what it holds can
+ * hold secrets, so folders are 0700 and files 0600 (SECURITY.md).
+ * fs_tighten() clears the mode bits of path that max does not allow (for
+ * files and folders an older smelt made with 0644/0755); a missing path, a
+ * sticky folder (shared, like /tmp) and a path owned by another user are
+ * left alone (success).  mkdir_private() creates path and missing parents as 0700 and
+ * tightens an existing path to 0700.  Both return 0 or -1 with errno set.
+ */
+int fs_tighten(const char *path, mode_t max);
+int mkdir_private(const char *path);
+
+
 #endif

@@ -1,5 +1,6 @@
 /* json: see json.h. */
 #include "util/json.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -189,17 +190,11 @@ char *json_print(const cJSON *v)
 
 cJSON *json_read_file(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	struct strbuf sb = STRBUF_INIT;
-	char buf[65536];
-	size_t n;
-	if (!f) {
-		fail(err, errlen, -1, "cannot read '%s': %m", path);
+	if (read_regular_file(path, FS_CAP_JSON, &sb, err, errlen) < 0) { /* regular files under a cap only */
+		strbuf_release(&sb);
 		return NULL;
 	}
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		strbuf_add(&sb, buf, n);
-	fclose(f);
 	const char *end = NULL;
 	cJSON *v = cJSON_ParseWithLengthOpts(sb.buf, sb.len, &end, 0);
 	if (!v) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 static int cur_level = SMELT_LOG_INFO;
@@ -45,7 +46,11 @@ int log_open_file(const char *path)
 	log_file = NULL;
 	if (!path)
 		return 0;
-	log_file = fopen(path, "a");
+	/* run logs can quote errors of the run: owner only, like the rest of the system folder */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	log_file = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (fd >= 0 && !log_file)
+		close(fd);
 	return log_file ? 0 : -1;
 }
 

@@ -106,6 +106,12 @@ static inline int csv_peek(struct csv_parser *p)
 
 static int csv_end_field(struct csv_parser *p, size_t start)
 {
+	if (p->nfields >= CSV_MAX_FIELDS) {
+		/* count, but keep neither the field nor its bytes: memory stays bounded */
+		p->over++;
+		p->data.len = start;
+		return 0;
+	}
 	if (p->nfields == p->fields_cap) {
 		size_t cap = p->fields_cap ? p->fields_cap * 2 : 16;
 		size_t *off = realloc(p->off, cap * sizeof(*off));
@@ -131,6 +137,11 @@ static int csv_end_row(struct csv_parser *p)
 {
 	if (p->data.oom)
 		return CSV_ERR_NOMEM;
+	if (p->over) {
+		snprintf(p->err, sizeof(p->err), "row has more than %d fields (the limit)", CSV_MAX_FIELDS);
+		p->err_line = p->row_line;
+		return CSV_ERR;
+	}
 	if (p->expect_fields && p->nfields != p->expect_fields) {
 		snprintf(p->err, sizeof(p->err), "expected %zu fields, found %zu",
 		         p->expect_fields, p->nfields);
@@ -228,6 +239,7 @@ int csv_next(struct csv_parser *p)
 	}
 	conn_buf_reset(&p->data);
 	p->nfields = 0;
+	p->over = 0;
 	p->row_line = p->line;
 
 	for (;;) {		/* one field per iteration */

@@ -10,9 +10,14 @@
  * is kept as a literal character.
  *
  * Errors (unterminated quoted field, text after a closing quote, a row whose
- * field count differs from `expect_fields`) leave the message in `err` and
+ * field count differs from `expect_fields`, a row of more than
+ * CSV_MAX_FIELDS fields) leave the message in `err` and
  * the physical line number in `err_line`; the reader then continues with
  * the next row, so a caller can skip bad rows.
+ *
+ * The work per row is linear in its bytes and fields; fields past
+ * CSV_MAX_FIELDS are counted but not kept, so a hostile row costs no more
+ * memory than the limit.
  *
  * Not thread-safe; one parser per thread.
  */
@@ -22,6 +27,8 @@
 #include <stddef.h>
 
 #include "buf.h"
+
+#define CSV_MAX_FIELDS 100000  /* fields of one row (columns of a tap-csv stream) */
 
 enum csv_status {
 	CSV_ROW = 1,         /* a row is available through csv_field() */
@@ -52,6 +59,7 @@ struct csv_parser {
 	size_t *len;              /* length of field i */
 	size_t nfields;           /* fields in the current row */
 	size_t fields_cap;        /* allocated entries of off/len */
+	size_t over;              /* fields of the current row past CSV_MAX_FIELDS */
 	char err[160];            /* last error message, e.g. "unterminated quoted field" */
 };
 

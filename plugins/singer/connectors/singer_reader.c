@@ -77,20 +77,31 @@ static size_t name_hash(const char *s, size_t n)
 	return h;
 }
 
+/*
+ * The slot of name in an open-addressing table of column indexes (+1; 0 =
+ * empty): the slot holding it, or the empty slot where it would go.
+ */
+static size_t hash_slot(const size_t *hash, size_t cap, const struct conn_column *cols,
+                        const char *name, size_t n)
+{
+	size_t mask = cap - 1, h;
+
+	for (h = name_hash(name, n) & mask;; h = (h + 1) & mask) {
+		size_t v = hash[h];
+
+		if (!v || (cols[v - 1].name_len == n && !memcmp(cols[v - 1].name, name, n)))
+			return h;
+	}
+}
+
 static size_t stream_lookup(const struct conn_stream *s, const char *name, size_t n)
 {
-	size_t mask = s->hash_cap - 1, h;
+	size_t v;
 
 	if (!s->hash_cap)
 		return CONN_JNONE;
-	for (h = name_hash(name, n) & mask;; h = (h + 1) & mask) {
-		size_t v = s->hash[h];
-
-		if (!v)
-			return CONN_JNONE;
-		if (s->cols[v - 1].name_len == n && !memcmp(s->cols[v - 1].name, name, n))
-			return v - 1;
-	}
+	v = s->hash[hash_slot(s->hash, s->hash_cap, s->cols, name, n)];
+	return v ? v - 1 : CONN_JNONE;
 }
 
 const char *conn_types_str(unsigned types, char *buf, size_t buflen)
@@ -224,7 +235,7 @@ static int read_schema(struct conn_reader *r, struct conn_msg *m, char *err, siz
 	size_t st, sch, props, keys, k, cap;
 	struct conn_stream *s;
 	struct conn_column *cols = NULL;
-	size_t ncols = 0;
+	size_t ncols = 0, *hash = NULL;
 
 	st = conn_json_get(j, 0, "stream");
 	if (st == CONN_JNONE || j->tok[st].type != CONN_J_STRING)
@@ -249,28 +260,36 @@ static int read_schema(struct conn_reader *r, struct conn_msg *m, char *err, siz
 	if (!s && !(s = stream_add(r, r->tmp.data)))
 		return -2;
 
-	/* columns, first occurrence of a name wins */
+	/*
+	 * columns, first occurrence of a name wins; the table is filled as the
+	 * names come, so a schema of n properties costs O(n), not O(n^2)
+	 */
+	if (j->tok[props].count > CONN_MAX_COLUMNS)
+		return fail(err, errlen, "line %lu: SCHEMA for stream '%s' has %zu properties, more than the limit of %d",
+		            r->line, r->tmp.data, j->tok[props].count, CONN_MAX_COLUMNS);
 	cols = calloc(j->tok[props].count + 1, sizeof(*cols));
-	if (!cols)
-		return -2;
+	for (cap = 8; cap < j->tok[props].count * 2; cap *= 2)
+		;
+	hash = calloc(cap, sizeof(*hash));
+	if (!cols || !hash)
+		goto nomem;
 	k = props + 1;
 	for (size_t i = 0; i < j->tok[props].count; i++, k = j->tok[k + 1].next) {
 		struct conn_column *c = &cols[ncols];
-		size_t d;
+		size_t h;
 
 		c->name = malloc(j->tok[k].end - j->tok[k].start + 1);
 		if (!c->name)
 			goto nomem;
 		c->name_len = conn_json_unescape(j, k, c->name);
 		c->name[c->name_len] = '\0';
-		for (d = 0; d < ncols; d++)
-			if (cols[d].name_len == c->name_len && !memcmp(cols[d].name, c->name, c->name_len))
-				break;
-		if (d < ncols) {
+		h = hash_slot(hash, cap, cols, c->name, c->name_len);
+		if (hash[h]) {
 			free(c->name);
 			c->name = NULL;
 			continue;
 		}
+		hash[h] = ncols + 1;
 		c->types = schema_types(j, k + 1);
 		ncols++;
 	}
@@ -278,21 +297,12 @@ static int read_schema(struct conn_reader *r, struct conn_msg *m, char *err, siz
 	stream_clear_schema(s);
 	s->cols = cols;
 	s->ncols = ncols;
+	s->hash = hash;
+	s->hash_cap = cap;
 	cols = NULL;
 	s->slot = malloc((ncols + 1) * sizeof(*s->slot));
-	for (cap = 8; cap < ncols * 2; cap *= 2)
-		;
-	s->hash = calloc(cap, sizeof(*s->hash));
-	if (!s->slot || !s->hash)
+	if (!s->slot)
 		return -2;
-	s->hash_cap = cap;
-	for (size_t i = 0; i < ncols; i++) {
-		size_t h = name_hash(s->cols[i].name, s->cols[i].name_len) & (cap - 1);
-
-		while (s->hash[h])
-			h = (h + 1) & (cap - 1);
-		s->hash[h] = i + 1;
-	}
 	if (keys != CONN_JNONE && j->tok[keys].type == CONN_J_ARRAY) {
 		s->keys = calloc(j->tok[keys].count + 1, sizeof(*s->keys));
 		if (!s->keys)
@@ -325,9 +335,10 @@ static int read_schema(struct conn_reader *r, struct conn_msg *m, char *err, siz
 	m->stream = s;
 	return 0;
 nomem:
-	for (size_t i = 0; i < ncols; i++)
+	for (size_t i = 0; cols && i < ncols; i++)
 		free(cols[i].name);
 	free(cols);
+	free(hash);
 	return -2;
 }
 
@@ -434,6 +445,23 @@ static int read_record(struct conn_reader *r, struct conn_msg *m, char *err, siz
 			            jtype_name(j, k + 1), (int)(show > 40 ? 40 : show), j->text + v->start,
 			            show > 40 ? "..." : "");
 		}
+	}
+	/*
+	 * Every key property must be there and not null, as the Singer SDK's
+	 * targets require: a keyless row would get NULL in the key column and a
+	 * rerun would add it again instead of updating it.
+	 */
+	for (size_t i = 0; i < s->nkeys; i++) {
+		size_t col = stream_lookup(s, s->keys[i], strlen(s->keys[i]));
+
+		if (col == CONN_JNONE)
+			continue;
+		if (s->slot[col] == CONN_JNONE)
+			return fail(err, errlen, "line %lu: stream '%s': record %lu: key property '%s' is missing",
+			            r->line, s->name, s->records, s->keys[i]);
+		if (j->tok[s->slot[col]].type == CONN_J_NULL)
+			return fail(err, errlen, "line %lu: stream '%s': record %lu: key property '%s' is null",
+			            r->line, s->name, s->records, s->keys[i]);
 	}
 	m->type = CONN_MSG_RECORD;
 	m->stream = s;

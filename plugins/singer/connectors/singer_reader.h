@@ -13,7 +13,13 @@
  * `null` is accepted for every property.  An integer column accepts JSON
  * numbers with an integral value (1 and 1.0); a number column accepts any
  * number.  Record fields that are not properties of the schema are
- * counted (and ignored by the targets).
+ * counted (and ignored by the targets).  Every key property of the
+ * stream must be present and not null in each RECORD (as the Singer SDK's
+ * targets require); otherwise the record is an error naming the line, the
+ * stream and the key, and the target fails without writing it.
+ *
+ * A SCHEMA may have at most CONN_MAX_COLUMNS properties; reading one costs
+ * O(properties) and a RECORD O(fields), whatever the number of columns.
  *
  * Not thread-safe; one reader per input.
  */
@@ -24,6 +30,8 @@
 
 #include "buf.h"
 #include "json.h"
+
+#define CONN_MAX_COLUMNS 200000   /* properties of one SCHEMA: twice tap-csv's CSV_MAX_FIELDS */
 
 enum conn_msg_type {
 	CONN_MSG_BLANK = 0,        /* an empty line; nothing to do */

@@ -119,6 +119,50 @@ static char *xstrdup(const char *s)
 
 /* --- output --- */
 
+/*
+ * Column names -> index, an open-addressing table: stream_columns() and
+ * tap_apply_catalog() look every column up once, so a stream of n columns
+ * costs O(n), not O(n^2) (8k columns took seconds before).
+ */
+struct name_index {
+	size_t *slot;    /* column index + 1; 0 = empty */
+	size_t cap;      /* a power of two, at least twice the names */
+};
+
+static size_t name_index_hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* The table slot of name: where it is, or the empty slot where it would go. */
+static size_t *name_index_slot(const struct name_index *ix, const struct tap_column *cols, const char *name)
+{
+	size_t mask = ix->cap - 1;
+
+	for (size_t h = name_index_hash(name) & mask;; h = (h + 1) & mask)
+		if (!ix->slot[h] || !strcmp(cols[ix->slot[h] - 1].name, name))
+			return &ix->slot[h];
+}
+
+static void name_index_init(struct name_index *ix, size_t n)
+{
+	for (ix->cap = 8; ix->cap < n * 2; ix->cap *= 2)
+		;
+	ix->slot = xcalloc(ix->cap, sizeof(*ix->slot));
+}
+
+/* The index of column name, or (size_t)-1. */
+static size_t name_index_find(const struct name_index *ix, const struct tap_column *cols, const char *name)
+{
+	size_t v = *name_index_slot(ix, cols, name);
+
+	return v ? v - 1 : (size_t)-1;
+}
+
 static void out_flush(struct tap *t)
 {
 	if (t->out.oom)
@@ -347,18 +391,25 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 			continue;	/* an empty file */
 		}
 		if (!s->cols) {
+			struct name_index ix;
+
 			s->ncols = n;
 			s->cols = xcalloc(n, sizeof(*s->cols));
 			inf = xcalloc(n, sizeof(*inf));
+			name_index_init(&ix, n);
 			for (size_t i = 0; i < n; i++) {
+				size_t *slot;
+
 				s->cols[i].name = names[i];
 				names[i] = NULL;
 				csv_infer_init(&inf[i]);
-				for (size_t k = 0; k < i; k++)
-					if (!strcmp(s->cols[k].name, s->cols[i].name))
-						conn_die("%s:%lu: duplicate column '%s'", s->files[fi], p.row_line,
-						    s->cols[i].name);
+				slot = name_index_slot(&ix, s->cols, s->cols[i].name);
+				if (*slot)
+					conn_die("%s:%lu: duplicate column '%s'", s->files[fi], p.row_line,
+					    s->cols[i].name);
+				*slot = i + 1;
 			}
+			free(ix.slot);
 		} else if (s->header) {
 			int same = n == s->ncols;
 
@@ -419,15 +470,21 @@ static void stream_columns(struct tap *t, struct tap_stream *s)
 		s->cols[i].json_key_len = k.len;
 	}
 	free(inf);
-	for (size_t k = 0; k < s->nkeys; k++) {
-		size_t i;
+	if (s->nkeys) {
+		struct name_index ix;
 
-		for (i = 0; i < s->ncols; i++)
-			if (!strcmp(s->cols[i].name, s->keys[k]))
-				break;
-		if (i == s->ncols)
-			conn_die("stream '%s': key '%s' is not a column of '%s'", s->entity, s->keys[k], s->files[0]);
-		s->cols[i].is_key = 1;
+		name_index_init(&ix, s->ncols);
+		for (size_t i = 0; i < s->ncols; i++)
+			*name_index_slot(&ix, s->cols, s->cols[i].name) = i + 1;
+		for (size_t k = 0; k < s->nkeys; k++) {
+			size_t i = name_index_find(&ix, s->cols, s->keys[k]);
+
+			if (i == (size_t)-1)
+				conn_die("stream '%s': key '%s' is not a column of '%s'", s->entity, s->keys[k],
+				    s->files[0]);
+			s->cols[i].is_key = 1;
+		}
+		free(ix.slot);
 	}
 	for (int m = 0; m < TAP_META_N; m++)
 		s->meta_selected[m] = t->add_metadata;
@@ -605,6 +662,53 @@ static int md_selected(const cJSON *md, int parent, const cJSON *legacy_selected
 	return parent;
 }
 
+/*
+ * Column selection from a stream's metadata array, in one pass over it: each
+ * ["properties", name] entry is matched through a name index (md_find() per
+ * column made this quadratic).  The first entry of a breadcrumb wins, as
+ * md_find() would find it.
+ */
+static void catalog_columns(struct tap *t, struct tap_stream *s, const cJSON *mdarr)
+{
+	const cJSON **pmd = xcalloc(s->ncols + 1, sizeof(*pmd));
+	unsigned char *seen = xcalloc(s->ncols + 1, 1);
+	const cJSON *meta[TAP_META_N] = {NULL}, *e;
+	int meta_seen[TAP_META_N] = {0};
+	struct name_index ix;
+
+	name_index_init(&ix, s->ncols);
+	for (size_t i = 0; i < s->ncols; i++)
+		*name_index_slot(&ix, s->cols, s->cols[i].name) = i + 1;
+	cJSON_ArrayForEach(e, mdarr) {
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(e, "breadcrumb"), *b0, *b1, *md;
+		size_t col;
+
+		if (!cJSON_IsArray(b) || !(b0 = b->child) || !(b1 = b0->next) || b1->next)
+			continue;
+		if (!cJSON_IsString(b0) || strcmp(b0->valuestring, "properties") || !cJSON_IsString(b1))
+			continue;
+		md = cJSON_GetObjectItemCaseSensitive(e, "metadata");
+		col = name_index_find(&ix, s->cols, b1->valuestring);
+		if (col != (size_t)-1 && !seen[col]) {
+			seen[col] = 1;
+			pmd[col] = md;
+		}
+		for (int m = 0; m < TAP_META_N; m++)
+			if (!meta_seen[m] && !strcmp(b1->valuestring, tap_meta_names[m])) {
+				meta_seen[m] = 1;
+				meta[m] = md;
+			}
+	}
+	/* no entry, or one without metadata, selects the column (md_selected(NULL, 1, ...) is 1) */
+	for (size_t i = 0; i < s->ncols; i++)
+		s->cols[i].selected = md_selected(pmd[i], 1, NULL);
+	for (int m = 0; t->add_metadata && m < TAP_META_N; m++)
+		s->meta_selected[m] = md_selected(meta[m], 1, NULL);
+	free(ix.slot);
+	free(seen);
+	free(pmd);
+}
+
 static void tap_apply_catalog(struct tap *t, const cJSON *cat, const char *path)
 {
 	const cJSON *streams = cJSON_GetObjectItemCaseSensitive(cat, "streams");
@@ -637,16 +741,7 @@ static void tap_apply_catalog(struct tap *t, const cJSON *cat, const char *path)
 		s->selected = md_selected(smd, 0, cJSON_GetObjectItemCaseSensitive(entry, "selected"));
 		if (!s->selected)
 			continue;
-		for (size_t i = 0; i < s->ncols; i++) {
-			const cJSON *pmd = md_find(mdarr, s->cols[i].name);
-
-			s->cols[i].selected = pmd ? md_selected(pmd, 1, NULL) : 1;
-		}
-		for (int m = 0; t->add_metadata && m < TAP_META_N; m++) {
-			const cJSON *pmd = md_find(mdarr, tap_meta_names[m]);
-
-			s->meta_selected[m] = pmd ? md_selected(pmd, 1, NULL) : 1;
-		}
+		catalog_columns(t, s, mdarr);
 		/* replication settings written by the user or host */
 		v = cJSON_GetObjectItemCaseSensitive(smd, "replication-method");
 		if (!cJSON_IsString(v))

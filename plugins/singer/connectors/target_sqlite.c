@@ -328,6 +328,10 @@ static void table_sync(struct tgt *t, struct tgt_table *tb)
 		tb->insert = NULL;
 	}
 	table_columns(t, tb, &cs);
+	/* name the limit rather than quote a CREATE TABLE of thousands of columns */
+	if (s->ncols + (t->add_metadata ? TGT_META_N : 0) > (size_t)sqlite3_limit(t->db, SQLITE_LIMIT_COLUMN, -1))
+		die("stream '%s': %zu properties, more than the %d columns SQLite allows in table '%s'", s->stream,
+		    s->ncols, sqlite3_limit(t->db, SQLITE_LIMIT_COLUMN, -1), tb->name);
 	if (!cs.n) {
 		conn_buf_reset(q);
 		conn_buf_adds(q, "CREATE TABLE ");
