@@ -37,7 +37,12 @@ static const char run_usage[] =
 	"  --dry-run               parse and validate, run nothing\n"
 	"  --run-id UUID           the run's id (default: a new UUID)\n"
 	"  --timeout SECS          stop the run after SECS seconds (exit 1)\n"
-	"  --no-install            do not install missing plugins first\n";
+	"  --no-install            do not install missing plugins first\n\n"
+	"The run log (.smelt/logs/<run id>/run.log) keeps at most $SMELT_RUN_LOG_MAX_BYTES bytes\n"
+	"(default 64 MiB, 0: no cap) with run.log.1.  A plugin output line longer than 50 MiB\n"
+	"fails the run (\"output line length limit exceeded\").\n";
+
+#define RUN_LOG_MAX_BYTES (64LL * 1024 * 1024) /* run.log + run.log.1; see log_open_file_capped() */
 
 struct run_opts {
 	unsigned flags;           /* enum smelt_request_flags */
@@ -166,7 +171,9 @@ static int run_block(struct runtime *rt, struct block *b, const struct run_opts 
 				free(state_id);
 				return SMELT_ERR;
 			}
-			if (store_run_begin(st, block_run_id, state_id, b->text, o->force, err, errlen)) {
+			struct proc_owner me; /* so the next run can tell at once when this one's process is gone */
+			int known = proc_owner_self(&me) == SMELT_OK;
+			if (store_run_begin(st, block_run_id, state_id, b->text, o->force, known ? &me : NULL, err, errlen)) {
 				free(state_id);
 				return SMELT_ERR;
 			}
@@ -304,7 +311,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		rt.run_log_dir = xasprintf("%s/logs/%s", p->sys_dir, rt.run_id);
 		if (mkdir_p(rt.run_log_dir, 0700) == 0) {
 			char *log = path_join(rt.run_log_dir, "run.log");
-			log_open_file(log);
+			const char *max = getenv("SMELT_RUN_LOG_MAX_BYTES");
+			log_open_file_capped(log, max ? strtoll(max, NULL, 10) : RUN_LOG_MAX_BYTES);
 			free(log);
 		}
 	}
@@ -320,7 +328,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		rc = runtime_prepare(&rt, all, nall, !(o.flags & SMELT_RQ_NO_INSTALL), err, sizeof err);
 		free(all);
 		if (rc) {
-			log_open_file(NULL);
+			log_open_file_capped(NULL, 0);
 			runtime_release(&rt);
 			blocks_release(&bl);
 			project_free(p);
@@ -344,12 +352,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (rc) {
 		log_error("block %zu/%zu '%s' failed: %s", done + 1, bl.n, bl.items[done].text, err);
 		exit_code = rc == SMELT_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_FAIL;
-		if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGTERM)
-			exit_code = 143;
+		if (rc == SMELT_ERR_INTERRUPTED && (proc_last_signal() == SIGTERM || proc_last_signal() == SIGHUP))
+			exit_code = 128 + proc_last_signal();
 	}
 	log_info("Run completed: status=%s, blocks=%zu/%zu, duration_seconds=%.3f", rc ? "failed" : "success",
 	         rc ? done : bl.n, bl.n, (double)(monotonic_ms() - t0) / 1000.0);
-	log_open_file(NULL);
+	log_open_file_capped(NULL, 0);
 	runtime_release(&rt);
 	blocks_release(&bl);
 	project_free(p);
