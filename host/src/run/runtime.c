@@ -4,6 +4,7 @@
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/proc.h"
+#include "run/runfiles.h"
 #include "settings/settings.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -524,6 +525,12 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 	char *dir = path_dirname(path);
 	int rc = mkdir_p(dir, 0700);
 	free(dir);
+	/* Listed before it exists, so a smelt killed now leaves a record for the next one's sweep. */
+	char *run = xasprintf("%s/run/", rt->project->sys_dir);
+	int in_run = !strncmp(path, run, strlen(run));
+	free(run);
+	if (rc == 0 && in_run && runfiles_register(rt->project->sys_dir, path) != 0)
+		return fail(err, errlen, SMELT_ERR, "cannot record '%s' for its removal: %s", path, strerror(errno));
 	if (rc != 0 || write_file_atomic(path, data, len, 0600) != 0)
 		return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
 	rt->private_files = xrealloc(rt->private_files, (rt->nprivate + 1) * sizeof *rt->private_files);
@@ -581,6 +588,7 @@ void runtime_release(struct runtime *rt)
 		free(rt->private_files[i]);
 	}
 	free(rt->private_files);
+	runfiles_release(); /* after the files it lists */
 	for (size_t i = 0; i < rt->npool; i++)
 		free(rt->pool[i]);
 	free(rt->pool);
