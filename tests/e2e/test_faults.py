@@ -153,17 +153,20 @@ plugins:
   - name: fake-server
     namespace: fake_server
     executable: {FAKES}/fake_tool_forking.py
+  - name: fake-tty
+    namespace: fake_tty
+    executable: {FAKES}/fake_tool_tty.py
 """)
     work = project.root / "work"
     work.mkdir()
     return work
 
 
-def start_tool(project, work, mode, tty):
+def start_tool(project, work, mode, tty, argv=None):
     """smelt invoke of the forking tool; with tty, from a shell-like session leader on a pty that
     puts smelt in a process group of its own, in the terminal's foreground (as an interactive shell
     does). Returns (smelt's pid, the Popen or the session leader's pid, the pty's fd)."""
-    argv = [SMELT, "invoke", "fake-server", str(work), "3"] + ([mode] if mode else [])
+    argv = argv or [SMELT, "invoke", "fake-server", str(work), "3"] + ([mode] if mode else [])
     if not tty:
         proc = subprocess.Popen(argv, cwd=project.root, env=clean_env(), stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -180,7 +183,14 @@ def start_tool(project, work, mode, tty):
             os.execve(SMELT, argv, clean_env())
         os.setpgid(child, child)
         (work / "smelt.pid").write_text(str(child))
-        os.waitpid(child, 0)
+        while True:
+            _, status = os.waitpid(child, os.WUNTRACED)
+            if not os.WIFSTOPPED(status):
+                break
+            (work / "stopped").write_text("1")  # ^Z stopped smelt's job: 'fg' it
+            os.tcsetpgrp(0, child)
+            os.kill(-child, signal.SIGCONT)
+        (work / "exit").write_text(str(os.waitstatus_to_exitcode(status)))
         time.sleep(3600)  # the session stays: no hangup from the kernel when smelt ends
         os._exit(0)
     wait_for(lambda: (work / "smelt.pid").exists() and (work / "smelt.pid").read_text(), 30, "smelt's pid")
@@ -250,3 +260,43 @@ def test_run_log_is_capped(project):
     # without the variable the default cap (64 MiB) applies: nothing is rotated for a small run
     project.smelt("run", "tap-fake", "target-fake", check=0)
     assert sorted(len(list(d.iterdir())) for d in (project.root / ".smelt/logs").iterdir()) == [1, 2]
+
+
+def test_interactive_tool_owns_the_terminal(project):
+    """Terminal sharing: the tool reads the terminal, ^Z stops smelt's job and 'fg' resumes it,
+    ^C reaches the tool, and smelt returns the tool's code."""
+    work = tool_project(project)
+    pid, leader, fd = start_tool(project, work, None, True, argv=[SMELT, "invoke", "fake-tty", str(work)])
+
+    def drain(seconds):
+        end = time.time() + seconds
+        while time.time() < end:
+            if select.select([fd], [], [], 0.05)[0]:
+                try:
+                    os.read(fd, 4096)
+                except OSError:
+                    return
+
+    try:
+        wait_for(lambda: (work / "master").exists(), 60, "the tool")
+        tool, fg = (work / "master").read_text().split()
+        assert fg == "fg"
+        os.write(fd, b"typed by the user\n")
+        wait_for(lambda: (work / "read").exists(), 10, "the tool to read the terminal")
+        assert (work / "read").read_text() == "typed by the user\n"
+        os.write(fd, b"\x1a")  # ^Z
+        wait_for(lambda: (work / "stopped").exists(), 10, "smelt's job to stop")
+        drain(0.5)
+        state = open(f"/proc/{tool}/stat").read().rsplit(")", 1)[1].split()[0]
+        assert state in ("S", "R"), state  # continued with smelt's job, in the foreground again
+        os.write(fd, b"\x03")  # ^C: to the tool, which dies of it
+        wait_for(lambda: (work / "exit").exists(), 10, "smelt to end")
+        assert (work / "exit").read_text() == "130"
+        assert not alive(int(tool))
+    finally:
+        for p in (pid, int((work / "master").read_text().split()[0]) if (work / "master").exists() else 0):
+            if p and alive(p):
+                os.kill(p, signal.SIGKILL)
+        os.kill(leader, signal.SIGKILL)
+        os.waitpid(leader, 0)
+        os.close(fd)

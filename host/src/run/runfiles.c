@@ -18,6 +18,17 @@
 
 static char *manifest;    /* this process's manifest path, NULL until the first file */
 static char *run_prefix;  /* "<sys_dir>/run/" of that manifest */
+static pid_t manifest_pid; /* who made it: a forked child inherits the pointers, not the manifest */
+
+/* Forget (without removing) a manifest inherited through fork(). */
+static void forget_inherited(void)
+{
+	if (manifest && manifest_pid != getpid()) {
+		free(manifest);
+		free(run_prefix);
+		manifest = run_prefix = NULL;
+	}
+}
 
 /* A relative path that stays beneath its folder: no '..' component, no empty one, no newline. */
 static int safe_relative(const char *rel)
@@ -37,6 +48,7 @@ static int safe_relative(const char *rel)
 
 int runfiles_register(const char *sys_dir, const char *path)
 {
+	forget_inherited();
 	char *prefix = xasprintf("%s/run/", sys_dir);
 	size_t pl = strlen(prefix);
 	if (strncmp(path, prefix, pl) || !safe_relative(path + pl)) {
@@ -78,6 +90,7 @@ int runfiles_register(const char *sys_dir, const char *path)
 			return -1;
 		}
 		manifest = m;
+		manifest_pid = getpid();
 		run_prefix = prefix;
 		prefix = NULL;
 	}
@@ -96,6 +109,7 @@ int runfiles_register(const char *sys_dir, const char *path)
 
 void runfiles_release(void)
 {
+	forget_inherited();
 	if (manifest)
 		unlink(manifest);
 	free(manifest);
@@ -170,6 +184,7 @@ static int sweep_one(int runfd, int ownfd, const char *name)
 
 int runfiles_sweep(const char *sys_dir)
 {
+	forget_inherited();
 	char *run = xasprintf("%s/run", sys_dir);
 	int runfd = open(run, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	free(run);

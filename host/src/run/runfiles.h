@@ -14,7 +14,8 @@
  * a live owner, one on another host, or an unreadable manifest is left
  * alone, so a concurrent run in the same project keeps its files.
  *
- * Not thread-safe: one thread of a process registers files.
+ * Not thread-safe: one thread of a process registers files.  A child made
+ * by fork() starts without a manifest (it never touches its parent's).
  */
 #ifndef SMELT_RUNFILES_H
 #define SMELT_RUNFILES_H
