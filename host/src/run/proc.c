@@ -309,7 +309,7 @@ static void child_exec(const struct proc_stage *st, const char *file, int in, in
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
+	/* SIGHUP keeps smelt's own disposition: default, or ignored under nohup */
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) || (errfd >= 0 && dup2(errfd, 2) < 0))
 		goto fail;
