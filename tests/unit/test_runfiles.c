@@ -60,14 +60,21 @@ START_TEST(sweeps_a_dead_owner_and_keeps_a_live_one)
 	if (c == 0) { /* a smelt killed before its cleanup (it inherits no manifest through fork) */
 		put("tap-x/tap.dead.config.json");
 		put("target-y/target.dead.config.json");
+		/* killed in the middle of writing the next one (write_file_atomic's temporary name) */
+		char *path = xasprintf("%s/run/tap-x/state.json", sys_dir), *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+		ck_assert_int_eq(runfiles_register(sys_dir, path), 0);
+		ck_assert_int_eq(write_file_atomic(tmp, "{}", 2, 0600), 0);
 		_exit(0);
 	}
 	int status;
 	waitpid(c, &status, 0);
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ck_assert(exists("tap-x/tap.dead.config.json") && exists("target-y/target.dead.config.json"));
-	ck_assert_int_eq(runfiles_sweep(sys_dir), 2);
+	ck_assert_int_eq(runfiles_sweep(sys_dir), 3);
 	ck_assert(!exists("tap-x/tap.dead.config.json") && !exists("target-y/target.dead.config.json"));
+	char *tmp = xasprintf("tap-x/state.json.tmp.%d", (int)c);
+	ck_assert(!exists(tmp));
+	free(tmp);
 	ck_assert(exists("tap-x/tap.mine.config.json")); /* this process lives */
 	ck_assert_int_eq(runfiles_sweep(sys_dir), 0);    /* its manifest went with its files */
 }

@@ -171,8 +171,15 @@ static int sweep_one(int runfd, int ownfd, const char *name)
 		if (!end)
 			break; /* a line cut by the death of its writer: its file was not written yet */
 		*end = '\0';
-		if (safe_relative(line) && strncmp(line, OWNERS "/", sizeof OWNERS) && unlink_beneath(runfd, line) == 0)
+		if (!safe_relative(line) || !strncmp(line, OWNERS "/", sizeof OWNERS))
+			continue;
+		if (unlink_beneath(runfd, line) == 0)
 			removed++;
+		/* XXX: the temporary name of write_file_atomic() (util/fs.c), left when killed mid-write */
+		char *tmp = xasprintf("%s.tmp.%ld", line, o.pid);
+		if (unlink_beneath(runfd, tmp) == 0)
+			removed++;
+		free(tmp);
 	}
 	unlinkat(ownfd, name, 0);
 	if (removed)

@@ -10,9 +10,10 @@
  * whose further lines are the files, relative to <sys_dir>/run, each
  * appended before the file is written.  runfiles_release() removes the
  * manifest after the files.  runfiles_sweep() removes the files of every
- * manifest whose owner is provably gone (PROC_GONE), then the manifest;
- * a live owner, one on another host, or an unreadable manifest is left
- * alone, so a concurrent run in the same project keeps its files.
+ * manifest whose owner is provably gone (PROC_GONE), with the temporary
+ * file write_file_atomic() leaves when killed mid-write, then the
+ * manifest; a live owner, one on another host, or an unreadable manifest
+ * is left alone, so a concurrent run in the same project keeps its files.
  *
  * Not thread-safe: one thread of a process registers files.  A child made
  * by fork() starts without a manifest (it never touches its parent's).
