@@ -245,6 +245,10 @@ def test_runaway_output_line_fails_the_run_with_bounded_memory(project):
     # the states the target emitted before the runaway line are kept
     got = project.smelt("state", "get", STATE_ID, check=0)
     assert json.loads(got.stdout)["singer_state"] == {"bookmarks": {"things": {"id": 4}}}
+    # the cap follows Meltano's elt.buffer_size (half of it)
+    write_project(project, {"records": 4, "state_every": 2}, {"line_mb": 2}, target="fake_target_longline.py")
+    proc = project.smelt("run", "tap-fake", "target-fake", env={"MELTANO_ELT_BUFFER_SIZE": "2000000"})
+    assert proc.returncode == 1 and "longer than 1000000 bytes" in proc.stderr, proc.stderr
 
 
 def test_run_log_is_capped(project):

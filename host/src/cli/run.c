@@ -40,7 +40,8 @@ static const char run_usage[] =
 	"  --no-install            do not install missing plugins first\n\n"
 	"The run log (.smelt/logs/<run id>/run.log) keeps at most $SMELT_RUN_LOG_MAX_BYTES bytes\n"
 	"(default 64 MiB, 0: no cap) with run.log.1.  A plugin output line longer than 50 MiB\n"
-	"fails the run (\"output line length limit exceeded\").\n";
+	"($SMELT_ELT_BUFFER_SIZE or $MELTANO_ELT_BUFFER_SIZE / 2) fails the run\n"
+	"(\"output line length limit exceeded\").\n";
 
 #define RUN_LOG_MAX_BYTES (64LL * 1024 * 1024) /* run.log + run.log.1; see log_open_file_capped() */
 

@@ -31,7 +31,8 @@
  *
  * Line cap: a line smelt buffers (the last stage's stdout lines handed
  * to on_line, any stderr line) may be at most proc_opts.line_max bytes,
- * by default PROC_LINE_MAX = 50 MiB, Meltano's elt.buffer_size / 2.  A
+ * by default PROC_LINE_MAX = 50 MiB, Meltano's elt.buffer_size / 2 (the
+ * runtime sets it from $SMELT_ELT_BUFFER_SIZE / $MELTANO_ELT_BUFFER_SIZE).  A
  * longer line is dropped, the call stops the stages (SIGTERM, then
  * SIGKILL) and returns SMELT_ERR with err "'<label>': output line length
  * limit exceeded ...": smelt's memory never follows a runaway line, and

@@ -426,6 +426,10 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		st[i].arg = specs[i].arg;
 	}
 	struct proc_opts o = { .tick = tick, .tick_arg = rt };
+	/* Meltano's elt.buffer_size: the longest output line is half of it (proc.h, PROC_LINE_MAX) */
+	const char *buffer = getenv("SMELT_ELT_BUFFER_SIZE") ? getenv("SMELT_ELT_BUFFER_SIZE") : getenv("MELTANO_ELT_BUFFER_SIZE");
+	if (buffer && strtoll(buffer, NULL, 10) >= 2)
+		o.line_max = (size_t)(strtoll(buffer, NULL, 10) / 2);
 	struct flow flow = { .rt = rt, .specs = specs, .n = n };
 	if (n > 1) {
 		o.on_stderr = flow_stderr;
