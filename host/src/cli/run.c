@@ -313,7 +313,14 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		if (mkdir_p(rt.run_log_dir, 0700) == 0) {
 			char *log = path_join(rt.run_log_dir, "run.log");
 			const char *max = getenv("SMELT_RUN_LOG_MAX_BYTES");
-			log_open_file_capped(log, max ? strtoll(max, NULL, 10) : RUN_LOG_MAX_BYTES);
+			char *end = NULL;
+			long long cap = max ? strtoll(max, &end, 10) : RUN_LOG_MAX_BYTES;
+			if (max && (!*max || *end || cap < 0)) {
+				log_warn("SMELT_RUN_LOG_MAX_BYTES must be a number of bytes (0: no cap), not '%s'; using %lld",
+				         max, RUN_LOG_MAX_BYTES);
+				cap = RUN_LOG_MAX_BYTES;
+			}
+			log_open_file_capped(log, cap);
 			free(log);
 		}
 	}
