@@ -13,6 +13,11 @@
  *   supervisor sends (a forwarded one, the timeout's SIGTERM, the
  *   SIGKILL after GRACE_MS = 10 s) goes to that whole group, so what a
  *   stage started itself (gunicorn workers, a shell's children) stops too.
+ *   When the call was stopped (signal, timeout, callback, line cap), or
+ *   something still holds the pipes after the stages ended, the group gets
+ *   SIGKILL before the call returns: workers that ignored SIGTERM do not
+ *   outlive their master.  The first stage leads the group and is reaped
+ *   last, so the group id cannot be reused while it is signalled.
  * - SIGINT, SIGTERM and SIGHUP that reach smelt during a call are
  *   forwarded to the group: SIGINT as SIGINT, SIGTERM and SIGHUP as
  *   SIGTERM (smelt treats a hangup as "stop"; a tool could take SIGHUP
