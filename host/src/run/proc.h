@@ -26,6 +26,8 @@
  *   against a parent that died before the prctl), so kill -9 of smelt
  *   takes its children with it.  The signal fires when the calling
  *   thread exits: call proc_pipeline() from a thread that outlives it.
+ *   A stage starts with SIGINT, SIGTERM and SIGPIPE at their defaults and
+ *   SIGHUP as smelt had it (ignored under nohup stays ignored).
  * - Terminal sharing (SMELT_SPAWN_INHERIT_STDIO with smelt in the
  *   foreground of its terminal): the stage's group is made the
  *   terminal's foreground group, as a shell does, so ^C and ^Z reach the
