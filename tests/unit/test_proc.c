@@ -3,12 +3,14 @@
 #include "util/strbuf.h"
 
 #include <check.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static char err[SMELT_ERRBUF_SIZE];
 
@@ -122,9 +124,9 @@ START_TEST(callback_can_stop)
 }
 END_TEST
 
-START_TEST(long_line_has_no_limit)
+START_TEST(long_line_below_the_cap_passes)
 {
-	/* a 5 MB line through two stages and into the callback */
+	/* a 5 MB line (under the 50 MiB cap) through two stages and into the callback */
 	char *a[] = { "sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' x; echo", NULL };
 	char *b[] = { "cat", NULL };
 	struct lines l = { STRBUF_INIT, 0 };
@@ -149,6 +151,191 @@ START_TEST(env_and_cwd_are_the_childs)
 }
 END_TEST
 
+
+static int alive(long pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[2] != 'Z' && p[2] != 'X';
+}
+
+static int wait_dead(long pid, int ms)
+{
+	for (int i = 0; i < ms / 10 && alive(pid); i++)
+		usleep(10000);
+	return !alive(pid);
+}
+
+static int first_number(void *arg, const char *line, size_t len, unsigned long lineno)
+{
+	(void)len;
+	if (lineno == 1)
+		*(long *)arg = strtol(line, NULL, 10);
+	return 0;
+}
+
+START_TEST(signals_reach_the_whole_group)
+{
+	/* the stage starts a grandchild and waits: the timeout's signals must reach both */
+	char *a[] = { "sh", "-c", "sleep 60 & echo $!; wait", NULL };
+	long grandchild = 0;
+	struct proc_stage st[1] = { { .label = "a", .argv = a, .on_line = first_number, .arg = &grandchild } };
+	struct proc_result res[1];
+	struct proc_opts o = { .timeout_s = 1 };
+	ck_assert_int_eq(proc_pipeline(st, 1, &o, res, err, sizeof err), SMELT_ERR_INTERRUPTED);
+	ck_assert_int_gt(grandchild, 0);
+	ck_assert_msg(wait_dead(grandchild, 2000), "grandchild %ld outlived the timeout", grandchild);
+	no_zombies();
+}
+END_TEST
+
+START_TEST(interactive_stage_gets_its_own_group_and_signals)
+{
+	/* SMELT_SPAWN_INHERIT_STDIO too: a group of its own (not smelt's), signalled as a whole */
+	char *a[] = { "sh", "-c", "sleep 60 & echo $! > \"$0\"; wait", "/tmp/smelt-test-proc-gc", NULL };
+	unlink("/tmp/smelt-test-proc-gc");
+	struct proc_stage st[1] = { { .label = "a", .argv = a, .flags = SMELT_SPAWN_INHERIT_STDIO } };
+	struct proc_result res[1];
+	struct proc_opts o = { .timeout_s = 1 };
+	ck_assert_int_eq(proc_pipeline(st, 1, &o, res, err, sizeof err), SMELT_ERR_INTERRUPTED);
+	FILE *f = fopen("/tmp/smelt-test-proc-gc", "r");
+	long gc = 0;
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fscanf(f, "%ld", &gc), 1);
+	fclose(f);
+	unlink("/tmp/smelt-test-proc-gc");
+	ck_assert_msg(wait_dead(gc, 2000), "grandchild %ld outlived the timeout", gc);
+	ck_assert(res[0].exit.signaled && res[0].exit.term_signal == SIGTERM);
+	no_zombies();
+}
+END_TEST
+
+START_TEST(sighup_stops_like_sigterm)
+{
+	char *a[] = { "sleep", "30", NULL };
+	struct proc_stage st[1] = { { .label = "sleeper", .argv = a } };
+	struct proc_result res[1];
+	pid_t me = getpid(), killer = fork();
+	if (killer == 0) {
+		usleep(300000);
+		kill(me, SIGHUP);
+		_exit(0);
+	}
+	time_t t0 = time(NULL);
+	ck_assert_int_eq(proc_pipeline(st, 1, NULL, res, err, sizeof err), SMELT_ERR_INTERRUPTED);
+	ck_assert(time(NULL) - t0 < 5);
+	ck_assert_msg(strstr(err, "terminated (SIGHUP)"), "got: %s", err);
+	ck_assert_int_eq(proc_last_signal(), SIGHUP);
+	ck_assert(res[0].exit.signaled && res[0].exit.term_signal == SIGTERM); /* forwarded as SIGTERM */
+	waitpid(killer, NULL, 0);
+	no_zombies();
+}
+END_TEST
+
+START_TEST(children_die_with_smelt)
+{
+	/* a helper process plays smelt: it runs a pipeline and is killed by SIGKILL mid-way */
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t helper = fork();
+	if (helper == 0) {
+		close(fds[0]);
+		char fd[16];
+		snprintf(fd, sizeof fd, "%d", fds[1]);
+		char *a[] = { "sh", "-c", "echo $$ >&\"$0\"; exec sleep 60", fd, NULL };
+		struct proc_stage st[1] = { { .label = "a", .argv = a } };
+		struct proc_result res[1];
+		proc_pipeline(st, 1, NULL, res, err, sizeof err);
+		_exit(0);
+	}
+	close(fds[1]);
+	char buf[32] = "";
+	FILE *f = fdopen(fds[0], "r");
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+	fclose(f);
+	long child = strtol(buf, NULL, 10);
+	ck_assert(alive(child));
+	kill(helper, SIGKILL);
+	waitpid(helper, NULL, 0);
+	ck_assert_msg(wait_dead(child, 2000), "the stage %ld outlived its smelt", child);
+}
+END_TEST
+
+START_TEST(line_cap_stops_the_run)
+{
+	/* 5000 bytes without a newline, cap 1000: an error naming the stage, stages stopped */
+	char *a[] = { "sh", "-c", "echo ok; head -c 5000 /dev/zero | tr '\\0' x; sleep 30", NULL };
+	struct lines l = { STRBUF_INIT, 0 };
+	struct proc_stage st[1] = { { .label = "target-x", .argv = a, .on_line = collect, .arg = &l } };
+	struct proc_result res[1];
+	struct proc_opts o = { .line_max = 1000 };
+	time_t t0 = time(NULL);
+	ck_assert_int_eq(proc_pipeline(st, 1, &o, res, err, sizeof err), SMELT_ERR);
+	ck_assert(time(NULL) - t0 < 8);
+	ck_assert_msg(strstr(err, "'target-x': output line length limit exceeded"), "got: %s", err);
+	ck_assert_str_eq(l.all.buf, "ok|"); /* the line before it was delivered; the runaway one never is */
+	strbuf_release(&l.all);
+	no_zombies();
+}
+END_TEST
+
+START_TEST(line_cap_applies_to_stderr)
+{
+	char *a[] = { "sh", "-c", "head -c 5000 /dev/zero | tr '\\0' x >&2; sleep 30", NULL };
+	struct proc_stage st[1] = { { .label = "tap-x", .argv = a } };
+	struct proc_result res[1];
+	struct proc_opts o = { .line_max = 1000 };
+	ck_assert_int_eq(proc_pipeline(st, 1, &o, res, err, sizeof err), SMELT_ERR);
+	ck_assert_msg(strstr(err, "'tap-x': output line length limit exceeded") && strstr(err, "stderr"), "got: %s", err);
+	no_zombies();
+}
+END_TEST
+
+START_TEST(owner_liveness)
+{
+	struct proc_owner me, o;
+	ck_assert_int_eq(proc_owner_self(&me), SMELT_OK);
+	ck_assert_int_eq(me.pid, (long)getpid());
+	ck_assert_int_eq(proc_owner_check(&me), PROC_ALIVE);
+	/* the same pid with another start time: a reused pid, so the owner is gone */
+	o = me;
+	o.start = me.start + 1;
+	ck_assert_int_eq(proc_owner_check(&o), PROC_GONE);
+	/* a child that exited and was reaped */
+	pid_t c = fork();
+	if (c == 0)
+		_exit(0);
+	waitpid(c, NULL, 0);
+	o = me;
+	o.pid = c;
+	ck_assert_int_eq(proc_owner_check(&o), PROC_GONE);
+	/* a zombie is gone too */
+	c = fork();
+	if (c == 0)
+		_exit(0);
+	usleep(200000);
+	o.pid = c;
+	ck_assert_int_eq(proc_owner_check(&o), PROC_GONE);
+	waitpid(c, NULL, 0);
+	/* another host, or another boot: cannot tell */
+	o = me;
+	o.pid = 999999999;
+	snprintf(o.host, sizeof o.host, "%s", strcmp(me.host, "elsewhere.invalid") ? "elsewhere.invalid" : "other.invalid");
+	ck_assert_int_eq(proc_owner_check(&o), PROC_UNKNOWN);
+	o = me;
+	o.pid = 999999999;
+	o.host_key[0] ^= 1;
+	ck_assert_int_eq(proc_owner_check(&o), PROC_UNKNOWN);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("proc");
@@ -160,8 +347,23 @@ int main(void)
 	tcase_add_test(tc, downstream_exit_stops_upstream);
 	tcase_add_test(tc, timeout_interrupts);
 	tcase_add_test(tc, callback_can_stop);
-	tcase_add_test(tc, long_line_has_no_limit);
+	tcase_add_test(tc, long_line_below_the_cap_passes);
 	tcase_add_test(tc, env_and_cwd_are_the_childs);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("signals");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, signals_reach_the_whole_group);
+	tcase_add_test(tc, interactive_stage_gets_its_own_group_and_signals);
+	tcase_add_test(tc, sighup_stops_like_sigterm);
+	tcase_add_test(tc, children_die_with_smelt);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("line cap");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, line_cap_stops_the_run);
+	tcase_add_test(tc, line_cap_applies_to_stderr);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("owner");
+	tcase_add_test(tc, owner_liveness);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

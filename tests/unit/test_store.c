@@ -1,5 +1,6 @@
 /* Check suite for host/src/store: state merge rules, run locks, stale heartbeats, settings. */
 #include "store/store.h"
+#include "run/proc.h"
 #include "util/fs.h"
 
 #include <smelt/sdk.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,25 +96,25 @@ END_TEST
 
 START_TEST(one_running_run_per_state_id)
 {
-	ck_assert_int_eq(store_run_begin(st, "r1", "dev:t-to-s", "t s", 0, err, sizeof err), 0);
-	ck_assert_int_eq(store_run_begin(st, "r2", "dev:t-to-s", "t s", 0, err, sizeof err), SMELT_ERR);
+	ck_assert_int_eq(store_run_begin(st, "r1", "dev:t-to-s", "t s", 0, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r2", "dev:t-to-s", "t s", 0, NULL, err, sizeof err), SMELT_ERR);
 	ck_assert_msg(strstr(err, "already running") && strstr(err, "r1") && strstr(err, "--force"), "got %s", err);
-	ck_assert_int_eq(store_run_begin(st, "r3", "dev:t-to-s", "t s", 1, err, sizeof err), 0);
-	ck_assert_int_eq(store_run_begin(st, "r4", "dev:other", "t s", 0, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r3", "dev:t-to-s", "t s", 1, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r4", "dev:other", "t s", 0, NULL, err, sizeof err), 0);
 	ck_assert_int_eq(store_run_end(st, "r1", RUN_SUCCESS, NULL, NULL, err, sizeof err), 0);
 	ck_assert_int_eq(store_run_end(st, "r3", RUN_FAILED, "boom", NULL, err, sizeof err), 0);
-	ck_assert_int_eq(store_run_begin(st, "r5", "dev:t-to-s", "t s", 0, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r5", "dev:t-to-s", "t s", 0, NULL, err, sizeof err), 0);
 }
 END_TEST
 
 START_TEST(stale_run_does_not_block)
 {
-	ck_assert_int_eq(store_run_begin(st, "r1", "s", NULL, 0, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r1", "s", NULL, 0, NULL, err, sizeof err), 0);
 	sqlite3 *db;
 	sqlite3_open(path, &db);
 	sqlite3_exec(db, "UPDATE runs SET last_heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ','now','-10 minutes')", 0, 0, 0);
 	sqlite3_close(db);
-	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, NULL, err, sizeof err), 0);
 	char *json;
 	ck_assert_int_eq(store_runs_json(st, "s", 0, &json, err, sizeof err), 0);
 	ck_assert_msg(strstr(json, "\"run_id\":\"r1\"") && strstr(json, "No heartbeat recorded for 5 minutes"), "%s", json);
@@ -122,9 +124,9 @@ END_TEST
 
 START_TEST(heartbeat_keeps_run_fresh)
 {
-	ck_assert_int_eq(store_run_begin(st, "r1", "s", NULL, 0, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r1", "s", NULL, 0, NULL, err, sizeof err), 0);
 	ck_assert_int_eq(store_run_heartbeat(st, "r1"), 0);
-	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, err, sizeof err), SMELT_ERR);
+	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, NULL, err, sizeof err), SMELT_ERR);
 }
 END_TEST
 
@@ -163,6 +165,110 @@ START_TEST(refuses_newer_schema)
 	ck_assert_ptr_nonnull(strstr(err, "schema version 99"));
 	ck_assert_int_eq(store_open("/tmp", &st, err, sizeof err) == SMELT_OK, 0);
 	st = NULL;
+}
+END_TEST
+
+/* The identity of a process that ran on this host and is gone (a child, exited and reaped). */
+static struct proc_owner dead_owner(void)
+{
+	struct proc_owner o;
+	ck_assert_int_eq(proc_owner_self(&o), SMELT_OK);
+	pid_t c = fork();
+	if (c == 0)
+		_exit(0);
+	waitpid(c, NULL, 0);
+	o.pid = c;
+	return o;
+}
+
+START_TEST(dead_owner_releases_the_lock_at_once)
+{
+	struct proc_owner dead = dead_owner();
+	ck_assert_int_eq(store_run_begin(st, "r1", "s", NULL, 0, &dead, err, sizeof err), 0);
+	/* its heartbeat is fresh, but its process is provably gone: no 5-minute wait */
+	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, NULL, err, sizeof err), 0);
+	char *json;
+	ck_assert_int_eq(store_runs_json(st, "s", 0, &json, err, sizeof err), 0);
+	ck_assert_msg(strstr(json, "\"run_id\":\"r1\",\"state_id\":\"s\",\"name\":null,\"status\":\"FAIL\"") &&
+	              strstr(json, "is gone"), "%s", json);
+	free(json);
+}
+END_TEST
+
+START_TEST(reused_pid_is_not_life)
+{
+	struct proc_owner o;
+	ck_assert_int_eq(proc_owner_self(&o), SMELT_OK);
+	o.start -= 1; /* this pid, but another process started it earlier */
+	ck_assert_int_eq(store_run_begin(st, "r1", "s", NULL, 0, &o, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, NULL, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(live_owner_keeps_the_lock)
+{
+	struct proc_owner me;
+	ck_assert_int_eq(proc_owner_self(&me), SMELT_OK);
+	ck_assert_int_eq(store_run_begin(st, "r1", "s", NULL, 0, &me, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, &me, err, sizeof err), SMELT_ERR);
+	ck_assert_msg(strstr(err, "already running") && strstr(err, "r1"), "got %s", err);
+}
+END_TEST
+
+START_TEST(other_host_keeps_the_heartbeat_rule)
+{
+	struct proc_owner far = dead_owner();
+	snprintf(far.host, sizeof far.host, "%s", "elsewhere.invalid");
+	ck_assert_int_eq(store_run_begin(st, "r1", "s", NULL, 0, &far, err, sizeof err), 0);
+	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, NULL, err, sizeof err), SMELT_ERR);
+	sqlite3 *db;
+	sqlite3_open(path, &db);
+	sqlite3_exec(db, "UPDATE runs SET last_heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ','now','-10 minutes')", 0, 0, 0);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_run_begin(st, "r2", "s", NULL, 0, NULL, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(migrates_a_version_1_database)
+{
+	/* a database of the first schema, with a RUNNING run of an older smelt (no owner recorded) */
+	store_close(st);
+	st = NULL;
+	unlink(path);
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+	                              "CREATE TABLE runs (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, state_id TEXT,"
+	                              " name TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL DEFAULT"
+	                              " (strftime('%Y-%m-%dT%H:%M:%fZ','now')), last_heartbeat_at TEXT, ended_at TEXT,"
+	                              " error TEXT, payload TEXT);"
+	                              "CREATE INDEX runs_state ON runs(state_id, status);"
+	                              "CREATE TABLE state (state_id TEXT PRIMARY KEY, completed_state TEXT NOT NULL DEFAULT"
+	                              " '{}', partial_state TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL DEFAULT"
+	                              " (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+	                              "CREATE TABLE plugin_settings (plugin TEXT NOT NULL, name TEXT NOT NULL, value TEXT,"
+	                              " PRIMARY KEY (plugin, name));"
+	                              "INSERT INTO runs(run_id, state_id, status, last_heartbeat_at) VALUES"
+	                              " ('old', 's', 'RUNNING', strftime('%Y-%m-%dT%H:%M:%fZ','now'));"
+	                              "INSERT INTO state(state_id, completed_state) VALUES ('s', '{\"singer_state\":{\"v\":1}}');"
+	                              "PRAGMA user_version=1;",
+	                              0, 0, 0),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_open(path, &st, err, sizeof err), SMELT_OK);
+	char *j = get("s");
+	ck_assert_str_eq(j, "{\"v\":1}");
+	free(j);
+	/* the old run has no owner: the heartbeat rule holds it */
+	ck_assert_int_eq(store_run_begin(st, "new", "s", NULL, 0, NULL, err, sizeof err), SMELT_ERR);
+	sqlite3_open(path, &db);
+	sqlite3_stmt *q;
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), STORE_SCHEMA_VERSION);
+	sqlite3_finalize(q);
+	ck_assert_int_eq(sqlite3_exec(db, "SELECT host, host_key, pid, pid_start FROM runs", 0, 0, 0), SQLITE_OK);
+	sqlite3_close(db);
 }
 END_TEST
 
@@ -225,6 +331,14 @@ int main(void)
 	tcase_add_test(tc, heartbeat_keeps_run_fresh);
 	tcase_add_test(tc, settings_roundtrip);
 	tcase_add_test(tc, database_files_are_private);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("run owners");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, dead_owner_releases_the_lock_at_once);
+	tcase_add_test(tc, reused_pid_is_not_life);
+	tcase_add_test(tc, live_owner_keeps_the_lock);
+	tcase_add_test(tc, other_host_keeps_the_heartbeat_rule);
+	tcase_add_test(tc, migrates_a_version_1_database);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -44,7 +44,13 @@ static const char run_usage[] =
 	"                          letters, digits, '.', '_' and '-' starting with a letter\n"
 	"                          or a digit; not one used before in this project\n"
 	"  --timeout SECS          stop the run after SECS seconds (exit 1)\n"
-	"  --no-install            do not install missing plugins first\n";
+	"  --no-install            do not install missing plugins first\n\n"
+	"The run log (.smelt/logs/<run id>/run.log) keeps at most $SMELT_RUN_LOG_MAX_BYTES bytes\n"
+	"(default 64 MiB, 0: no cap) with run.log.1.  A plugin output line longer than 50 MiB\n"
+	"($SMELT_ELT_BUFFER_SIZE or $MELTANO_ELT_BUFFER_SIZE / 2) fails the run\n"
+	"(\"output line length limit exceeded\").\n";
+
+#define RUN_LOG_MAX_BYTES (64LL * 1024 * 1024) /* run.log + run.log.1; see log_open_file_capped() */
 
 struct run_opts {
 	unsigned flags;           /* enum smelt_request_flags */
@@ -170,8 +176,13 @@ static int run_block(struct runtime *rt, struct block *b, const struct run_opts 
 			return SMELT_ERR_CONFIG;
 		}
 		if (state_id) {
-			if (!(st = runtime_store(rt, err, errlen)) ||
-			    store_run_begin(st, block_run_id, state_id, b->text, o->force, err, errlen)) {
+			if (!(st = runtime_store(rt, err, errlen))) {
+				free(state_id);
+				return SMELT_ERR;
+			}
+			struct proc_owner me; /* so the next run can tell at once when this one's process is gone */
+			int known = proc_owner_self(&me) == SMELT_OK;
+			if (store_run_begin(st, block_run_id, state_id, b->text, o->force, known ? &me : NULL, err, errlen)) {
 				free(state_id);
 				free(block_run_id);
 				return SMELT_ERR;
@@ -285,7 +296,7 @@ static int make_log_dir(struct runtime *rt, char *err, size_t errlen)
 {
 	const char *sys = rt->project->sys_dir;
 	int fd = -1;
-	if (mkdir_p(sys, 0755) != 0 || fs_mkdirs_under(sys, "logs", 0700) != 0 ||
+	if (mkdir_private(sys) != 0 || fs_mkdirs_under(sys, "logs", 0700) != 0 ||
 	    (fd = fs_open_under(sys, "logs", O_PATH | O_DIRECTORY, 0)) < 0)
 		return fail(err, errlen, SMELT_ERR, "cannot create '%s/logs': %s", sys, fs_beneath_strerror(errno));
 	int made = mkdirat(fd, rt->run_id, 0700);
@@ -298,7 +309,15 @@ static int make_log_dir(struct runtime *rt, char *err, size_t errlen)
 		return fail(err, errlen, SMELT_ERR, "cannot create '%s/logs/%s': %s", sys, rt->run_id, strerror(e));
 	rt->run_log_dir = xasprintf("%s/logs/%s", sys, rt->run_id);
 	char *log = path_join(rt->run_log_dir, "run.log");
-	log_open_file(log);
+	const char *max = getenv("SMELT_RUN_LOG_MAX_BYTES");
+	char *end = NULL;
+	long long cap = max ? strtoll(max, &end, 10) : RUN_LOG_MAX_BYTES;
+	if (max && (!*max || *end || cap < 0)) {
+		log_warn("SMELT_RUN_LOG_MAX_BYTES must be a number of bytes (0: no cap), not '%s'; using %lld", max,
+		         RUN_LOG_MAX_BYTES);
+		cap = RUN_LOG_MAX_BYTES;
+	}
+	log_open_file_capped(log, cap);
 	free(log);
 	return SMELT_OK;
 }
@@ -355,7 +374,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		rc = runtime_prepare(&rt, all, nall, !(o.flags & SMELT_RQ_NO_INSTALL), err, sizeof err);
 		free(all);
 		if (rc) {
-			log_open_file(NULL);
+			log_open_file_capped(NULL, 0);
 			runtime_release(&rt);
 			blocks_release(&bl);
 			project_free(p);
@@ -379,12 +398,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	if (rc) {
 		log_error("block %zu/%zu '%s' failed: %s", done + 1, bl.n, bl.items[done].text, err);
 		exit_code = rc == SMELT_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_FAIL;
-		if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGTERM)
-			exit_code = 143;
+		if (rc == SMELT_ERR_INTERRUPTED && (proc_last_signal() == SIGTERM || proc_last_signal() == SIGHUP))
+			exit_code = 128 + proc_last_signal();
 	}
 	log_info("Run completed: status=%s, blocks=%zu/%zu, duration_seconds=%.3f", rc ? "failed" : "success",
 	         rc ? done : bl.n, bl.n, (double)(monotonic_ms() - t0) / 1000.0);
-	log_open_file(NULL);
+	log_open_file_capped(NULL, 0);
 	runtime_release(&rt);
 	blocks_release(&bl);
 	project_free(p);

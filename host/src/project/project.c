@@ -2,6 +2,7 @@
 #include "project/project.h"
 #include "project/yaml_doc.h"
 #include "cli/cli.h"
+#include "run/runfiles.h"
 #include "settings/settings.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -1472,6 +1473,7 @@ int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project
 		return cli_fail("%s", err);
 	}
 	settings_use_system_db(p->sys_dir);
+	runfiles_sweep(p->sys_dir); /* private files of smelt processes that died (issue 18 item 9) */
 	*out = p;
 	return 0;
 }

@@ -11,14 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
-#define STDERR_LINE_MAX (64 * 1024) /* longer stderr lines are cut in the log, never in the data */
+#define STDERR_LINE_MAX (64 * 1024) /* longer logged lines are cut in the log, never in the data */
 #define GRACE_MS 10000              /* from SIGTERM to SIGKILL */
 #define DRAIN_MS 2000               /* how long to read pipes a grandchild keeps open after the child exited */
 
@@ -55,7 +58,9 @@ struct reader {
 	int is_stdout;          /* the last stage's stdout, else a stderr */
 	struct strbuf line;     /* the partial line */
 	unsigned long lineno;   /* lines seen */
-	int truncated;          /* the current stderr line exceeded STDERR_LINE_MAX */
+	int truncated;          /* the current logged line exceeded STDERR_LINE_MAX */
+	int overflow;           /* the current line exceeded the line cap: dropped up to its newline */
+	size_t linelen;         /* bytes of the current line so far, kept or not */
 	long long bytes;        /* bytes read */
 };
 
@@ -72,7 +77,11 @@ struct sup {
 	struct child *kids;
 	struct reader *readers;
 	size_t nreaders;
-	int stop_status;        /* a callback's negative status */
+	size_t line_max;        /* the line cap (proc_opts.line_max or PROC_LINE_MAX) */
+	pid_t pgid;             /* the run's process group, 0 until the first stage started */
+	int leader_held;        /* the group leader (pid pgid) is not reaped yet */
+	int stop_status;        /* a callback's negative status, or the line cap's SMELT_ERR */
+	char stop_err[SMELT_ERRBUF_SIZE]; /* why the supervisor stopped the run itself, "" otherwise */
 };
 
 static const char *env_path(char *const *envp)
@@ -128,7 +137,7 @@ static int reader_pump(struct sup *s, struct reader *r)
 	if (got < 0 && (errno == EINTR || errno == EAGAIN))
 		return 1;
 	if (got <= 0) {
-		if (r->line.len)
+		if (r->line.len && !r->overflow)
 			emit_line(s, r, r->line.buf, r->line.len);
 		strbuf_reset(&r->line);
 		close(r->fd);
@@ -136,11 +145,25 @@ static int reader_pump(struct sup *s, struct reader *r)
 		return 0;
 	}
 	r->bytes += got;
+	const struct proc_stage *st = &s->stages[r->stage];
+	int whole = r->is_stdout && st->on_line; /* a callback gets whole lines; a log gets their first 64 KiB */
 	const char *p = buf, *end = buf + got;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t chunk = (size_t)((nl ? nl : end) - p);
-		if (!r->is_stdout && r->line.len + chunk > STDERR_LINE_MAX) {
+		r->linelen += chunk;
+		if (r->linelen > s->line_max) {
+			/* Over the cap: smelt's memory must not follow a runaway line, and the run fails. */
+			if (!r->overflow && !s->stop_status) {
+				s->stop_status = SMELT_ERR;
+				snprintf(s->stop_err, sizeof s->stop_err,
+				         "'%s': output line length limit exceeded (a line of its %s is longer than %zu bytes)",
+				         st->label ? st->label : st->argv[0], r->is_stdout ? "stdout" : "stderr", s->line_max);
+				log_error("%s", s->stop_err);
+			}
+			r->overflow = 1;
+			strbuf_release(&r->line);
+		} else if (!whole && r->line.len + chunk > STDERR_LINE_MAX) {
 			size_t room = STDERR_LINE_MAX > r->line.len ? STDERR_LINE_MAX - r->line.len : 0;
 			strbuf_add(&r->line, p, room);
 			r->truncated = 1;
@@ -152,9 +175,12 @@ static int reader_pump(struct sup *s, struct reader *r)
 		size_t len = r->line.len;
 		if (len && r->line.buf[len - 1] == '\r')
 			len--;
-		emit_line(s, r, r->line.buf, len);
+		if (!r->overflow)
+			emit_line(s, r, r->line.buf, len);
 		strbuf_reset(&r->line);
 		r->truncated = 0;
+		r->overflow = 0;
+		r->linelen = 0;
 		p = nl + 1;
 	}
 	return 1;
@@ -190,6 +216,11 @@ static void report_progress(struct sup *s, double seconds)
 	free(bytes);
 }
 
+/*
+ * Collect the stages that exited.  The first stage leads the process
+ * group: it stays a zombie until the end of the call, so the group id
+ * cannot be reused while the supervisor may still signal the group.
+ */
 static int reap(struct sup *s)
 {
 	int any = 0;
@@ -202,28 +233,21 @@ static int reap(struct sup *s)
 		if (waitid(P_PID, (id_t)k->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
 			continue;
 		s->res[i].bytes_written = proc_io_wchar(k->pid);
-		int status;
-		while (waitpid(k->pid, &status, 0) < 0 && errno == EINTR)
-			;
+		if (k->pid != s->pgid)
+			while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
+				;
 		k->running = 0;
 		any = 1;
 		struct smelt_exit *ex = &s->res[i].exit;
-		if (WIFEXITED(status)) {
+		if (si.si_code == CLD_EXITED) {
 			ex->exited = 1;
-			ex->exit_code = WEXITSTATUS(status);
-		} else if (WIFSIGNALED(status)) {
+			ex->exit_code = si.si_status;
+		} else if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) {
 			ex->signaled = 1;
-			ex->term_signal = WTERMSIG(status);
+			ex->term_signal = si.si_status;
 		}
 	}
 	return any;
-}
-
-static void signal_all(struct sup *s, int sig)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (s->kids[i].running)
-			kill(s->kids[i].pid, sig);
 }
 
 static int any_running(struct sup *s)
@@ -234,15 +258,58 @@ static int any_running(struct sup *s)
 	return 0;
 }
 
+/*
+ * Signal the run's whole process group, so what the stages started
+ * (gunicorn workers, a shell's children) gets it too.  Only while the
+ * group leader is unreaped: its pid holds the group id, which cannot be
+ * reused then.
+ */
+static void signal_all(struct sup *s, int sig)
+{
+	if (s->pgid > 0 && s->leader_held)
+		kill(-s->pgid, sig);
+	for (size_t i = 0; i < s->n; i++) /* a stage whose setpgid() failed is signalled by itself */
+		if (s->kids[i].running)
+			kill(s->kids[i].pid, sig);
+}
+
+/* The first of stdin, stdout, stderr that is a terminal with smelt's group in its foreground, or -1. */
+static int foreground_terminal(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (isatty(fd) && tcgetpgrp(fd) == getpgrp())
+			return fd;
+	return -1;
+}
+
+/*
+ * The interactive tool stopped (^Z reached its group): give the terminal
+ * back to smelt's group, stop smelt as the shell expects, and when smelt
+ * is continued, continue the tool (in the foreground again if smelt is).
+ */
+static void proxy_stop(pid_t pgid, int term)
+{
+	tcsetpgrp(term, getpgrp());
+	kill(getpid(), SIGTSTP);
+	if (tcgetpgrp(term) == getpgrp())
+		tcsetpgrp(term, pgid);
+	kill(-pgid, SIGCONT);
+}
+
 /* In the child after fork: only async-signal-safe calls until exec. */
 static void child_exec(const struct proc_stage *st, const char *file, int in, int out, int errfd, int report,
-                       pid_t pgid, const sigset_t *oldmask)
+                       pid_t pgid, int term, pid_t parent, const sigset_t *oldmask)
 {
-	if (!(st->flags & SMELT_SPAWN_INHERIT_STDIO))
-		setpgid(0, pgid);
+	/* Die with smelt, even by SIGKILL; the parent may be gone already (then getppid() changed). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(127);
+	setpgid(0, pgid); /* pgid 0: a new group led by this stage */
+	if (term >= 0)    /* SIGTTOU is still blocked here, as in the parent */
+		tcsetpgrp(term, getpid());
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	/* SIGHUP keeps smelt's own disposition: default, or ignored under nohup */
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	if ((in >= 0 && dup2(in, 0) < 0) || (out >= 0 && dup2(out, 1) < 0) || (errfd >= 0 && dup2(errfd, 2) < 0))
 		goto fail;
@@ -263,7 +330,9 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 	sigset_t mask, oldmask;
 	int rc = SMELT_OK, inherit = n == 1 && (stages[0].flags & SMELT_SPAWN_INHERIT_STDIO);
 	int prev_read = -1, devnull = -1;
-	pid_t pgid = 0;
+	pid_t self = getpid();
+
+	s.line_max = opts && opts->line_max ? opts->line_max : PROC_LINE_MAX;
 
 	last_signal = 0;
 	memset(res, 0, n * sizeof *res);
@@ -276,8 +345,12 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	sigaddset(&mask, SIGHUP);
+	sigset_t block = mask; /* SIGTTOU too: smelt hands its terminal over and back from the background */
+	sigaddset(&block, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	int term = inherit ? foreground_terminal() : -1;
 
 	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	for (size_t i = 0; i < n; i++) {
@@ -306,7 +379,7 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 		}
 		pid_t pid = fork();
 		if (pid == 0)
-			child_exec(st, file, child_in, out[1], errp[1], rep[1], pgid, &oldmask);
+			child_exec(st, file, child_in, out[1], errp[1], rep[1], s.pgid, term, self, &oldmask);
 		free(file);
 		close(rep[1]);
 		if (out[1] >= 0)
@@ -325,11 +398,14 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 			rc = fail(err, errlen, SMELT_ERR, "cannot fork: %s", strerror(errno));
 			break;
 		}
-		if (!inherit) {
-			if (!pgid)
-				pgid = pid;
-			setpgid(pid, pgid);
+		/* Both sides set the group (and hand the terminal over), so neither order of the race matters. */
+		if (!s.pgid) {
+			s.pgid = pid;
+			s.leader_held = 1;
 		}
+		setpgid(pid, s.pgid);
+		if (term >= 0)
+			tcsetpgrp(term, s.pgid);
 		s.kids[i].pid = pid;
 		s.kids[i].running = 1;
 		int child_errno = 0;
@@ -417,18 +493,26 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 		if (pr > 0 && (pfd[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 			while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
 					if (!last_signal) {
 						last_signal = (int)si.ssi_signo;
-						log_warn("received %s: stopping", si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-						if (!inherit)
-							signal_all(&s, (int)si.ssi_signo);
+						log_warn("received %s: stopping", si.ssi_signo == SIGINT   ? "SIGINT"
+						                                  : si.ssi_signo == SIGTERM ? "SIGTERM"
+						                                                            : "SIGHUP");
+						/* the stages' whole group, interactive or not; SIGHUP arrives as SIGTERM */
+						signal_all(&s, si.ssi_signo == SIGHUP ? SIGTERM : (int)si.ssi_signo);
 						kill_at = now_ms() + GRACE_MS;
 					} else {
 						signal_all(&s, SIGKILL); /* a second signal: no more patience */
 					}
 				}
 			}
+		}
+		if (term >= 0 && s.kids[0].running) {
+			siginfo_t si = { 0 };
+			if (waitid(P_PID, (id_t)s.kids[0].pid, &si, WSTOPPED | WNOHANG) == 0 && si.si_pid &&
+			    si.si_code == CLD_STOPPED)
+				proxy_stop(s.pgid, term);
 		}
 		reap(&s);
 		now = now_ms();
@@ -463,13 +547,26 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 				report_progress(&s, (double)(now - start) / 1000.0);
 		}
 	}
-	/* Whatever still runs (only possible after a poll failure) is killed and reaped. */
-	signal_all(&s, SIGKILL);
+	/*
+	 * Whatever still runs is killed and reaped: a stage (only after a poll
+	 * failure), or what the stages left in the group when the run was
+	 * stopped (workers that ignored SIGTERM after their master died) or
+	 * when it still holds the pipes after the drain.
+	 */
+	int left_open = 0;
+	for (size_t i = 0; i < s.nreaders; i++)
+		left_open |= s.readers[i].fd >= 0;
+	if (any_running(&s) || kill_at || last_signal || timed_out || s.stop_status || left_open)
+		signal_all(&s, SIGKILL);
 	for (size_t i = 0; i < n; i++)
 		if (s.kids[i].running) {
 			waitpid(s.kids[i].pid, NULL, 0);
 			s.kids[i].running = 0;
 		}
+	if (s.leader_held) {
+		waitpid(s.pgid, NULL, 0);
+		s.leader_held = 0;
+	}
 	for (size_t i = 0; i < s.nreaders; i++) {
 		struct reader *r = &s.readers[i];
 		if (r->fd >= 0)
@@ -480,16 +577,78 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 	}
 	if (sfd >= 0)
 		close(sfd);
+	if (term >= 0) /* the terminal is smelt's again (SIGTTOU still blocked) */
+		tcsetpgrp(term, getpgrp());
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	free(s.kids);
 	free(s.readers);
 
 	if (rc == SMELT_OK && s.stop_status)
-		rc = s.stop_status;
+		rc = s.stop_err[0] ? fail(err, errlen, s.stop_status, "%s", s.stop_err) : s.stop_status;
 	if (rc == SMELT_OK && timed_out)
 		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "run timed out after %d s", opts->timeout_s);
 	if (rc == SMELT_OK && last_signal)
 		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "the process was %s",
-		          last_signal == SIGINT ? "interrupted" : "terminated");
+		          last_signal == SIGINT ? "interrupted" : last_signal == SIGHUP ? "terminated (SIGHUP)" : "terminated");
 	return rc;
+}
+
+/* ---- who runs a process ------------------------------------------------------ */
+
+/* Field 3 (state) and 22 (start time in clock ticks after boot) of /proc/<pid>/stat; -1 when unreadable. */
+static int stat_of(long pid, char *state, unsigned long long *start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t got = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (got <= 0)
+		return -1;
+	buf[got] = '\0';
+	char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+	                 state, start) != 2)
+		return -1;
+	return 0;
+}
+
+int proc_owner_self(struct proc_owner *o)
+{
+	char boot[64] = "", ns[64] = "";
+	memset(o, 0, sizeof *o);
+	o->pid = (long)getpid();
+	if (gethostname(o->host, sizeof o->host - 1) != 0)
+		return SMELT_ERR;
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	ssize_t got = fd >= 0 ? read(fd, boot, sizeof boot - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	ssize_t nsl = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+	char state;
+	if (got <= 0 || nsl <= 0 || stat_of(o->pid, &state, &o->start) != 0)
+		return SMELT_ERR;
+	boot[strcspn(boot, "\n")] = '\0';
+	ns[nsl] = '\0';
+	snprintf(o->host_key, sizeof o->host_key, "%s/%s", boot, ns);
+	return SMELT_OK;
+}
+
+enum proc_liveness proc_owner_check(const struct proc_owner *o)
+{
+	struct proc_owner me;
+	if (!o->host[0] || !o->host_key[0] || o->pid <= 0 || proc_owner_self(&me) != SMELT_OK)
+		return PROC_UNKNOWN;
+	/* Another host, another boot or another pid namespace: its pids mean nothing here. */
+	if (strcmp(o->host, me.host) || strcmp(o->host_key, me.host_key))
+		return PROC_UNKNOWN;
+	char state;
+	unsigned long long start;
+	if (stat_of(o->pid, &state, &start) != 0)
+		return errno == ENOENT ? PROC_GONE : PROC_UNKNOWN;
+	if (start != o->start || state == 'Z' || state == 'X')
+		return PROC_GONE; /* the pid now names another process, or a corpse */
+	return PROC_ALIVE;
 }

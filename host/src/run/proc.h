@@ -3,14 +3,56 @@
  * them (stage i's stdout wired to stage i+1's stdin by a kernel pipe the
  * host never reads), logs every stderr line with the stage's label,
  * hands the last stage's stdout lines to a callback, honours a timeout
- * and SIGINT/SIGTERM, and reaps every child before it returns: no zombie
- * or orphan outlives a call.  No shell is involved anywhere (argv only).
+ * and SIGINT/SIGTERM/SIGHUP, and reaps every child before it returns: no
+ * zombie or orphan outlives a call.  No shell is involved anywhere (argv
+ * only).
+ *
+ * Process groups and signals:
+ * - The stages of one call share a new process group (led by the first
+ *   stage), also with SMELT_SPAWN_INHERIT_STDIO.  Every signal the
+ *   supervisor sends (a forwarded one, the timeout's SIGTERM, the
+ *   SIGKILL after GRACE_MS = 10 s) goes to that whole group, so what a
+ *   stage started itself (gunicorn workers, a shell's children) stops too.
+ *   When the call was stopped (signal, timeout, callback, line cap), or
+ *   something still holds the pipes after the stages ended, the group gets
+ *   SIGKILL before the call returns: workers that ignored SIGTERM do not
+ *   outlive their master.  The first stage leads the group and is reaped
+ *   last, so the group id cannot be reused while it is signalled.
+ * - SIGINT, SIGTERM and SIGHUP that reach smelt during a call are
+ *   forwarded to the group: SIGINT as SIGINT, SIGTERM and SIGHUP as
+ *   SIGTERM (smelt treats a hangup as "stop"; a tool could take SIGHUP
+ *   for "reload" and keep running).  A second signal sends SIGKILL.
+ * - Each stage gets PR_SET_PDEATHSIG = SIGKILL before exec (checked
+ *   against a parent that died before the prctl), so kill -9 of smelt
+ *   takes its children with it.  The signal fires when the calling
+ *   thread exits: call proc_pipeline() from a thread that outlives it.
+ *   A stage starts with SIGINT, SIGTERM and SIGPIPE at their defaults and
+ *   SIGHUP as smelt had it (ignored under nohup stays ignored).
+ * - Terminal sharing (SMELT_SPAWN_INHERIT_STDIO with smelt in the
+ *   foreground of its terminal): the stage's group is made the
+ *   terminal's foreground group, as a shell does, so ^C and ^Z reach the
+ *   tool and a hangup reaches it from the kernel; when the tool stops
+ *   (^Z), smelt takes the terminal back and stops itself, and continues
+ *   the tool when it is continued.  The terminal is smelt's again when
+ *   the call returns.
+ *
+ * Line cap: a line smelt buffers (the last stage's stdout lines handed
+ * to on_line, any stderr line) may be at most proc_opts.line_max bytes,
+ * by default PROC_LINE_MAX = 50 MiB, Meltano's elt.buffer_size / 2 (the
+ * runtime sets it from $SMELT_ELT_BUFFER_SIZE / $MELTANO_ELT_BUFFER_SIZE).  A
+ * longer line is dropped, the call stops the stages (SIGTERM, then
+ * SIGKILL) and returns SMELT_ERR with err "'<label>': output line length
+ * limit exceeded ...": smelt's memory never follows a runaway line, and
+ * what on_line already took (saved state) stays.  Logged lines keep at
+ * most their first 64 KiB in the log (" [...]" marks the cut).
  */
 #ifndef SMELT_PROC_H
 #define SMELT_PROC_H
 
 #include <smelt/sdk.h>
 #include <stddef.h>
+
+#define PROC_LINE_MAX ((size_t)50 * 1024 * 1024) /* default line cap: Meltano's elt.buffer_size / 2 */
 
 struct proc_stage {
 	const char *label;        /* log source, e.g. "tap-csv" */
@@ -38,22 +80,50 @@ struct proc_opts {
 	/* about once a second: bytes each stage has written to stdout so far (-1 when unknown) */
 	void (*progress)(void *arg, const long long *bytes, size_t n, double seconds);
 	void *progress_arg;
+	size_t line_max;                          /* the line cap in bytes; 0: PROC_LINE_MAX */
 };
 
 /*
  * Run n stages as a pipeline and wait for all.  Returns SMELT_OK when
  * every stage was started and the run was not interrupted (look at
  * res[i].exit for the outcomes), SMELT_ERR_INTERRUPTED after SIGINT,
- * SIGTERM or the timeout (err says which), a callback's negative status,
- * or SMELT_ERR when a stage could not be started (res[i].exit.not_started).
- * When the last stage exits while earlier ones still run, they are sent
- * SIGTERM (then SIGKILL after a grace period).
+ * SIGTERM, SIGHUP or the timeout (err says which), a callback's negative
+ * status, SMELT_ERR when a line exceeded the line cap (err names the
+ * stage), or SMELT_ERR when a stage could not be started
+ * (res[i].exit.not_started).  When the last stage exits while earlier
+ * ones still run, they are sent SIGTERM (then SIGKILL after a grace
+ * period).  SIGINT, SIGTERM, SIGHUP, SIGCHLD and SIGTTOU are blocked
+ * during the call (read through a signalfd) and the mask is restored.
  */
 int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_opts *opts,
                   struct proc_result *res, char *err, size_t errlen);
 
-/* The signal that interrupted the last proc_pipeline() call (SIGINT/SIGTERM), or 0. */
+/* The signal that interrupted the last proc_pipeline() call (SIGINT, SIGTERM, SIGHUP), or 0. */
 int proc_last_signal(void);
+
+/*
+ * Who runs a process, precisely enough that a dead process is told from
+ * a live one even when its pid was reused: the host, the kernel's boot id
+ * and pid namespace, the pid and the start time from /proc/<pid>/stat.
+ * Stored with run locks and private-file manifests.
+ */
+struct proc_owner {
+	char host[256];           /* gethostname() */
+	char host_key[160];       /* "<boot_id>/pid:[<pid namespace inode>]": pids compare only when equal */
+	long pid;
+	unsigned long long start; /* field 22 of /proc/<pid>/stat: clock ticks after boot */
+};
+
+enum proc_liveness {
+	PROC_ALIVE = 0,   /* the very process still runs */
+	PROC_GONE = 1,    /* provably gone: same host, boot and namespace; no such pid, another start time, or a zombie */
+	PROC_UNKNOWN = 2, /* another host, boot or namespace, or unreadable: cannot tell */
+};
+
+/* Fill o with the calling process; SMELT_ERR when /proc cannot be read (o then fails every check). */
+int proc_owner_self(struct proc_owner *o);
+/* Whether the process o names is alive, provably gone, or out of sight. */
+enum proc_liveness proc_owner_check(const struct proc_owner *o);
 
 /* Describe an exit for messages: "exited with code 3", "was killed by SIGKILL", ... */
 void proc_describe_exit(const struct smelt_exit *ex, char *buf, size_t len);

@@ -4,6 +4,7 @@
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/proc.h"
+#include "run/runfiles.h"
 #include "settings/settings.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -425,6 +426,10 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		st[i].arg = specs[i].arg;
 	}
 	struct proc_opts o = { .tick = tick, .tick_arg = rt };
+	/* Meltano's elt.buffer_size: the longest output line is half of it (proc.h, PROC_LINE_MAX) */
+	const char *buffer = getenv("SMELT_ELT_BUFFER_SIZE") ? getenv("SMELT_ELT_BUFFER_SIZE") : getenv("MELTANO_ELT_BUFFER_SIZE");
+	if (buffer && strtoll(buffer, NULL, 10) >= 2)
+		o.line_max = (size_t)(strtoll(buffer, NULL, 10) / 2);
 	struct flow flow = { .rt = rt, .specs = specs, .n = n };
 	if (n > 1) {
 		o.on_stderr = flow_stderr;
@@ -528,7 +533,15 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 {
 	struct runtime *rt = RT(hctx);
 	const char *sys = rt->project->sys_dir;
-	if (mkdir_p(sys, 0755) != 0 || fs_write_under(sys, path, data, len, 0600, 0700) != 0)
+	if (mkdir_private(sys) != 0)
+		return fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", sys, strerror(errno));
+	/* Listed before it exists, so a smelt killed now leaves a record for the next one's sweep. */
+	char *run = xasprintf("%s/run/", sys);
+	int in_run = !strncmp(path, run, strlen(run));
+	free(run);
+	if (in_run && runfiles_register(sys, path) != 0)
+		return fail(err, errlen, SMELT_ERR, "cannot record '%s' for its removal: %s", path, strerror(errno));
+	if (fs_write_under(sys, path, data, len, 0600, 0700) != 0)
 		return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, fs_beneath_strerror(errno));
 	rt->private_files = xrealloc(rt->private_files, (rt->nprivate + 1) * sizeof *rt->private_files);
 	rt->private_files[rt->nprivate++] = xstrdup(path);
@@ -585,6 +598,7 @@ void runtime_release(struct runtime *rt)
 		free(rt->private_files[i]);
 	}
 	free(rt->private_files);
+	runfiles_release(); /* after the files it lists */
 	for (size_t i = 0; i < rt->npool; i++)
 		free(rt->pool[i]);
 	free(rt->pool);

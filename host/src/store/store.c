@@ -1,6 +1,7 @@
 /* store: the system database; see store.h. */
 #include "store/store.h"
 #include "util/fs.h"
+#include "run/proc.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -43,6 +44,11 @@ static const char *const migrations[] = {
 	"  name TEXT NOT NULL,"
 	"  value TEXT,"
 	"  PRIMARY KEY (plugin, name));",
+	/* 2: who runs a RUNNING run (struct proc_owner), so a dead owner's lock goes at once */
+	"ALTER TABLE runs ADD COLUMN host TEXT;"
+	"ALTER TABLE runs ADD COLUMN host_key TEXT;"
+	"ALTER TABLE runs ADD COLUMN pid INTEGER;"
+	"ALTER TABLE runs ADD COLUMN pid_start INTEGER;",
 };
 
 static int db_fail(struct store *st, char *err, size_t errlen, const char *what)
@@ -349,13 +355,55 @@ static void fail_stale(struct store *st, const char *state_id)
 	simple(st, sql, state_id, NULL, NULL, 0, "fail stale runs");
 }
 
+/* RUNNING runs of state_id whose process is provably gone (this host, same boot) are marked failed at once. */
+static void fail_dead(struct store *st, const char *state_id)
+{
+	sqlite3_stmt *q, *u;
+	if (sqlite3_prepare_v2(st->db,
+	                       "SELECT run_id, host, host_key, pid, pid_start FROM runs "
+	                       "WHERE status = 'RUNNING' AND state_id = ? AND pid IS NOT NULL",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v2(st->db,
+	                       "UPDATE runs SET status = 'FAIL', ended_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
+	                       "error = ?2 WHERE run_id = ?1 AND status = 'RUNNING'",
+	                       -1, &u, NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return;
+	}
+	sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct proc_owner o = { .pid = (long)sqlite3_column_int64(q, 3),
+		                        .start = (unsigned long long)sqlite3_column_int64(q, 4) };
+		const char *run_id = (const char *)sqlite3_column_text(q, 0);
+		const char *host = (const char *)sqlite3_column_text(q, 1), *key = (const char *)sqlite3_column_text(q, 2);
+		snprintf(o.host, sizeof o.host, "%s", host ? host : "");
+		snprintf(o.host_key, sizeof o.host_key, "%s", key ? key : "");
+		if (!run_id || proc_owner_check(&o) != PROC_GONE)
+			continue;
+		char *why = xasprintf("The process (pid %ld on %s) is gone. It was likely killed unceremoniously.", o.pid,
+		                      o.host);
+		sqlite3_reset(u);
+		sqlite3_bind_text(u, 1, run_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(u, 2, why, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(u) == SQLITE_DONE && sqlite3_changes(st->db) > 0)
+			log_warn("run %s of '%s' was left running by smelt process %ld, which is gone: marked failed, its "
+			         "lock released",
+			         run_id, state_id, o.pid);
+		free(why);
+	}
+	sqlite3_finalize(u);
+	sqlite3_finalize(q);
+}
+
 int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
-                    char *err, size_t errlen)
+                    const struct proc_owner *owner, char *err, size_t errlen)
 {
 	int rc = exec(st, "BEGIN IMMEDIATE", err, errlen);
 	if (rc)
 		return rc;
 	if (state_id) {
+		fail_dead(st, state_id);
 		fail_stale(st, state_id);
 		sqlite3_stmt *q;
 		if (!force && sqlite3_prepare_v2(st->db,
@@ -377,8 +425,9 @@ int store_run_begin(struct store *st, const char *run_id, const char *state_id, 
 	if (!rc) {
 		sqlite3_stmt *q;
 		if (sqlite3_prepare_v2(st->db,
-		                       "INSERT INTO runs(run_id, state_id, name, status, last_heartbeat_at) "
-		                       "VALUES(?, ?, ?, 'RUNNING', strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+		                       "INSERT INTO runs(run_id, state_id, name, status, last_heartbeat_at, host, host_key, "
+		                       "pid, pid_start) "
+		                       "VALUES(?, ?, ?, 'RUNNING', strftime('%Y-%m-%dT%H:%M:%fZ','now'), ?, ?, ?, ?)",
 		                       -1, &q, NULL) != SQLITE_OK) {
 			rc = db_fail(st, err, errlen, "record run");
 		} else {
@@ -387,6 +436,12 @@ int store_run_begin(struct store *st, const char *run_id, const char *state_id, 
 				sqlite3_bind_text(q, 2, state_id, -1, SQLITE_TRANSIENT);
 			if (name)
 				sqlite3_bind_text(q, 3, name, -1, SQLITE_TRANSIENT);
+			if (owner && owner->pid > 0 && owner->host[0] && owner->host_key[0]) {
+				sqlite3_bind_text(q, 4, owner->host, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(q, 5, owner->host_key, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(q, 6, owner->pid);
+				sqlite3_bind_int64(q, 7, (sqlite3_int64)owner->start);
+			}
 			if (sqlite3_step(q) != SQLITE_DONE)
 				rc = db_fail(st, err, errlen, "record run");
 			sqlite3_finalize(q);

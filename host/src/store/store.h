@@ -10,8 +10,9 @@
 #include <stddef.h>
 
 struct store;
+struct proc_owner;
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_STALE_HEARTBEAT_S 300      /* a RUNNING run without a heartbeat for 5 min is stale */
 #define STORE_STALE_NO_HEARTBEAT_S 86400 /* ... or started 24 h ago without any heartbeat */
 
@@ -42,13 +43,17 @@ enum run_status { RUN_RUNNING = 0, RUN_SUCCESS = 1, RUN_FAILED = 2, RUN_STATE_ED
 const char *run_status_name(enum run_status s);
 
 /*
- * Start a run.  Stale runs of the same state id are marked failed first;
- * unless force, another RUNNING run of state_id is refused (SMELT_ERR,
- * message naming it and when it started).  state_id may be NULL
- * (stateless run: no lock).
+ * Start a run owned by the process owner (borrowed; NULL: not recorded).
+ * First, RUNNING runs of the same state id are marked failed when their
+ * recorded process is provably gone (proc_owner_check() says PROC_GONE:
+ * this host, same boot, no such process or a reused pid), with a warning
+ * in the log, or when they are stale (no heartbeat for 5 min, the rule
+ * for runs of other hosts and of older smelts).  Then, unless force,
+ * another RUNNING run of state_id is refused (SMELT_ERR, message naming
+ * it and when it started).  state_id may be NULL (stateless run: no lock).
  */
 int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
-                    char *err, size_t errlen);
+                    const struct proc_owner *owner, char *err, size_t errlen);
 int store_run_heartbeat(struct store *st, const char *run_id);
 /* Finish a run with its status, error text (may be NULL) and a JSON payload of block results (may be NULL). */
 int store_run_end(struct store *st, const char *run_id, enum run_status status, const char *error,

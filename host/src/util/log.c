@@ -3,6 +3,7 @@
 #include "util/json.h"
 #include "util/strbuf.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,59 @@ int log_open_file(const char *path)
 	if (fd >= 0 && !log_file)
 		close(fd);
 	return log_file ? 0 : -1;
+}
+
+static char *log_path;          /* the run log's path, for rotation */
+static long long log_max;       /* its cap in bytes, 0: none */
+static long long log_size;      /* bytes in the current file */
+
+int log_open_file_capped(const char *path, long long max_bytes)
+{
+	free(log_path);
+	log_path = NULL;
+	log_max = log_size = 0;
+	if (log_open_file(path) != 0 || !path)
+		return path ? -1 : 0;
+	log_path = xstrdup(path);
+	log_max = max_bytes > 0 ? max_bytes : 0;
+	log_size = ftell(log_file) > 0 ? ftell(log_file) : 0;
+	return 0;
+}
+
+/*
+ * The run log holds at most log_max bytes on disk: when the file would
+ * pass half of it, it becomes <path>.1 (replacing the older half) and a
+ * new file starts with a marker line, so the newest lines always stay.
+ */
+static void log_file_line(const char *ts, const char *line)
+{
+	long long len = (long long)strlen(line);
+	if (log_max && log_size > 0 && log_size + len > log_max / 2) {
+		char *old = xasprintf("%s.1", log_path);
+		int fd = rename(log_path, old) == 0 ? open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!f && fd >= 0)
+			close(fd);
+		if (f) {
+			fclose(log_file);
+			log_file = f;
+			log_size = fprintf(log_file, "%s info    [smelt] run log rotated: earlier lines are in %s, older ones were "
+			                   "dropped (size limit %lld bytes, SMELT_RUN_LOG_MAX_BYTES)\n", ts, old, log_max);
+		}
+		free(old);
+		if (!f) { /* the file was renamed but no new one opened: stop here rather than grow the old one */
+			log_open_file_capped(NULL, 0);
+			return;
+		}
+	}
+	if (log_max && len > log_max / 2) { /* one line larger than the whole half: keep its start */
+		fprintf(log_file, "%.*s [...]\n", (int)(log_max / 2 > 64 ? log_max / 2 - 64 : 0), line);
+		log_size += log_max / 2;
+	} else {
+		fputs(line, log_file);
+		log_size += len;
+	}
+	fflush(log_file);
 }
 
 void log_add_secret(const char *value)
@@ -130,8 +184,9 @@ void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, v
 	timestamp(ts, sizeof ts);
 
 	if (log_file) {
-		fprintf(log_file, "%s %-7s [%s] %s\n", ts, level_name(level), source, msg);
-		fflush(log_file);
+		char *text = xasprintf("%s %-7s [%s] %s\n", ts, level_name(level), source, msg);
+		log_file_line(ts, text);
+		free(text);
 	}
 	if ((int)level >= cur_level) {
 		if (cur_format == LOG_FORMAT_JSON) {

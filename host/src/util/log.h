@@ -25,6 +25,13 @@ int log_enabled(enum smelt_log_level level);
 
 /* Also append every line (always at debug level) to path; NULL closes it. */
 int log_open_file(const char *path);
+/*
+ * The same with a cap: path and path.1 hold at most max_bytes together
+ * (0: no cap).  When path would pass max_bytes / 2 it is renamed to
+ * path.1 (replacing it) and a new path starts with a "run log rotated"
+ * line; a single line longer than max_bytes / 2 is cut (" [...]").
+ */
+int log_open_file_capped(const char *path, long long max_bytes);
 /* Register a secret value to scrub from all output; copies it.  Values shorter than 4 bytes are ignored. */
 void log_add_secret(const char *value);
 /* Replace registered secrets in s with "*****"; returns a new string (free()). */
