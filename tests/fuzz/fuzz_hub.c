@@ -58,8 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	again = lock_parse_json(lock.buf, lock.len, err, sizeof err);
 	if (!again)
 		FUZZ_FAIL("the lock writer produced JSON its reader rejects");
-	if (definition_from_json(&back, again, hint, err, sizeof err) != 0)
+	if (definition_from_json(&back, again, hint, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\nlock file:\n%s", err, lock.buf);
 		FUZZ_FAIL("a locked definition no longer reads");
+	}
 	if (!same(d.name, back.name) || (d.type >= 0 && d.type != back.type) || !same(d.variant, back.variant) ||
 	    d.nsettings != back.nsettings) {
 		fprintf(stderr, "%s/%d/%s/%zu became %s/%d/%s/%zu\n", d.name, d.type, d.variant ? d.variant : "-",

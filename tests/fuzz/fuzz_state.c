@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_FAIL("state get answers text that is not JSON");
 		/* the adapter saves the line as is: compare with what cJSON_Parse reads of it */
 		cJSON *want = cJSON_Parse(copy);
-		if (!partial && want && all_finite(want) && utf8_valid((const unsigned char *)copy, n)) {
+		if (!partial && want && all_finite(want) && utf8_valid((const unsigned char *)copy, strlen(copy))) {
 			char *a = cJSON_PrintUnformatted(got), *b = cJSON_PrintUnformatted(want);
 			if (a && b && strcmp(a, b)) {
 				fprintf(stderr, "saved:     %s\nread back: %s\n", b, a);
