@@ -5,6 +5,9 @@
 #   FUZZ_ONLY="a b"    run only these harnesses (e.g. "fuzz_cron fuzz_dotenv")
 #   FUZZ_MERGE=1       afterwards, add the inputs that reach new coverage to
 #                      tests/fuzz/corpus/<name>/ (libFuzzer -merge=1)
+#   FUZZ_ARGS="..."    more libFuzzer flags; "-fork=1 -ignore_crashes=1" goes on
+#                      past a known crash (see tests/fuzz/findings/) and keeps
+#                      every crash found
 # Prints one line per harness: runs, seconds, result.  A crash is left as
 # build-fuzz/tests/fuzz/crash-<name>-* and makes the script exit 1.
 set -eu
@@ -28,16 +31,20 @@ for harness in "$dir"/fuzz_*; do
 	cp -n tests/fuzz/corpus/"$name"/* "$corpus"/ 2>/dev/null || true
 	log=$dir/$name.log
 	start=$(date +%s)
+	touch "$dir/.start-$name" # crashes newer than this are this run's
 	# -rss_limit_mb: the harnesses read whole inputs; 2 GB catches runaway growth
 	(cd "$dir" && ./"$name" -max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048 \
-		-artifact_prefix="crash-$name-" "corpus-$name") >"$log" 2>&1 || true
+		-artifact_prefix="crash-$name-" ${FUZZ_ARGS:-} "corpus-$name") >"$log" 2>&1 || true
 	took=$(($(date +%s) - start))
+	# the stats line, or in fork mode the last progress line "#<runs>: cov: ..."
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+	[ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -n 1)
+	crashes=$(find "$dir" -maxdepth 1 -name "crash-$name-*" -newer "$dir/.start-$name" | wc -l)
+	crash=$(find "$dir" -maxdepth 1 -name "crash-$name-*" -newer "$dir/.start-$name" | head -n 1)
 	if [ -n "$crash" ]; then
-		result="CRASH $dir/$crash ($(grep -m 1 -E 'ERROR|FUZZ_FAIL|fuzz_[a-z_]+: ' "$log" || echo see $log))"
+		result="CRASH x$crashes: $crash ($(grep -m 1 -E 'ERROR|FUZZ_FAIL|fuzz_[a-z_]+: ' "$log" || echo see $log))"
 		status=1
-	elif grep -q "^Done" "$log"; then
+	elif grep -q -E "^Done|fuzzing done|exiting: 0" "$log"; then
 		result=ok
 	else
 		result="did not finish, see $log"
