@@ -4,8 +4,9 @@ and N walks upward through an edit and through runs until a run reaches no fault
 
 - smelt exits with a clear error, not a crash: no signal (allocation failures may end in xmalloc's
   deliberate "fatal: out of memory" abort, nothing else), no sanitizer report, and an error message;
-- the project file is byte-identical to the old one when the edit failed, or the new one when it
-  succeeded (never half, no temporary file left beside it);
+- the project file (and `.env`, for a secret) is byte-identical to the old one when the edit failed,
+  or the new one when it succeeded (never half, no temporary file left beside it), and no message
+  shows the secret;
 - the system database `.smelt/smelt.db` passes `PRAGMA integrity_check`;
 - the saved state is never ahead of what the target emitted (and committed, for target-sqlite),
   and a run that exits 0 saved its last state.
@@ -168,6 +169,54 @@ def test_edit_leaves_old_or_new_project_file(tmp_path, kind):
     injected = walk(smelt, args, kind, 300, log, prepare, check)
     if kind in ("write", "rename", "malloc"):
         assert injected > 0, f"no {kind} fault was ever reached during the edit"
+
+
+SECRET_PROJECT = """\
+default_environment: dev
+environments: [{name: dev}]
+plugins:
+  extractors:
+  - name: tap-a
+    namespace: tap_a
+    executable: tap-a
+    settings: [{name: password, kind: password}, {name: user}]
+    config: {user: me}
+"""
+SECRET_DOTENV = "# secrets\nOTHER=1\nTAP_A_TOKEN=\"quoted value\"\n"
+SECRET = "s3cr$t-value"
+
+
+@pytest.mark.parametrize("kind", ("write", "rename", "malloc"))
+def test_secret_edit_leaves_old_or_new_dotenv(tmp_path, kind):
+    """`config set` of a password goes to .env: after a fault .env is the old or the new file, smelt.yml
+    is untouched, and no message shows the secret."""
+    root = tmp_path / "p"
+    log = tmp_path / "fault.log"
+    smelt = Smelt(root)
+    args = ("config", "set", "tap-a", "password", SECRET)
+
+    def prepare():
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir()
+        (root / "smelt.yml").write_text(SECRET_PROJECT)
+        (root / ".env").write_text(SECRET_DOTENV)
+
+    prepare()
+    smelt(*args, check=0)
+    new = (root / ".env").read_bytes()
+    assert new == SECRET_DOTENV.encode() + f"TAP_A_PASSWORD='{SECRET}'\n".encode()
+
+    def check(proc, where):
+        env = (root / ".env").read_bytes()
+        if proc.returncode == 0:
+            assert env == new, f"smelt reported success but .env is not the edited one: {where}"
+        else:
+            assert env == SECRET_DOTENV.encode(), f"a failed edit changed .env: {where}\n.env:\n{env.decode()}"
+        assert (root / "smelt.yml").read_text() == SECRET_PROJECT, where
+        assert not [p.name for p in root.iterdir() if ".tmp" in p.name], f"a temporary file was left: {where}"
+        assert SECRET not in proc.stdout + proc.stderr, f"the secret was printed: {where}"
+
+    walk(smelt, args, kind, 100, log, prepare, check)
 
 
 # ---- a run: tap-csv -> target-sqlite (native connectors) -------------------------------------------
