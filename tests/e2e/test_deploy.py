@@ -37,7 +37,7 @@ def test_man_page_has_every_command_and_option_and_no_warnings():
     page = proc.stdout.replace("\u2010", "-").replace("\u2212", "-")
     page = re.sub(r"-\n\s+", "-", page)     # words hyphenated at line ends
     assert page.startswith("SMELT(1)")
-    assert "smelt - run the tools of a data stack" in page
+    assert re.search(r"^NAME\n +smelt - \w", page, re.M), page[:300]
     for cmd in commands():
         assert f"   smelt {cmd}\n" in page, f"no section for 'smelt {cmd}'"
         for opt in set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", help_text(cmd))):
@@ -45,7 +45,7 @@ def test_man_page_has_every_command_and_option_and_no_warnings():
     for opt in ("--cwd", "--environment", "--log-level", "--version"):
         assert opt in page
     lex = subprocess.run(["lexgrog", str(MAN_PAGE)], capture_output=True, text=True)
-    assert lex.returncode == 0 and "smelt - run the tools" in lex.stdout, lex.stdout + lex.stderr
+    assert lex.returncode == 0 and '"smelt - ' in lex.stdout, lex.stdout + lex.stderr
     groff = subprocess.run(["groff", "-ww", "-man", "-Tutf8", "-z", str(MAN_PAGE)], capture_output=True, text=True)
     assert groff.returncode == 0 and groff.stderr == "", groff.stderr
 
@@ -98,27 +98,30 @@ def completion_project(tmp_path):
     return root
 
 
+# (words, the completions): words that come from smelt's help may gain company as smelt grows,
+# so for those ("help") the test wants at least these, each starting with the word typed; names
+# from the project must match exactly.
 BASH_CASES = [
-    (["smelt", "ad"], ["add", "adapters"]),
-    (["smelt", "--log-l"], ["--log-level"]),
-    (["smelt", "--log-level", ""], ["debug", "info", "warning", "error", "critical", "disabled"]),
-    (["smelt", "run", "--full"], ["--full-refresh"]),
-    (["smelt", "run", "--no-"], ["--no-install", "--no-state-update"]),
-    (["smelt", "invoke", "target-"], ["target-sqlite"]),
-    (["smelt", "run", ""], ["nightly-load", "tap-csv", "target-sqlite"]),
-    (["smelt", "config", "t"], ["tap-csv", "target-sqlite"]),
-    (["smelt", "config", "tap-csv", "--format", ""], ["env", "json", "text"]),
-    (["smelt", "environment", "remove", ""], ["dev", "prod", "staging"]),
-    (["smelt", "--environment", "st"], ["staging"]),
-    (["smelt", "schedule", "run", ""], ["every-night"]),
-    (["smelt", "hub", ""], ["ping", "search"]),
-    (["smelt", "add", "--adapter", "s"], ["singer", "superset"]),
+    (["smelt", "ad"], ["add", "adapters"], "help"),
+    (["smelt", "--log-l"], ["--log-level"], "help"),
+    (["smelt", "--log-level", ""], ["debug", "info", "warning", "error", "critical", "disabled"], "exact"),
+    (["smelt", "run", "--full"], ["--full-refresh"], "help"),
+    (["smelt", "run", "--no-"], ["--no-install", "--no-state-update"], "help"),
+    (["smelt", "invoke", "target-"], ["target-sqlite"], "exact"),
+    (["smelt", "run", ""], ["nightly-load", "tap-csv", "target-sqlite"], "exact"),
+    (["smelt", "config", "t"], ["tap-csv", "target-sqlite"], "exact"),
+    (["smelt", "config", "tap-csv", "--format", ""], ["env", "json", "text"], "help"),
+    (["smelt", "environment", "remove", ""], ["dev", "prod", "staging"], "exact"),
+    (["smelt", "--environment", "st"], ["staging"], "exact"),
+    (["smelt", "schedule", "run", ""], ["every-night"], "exact"),
+    (["smelt", "hub", ""], ["ping", "search"], "help"),
+    (["smelt", "add", "--adapter", "s"], ["singer", "superset"], "help"),
 ]
 
 
 def run_bash_completion(cases, cwd, extra_path=SMELT_DIR):
     lines = ["source " + str(SOURCE / "completions" / "smelt.bash"), "complete -p smelt"]
-    for words, _ in cases:
+    for words, *_ in cases:
         quoted = " ".join("'" + w + "'" for w in words)
         lines += [f"COMP_WORDS=({quoted}); COMP_CWORD={len(words) - 1}; COMPREPLY=()",
                   "_smelt; printf '%s\\n' \"${COMPREPLY[*]}\""]
@@ -133,8 +136,13 @@ def test_bash_completion(tmp_path):
     root = completion_project(tmp_path)
     out = run_bash_completion(BASH_CASES, root)
     assert out[0] == "complete -o default -F _smelt smelt"
-    for (words, want), got in zip(BASH_CASES, out[1:]):
-        assert sorted(got.split()) == sorted(want), f"{' '.join(words)!r}: {got!r}"
+    assert len(out) == len(BASH_CASES) + 1, out
+    for (words, want, kind), got in zip(BASH_CASES, out[1:]):
+        if kind == "exact":
+            assert sorted(got.split()) == sorted(want), f"{' '.join(words)!r}: {got!r}"
+        else:
+            assert set(want) <= set(got.split()), f"{' '.join(words)!r}: {got!r}"
+            assert all(g.startswith(words[-1]) for g in got.split()), f"{' '.join(words)!r}: {got!r}"
 
 
 def test_bash_completion_follows_cwd_option(tmp_path):
@@ -175,7 +183,7 @@ def test_zsh_completion(tmp_path):
     assert len(out) == len(cases), proc.stdout
     got = {" ".join(w): line for (w, _, _), line in zip(cases, out)}
     assert set(got["smelt ad"].split()[1:]) == set(commands())
-    assert {"list", "print", "set", "unset", "reset", "smelt", "tap-csv", "target-sqlite"} == \
+    assert {"list", "print", "set", "unset", "reset", "smelt", "tap-csv", "target-sqlite"} <= \
         set(got["smelt config "].split()[1:])
     for words, want, kind in cases[2:]:
         line = got[" ".join(words)]

@@ -1,4 +1,4 @@
-"""`make package`: scripts/package.sh builds the Debian packages smelt and smelt-dev from this source
+"""`make package` (scripts/package.sh) builds the Debian packages smelt and smelt-dev from this source
 tree (a tree of its own, configured for /usr), lintian reports no error, and the packages unpacked
 with `dpkg-deb -x` into an empty root run the demo with nothing but that root: the binary finds its
 adapters and native connectors relative to its own folder, so no `dpkg -i` is needed.  Registered in
@@ -24,7 +24,7 @@ VERSION = "0.1.0"
 def debs(tmp_path_factory):
     build = tmp_path_factory.mktemp("pkg") / "build-pkg"
     env = {k: v for k, v in os.environ.items() if k not in ("CFLAGS", "LDFLAGS", "CPPFLAGS")}
-    proc = subprocess.run(["sh", str(SOURCE / "scripts" / "package.sh"), str(build)], capture_output=True,
+    proc = subprocess.run(["make", "-s", "-C", str(SOURCE), "package", f"BUILD_PKG={build}"], capture_output=True,
                           text=True, env=env, timeout=1800)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     paths = [Path(p) for p in proc.stdout.splitlines() if p.endswith(".deb")]
