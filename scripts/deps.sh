@@ -4,7 +4,7 @@
 #   scripts/deps.sh build   what `make` and `make demo` need
 #   scripts/deps.sh package plus what `make package` needs (dpkg-shlibdeps, file)
 #   scripts/deps.sh test    plus what `make test` needs (the package test's
-#                           lintian, the completion, man page and unit checks)
+#                           lintian, the completion, man page and systemd unit checks)
 set -eu
 want="build-essential cmake pkg-config libyaml-dev libcjson-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev check python3 python3-venv python3-dev"
 package="dpkg-dev file"
