@@ -162,6 +162,7 @@ _smelt_option_values()
 	text=${text//,/ }
 	text=${text// or / }
 	if [[ -n "$text" && "$text" =~ ^[a-z\ ]+$ ]]; then
+		# shellcheck disable=SC2086 # split on purpose: only letters and spaces (checked above)
 		printf '%s\n' $text
 	fi
 }
@@ -200,6 +201,8 @@ _smelt()
 	local cur="${COMP_WORDS[COMP_CWORD]}" prev="" smelt="${COMP_WORDS[0]}"
 	local cmd="" sub="" cwd="" npos=0 i w takes
 	COMPREPLY=()
+	# A word typed as ~/bin/smelt reaches us unexpanded.
+	# shellcheck disable=SC2088
 	[[ "$smelt" == "~/"* ]] && smelt="$HOME/${smelt#"~/"}"
 	smelt=$(type -P -- "$smelt") || return 0
 	(( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD - 1]}"
@@ -223,6 +226,7 @@ _smelt()
 			(( npos++ ))
 		fi
 	done
+	# shellcheck disable=SC2088
 	[[ "$cwd" == "~/"* ]] && cwd="$HOME/${cwd#"~/"}"
 
 	local words
@@ -236,6 +240,6 @@ _smelt()
 		words=$(_smelt_positional "$smelt" "$cmd" "$sub" "$npos" "$cwd")
 	fi
 	local IFS=$'\n'
-	COMPREPLY=($(compgen -W "$words" -- "$cur"))
+	mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
 }
 complete -o default -F _smelt smelt
