@@ -3,11 +3,12 @@
 #   make test   build twice (plain, ASan+UBSan) and run every test in both
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_PKG  ?= build-pkg
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 TEST_VENV  ?= $(abspath $(BUILD)/test-venv)
 PYTHON     ?= python3
 
-.PHONY: all deps build demo test test-plain test-asan test-venv install clean fuzz bench
+.PHONY: all deps build demo test test-plain test-asan test-venv install package clean fuzz bench
 
 all: build
 
@@ -35,6 +36,11 @@ test: test-venv
 install: build
 	@cmake --install $(BUILD)
 
+# Debian packages smelt and smelt-dev in $(BUILD_PKG)/, from a tree configured for /usr.
+package:
+	@sh scripts/deps.sh package
+	@sh scripts/package.sh $(BUILD_PKG)
+
 fuzz:
 	@sh scripts/fuzz.sh
 
@@ -42,4 +48,4 @@ bench: build
 	@sh bench/run-all
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_PKG)

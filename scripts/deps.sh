@@ -2,12 +2,16 @@
 # Installs the Debian packages Smelt builds and tests with, when missing.
 # As root it runs apt-get itself; otherwise it prints the exact command.
 #   scripts/deps.sh build   what `make` and `make demo` need
-#   scripts/deps.sh test    plus what `make test` needs
+#   scripts/deps.sh package plus what `make package` needs (dpkg-shlibdeps, file)
+#   scripts/deps.sh test    plus what `make test` needs (the package test's
+#                           lintian, the completion, man page and systemd unit checks)
 set -eu
 want="build-essential cmake pkg-config libyaml-dev libcjson-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev check python3 python3-venv python3-dev"
-if [ "${1:-build}" = test ]; then
-	want="$want postgresql procps hyperfine time chromium"
-fi
+package="dpkg-dev file"
+case "${1:-build}" in
+package) want="$want $package" ;;
+test) want="$want $package postgresql procps hyperfine time chromium lintian man-db groff-base zsh systemd" ;;
+esac
 missing=""
 for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
