@@ -68,15 +68,16 @@ int runfiles_register(const char *sys_dir, const char *path)
 			errno = ENOENT;
 			return -1;
 		}
+		/* beneath the system folder, following no link: a linked run/ must not carry the manifest away */
 		char *dir = xasprintf("%s%s", prefix, OWNERS);
-		if (mkdir_p(dir, 0700) != 0) {
+		if (fs_mkdirs_under(sys_dir, dir, 0700) != 0) {
 			free(dir);
 			free(prefix);
 			return -1;
 		}
 		char *m = xasprintf("%s/%ld-%llu", dir, me.pid, me.start);
 		free(dir);
-		int fd = open(m, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+		int fd = fs_open_under(sys_dir, m, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		char *head = xasprintf("%s\t%s\t%ld\t%llu\n", me.host, me.host_key, me.pid, me.start);
 		ssize_t w = fd >= 0 ? write(fd, head, strlen(head)) : -1;
 		int e = errno;
@@ -95,7 +96,7 @@ int runfiles_register(const char *sys_dir, const char *path)
 		prefix = NULL;
 	}
 	free(prefix);
-	int fd = open(manifest, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	int fd = fs_open_under(sys_dir, manifest, O_WRONLY | O_APPEND, 0);
 	if (fd < 0)
 		return -1;
 	char *line = xasprintf("%s\n", path + strlen(run_prefix));
@@ -115,26 +116,6 @@ void runfiles_release(void)
 	free(manifest);
 	free(run_prefix);
 	manifest = run_prefix = NULL;
-}
-
-/* Unlink rel beneath the folder dirfd, opening each folder on the way without following links. */
-static int unlink_beneath(int dirfd, const char *rel)
-{
-	char *copy = xstrdup(rel), *p = copy, *slash;
-	int fd = dup(dirfd), rc = -1;
-	while (fd >= 0 && (slash = strchr(p, '/'))) {
-		*slash = '\0';
-		int next = openat(fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		close(fd);
-		fd = next;
-		p = slash + 1;
-	}
-	if (fd >= 0) {
-		rc = unlinkat(fd, p, 0);
-		close(fd);
-	}
-	free(copy);
-	return rc;
 }
 
 /* Sweep one manifest (name in the owners folder); returns files removed, or -1 when the owner may live. */
@@ -173,11 +154,11 @@ static int sweep_one(int runfd, int ownfd, const char *name)
 		*end = '\0';
 		if (!safe_relative(line) || !strncmp(line, OWNERS "/", sizeof OWNERS))
 			continue;
-		if (unlink_beneath(runfd, line) == 0)
+		if (fs_unlink_beneath(runfd, line) == 0)
 			removed++;
 		/* XXX: the temporary name of write_file_atomic() (util/fs.c), left when killed mid-write */
 		char *tmp = xasprintf("%s.tmp.%ld", line, o.pid);
-		if (unlink_beneath(runfd, tmp) == 0)
+		if (fs_unlink_beneath(runfd, tmp) == 0)
 			removed++;
 		free(tmp);
 	}

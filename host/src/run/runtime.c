@@ -540,7 +540,8 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 	int in_run = !strncmp(path, run, strlen(run));
 	free(run);
 	if (in_run && runfiles_register(sys, path) != 0)
-		return fail(err, errlen, SMELT_ERR, "cannot record '%s' for its removal: %s", path, strerror(errno));
+		return fail(err, errlen, SMELT_ERR, "cannot record '%s' for its removal: %s", path,
+		            fs_beneath_strerror(errno));
 	if (fs_write_under(sys, path, data, len, 0600, 0700) != 0)
 		return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, fs_beneath_strerror(errno));
 	rt->private_files = xrealloc(rt->private_files, (rt->nprivate + 1) * sizeof *rt->private_files);
