@@ -448,7 +448,8 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 	if (rc != SMELT_OK) /* stop what did start: the pipeline is incomplete */
 		signal_all(&s, SIGTERM);
 
-	long long start = now_ms(), next_tick = start + 1000, kill_at = 0, drain_until = 0;
+	long long tick_ms = opts && opts->tick_ms > 0 ? opts->tick_ms : 1000;
+	long long start = now_ms(), next_tick = start + tick_ms, next_progress = start + 1000, kill_at = 0, drain_until = 0;
 	long long deadline = opts && opts->timeout_s > 0 ? start + (long long)opts->timeout_s * 1000 : 0;
 	int timed_out = 0, downstream_done = 0;
 	for (;;) {
@@ -540,9 +541,12 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 			kill_at = 0;
 		}
 		if (now >= next_tick) {
-			next_tick = now + 1000;
+			next_tick = now + tick_ms;
 			if (opts && opts->tick)
 				opts->tick(opts->tick_arg);
+		}
+		if (now >= next_progress) {
+			next_progress = now + 1000;
 			if (opts && opts->progress)
 				report_progress(&s, (double)(now - start) / 1000.0);
 		}

@@ -72,7 +72,8 @@ struct proc_result {
 
 struct proc_opts {
 	int timeout_s;                            /* 0: none */
-	void (*tick)(void *arg);                  /* called about once a second while running */
+	void (*tick)(void *arg);                  /* called every tick_ms while running */
+	int tick_ms;                              /* 0: 1000 (a second) */
 	void *tick_arg;
 	/* every stderr line before it is logged (metrics parsing); may be NULL */
 	void (*on_stderr)(void *arg, size_t stage, const char *line, size_t len);

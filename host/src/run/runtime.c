@@ -327,11 +327,69 @@ static const char *h_env_get(const struct smelt_env *env, const char *name)
 	return envlist_get(&env->list, name);
 }
 
+/* ---- state: the newest complete state, committed at most every STATE_COMMIT_MS ----
+ *
+ * A tap that emits a state after every record would otherwise pay one SQLite
+ * transaction (about 50 us) per record.  A complete state replaces the one
+ * before it, so only the newest matters: h_state_put() keeps it in memory and
+ * commits it when STATE_COMMIT_MS have passed since the last commit; the
+ * supervisor's tick commits one that waited longer, and the end of every
+ * pipeline commits what is left, on every exit path (success, a plugin's
+ * failure, SIGINT/SIGTERM/SIGHUP, the timeout).  So a saved bookmark is always
+ * one the target emitted (never ahead of it), the last one is saved whenever
+ * smelt itself survives, and only a kill -9 of smelt can lose the states of
+ * its last tick (about a second at most).  Partial (merge) writes are not
+ * coalesced: they are committed at once, in order, after any pending state.
+ */
+#define STATE_COMMIT_MS 100
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Commit the pending state, if any; 0 or a negative status with err set. */
+static int state_flush(struct runtime *rt, char *err, size_t errlen)
+{
+	if (!rt->pending_state.json)
+		return SMELT_OK;
+	struct store *st = runtime_store(rt, err, errlen);
+	int rc = st ? store_state_put(st, rt->pending_state.state_id, rt->pending_state.json, 0, err, errlen)
+	            : SMELT_ERR;
+	free(rt->pending_state.state_id);
+	free(rt->pending_state.json);
+	rt->pending_state.state_id = rt->pending_state.json = NULL;
+	rt->pending_state.last_ms = now_ms();
+	return rc;
+}
+
+/* After a pipeline: commit what is pending and report a commit that failed meanwhile. */
+static int state_settle(struct runtime *rt, char *err, size_t errlen)
+{
+	char ferr[SMELT_ERRBUF_SIZE];
+	int rc = state_flush(rt, ferr, sizeof ferr);
+	if (rc == SMELT_OK && rt->pending_state.failed) {
+		snprintf(ferr, sizeof ferr, "%s", rt->pending_state.err);
+		rc = SMELT_ERR;
+	}
+	rt->pending_state.failed = 0;
+	return rc ? fail(err, errlen, rc, "cannot save the state: %s", ferr) : SMELT_OK;
+}
+
+/* Every STATE_COMMIT_MS while plugins run: a waiting state is committed, the heartbeat refreshed each second. */
 static void tick(void *arg)
 {
 	struct runtime *rt = arg;
-	if (rt->store && rt->heartbeat_run_id)
+	long long now = now_ms();
+	if (rt->store && rt->heartbeat_run_id && now - rt->heartbeat_ms >= 1000) {
 		store_run_heartbeat(rt->store, rt->heartbeat_run_id);
+		rt->heartbeat_ms = now;
+	}
+	if (rt->pending_state.json && now_ms() - rt->pending_state.last_ms >= STATE_COMMIT_MS &&
+	    state_flush(rt, rt->pending_state.err, sizeof rt->pending_state.err) != SMELT_OK)
+		rt->pending_state.failed = 1;
 }
 
 /* Records per stream, from the METRIC lines taps log on stderr (Singer SDK and singer-python). */
@@ -425,7 +483,7 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		st[i].on_line = specs[i].on_line;
 		st[i].arg = specs[i].arg;
 	}
-	struct proc_opts o = { .tick = tick, .tick_arg = rt };
+	struct proc_opts o = { .tick = tick, .tick_arg = rt, .tick_ms = STATE_COMMIT_MS };
 	/* Meltano's elt.buffer_size: the longest output line is half of it (proc.h, PROC_LINE_MAX) */
 	const char *buffer = getenv("SMELT_ELT_BUFFER_SIZE") ? getenv("SMELT_ELT_BUFFER_SIZE") : getenv("MELTANO_ELT_BUFFER_SIZE");
 	if (buffer && strtoll(buffer, NULL, 10) >= 2)
@@ -446,6 +504,13 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		o.timeout_s = left > 1000 ? (int)(left / 1000) : 1;
 	}
 	int rc = proc_pipeline(st, n, &o, res, err, errlen);
+	/* every exit path: the newest state the target emitted is committed before anything else */
+	char serr[SMELT_ERRBUF_SIZE];
+	int src = state_settle(rt, serr, sizeof serr);
+	if (src && !rc)
+		rc = fail(err, errlen, src, "%s", serr);
+	else if (src)
+		log_error("%s", serr);
 	for (size_t i = 0; i < n; i++)
 		ex[i] = res[i].exit;
 	if (n > 1) {
@@ -473,15 +538,35 @@ static int h_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, st
 
 static int h_state_get(void *hctx, const char *state_id, char **json, char *err, size_t errlen)
 {
-	struct store *st = runtime_store(RT(hctx), err, errlen);
+	struct runtime *rt = RT(hctx);
 	*json = NULL;
+	int rc = state_settle(rt, err, errlen); /* a reader sees every state put before */
+	struct store *st = rc ? NULL : runtime_store(rt, err, errlen);
 	return st ? store_state_get(st, state_id, json, err, errlen) : SMELT_ERR;
 }
 
+/* A complete state waits (at most STATE_COMMIT_MS, or until the next tick) for a newer one; see above. */
 static int h_state_put(void *hctx, const char *state_id, const char *json, int partial, char *err, size_t errlen)
 {
-	struct store *st = runtime_store(RT(hctx), err, errlen);
-	return st ? store_state_put(st, state_id, json, partial, err, errlen) : SMELT_ERR;
+	struct runtime *rt = RT(hctx);
+	int rc = SMELT_OK;
+	if (partial || (rt->pending_state.state_id && strcmp(rt->pending_state.state_id, state_id)))
+		rc = state_settle(rt, err, errlen);
+	if (rc)
+		return rc;
+	if (partial) {
+		struct store *st = runtime_store(rt, err, errlen);
+		rc = st ? store_state_put(st, state_id, json, 1, err, errlen) : SMELT_ERR;
+		rt->pending_state.last_ms = now_ms();
+		return rc;
+	}
+	free(rt->pending_state.json);
+	if (!rt->pending_state.state_id)
+		rt->pending_state.state_id = xstrdup(state_id);
+	rt->pending_state.json = xstrdup(json);
+	if (now_ms() - rt->pending_state.last_ms >= STATE_COMMIT_MS)
+		rc = state_flush(rt, err, errlen);
+	return rc;
 }
 
 static char *dup_or_null(const char *s)
@@ -590,6 +675,9 @@ void runtime_init(struct runtime *rt, struct cli *cli, struct project *project)
 
 void runtime_release(struct runtime *rt)
 {
+	char err[SMELT_ERRBUF_SIZE];
+	if (state_settle(rt, err, sizeof err) != SMELT_OK) /* nothing is pending outside a pipeline: a safety net */
+		log_error("%s", err);
 	loader_release(&rt->loader); /* destroy() before dlclose(), before the contexts go */
 	for (size_t i = 0; i < rt->nhctx; i++)
 		free(rt->hctxs[i]);

@@ -43,6 +43,13 @@ struct runtime {
 	struct rt_event *events;
 	size_t nevents;
 	const char *heartbeat_run_id; /* the run whose heartbeat the supervisor's tick refreshes */
+	long long heartbeat_ms;       /* monotonic time of the last heartbeat */
+	struct {                      /* the newest complete state not committed yet (see h_state_put) */
+		char *state_id, *json;    /* owned; NULL: nothing pending */
+		long long last_ms;        /* monotonic time of the last commit */
+		int failed;               /* a commit from the tick failed: err says why */
+		char err[SMELT_ERRBUF_SIZE];
+	} pending_state;
 	void **hctxs;                 /* host contexts, one per initialised adapter */
 	size_t nhctx;
 };
