@@ -46,6 +46,7 @@ struct gx {
 	const struct smelt_host_api *host; /* borrowed until destroy */
 	void *hctx;
 	unsigned seq; /* makes generated file names unique within a command */
+	int in_run;   /* a block of smelt run: results go only to events (the run's table shows them) */
 };
 
 /* The gx plugin's settings that the adapter reads. */
@@ -827,7 +828,8 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 		goto done;
 	}
 	struct gx_tally t;
-	report(s, res, o->json, &t);
+	/* in smelt run the host prints failing results as they come and the rest in its table */
+	report(s, res, o->json || s->in_run, &t);
 	if (o->json) {
 		char *pretty = cJSON_Print(res);
 		if (pretty)
@@ -1124,7 +1126,10 @@ static int gx_run_block(void *state, const struct smelt_request *req, char *err,
 		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is a utility: use it as '%s:validate' in a run",
 		            attr(s, req->plugins[0], "name"), attr(s, req->plugins[0], "name"));
 	int code = 0;
-	return gx_command(s, req, &code, err, errlen);
+	s->in_run = 1;
+	int rc = gx_command(s, req, &code, err, errlen);
+	s->in_run = 0;
+	return rc;
 }
 
 /* After install: import GX once (checks the install, compiles its bytecode so the first check is quick). */

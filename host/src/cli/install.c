@@ -133,8 +133,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	struct install_item *items = pi.items;
 	size_t n = pi.n;
 
-	if (isatty(STDERR_FILENO) && log_get_format() == LOG_FORMAT_TEXT && getenv("TERM") &&
-	    strcmp(getenv("TERM"), "dumb") && log_enabled(SMELT_LOG_INFO))
+	if (log_interactive() && getenv("TERM"))
 		flags |= INSTALL_PROGRESS;
 	if (n) {
 		install_plugins(items, n, parallelism, flags);

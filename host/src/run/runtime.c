@@ -326,11 +326,25 @@ static const char *h_env_get(const struct smelt_env *env, const char *name)
 	return envlist_get(&env->list, name);
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void tick(void *arg)
 {
 	struct runtime *rt = arg;
 	if (rt->store && rt->heartbeat_run_id)
 		store_run_heartbeat(rt->store, rt->heartbeat_run_id);
+	if (rt->status_label) {
+		static const char spin[] = "|/-\\";
+		char line[256];
+		long long ms = now_ms() - rt->status_t0;
+		snprintf(line, sizeof line, "%c %s  %llds", spin[(ms / 1000) % 4], rt->status_label, ms / 1000);
+		log_status(line);
+	}
 }
 
 /* Records per stream, from the METRIC lines taps log on stderr (Singer SDK and singer-python). */
@@ -345,6 +359,26 @@ struct flow {
 	long long bytes;   /* the first stage's stdout bytes */
 	double seconds;
 };
+
+/* "9.3 kB", "12.0 MB": bytes for people (SI units, as dd and cargo print them). */
+static void human_bytes(char *buf, size_t len, double bytes)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+	size_t u = 0;
+	while (bytes >= 1000 && u < 4)
+		bytes /= 1000, u++;
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+/* "tap -> target: 45 records, 9.3 kB, 133 kB/s, 0.1 s": the progress line of an EL block. */
+static void flow_line(const struct flow *f, size_t n, long long bytes, double seconds, char *line, size_t len)
+{
+	char size[32], rate[32];
+	human_bytes(size, sizeof size, bytes > 0 ? (double)bytes : 0);
+	human_bytes(rate, sizeof rate, seconds > 0 && bytes > 0 ? (double)bytes / seconds : 0);
+	snprintf(line, len, "%s -> %s: %lld record%s, %s, %s/s, %.1f s", f->specs[0].label, f->specs[n - 1].label,
+	         f->total, f->total == 1 ? "" : "s", size, rate, seconds);
+}
 
 static void flow_stderr(void *arg, size_t stage, const char *line, size_t len)
 {
@@ -383,20 +417,27 @@ static void flow_progress(void *arg, const long long *bytes, size_t n, double se
 	char line[256];
 	f->bytes = bytes[0];
 	f->seconds = seconds;
-	snprintf(line, sizeof line, "%s -> %s: %lld records, %.1f MB, %.0f s", f->specs[0].label,
-	         f->specs[n - 1].label, f->total, bytes[0] > 0 ? (double)bytes[0] / 1e6 : 0.0, seconds);
+	flow_line(f, n, bytes[0], seconds, line, sizeof line);
 	log_status(line);
 }
 
-static void flow_report(struct runtime *rt, struct flow *f, long long bytes, double seconds)
+/*
+ * The end of an EL pipeline: the progress line once more, as plain text
+ * (the only line of the block at the default level), and the counts kept
+ * for the summary table, which is where each stream's rows are shown.
+ */
+static void flow_report(struct runtime *rt, struct flow *f, size_t n, long long bytes, double seconds)
 {
+	char line[256];
+	flow_line(f, n, bytes, seconds, line, sizeof line);
+	log_say("%s", line);
 	for (size_t i = 0; i < f->nstreams; i++) {
-		log_info("stream '%s': %lld records", f->streams[i], f->records[i]);
+		log_debug("stream '%s': %lld records", f->streams[i], f->records[i]);
 		rt->events = xrealloc(rt->events, (rt->nevents + 1) * sizeof *rt->events);
 		rt->events[rt->nevents++] = (struct rt_event){ .kind = SMELT_EV_COUNT, .source = xstrdup(f->specs[0].label),
 		                                               .item = xasprintf("stream %s", f->streams[i]),
 		                                               .count = f->records[i], .seconds = -1,
-		                                               .message = xstrdup("records") };
+		                                               .message = xstrdup("records"), .block = rt->block };
 		free(f->streams[i]);
 	}
 	if (bytes >= 0) {
@@ -404,7 +445,8 @@ static void flow_report(struct runtime *rt, struct flow *f, long long bytes, dou
 		rt->events[rt->nevents++] = (struct rt_event){
 			.kind = SMELT_EV_SUMMARY, .source = xstrdup(f->specs[0].label), .item = xstrdup("bytes moved"),
 			.count = bytes, .seconds = seconds,
-			.message = xasprintf("(%.1f MB/s)", seconds > 0 ? (double)bytes / 1e6 / seconds : 0.0) };
+			.message = xasprintf("(%.1f MB/s)", seconds > 0 ? (double)bytes / 1e6 / seconds : 0.0),
+			.block = rt->block };
 	}
 	free(f->streams);
 	free(f->records);
@@ -447,7 +489,7 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		struct timespec t1;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_status(NULL);
-		flow_report(rt, &flow, res[0].bytes_written,
+		flow_report(rt, &flow, n, res[0].bytes_written,
 		            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	}
 	free(st);
@@ -499,6 +541,12 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	e->message = dup_or_null(ev->message);
 	e->count = ev->count;
 	e->seconds = ev->seconds;
+	e->block = rt->block;
+	/*
+	 * Results are facts for the summary table: each is logged at debug
+	 * (kept in the run log), except a failing one, which the terminal
+	 * shows as it comes, since it is what the user must act on.
+	 */
 	struct strbuf sb = STRBUF_INIT;
 	if (ev->item)
 		strbuf_addstr(&sb, ev->item);
@@ -513,7 +561,7 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	log_msg(ev->kind == SMELT_EV_RESULT && ev->status &&
 	                (!strcmp(ev->status, "fail") || !strcmp(ev->status, "error"))
 	            ? SMELT_LOG_ERROR
-	            : SMELT_LOG_INFO,
+	            : SMELT_LOG_DEBUG,
 	        h->ad->desc->name, "%s", sb.buf);
 	strbuf_release(&sb);
 }
@@ -683,7 +731,8 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 		          todo[0].name, todo[0].name);
 	} else if (ntodo) {
 		log_info("installing %zu plugin%s first (skip with --no-install)", ntodo, ntodo == 1 ? "" : "s");
-		if (install_plugins(todo, ntodo, 0, 0) != 0) {
+		/* the spinner of smelt install, so a first run is not minutes of silence */
+		if (install_plugins(todo, ntodo, 0, log_interactive() ? INSTALL_PROGRESS : 0) != 0) {
 			for (size_t i = 0; i < ntodo; i++)
 				if (todo[i].result == INSTALL_FAILED)
 					log_error("%s: %s", todo[i].name, todo[i].error ? todo[i].error : "install failed");
@@ -698,21 +747,95 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 	return rc;
 }
 
-void runtime_summary(struct runtime *rt, struct strbuf *sb)
+/* The kind of a result item, for counting: dbt's unique ids start with it ("model.p.m"), others are checks. */
+static const char *result_kind(const char *item)
 {
+	static const char *const kinds[] = { "model", "test", "seed", "snapshot", "source", "analysis",
+	                                     "operation", "unit_test", "exposure", "metric" };
+	for (size_t i = 0; item && i < sizeof kinds / sizeof kinds[0]; i++) {
+		size_t n = strlen(kinds[i]);
+		if (!strncmp(item, kinds[i], n) && item[n] == '.')
+			return kinds[i];
+	}
+	return "check";
+}
+
+static size_t kind_rank(const char *kind)
+{
+	static const char *const order[] = { "seed", "snapshot", "model", "test", "unit_test", "check" };
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (!strcmp(kind, order[i]))
+			return i;
+	return 99;
+}
+
+static int status_is(const char *status, const char *const *words)
+{
+	for (; status && *words; words++)
+		if (!strcmp(status, *words))
+			return 1;
+	return 0;
+}
+
+void runtime_block_result(struct runtime *rt, size_t block, struct strbuf *sb)
+{
+	static const char *const bad[] = { "fail", "error", "runtime error", NULL };
+	static const char *const warned[] = { "warn", NULL };
+	static const char *const skipped[] = { "skipped", "skip", NULL };
+	const char *kinds[16];
+	size_t counts[16] = { 0 }, nkinds = 0, nres = 0, npass = 0, nbad = 0, nwarn = 0, nskip = 0;
+	size_t start = sb->len;
 	for (size_t i = 0; i < rt->nevents; i++) {
 		struct rt_event *e = &rt->events[i];
-		if (e->kind != SMELT_EV_RESULT && e->kind != SMELT_EV_COUNT && e->kind != SMELT_EV_SUMMARY)
+		if (e->block != block)
 			continue;
-		strbuf_addf(sb, "  %-8s %s", e->source, e->item ? e->item : "");
-		if (e->status)
-			strbuf_addf(sb, " %s", e->status);
-		if (e->count >= 0 && e->kind != SMELT_EV_RESULT)
-			strbuf_addf(sb, " %lld", (long long)e->count);
-		if (e->message)
-			strbuf_addf(sb, " %s", e->message);
-		if (e->seconds >= 0)
-			strbuf_addf(sb, " (%.2f s)", e->seconds);
-		strbuf_addch(sb, '\n');
+		if (e->kind == SMELT_EV_COUNT && e->item && !strncmp(e->item, "stream ", 7)) {
+			strbuf_addf(sb, "%s%s %lld row%s", sb->len > start ? ", " : "", e->item + 7, (long long)e->count,
+			            e->count == 1 ? "" : "s");
+			continue;
+		}
+		if (e->kind != SMELT_EV_RESULT)
+			continue;
+		const char *k = result_kind(e->item);
+		size_t j = 0;
+		while (j < nkinds && strcmp(kinds[j], k))
+			j++;
+		if (j == nkinds && nkinds < 16)
+			kinds[nkinds++] = k;
+		if (j < 16)
+			counts[j]++;
+		nres++;
+		if (status_is(e->status, bad))
+			nbad++;
+		else if (status_is(e->status, warned))
+			nwarn++;
+		else if (status_is(e->status, skipped))
+			nskip++;
+		else
+			npass++;
 	}
+	if (!nres)
+		return;
+	if (sb->len > start)
+		strbuf_addstr(sb, "; ");
+	for (size_t j = 0; j < nkinds; j++) /* models before tests, as dbt lists them */
+		for (size_t k = j + 1; k < nkinds; k++)
+			if (kind_rank(kinds[k]) < kind_rank(kinds[j])) {
+				const char *tk = kinds[j];
+				size_t tc = counts[j];
+				kinds[j] = kinds[k], counts[j] = counts[k];
+				kinds[k] = tk, counts[k] = tc;
+			}
+	for (size_t j = 0; j < nkinds; j++)
+		strbuf_addf(sb, "%s%zu %s%s", j ? ", " : "", counts[j], kinds[j], counts[j] == 1 ? "" : "s");
+	strbuf_addstr(sb, ":");
+	const char *sep = " ";
+	if (npass)
+		strbuf_addf(sb, "%s%zu passed", sep, npass), sep = ", ";
+	if (nbad)
+		strbuf_addf(sb, "%s%zu failed", sep, nbad), sep = ", ";
+	if (nwarn)
+		strbuf_addf(sb, "%s%zu warned", sep, nwarn), sep = ", ";
+	if (nskip)
+		strbuf_addf(sb, "%s%zu skipped", sep, nskip);
 }
