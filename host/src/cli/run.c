@@ -409,8 +409,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		char *shown = log && !strncmp(log, p->root, rl) && log[rl] == '/' ? xstrdup(log + rl + 1)
 		              : log ? xstrdup(log) : NULL;
 		log_error("block %zu/%zu '%s' failed: %s%s%s%s", done + 1, bl.n, bl.items[done].text, err,
-		          shown ? " (the tools' output: " : "", shown ? shown : "",
-		          shown ? (log_get_verbosity() == LOG_VERBOSE ? ")" : ", or run again with --verbose)") : "");
+		          shown ? "; the tools' output is in " : "", shown ? shown : "",
+		          shown && log_get_verbosity() != LOG_VERBOSE ? " (or run again with --verbose)" : "");
 		free(shown);
 		free(log);
 	}
