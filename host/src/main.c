@@ -189,8 +189,9 @@ int main(int argc, char **argv)
 
 	const char *names[64];
 	size_t n = 0;
-	for (const struct cli_command *c = cli_commands; c->name && n < 64; c++)
+	for (const struct cli_command *c = cli_commands; c->name && n < 63; c++)
 		names[n++] = c->name;
+	names[n++] = "help";
 	const char *guess = cli_suggest(name, names, n);
 	fprintf(stderr, "smelt: error: '%s' is not a smelt command", name);
 	if (guess)

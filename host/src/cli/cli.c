@@ -1,7 +1,17 @@
 /* cli: shared helpers of the commands; see cli.h. */
 #include "cli/cli.h"
+#include "project/definition.h"
+#include "util/suggest.h"
 
+#include "util/fs.h"
+#include "util/strbuf.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,44 +96,94 @@ int cli_parse_format(const char *value, unsigned allowed)
 	return -1;
 }
 
-static size_t distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *row = calloc(lb + 1, sizeof *row);
-	if (!row)
-		return (size_t)-1;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t prev = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cur = row[j];
-			size_t best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			prev = cur;
-		}
-	}
-	size_t d = row[lb];
-	free(row);
-	return d;
-}
-
 const char *cli_suggest(const char *name, const char *const *candidates, size_t n)
 {
-	const char *best = NULL;
-	size_t best_d = (size_t)-1;
-	for (size_t i = 0; i < n; i++) {
-		size_t d = distance(name, candidates[i]);
-		if (d < best_d || (!strncmp(name, candidates[i], strlen(name)) && d <= best_d)) {
-			best_d = d;
-			best = candidates[i];
-		}
+	return suggest_closest(name, candidates, n);
+}
+
+int cli_usage_suggest(const char *cmd, const char *name, const char *const *candidates, size_t n, const char *fmt,
+                      ...)
+{
+	va_list ap;
+	const char *guess = suggest_closest(name, candidates, n);
+	fputs("smelt: error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (guess)
+		fprintf(stderr, "; did you mean '%s'?", guess);
+	fputc('\n', stderr);
+	if (cmd)
+		fprintf(stderr, "see 'smelt %s --help'\n", cmd);
+	return EXIT_USAGE;
+}
+
+const char *cli_suggest_type(const char *word)
+{
+	const char *names[2 * PLUGIN_TYPE_COUNT];
+	if (plugin_type_parse(word) >= 0)
+		return NULL;
+	for (int i = 0; i < PLUGIN_TYPE_COUNT; i++) {
+		names[2 * i] = plugin_type_singular((enum plugin_type)i);
+		names[2 * i + 1] = plugin_type_plural((enum plugin_type)i);
 	}
-	size_t len = strlen(name);
-	return best && best_d <= (len < 5 ? 2 : 3) ? best : NULL;
+	return suggest_closest(word, names, 2 * PLUGIN_TYPE_COUNT);
+}
+
+/* The text 'smelt CMD --help' prints; NULL when it cannot be run. */
+static char *help_text(const char *cmd)
+{
+	char *exe = exe_path();
+	int fds[2];
+	if (!exe || pipe(fds) != 0) {
+		free(exe);
+		return NULL;
+	}
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	char *args[] = { exe, (char *)cmd, "--help", NULL };
+	pid_t pid;
+	extern char **environ;
+	int rc = posix_spawn(&pid, exe, &fa, NULL, args, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	struct strbuf sb = STRBUF_INIT;
+	char buf[4096];
+	ssize_t got;
+	while (rc == 0 && (got = read(fds[0], buf, sizeof buf)) > 0)
+		strbuf_add(&sb, buf, (size_t)got);
+	close(fds[0]);
+	if (rc == 0)
+		waitpid(pid, NULL, 0);
+	free(exe);
+	return strbuf_detach(&sb);
+}
+
+int cli_unknown_option(const char *cmd, const char *arg)
+{
+	char *help = help_text(cmd);
+	const char **opts = NULL;
+	size_t n = 0;
+	for (char *p = help; p && (p = strstr(p, "--")); ) {
+		char *q = p + 2;
+		while (isalnum((unsigned char)*q) || *q == '-' || *q == '_')
+			q++;
+		if (q > p + 2 && (p == help || !isalnum((unsigned char)p[-1]))) {
+			opts = xrealloc(opts, (n + 1) * sizeof *opts);
+			opts[n++] = p;
+			if (*q)
+				*q++ = '\0';
+		}
+		p = q;
+	}
+	const char *eq = strchr(arg, '=');
+	char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
+	int rc = cli_usage_suggest(cmd, name, opts, n, "unknown option '%s'", arg);
+	free(name);
+	free(opts);
+	free(help);
+	return rc;
 }

@@ -512,7 +512,7 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		free(pos);
-		return cli_usage("config", "unknown option '%s'", a);
+		return cli_unknown_option("config", a);
 	}
 	if (npos == 0) {
 		usage(stderr);

@@ -31,7 +31,7 @@ int cmd_environment(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-')
-			return cli_usage("environment", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("environment", argv[i]);
 		if (!sub)
 			sub = argv[i];
 		else if (!name)

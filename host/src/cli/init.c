@@ -83,7 +83,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-')
-			return cli_usage("init", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("init", argv[i]);
 		if (dir)
 			return cli_usage("init", "init takes one folder");
 		dir = argv[i];

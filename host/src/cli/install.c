@@ -69,7 +69,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 			parallelism = (int)n;
 		} else if (argv[i][0] == '-') {
 			free(names);
-			return cli_usage("install", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("install", argv[i]);
 		} else {
 			names[nnames++] = argv[i];
 		}

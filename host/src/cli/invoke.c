@@ -107,7 +107,7 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 			if (r < 0)
 				return EXIT_USAGE;
 		} else {
-			return cli_usage("invoke", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("invoke", argv[i]);
 		}
 	}
 	if (i >= argc)

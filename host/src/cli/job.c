@@ -44,7 +44,7 @@ static int job_add_or_set(struct cli *cli, int argc, char **argv, int add)
 			if (r < 0)
 				return EXIT_USAGE;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage("job", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("job", argv[i]);
 		} else if (!name) {
 			name = argv[i];
 		} else {
@@ -122,7 +122,7 @@ static int job_list(struct cli *cli, int argc, char **argv)
 			if (r < 0)
 				return EXIT_USAGE;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage("job", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("job", argv[i]);
 		} else if (!name) {
 			name = argv[i];
 		} else {

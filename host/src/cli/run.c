@@ -315,7 +315,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 				return cli_usage("run", "--timeout needs a whole number of seconds >= 1, not '%s'", v);
 			o->timeout_s = (int)t;
 		} else {
-			return cli_usage("run", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("run", argv[i]);
 		}
 	}
 	if (strcmp(o->strategy, "auto") && strcmp(o->strategy, "merge") && strcmp(o->strategy, "overwrite"))

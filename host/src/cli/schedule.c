@@ -52,7 +52,7 @@ static int parse_sched_opts(int argc, char **argv, struct sched_opts *o)
 			if (r < 0)
 				return EXIT_USAGE;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage("schedule", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("schedule", argv[i]);
 		} else if (!o->name) {
 			o->name = argv[i];
 		} else {

@@ -159,7 +159,7 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 		else if (cli_opt_flag(argv[i], "--rm") || cli_opt_flag(argv[i], "--remove"))
 			rm = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage("select", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("select", argv[i]);
 		else if (npos < 3)
 			pos[npos++] = argv[i];
 		else

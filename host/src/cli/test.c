@@ -43,7 +43,7 @@ int cmd_test(struct cli *cli, int argc, char **argv)
 		if (cli_opt_flag(argv[first], "--all"))
 			all = 1;
 		else
-			return cli_usage("test", "unknown option '%s'", argv[first]);
+			return cli_unknown_option("test", argv[first]);
 	}
 	if (!all && first >= argc)
 		return cli_usage("test", "name plugins to test, or --all");
