@@ -356,6 +356,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		o.run_id = uuid;
 	}
 	rt.run_id = xstrdup(o.run_id);
+	rt.check_required = 1;
 	rt.timeout_s = o.timeout_s;
 	if (o.timeout_s)
 		rt.deadline_ms = monotonic_ms() + (long long)o.timeout_s * 1000;

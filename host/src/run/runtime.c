@@ -4,6 +4,7 @@
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/proc.h"
+#include "settings/required.h"
 #include "settings/settings.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -720,6 +721,22 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 	if (pi.failed) {
 		plugin_installs_release(&pi);
 		return fail(err, errlen, SMELT_ERR_CONFIG, "cannot resolve the definition of a plugin (see above)");
+	}
+	for (size_t i = 0; rt->check_required && i < n; i++) {
+		char *missing = NULL;
+		int r = required_check(rt->project, pls[i], &missing, err, errlen);
+		if (r > 0) {
+			int several = strchr(missing, ',') != NULL;
+			fail(err, errlen, SMELT_ERR_CONFIG,
+			     "%s '%s' needs the setting%s %s; set %s with 'smelt config set %s %s VALUE'",
+			     plugin_type_singular(pls[i]->type), pls[i]->name, several ? "s" : "", missing,
+			     several ? "each" : "it", pls[i]->name, several ? "NAME" : missing);
+			free(missing);
+		}
+		if (r) {
+			plugin_installs_release(&pi);
+			return r > 0 ? SMELT_ERR_CONFIG : r;
+		}
 	}
 	struct install_item *todo = xcalloc(pi.n + 1, sizeof *todo);
 	size_t ntodo = 0;

@@ -49,6 +49,7 @@ struct runtime {
 	size_t block;                 /* 1-based index of the block running now (events carry it), 0: none */
 	const char *status_label;     /* live status of a command block ("[2/3] dbt:run"), NULL: none */
 	long long status_t0;          /* monotonic ms when status_label was set */
+	int check_required;           /* runtime_prepare() refuses plugins lacking required settings (smelt run) */
 };
 
 /* Set up: load adapters (install folder, $SMELT_ADAPTER_PATH, <root>/adapters). */
@@ -89,7 +90,10 @@ char *const *runtime_env_vars(const struct smelt_env *env);
  * Before running plugins: lock those without a lock file (auto-lock, the
  * Hub is asked only then) and, when install is set, install those whose
  * venv is missing or out of date; otherwise such a plugin is an error
- * naming 'smelt install'.  Returns 0 or a negative status with err set.
+ * naming 'smelt install'.  With rt->check_required, a plugin whose
+ * required settings (settings/required.h) are unset is an error naming
+ * them, before anything is installed.  Returns 0 or a negative status
+ * with err set.
  */
 int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int install, char *err, size_t errlen);
 
