@@ -183,6 +183,8 @@ int main(int argc, char **argv)
 		cli_paths(&cli);
 		cli.command = c->name;
 		int rc = c->fn(&cli, argc - i, argv + i);
+		if (rc == EXIT_OK && argc - i == 2 && cli_is_help(argv[i + 1])) /* smelt CMD --help, smelt help CMD */
+			cli_print_examples(stdout, c->name);
 		cli_release(&cli);
 		return rc;
 	}

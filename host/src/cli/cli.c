@@ -187,3 +187,64 @@ int cli_unknown_option(const char *cmd, const char *arg)
 	free(help);
 	return rc;
 }
+
+/* Examples of each command, printed under its --help (one table, so every command has them). */
+static const struct {
+	const char *cmd;
+	const char *text;
+} examples[] = {
+	{ "init", "  smelt init my-project                  a new folder with the project\n"
+	          "  smelt init                             the project in the current folder\n" },
+	{ "add", "  smelt add extractor tap-csv            from the Hub or the built-in catalog\n"
+	         "  smelt add loader target-sqlite\n"
+	         "  smelt add tap-github --variant meltanolabs\n"
+	         "  smelt add extractor tap-mine --custom   a plugin the Hub does not know\n" },
+	{ "remove", "  smelt remove tap-csv\n"
+	            "  smelt remove --plugin-type loader target-sqlite\n" },
+	{ "install", "  smelt install                          every plugin of the project\n"
+	             "  smelt install dbt-sqlite gx\n"
+	             "  smelt install --clean tap-github       rebuild its virtualenv\n" },
+	{ "lock", "  smelt lock --all                       lock every plugin\n"
+	          "  smelt lock --update tap-github         take the Hub's newest definition\n" },
+	{ "config", "  smelt config list tap-csv              settings, where each value comes from\n"
+	            "  smelt config set tap-csv files '[{\"entity\": \"orders\", \"path\": \"data/orders.csv\", \"keys\": [\"id\"]}]'\n"
+	            "  smelt config set target-postgres password --from-file -   a secret from stdin, into .env\n"
+	            "  smelt config print tap-csv --format env\n" },
+	{ "environment", "  smelt environment list\n"
+	                 "  smelt environment add staging\n" },
+	{ "invoke", "  smelt invoke tap-csv --discover        run the plugin's executable\n"
+	            "  smelt invoke dbt-sqlite:run            one of its commands\n"
+	            "  smelt invoke --list-commands dbt-sqlite --format json\n" },
+	{ "run", "  smelt run tap-csv target-sqlite                  extract and load\n"
+	         "  smelt run tap-csv target-sqlite dbt-sqlite:build  then build the dbt models\n"
+	         "  smelt run --full-refresh daily                   a job, ignoring saved state\n"
+	         "  smelt run -q daily                               for cron: errors and one line\n" },
+	{ "select", "  smelt select tap-csv --list --all\n"
+	            "  smelt select tap-csv orders '*'\n"
+	            "  smelt select tap-csv --exclude customers email\n" },
+	{ "state", "  smelt state list\n"
+	           "  smelt state get dev:tap-csv-to-target-sqlite\n"
+	           "  smelt state clear --force dev:tap-csv-to-target-sqlite\n" },
+	{ "job", "  smelt job add load --tasks 'tap-csv target-sqlite'\n"
+	         "  smelt job add daily --tasks '[\"tap-csv target-sqlite\", \"dbt-sqlite:build\"]'\n"
+	         "  smelt job list --format json\n" },
+	{ "schedule", "  smelt schedule add daily --job load --interval @daily\n"
+	              "  smelt schedule list --format json\n"
+	              "  smelt schedule run daily\n" },
+	{ "test", "  smelt test --all\n"
+	          "  smelt test dbt-sqlite\n" },
+	{ "hub", "  smelt hub search github --type extractors\n"
+	         "  smelt hub ping\n" },
+	{ "adapters", "  smelt adapters list\n"
+	              "  smelt adapters check\n" },
+};
+
+int cli_print_examples(FILE *out, const char *cmd)
+{
+	for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
+		if (!strcmp(examples[i].cmd, cmd)) {
+			fprintf(out, "\nExamples:\n%s", examples[i].text);
+			return 1;
+		}
+	return 0;
+}

@@ -80,6 +80,9 @@ int cli_usage_suggest(const char *cmd, const char *name, const char *const *cand
  */
 int cli_unknown_option(const char *cmd, const char *arg);
 
+/* Print "Examples:" of command cmd (after its usage); 0 when it has none. */
+int cli_print_examples(FILE *out, const char *cmd);
+
 /*
  * The plugin type word ("extractor", "loaders", ...) closest to word when
  * word is not a type but looks like a mistyped one ("extracter"); NULL

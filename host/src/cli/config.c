@@ -208,7 +208,7 @@ static int do_list(struct project *p, struct plugin *pl, const struct settings *
 			cJSON_AddBoolToObject(it, "required", !rs->custom && required_has(def, rs->name));
 			cJSON_AddItemToArray(arr, it);
 		}
-		json_dump(&sb, root, 2);
+		json_dump(&sb, root, -2);
 		cJSON_Delete(root);
 		printf("%s\n", sb.buf);
 		strbuf_release(&sb);

@@ -70,7 +70,7 @@ int cmd_environment(struct cli *cli, int argc, char **argv)
 				cJSON_AddItemToArray(arr, o);
 			}
 			struct strbuf sb = STRBUF_INIT;
-			json_dump(&sb, root, 2);
+			json_dump(&sb, root, -2);
 			printf("%s\n", sb.buf);
 			strbuf_release(&sb);
 			cJSON_Delete(root);

@@ -122,7 +122,7 @@ static int hub_search(struct hub *hub, const char *term, int type, int format)
 		struct strbuf sb = STRBUF_INIT;
 		cJSON *doc = cJSON_CreateObject();
 		cJSON_AddItemToObject(doc, "plugins", matches);
-		json_dump(&sb, doc, 2);
+		json_dump(&sb, doc, -2);
 		printf("%s\n", sb.buf);
 		strbuf_release(&sb);
 		cJSON_Delete(doc);

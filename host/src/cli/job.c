@@ -148,7 +148,7 @@ static int job_list(struct cli *cli, int argc, char **argv)
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "job_name", j->name);
 			cJSON_AddItemToObject(o, "tasks", cJSON_Duplicate(j->tasks, 1));
-			json_dump(&sb, o, 2);
+			json_dump(&sb, o, -2);
 			cJSON_Delete(o);
 			strbuf_addch(&sb, '\n');
 		} else {
@@ -165,7 +165,7 @@ static int job_list(struct cli *cli, int argc, char **argv)
 			cJSON_AddItemToObject(e, "tasks", cJSON_Duplicate(p->jobs[i].tasks, 1));
 			cJSON_AddItemToArray(arr, e);
 		}
-		json_dump(&sb, o, 2);
+		json_dump(&sb, o, -2);
 		cJSON_Delete(o);
 		strbuf_addch(&sb, '\n');
 	} else {

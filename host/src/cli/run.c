@@ -43,12 +43,7 @@ static const char run_usage[] =
 	"Output: one progress line per extract/load block, the tools' failures as they\n"
 	"come, then a table of the blocks (rows per stream, models, checks, time) and\n"
 	"the run's final line; an error comes last.  Everything is in the run log\n"
-	"(.smelt/logs/RUN_ID/run.log); --log-format json prints one object per line.\n\n"
-	"Examples:\n"
-	"  smelt run tap-csv target-sqlite                  extract and load\n"
-	"  smelt run tap-csv target-sqlite dbt-sqlite:build  then build the dbt models\n"
-	"  smelt run --full-refresh daily                   a job, ignoring saved state\n"
-	"  smelt run -q daily                               for cron: errors and one line\n";
+	"(.smelt/logs/RUN_ID/run.log); --log-format json prints one object per line.\n";
 
 struct run_opts {
 	unsigned flags;           /* enum smelt_request_flags */
@@ -401,6 +396,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		exit_code = rc == SMELT_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_FAIL;
 		if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGTERM)
 			exit_code = 143;
+		else if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGINT)
+			exit_code = 130; /* 128 + SIGINT, as a shell reports Ctrl-C */
 	}
 	if (!(o.flags & SMELT_RQ_DRY_RUN))
 		print_summary(&rt, &bl, secs, done, rc, (double)(monotonic_ms() - t0) / 1000.0);

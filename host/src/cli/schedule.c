@@ -231,7 +231,7 @@ static int schedule_list(struct cli *cli, int argc, char **argv)
 			const struct schedule *s = &p->schedules[i];
 			cJSON_AddItemToArray(s->job ? jobs : elts, schedule_to_json(p, s, now));
 		}
-		json_dump(&sb, o, 2);
+		json_dump(&sb, o, -2);
 		strbuf_addch(&sb, '\n');
 		cJSON_Delete(o);
 	} else {

@@ -100,7 +100,7 @@ static int list(struct cli *cli, struct project *p, struct plugin *pl, int all, 
 			cJSON_AddItemToObject(s, "properties", props);
 			cJSON_AddItemToArray(arr, s);
 		}
-		json_dump(&sb, o, 2);
+		json_dump(&sb, o, -2);
 		strbuf_addch(&sb, '\n');
 		cJSON_Delete(o);
 	} else {
