@@ -1,6 +1,8 @@
 /* cli: shared helpers of the commands; see cli.h. */
 #include "cli/cli.h"
 #include "project/definition.h"
+#include "project/project.h"
+#include "util/log.h"
 #include "util/suggest.h"
 
 #include "util/fs.h"
@@ -10,6 +12,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -247,4 +250,48 @@ int cli_print_examples(FILE *out, const char *cmd)
 			return 1;
 		}
 	return 0;
+}
+
+/* 1 when a .gitignore line already covers the folder .smelt at the root. */
+static int ignores_smelt(const char *text)
+{
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t n = end ? (size_t)(end - line) : strlen(line);
+		while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '/'))
+			n--;
+		const char *l = line;
+		if (n && *l == '/')
+			l++, n--;
+		if (n == 6 && !strncmp(l, ".smelt", 6))
+			return 1;
+		line = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
+void cli_meltano_gitignore(const struct project *p)
+{
+	if (!p || strcmp(p->file_name, "meltano.yml"))
+		return;
+	char *own = path_join(p->root, ".smelt");
+	int default_sys = !strcmp(own, p->sys_dir);
+	free(own);
+	char *path = path_join(p->root, ".gitignore"), *git = path_join(p->root, ".git");
+	struct strbuf sb = STRBUF_INIT;
+	int has = file_exists(path), repo = file_exists(git) || dir_exists(git);
+	if (default_sys && (has || repo) && (!has || read_file(path, &sb) == 0) && !ignores_smelt(sb.buf)) {
+		if (sb.len && sb.buf[sb.len - 1] != '\n')
+			strbuf_addch(&sb, '\n');
+		strbuf_addstr(&sb, "# smelt's system folder (state, logs, virtualenvs), beside Meltano's .meltano/\n.smelt/\n");
+		struct stat st;
+		mode_t mode = has && stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644; /* keep the file's mode */
+		if (write_file_atomic(path, sb.buf, sb.len, mode) == 0)
+			log_info("added '.smelt/' to .gitignore (smelt's system folder, which Meltano's .gitignore does not cover)");
+		else
+			log_warn("cannot add '.smelt/' to '%s': %m; add it yourself so git ignores smelt's system folder", path);
+	}
+	strbuf_release(&sb);
+	free(git);
+	free(path);
 }

@@ -80,6 +80,16 @@ int cli_usage_suggest(const char *cmd, const char *name, const char *const *cand
  */
 int cli_unknown_option(const char *cmd, const char *arg);
 
+struct project;
+/*
+ * A Meltano project (meltano.yml) that smelt opens gets '.smelt/' in its
+ * .gitignore, since Meltano's own .gitignore covers only .meltano/: added
+ * once (nothing when a line already names .smelt), with a log line.  Only
+ * when the project has a .gitignore or is a git work tree, and only for
+ * the default system folder <root>/.smelt.  Failures are warnings.
+ */
+void cli_meltano_gitignore(const struct project *p);
+
 /* Print "Examples:" of command cmd (after its usage); 0 when it has none. */
 int cli_print_examples(FILE *out, const char *cmd);
 

@@ -1293,6 +1293,7 @@ int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project
 		return cli_fail("%s", err);
 	}
 	settings_use_system_db(p->sys_dir);
+	cli_meltano_gitignore(p);
 	*out = p;
 	return 0;
 }
