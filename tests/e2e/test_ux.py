@@ -182,3 +182,196 @@ def test_full_demo_fits_on_a_screen(tmp_path):
     assert any(re.search(r"dbt-sqlite:build +ok .*2 models, 10 tests: 12 passed", l) for l in lines), shown
     assert any(re.search(r"gx:validate +ok .*13 checks: 13 passed", l) for l in lines), shown
     assert lines[-1].startswith("Run ") and "succeeded: 3 of 3 blocks" in lines[-1], shown
+
+
+# ---- errors that say what to do ------------------------------------------------------------------
+
+@pytest.fixture
+def demo(tmp_path):
+    """The demo project's connectors part (no dbt or GX), as smelt.yml in a fresh folder."""
+    return demo_copy(tmp_path, native_only=True)
+
+
+def smelt_in(cwd, *args, env=None):
+    return subprocess.run([SMELT, *map(str, args)], cwd=cwd, env=clean_env(env), capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_block_typo_suggests_the_plugin(demo):
+    proc = smelt_in(demo, "run", "tap-cvs", "target-sqlite")
+    assert proc.returncode == 1
+    assert proc.stderr == "smelt: error: Block tap-cvs not found; did you mean 'tap-csv'?\n"
+    proc = smelt_in(demo, "run", "tap-csv", "target-sqlit")
+    assert proc.stderr == "smelt: error: Block target-sqlit not found; did you mean 'target-sqlite'?\n"
+    assert not (demo / "output").exists()
+
+
+def test_block_of_a_plugin_not_in_the_project_says_how_to_add_it(demo):
+    proc = smelt_in(demo, "run", "tap-csv", "target-jsonl")
+    assert proc.returncode == 1
+    assert proc.stderr == ("smelt: error: Block target-jsonl not found: 'target-jsonl' is not a plugin or job of "
+                           "smelt.yml; add it with 'smelt add loader target-jsonl --variant smelt'\n")
+    # and the advice works, without the Hub
+    smelt_in(demo, "add", "loader", "target-jsonl", "--variant", "smelt",
+             env={"SMELT_HUB_URL": "http://127.0.0.1:9"}).check_returncode()
+    proc = smelt_in(demo, "run", "tap-csv", "target-jsonl")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_plugin_type_typo_is_not_a_hub_lookup(demo):
+    # the Hub URL answers nothing: a lookup of a utility named "extracter" would fail differently
+    env = {"SMELT_HUB_URL": "http://127.0.0.1:9"}
+    proc = smelt_in(demo, "add", "extracter", "tap-github", env=env)
+    assert proc.returncode == 2
+    assert proc.stderr == ("smelt: error: unknown plugin type 'extracter'; did you mean 'extractor'?\n"
+                           "see 'smelt add --help'\n")
+    proc = smelt_in(demo, "add", "--plugin-type", "loder", "target-x", env=env)
+    assert proc.returncode == 2 and "unknown plugin type 'loder'; did you mean 'loader'?" in proc.stderr
+    assert "extracter" not in (demo / "smelt.yml").read_text() and "tap-github" not in (demo / "smelt.yml").read_text()
+
+
+def test_option_typos_suggest_the_option(demo):
+    for args, want in [(["run", "--ful-refresh", "load"], "unknown option '--ful-refresh'; did you mean '--full-refresh'?"),
+                       (["install", "--paralelism=2"], "unknown option '--paralelism=2'; did you mean '--parallelism'?"),
+                       (["config", "--fromat", "json", "list", "tap-csv"], "did you mean '--format'?"),
+                       (["add", "--custm", "tap-x"], "did you mean '--custom'?")]:
+        proc = smelt_in(demo, *args)
+        assert proc.returncode == 2, args
+        assert want in proc.stderr and f"see 'smelt {args[0]} --help'" in proc.stderr, (args, proc.stderr)
+    proc = smelt_in(demo, "state", "list", "--bogus")
+    assert proc.stderr == "smelt: error: unknown option '--bogus'\nsee 'smelt state --help'\n"
+
+
+def test_config_set_unknown_setting_warns_and_boolean_refuses_maybe(demo):
+    proc = smelt_in(demo, "config", "set", "tap-csv", "fils", "x")
+    assert proc.returncode == 0
+    assert ("smelt warning: setting 'fils' is not defined by extractor 'tap-csv'; it is stored as a custom setting, "
+            "which the plugin may not support (did you mean 'files'?)") in proc.stderr
+    assert "fils: x" in (demo / "smelt.yml").read_text()
+    smelt_in(demo, "config", "list", "target-sqlite").check_returncode()  # locks it (a log line)
+    before = (demo / "smelt.yml").read_text()
+    proc = smelt_in(demo, "config", "set", "target-sqlite", "add_record_metadata", "maybe")
+    assert proc.returncode == 1
+    assert proc.stderr == "smelt: error: setting 'add_record_metadata' is a boolean: use true or false, not 'maybe'\n"
+    assert (demo / "smelt.yml").read_text() == before
+    assert smelt_in(demo, "config", "set", "target-sqlite", "add_record_metadata", "true").returncode == 0
+    # a defined setting, and a nested key of a defined object setting, draw no warning
+    assert smelt_in(demo, "config", "set", "target-sqlite", "batch_size_rows", "5").stderr == ""
+
+
+NEEDS = """\
+default_environment: dev
+environments:
+- name: dev
+plugins:
+  extractors:
+  - name: tap-needs
+    namespace: tap_needs
+    pip_url: smelt-no-such-package-for-a-test==0.0.0
+    settings:
+    - name: api_key
+      kind: password
+    - name: flag
+      kind: boolean
+    - name: start
+    settings_group_validation:
+    - [api_key, start]
+    config:
+      start: "2020-01-01"
+      flag: true
+      extra_thing: 3
+  loaders:
+  - name: target-jsonl
+    variant: smelt
+"""
+
+
+def test_config_list_groups_required_settings_and_prints_json_values(project):
+    project.write(NEEDS)
+    out = project.smelt("config", "list", "tap-needs", check=0).stdout
+    assert out == ("Required settings:\n"
+                   "api_key [env: TAP_NEEDS_API_KEY] current value: null (default)\n"
+                   "start [env: TAP_NEEDS_START] current value: \"2020-01-01\" (from `smelt.yml`)\n"
+                   "\nOptional settings:\n"
+                   "flag [env: TAP_NEEDS_FLAG] current value: true (from `smelt.yml`)\n"
+                   "\nCustom, possibly unsupported by the plugin:\n"
+                   "extra_thing [env: TAP_NEEDS_EXTRA_THING] current value: 3 (from `smelt.yml`)\n")
+    items = {s["name"]: s for s in project.smelt.json("config", "list", "tap-needs", "--format", "json")["settings"]}
+    assert items["api_key"]["required"] is True and items["start"]["required"] is True
+    assert items["flag"]["required"] is False and items["extra_thing"]["required"] is False
+    # what config list prints, config set takes back
+    project.smelt("config", "set", "tap-needs", "start", '"2021-02-03"', check=0)
+    assert "start [env: TAP_NEEDS_START] current value: \"2021-02-03\" (from `smelt.yml`)" in \
+        project.smelt("config", "list", "tap-needs", check=0).stdout.splitlines()
+
+
+def test_run_without_a_required_setting_stops_before_installing(project):
+    project.write(NEEDS)
+    proc = project.smelt("run", "tap-needs", "target-jsonl")
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines()[-1] == ("smelt: error: extractor 'tap-needs' needs the setting api_key; set it "
+                                            "with 'smelt config set tap-needs api_key VALUE'")
+    assert "installing" not in proc.stderr
+    assert not (project.root / ".smelt" / "extractors" / "tap-needs").exists()
+
+
+def test_sigint_exits_130(project):
+    fake_project(project, {"records": 1000, "state_every": 2, "mode": "slow"}, {})
+    proc = project.smelt.popen("run", "tap-fake", "target-fake")
+    time.sleep(3)
+    proc.send_signal(2)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+
+
+def test_init_here_help_and_version(tmp_path):
+    proc = smelt_in(tmp_path, "init", ".")
+    assert proc.returncode == 0, proc.stderr
+    assert "cd '.'" not in proc.stdout and "Next: smelt add extractor NAME" in proc.stdout
+    other = smelt_in(tmp_path, "init", "sub")
+    assert "Next: cd 'sub' && smelt add extractor NAME" in other.stdout
+    version = smelt_in(tmp_path, "-V")
+    assert version.returncode == 0 and version.stdout == smelt_in(tmp_path, "--version").stdout
+    assert version.stdout.startswith("smelt, version ")
+    top = smelt_in(tmp_path, "help")
+    assert top.returncode == 0 and top.stdout.startswith("usage: smelt ") and "Commands:" in top.stdout
+    helped = smelt_in(tmp_path, "help", "run")
+    assert helped.returncode == 0 and helped.stdout == smelt_in(tmp_path, "run", "--help").stdout
+    assert smelt_in(tmp_path, "help", "rnu").stderr.startswith("smelt: error: 'rnu' is not a smelt command; "
+                                                              "did you mean 'run'?")
+    commands = re.findall(r"^  ([a-z]+) ", top.stdout, re.M)
+    assert len(commands) >= 16
+    for name in commands:
+        text = smelt_in(tmp_path, name, "--help").stdout
+        examples = text.split("\nExamples:\n")
+        assert len(examples) == 2 and examples[1].startswith(f"  smelt {name}"), (name, text)
+
+
+def test_meltano_project_gets_smelt_in_gitignore_once(tmp_path):
+    (tmp_path / "meltano.yml").write_text("version: 1\ndefault_environment: dev\nenvironments:\n- name: dev\n")
+    (tmp_path / ".gitignore").write_text("/venv\n.meltano/\n.env")
+    first = smelt_in(tmp_path, "environment", "list")
+    assert first.returncode == 0
+    assert ("smelt info: added '.smelt/' to .gitignore (smelt's system folder, which Meltano's .gitignore does not "
+            "cover)") in first.stderr
+    text = (tmp_path / ".gitignore").read_text()
+    assert text.startswith("/venv\n.meltano/\n.env\n") and text.splitlines()[-1] == ".smelt/"
+    second = smelt_in(tmp_path, "environment", "list")
+    assert "gitignore" not in second.stderr and (tmp_path / ".gitignore").read_text() == text
+
+
+def test_listings_print_one_compact_json_document(demo):
+    smelt_in(demo, "job", "add", "load2", "--tasks", "tap-csv target-sqlite").check_returncode()
+    for args in (["invoke", "--list-commands", "--format", "json", "tap-csv"],
+                 ["invoke", "--list-commands", "tap-csv", "--format", "json"],
+                 ["job", "list", "--format", "json"], ["schedule", "list", "--format", "json"],
+                 ["environment", "list", "--format", "json"], ["adapters", "list", "--format", "json"],
+                 ["config", "list", "tap-csv", "--format", "json"]):
+        proc = smelt_in(demo, *args)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert proc.stdout.count("\n") == 1 and proc.stdout.endswith("\n"), (args, proc.stdout)
+        json.loads(proc.stdout)
+    listing = json.loads(smelt_in(demo, "invoke", "--list-commands", "--format", "json", "tap-csv").stdout)
+    assert listing["plugin"] == "tap-csv" and all(c["name"].startswith("tap-csv:") for c in listing["commands"])
+    text = smelt_in(demo, "invoke", "--list-commands", "tap-csv").stdout
+    assert text.startswith("Commands of tap-csv:\n")

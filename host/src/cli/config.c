@@ -406,6 +406,15 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 	} else {
 		strbuf_addstr(&val, words[nwords - 1]);
 	}
+	/* "\"text\"" as config list prints a string: its JSON form is taken back as the string */
+	cJSON *quoted = val.len >= 2 && val.buf[0] == '"' ? cJSON_Parse(val.buf) : NULL;
+	if (cJSON_IsString(quoted)) {
+		char *text = xstrdup(quoted->valuestring);
+		strbuf_reset(&val);
+		strbuf_addstr(&val, text);
+		free(text);
+	}
+	cJSON_Delete(quoted);
 	if ((rc = check_set(p, pl, name.buf, val.buf)) != 0) {
 		strbuf_release(&name);
 		strbuf_release(&val);

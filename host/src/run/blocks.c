@@ -88,14 +88,16 @@ static int not_found(struct project *p, const char *word, char *err, size_t errl
 		names[n++] = p->jobs[i].name;
 	const char *guess = suggest_closest(base, names, n);
 	const char *type = guess_type(base);
+	const struct builtin_entry *native = builtin_find(NULL, base, NULL);
 	int rc;
 	if (guess)
 		rc = fail(err, errlen, SMELT_ERR_CONFIG, "Block %s not found; did you mean '%s%s'?", word, guess,
 		          colon ? colon : "");
-	else
+	else /* smelt's own connectors by their variant, so the advice works without the Hub */
 		rc = fail(err, errlen, SMELT_ERR_CONFIG,
-		          "Block %s not found: '%s' is not a plugin or job of %s; add it with 'smelt add %s %s'", word,
-		          base, p->file_name, type ? type : "TYPE", base);
+		          "Block %s not found: '%s' is not a plugin or job of %s; add it with 'smelt add %s %s%s%s'", word,
+		          base, p->file_name, type ? type : "TYPE", base, native ? " --variant " : "",
+		          native ? native->variant : "");
 	free(names);
 	free(base);
 	return rc;
