@@ -120,6 +120,8 @@ def test_terminal_run_of_the_demo_connectors(tmp_path):
     code, raw = run_in_pty(["--log-level", "debug", "run", "tap-csv", "target-sqlite"], demo)
     debug = "\n".join(screen(raw))
     assert code == 0 and "METRIC: " in debug and "customers: 5 records upserted" in debug, debug
+    # nothing new in orders the second time: its row count says 0, it does not vanish
+    assert re.search(r"tap-csv target-sqlite +ok .* customers 5 rows, orders 0 rows", debug), debug
     logs = list((demo / ".smelt" / "logs").glob("*/run.log"))
     assert len(logs) == 2 and all("METRIC: " in p.read_text() for p in logs)
 
