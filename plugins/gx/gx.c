@@ -620,6 +620,34 @@ struct gx_tally {
 	char first_error[768];     /* the first suite error */
 };
 
+/*
+ * One line of the text report: on stdout for smelt invoke; in smelt run
+ * a log line (the run log keeps it, --verbose shows it), since the run's
+ * own table reports the checks and the host prints each failure.
+ */
+static void say(struct gx *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct gx *s, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (!s->in_run) {
+		fputs(line, stdout);
+		return;
+	}
+	char *nl;
+	for (char *l = line; *l; l = nl + 1) {
+		if (!(nl = strchr(l, '\n'))) {
+			LOG(s, SMELT_LOG_INFO, "%s", l);
+			break;
+		}
+		*nl = '\0';
+		LOG(s, SMELT_LOG_INFO, "%s", l);
+	}
+}
+
 /* Events for every expectation and suite, and the text summary (unless json). */
 static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally *t)
 {
@@ -637,7 +665,7 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 				snprintf(t->first_error, sizeof t->first_error, "suite '%s': %s", name, error);
 			emit(s, SMELT_EV_RESULT, name, "error", -1, error, NULL);
 			if (!json_out)
-				printf("Suite %s (%s): ERROR\n  %s\n", name, file ? file : "?", error);
+				say(s, "Suite %s (%s): ERROR\n  %s\n", name, file ? file : "?", error);
 			continue;
 		}
 		const cJSON *exps = cJSON_GetObjectItemCaseSensitive(suite, "expectations");
@@ -652,7 +680,7 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 				w += snprintf(where + w, sizeof where - (size_t)w, ", %s", source);
 			if (table && w >= 0 && (size_t)w < sizeof where)
 				snprintf(where + w, sizeof where - (size_t)w, " table %s", table);
-			printf("Suite %s (%s): %d of %d expectations passed\n", name, where, ok, total);
+			say(s, "Suite %s (%s): %d of %d expectations passed\n", name, where, ok, total);
 		}
 		cJSON_ArrayForEach(e, exps)
 		{
@@ -677,9 +705,9 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 			}
 			if (!json_out) {
 				if (pass)
-					printf("  pass  %s\n", label ? label : "?");
+					say(s, "  pass  %s\n", label ? label : "?");
 				else
-					printf("  FAIL  %s%s%s\n", label ? label : "?", observed && *observed ? ": " : "",
+					say(s, "  FAIL  %s%s%s\n", label ? label : "?", observed && *observed ? ": " : "",
 					       observed && *observed ? observed : "");
 			}
 		}
@@ -690,17 +718,17 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 	if (json_out)
 		return;
 	if (t->errors)
-		printf("Validation error: %d of %d suite%s could not run; %d of %d expectations passed\n", t->errors,
+		say(s, "Validation error: %d of %d suite%s could not run; %d of %d expectations passed\n", t->errors,
 		       t->suites, t->suites == 1 ? "" : "s", t->passed, t->evaluated);
 	else if (t->failed)
-		printf("Validation failed: %d of %d expectations failed (%d suite%s)\n", t->failed, t->evaluated, t->suites,
+		say(s, "Validation failed: %d of %d expectations failed (%d suite%s)\n", t->failed, t->evaluated, t->suites,
 		       t->suites == 1 ? "" : "s");
 	else
-		printf("Validation passed: all %d expectations met (%d suite%s)\n", t->evaluated, t->suites,
+		say(s, "Validation passed: all %d expectations met (%d suite%s)\n", t->evaluated, t->suites,
 		       t->suites == 1 ? "" : "s");
 	const char *docs = obj_str(res, "data_docs");
 	if (docs)
-		printf("Data Docs: %s\n", shown_path(s, docs));
+		say(s, "Data Docs: %s\n", shown_path(s, docs));
 	fflush(stdout);
 }
 
@@ -828,8 +856,7 @@ static int gx_validate(struct gx *s, const struct smelt_plugin *p, const struct 
 		goto done;
 	}
 	struct gx_tally t;
-	/* in smelt run the host prints failing results as they come and the rest in its table */
-	report(s, res, o->json || s->in_run, &t);
+	report(s, res, o->json, &t);
 	if (o->json) {
 		char *pretty = cJSON_Print(res);
 		if (pretty)

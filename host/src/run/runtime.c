@@ -544,9 +544,10 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	e->seconds = ev->seconds;
 	e->block = rt->block;
 	/*
-	 * Results are facts for the summary table: each is logged at debug
-	 * (kept in the run log), except a failing one, which the terminal
-	 * shows as it comes, since it is what the user must act on.
+	 * Results are facts for smelt run's summary table: logged as the
+	 * adapter's info lines (the run log has them; the terminal with
+	 * --verbose), except a failing one, which the terminal shows as it
+	 * comes, since it is what the user must act on.
 	 */
 	struct strbuf sb = STRBUF_INIT;
 	if (ev->item)
@@ -562,7 +563,7 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	log_msg(ev->kind == SMELT_EV_RESULT && ev->status &&
 	                (!strcmp(ev->status, "fail") || !strcmp(ev->status, "error"))
 	            ? SMELT_LOG_ERROR
-	            : SMELT_LOG_DEBUG,
+	            : SMELT_LOG_INFO,
 	        h->ad->desc->name, "%s", sb.buf);
 	strbuf_release(&sb);
 }
@@ -764,17 +765,28 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 	return rc;
 }
 
-/* The kind of a result item, for counting: dbt's unique ids start with it ("model.p.m"), others are checks. */
-static const char *result_kind(const char *item)
+/*
+ * The kind of a result item, for counting: dbt's unique ids start with it
+ * ("model.p.m"), other adapters name it first ("dataset warehouse.x");
+ * anything else (a GX expectation) is a check.  Written to kind (len bytes).
+ */
+static void result_kind(const char *item, char *kind, size_t len)
 {
-	static const char *const kinds[] = { "model", "test", "seed", "snapshot", "source", "analysis",
-	                                     "operation", "unit_test", "exposure", "metric" };
-	for (size_t i = 0; item && i < sizeof kinds / sizeof kinds[0]; i++) {
-		size_t n = strlen(kinds[i]);
-		if (!strncmp(item, kinds[i], n) && item[n] == '.')
-			return kinds[i];
+	static const char *const dbt[] = { "model", "test", "seed", "snapshot", "source", "analysis",
+	                                   "operation", "unit_test", "exposure", "metric" };
+	for (size_t i = 0; item && i < sizeof dbt / sizeof dbt[0]; i++) {
+		size_t n = strlen(dbt[i]);
+		if (!strncmp(item, dbt[i], n) && item[n] == '.') {
+			snprintf(kind, len, "%s", dbt[i]);
+			return;
+		}
 	}
-	return "check";
+	size_t w = item ? strspn(item, "abcdefghijklmnopqrstuvwxyz_") : 0;
+	if (w && item[w] == ' ' && w < len) {
+		snprintf(kind, len, "%.*s", (int)w, item);
+		return;
+	}
+	snprintf(kind, len, "check");
 }
 
 static size_t kind_rank(const char *kind)
@@ -786,22 +798,44 @@ static size_t kind_rank(const char *kind)
 	return 99;
 }
 
-static int status_is(const char *status, const char *const *words)
+/* An outcome in the table's words: pass/success/ok "passed", fail/error "failed", ... else itself. */
+static const char *outcome(const char *status)
 {
-	for (; status && *words; words++)
-		if (!strcmp(status, *words))
-			return 1;
-	return 0;
+	static const struct { const char *status, *word; } words[] = {
+		{ "pass", "passed" }, { "success", "passed" }, { "ok", "passed" }, { "fail", "failed" },
+		{ "error", "failed" }, { "runtime error", "failed" }, { "warn", "warned" }, { "skipped", "skipped" },
+		{ "skip", "skipped" },
+	};
+	for (size_t i = 0; status && i < sizeof words / sizeof words[0]; i++)
+		if (!strcmp(status, words[i].status))
+			return words[i].word;
+	return status ? status : "done";
+}
+
+/* A count per name, in order of first appearance. */
+struct tally {
+	char names[16][32];
+	size_t counts[16];
+	size_t n;
+};
+
+static void tally_add(struct tally *t, const char *name)
+{
+	size_t i = 0;
+	while (i < t->n && strcmp(t->names[i], name))
+		i++;
+	if (i == t->n) {
+		if (t->n == 16)
+			return;
+		snprintf(t->names[t->n++], sizeof t->names[0], "%s", name);
+	}
+	t->counts[i]++;
 }
 
 void runtime_block_result(struct runtime *rt, size_t block, struct strbuf *sb)
 {
-	static const char *const bad[] = { "fail", "error", "runtime error", NULL };
-	static const char *const warned[] = { "warn", NULL };
-	static const char *const skipped[] = { "skipped", "skip", NULL };
-	const char *kinds[16];
-	size_t counts[16] = { 0 }, nkinds = 0, nres = 0, npass = 0, nbad = 0, nwarn = 0, nskip = 0;
-	size_t start = sb->len;
+	struct tally kinds = { 0 }, outcomes = { 0 };
+	size_t start = sb->len, nres = 0;
 	for (size_t i = 0; i < rt->nevents; i++) {
 		struct rt_event *e = &rt->events[i];
 		if (e->block != block)
@@ -813,46 +847,40 @@ void runtime_block_result(struct runtime *rt, size_t block, struct strbuf *sb)
 		}
 		if (e->kind != SMELT_EV_RESULT)
 			continue;
-		const char *k = result_kind(e->item);
-		size_t j = 0;
-		while (j < nkinds && strcmp(kinds[j], k))
-			j++;
-		if (j == nkinds && nkinds < 16)
-			kinds[nkinds++] = k;
-		if (j < 16)
-			counts[j]++;
+		char kind[32];
+		result_kind(e->item, kind, sizeof kind);
+		tally_add(&kinds, kind);
+		tally_add(&outcomes, outcome(e->status));
 		nres++;
-		if (status_is(e->status, bad))
-			nbad++;
-		else if (status_is(e->status, warned))
-			nwarn++;
-		else if (status_is(e->status, skipped))
-			nskip++;
-		else
-			npass++;
 	}
 	if (!nres)
 		return;
+	for (size_t j = 0; j < kinds.n; j++) /* models before tests, as dbt lists them */
+		for (size_t k = j + 1; k < kinds.n; k++)
+			if (kind_rank(kinds.names[k]) < kind_rank(kinds.names[j])) {
+				char tn[32];
+				size_t tc = kinds.counts[j];
+				memcpy(tn, kinds.names[j], sizeof tn);
+				memcpy(kinds.names[j], kinds.names[k], sizeof tn);
+				kinds.counts[j] = kinds.counts[k];
+				memcpy(kinds.names[k], tn, sizeof tn);
+				kinds.counts[k] = tc;
+			}
+	static const char *const first[] = { "passed", "failed", "warned", "skipped" };
+	size_t shown = 0;
 	if (sb->len > start)
 		strbuf_addstr(sb, "; ");
-	for (size_t j = 0; j < nkinds; j++) /* models before tests, as dbt lists them */
-		for (size_t k = j + 1; k < nkinds; k++)
-			if (kind_rank(kinds[k]) < kind_rank(kinds[j])) {
-				const char *tk = kinds[j];
-				size_t tc = counts[j];
-				kinds[j] = kinds[k], counts[j] = counts[k];
-				kinds[k] = tk, counts[k] = tc;
-			}
-	for (size_t j = 0; j < nkinds; j++)
-		strbuf_addf(sb, "%s%zu %s%s", j ? ", " : "", counts[j], kinds[j], counts[j] == 1 ? "" : "s");
-	strbuf_addstr(sb, ":");
-	const char *sep = " ";
-	if (npass)
-		strbuf_addf(sb, "%s%zu passed", sep, npass), sep = ", ";
-	if (nbad)
-		strbuf_addf(sb, "%s%zu failed", sep, nbad), sep = ", ";
-	if (nwarn)
-		strbuf_addf(sb, "%s%zu warned", sep, nwarn), sep = ", ";
-	if (nskip)
-		strbuf_addf(sb, "%s%zu skipped", sep, nskip);
+	for (size_t j = 0; j < kinds.n; j++)
+		strbuf_addf(sb, "%s%zu %s%s", j ? ", " : "", kinds.counts[j], kinds.names[j], kinds.counts[j] == 1 ? "" : "s");
+	strbuf_addch(sb, ':');
+	/* passed, failed, warned, skipped first (in that order), then other outcomes as they came */
+	for (size_t pass = 0; pass < 5; pass++)
+		for (size_t j = 0; j < outcomes.n; j++) {
+			size_t r = 4;
+			for (size_t k = 0; k < 4; k++)
+				if (!strcmp(outcomes.names[j], first[k]))
+					r = k;
+			if (r == pass)
+				strbuf_addf(sb, "%s%zu %s", shown++ ? ", " : " ", outcomes.counts[j], outcomes.names[j]);
+		}
 }
