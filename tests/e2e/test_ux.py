@@ -180,6 +180,9 @@ def test_full_demo_fits_on_a_screen(tmp_path):
     assert code == 0, shown
     assert len(lines) <= 40, shown
     assert "installing 2 plugins first" in shown and re.search(r"\+ gx +installed \([\d.]+s\)", shown), shown
+    # a command block has a live line too: a spinner and its elapsed time, gone when it ends
+    assert re.search(rb"\r\x1b\[K. \[2/3\] dbt-sqlite:build  \d+s", raw), raw[-3000:]
+    assert not any("[2/3]" in l for l in lines), shown
     assert sum("BLOCK" in l and "STATUS" in l for l in lines) == 1, shown
     assert any(re.search(r"dbt-sqlite:build +ok .*2 models, 10 tests: 12 passed", l) for l in lines), shown
     assert any(re.search(r"gx:validate +ok .*13 checks: 13 passed", l) for l in lines), shown
