@@ -187,6 +187,21 @@ def test_full_demo_fits_on_a_screen(tmp_path):
     assert any(re.search(r"dbt-sqlite:build +ok .*2 models, 10 tests: 12 passed", l) for l in lines), shown
     assert any(re.search(r"gx:validate +ok .*13 checks: 13 passed", l) for l in lines), shown
     assert lines[-1].startswith("Run ") and "succeeded: 3 of 3 blocks" in lines[-1], shown
+    # a failing check: printed once as it comes, counted in the table, the error last
+    suite = demo / "quality" / "orders.yml"
+    suite.write_text(suite.read_text().replace("max_value: 10000", "max_value: 100"))
+    code, raw = run_in_pty(["run", "daily"], demo, timeout=900)
+    lines = screen(raw)
+    shown = "\n".join(lines)
+    assert code == 1, shown
+    fails = [l for l in lines if "expect_column_values_to_be_between(column=amount" in l]
+    assert len(fails) == 2 and fails[0].startswith("gx error: orders: ") and ": fail - 18 of 40" in fails[0], shown
+    assert any(re.search(r"gx:validate +failed .*13 checks: 12 passed, 1 failed$", l) for l in lines), shown
+    assert lines[-2].startswith("Run ") and " failed: 2 of 3 blocks in " in lines[-2], shown
+    assert lines[-1].startswith("smelt error: block 3/3 'gx:validate' failed: gx:validate: 1 of 13 expectations "
+                                "failed, first: orders: expect_column_values_to_be_between(column=amount"), shown
+    assert lines[-1].endswith("/run.log (or run again with --verbose)"), shown
+    assert len(lines) <= 10, shown
 
 
 # ---- errors that say what to do ------------------------------------------------------------------

@@ -212,7 +212,11 @@ static int run_block(struct runtime *rt, struct block *b, const struct run_opts 
 	*secs_out = secs;
 	if (rc != SMELT_OK) {
 		fail(err, errlen, rc, "%s", aerr[0] ? aerr : smelt_strerror(rc));
-		log_held_flush(); /* what the tools said last, before the summary and the error */
+		/* what the tools said last, before the summary and the error; not when the failing results are shown */
+		if (runtime_block_failures(rt, index + 1))
+			log_held_clear();
+		else
+			log_held_flush();
 	}
 	log_debug("Block run completed: %s, success=%s, duration_seconds=%.3f", b->text, rc ? "false" : "true", secs);
 	if (st && state_id) {

@@ -884,3 +884,12 @@ void runtime_block_result(struct runtime *rt, size_t block, struct strbuf *sb)
 				strbuf_addf(sb, "%s%zu %s", shown++ ? ", " : " ", outcomes.counts[j], outcomes.names[j]);
 		}
 }
+
+size_t runtime_block_failures(const struct runtime *rt, size_t block)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rt->nevents; i++)
+		n += rt->events[i].block == block && rt->events[i].kind == SMELT_EV_RESULT &&
+		     !strcmp(outcome(rt->events[i].status), "failed");
+	return n;
+}

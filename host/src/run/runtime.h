@@ -109,5 +109,7 @@ void runtime_post_install(struct runtime *rt, const struct install_item *items, 
  * block reported nothing.
  */
 void runtime_block_result(struct runtime *rt, size_t block, struct strbuf *sb);
+/* How many failing results (fail, error) block reported; each was printed as it came. */
+size_t runtime_block_failures(const struct runtime *rt, size_t block);
 
 #endif

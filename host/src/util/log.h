@@ -46,7 +46,7 @@ int log_interactive(void);
  * tool said just before it.  log_held_flush() prints them under a
  * heading and forgets them; log_held_clear() forgets them.
  */
-#define LOG_HELD_MAX 20
+#define LOG_HELD_MAX 12
 void log_held_flush(void);
 void log_held_clear(void);
 
