@@ -395,3 +395,16 @@ def test_listings_print_one_compact_json_document(demo):
     assert listing["plugin"] == "tap-csv" and all(c["name"].startswith("tap-csv:") for c in listing["commands"])
     text = smelt_in(demo, "invoke", "--list-commands", "tap-csv").stdout
     assert text.startswith("Commands of tap-csv:\n")
+
+
+def test_plugin_name_typos_suggest_the_plugin(demo):
+    for args in (["config", "list", "tap-cvs"], ["invoke", "tap-cvs"], ["install", "tap-cvs"],
+                 ["select", "tap-cvs", "--list"], ["test", "tap-cvs"]):
+        proc = smelt_in(demo, *args)
+        assert proc.returncode == 1, args
+        noun = "extractor" if args[0] == "select" else "plugin"
+        assert proc.stderr.splitlines()[-1] == \
+            f"smelt: error: {noun} 'tap-cvs' is not in smelt.yml; did you mean 'tap-csv'?", (args, proc.stderr)
+    # nothing close: how to get one
+    assert smelt_in(demo, "invoke", "airbyte").stderr == \
+        "smelt: error: plugin 'airbyte' is not in smelt.yml; see 'smelt add'\n"

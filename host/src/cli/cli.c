@@ -295,3 +295,15 @@ void cli_meltano_gitignore(const struct project *p)
 	free(git);
 	free(path);
 }
+
+const char *cli_plugin_hint(const struct project *p, const char *name)
+{
+	static char hint[160];
+	const char **names = xcalloc(p->nplugins + 1, sizeof *names);
+	for (size_t i = 0; i < p->nplugins; i++)
+		names[i] = p->plugins[i]->name;
+	const char *guess = suggest_closest(name, names, p->nplugins);
+	snprintf(hint, sizeof hint, guess ? "; did you mean '%s'?" : "%s", guess ? guess : "");
+	free(names);
+	return hint;
+}

@@ -90,6 +90,13 @@ struct project;
  */
 void cli_meltano_gitignore(const struct project *p);
 
+/*
+ * "; did you mean 'tap-csv'?" when a plugin of p has a name close to
+ * name, else "": the tail of a "plugin 'x' is not in smelt.yml" error.
+ * Borrowed (a static buffer, valid until the next call).
+ */
+const char *cli_plugin_hint(const struct project *p, const char *name);
+
 /* Print "Examples:" of command cmd (after its usage); 0 when it has none. */
 int cli_print_examples(FILE *out, const char *cmd);
 

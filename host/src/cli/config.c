@@ -327,8 +327,8 @@ static int find_target(struct project *p, const char *name, int type, struct plu
 		return 0;
 	*pl = project_find_plugin(p, type, name);
 	if (!*pl)
-		return cli_fail("plugin '%s' is not in %s%s%s", name, p->file_name, type >= 0 ? " as " : "",
-		                type >= 0 ? plugin_type_singular(type) : "");
+		return cli_fail("plugin '%s' is not in %s%s%s%s", name, p->file_name, type >= 0 ? " as " : "",
+		                type >= 0 ? plugin_type_singular(type) : "", cli_plugin_hint(p, name));
 	return 0;
 }
 

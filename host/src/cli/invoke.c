@@ -171,7 +171,8 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 	}
 	struct plugin *pl = project_find_plugin(p, type, name);
 	if (!pl) {
-		int code = cli_fail("plugin '%s' is not in %s; see 'smelt add'", name, p->file_name);
+		const char *hint = cli_plugin_hint(p, name);
+		int code = cli_fail("plugin '%s' is not in %s%s", name, p->file_name, *hint ? hint : "; see 'smelt add'");
 		free(name);
 		project_free(p);
 		return code;

@@ -173,7 +173,7 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 		return rc;
 	struct plugin *pl = project_find_plugin(p, PLUGIN_EXTRACTORS, pos[0]);
 	if (!pl) {
-		rc = cli_fail("extractor '%s' is not in %s", pos[0], p->file_name);
+		rc = cli_fail("extractor '%s' is not in %s%s", pos[0], p->file_name, cli_plugin_hint(p, pos[0]));
 		project_free(p);
 		return rc;
 	}
