@@ -319,8 +319,9 @@ def test_config_list_groups_required_settings_and_prints_json_values(project):
     items = {s["name"]: s for s in project.smelt.json("config", "list", "tap-needs", "--format", "json")["settings"]}
     assert items["api_key"]["required"] is True and items["start"]["required"] is True
     assert items["flag"]["required"] is False and items["extra_thing"]["required"] is False
-    # what config list prints, config set takes back
-    project.smelt("config", "set", "tap-needs", "start", '"2021-02-03"', check=0)
+    # what config list prints, config set takes back, and echoes in the same form
+    echo = project.smelt("config", "set", "tap-needs", "start", '"2021-02-03"', check=0).stdout
+    assert echo == "Extractor 'tap-needs' setting 'start' was set in `smelt.yml`: \"2021-02-03\"\n"
     assert "start [env: TAP_NEEDS_START] current value: \"2021-02-03\" (from `smelt.yml`)" in \
         project.smelt("config", "list", "tap-needs", check=0).stdout.splitlines()
 

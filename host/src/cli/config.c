@@ -15,7 +15,6 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,64 +52,6 @@ static void usage(FILE *out)
 	        "  --plugin-type TYPE       when a name is used by plugins of several types\n"
 	        "  --from-file FILE|-       set: read the value from a file or stdin\n"
 	        "  -y, --yes                reset: do not ask\n");
-}
-
-/* Python's repr() of a JSON value, as Meltano prints values. */
-static void py_repr(struct strbuf *sb, const cJSON *v)
-{
-	if (!v || cJSON_IsNull(v)) {
-		strbuf_addstr(sb, "None");
-	} else if (cJSON_IsTrue(v)) {
-		strbuf_addstr(sb, "True");
-	} else if (cJSON_IsFalse(v)) {
-		strbuf_addstr(sb, "False");
-	} else if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		if (d == floor(d) && fabs(d) < 1e16)
-			strbuf_addf(sb, "%lld", (long long)d);
-		else
-			strbuf_addf(sb, "%.17g", d);
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-		strbuf_addch(sb, q);
-		for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-			if (*c == '\\' || *c == (unsigned char)q)
-				strbuf_addch(sb, '\\'), strbuf_addch(sb, (char)*c);
-			else if (*c == '\n')
-				strbuf_addstr(sb, "\\n");
-			else if (*c == '\t')
-				strbuf_addstr(sb, "\\t");
-			else if (*c == '\r')
-				strbuf_addstr(sb, "\\r");
-			else if (*c < 0x20 || *c == 0x7f)
-				strbuf_addf(sb, "\\x%02x", *c);
-			else
-				strbuf_addch(sb, (char)*c);
-		}
-		strbuf_addch(sb, q);
-	} else if (cJSON_IsArray(v)) {
-		strbuf_addch(sb, '[');
-		for (const cJSON *c = v->child; c; c = c->next) {
-			py_repr(sb, c);
-			if (c->next)
-				strbuf_addstr(sb, ", ");
-		}
-		strbuf_addch(sb, ']');
-	} else {
-		strbuf_addch(sb, '{');
-		for (const cJSON *c = v->child; c; c = c->next) {
-			cJSON k = { 0 };
-			k.type = cJSON_String;
-			k.valuestring = c->string;
-			py_repr(sb, &k);
-			strbuf_addstr(sb, ": ");
-			py_repr(sb, c);
-			if (c->next)
-				strbuf_addstr(sb, ", ");
-		}
-		strbuf_addch(sb, '}');
-	}
 }
 
 struct opts {
@@ -446,7 +387,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 		strbuf_addstr(&out, REDACTED_LIST);
 	} else {
 		cJSON *shown_v = cJSON_CreateString(val.buf);
-		py_repr(&out, rs ? rs->value : shown_v);
+		json_value(&out, rs ? rs->value : shown_v);
 		cJSON_Delete(shown_v);
 	}
 	printf("%s\n", out.buf);
@@ -456,7 +397,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 		if (rs->sensitive && !o->unsafe)
 			strbuf_addstr(&out, REDACTED_LIST);
 		else
-			py_repr(&out, rs->value);
+			json_value(&out, rs->value);
 		strbuf_addf(&out, " (from %s)", setting_source_label(rs->source, p));
 		printf("%s\n", out.buf);
 	}
