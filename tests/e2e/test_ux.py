@@ -409,3 +409,12 @@ def test_plugin_name_typos_suggest_the_plugin(demo):
     # nothing close: how to get one
     assert smelt_in(demo, "invoke", "airbyte").stderr == \
         "smelt: error: plugin 'airbyte' is not in smelt.yml; see 'smelt add'\n"
+
+
+def test_quiet_install_prints_only_its_final_line(demo):
+    proc = smelt_in(demo, "-q", "install")
+    assert proc.returncode == 0 and proc.stdout == ""
+    assert proc.stderr == "installed 0, already installed 0, nothing to install 2, failed 0\n"
+    loud = smelt_in(demo, "install")
+    assert "smelt info: tap-csv: nothing to install" in loud.stderr
+    assert loud.stderr.endswith("\ninstalled 0, already installed 0, nothing to install 2, failed 0\n")

@@ -2,7 +2,9 @@
  * smelt config: list, print, set, unset or reset a plugin's settings (or
  * the project's: plugin name `smelt` or `meltano`), as Meltano v4 does
  * (MELTANO.md §3-§4).  `smelt config SUB PLUGIN` and, for convenience,
- * `smelt config PLUGIN SUB`; `smelt config PLUGIN` prints.
+ * `smelt config PLUGIN SUB`; `smelt config PLUGIN` prints.  Values are
+ * shown as JSON, the form `config set` takes back (not Meltano's Python
+ * reprs); `list` groups the required settings first.
  */
 #include "cli/commands.h"
 #include "hub/project_hub.h"

@@ -155,9 +155,9 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	plugin_installs_release(&pi);
 	free(sel);
 	project_free(p);
-	if (n)
-		log_info("installed %d, already installed %d, nothing to install %d, failed %d", done, up, nothing,
-		         failed);
+	if (n) /* the command's final line, shown with --quiet too */
+		log_say_final("installed %d, already installed %d, nothing to install %d, failed %d", done, up, nothing,
+		              failed);
 	if (failed)
 		return cli_fail("%d plugin(s) failed to install", failed);
 	return EXIT_OK;
