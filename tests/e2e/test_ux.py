@@ -418,3 +418,19 @@ def test_quiet_install_prints_only_its_final_line(demo):
     loud = smelt_in(demo, "install")
     assert "smelt info: tap-csv: nothing to install" in loud.stderr
     assert loud.stderr.endswith("\ninstalled 0, already installed 0, nothing to install 2, failed 0\n")
+
+
+def test_json_log_format_is_one_object_per_line_with_the_summary_as_data(demo):
+    proc = smelt_in(demo, "--log-format", "json", "run", "tap-csv", "target-sqlite")
+    assert proc.returncode == 0 and proc.stdout == ""
+    events = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert all({"timestamp", "level", "source", "event"} <= set(e) for e in events), proc.stderr
+    (block,) = [e for e in events if e["event"] == "block summary"]
+    assert block["block"] == "tap-csv target-sqlite" and block["status"] == "ok"
+    assert block["result"] == "customers 5 rows, orders 40 rows" and block["seconds"] >= 0
+    run = events[-1]
+    assert run["event"] == "run summary" and run["status"] == "succeeded"
+    assert run["blocks"] == 1 and run["blocks_succeeded"] == 1 and re.fullmatch(r"[0-9a-f-]{36}", run["run_id"])
+    assert any(e["event"].startswith("tap-csv -> target-sqlite: 45 records, ") for e in events)
+    quiet = smelt_in(demo, "-q", "--log-format", "json", "run", "tap-csv", "target-sqlite")
+    assert [json.loads(line)["event"] for line in quiet.stderr.splitlines()] == ["run summary"]

@@ -243,6 +243,30 @@ static void print_summary(struct runtime *rt, const struct block_list *bl, const
 			width = strlen(bl->items[i].text);
 	if (width > 40)
 		width = 40;
+	if (log_get_format() == LOG_FORMAT_JSON) { /* the same facts as data: one event per block, one for the run */
+		for (size_t i = 0; i < bl->n; i++) {
+			struct strbuf res = STRBUF_INIT;
+			cJSON *f = cJSON_CreateObject();
+			runtime_block_result(rt, i + 1, &res);
+			cJSON_AddStringToObject(f, "block", bl->items[i].text);
+			cJSON_AddStringToObject(f, "status", i < done ? "ok" : i == done && rc ? "failed" : "not run");
+			if (i < done || (i == done && rc))
+				cJSON_AddNumberToObject(f, "seconds", (double)(long long)(secs[i] * 1000) / 1000);
+			cJSON_AddStringToObject(f, "result", res.buf);
+			log_event_fields(0, "block summary", f);
+			cJSON_Delete(f);
+			strbuf_release(&res);
+		}
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "run_id", rt->run_id);
+		cJSON_AddStringToObject(f, "status", rc ? "failed" : "succeeded");
+		cJSON_AddNumberToObject(f, "blocks", (double)bl->n);
+		cJSON_AddNumberToObject(f, "blocks_succeeded", (double)(rc ? done : bl->n));
+		cJSON_AddNumberToObject(f, "seconds", (double)(long long)(total_s * 1000) / 1000);
+		log_event_fields(1, "run summary", f);
+		cJSON_Delete(f);
+		return;
+	}
 	if (log_get_verbosity() != LOG_QUIET) {
 		log_say(" %-*s  %-7s  %7s  %s", (int)width, "BLOCK", "STATUS", "TIME", "RESULT");
 		for (size_t i = 0; i < bl->n; i++) {

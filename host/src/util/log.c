@@ -304,6 +304,33 @@ void log_say_final(const char *fmt, ...)
 	va_end(ap);
 }
 
+void log_event_fields(int always, const char *event, const struct cJSON *fields)
+{
+	if (cur_format != LOG_FORMAT_JSON)
+		return;
+	char ts[40];
+	timestamp(ts, sizeof ts);
+	if (log_file) {
+		fprintf(log_file, "%s %-7s [smelt] %s\n", ts, level_name(SMELT_LOG_INFO), event);
+		fflush(log_file);
+	}
+	if (!(always ? cur_level <= SMELT_LOG_ERROR : shown(SMELT_LOG_INFO, "smelt")))
+		return;
+	struct strbuf line = STRBUF_INIT;
+	strbuf_addf(&line, "{\"timestamp\":\"%s\",\"level\":\"info\",\"source\":\"smelt\",\"event\":", ts);
+	json_quote(&line, event);
+	for (const cJSON *f = fields ? fields->child : NULL; f; f = f->next) {
+		char *v = cJSON_PrintUnformatted(f);
+		strbuf_addch(&line, ',');
+		json_quote(&line, f->string);
+		strbuf_addf(&line, ":%s", v ? v : "null");
+		free(v);
+	}
+	strbuf_addstr(&line, "}\n");
+	log_print(line.buf);
+	strbuf_release(&line);
+}
+
 void log_msg(enum smelt_log_level level, const char *source, const char *fmt, ...)
 {
 	va_list ap;

@@ -84,6 +84,16 @@ void log_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* As log_say(), and shown with LOG_QUIET too: the one line a quiet command prints. */
 void log_say_final(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * In JSON format: one log event of smelt at info level whose object also
+ * carries fields' members (after timestamp, level, source and event), so
+ * a summary is data, not text; always: shown with LOG_QUIET too.  The run
+ * log gets the event text.  fields is borrowed.  Does nothing in text
+ * format (use log_say() there).
+ */
+struct cJSON;
+void log_event_fields(int always, const char *event, const struct cJSON *fields);
+
 #define log_debug(...) do { if (log_enabled(SMELT_LOG_DEBUG)) log_msg(SMELT_LOG_DEBUG, "smelt", __VA_ARGS__); } while (0)
 #define log_info(...) log_msg(SMELT_LOG_INFO, "smelt", __VA_ARGS__)
 #define log_warn(...) log_msg(SMELT_LOG_WARN, "smelt", __VA_ARGS__)
