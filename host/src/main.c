@@ -49,8 +49,10 @@ static void usage(FILE *out)
 	        "  --env-file PATH        read settings from PATH instead of <project>/.env\n"
 	        "  --log-level LEVEL      debug, info, warning, error, critical or disabled\n"
 	        "  --log-format FORMAT    text or json (log lines on stderr)\n"
-	        "  --version              print the version\n"
-	        "  -h, --help             this help; 'smelt COMMAND --help' for a command\n"
+	        "  -q, --quiet            print only errors and a command's final line\n"
+	        "  -v, --verbose          also print the tools' own log lines\n"
+	        "  -V, --version          print the version\n"
+	        "  -h, --help             this help; 'smelt help COMMAND' for a command\n"
 	        "\nExit codes: 0 success, 1 failure, 2 usage error or not implemented yet,\n"
 	        "3 the project requires another smelt.  'smelt invoke' returns the tool's code.\n");
 }
@@ -104,9 +106,17 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return EXIT_OK;
 		}
-		if (cli_opt_flag(argv[i], "--version")) {
+		if (cli_opt_flag(argv[i], "--version") || !strcmp(argv[i], "-V")) {
 			printf("smelt, version %s\n", SMELT_VERSION);
 			return EXIT_OK;
+		}
+		if (cli_opt_flag(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+			log_set_verbosity(LOG_QUIET);
+			continue;
+		}
+		if (cli_opt_flag(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			log_set_verbosity(LOG_VERBOSE);
+			continue;
 		}
 		if (cli_opt_flag(argv[i], "--no-environment")) {
 			cli.no_environment = 1;
@@ -156,20 +166,34 @@ int main(int argc, char **argv)
 		return cli_fail("cannot change to '%s': %m", cli.cwd);
 
 	const char *name = argv[i];
+	char *help_argv[] = { NULL, "--help", NULL };
+	if (!strcmp(name, "help")) { /* smelt help [COMMAND]: git's spelling of COMMAND --help */
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return EXIT_OK;
+		}
+		name = help_argv[0] = argv[i + 1];
+		argv = help_argv;
+		argc = 2;
+		i = 0;
+	}
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
 		if (strcmp(c->name, name))
 			continue;
 		cli_paths(&cli);
 		cli.command = c->name;
 		int rc = c->fn(&cli, argc - i, argv + i);
+		if (rc == EXIT_OK && argc - i == 2 && cli_is_help(argv[i + 1])) /* smelt CMD --help, smelt help CMD */
+			cli_print_examples(stdout, c->name);
 		cli_release(&cli);
 		return rc;
 	}
 
 	const char *names[64];
 	size_t n = 0;
-	for (const struct cli_command *c = cli_commands; c->name && n < 64; c++)
+	for (const struct cli_command *c = cli_commands; c->name && n < 63; c++)
 		names[n++] = c->name;
+	names[n++] = "help";
 	const char *guess = cli_suggest(name, names, n);
 	fprintf(stderr, "smelt: error: '%s' is not a smelt command", name);
 	if (guess)

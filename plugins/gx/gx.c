@@ -46,6 +46,7 @@ struct gx {
 	const struct smelt_host_api *host; /* borrowed until destroy */
 	void *hctx;
 	unsigned seq; /* makes generated file names unique within a command */
+	int in_run;   /* a block of smelt run: results go only to events (the run's table shows them) */
 };
 
 /* The gx plugin's settings that the adapter reads. */
@@ -619,6 +620,34 @@ struct gx_tally {
 	char first_error[768];     /* the first suite error */
 };
 
+/*
+ * One line of the text report: on stdout for smelt invoke; in smelt run
+ * a log line (the run log keeps it, --verbose shows it), since the run's
+ * own table reports the checks and the host prints each failure.
+ */
+static void say(struct gx *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct gx *s, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (!s->in_run) {
+		fputs(line, stdout);
+		return;
+	}
+	char *nl;
+	for (char *l = line; *l; l = nl + 1) {
+		if (!(nl = strchr(l, '\n'))) {
+			LOG(s, SMELT_LOG_INFO, "%s", l);
+			break;
+		}
+		*nl = '\0';
+		LOG(s, SMELT_LOG_INFO, "%s", l);
+	}
+}
+
 /* Events for every expectation and suite, and the text summary (unless json). */
 static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally *t)
 {
@@ -636,7 +665,7 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 				snprintf(t->first_error, sizeof t->first_error, "suite '%s': %s", name, error);
 			emit(s, SMELT_EV_RESULT, name, "error", -1, error, NULL);
 			if (!json_out)
-				printf("Suite %s (%s): ERROR\n  %s\n", name, file ? file : "?", error);
+				say(s, "Suite %s (%s): ERROR\n  %s\n", name, file ? file : "?", error);
 			continue;
 		}
 		const cJSON *exps = cJSON_GetObjectItemCaseSensitive(suite, "expectations");
@@ -651,7 +680,7 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 				w += snprintf(where + w, sizeof where - (size_t)w, ", %s", source);
 			if (table && w >= 0 && (size_t)w < sizeof where)
 				snprintf(where + w, sizeof where - (size_t)w, " table %s", table);
-			printf("Suite %s (%s): %d of %d expectations passed\n", name, where, ok, total);
+			say(s, "Suite %s (%s): %d of %d expectations passed\n", name, where, ok, total);
 		}
 		cJSON_ArrayForEach(e, exps)
 		{
@@ -676,9 +705,9 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 			}
 			if (!json_out) {
 				if (pass)
-					printf("  pass  %s\n", label ? label : "?");
+					say(s, "  pass  %s\n", label ? label : "?");
 				else
-					printf("  FAIL  %s%s%s\n", label ? label : "?", observed && *observed ? ": " : "",
+					say(s, "  FAIL  %s%s%s\n", label ? label : "?", observed && *observed ? ": " : "",
 					       observed && *observed ? observed : "");
 			}
 		}
@@ -689,17 +718,17 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 	if (json_out)
 		return;
 	if (t->errors)
-		printf("Validation error: %d of %d suite%s could not run; %d of %d expectations passed\n", t->errors,
+		say(s, "Validation error: %d of %d suite%s could not run; %d of %d expectations passed\n", t->errors,
 		       t->suites, t->suites == 1 ? "" : "s", t->passed, t->evaluated);
 	else if (t->failed)
-		printf("Validation failed: %d of %d expectations failed (%d suite%s)\n", t->failed, t->evaluated, t->suites,
+		say(s, "Validation failed: %d of %d expectations failed (%d suite%s)\n", t->failed, t->evaluated, t->suites,
 		       t->suites == 1 ? "" : "s");
 	else
-		printf("Validation passed: all %d expectations met (%d suite%s)\n", t->evaluated, t->suites,
+		say(s, "Validation passed: all %d expectations met (%d suite%s)\n", t->evaluated, t->suites,
 		       t->suites == 1 ? "" : "s");
 	const char *docs = obj_str(res, "data_docs");
 	if (docs)
-		printf("Data Docs: %s\n", shown_path(s, docs));
+		say(s, "Data Docs: %s\n", shown_path(s, docs));
 	fflush(stdout);
 }
 
@@ -1124,7 +1153,10 @@ static int gx_run_block(void *state, const struct smelt_request *req, char *err,
 		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is a utility: use it as '%s:validate' in a run",
 		            attr(s, req->plugins[0], "name"), attr(s, req->plugins[0], "name"));
 	int code = 0;
-	return gx_command(s, req, &code, err, errlen);
+	s->in_run = 1;
+	int rc = gx_command(s, req, &code, err, errlen);
+	s->in_run = 0;
+	return rc;
 }
 
 /* After install: import GX once (checks the install, compiles its bytecode so the first check is quick). */

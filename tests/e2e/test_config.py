@@ -44,8 +44,9 @@ def no_secrets(*texts):
             assert s not in t, f"secret {s!r} leaked:\n{t}"
 
 
-def S(name, value, source, env, kind="string", sensitive=False):
-    return {"name": name, "value": value, "source": source, "env": env, "sensitive": sensitive, "kind": kind}
+def S(name, value, source, env, kind="string", sensitive=False, required=False):
+    return {"name": name, "value": value, "source": source, "env": env, "sensitive": sensitive, "kind": kind,
+            "required": required}
 
 
 TAP_CUSTOM = [
@@ -143,16 +144,16 @@ def test_text_listing_like_meltano(meltano_project):
     proc = run(meltano_project, "config", "list", "tap-custom")
     lines = proc.stdout.splitlines()
     assert "user [env: TAP_CUSTOM_USER, TAP_CUSTOM_NS_USER, TAP_CUSTOM_USERNAME, TAP_CUSTOM_NS_USERNAME] " \
-           "current value: 'alice' (from `meltano.yml`)" in lines
+           "current value: \"alice\" (from `meltano.yml`)" in lines
     assert "password [env: TAP_CUSTOM_PASSWORD, TAP_CUSTOM_NS_PASSWORD] current value: (redacted) (from `.env`)" in lines
     assert "port [env: TAP_CUSTOM_PORT, TAP_CUSTOM_NS_PORT] current value: 5432 (default)" in lines
-    assert "ssl [env: TAP_CUSTOM_SSL, TAP_CUSTOM_NS_SSL] (default: False) current value: True (from the environment)" in lines
+    assert "ssl [env: TAP_CUSTOM_SSL, TAP_CUSTOM_NS_SSL] (default: false) current value: true (from the environment)" in lines
     assert "Custom, possibly unsupported by the plugin:" in lines
-    assert "url [env: TAP_CUSTOM_URL, TAP_CUSTOM_NS_URL] current value: 'https://${PROJECT_DOMAIN}/api' " \
-           "(expanded: 'https://example.org/api') (from `meltano.yml`)" in lines
+    assert "url [env: TAP_CUSTOM_URL, TAP_CUSTOM_NS_URL] current value: \"https://${PROJECT_DOMAIN}/api\" " \
+           "(expanded: \"https://example.org/api\") (from `meltano.yml`)" in lines
     no_secrets(proc.stdout, proc.stderr)
     child = run(meltano_project, "config", "list", "tap-custom--eu").stdout
-    assert "current value: 'alice' (inherited from 'tap-custom')" in child
+    assert "current value: \"alice\" (inherited from 'tap-custom')" in child
     no_secrets(child)
 
 

@@ -70,7 +70,7 @@ def test_el_then_dbt_run_builds_the_model(proj):
     (root / "transform" / "models").mkdir(parents=True)
     for f in ("customer_totals.sql", "big_customers.sql", "schema.yml"):
         shutil.copy(DATA / "models" / f, root / "transform" / "models" / f)
-    proc = proj.run("run", "tap-csv", "target-sqlite", "dbt-sqlite:run", check=0)
+    proc = proj.run("run", "--verbose", "tap-csv", "target-sqlite", "dbt-sqlite:run", check=0)
 
     # the adapter created the dbt project around them, with the loaded tables as sources
     project = yaml.safe_load((root / "transform" / "dbt_project.yml").read_text())
@@ -138,7 +138,7 @@ def test_sql_error_in_a_model_fails_the_run_and_names_it(proj):
     root = proj.root
     copy_data("broken", root / "transform")
     try:
-        proc = proj.run("run", "dbt-sqlite:run")
+        proc = proj.run("run", "--verbose", "dbt-sqlite:run")
     finally:
         (root / "transform" / "models" / "broken_model.sql").unlink()
     assert proc.returncode == 1, proc.stderr
@@ -154,7 +154,7 @@ def test_failing_dbt_test_fails_the_run_and_names_it(proj):
     root = proj.root
     copy_data("failing", root / "transform")
     try:
-        proc = proj.run("run", "dbt-sqlite:test")
+        proc = proj.run("run", "--verbose", "dbt-sqlite:test")
     finally:
         (root / "transform" / "tests" / "assert_no_big_orders.sql").unlink()
     assert proc.returncode == 1, proc.stderr

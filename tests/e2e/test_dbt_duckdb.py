@@ -71,7 +71,7 @@ def test_el_then_dbt_run_on_duckdb(proj):
     (root / "transform" / "models").mkdir(parents=True)
     for f in ("customer_totals.sql", "schema.yml"):
         shutil.copy(DATA / "models" / f, root / "transform" / "models" / f)
-    proc = smelt("run", "tap-csv", "target-duckdb", "dbt-duckdb:run", "dbt-duckdb:test", env=tool_env())
+    proc = smelt("run", "--verbose", "tap-csv", "target-duckdb", "dbt-duckdb:run", "dbt-duckdb:test", env=tool_env())
     assert proc.returncode == 0, proc.stderr
 
     sources = yaml.safe_load((root / "transform" / "models" / "sources.yml").read_text())["sources"]

@@ -76,7 +76,7 @@ def test_el_then_dbt_run_on_postgres(proj, postgres):
     (root / "transform" / "models").mkdir(parents=True)
     for f in ("customer_totals.sql", "schema.yml"):
         shutil.copy(DATA / "models" / f, root / "transform" / "models" / f)
-    proc = smelt("run", "tap-csv", "target-postgres", "dbt-postgres:build", env=tool_env(secrets))
+    proc = smelt("run", "--verbose", "tap-csv", "target-postgres", "dbt-postgres:build", env=tool_env(secrets))
     assert proc.returncode == 0, proc.stderr
 
     sources = yaml.safe_load((root / "transform" / "models" / "sources.yml").read_text())["sources"]

@@ -37,10 +37,14 @@ def test_adapter_lists_its_commands(gxp):
 def test_run_passes_on_good_data(gxp):
     gxp.use_orders("orders_good.csv")
     gxp.suite("orders.yml", orders_suite("target-sqlite"))
-    proc = gxp.smelt("run", "tap-csv", "target-sqlite", "gx:validate")
+    # in a run the report is the adapter's log (shown with --verbose); the run's table counts the checks
+    proc = gxp.smelt("run", "--verbose", "tap-csv", "target-sqlite", "gx:validate")
     assert proc.returncode == 0, out(proc)
-    assert "Suite orders (quality/orders.yml, target-sqlite table orders): 5 of 5 expectations passed" in proc.stdout
-    assert "Validation passed: all 5 expectations met" in proc.stdout
+    assert "gx info: Suite orders (quality/orders.yml, target-sqlite table orders): 5 of 5 expectations passed" \
+        in proc.stderr
+    assert "gx info: Validation passed: all 5 expectations met" in proc.stderr
+    assert any(line.startswith(" gx:validate ") and line.endswith("  5 checks: 5 passed")
+               for line in proc.stderr.splitlines()), proc.stderr
     assert "Traceback" not in out(proc)
     # the rows were loaded by the first block, checked by the second
     with sqlite3.connect(gxp.root / "output" / "warehouse.db") as db:
@@ -49,24 +53,30 @@ def test_run_passes_on_good_data(gxp):
     index = gxp.root / "output" / "quality" / "index.html"
     assert index.is_file() and "orders" in index.read_text()
     assert list((gxp.root / "output" / "quality" / "validations").rglob("*.html"))
-    assert "Data Docs: output/quality/index.html" in proc.stdout
+    assert "gx info: Data Docs: output/quality/index.html" in proc.stderr
 
 
 def test_run_fails_on_bad_data_and_names_the_failures(gxp):
     gxp.use_orders("orders_bad.csv")  # a null customer_id and an amount of 4242.5
     gxp.suite("orders.yml", orders_suite("target-sqlite"))
-    proc = gxp.smelt("run", "tap-csv", "target-sqlite", "gx:validate")
+    proc = gxp.smelt("run", "--verbose", "tap-csv", "target-sqlite", "gx:validate")
     assert proc.returncode == 1, out(proc)
     text = out(proc)
-    assert "FAIL  expect_column_values_to_not_be_null(column=customer_id): 1 of 8 values null" in proc.stdout
+    assert "FAIL  expect_column_values_to_not_be_null(column=customer_id): 1 of 8 values null" in proc.stderr
     assert "FAIL  expect_column_values_to_be_between(column=amount, min_value=0, max_value=1000): " \
-           "1 of 8 values unexpected (12.5%): [4242.5]" in proc.stdout
-    assert "pass  expect_column_values_to_be_unique(column=id)" in proc.stdout
-    assert "Validation failed: 2 of 5 expectations failed" in proc.stdout
-    # per-expectation results reach the run log and the run summary; the run fails at the gx block
-    assert "orders: expect_column_values_to_not_be_null(column=customer_id) fail" in text
+           "1 of 8 values unexpected (12.5%): [4242.5]" in proc.stderr
+    assert "pass  expect_column_values_to_be_unique(column=id)" in proc.stderr
+    assert "Validation failed: 2 of 5 expectations failed" in proc.stderr
+    # each failure is on the terminal at the default level too, as it comes; the run's table counts them
+    quiet = gxp.smelt("run", "gx:validate")
+    assert "gx error: orders: expect_column_values_to_not_be_null(column=customer_id): fail" in quiet.stderr
+    assert any(line.startswith(" gx:validate ") and "failed" in line and line.endswith("5 checks: 3 passed, 2 failed")
+               for line in quiet.stderr.splitlines()), quiet.stderr
+    # per-expectation results reach the run log; the run fails at the gx block
+    logs = "".join(p.read_text() for p in (gxp.root / ".smelt" / "logs").glob("*/run.log"))
+    assert "[gx] orders: expect_column_values_to_not_be_null(column=customer_id): fail" in logs
     assert "block 2/2 'gx:validate' failed" in text
-    assert "status=failed" in text
+    assert " failed: 1 of 2 blocks in " in text
     assert "Traceback" not in text
 
 
@@ -177,9 +187,9 @@ def test_postgres_source(gxp, postgres):
 """)
     gxp.suite("orders_pg.yml", orders_suite("warehouse-pg"))
     secret = {"WAREHOUSE_PG_PASSWORD": pg["password"]}
-    proc = gxp.smelt("run", "gx:validate", env=secret)
+    proc = gxp.smelt("run", "--verbose", "gx:validate", env=secret)
     assert proc.returncode == 0, out(proc)
-    assert "Suite orders_pg (quality/orders_pg.yml, warehouse-pg table orders): 5 of 5 expectations passed" in proc.stdout
+    assert "Suite orders_pg (quality/orders_pg.yml, warehouse-pg table orders): 5 of 5 expectations passed" in proc.stderr
 
     load_orders_pg(pg, "gx_e2e", "orders_bad.csv")
     proc = gxp.smelt("invoke", "gx:validate", "orders_pg", env=secret)

@@ -144,7 +144,7 @@ def test_initialize_creates_the_admin_and_a_private_secret_key(proj):
 
 def test_run_registers_the_warehouse_tables_and_models(proj):
     root = proj.root
-    proc = proj.run("run", "tap-csv", "target-sqlite", "dbt-sqlite:run", "superset:sync", timeout=1800)
+    proc = proj.run("run", "--verbose", "tap-csv", "target-sqlite", "dbt-sqlite:run", "superset:sync", timeout=1800)
     assert proc.returncode == 0, proc.stderr
     with sqlite3.connect(root / "output" / "warehouse.db") as db:
         names = {r[0] for r in db.execute("select name from sqlite_master where type in ('table', 'view')")}
@@ -153,9 +153,12 @@ def test_run_registers_the_warehouse_tables_and_models(proj):
     assert st.get("database warehouse") == "created", proc.stderr
     for name in DATASETS:
         assert st.get(f"dataset warehouse.main.{name}") == "created", proc.stderr
-    # the results are in the run summary too
-    summary = proc.stderr.split("summary of run", 1)[1]
-    assert "dataset warehouse.main.customer_totals created" in summary
+    # the results are counted in the run's table too: one row per block, after the blocks ran
+    rows = [line for line in proc.stderr.splitlines() if line.startswith(" superset:sync ")]
+    assert len(rows) == 1 and " ok " in rows[0], proc.stderr
+    created = re.search(r": (\d+) created$", rows[0])
+    assert re.search(rf"\b1 database, {len(DATASETS)} datasets\b", rows[0]) and created, rows[0]
+    assert int(created.group(1)) >= len(DATASETS) + 1, rows[0]
     # the key from .env was reused, not regenerated
     assert sum(1 for line in (root / ".env").read_text().splitlines() if line.startswith("SUPERSET_SECRET_KEY=")) == 1
 

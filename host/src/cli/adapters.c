@@ -159,7 +159,7 @@ static int check(struct cli *cli, int format)
 		struct strbuf sb = STRBUF_INIT;
 		cJSON *wrap = cJSON_CreateObject();
 		cJSON_AddItemToObject(wrap, "adapters", out);
-		json_dump(&sb, wrap, 2);
+		json_dump(&sb, wrap, -2);
 		printf("%s\n", sb.buf);
 		strbuf_release(&sb);
 		cJSON_Delete(wrap);

@@ -296,7 +296,10 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 		}
 		if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
 			if (r < 0 || (o.type = plugin_type_parse(v)) < 0) {
-				rc = r < 0 ? EXIT_USAGE : cli_usage("add", "unknown plugin type '%s'", v);
+				rc = r < 0 ? EXIT_USAGE
+				           : cli_suggest_type(v)
+				               ? cli_usage("add", "unknown plugin type '%s'; did you mean '%s'?", v, cli_suggest_type(v))
+				               : cli_usage("add", "unknown plugin type '%s'", v);
 				goto done;
 			}
 			continue;
@@ -343,7 +346,11 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 		if (cli_opt_flag(a, "--update") || cli_opt_flag(a, "--no-update") || cli_opt_flag(a, "--force-install") ||
 		    cli_opt_flag(a, "--no-install") || cli_opt_flag(a, "--install"))
 			continue; /* installing is `smelt install`'s job */
-		rc = cli_usage("add", "unknown option '%s'", a);
+		rc = cli_unknown_option("add", a);
+		goto done;
+	}
+	if (nnames >= 2 && cli_suggest_type(names[0])) { /* "add extracter tap-x": a typo, not a utility */
+		rc = cli_usage("add", "unknown plugin type '%s'; did you mean '%s'?", names[0], cli_suggest_type(names[0]));
 		goto done;
 	}
 	if (nnames >= 2 && plugin_type_parse(names[0]) >= 0) {

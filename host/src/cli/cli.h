@@ -62,7 +62,49 @@ enum cli_format { FORMAT_TEXT = 0, FORMAT_JSON = 1, FORMAT_ENV = 2 };
 /* Parse a --format value; -1 when not one of the allowed (mask of 1 << FORMAT_X). */
 int cli_parse_format(const char *value, unsigned allowed);
 
-/* Levenshtein-based "did you mean" among the command names; NULL when nothing is close. */
+/* "did you mean": suggest_closest() (util/suggest.h); NULL when nothing is close. */
 const char *cli_suggest(const char *name, const char *const *candidates, size_t n);
+/*
+ * Print "smelt: error: <message>; did you mean '<guess>'?" (the guess
+ * among candidates, when one is close) and "see 'smelt CMD --help'" when
+ * cmd is set; returns EXIT_USAGE.  For unknown options, types and names.
+ */
+int cli_usage_suggest(const char *cmd, const char *name, const char *const *candidates, size_t n, const char *fmt,
+                      ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * "unknown option 'ARG'; did you mean '--x'?": the options to choose from
+ * are read from the command's own --help (smelt runs itself once, only on
+ * this error path), so the help text stays their one list.  Returns
+ * EXIT_USAGE.
+ */
+int cli_unknown_option(const char *cmd, const char *arg);
+
+struct project;
+/*
+ * A Meltano project (meltano.yml) that smelt opens gets '.smelt/' in its
+ * .gitignore, since Meltano's own .gitignore covers only .meltano/: added
+ * once (nothing when a line already names .smelt), with a log line.  Only
+ * when the project has a .gitignore or is a git work tree, and only for
+ * the default system folder <root>/.smelt.  Failures are warnings.
+ */
+void cli_meltano_gitignore(const struct project *p);
+
+/*
+ * "; did you mean 'tap-csv'?" when a plugin of p has a name close to
+ * name, else "": the tail of a "plugin 'x' is not in smelt.yml" error.
+ * Borrowed (a static buffer, valid until the next call).
+ */
+const char *cli_plugin_hint(const struct project *p, const char *name);
+
+/* Print "Examples:" of command cmd (after its usage); 0 when it has none. */
+int cli_print_examples(FILE *out, const char *cmd);
+
+/*
+ * The plugin type word ("extractor", "loaders", ...) closest to word when
+ * word is not a type but looks like a mistyped one ("extracter"); NULL
+ * otherwise.  Borrowed (static).
+ */
+const char *cli_suggest_type(const char *word);
 
 #endif

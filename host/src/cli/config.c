@@ -2,18 +2,21 @@
  * smelt config: list, print, set, unset or reset a plugin's settings (or
  * the project's: plugin name `smelt` or `meltano`), as Meltano v4 does
  * (MELTANO.md §3-§4).  `smelt config SUB PLUGIN` and, for convenience,
- * `smelt config PLUGIN SUB`; `smelt config PLUGIN` prints.
+ * `smelt config PLUGIN SUB`; `smelt config PLUGIN` prints.  Values are
+ * shown as JSON, the form `config set` takes back (not Meltano's Python
+ * reprs); `list` groups the required settings first.
  */
 #include "cli/commands.h"
 #include "hub/project_hub.h"
 #include "project/project.h"
+#include "settings/required.h"
 #include "settings/settings.h"
+#include "util/suggest.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,66 +56,6 @@ static void usage(FILE *out)
 	        "  -y, --yes                reset: do not ask\n");
 }
 
-/* Python's repr() of a JSON value, as Meltano prints values. */
-static void py_repr(struct strbuf *sb, const cJSON *v)
-{
-	if (!v || cJSON_IsNull(v)) {
-		strbuf_addstr(sb, "None");
-	} else if (cJSON_IsTrue(v)) {
-		strbuf_addstr(sb, "True");
-	} else if (cJSON_IsFalse(v)) {
-		strbuf_addstr(sb, "False");
-	} else if (cJSON_IsNumber(v) && v->valuestring) {
-		strbuf_addstr(sb, v->valuestring); /* a long number's exact text (util/json.h) */
-	} else if (cJSON_IsNumber(v)) {
-		double d = v->valuedouble;
-		if (d == floor(d) && fabs(d) < 1e16)
-			strbuf_addf(sb, "%lld", (long long)d);
-		else
-			strbuf_addf(sb, "%.17g", d);
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-		strbuf_addch(sb, q);
-		for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-			if (*c == '\\' || *c == (unsigned char)q)
-				strbuf_addch(sb, '\\'), strbuf_addch(sb, (char)*c);
-			else if (*c == '\n')
-				strbuf_addstr(sb, "\\n");
-			else if (*c == '\t')
-				strbuf_addstr(sb, "\\t");
-			else if (*c == '\r')
-				strbuf_addstr(sb, "\\r");
-			else if (*c < 0x20 || *c == 0x7f)
-				strbuf_addf(sb, "\\x%02x", *c);
-			else
-				strbuf_addch(sb, (char)*c);
-		}
-		strbuf_addch(sb, q);
-	} else if (cJSON_IsArray(v)) {
-		strbuf_addch(sb, '[');
-		for (const cJSON *c = v->child; c; c = c->next) {
-			py_repr(sb, c);
-			if (c->next)
-				strbuf_addstr(sb, ", ");
-		}
-		strbuf_addch(sb, ']');
-	} else {
-		strbuf_addch(sb, '{');
-		for (const cJSON *c = v->child; c; c = c->next) {
-			cJSON k = { 0 };
-			k.type = cJSON_String;
-			k.valuestring = c->string;
-			py_repr(sb, &k);
-			strbuf_addstr(sb, ": ");
-			py_repr(sb, c);
-			if (c->next)
-				strbuf_addstr(sb, ", ");
-		}
-		strbuf_addch(sb, '}');
-	}
-}
-
 struct opts {
 	int format;        /* -1: the subcommand's default */
 	int store;
@@ -134,9 +77,58 @@ static const char *plugin_label(const struct plugin *pl)
 	return pl ? plugin_type_singular(pl->type) : "project";
 }
 
+/* A value as config set takes it: JSON, compact (a string keeps its quotes). */
+static void json_value(struct strbuf *sb, const cJSON *v)
+{
+	char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+	strbuf_addstr(sb, text ? text : "null");
+	free(text);
+}
+
+/* One line of the text listing (and its description). */
+static void list_line(struct project *p, struct plugin *pl, const struct resolved_setting *rs, const struct opts *o,
+                      struct strbuf *sb)
+{
+	strbuf_reset(sb);
+	strbuf_addstr(sb, rs->name);
+	strbuf_addstr(sb, " [env: ");
+	for (size_t k = 0; k < rs->nenv; k++)
+		strbuf_addf(sb, "%s%s", k ? ", " : "", rs->env[k]);
+	strbuf_addch(sb, ']');
+	if (rs->source != SOURCE_DEFAULT && rs->def->value) {
+		strbuf_addstr(sb, " (default: ");
+		json_value(sb, rs->def->value);
+		strbuf_addch(sb, ')');
+	}
+	strbuf_addstr(sb, " current value: ");
+	int redact = rs->sensitive && !o->unsafe && !cJSON_IsNull(rs->value);
+	if (rs->unexpanded && !redact) {
+		json_value(sb, rs->unexpanded);
+		strbuf_addstr(sb, " (expanded: ");
+		json_value(sb, rs->value);
+		strbuf_addch(sb, ')');
+	} else if (redact) {
+		strbuf_addstr(sb, REDACTED_LIST);
+	} else {
+		json_value(sb, rs->value);
+	}
+	if (rs->source == SOURCE_DEFAULT)
+		strbuf_addstr(sb, " (default)");
+	else if (rs->source == SOURCE_INHERITED)
+		strbuf_addf(sb, " (inherited from '%s')", pl && pl->parent ? pl->parent->name : "?");
+	else
+		strbuf_addf(sb, " (from %s)", setting_source_label(rs->source, p));
+	printf("%s\n", sb->buf);
+	if (rs->def->description)
+		printf("\t%s\n", rs->def->description);
+}
+
 static int do_list(struct project *p, struct plugin *pl, const struct settings *s, const struct opts *o)
 {
 	struct strbuf sb = STRBUF_INIT;
+	char derr[256];
+	const struct definition *def = pl ? project_plugin_def(p, pl, derr, sizeof derr) : NULL;
+	int groups = def && cJSON_GetArraySize(def->settings_group_validation) > 0;
 	if (o->format == FORMAT_JSON) {
 		cJSON *root = cJSON_CreateObject();
 		cJSON *arr = cJSON_AddArrayToObject(root, "settings");
@@ -156,55 +148,37 @@ static int do_list(struct project *p, struct plugin *pl, const struct settings *
 				cJSON_AddItemToArray(env, cJSON_CreateString(rs->env[k]));
 			cJSON_AddBoolToObject(it, "sensitive", rs->sensitive);
 			cJSON_AddStringToObject(it, "kind", setting_kind_name(rs->kind));
+			cJSON_AddBoolToObject(it, "required", !rs->custom && required_has(def, rs->name));
 			cJSON_AddItemToArray(arr, it);
 		}
-		json_dump(&sb, root, 2);
+		json_dump(&sb, root, -2);
 		cJSON_Delete(root);
 		printf("%s\n", sb.buf);
 		strbuf_release(&sb);
 		return EXIT_OK;
 	}
-	int custom_heading = 0;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct resolved_setting *rs = &s->items[i];
-		if (!shown(o, rs))
-			continue;
-		strbuf_reset(&sb);
-		if (rs->custom && !custom_heading) {
-			strbuf_addstr(&sb, "\nCustom, possibly unsupported by the plugin:\n");
-			custom_heading = 1;
+	/*
+	 * Groups, as Meltano lists them: the settings its definition requires
+	 * (settings_group_validation) first, then the others, then the custom
+	 * ones the project made up.
+	 */
+	for (int group = groups ? 0 : 1; group < 3; group++) {
+		int heading = 0;
+		for (size_t i = 0; i < s->n; i++) {
+			const struct resolved_setting *rs = &s->items[i];
+			int g = rs->custom ? 2 : required_has(def, rs->name) ? 0 : 1;
+			if (!shown(o, rs) || g != group)
+				continue;
+			if (!heading && (group == 2 || groups)) {
+				static const char *const titles[] = { "Required settings:", "Optional settings:",
+				                                      "Custom, possibly unsupported by the plugin:" };
+				printf("%s%s%s\n", group ? "\n" : "", titles[group],
+				       group == 0 && cJSON_GetArraySize(def->settings_group_validation) > 1
+				           ? " (one of its groups must be set in full)" : "");
+			}
+			heading = 1;
+			list_line(p, pl, rs, o, &sb);
 		}
-		strbuf_addstr(&sb, rs->name);
-		strbuf_addstr(&sb, " [env: ");
-		for (size_t k = 0; k < rs->nenv; k++)
-			strbuf_addf(&sb, "%s%s", k ? ", " : "", rs->env[k]);
-		strbuf_addch(&sb, ']');
-		if (rs->source != SOURCE_DEFAULT && rs->def->value) {
-			strbuf_addstr(&sb, " (default: ");
-			py_repr(&sb, rs->def->value);
-			strbuf_addch(&sb, ')');
-		}
-		strbuf_addstr(&sb, " current value: ");
-		int redact = rs->sensitive && !o->unsafe && !cJSON_IsNull(rs->value);
-		if (rs->unexpanded && !redact) {
-			py_repr(&sb, rs->unexpanded);
-			strbuf_addstr(&sb, " (expanded: ");
-			py_repr(&sb, rs->value);
-			strbuf_addch(&sb, ')');
-		} else if (redact) {
-			strbuf_addstr(&sb, REDACTED_LIST);
-		} else {
-			py_repr(&sb, rs->value);
-		}
-		if (rs->source == SOURCE_DEFAULT)
-			strbuf_addstr(&sb, " (default)");
-		else if (rs->source == SOURCE_INHERITED)
-			strbuf_addf(&sb, " (inherited from '%s')", pl && pl->parent ? pl->parent->name : "?");
-		else
-			strbuf_addf(&sb, " (from %s)", setting_source_label(rs->source, p));
-		printf("%s\n", sb.buf);
-		if (rs->def->description)
-			printf("\t%s\n", rs->def->description);
 	}
 	strbuf_release(&sb);
 	return EXIT_OK;
@@ -296,9 +270,60 @@ static int find_target(struct project *p, const char *name, int type, struct plu
 		return 0;
 	*pl = project_find_plugin(p, type, name);
 	if (!*pl)
-		return cli_fail("plugin '%s' is not in %s%s%s", name, p->file_name, type >= 0 ? " as " : "",
-		                type >= 0 ? plugin_type_singular(type) : "");
+		return cli_fail("plugin '%s' is not in %s%s%s%s", name, p->file_name, type >= 0 ? " as " : "",
+		                type >= 0 ? plugin_type_singular(type) : "", cli_plugin_hint(p, name));
 	return 0;
+}
+
+/* The words config set takes for a boolean (Meltano's truthy and falsy words). */
+static int boolean_word(const char *v)
+{
+	static const char *const words[] = { "true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n",
+	                                     NULL };
+	for (int i = 0; words[i]; i++)
+		if (!strcasecmp(v, words[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Before config set writes: a setting the plugin does not define is
+ * stored as a custom one, with a warning (and the closest defined name);
+ * a boolean setting takes only a boolean word.  Returns 0 or the exit
+ * code of a refusal.
+ */
+static int check_set(struct project *p, struct plugin *pl, const char *name, const char *value)
+{
+	char err[1024];
+	struct settings s;
+	if (name[0] == '_' || settings_resolve(p, pl, NULL, 0, &s, err, sizeof err) != 0)
+		return 0; /* extras are the plugin type's; a resolve error is reported by the write */
+	const struct resolved_setting *rs = settings_find(&s, name);
+	int rc = 0;
+	if (!rs || rs->custom) {
+		/* "a.b" of a defined object setting "a" is that setting's nested key */
+		const char *dot = strchr(name, '.');
+		char *head = dot ? xstrndup(name, (size_t)(dot - name)) : NULL;
+		const struct resolved_setting *parent = head ? settings_find(&s, head) : NULL;
+		free(head);
+		if (!parent || parent->custom) {
+			const char **names = xcalloc(s.n + 1, sizeof *names);
+			size_t n = 0;
+			for (size_t i = 0; i < s.n; i++)
+				if (!s.items[i].custom && !s.items[i].extra)
+					names[n++] = s.items[i].name;
+			const char *guess = suggest_closest(name, names, n);
+			log_warn("setting '%s' is not defined by %s '%s'; it is stored as a custom setting, which the "
+			         "plugin may not support%s%s%s",
+			         name, plugin_label(pl), pl ? pl->name : "smelt", guess ? " (did you mean '" : "",
+			         guess ? guess : "", guess ? "'?)" : "");
+			free(names);
+		}
+	} else if (rs->kind == KIND_BOOLEAN && !boolean_word(value)) {
+		rc = cli_fail("setting '%s' is a boolean: use true or false, not '%s'", name, value);
+	}
+	settings_release(&s);
+	return rc;
 }
 
 static int do_set(struct project *p, struct plugin *pl, char **words, int nwords, const struct opts *o)
@@ -306,7 +331,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 	char err[1024];
 	struct strbuf name = STRBUF_INIT, val = STRBUF_INIT;
 	const char *where = NULL;
-	int nnames = o->from_file ? nwords : nwords - 1;
+	int nnames = o->from_file ? nwords : nwords - 1, rc;
 	if (nnames < 1)
 		return cli_usage("config", "config set needs a setting name and a value");
 	for (int i = 0; i < nnames; i++) {
@@ -324,10 +349,24 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 	} else {
 		strbuf_addstr(&val, words[nwords - 1]);
 	}
+	/* "\"text\"" as config list prints a string: its JSON form is taken back as the string */
+	cJSON *quoted = val.len >= 2 && val.buf[0] == '"' ? cJSON_Parse(val.buf) : NULL;
+	if (cJSON_IsString(quoted)) {
+		char *text = xstrdup(quoted->valuestring);
+		strbuf_reset(&val);
+		strbuf_addstr(&val, text);
+		free(text);
+	}
+	cJSON_Delete(quoted);
+	if ((rc = check_set(p, pl, name.buf, val.buf)) != 0) {
+		strbuf_release(&name);
+		strbuf_release(&val);
+		return rc;
+	}
 	char *plname = pl ? xstrdup(pl->name) : NULL;
 	int type = pl ? (int)pl->type : -1;
 	cJSON *v = cJSON_CreateString(val.buf);
-	int rc = settings_set(p, pl, name.buf, v, o->store, &where, err, sizeof err);
+	rc = settings_set(p, pl, name.buf, v, o->store, &where, err, sizeof err);
 	cJSON_Delete(v);
 	if (rc < 0) {
 		free(plname);
@@ -350,7 +389,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 		strbuf_addstr(&out, REDACTED_LIST);
 	} else {
 		cJSON *shown_v = cJSON_CreateString(val.buf);
-		py_repr(&out, rs ? rs->value : shown_v);
+		json_value(&out, rs ? rs->value : shown_v);
 		cJSON_Delete(shown_v);
 	}
 	printf("%s\n", out.buf);
@@ -360,7 +399,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 		if (rs->sensitive && !o->unsafe)
 			strbuf_addstr(&out, REDACTED_LIST);
 		else
-			py_repr(&out, rs->value);
+			json_value(&out, rs->value);
 		strbuf_addf(&out, " (from %s)", setting_source_label(rs->source, p));
 		printf("%s\n", out.buf);
 	}
@@ -514,7 +553,7 @@ int cmd_config(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		free(pos);
-		return cli_usage("config", "unknown option '%s'", a);
+		return cli_unknown_option("config", a);
 	}
 	if (npos == 0) {
 		usage(stderr);

@@ -32,7 +32,7 @@ int cmd_environment(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-')
-			return cli_usage("environment", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("environment", argv[i]);
 		if (!sub)
 			sub = argv[i];
 		else if (!name)
@@ -73,7 +73,7 @@ int cmd_environment(struct cli *cli, int argc, char **argv)
 				cJSON_AddItemToArray(arr, o);
 			}
 			struct strbuf sb = STRBUF_INIT;
-			json_dump(&sb, root, 2);
+			json_dump(&sb, root, -2);
 			printf("%s\n", sb.buf);
 			strbuf_release(&sb);
 			cJSON_Delete(root);

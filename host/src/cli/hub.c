@@ -122,7 +122,7 @@ static int hub_search(struct hub *hub, const char *term, int type, int format)
 		struct strbuf sb = STRBUF_INIT;
 		cJSON *doc = cJSON_CreateObject();
 		cJSON_AddItemToObject(doc, "plugins", matches);
-		json_dump(&sb, doc, 2);
+		json_dump(&sb, doc, -2);
 		printf("%s\n", sb.buf);
 		strbuf_release(&sb);
 		cJSON_Delete(doc);
@@ -174,7 +174,7 @@ int cmd_hub(struct cli *cli, int argc, char **argv)
 			if (r < 0 || (format = cli_parse_format(v, 1u << FORMAT_TEXT | 1u << FORMAT_JSON)) < 0)
 				return r < 0 ? EXIT_USAGE : cli_usage("hub", "unknown format '%s' (text, json)", v);
 		} else if (argv[i][0] == '-') {
-			return cli_usage("hub", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("hub", argv[i]);
 		} else if (!term && !strcmp(sub, "search")) {
 			term = argv[i];
 		} else {

@@ -83,7 +83,7 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-')
-			return cli_usage("init", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("init", argv[i]);
 		if (dir)
 			return cli_usage("init", "init takes one folder");
 		dir = argv[i];
@@ -164,6 +164,12 @@ int cmd_init(struct cli *cli, int argc, char **argv)
 	if (rc < 0)
 		return cli_fail("cannot create the system database: %s", err);
 	printf("Created the project in '%s' (smelt.yml, .env, tool folders, .smelt/smelt.db)\n", dir);
-	printf("Next: cd '%s' && smelt add extractor NAME\n", dir);
+	char *here = realpath(".", NULL), *there = realpath(dir, NULL);
+	if (here && there && !strcmp(here, there)) /* no 'cd .' for the folder we are in */
+		printf("Next: smelt add extractor NAME\n");
+	else
+		printf("Next: cd '%s' && smelt add extractor NAME\n", dir);
+	free(here);
+	free(there);
 	return EXIT_OK;
 }

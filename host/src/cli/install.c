@@ -69,7 +69,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 			parallelism = (int)n;
 		} else if (argv[i][0] == '-') {
 			free(names);
-			return cli_usage("install", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("install", argv[i]);
 		} else {
 			names[nnames++] = argv[i];
 		}
@@ -104,8 +104,8 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < nnames; i++) {
 		struct plugin *pl = project_find_plugin(p, type, names[i]);
 		if (!pl) {
-			rc = cli_fail("%s '%s' is not in %s", type >= 0 ? plugin_type_singular(type) : "plugin",
-			              names[i], p->file_name);
+			rc = cli_fail("%s '%s' is not in %s%s", type >= 0 ? plugin_type_singular(type) : "plugin",
+			              names[i], p->file_name, cli_plugin_hint(p, names[i]));
 			free(sel);
 			free(names);
 			argv_free(sched_names);
@@ -133,8 +133,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	struct install_item *items = pi.items;
 	size_t n = pi.n;
 
-	if (isatty(STDERR_FILENO) && log_get_format() == LOG_FORMAT_TEXT && getenv("TERM") &&
-	    strcmp(getenv("TERM"), "dumb") && log_enabled(SMELT_LOG_INFO))
+	if (log_interactive() && getenv("TERM"))
 		flags |= INSTALL_PROGRESS;
 	if (n) {
 		install_plugins(items, n, parallelism, flags);
@@ -156,9 +155,9 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	plugin_installs_release(&pi);
 	free(sel);
 	project_free(p);
-	if (n)
-		log_info("installed %d, already installed %d, nothing to install %d, failed %d", done, up, nothing,
-		         failed);
+	if (n) /* the command's final line, shown with --quiet too */
+		log_say_final("installed %d, already installed %d, nothing to install %d, failed %d", done, up, nothing,
+		              failed);
 	if (failed)
 		return cli_fail("%d plugin(s) failed to install", failed);
 	return EXIT_OK;

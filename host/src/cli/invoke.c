@@ -10,6 +10,7 @@
 #include "run/proc.h"
 #include "run/runtime.h"
 #include "util/argv.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -21,23 +22,52 @@ static const char invoke_usage[] =
 	"usage: smelt invoke [OPTIONS] PLUGIN[:COMMAND] [ARGS...]\n\n"
 	"Options:\n"
 	"  --dump config|catalog   print the plugin's generated config or catalog instead\n"
-	"  --list-commands         list the plugin's commands\n"
+	"  --list-commands         list the plugin's commands (--format text|json)\n"
 	"  --plugin-type TYPE      when several plugins share the name\n"
 	"  --no-install            do not install a missing plugin first\n\n"
 	"The exit code is the tool's own.\n";
 
-static void list_commands(struct runtime *rt, struct plugin *pl)
+static void list_one(cJSON *arr, const char *plugin, const char *name, const char *description)
+{
+	if (!arr) {
+		printf("  %s:%-16s %s\n", plugin, name, description);
+		return;
+	}
+	cJSON *it = cJSON_CreateObject();
+	char *full = xasprintf("%s:%s", plugin, name);
+	cJSON_AddStringToObject(it, "name", full);
+	cJSON_AddStringToObject(it, "description", description);
+	cJSON_AddItemToArray(arr, it);
+	free(full);
+}
+
+/* The plugin's commands (its definition's, then its adapter's); json: {"plugin":..,"commands":[{name,description}]}. */
+static void list_commands(struct runtime *rt, struct plugin *pl, int json)
 {
 	char err[SMELT_ERRBUF_SIZE];
 	const struct definition *d = project_plugin_def(rt->project, pl, err, sizeof err);
-	printf("Commands of %s:\n", pl->name);
+	cJSON *doc = json ? cJSON_CreateObject() : NULL, *arr = NULL;
+	if (doc) {
+		cJSON_AddStringToObject(doc, "plugin", pl->name);
+		arr = cJSON_AddArrayToObject(doc, "commands");
+	} else {
+		printf("Commands of %s:\n", pl->name);
+	}
 	for (size_t i = 0; d && i < d->ncommands; i++)
-		printf("  %s:%-16s %s\n", pl->name, d->commands[i].name,
-		       d->commands[i].description ? d->commands[i].description : (d->commands[i].args ? d->commands[i].args : ""));
+		list_one(arr, pl->name, d->commands[i].name,
+		         d->commands[i].description ? d->commands[i].description : (d->commands[i].args ? d->commands[i].args : ""));
 	struct loaded_adapter *a = runtime_adapter_for(rt, pl, err, sizeof err);
 	for (const struct smelt_command *c = a ? a->desc->commands : NULL; c && c->name; c++)
 		if (!d || !definition_find_command(d, c->name))
-			printf("  %s:%-16s %s\n", pl->name, c->name, c->description ? c->description : "");
+			list_one(arr, pl->name, c->name, c->description ? c->description : "");
+	if (doc) {
+		struct strbuf sb = STRBUF_INIT;
+		json_dump(&sb, doc, -2);
+		printf("%s\n", sb.buf);
+		strbuf_release(&sb);
+		cJSON_Delete(doc);
+	}
+	fflush(stdout);
 }
 
 /* A plugin no adapter claims: its executable (or the command's) with the args, stdio inherited. */
@@ -85,7 +115,7 @@ static int invoke_direct(struct runtime *rt, struct plugin *pl, const char *comm
 
 int cmd_invoke(struct cli *cli, int argc, char **argv)
 {
-	const char *dump = NULL, *type_name = NULL;
+	const char *dump = NULL, *type_name = NULL, *format = NULL;
 	int list = 0, no_install = 0, i, r;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (cli_is_help(argv[i])) {
@@ -106,12 +136,24 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 		} else if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &type_name)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--format", &format)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
 		} else {
-			return cli_usage("invoke", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("invoke", argv[i]);
 		}
 	}
 	if (i >= argc)
 		return cli_usage("invoke", "which plugin? 'smelt invoke PLUGIN[:COMMAND] [ARGS...]'");
+	/* a listing takes its options after the plugin name too (nothing is passed to a tool) */
+	for (int k = i + 1; list && k < argc; k++)
+		if ((r = cli_opt_value(argc, argv, &k, "--format", &format)) < 0)
+			return EXIT_USAGE;
+		else if (!r)
+			return cli_usage("invoke", "--list-commands takes no argument '%s'", argv[k]);
+	if (format && (!list || cli_parse_format(format, 1u << FORMAT_TEXT | 1u << FORMAT_JSON) < 0))
+		return cli_usage("invoke", list ? "--format takes text or json, not '%s'"
+		                                : "--format '%s' goes with --list-commands", format);
 
 	struct project *p;
 	int rc = project_open_cli(cli, ENV_DEFAULT_OR_NONE, &p);
@@ -129,7 +171,8 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 	}
 	struct plugin *pl = project_find_plugin(p, type, name);
 	if (!pl) {
-		int code = cli_fail("plugin '%s' is not in %s; see 'smelt add'", name, p->file_name);
+		const char *hint = cli_plugin_hint(p, name);
+		int code = cli_fail("plugin '%s' is not in %s%s", name, p->file_name, *hint ? hint : "; see 'smelt add'");
 		free(name);
 		project_free(p);
 		return code;
@@ -140,7 +183,7 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 	char err[SMELT_ERRBUF_SIZE * 4] = "";
 	int exit_code = EXIT_OK;
 	if (list) {
-		list_commands(&rt, pl);
+		list_commands(&rt, pl, format && !strcmp(format, "json"));
 		goto out;
 	}
 	if (runtime_prepare(&rt, &pl, 1, !no_install, err, sizeof err)) {

@@ -48,7 +48,7 @@ static int job_add_or_set(struct cli *cli, int argc, char **argv, int add)
 			if (r < 0)
 				return EXIT_USAGE;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage("job", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("job", argv[i]);
 		} else if (!name) {
 			name = argv[i];
 		} else {
@@ -126,7 +126,7 @@ static int job_list(struct cli *cli, int argc, char **argv)
 			if (r < 0)
 				return EXIT_USAGE;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage("job", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("job", argv[i]);
 		} else if (!name) {
 			name = argv[i];
 		} else {
@@ -152,7 +152,7 @@ static int job_list(struct cli *cli, int argc, char **argv)
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "job_name", j->name);
 			cJSON_AddItemToObject(o, "tasks", cJSON_Duplicate(j->tasks, 1));
-			json_dump(&sb, o, 2);
+			json_dump(&sb, o, -2);
 			cJSON_Delete(o);
 			strbuf_addch(&sb, '\n');
 		} else {
@@ -169,7 +169,7 @@ static int job_list(struct cli *cli, int argc, char **argv)
 			cJSON_AddItemToObject(e, "tasks", cJSON_Duplicate(p->jobs[i].tasks, 1));
 			cJSON_AddItemToArray(arr, e);
 		}
-		json_dump(&sb, o, 2);
+		json_dump(&sb, o, -2);
 		cJSON_Delete(o);
 		strbuf_addch(&sb, '\n');
 	} else {

@@ -73,7 +73,7 @@ int cmd_lock(struct cli *cli, int argc, char **argv)
 			}
 		} else if (argv[i][0] == '-') {
 			free(names);
-			return cli_usage("lock", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("lock", argv[i]);
 		} else {
 			names[nnames++] = argv[i];
 		}

@@ -119,7 +119,7 @@ int cmd_remove(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		if (argv[i][0] == '-') {
-			rc = cli_usage("remove", "unknown option '%s'", argv[i]);
+			rc = cli_unknown_option("remove", argv[i]);
 			free(names);
 			return rc;
 		}

@@ -44,11 +44,16 @@ static const char run_usage[] =
 	"                          letters, digits, '.', '_' and '-' starting with a letter\n"
 	"                          or a digit; not one used before in this project\n"
 	"  --timeout SECS          stop the run after SECS seconds (exit 1)\n"
-	"  --no-install            do not install missing plugins first\n\n"
-	"The run log (.smelt/logs/<run id>/run.log) keeps at most $SMELT_RUN_LOG_MAX_BYTES bytes\n"
-	"(default 64 MiB, 0: no cap) with run.log.1.  A plugin output line longer than 50 MiB\n"
-	"($SMELT_ELT_BUFFER_SIZE or $MELTANO_ELT_BUFFER_SIZE / 2) fails the run\n"
-	"(\"output line length limit exceeded\").\n";
+	"  --no-install            do not install missing plugins first\n"
+	"  -q, --quiet             print only errors and the run's final line\n"
+	"  -v, --verbose           also print the tools' own log lines\n\n"
+	"Output: one progress line per extract/load block, the tools' failures as they\n"
+	"come, then a table of the blocks (rows per stream, models, checks, time) and\n"
+	"the run's final line; an error comes last.  Everything is in the run log\n"
+	"(.smelt/logs/RUN_ID/run.log); --log-format json prints one object per line.\n\n"
+	"The run log keeps at most $SMELT_RUN_LOG_MAX_BYTES bytes (default 64 MiB, 0: no\n"
+	"cap) with run.log.1.  A plugin output line longer than 50 MiB ($SMELT_ELT_BUFFER_SIZE\n"
+	"or $MELTANO_ELT_BUFFER_SIZE / 2) fails the run (\"output line length limit exceeded\").\n";
 
 #define RUN_LOG_MAX_BYTES (64LL * 1024 * 1024) /* run.log + run.log.1; see log_open_file_capped() */
 
@@ -139,7 +144,7 @@ static void el_context_leave(char **names)
 }
 
 static int run_block(struct runtime *rt, struct block *b, const struct run_opts *o, size_t index, size_t total,
-                     char *err, size_t errlen)
+                     double *secs_out, char *err, size_t errlen)
 {
 	struct loaded_adapter *a = runtime_adapter_for(rt, b->plugins[0], err, errlen);
 	if (!a)
@@ -204,16 +209,32 @@ static int run_block(struct runtime *rt, struct block *b, const struct run_opts 
 		.flags = flags,
 		.timeout_s = o->timeout_s,
 	};
-	log_info("block %zu/%zu: %s", index + 1, total, b->text);
+	log_debug("block %zu/%zu: %s", index + 1, total, b->text);
 	long long t0 = monotonic_ms();
 	char aerr[SMELT_ERRBUF_SIZE * 4] = "";
 	char **context = b->kind == BLOCK_EL ? el_context_enter(rt, b) : NULL;
+	/* a command block's live line; an EL block draws its own progress */
+	char *label = b->kind == BLOCK_COMMAND ? xasprintf("[%zu/%zu] %s", index + 1, total, b->text) : NULL;
+	rt->block = index + 1;
+	rt->status_label = label;
+	rt->status_t0 = t0;
+	log_held_clear();
 	int rc = a->desc->run_block(a->state, &req, aerr, sizeof aerr);
+	rt->status_label = NULL;
+	log_status(NULL);
+	free(label);
 	el_context_leave(context);
 	double secs = (double)(monotonic_ms() - t0) / 1000.0;
-	if (rc != SMELT_OK)
+	*secs_out = secs;
+	if (rc != SMELT_OK) {
 		fail(err, errlen, rc, "%s", aerr[0] ? aerr : smelt_strerror(rc));
-	log_info("Block run completed: %s, success=%s, duration_seconds=%.3f", b->text, rc ? "false" : "true", secs);
+		/* what the tools said last, before the summary and the error; not when the failing results are shown */
+		if (runtime_block_failures(rt, index + 1))
+			log_held_clear();
+		else
+			log_held_flush();
+	}
+	log_debug("Block run completed: %s, success=%s, duration_seconds=%.3f", b->text, rc ? "false" : "true", secs);
 	if (st && state_id) {
 		char derr[SMELT_ERRBUF_SIZE];
 		if (store_run_end(st, block_run_id, rc ? RUN_FAILED : RUN_SUCCESS, rc ? err : NULL, NULL, derr, sizeof derr))
@@ -223,6 +244,61 @@ static int run_block(struct runtime *rt, struct block *b, const struct run_opts 
 	free(state_id);
 	free(block_run_id);
 	return rc;
+}
+
+/*
+ * The end of a run: one table of the blocks (what each did, in one
+ * phrase from its events), then one line for the whole run.  With
+ * --quiet only that line; in JSON log format each row is one event.
+ */
+static void print_summary(struct runtime *rt, const struct block_list *bl, const double *secs, size_t done, int rc,
+                          double total_s)
+{
+	size_t width = 5;
+	for (size_t i = 0; i < bl->n; i++)
+		if (strlen(bl->items[i].text) > width)
+			width = strlen(bl->items[i].text);
+	if (width > 40)
+		width = 40;
+	if (log_get_format() == LOG_FORMAT_JSON) { /* the same facts as data: one event per block, one for the run */
+		for (size_t i = 0; i < bl->n; i++) {
+			struct strbuf res = STRBUF_INIT;
+			cJSON *f = cJSON_CreateObject();
+			runtime_block_result(rt, i + 1, &res);
+			cJSON_AddStringToObject(f, "block", bl->items[i].text);
+			cJSON_AddStringToObject(f, "status", i < done ? "ok" : i == done && rc ? "failed" : "not run");
+			if (i < done || (i == done && rc))
+				cJSON_AddNumberToObject(f, "seconds", (double)(long long)(secs[i] * 1000) / 1000);
+			cJSON_AddStringToObject(f, "result", res.buf);
+			log_event_fields(0, "block summary", f);
+			cJSON_Delete(f);
+			strbuf_release(&res);
+		}
+		cJSON *f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "run_id", rt->run_id);
+		cJSON_AddStringToObject(f, "status", rc ? "failed" : "succeeded");
+		cJSON_AddNumberToObject(f, "blocks", (double)bl->n);
+		cJSON_AddNumberToObject(f, "blocks_succeeded", (double)(rc ? done : bl->n));
+		cJSON_AddNumberToObject(f, "seconds", (double)(long long)(total_s * 1000) / 1000);
+		log_event_fields(1, "run summary", f);
+		cJSON_Delete(f);
+		return;
+	}
+	if (log_get_verbosity() != LOG_QUIET) {
+		log_say(" %-*s  %-7s  %7s  %s", (int)width, "BLOCK", "STATUS", "TIME", "RESULT");
+		for (size_t i = 0; i < bl->n; i++) {
+			struct strbuf res = STRBUF_INIT;
+			const char *status = i < done ? "ok" : i == done && rc ? "failed" : "not run";
+			char t[32] = "-";
+			if (i <= done && i < bl->n && (i < done || rc))
+				snprintf(t, sizeof t, "%.1f s", secs[i]);
+			runtime_block_result(rt, i + 1, &res);
+			log_say(" %-*s  %-7s  %7s  %s", (int)width, bl->items[i].text, status, t, res.len ? res.buf : "-");
+			strbuf_release(&res);
+		}
+	}
+	log_say_final("Run %s %s: %zu of %zu block%s in %.1f s", rt->run_id, rc ? "failed" : "succeeded", rc ? done : bl->n,
+	        bl->n, bl->n == 1 ? "" : "s", total_s);
 }
 
 static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
@@ -257,6 +333,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 			o->force = 1;
 		else if (cli_opt_flag(argv[i], "--merge-state"))
 			o->strategy = "merge";
+		else if (cli_opt_flag(argv[i], "--quiet") || cli_opt_flag(argv[i], "-q"))
+			log_set_verbosity(LOG_QUIET);
+		else if (cli_opt_flag(argv[i], "--verbose") || cli_opt_flag(argv[i], "-v"))
+			log_set_verbosity(LOG_VERBOSE);
 		else if ((r = cli_opt_value(argc, argv, &i, "--state-id-suffix", &o->suffix)) != 0) {
 			if (r < 0)
 				return EXIT_USAGE;
@@ -278,7 +358,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 				return cli_usage("run", "--timeout needs a whole number of seconds >= 1, not '%s'", v);
 			o->timeout_s = (int)t;
 		} else {
-			return cli_usage("run", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("run", argv[i]);
 		}
 	}
 	if (strcmp(o->strategy, "auto") && strcmp(o->strategy, "merge") && strcmp(o->strategy, "overwrite"))
@@ -347,12 +427,14 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 
 	struct runtime rt;
 	char uuid[37];
+	log_hold_plugin_info(1); /* the tools' info lines go to the run log; the table says what they did */
 	runtime_init(&rt, cli, p);
 	if (!o.run_id) {
 		uuid4(uuid);
 		o.run_id = uuid;
 	}
 	rt.run_id = xstrdup(o.run_id);
+	rt.check_required = 1;
 	rt.timeout_s = o.timeout_s;
 	if (o.timeout_s)
 		rt.deadline_ms = monotonic_ms() + (long long)o.timeout_s * 1000;
@@ -362,7 +444,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		project_free(p);
 		return cli_fail("%s", err);
 	}
-	log_info("run %s: %zu block%s", rt.run_id, bl.n, bl.n == 1 ? "" : "s");
+	log_debug("run %s: %zu block%s", rt.run_id, bl.n, bl.n == 1 ? "" : "s");
 	if (!(o.flags & SMELT_RQ_DRY_RUN)) {
 		struct plugin **all = NULL;
 		size_t nall = 0;
@@ -383,26 +465,35 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	}
 	long long t0 = monotonic_ms();
 	size_t done = 0;
+	double *secs = xcalloc(bl.n, sizeof *secs);
 	rc = SMELT_OK;
 	for (; done < bl.n; done++) {
-		rc = run_block(&rt, &bl.items[done], &o, done, bl.n, err, sizeof err);
+		rc = run_block(&rt, &bl.items[done], &o, done, bl.n, &secs[done], err, sizeof err);
 		if (rc)
 			break;
 	}
-	struct strbuf summary = STRBUF_INIT;
-	runtime_summary(&rt, &summary);
-	if (summary.len)
-		log_info("summary of run %s:\n%s", rt.run_id, summary.buf);
-	strbuf_release(&summary);
 	int exit_code = EXIT_OK;
 	if (rc) {
-		log_error("block %zu/%zu '%s' failed: %s", done + 1, bl.n, bl.items[done].text, err);
 		exit_code = rc == SMELT_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_FAIL;
 		if (rc == SMELT_ERR_INTERRUPTED && (proc_last_signal() == SIGTERM || proc_last_signal() == SIGHUP))
 			exit_code = 128 + proc_last_signal();
+		else if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGINT)
+			exit_code = 130; /* 128 + SIGINT, as a shell reports Ctrl-C */
 	}
-	log_info("Run completed: status=%s, blocks=%zu/%zu, duration_seconds=%.3f", rc ? "failed" : "success",
-	         rc ? done : bl.n, bl.n, (double)(monotonic_ms() - t0) / 1000.0);
+	if (!(o.flags & SMELT_RQ_DRY_RUN))
+		print_summary(&rt, &bl, secs, done, rc, (double)(monotonic_ms() - t0) / 1000.0);
+	if (rc) {
+		char *log = rt.run_log_dir ? xasprintf("%s/run.log", rt.run_log_dir) : NULL;
+		size_t rl = strlen(p->root);
+		char *shown = log && !strncmp(log, p->root, rl) && log[rl] == '/' ? xstrdup(log + rl + 1)
+		              : log ? xstrdup(log) : NULL;
+		log_error("block %zu/%zu '%s' failed: %s%s%s%s", done + 1, bl.n, bl.items[done].text, err,
+		          shown ? "; the tools' output is in " : "", shown ? shown : "",
+		          shown && log_get_verbosity() != LOG_VERBOSE ? " (or run again with --verbose)" : "");
+		free(shown);
+		free(log);
+	}
+	free(secs);
 	log_open_file_capped(NULL, 0);
 	runtime_release(&rt);
 	blocks_release(&bl);

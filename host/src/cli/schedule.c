@@ -53,7 +53,7 @@ static int parse_sched_opts(int argc, char **argv, struct sched_opts *o)
 			if (r < 0)
 				return EXIT_USAGE;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_usage("schedule", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("schedule", argv[i]);
 		} else if (!o->name) {
 			o->name = argv[i];
 		} else {
@@ -235,7 +235,7 @@ static int schedule_list(struct cli *cli, int argc, char **argv)
 			const struct schedule *s = &p->schedules[i];
 			cJSON_AddItemToArray(s->job ? jobs : elts, schedule_to_json(p, s, now));
 		}
-		json_dump(&sb, o, 2);
+		json_dump(&sb, o, -2);
 		strbuf_addch(&sb, '\n');
 		cJSON_Delete(o);
 	} else {

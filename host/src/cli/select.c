@@ -100,7 +100,7 @@ static int list(struct cli *cli, struct project *p, struct plugin *pl, int all, 
 			cJSON_AddItemToObject(s, "properties", props);
 			cJSON_AddItemToArray(arr, s);
 		}
-		json_dump(&sb, o, 2);
+		json_dump(&sb, o, -2);
 		strbuf_addch(&sb, '\n');
 		cJSON_Delete(o);
 	} else {
@@ -159,7 +159,7 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 		else if (cli_opt_flag(argv[i], "--rm") || cli_opt_flag(argv[i], "--remove"))
 			rm = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage("select", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("select", argv[i]);
 		else if (npos < 3)
 			pos[npos++] = argv[i];
 		else
@@ -173,7 +173,7 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 		return rc;
 	struct plugin *pl = project_find_plugin(p, PLUGIN_EXTRACTORS, pos[0]);
 	if (!pl) {
-		rc = cli_fail("extractor '%s' is not in %s", pos[0], p->file_name);
+		rc = cli_fail("extractor '%s' is not in %s%s", pos[0], p->file_name, cli_plugin_hint(p, pos[0]));
 		project_free(p);
 		return rc;
 	}

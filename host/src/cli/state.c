@@ -110,7 +110,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		else if (cli_opt_flag(argv[i], "--force") || cli_opt_flag(argv[i], "-f"))
 			; /* nothing here asks for confirmation */
 		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_usage("state", "unknown option '%s'", argv[i]);
+			return cli_unknown_option("state", argv[i]);
 		else if (npos < 3)
 			pos[npos++] = argv[i];
 		else

@@ -43,7 +43,7 @@ int cmd_test(struct cli *cli, int argc, char **argv)
 		if (cli_opt_flag(argv[first], "--all"))
 			all = 1;
 		else
-			return cli_usage("test", "unknown option '%s'", argv[first]);
+			return cli_unknown_option("test", argv[first]);
 	}
 	if (!all && first >= argc)
 		return cli_usage("test", "name plugins to test, or --all");
@@ -70,7 +70,8 @@ int cmd_test(struct cli *cli, int argc, char **argv)
 		if (colon)
 			*colon++ = '\0';
 		struct plugin *pl = project_find_plugin(p, -1, name);
-		int r = pl ? test_one(&rt, pl, colon) : cli_fail("plugin '%s' is not in %s", name, p->file_name);
+		int r = pl ? test_one(&rt, pl, colon) : cli_fail("plugin '%s' is not in %s%s", name, p->file_name,
+		                                                          cli_plugin_hint(p, name));
 		if (r && !exit_code)
 			exit_code = r;
 		free(name);

@@ -1474,6 +1474,7 @@ int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project
 	}
 	settings_use_system_db(p->sys_dir);
 	runfiles_sweep(p->sys_dir); /* private files of smelt processes that died (issue 18 item 9) */
+	cli_meltano_gitignore(p);
 	*out = p;
 	return 0;
 }

@@ -1,6 +1,8 @@
 /* blocks: see blocks.h. */
 #include "run/blocks.h"
+#include "hub/builtin.h"
 #include "project/project.h"
+#include "util/suggest.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -53,6 +55,54 @@ static struct block *new_block(struct block_list *bl, enum block_kind kind)
 	return b;
 }
 
+/* The type a plugin name suggests: the built-in catalog's, else Meltano's naming habits; NULL when unknown. */
+static const char *guess_type(const char *name)
+{
+	static const struct { const char *prefix, *type; } habits[] = {
+		{ "tap-", "extractor" }, { "target-", "loader" }, { "map-", "mapper" }, { "dbt-", "transformer" },
+	};
+	const struct builtin_entry *e = builtin_find(NULL, name, NULL);
+	if (e) {
+		int t = plugin_type_parse(e->plugin_type);
+		return t >= 0 ? plugin_type_singular((enum plugin_type)t) : NULL;
+	}
+	for (size_t i = 0; i < sizeof habits / sizeof habits[0]; i++)
+		if (!strncmp(name, habits[i].prefix, strlen(habits[i].prefix)))
+			return habits[i].type;
+	return NULL;
+}
+
+/*
+ * "Block X not found" (Meltano's words), and what to do: the plugin or
+ * job of the project it is closest to, else how to add it.
+ */
+static int not_found(struct project *p, const char *word, char *err, size_t errlen)
+{
+	const char *colon = strchr(word, ':');
+	char *base = colon ? xstrndup(word, (size_t)(colon - word)) : xstrdup(word);
+	const char **names = xcalloc(p->nplugins + p->njobs + 1, sizeof *names);
+	size_t n = 0;
+	for (size_t i = 0; i < p->nplugins; i++)
+		names[n++] = p->plugins[i]->name;
+	for (size_t i = 0; i < p->njobs && !colon; i++)
+		names[n++] = p->jobs[i].name;
+	const char *guess = suggest_closest(base, names, n);
+	const char *type = guess_type(base);
+	const struct builtin_entry *native = builtin_find(NULL, base, NULL);
+	int rc;
+	if (guess)
+		rc = fail(err, errlen, SMELT_ERR_CONFIG, "Block %s not found; did you mean '%s%s'?", word, guess,
+		          colon ? colon : "");
+	else /* smelt's own connectors by their variant, so the advice works without the Hub */
+		rc = fail(err, errlen, SMELT_ERR_CONFIG,
+		          "Block %s not found: '%s' is not a plugin or job of %s; add it with 'smelt add %s %s%s%s'", word,
+		          base, p->file_name, type ? type : "TYPE", base, native ? " --variant " : "",
+		          native ? native->variant : "");
+	free(names);
+	free(base);
+	return rc;
+}
+
 int blocks_parse(struct project *p, char **args, size_t nargs, struct block_list *out, char *err, size_t errlen)
 {
 	char **words = NULL;
@@ -72,7 +122,7 @@ int blocks_parse(struct project *p, char **args, size_t nargs, struct block_list
 		}
 		if (!pl) {
 			free(base);
-			rc = fail(err, errlen, SMELT_ERR_CONFIG, "Block %s not found", name);
+			rc = not_found(p, name, err, errlen);
 			break;
 		}
 		free(base);
@@ -100,7 +150,7 @@ int blocks_parse(struct project *p, char **args, size_t nargs, struct block_list
 					rc = fail(err, errlen, SMELT_ERR_CONFIG, "Expected mappers or loaders.");
 					break;
 				} else {
-					rc = fail(err, errlen, SMELT_ERR_CONFIG, "Block %s not found", words[i]);
+					rc = not_found(p, words[i], err, errlen);
 					break;
 				}
 			}

@@ -5,6 +5,7 @@
 #include "project/project.h"
 #include "run/proc.h"
 #include "run/runfiles.h"
+#include "settings/required.h"
 #include "settings/settings.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -383,9 +384,17 @@ static void tick(void *arg)
 {
 	struct runtime *rt = arg;
 	long long now = now_ms();
-	if (rt->store && rt->heartbeat_run_id && now - rt->heartbeat_ms >= 1000) {
-		store_run_heartbeat(rt->store, rt->heartbeat_run_id);
+	if (now - rt->heartbeat_ms >= 1000) {
 		rt->heartbeat_ms = now;
+		if (rt->store && rt->heartbeat_run_id)
+			store_run_heartbeat(rt->store, rt->heartbeat_run_id);
+		if (rt->status_label) {
+			static const char spin[] = "|/-\\";
+			char line[256];
+			long long ms = now - rt->status_t0;
+			snprintf(line, sizeof line, "%c %s  %llds", spin[(ms / 1000) % 4], rt->status_label, ms / 1000);
+			log_status(line);
+		}
 	}
 	if (rt->pending_state.json && now_ms() - rt->pending_state.last_ms >= STATE_COMMIT_MS &&
 	    state_flush(rt, rt->pending_state.err, sizeof rt->pending_state.err) != SMELT_OK)
@@ -404,6 +413,26 @@ struct flow {
 	long long bytes;   /* the first stage's stdout bytes */
 	double seconds;
 };
+
+/* "9.3 kB", "12.0 MB": bytes for people (SI units, as dd and cargo print them). */
+static void human_bytes(char *buf, size_t len, double bytes)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+	size_t u = 0;
+	while (bytes >= 1000 && u < 4)
+		bytes /= 1000, u++;
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, units[u]);
+}
+
+/* "tap -> target: 45 records, 9.3 kB, 133 kB/s, 0.1 s": the progress line of an EL block. */
+static void flow_line(const struct flow *f, size_t n, long long bytes, double seconds, char *line, size_t len)
+{
+	char size[32], rate[32];
+	human_bytes(size, sizeof size, bytes > 0 ? (double)bytes : 0);
+	human_bytes(rate, sizeof rate, seconds > 0 && bytes > 0 ? (double)bytes / seconds : 0);
+	snprintf(line, len, "%s -> %s: %lld record%s, %s, %s/s, %.1f s", f->specs[0].label, f->specs[n - 1].label,
+	         f->total, f->total == 1 ? "" : "s", size, rate, seconds);
+}
 
 static void flow_stderr(void *arg, size_t stage, const char *line, size_t len)
 {
@@ -442,20 +471,27 @@ static void flow_progress(void *arg, const long long *bytes, size_t n, double se
 	char line[256];
 	f->bytes = bytes[0];
 	f->seconds = seconds;
-	snprintf(line, sizeof line, "%s -> %s: %lld records, %.1f MB, %.0f s", f->specs[0].label,
-	         f->specs[n - 1].label, f->total, bytes[0] > 0 ? (double)bytes[0] / 1e6 : 0.0, seconds);
+	flow_line(f, n, bytes[0], seconds, line, sizeof line);
 	log_status(line);
 }
 
-static void flow_report(struct runtime *rt, struct flow *f, long long bytes, double seconds)
+/*
+ * The end of an EL pipeline: the progress line once more, as plain text
+ * (the only line of the block at the default level), and the counts kept
+ * for the summary table, which is where each stream's rows are shown.
+ */
+static void flow_report(struct runtime *rt, struct flow *f, size_t n, long long bytes, double seconds)
 {
+	char line[256];
+	flow_line(f, n, bytes, seconds, line, sizeof line);
+	log_say("%s", line);
 	for (size_t i = 0; i < f->nstreams; i++) {
-		log_info("stream '%s': %lld records", f->streams[i], f->records[i]);
+		log_debug("stream '%s': %lld records", f->streams[i], f->records[i]);
 		rt->events = xrealloc(rt->events, (rt->nevents + 1) * sizeof *rt->events);
 		rt->events[rt->nevents++] = (struct rt_event){ .kind = SMELT_EV_COUNT, .source = xstrdup(f->specs[0].label),
 		                                               .item = xasprintf("stream %s", f->streams[i]),
 		                                               .count = f->records[i], .seconds = -1,
-		                                               .message = xstrdup("records") };
+		                                               .message = xstrdup("records"), .block = rt->block };
 		free(f->streams[i]);
 	}
 	if (bytes >= 0) {
@@ -463,7 +499,8 @@ static void flow_report(struct runtime *rt, struct flow *f, long long bytes, dou
 		rt->events[rt->nevents++] = (struct rt_event){
 			.kind = SMELT_EV_SUMMARY, .source = xstrdup(f->specs[0].label), .item = xstrdup("bytes moved"),
 			.count = bytes, .seconds = seconds,
-			.message = xasprintf("(%.1f MB/s)", seconds > 0 ? (double)bytes / 1e6 / seconds : 0.0) };
+			.message = xasprintf("(%.1f MB/s)", seconds > 0 ? (double)bytes / 1e6 / seconds : 0.0),
+			.block = rt->block };
 	}
 	free(f->streams);
 	free(f->records);
@@ -517,7 +554,7 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		struct timespec t1;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		log_status(NULL);
-		flow_report(rt, &flow, res[0].bytes_written,
+		flow_report(rt, &flow, n, res[0].bytes_written,
 		            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	}
 	free(st);
@@ -589,6 +626,13 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	e->message = dup_or_null(ev->message);
 	e->count = ev->count;
 	e->seconds = ev->seconds;
+	e->block = rt->block;
+	/*
+	 * Results are facts for smelt run's summary table: logged as the
+	 * adapter's info lines (the run log has them; the terminal with
+	 * --verbose), except a failing one, which the terminal shows as it
+	 * comes, since it is what the user must act on.
+	 */
 	struct strbuf sb = STRBUF_INIT;
 	if (ev->item)
 		strbuf_addstr(&sb, ev->item);
@@ -780,6 +824,22 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 		plugin_installs_release(&pi);
 		return fail(err, errlen, SMELT_ERR_CONFIG, "cannot resolve the definition of a plugin (see above)");
 	}
+	for (size_t i = 0; rt->check_required && i < n; i++) {
+		char *missing = NULL;
+		int r = required_check(rt->project, pls[i], &missing, err, errlen);
+		if (r > 0) {
+			int several = strchr(missing, ',') != NULL;
+			fail(err, errlen, SMELT_ERR_CONFIG,
+			     "%s '%s' needs the setting%s %s; set %s with 'smelt config set %s %s VALUE'",
+			     plugin_type_singular(pls[i]->type), pls[i]->name, several ? "s" : "", missing,
+			     several ? "each" : "it", pls[i]->name, several ? "NAME" : missing);
+			free(missing);
+		}
+		if (r) {
+			plugin_installs_release(&pi);
+			return r > 0 ? SMELT_ERR_CONFIG : r;
+		}
+	}
 	struct install_item *todo = xcalloc(pi.n + 1, sizeof *todo);
 	size_t ntodo = 0;
 	for (size_t i = 0; i < pi.n; i++)
@@ -790,7 +850,8 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 		          todo[0].name, todo[0].name);
 	} else if (ntodo) {
 		log_info("installing %zu plugin%s first (skip with --no-install)", ntodo, ntodo == 1 ? "" : "s");
-		if (install_plugins(todo, ntodo, 0, 0) != 0) {
+		/* the spinner of smelt install, so a first run is not minutes of silence */
+		if (install_plugins(todo, ntodo, 0, log_interactive() ? INSTALL_PROGRESS : 0) != 0) {
 			for (size_t i = 0; i < ntodo; i++)
 				if (todo[i].result == INSTALL_FAILED)
 					log_error("%s: %s", todo[i].name, todo[i].error ? todo[i].error : "install failed");
@@ -805,21 +866,131 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 	return rc;
 }
 
-void runtime_summary(struct runtime *rt, struct strbuf *sb)
+/*
+ * The kind of a result item, for counting: dbt's unique ids start with it
+ * ("model.p.m"), other adapters name it first ("dataset warehouse.x");
+ * anything else (a GX expectation) is a check.  Written to kind (len bytes).
+ */
+static void result_kind(const char *item, char *kind, size_t len)
 {
+	static const char *const dbt[] = { "model", "test", "seed", "snapshot", "source", "analysis",
+	                                   "operation", "unit_test", "exposure", "metric" };
+	for (size_t i = 0; item && i < sizeof dbt / sizeof dbt[0]; i++) {
+		size_t n = strlen(dbt[i]);
+		if (!strncmp(item, dbt[i], n) && item[n] == '.') {
+			snprintf(kind, len, "%s", dbt[i]);
+			return;
+		}
+	}
+	size_t w = item ? strspn(item, "abcdefghijklmnopqrstuvwxyz_") : 0;
+	if (w && item[w] == ' ' && w < len) {
+		snprintf(kind, len, "%.*s", (int)w, item);
+		return;
+	}
+	snprintf(kind, len, "check");
+}
+
+static size_t kind_rank(const char *kind)
+{
+	static const char *const order[] = { "seed", "snapshot", "model", "test", "unit_test", "check" };
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (!strcmp(kind, order[i]))
+			return i;
+	return 99;
+}
+
+/* An outcome in the table's words: pass/success/ok "passed", fail/error "failed", ... else itself. */
+static const char *outcome(const char *status)
+{
+	static const struct { const char *status, *word; } words[] = {
+		{ "pass", "passed" }, { "success", "passed" }, { "ok", "passed" }, { "fail", "failed" },
+		{ "error", "failed" }, { "runtime error", "failed" }, { "warn", "warned" }, { "skipped", "skipped" },
+		{ "skip", "skipped" },
+	};
+	for (size_t i = 0; status && i < sizeof words / sizeof words[0]; i++)
+		if (!strcmp(status, words[i].status))
+			return words[i].word;
+	return status ? status : "done";
+}
+
+/* A count per name, in order of first appearance. */
+struct tally {
+	char names[16][32];
+	size_t counts[16];
+	size_t n;
+};
+
+static void tally_add(struct tally *t, const char *name)
+{
+	size_t i = 0;
+	while (i < t->n && strcmp(t->names[i], name))
+		i++;
+	if (i == t->n) {
+		if (t->n == 16)
+			return;
+		snprintf(t->names[t->n++], sizeof t->names[0], "%s", name);
+	}
+	t->counts[i]++;
+}
+
+void runtime_block_result(struct runtime *rt, size_t block, struct strbuf *sb)
+{
+	struct tally kinds = { 0 }, outcomes = { 0 };
+	size_t start = sb->len, nres = 0;
 	for (size_t i = 0; i < rt->nevents; i++) {
 		struct rt_event *e = &rt->events[i];
-		if (e->kind != SMELT_EV_RESULT && e->kind != SMELT_EV_COUNT && e->kind != SMELT_EV_SUMMARY)
+		if (e->block != block)
 			continue;
-		strbuf_addf(sb, "  %-8s %s", e->source, e->item ? e->item : "");
-		if (e->status)
-			strbuf_addf(sb, " %s", e->status);
-		if (e->count >= 0 && e->kind != SMELT_EV_RESULT)
-			strbuf_addf(sb, " %lld", (long long)e->count);
-		if (e->message)
-			strbuf_addf(sb, " %s", e->message);
-		if (e->seconds >= 0)
-			strbuf_addf(sb, " (%.2f s)", e->seconds);
-		strbuf_addch(sb, '\n');
+		if (e->kind == SMELT_EV_COUNT && e->item && !strncmp(e->item, "stream ", 7)) {
+			strbuf_addf(sb, "%s%s %lld row%s", sb->len > start ? ", " : "", e->item + 7, (long long)e->count,
+			            e->count == 1 ? "" : "s");
+			continue;
+		}
+		if (e->kind != SMELT_EV_RESULT)
+			continue;
+		char kind[32];
+		result_kind(e->item, kind, sizeof kind);
+		tally_add(&kinds, kind);
+		tally_add(&outcomes, outcome(e->status));
+		nres++;
 	}
+	if (!nres)
+		return;
+	for (size_t j = 0; j < kinds.n; j++) /* models before tests, as dbt lists them */
+		for (size_t k = j + 1; k < kinds.n; k++)
+			if (kind_rank(kinds.names[k]) < kind_rank(kinds.names[j])) {
+				char tn[32];
+				size_t tc = kinds.counts[j];
+				memcpy(tn, kinds.names[j], sizeof tn);
+				memcpy(kinds.names[j], kinds.names[k], sizeof tn);
+				kinds.counts[j] = kinds.counts[k];
+				memcpy(kinds.names[k], tn, sizeof tn);
+				kinds.counts[k] = tc;
+			}
+	static const char *const first[] = { "passed", "failed", "warned", "skipped" };
+	size_t shown = 0;
+	if (sb->len > start)
+		strbuf_addstr(sb, "; ");
+	for (size_t j = 0; j < kinds.n; j++)
+		strbuf_addf(sb, "%s%zu %s%s", j ? ", " : "", kinds.counts[j], kinds.names[j], kinds.counts[j] == 1 ? "" : "s");
+	strbuf_addch(sb, ':');
+	/* passed, failed, warned, skipped first (in that order), then other outcomes as they came */
+	for (size_t pass = 0; pass < 5; pass++)
+		for (size_t j = 0; j < outcomes.n; j++) {
+			size_t r = 4;
+			for (size_t k = 0; k < 4; k++)
+				if (!strcmp(outcomes.names[j], first[k]))
+					r = k;
+			if (r == pass)
+				strbuf_addf(sb, "%s%zu %s", shown++ ? ", " : " ", outcomes.counts[j], outcomes.names[j]);
+		}
+}
+
+size_t runtime_block_failures(const struct runtime *rt, size_t block)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rt->nevents; i++)
+		n += rt->events[i].block == block && rt->events[i].kind == SMELT_EV_RESULT &&
+		     !strcmp(outcome(rt->events[i].status), "failed");
+	return n;
 }

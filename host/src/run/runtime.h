@@ -24,6 +24,7 @@ struct rt_event {
 	char *item, *status, *message;
 	int64_t count;
 	double seconds;
+	size_t block;   /* runtime.block when reported: 1-based block of smelt run, 0 outside */
 };
 
 struct runtime {
@@ -52,6 +53,10 @@ struct runtime {
 	} pending_state;
 	void **hctxs;                 /* host contexts, one per initialised adapter */
 	size_t nhctx;
+	size_t block;                 /* 1-based index of the block running now (events carry it), 0: none */
+	const char *status_label;     /* live status of a command block ("[2/3] dbt:run"), NULL: none */
+	long long status_t0;          /* monotonic ms when status_label was set */
+	int check_required;           /* runtime_prepare() refuses plugins lacking required settings (smelt run) */
 };
 
 /* Set up: load adapters (install folder, $SMELT_ADAPTER_PATH, <root>/adapters). */
@@ -92,7 +97,10 @@ char *const *runtime_env_vars(const struct smelt_env *env);
  * Before running plugins: lock those without a lock file (auto-lock, the
  * Hub is asked only then) and, when install is set, install those whose
  * venv is missing or out of date; otherwise such a plugin is an error
- * naming 'smelt install'.  Returns 0 or a negative status with err set.
+ * naming 'smelt install'.  With rt->check_required, a plugin whose
+ * required settings (settings/required.h) are unset is an error naming
+ * them, before anything is installed.  Returns 0 or a negative status
+ * with err set.
  */
 int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int install, char *err, size_t errlen);
 
@@ -100,7 +108,15 @@ struct install_item;
 /* Call the adapters' post_install for the items installed just now (INSTALL_DONE); failures are warnings. */
 void runtime_post_install(struct runtime *rt, const struct install_item *items, size_t n);
 
-/* Summary of adapter events as text lines (appended to sb). */
-void runtime_summary(struct runtime *rt, struct strbuf *sb);
+/*
+ * What the events of block (1-based) say, in one phrase for the run's
+ * summary table: rows per stream for an EL block ("customers 5 rows,
+ * orders 40 rows"), results by kind and outcome for a command block
+ * ("2 models, 10 tests: 12 passed").  Appended to sb; nothing when the
+ * block reported nothing.
+ */
+void runtime_block_result(struct runtime *rt, size_t block, struct strbuf *sb);
+/* How many failing results (fail, error) block reported; each was printed as it came. */
+size_t runtime_block_failures(const struct runtime *rt, size_t block);
 
 #endif

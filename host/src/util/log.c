@@ -4,6 +4,7 @@
 #include "util/strbuf.h"
 
 #include <fcntl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@ static FILE *log_file;
 static char *status_line; /* the live status line on the terminal, NULL when none */
 static char **secrets;
 static size_t nsecrets;
+static enum log_verbosity verbosity = LOG_NORMAL;
+static int plugin_floor = SMELT_LOG_INFO; /* lowest level of a plugin line shown at LOG_NORMAL */
+static char *held[LOG_HELD_MAX]; /* ring of plugin lines kept from the terminal */
+static size_t held_next, held_n;
 
 int log_parse_level(const char *name)
 {
@@ -38,7 +43,105 @@ int log_level(void) { return cur_level; }
 void log_set_format(enum log_format fmt) { cur_format = fmt; }
 enum log_format log_get_format(void) { return cur_format; }
 void log_set_color(int on) { use_color = on; }
-int log_enabled(enum smelt_log_level level) { return (int)level >= cur_level || log_file; }
+int log_enabled(enum smelt_log_level level)
+{
+	return (int)level >= cur_level || log_file || verbosity == LOG_VERBOSE;
+}
+void log_set_verbosity(enum log_verbosity v) { verbosity = v; }
+enum log_verbosity log_get_verbosity(void) { return verbosity; }
+
+int log_interactive(void)
+{
+	static int tty = -1;
+	const char *term = getenv("TERM");
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO);
+	return tty && cur_format == LOG_FORMAT_TEXT && verbosity != LOG_QUIET && cur_level <= SMELT_LOG_INFO &&
+	       !(term && !strcmp(term, "dumb"));
+}
+
+/* Whether a line reaches the terminal: see enum log_verbosity. */
+static int shown(enum smelt_log_level level, const char *source)
+{
+	int host = !source || !strcmp(source, "smelt");
+	if ((int)level < cur_level && !(verbosity == LOG_VERBOSE && !host))
+		return 0;
+	if (verbosity == LOG_QUIET)
+		return level >= SMELT_LOG_ERROR;
+	if (host || verbosity == LOG_VERBOSE || cur_level <= SMELT_LOG_DEBUG)
+		return 1;
+	return (int)level >= plugin_floor;
+}
+
+void log_hold_plugin_info(int on)
+{
+	plugin_floor = on ? SMELT_LOG_WARN : SMELT_LOG_INFO;
+}
+
+static void hold(const char *line)
+{
+	free(held[held_next]);
+	held[held_next] = xstrdup(line);
+	held_next = (held_next + 1) % LOG_HELD_MAX;
+	if (held_n < LOG_HELD_MAX)
+		held_n++;
+}
+
+void log_held_clear(void)
+{
+	for (size_t i = 0; i < LOG_HELD_MAX; i++) {
+		free(held[i]);
+		held[i] = NULL;
+	}
+	held_next = held_n = 0;
+}
+
+void log_held_flush(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < held_n; i++)
+		strbuf_addstr(&sb, held[(held_next + LOG_HELD_MAX - held_n + i) % LOG_HELD_MAX]);
+	if (sb.len)
+		log_print(sb.buf);
+	strbuf_release(&sb);
+	log_held_clear();
+}
+
+/* One write(2) per call where the kernel allows, so lines are never cut by another writer. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+/* Put text on stderr above the status line (text is already scrubbed). */
+static void emit(const char *text)
+{
+	struct strbuf sb = STRBUF_INIT;
+	fflush(stdout);
+	fflush(stderr);
+	if (status_line)
+		strbuf_addstr(&sb, "\r\033[K");
+	strbuf_addstr(&sb, text);
+	if (status_line)
+		strbuf_addstr(&sb, status_line);
+	write_all(STDERR_FILENO, sb.buf, sb.len);
+	strbuf_release(&sb);
+}
+
+void log_print(const char *text)
+{
+	char *msg = log_scrub(text);
+	emit(msg);
+	free(msg);
+}
 
 int log_open_file(const char *path)
 {
@@ -188,7 +291,10 @@ void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, v
 		log_file_line(ts, text);
 		free(text);
 	}
-	if ((int)level >= cur_level) {
+	int show = shown(level, source);
+	/* plugin info lines kept from the terminal are held for a failure report */
+	int keep = !show && level == SMELT_LOG_INFO && cur_level <= SMELT_LOG_INFO && strcmp(source, "smelt");
+	if (show || keep) {
 		if (cur_format == LOG_FORMAT_JSON) {
 			strbuf_addf(&line, "{\"timestamp\":\"%s\",\"level\":\"%s\",\"source\":", ts, level_name(level));
 			json_quote(&line, source);
@@ -201,14 +307,88 @@ void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, v
 		} else {
 			strbuf_addf(&line, "%s %s: %s\n", source, level_name(level), msg);
 		}
-		if (status_line)
-			fputs("\r\033[K", stderr);
-		fputs(line.buf, stderr);
-		if (status_line)
-			fputs(status_line, stderr);
+		if (show)
+			emit(line.buf);
+		else
+			hold(line.buf);
 	}
 	strbuf_release(&line);
 	free(msg);
+}
+
+static void say(int always, const char *fmt, va_list ap0)
+{
+	va_list ap;
+	int show = always ? cur_level <= SMELT_LOG_ERROR : shown(SMELT_LOG_INFO, "smelt");
+	if (cur_format == LOG_FORMAT_JSON || log_file) {
+		/* the run log and JSON consumers get it as an event */
+		int plain = cur_format == LOG_FORMAT_TEXT;
+		int saved = cur_level;
+		enum log_verbosity saved_v = verbosity;
+		if (plain || !show)
+			cur_level = LOG_LEVEL_DISABLED; /* the file only; the terminal gets the plain line below */
+		else
+			verbosity = LOG_NORMAL;
+		va_copy(ap, ap0);
+		log_vmsg(SMELT_LOG_INFO, "smelt", fmt, ap);
+		va_end(ap);
+		cur_level = saved;
+		verbosity = saved_v;
+		if (!plain)
+			return;
+	}
+	if (!show)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	va_copy(ap, ap0);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strbuf_addch(&sb, '\n');
+	log_print(sb.buf);
+	strbuf_release(&sb);
+}
+
+void log_say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(0, fmt, ap);
+	va_end(ap);
+}
+
+void log_say_final(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say(1, fmt, ap);
+	va_end(ap);
+}
+
+void log_event_fields(int always, const char *event, const struct cJSON *fields)
+{
+	if (cur_format != LOG_FORMAT_JSON)
+		return;
+	char ts[40];
+	timestamp(ts, sizeof ts);
+	if (log_file) {
+		fprintf(log_file, "%s %-7s [smelt] %s\n", ts, level_name(SMELT_LOG_INFO), event);
+		fflush(log_file);
+	}
+	if (!(always ? cur_level <= SMELT_LOG_ERROR : shown(SMELT_LOG_INFO, "smelt")))
+		return;
+	struct strbuf line = STRBUF_INIT;
+	strbuf_addf(&line, "{\"timestamp\":\"%s\",\"level\":\"info\",\"source\":\"smelt\",\"event\":", ts);
+	json_quote(&line, event);
+	for (const cJSON *f = fields ? fields->child : NULL; f; f = f->next) {
+		char *v = cJSON_PrintUnformatted(f);
+		strbuf_addch(&line, ',');
+		json_quote(&line, f->string);
+		strbuf_addf(&line, ":%s", v ? v : "null");
+		free(v);
+	}
+	strbuf_addstr(&line, "}\n");
+	log_print(line.buf);
+	strbuf_release(&line);
 }
 
 void log_msg(enum smelt_log_level level, const char *source, const char *fmt, ...)
@@ -221,15 +401,15 @@ void log_msg(enum smelt_log_level level, const char *source, const char *fmt, ..
 
 void log_status(const char *text)
 {
-	static int tty = -1;
-	if (tty < 0)
-		tty = isatty(STDERR_FILENO);
-	if (!tty || cur_format != LOG_FORMAT_TEXT || cur_level > SMELT_LOG_INFO)
+	if (!log_interactive())
 		return;
 	free(status_line);
 	status_line = text && *text ? xstrdup(text) : NULL;
-	fprintf(stderr, "\r\033[K%s", status_line ? status_line : "");
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "\r\033[K%s", status_line ? status_line : "");
 	fflush(stderr);
+	write_all(STDERR_FILENO, sb.buf, sb.len);
+	strbuf_release(&sb);
 }
 
 int fail(char *err, size_t errlen, int status, const char *fmt, ...)

@@ -21,7 +21,41 @@ int log_level(void);
 void log_set_format(enum log_format fmt);
 enum log_format log_get_format(void);
 void log_set_color(int on);
+/* 1 when a line of this level would go anywhere (terminal or run log), for any source. */
 int log_enabled(enum smelt_log_level level);
+
+/*
+ * How much of the tools' own chatter reaches the terminal.  Smelt's own
+ * lines follow the log level; lines of any other source (plugins,
+ * adapters) follow it too, except after log_hold_plugin_info(1) (smelt
+ * run), when their info lines are held back (see log_held_flush()) and
+ * only warnings and errors show.  LOG_VERBOSE or --log-level debug show
+ * every plugin line; LOG_QUIET shows only errors (smelt's own info lines
+ * too).  The run log gets everything.
+ */
+enum log_verbosity { LOG_QUIET = -1, LOG_NORMAL = 0, LOG_VERBOSE = 1 };
+void log_set_verbosity(enum log_verbosity v);
+enum log_verbosity log_get_verbosity(void);
+void log_hold_plugin_info(int on);
+/* 1 when stderr is a terminal that takes redrawn lines (text format, TERM not dumb, not quiet). */
+int log_interactive(void);
+
+/*
+ * The plugin lines held back from the terminal at the default level are
+ * kept (the last LOG_HELD_MAX of them), so a failure can show what the
+ * tool said just before it.  log_held_flush() prints them under a
+ * heading and forgets them; log_held_clear() forgets them.
+ */
+#define LOG_HELD_MAX 12
+void log_held_flush(void);
+void log_held_clear(void);
+
+/*
+ * Write text (whole lines) to stderr in one write, under the status line
+ * when there is one, with secrets scrubbed; stdout is flushed first so a
+ * tool's output and smelt's lines never share a line.
+ */
+void log_print(const char *text);
 
 /* Also append every line (always at debug level) to path; NULL closes it. */
 int log_open_file(const char *path);
@@ -39,8 +73,7 @@ char *log_scrub(const char *s);
 
 /*
  * A live status line on a terminal (progress of a run), redrawn under the
- * log lines; NULL or "" clears it.  Does nothing unless stderr is a
- * terminal and the format is text.
+ * log lines; NULL or "" clears it.  Does nothing unless log_interactive().
  */
 void log_status(const char *text);
 
@@ -48,6 +81,25 @@ void log_status(const char *text);
 void log_msg(enum smelt_log_level level, const char *source, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, va_list ap);
+
+/*
+ * A line of smelt's own output for people (a progress line, the run's
+ * summary): at info level, printed without the "smelt info:" prefix in
+ * text format, as a log event in JSON format, and kept in the run log.
+ */
+void log_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* As log_say(), and shown with LOG_QUIET too: the one line a quiet command prints. */
+void log_say_final(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * In JSON format: one log event of smelt at info level whose object also
+ * carries fields' members (after timestamp, level, source and event), so
+ * a summary is data, not text; always: shown with LOG_QUIET too.  The run
+ * log gets the event text.  fields is borrowed.  Does nothing in text
+ * format (use log_say() there).
+ */
+struct cJSON;
+void log_event_fields(int always, const char *event, const struct cJSON *fields);
 
 #define log_debug(...) do { if (log_enabled(SMELT_LOG_DEBUG)) log_msg(SMELT_LOG_DEBUG, "smelt", __VA_ARGS__); } while (0)
 #define log_info(...) log_msg(SMELT_LOG_INFO, "smelt", __VA_ARGS__)

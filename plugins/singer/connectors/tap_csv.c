@@ -80,12 +80,14 @@ struct tap {
 /*
  * A Singer metric on stderr, as Singer SDK and singer-python taps log them
  * (`METRIC: {...}`): runners such as smelt count records per stream from
- * these without reading the data.  value is the count since the last one.
+ * these without reading the data.  value is the count since the last one;
+ * a zero is written only when always is set (a stream with no new records
+ * still says so, and its row count of 0 shows in the run's summary).
  */
-static void emit_metric(const char *stream, unsigned long value)
+static void emit_metric(const char *stream, unsigned long value, int always)
 {
 	struct conn_buf b = CONN_BUF_INIT;
-	if (!value)
+	if (!value && !always)
 		return;
 	conn_buf_adds(&b, "tap-csv: info: METRIC: {\"type\":\"counter\",\"metric\":\"record_count\",\"value\":");
 	conn_buf_addf(&b, "%lu,\"tags\":{\"stream\":", value);
@@ -1063,7 +1065,7 @@ static void sync_stream(struct tap *t, struct tap_stream *s)
 			cnt.records++;
 			if (cnt.records % TAP_STATE_EVERY == 0) {
 				emit_state(t, s, &rs, 0);
-				emit_metric(s->entity, TAP_STATE_EVERY);
+				emit_metric(s->entity, TAP_STATE_EVERY, 0);
 			}
 			if (t->out.len >= TAP_OUT_CHUNK)
 				out_flush(t);
@@ -1072,7 +1074,7 @@ static void sync_stream(struct tap *t, struct tap_stream *s)
 	}
 	emit_state(t, s, &rs, 1);
 	out_flush(t);
-	emit_metric(s->entity, cnt.records % TAP_STATE_EVERY);
+	emit_metric(s->entity, cnt.records % TAP_STATE_EVERY, cnt.records == 0);
 	if (s->rep_key)
 		conn_info("%s: %lu records, %lu at or below the bookmark", s->entity, cnt.records, cnt.filtered);
 	else

@@ -31,6 +31,10 @@ for i in range(start + 1, start + n + 1):
         out.write(json.dumps({"type": "STATE", "value": {"bookmarks": {"things": {"id": i}}}}) + "\n")
     if mode == "slow":
         out.flush()
+        # the Singer SDK's record counter, as a tap logs it (the host's progress line counts it)
+        sys.stderr.write('fake-tap: info: METRIC: {"type":"counter","metric":"record_count","value":1,'
+                         '"tags":{"stream":"things"}}\n')
+        sys.stderr.flush()
         time.sleep(0.2)
 out.flush()
 if mode == "crash":
