@@ -56,8 +56,10 @@ _smelt_option_text()
 # (or a|b|c alternatives) in its usage lines.
 _smelt_subcommands()
 {
+	# only the usage lines at the top (the examples at the end also start with 'smelt CMD')
 	_smelt_help "$1" "$2" | awk -v c="$2" '
-	/^(usage: )? *smelt / {
+	/^$/ { done = 1 }
+	!done && /^(usage: )? *smelt / {
 		sub(/^(usage: )? *smelt /, "")
 		if ($1 != c)
 			next

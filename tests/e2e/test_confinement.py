@@ -171,7 +171,7 @@ def test_long_run_id_gets_a_clear_error_and_64_bytes_run_every_block(boxed):
     ok_id = "n" * 64
     proc = boxed.smelt("run", "--run-id", ok_id, "tap-fake", "target-fake", "tap-fake", "target-fake")
     assert proc.returncode == 0, proc.stderr
-    assert "Run completed: status=success, blocks=2/2" in proc.stderr
+    assert "succeeded: 2 of 2 blocks" in proc.stderr
     assert (boxed.root / ".smelt" / "logs" / ok_id / "run.log").is_file()
 
 
