@@ -1312,7 +1312,7 @@ int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project
 		project_free(p);
 		return cli_fail("%s", err);
 	}
-	settings_use_system_db(p->sys_dir);
+	settings_use_system_db(p->sys_dir, p->root);
 	*out = p;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include "project/project.h"
 #include "run/proc.h"
 #include "settings/settings.h"
+#include "store/state_backend.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -466,17 +467,26 @@ static int h_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, st
 	return run_stages(RT(hctx), stages, n, ex, err, errlen);
 }
 
+/* The state backend of state_backend.uri (store/state_backend.h), opened on first use. */
+static struct state_backend *runtime_state_backend(struct runtime *rt, char *err, size_t errlen)
+{
+	struct store *st = rt->state_backend ? NULL : runtime_store(rt, err, errlen);
+	if (!rt->state_backend && st)
+		state_backend_open(rt->project, st, &rt->state_backend, err, errlen);
+	return rt->state_backend;
+}
+
 static int h_state_get(void *hctx, const char *state_id, char **json, char *err, size_t errlen)
 {
-	struct store *st = runtime_store(RT(hctx), err, errlen);
+	struct state_backend *b = runtime_state_backend(RT(hctx), err, errlen);
 	*json = NULL;
-	return st ? store_state_get(st, state_id, json, err, errlen) : SMELT_ERR;
+	return b ? state_backend_get(b, state_id, json, err, errlen) : SMELT_ERR;
 }
 
 static int h_state_put(void *hctx, const char *state_id, const char *json, int partial, char *err, size_t errlen)
 {
-	struct store *st = runtime_store(RT(hctx), err, errlen);
-	return st ? store_state_put(st, state_id, json, partial, err, errlen) : SMELT_ERR;
+	struct state_backend *b = runtime_state_backend(RT(hctx), err, errlen);
+	return b ? state_backend_put(b, state_id, json, partial, err, errlen) : SMELT_ERR;
 }
 
 static char *dup_or_null(const char *s)
@@ -595,6 +605,7 @@ void runtime_release(struct runtime *rt)
 		free(rt->events[i].message);
 	}
 	free(rt->events);
+	state_backend_close(rt->state_backend);
 	store_close(rt->store);
 	free(rt->run_id);
 	free(rt->run_log_dir);
