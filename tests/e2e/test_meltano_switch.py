@@ -154,6 +154,9 @@ def test_smelt_continues_from_meltano_system_database(meltano, tmp_path):
     meltano_db = root / ".meltano" / "meltano.db"
     before = digest(meltano_db)
 
+    # `smelt state get` shows the bookmark Meltano left
+    assert json.loads(run_smelt(root, "state", "get", STATE_ID).stdout)["singer_state"]["bookmarks"]["people"][
+        "replication_key_value"] == 3
     add_rows(root, 4, 5)
     proc = run_smelt(root, "run", "tap-csv", "target-jsonl")
     # only the new rows, written where Meltano's database says
@@ -226,6 +229,8 @@ def test_file_backend_shared_both_ways(meltano, tmp_path):
     add_rows(root, 5, 5)
     run_meltano(meltano, root, "run", "tap-csv", "target-jsonl")
     assert ids(out) == [1, 2, 3, 4, 5]  # Meltano continued from smelt's bookmark
+    assert json.loads(run_smelt(root, "state", "get", STATE_ID).stdout)["singer_state"]["bookmarks"]["people"][
+        "replication_key_value"] == 5
     add_rows(root, 6, 6)
     run_smelt(root, "run", "tap-csv", "target-jsonl")
     assert ids(out) == [1, 2, 3, 4, 5, 6]
@@ -309,3 +314,24 @@ def test_unsupported_cloud_backends_fail_clearly(meltano, tmp_path, uri, scheme)
     proc = run_smelt(root, "run", "tap-csv", "target-jsonl", env=env, check=1)
     assert f"state backend '{scheme}://' (state_backend.uri) is not supported by smelt" in proc.stderr
     assert not (root / "out" / "people.jsonl").exists()
+
+
+def test_secret_project_setting_goes_to_dotenv(meltano, tmp_path):
+    """`config set meltano <secret>` writes the same .env line as Meltano, redacted, never in the project file."""
+    yml = "default_environment: dev\nproject_id: x\nenvironments:\n- name: dev\n"
+    results = []
+    for tool in ("meltano", "smelt"):
+        root = tmp_path / tool
+        root.mkdir()
+        (root / "meltano.yml").write_text(yml)
+        args = ("config", "set", "meltano", "state_backend.s3.aws_secret_access_key", SECRET)
+        proc = run_meltano(meltano, root, *args) if tool == "meltano" else run_smelt(root, *args)
+        assert SECRET not in proc.stdout + proc.stderr
+        assert "(redacted)" in proc.stdout
+        listing = (run_meltano(meltano, root, "config", "list", "meltano") if tool == "meltano"
+                   else run_smelt(root, "config", "list", "meltano")).stdout
+        line = [x for x in listing.splitlines() if x.startswith("state_backend.s3.aws_secret_access_key ")][0]
+        assert SECRET not in listing and "current value: (redacted)" in line
+        assert (root / "meltano.yml").read_text() == yml
+        results.append((root / ".env").read_text())
+    assert results[0] == results[1] == f"MELTANO_STATE_BACKEND_S3_AWS_SECRET_ACCESS_KEY='{SECRET}'\n"
