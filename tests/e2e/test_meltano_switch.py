@@ -335,3 +335,54 @@ def test_secret_project_setting_goes_to_dotenv(meltano, tmp_path):
         assert (root / "meltano.yml").read_text() == yml
         results.append((root / ".env").read_text())
     assert results[0] == results[1] == f"MELTANO_STATE_BACKEND_S3_AWS_SECRET_ACCESS_KEY='{SECRET}'\n"
+
+
+def test_meltano_installed_venv_is_used(meltano, tmp_path):
+    """A venv Meltano installed (matching fingerprint) runs under smelt without a reinstall, even offline."""
+    root = tmp_path
+    add_rows(root, 1, 2)
+    (root / "meltano.yml").write_text(f"""\
+default_environment: dev
+project_id: 6f1c1a2e-0000-4000-8000-000000000017
+environments:
+- name: dev
+plugins:
+  extractors:
+  - name: tap-csv
+    namespace: tap_csv
+    executable: {LIBEXEC}/tap-csv
+    capabilities: [catalog, discover, state, about]
+    settings:
+    - name: files
+      kind: array
+    config:
+      files:
+      - {{entity: people, path: {root}/people.csv, keys: [id], replication_key: id}}
+  loaders:
+  - name: target-jsonl-py
+    namespace: target_jsonl
+    pip_url: target-jsonl
+    executable: target-jsonl
+    config:
+      destination_path: out
+""")
+    run_meltano(meltano, root, "install")
+    assert (root / ".meltano/loaders/target-jsonl-py/venv/.meltano_plugin_fingerprint").exists()
+    # no package index and no cache: any reinstall fails
+    offline = {"UV_NO_CACHE": "1", "UV_INDEX_URL": "http://127.0.0.1:9/simple", "UV_OFFLINE": "1",
+               "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_NO_CACHE_DIR": "1", "PIP_NO_INDEX": "1"}
+    proc = run_smelt(root, "run", "tap-csv", "target-jsonl-py", env=offline)
+    assert "target-jsonl-py: using the virtualenv Meltano installed: " \
+           f"{root}/.meltano/loaders/target-jsonl-py/venv" in proc.stderr
+    assert not (root / ".smelt/loaders/target-jsonl-py").exists()
+    files = list((root / "out").glob("people*.jsonl"))
+    assert [json.loads(x)["id"] for x in files[0].read_text().splitlines()] == [1, 2]
+    # Meltano, offline too, still runs from its venv after smelt used it
+    add_rows(root, 3, 3)
+    run_meltano(meltano, root, "run", "tap-csv", "target-jsonl-py", env=offline)
+    # a pip_url that no longer matches the fingerprint is not used: smelt installs (and fails offline)
+    text = (root / "meltano.yml").read_text().replace("pip_url: target-jsonl", "pip_url: target-jsonl==0.1.4")
+    (root / "meltano.yml").write_text(text)
+    proc = run_smelt(root, "run", "tap-csv", "target-jsonl-py", env=offline, check=None)
+    assert proc.returncode != 0
+    assert "using the virtualenv Meltano installed" not in proc.stderr
