@@ -77,6 +77,12 @@ START_TEST(containers)
 	expect("8005950A000000000000007D948C0161944B01732E", "{\"a\":1}");
 	expect("80059519000000000000007D94288C0161944B018C0162945D94284B018C01789465752E",
 	       "{\"a\":1,\"b\":[1,\"x\"]}");
+	/* values met twice are memo references (BINGET): {'a': x, 'b': x} and [l, l] */
+	expect("80059518000000000000007D94288C0161948C06736861726564948C0162946802752E",
+	       "{\"a\":\"shared\",\"b\":\"shared\"}");
+	expect("8005950C000000000000005D94285D944B01616801652E", "[[1],[1]]");
+	/* a key met twice: {'a': {'a': 1}} shares the key 'a' */
+	expect("8005950F000000000000007D948C0161947D9468014B0173732E", "{\"a\":{\"a\":1}}");
 	expect("80055D942E", "[]");
 	expect("80059506000000000000005D944B01612E", "[1]");
 }
@@ -100,6 +106,13 @@ START_TEST(refuses_what_is_not_plain_data)
 	ck_assert_ptr_null(decode("8005732E"));
 	ck_assert_ptr_null(decode("80054B014B022E"));
 	ck_assert_ptr_null(decode(""));
+	/* a list that appends copies of itself doubles each time: refused before it grows large */
+	char laughs[512] = "80055D94";
+	for (int i = 0; i < 40; i++)
+		strcat(laughs, "680061");
+	strcat(laughs, "2E");
+	ck_assert_ptr_null(decode(laughs));
+	ck_assert_str_eq(err, "pickle repeats values too often");
 	ck_assert_ptr_null(decode("8005477FF00000000000002E"));
 }
 END_TEST

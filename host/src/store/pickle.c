@@ -11,6 +11,8 @@
 #include <string.h>
 
 #define PICKLE_MAX_STACK 256
+#define PICKLE_MAX_MEMO 4096
+#define PICKLE_MAX_COPIED 100000 /* values copied by memo references, in all: no "billion laughs" */
 
 struct reader {
 	const unsigned char *p;
@@ -18,6 +20,10 @@ struct reader {
 	cJSON *stack[PICKLE_MAX_STACK];
 	int marks[PICKLE_MAX_STACK]; /* stack heights at each MARK */
 	int depth, nmarks;
+	const cJSON *memo[PICKLE_MAX_MEMO]; /* borrowed: each lives in the stack or in a value below it */
+	size_t nmemo;
+	size_t copied; /* values copied by BINGET so far */
+	cJSON *dead; /* dict keys and replaced values, kept until the end as the memo may point at them */
 	char *err;
 	size_t errlen;
 };
@@ -110,15 +116,28 @@ static int pop_mark(struct reader *r, int dict)
 		if (rc == SMELT_OK && !cJSON_IsString(r->stack[i]))
 			rc = fail(r->err, r->errlen, SMELT_ERR, "pickled dict has a key that is not a string");
 		if (rc == SMELT_OK) {
-			cJSON_DeleteItemFromObjectCaseSensitive(into, r->stack[i]->valuestring);
+			cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(into, r->stack[i]->valuestring);
+			if (old)
+				cJSON_AddItemToArray(r->dead, old);
 			cJSON_AddItemToObject(into, r->stack[i]->valuestring, r->stack[i + 1]);
 		} else {
-			cJSON_Delete(r->stack[i + 1]);
+			cJSON_AddItemToArray(r->dead, r->stack[i + 1]);
 		}
-		cJSON_Delete(r->stack[i]);
+		cJSON_AddItemToArray(r->dead, r->stack[i]);
 	}
 	r->depth = base;
 	return rc;
+}
+
+/* Add the number of values in v to *n; nonzero as soon as *n passes limit. */
+static int count_values(const cJSON *v, size_t limit, size_t *n)
+{
+	if (++*n > limit)
+		return 1;
+	for (const cJSON *c = v->child; c; c = c->next)
+		if (count_values(c, limit, n))
+			return 1;
+	return 0;
 }
 
 static int step(struct reader *r, int *done)
@@ -132,8 +151,23 @@ static int step(struct reader *r, int *done)
 		return need(r, 1) ? SMELT_ERR : (r->pos++, SMELT_OK);
 	case 0x95: /* FRAME: u64 length, ignored */
 		return need(r, 8) ? SMELT_ERR : (r->pos += 8, SMELT_OK);
-	case 0x94: /* MEMOIZE: nothing refers back, as BINGET is refused */
+	case 0x94: /* MEMOIZE */
+		if (!r->depth || r->nmemo == PICKLE_MAX_MEMO)
+			return fail(r->err, r->errlen, SMELT_ERR, "malformed pickle at byte %zu", at);
+		r->memo[r->nmemo++] = r->stack[r->depth - 1];
 		return SMELT_OK;
+	case 0x68:   /* BINGET: a value seen before (Python shares equal strings), copied */
+	case 0x6a: { /* LONG_BINGET */
+		size_t n = op == 0x68 ? 1 : 4;
+		if (need(r, n))
+			return SMELT_ERR;
+		size_t i = (size_t)read_le(r, n);
+		if (i >= r->nmemo)
+			return fail(r->err, r->errlen, SMELT_ERR, "pickle refers to memo %zu it does not have", i);
+		if (count_values(r->memo[i], PICKLE_MAX_COPIED, &r->copied))
+			return fail(r->err, r->errlen, SMELT_ERR, "pickle repeats values too often");
+		return push(r, cJSON_Duplicate(r->memo[i], 1));
+	}
 	case 0x2e: /* STOP */
 		*done = 1;
 		return SMELT_OK;
@@ -203,7 +237,7 @@ static int step(struct reader *r, int *done)
 
 int pickle_to_json(const unsigned char *buf, size_t len, char **json, char *err, size_t errlen)
 {
-	struct reader r = { .p = buf, .len = len, .err = err, .errlen = errlen };
+	struct reader r = { .p = buf, .len = len, .err = err, .errlen = errlen, .dead = cJSON_CreateArray() };
 	int done = 0, rc = SMELT_OK;
 	*json = NULL;
 	while (!done && rc == SMELT_OK)
@@ -214,5 +248,6 @@ int pickle_to_json(const unsigned char *buf, size_t len, char **json, char *err,
 		*json = json_print(r.stack[0]);
 	for (int i = 0; i < r.depth; i++)
 		cJSON_Delete(r.stack[i]);
+	cJSON_Delete(r.dead);
 	return rc;
 }

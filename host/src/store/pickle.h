@@ -2,8 +2,9 @@
  * pickle - a reader for the Python pickles Meltano keeps in its system
  * database (`plugin_settings.value`, SQLAlchemy PickleType, protocol 5 in
  * Meltano 4.4).  Only plain data is understood: str, int, float, bool,
- * None, and lists and dicts (string keys) made of them.  Anything else
- * (a class, a tuple, a memo reference, a set) is refused, never executed:
+ * None, and lists and dicts (string keys) made of them (a value met twice,
+ * a memo reference, is copied).  Anything else (a class, a tuple, a set)
+ * is refused, never executed:
  * the reader has no notion of importing or calling anything.
  */
 #ifndef SMELT_PICKLE_H
