@@ -176,6 +176,13 @@ def test_smelt_continues_from_meltano_system_database(meltano, tmp_path):
     assert ids(out) == [1, 2, 3, 4, 5, 6]
     assert "from Meltano's system database" not in proc.stderr
 
+    # `smelt state clear` means a full extraction next time: Meltano's older bookmark does not come back
+    proc = run_smelt(root, "state", "clear", STATE_ID)
+    assert "still holds state" in proc.stderr
+    assert digest(meltano_db) == before
+    run_smelt(root, "run", "tap-csv", "target-jsonl")
+    assert ids(out) == [1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6]
+
 
 def test_settings_stored_in_meltano_database(meltano, tmp_path):
     root = tmp_path
@@ -234,6 +241,10 @@ def test_file_backend_shared_both_ways(meltano, tmp_path):
     add_rows(root, 6, 6)
     run_smelt(root, "run", "tap-csv", "target-jsonl")
     assert ids(out) == [1, 2, 3, 4, 5, 6]
+    # `smelt state clear` clears the shared state: Meltano finds none
+    run_smelt(root, "state", "clear", STATE_ID)
+    assert not state_file.exists()
+    assert run_meltano(meltano, root, "state", "get", STATE_ID, check=None).stdout.strip() in ("", "{}")
 
 
 def test_file_backend_waits_for_meltano_lock(tmp_path):

@@ -195,7 +195,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 			strbuf_release(&c.out);
 		} else if (npos != 1) {
 			exit_code = cli_usage("state", "'state clear' takes one state id or --all");
-		} else if (store_state_clear(st, pos[0], err, sizeof err)) {
+		} else if (state_backend_clear(backend, pos[0], err, sizeof err)) {
 			exit_code = cli_fail("%s", err);
 		}
 	} else if (!strcmp(sub, "copy") || !strcmp(sub, "move")) {

@@ -402,3 +402,30 @@ int state_backend_put(struct state_backend *b, const char *state_id, const char 
 		                : fail(err, errlen, SMELT_ERR, "the system database is not open");
 	return blob_put(b, state_id, json, partial, err, errlen);
 }
+
+int state_backend_clear(struct state_backend *b, const char *state_id, char *err, size_t errlen)
+{
+	if (b->kind == BACKEND_SYSTEMDB) {
+		char merr[256];
+		if (!b->store)
+			return fail(err, errlen, SMELT_ERR, "the system database is not open");
+		if (store_state_clear(b->store, state_id, err, errlen))
+			return SMELT_ERR;
+		int theirs = b->meltano_db ? meltano_db_state_get(b->meltano_db, state_id, NULL, NULL, merr, sizeof merr) : 0;
+		if (theirs < 0)
+			log_warn("%s", merr);
+		if (theirs <= 0)
+			return SMELT_OK;
+		log_info("Meltano's system database %s still holds state for '%s' (smelt never writes to it); "
+		         "smelt recorded an empty state so that it is not used",
+		         b->meltano_db, state_id);
+		return store_state_put(b->store, state_id, "{}", 0, err, errlen);
+	}
+	if (check_id(state_id, err, errlen) || blob_lock(b, state_id, err, errlen))
+		return SMELT_ERR;
+	char *rel = xasprintf("%s/state.json", state_id);
+	int rc = b->ops->remove(b->ctx, rel, err, errlen);
+	free(rel);
+	blob_unlock(b, state_id);
+	return rc;
+}

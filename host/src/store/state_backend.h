@@ -53,6 +53,15 @@ int state_backend_get(struct state_backend *b, const char *state_id, char **json
 int state_backend_put(struct state_backend *b, const char *state_id, const char *json, int partial, char *err,
                       size_t errlen);
 
+/*
+ * Forget the state of state_id.  systemdb: Smelt's row is removed; when
+ * Meltano's database still holds state for the id, an empty state ({}) is
+ * recorded instead, so the read-through does not bring Meltano's back
+ * (Meltano's database is never written).  file/s3: <state_id>/state.json
+ * is removed under the lock, as Meltano's `state clear` does.
+ */
+int state_backend_clear(struct state_backend *b, const char *state_id, char *err, size_t errlen);
+
 /* ---- object stores (the file and S3 backends) ---------------------------------------- */
 
 /* What a state backend stores files in; paths are "<state_id>/state.json", "<state_id>/lock". */
