@@ -154,7 +154,9 @@ def test_smelt_continues_from_meltano_system_database(meltano, tmp_path):
     meltano_db = root / ".meltano" / "meltano.db"
     before = digest(meltano_db)
 
-    # `smelt state get` shows the bookmark Meltano left
+    # `smelt state list` and `smelt state get` show the bookmark Meltano left
+    assert run_smelt(root, "state", "list").stdout.split() == [STATE_ID]
+    assert STATE_ID in run_meltano(meltano, root, "state", "list").stdout.split()
     assert json.loads(run_smelt(root, "state", "get", STATE_ID).stdout)["singer_state"]["bookmarks"]["people"][
         "replication_key_value"] == 3
     add_rows(root, 4, 5)
@@ -219,6 +221,7 @@ def test_file_backend_shared_both_ways(meltano, tmp_path):
     add_rows(root, 1, 2)
     run_meltano(meltano, root, "run", "tap-csv", "target-jsonl")
     state_file = store / STATE_ID / "state.json"
+    assert run_smelt(root, "state", "list").stdout.split() == [STATE_ID]
     assert json.loads(state_file.read_text())["completed"]["singer_state"]["bookmarks"]["people"][
         "replication_key_value"] == 2
 

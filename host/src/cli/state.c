@@ -135,7 +135,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		struct list_ctx c = { .json = format && !strcmp(format, "json"), .out = STRBUF_INIT };
 		if (c.json)
 			strbuf_addstr(&c.out, "{\"states\":[");
-		if (store_state_list(st, pattern, list_one, &c, err, sizeof err))
+		if (state_backend_list(backend, pattern, list_one, &c, err, sizeof err))
 			exit_code = cli_fail("%s", err);
 		if (c.json)
 			strbuf_addstr(&c.out, "]}\n");

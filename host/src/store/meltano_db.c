@@ -149,3 +149,31 @@ int meltano_db_setting_get(const char *path, const char *ns, const char *name, c
 	sqlite3_close(db);
 	return rc;
 }
+
+int meltano_db_state_list(const char *path, void (*fn)(void *arg, const char *state_id, const char *updated_at),
+                          void *arg, char *err, size_t errlen)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+	int rc = open_ro(path, &db, err, errlen);
+	if (rc)
+		return rc > 0 ? SMELT_OK : rc;
+	rc = prepare(db, path,
+	             "SELECT state_id, COALESCE(updated_at, (SELECT MAX(COALESCE(ended_at, last_heartbeat_at, "
+	             "started_at)) FROM runs WHERE job_name = state_id)) FROM state",
+	             &q, err, errlen);
+	if (rc) {
+		sqlite3_close(db);
+		return rc > 0 ? SMELT_OK : rc;
+	}
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *u = (const char *)sqlite3_column_text(q, 1);
+		fn(arg, (const char *)sqlite3_column_text(q, 0), u ? u : "");
+	}
+	if (step != SQLITE_DONE)
+		rc = fail(err, errlen, SMELT_ERR, "cannot read Meltano's system database '%s': %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc;
+}

@@ -34,6 +34,15 @@ int meltano_db_state_get(const char *path, const char *state_id, char **json, ch
                          size_t errlen);
 
 /*
+ * Call fn for each state id Meltano's database holds (with its
+ * updated_at as meltano_db_state_get() gives it), in the database's
+ * order.  Returns SMELT_OK (also when there is no database), negative
+ * with err filled when it cannot be read.
+ */
+int meltano_db_state_list(const char *path, void (*fn)(void *arg, const char *state_id, const char *updated_at),
+                          void *arg, char *err, size_t errlen);
+
+/*
  * A setting Meltano stored with `config set --store db`: ns is Smelt's
  * namespace (settings_db_namespace(): "extractors.tap-x" or "meltano"),
  * mapped to Meltano's ("extractors.tap-x.default", "meltano").  The

@@ -10,10 +10,13 @@
 #include "util/strbuf.h"
 
 #include <smelt/sdk.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -427,5 +430,83 @@ int state_backend_clear(struct state_backend *b, const char *state_id, char *err
 	int rc = b->ops->remove(b->ctx, rel, err, errlen);
 	free(rel);
 	blob_unlock(b, state_id);
+	return rc;
+}
+
+/* ---- listing ------------------------------------------------------------------------- */
+
+struct collect {
+	cJSON *ids;         /* {state_id: updated_at} */
+	const char *glob;
+};
+
+static void collect_one(void *arg, const char *id, const char *updated_at)
+{
+	struct collect *c = arg;
+	if (!id || (c->glob && fnmatch(c->glob, id, 0)))
+		return;
+	const cJSON *have = cJSON_GetObjectItemCaseSensitive(c->ids, id);
+	char a[27], b[27];
+	norm_time(updated_at ? updated_at : "", a);
+	if (have) {
+		norm_time(have->valuestring, b);
+		if (strcmp(a, b) <= 0)
+			return;
+		cJSON_DeleteItemFromObjectCaseSensitive(c->ids, id);
+	}
+	cJSON_AddStringToObject(c->ids, id, updated_at ? updated_at : "");
+}
+
+static int cmp_items(const void *x, const void *y)
+{
+	return strcmp((*(cJSON *const *)x)->string, (*(cJSON *const *)y)->string);
+}
+
+int state_backend_list(struct state_backend *b, const char *glob,
+                       void (*fn)(void *arg, const char *state_id, const char *updated_at), void *arg, char *err,
+                       size_t errlen)
+{
+	struct collect c = { cJSON_CreateObject(), glob };
+	int rc = SMELT_OK;
+	if (b->kind == BACKEND_SYSTEMDB) {
+		char merr[256];
+		if (!b->store)
+			rc = fail(err, errlen, SMELT_ERR, "the system database is not open");
+		else if (store_state_list(b->store, glob, collect_one, &c, err, errlen))
+			rc = SMELT_ERR;
+		else if (b->meltano_db && meltano_db_state_list(b->meltano_db, collect_one, &c, merr, sizeof merr))
+			log_warn("%s", merr);
+	} else if (b->ops != &dir_ops) {
+		rc = fail(err, errlen, SMELT_ERR, "listing the states of %s is not supported yet", b->label);
+	} else {
+		const char *dir = ((struct dir_store *)b->ctx)->dir;
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d && (e = readdir(d))) {
+			if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+				continue;
+			char *path = xasprintf("%s/%s/state.json", dir, e->d_name);
+			struct stat sbuf;
+			if (stat(path, &sbuf) == 0 && S_ISREG(sbuf.st_mode)) {
+				char at[32];
+				struct tm tm;
+				gmtime_r(&sbuf.st_mtime, &tm);
+				strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+				collect_one(&c, e->d_name, at);
+			}
+			free(path);
+		}
+		if (d)
+			closedir(d);
+	}
+	int n = cJSON_GetArraySize(c.ids), i = 0;
+	cJSON **items = xcalloc((size_t)n + 1, sizeof *items);
+	for (cJSON *it = c.ids->child; it; it = it->next)
+		items[i++] = it;
+	qsort(items, (size_t)n, sizeof *items, cmp_items);
+	for (i = 0; rc == SMELT_OK && i < n; i++)
+		fn(arg, items[i]->string, items[i]->valuestring);
+	free(items);
+	cJSON_Delete(c.ids);
 	return rc;
 }

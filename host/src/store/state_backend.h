@@ -62,6 +62,16 @@ int state_backend_put(struct state_backend *b, const char *state_id, const char 
  */
 int state_backend_clear(struct state_backend *b, const char *state_id, char *err, size_t errlen);
 
+/*
+ * Call fn for each state id matching glob (NULL: all), sorted.
+ * systemdb: Smelt's ids and Meltano's (the newer updated_at when both
+ * have one); file: the folders holding a state.json (updated_at: its
+ * mtime); s3: refused (not supported yet).
+ */
+int state_backend_list(struct state_backend *b, const char *glob,
+                       void (*fn)(void *arg, const char *state_id, const char *updated_at), void *arg, char *err,
+                       size_t errlen);
+
 /* ---- object stores (the file and S3 backends) ---------------------------------------- */
 
 /* What a state backend stores files in; paths are "<state_id>/state.json", "<state_id>/lock". */
