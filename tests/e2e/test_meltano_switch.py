@@ -7,7 +7,9 @@ native connectors, as custom plugins, on the SAME project folder, one after the 
 - state_backend.uri file:///dir: Meltano, then smelt, then Meltano again, each from the other's bookmark.
 - state_backend.uri s3://bucket/prefix against moto's S3 server (127.0.0.1, stopped at the end):
   smelt saves and reads its state there, and Meltano reads smelt's state from the bucket.
-- gs:// and azure:// are refused with an error naming the scheme."""
+- gs:// and azure:// are refused with an error naming the scheme.
+- A venv Meltano installed is used when its fingerprint matches (no reinstall, offline).
+- `config set meltano <secret>` writes the same `.env` line as Meltano and is redacted."""
 import hashlib
 import json
 import os
