@@ -4,6 +4,7 @@
  */
 #include "cli/commands.h"
 #include "project/project.h"
+#include "store/state_backend.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -124,7 +125,9 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 	struct store *st = NULL;
 	char *dbpath = path_join(p->sys_dir, "smelt.db");
 	int exit_code = EXIT_OK;
-	if (mkdir_private(p->sys_dir) != 0 || store_open(dbpath, &st, err, sizeof err)) {
+	struct state_backend *backend = NULL; /* get/set/merge go through state_backend.uri */
+	if (mkdir_private(p->sys_dir) != 0 || store_open(dbpath, &st, err, sizeof err) ||
+	    state_backend_open(p, st, &backend, err, sizeof err)) {
 		exit_code = cli_fail("%s", err);
 		goto out;
 	}
@@ -132,7 +135,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		struct list_ctx c = { .json = format && !strcmp(format, "json"), .out = STRBUF_INIT };
 		if (c.json)
 			strbuf_addstr(&c.out, "{\"states\":[");
-		if (store_state_list(st, pattern, list_one, &c, err, sizeof err))
+		if (state_backend_list(backend, pattern, list_one, &c, err, sizeof err))
 			exit_code = cli_fail("%s", err);
 		if (c.json)
 			strbuf_addstr(&c.out, "]}\n");
@@ -142,7 +145,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		char *json = NULL;
 		if (npos != 1)
 			exit_code = cli_usage("state", "'state get' takes one state id");
-		else if (store_state_get(st, pos[0], &json, err, sizeof err))
+		else if (state_backend_get(backend, pos[0], &json, err, sizeof err))
 			exit_code = cli_fail("%s", err);
 		else if (!json)
 			exit_code = cli_fail("no state with id '%s'", pos[0]);
@@ -164,7 +167,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		if (from) {
-			if (!merge || store_state_get(st, from, &value, err, sizeof err) || !value) {
+			if (!merge || state_backend_get(backend, from, &value, err, sizeof err) || !value) {
 				exit_code = merge ? cli_fail("no state with id '%s'", from)
 				                  : cli_usage("state", "--from-state-id only goes with 'merge'");
 				goto out;
@@ -175,7 +178,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 			exit_code = cli_fail("%s", err);
 			goto out;
 		}
-		if (store_state_put(st, pos[0], value, merge, err, sizeof err))
+		if (state_backend_put(backend, pos[0], value, merge, err, sizeof err))
 			exit_code = cli_fail("%s", err);
 		else
 			log_info("state of '%s' %s", pos[0], merge ? "merged" : "set");
@@ -192,7 +195,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 			strbuf_release(&c.out);
 		} else if (npos != 1) {
 			exit_code = cli_usage("state", "'state clear' takes one state id or --all");
-		} else if (store_state_clear(st, pos[0], err, sizeof err)) {
+		} else if (state_backend_clear(backend, pos[0], err, sizeof err)) {
 			exit_code = cli_fail("%s", err);
 		}
 	} else if (!strcmp(sub, "copy") || !strcmp(sub, "move")) {
@@ -204,6 +207,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		exit_code = cli_usage("state", "unknown subcommand 'state %s'", sub);
 	}
 out:
+	state_backend_close(backend);
 	store_close(st);
 	free(dbpath);
 	project_free(p);

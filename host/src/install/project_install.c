@@ -1,13 +1,16 @@
 /* project_install: see project_install.h. */
 #include "install/project_install.h"
 #include "hub/project_hub.h"
+#include "install/meltano_venv.h"
 #include "project/project.h"
 #include "settings/settings.h"
+#include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* pip_url with $VAR expanded in the plugin's environment (MELTANO.md section 5). */
 static char *expand_pip_url(struct project *p, struct plugin *pl, const char *pip_url, const char *python,
@@ -43,7 +46,21 @@ char *plugin_venv_dir(struct project *p, struct plugin *pl)
 		if (def && pdef && def->pip_url && pdef->pip_url && !strcmp(def->pip_url, pdef->pip_url))
 			venv_name = pl->parent->name;
 	}
-	return xasprintf("%s/%s/%s/venv", p->sys_dir, plugin_type_plural(pl->type), venv_name);
+	char *venv = xasprintf("%s/%s/%s/venv", p->sys_dir, plugin_type_plural(pl->type), venv_name);
+	/* no venv of smelt's own: the one Meltano installed, when its fingerprint matches */
+	char *py = path_join(venv, "bin/python");
+	if (access(py, X_OK) != 0) {
+		const struct definition *d = project_plugin_def(p, pl, err, sizeof err);
+		char *theirs = d ? meltano_venv_find(p->root, plugin_type_plural(pl->type), venv_name, d->pip_url,
+		                                     d->python)
+		                 : NULL;
+		if (theirs) {
+			free(venv);
+			venv = theirs;
+		}
+	}
+	free(py);
+	return venv;
 }
 
 static const char *own(struct plugin_installs *pi, char *s)
@@ -92,6 +109,11 @@ int plugin_installs_prepare(struct project *p, struct plugin *const *sel, size_t
 			pip_url = own(out, expanded);
 		}
 		char *venv = plugin_venv_dir(p, pl);
+		if (!path_beneath(p->sys_dir, venv)) { /* Meltano's venv (meltano_venv.h): installed already */
+			log_info("%s: using the virtualenv Meltano installed: %s", pl->name, venv);
+			free(venv);
+			continue;
+		}
 		int dup = 0; /* two plugins sharing a venv install once */
 		for (size_t j = 0; j < out->n; j++)
 			dup |= !strcmp(out->items[j].venv_dir, venv);

@@ -1472,7 +1472,7 @@ int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project
 		project_free(p);
 		return cli_fail("%s", err);
 	}
-	settings_use_system_db(p->sys_dir);
+	settings_use_system_db(p->sys_dir, p->root);
 	runfiles_sweep(p->sys_dir); /* private files of smelt processes that died (issue 18 item 9) */
 	cli_meltano_gitignore(p);
 	*out = p;

@@ -7,6 +7,7 @@
 #include "run/runfiles.h"
 #include "settings/required.h"
 #include "settings/settings.h"
+#include "store/state_backend.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -351,14 +352,16 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static struct state_backend *runtime_state_backend(struct runtime *rt, char *err, size_t errlen);
+
 /* Commit the pending state, if any; 0 or a negative status with err set. */
 static int state_flush(struct runtime *rt, char *err, size_t errlen)
 {
 	if (!rt->pending_state.json)
 		return SMELT_OK;
-	struct store *st = runtime_store(rt, err, errlen);
-	int rc = st ? store_state_put(st, rt->pending_state.state_id, rt->pending_state.json, 0, err, errlen)
-	            : SMELT_ERR;
+	struct state_backend *b = runtime_state_backend(rt, err, errlen);
+	int rc = b ? state_backend_put(b, rt->pending_state.state_id, rt->pending_state.json, 0, err, errlen)
+	           : SMELT_ERR;
 	free(rt->pending_state.state_id);
 	free(rt->pending_state.json);
 	rt->pending_state.state_id = rt->pending_state.json = NULL;
@@ -573,13 +576,22 @@ static int h_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, st
 	return run_stages(RT(hctx), stages, n, ex, err, errlen);
 }
 
+/* The state backend of state_backend.uri (store/state_backend.h), opened on first use. */
+static struct state_backend *runtime_state_backend(struct runtime *rt, char *err, size_t errlen)
+{
+	struct store *st = rt->state_backend ? NULL : runtime_store(rt, err, errlen);
+	if (!rt->state_backend && st)
+		state_backend_open(rt->project, st, &rt->state_backend, err, errlen);
+	return rt->state_backend;
+}
+
 static int h_state_get(void *hctx, const char *state_id, char **json, char *err, size_t errlen)
 {
 	struct runtime *rt = RT(hctx);
 	*json = NULL;
 	int rc = state_settle(rt, err, errlen); /* a reader sees every state put before */
-	struct store *st = rc ? NULL : runtime_store(rt, err, errlen);
-	return st ? store_state_get(st, state_id, json, err, errlen) : SMELT_ERR;
+	struct state_backend *b = rc ? NULL : runtime_state_backend(rt, err, errlen);
+	return b ? state_backend_get(b, state_id, json, err, errlen) : SMELT_ERR;
 }
 
 /* A complete state waits (at most STATE_COMMIT_MS, or until the next tick) for a newer one; see above. */
@@ -592,8 +604,8 @@ static int h_state_put(void *hctx, const char *state_id, const char *json, int p
 	if (rc)
 		return rc;
 	if (partial) {
-		struct store *st = runtime_store(rt, err, errlen);
-		rc = st ? store_state_put(st, state_id, json, 1, err, errlen) : SMELT_ERR;
+		struct state_backend *b = runtime_state_backend(rt, err, errlen);
+		rc = b ? state_backend_put(b, state_id, json, 1, err, errlen) : SMELT_ERR;
 		rt->pending_state.last_ms = now_ms();
 		return rc;
 	}
@@ -742,6 +754,7 @@ void runtime_release(struct runtime *rt)
 		free(rt->events[i].message);
 	}
 	free(rt->events);
+	state_backend_close(rt->state_backend);
 	store_close(rt->store);
 	free(rt->run_id);
 	free(rt->run_log_dir);

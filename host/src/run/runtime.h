@@ -31,6 +31,7 @@ struct runtime {
 	struct cli *cli;              /* borrowed */
 	struct project *project;      /* borrowed */
 	struct store *store;          /* owned; NULL until runtime_store() */
+	struct state_backend *state_backend; /* owned; NULL until runtime_state_backend() */
 	struct loader loader;         /* adapters found for this project */
 	struct smelt_host_api api;    /* the table lent to adapters */
 	char *run_id;                 /* NULL outside smelt run */

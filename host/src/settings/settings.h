@@ -214,9 +214,11 @@ const struct settings_db_ops *settings_get_db(void);
  * Use the system database at <sys_dir>/smelt.db (host/src/store) for the
  * SOURCE_DB level: opened on first use (reads never create it), closed at
  * exit.  NULL restores the in-memory default.  project_open_cli() calls it
- * with p->sys_dir.
+ * with p->sys_dir and p->root.  A value smelt.db lacks is read from
+ * Meltano's database of project_root (store/meltano_db.h; never written),
+ * when project_root is not NULL.
  */
-void settings_use_system_db(const char *sys_dir);
+void settings_use_system_db(const char *sys_dir, const char *project_root);
 /* The DB namespace of a plugin ("extractors.tap-x"; "meltano" for NULL); caller frees. */
 char *settings_db_namespace(const struct plugin *pl);
 

@@ -5,6 +5,7 @@
  * exit.
  */
 #include "settings/settings.h"
+#include "store/meltano_db.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -17,6 +18,7 @@ struct sysdb {
 	char *path;        /* <sys_dir>/smelt.db */
 	char *dir;         /* <sys_dir> */
 	struct store *st;  /* NULL until opened */
+	char *meltano_db;  /* Meltano's .meltano/meltano.db, read when smelt.db has no value; NULL: none */
 };
 
 static struct sysdb sysdb;
@@ -39,11 +41,14 @@ static int sysdb_get(void *ctx, const char *ns, const char *name, char **json_ou
 	struct sysdb *c = ctx;
 	int rc = sysdb_open(c, 0, err, errlen);
 	*json_out = NULL;
-	if (rc)
-		return rc > 0 ? 0 : rc;
-	if (store_setting_get(c->st, ns, name, json_out) < 0)
+	if (rc < 0)
+		return rc;
+	if (rc == 0 && store_setting_get(c->st, ns, name, json_out) < 0)
 		return fail(err, errlen, SMELT_ERR, "cannot read setting '%s'", name);
-	return *json_out ? 1 : 0;
+	if (*json_out)
+		return 1;
+	/* read through to Meltano's database (never written): `meltano config set --store db` */
+	return c->meltano_db ? meltano_db_setting_get(c->meltano_db, ns, name, json_out, err, errlen) : 0;
 }
 
 static int sysdb_set(void *ctx, const char *ns, const char *name, const char *json, char *err, size_t errlen)
@@ -76,10 +81,11 @@ static void sysdb_close(void)
 	store_close(sysdb.st);
 	free(sysdb.path);
 	free(sysdb.dir);
+	free(sysdb.meltano_db);
 	memset(&sysdb, 0, sizeof sysdb);
 }
 
-void settings_use_system_db(const char *sys_dir)
+void settings_use_system_db(const char *sys_dir, const char *project_root)
 {
 	sysdb_close();
 	if (!sys_dir) {
@@ -88,6 +94,7 @@ void settings_use_system_db(const char *sys_dir)
 	}
 	sysdb.dir = xstrdup(sys_dir);
 	sysdb.path = path_join(sys_dir, "smelt.db");
+	sysdb.meltano_db = project_root ? meltano_db_path(project_root) : NULL;
 	struct settings_db_ops ops = { &sysdb, sysdb_get, sysdb_set, sysdb_unset, sysdb_reset };
 	settings_set_db(&ops);
 	if (!atexit_done) {

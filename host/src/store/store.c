@@ -559,3 +559,16 @@ int store_settings_clear(struct store *st, const char *plugin, char *err, size_t
 	return simple(st, "DELETE FROM plugin_settings WHERE plugin = ?", plugin, NULL, err, errlen,
 	              "clear settings");
 }
+
+int store_state_updated_at(struct store *st, const char *state_id, char **updated_at)
+{
+	sqlite3_stmt *q;
+	*updated_at = NULL;
+	if (sqlite3_prepare_v2(st->db, "SELECT updated_at FROM state WHERE state_id = ?", -1, &q, NULL) != SQLITE_OK)
+		return SMELT_ERR;
+	sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*updated_at = column_dup(q, 0);
+	sqlite3_finalize(q);
+	return SMELT_OK;
+}

@@ -32,6 +32,8 @@ int store_state_get_raw(struct store *st, const char *state_id, char **completed
 /* Save a value: partial deep-merges into the partial payload; else it replaces both. */
 int store_state_put(struct store *st, const char *state_id, const char *json, int partial, char *err,
                     size_t errlen);
+/* When state_id was last written ("YYYY-MM-DDTHH:MM:SS.fffZ", UTC); *updated_at NULL when none (free()). */
+int store_state_updated_at(struct store *st, const char *state_id, char **updated_at);
 int store_state_clear(struct store *st, const char *state_id, char *err, size_t errlen);
 /* Copy (or move, when move) the stored record of src to dst. */
 int store_state_copy(struct store *st, const char *src, const char *dst, int move, char *err, size_t errlen);

@@ -1,0 +1,96 @@
+/*
+ * state_backend - where incremental state lives, chosen by the project
+ * setting `state_backend.uri` as Meltano chooses it
+ * (`meltano/meltano: src/meltano/core/state_store/`):
+ *
+ *   systemdb         Smelt's system database (store.h), reading through
+ *                    to Meltano's `.meltano/meltano.db` (meltano_db.h):
+ *                    when Meltano's record of a state id is newer than
+ *                    Smelt's (or Smelt has none), Meltano's is used and a
+ *                    log line says so.  Meltano's database is never written.
+ *   file:///dir      <dir>/<state_id>/state.json = {"completed": {...},
+ *                    "partial": {...}}, written under <dir>/<state_id>/lock
+ *                    (a UNIX timestamp; older than
+ *                    state_backend.lock_timeout_seconds = stale), exactly
+ *                    Meltano's layout, so both tools can share one folder.
+ *   s3://bucket/pfx  the same layout as objects <pfx>/<state_id>/state.json,
+ *                    signed with AWS Signature V4 (state_backend_s3.c);
+ *                    settings state_backend.s3.aws_access_key_id,
+ *                    .aws_secret_access_key, .endpoint_url (else AWS_*
+ *                    variables of the environment).
+ *   gs://, azure://  refused with an error naming the scheme.
+ *
+ * Values passed in and out are the Singer state (the "singer_state"
+ * value), compact JSON text.  Not thread-safe.
+ */
+#ifndef SMELT_STATE_BACKEND_H
+#define SMELT_STATE_BACKEND_H
+
+#include <stddef.h>
+
+struct project;
+struct strbuf;
+struct store;
+struct state_backend;
+
+/*
+ * Open the backend the project's settings name.  store is Smelt's system
+ * database (borrowed; may be NULL when the backend is not systemdb, and
+ * then the systemdb backend fails).  Returns SMELT_OK, or SMELT_ERR_CONFIG
+ * with err naming the unsupported scheme or the missing setting (secrets
+ * are never part of a message).
+ */
+int state_backend_open(struct project *p, struct store *store, struct state_backend **out, char *err,
+                       size_t errlen);
+void state_backend_close(struct state_backend *b); /* accepts NULL */
+
+/* "systemdb", "file:///dir", "s3://bucket/prefix" (for messages; borrowed). */
+const char *state_backend_label(const struct state_backend *b);
+
+/* The state of state_id, partial merged over complete; *json NULL when none (free()). */
+int state_backend_get(struct state_backend *b, const char *state_id, char **json, char *err, size_t errlen);
+/* Save: partial deep-merges into the partial payload; else it replaces both (partial becomes {}). */
+int state_backend_put(struct state_backend *b, const char *state_id, const char *json, int partial, char *err,
+                      size_t errlen);
+
+/*
+ * Forget the state of state_id.  systemdb: Smelt's row is removed; when
+ * Meltano's database still holds state for the id, an empty state ({}) is
+ * recorded instead, so the read-through does not bring Meltano's back
+ * (Meltano's database is never written).  file/s3: <state_id>/state.json
+ * is removed under the lock, as Meltano's `state clear` does.
+ */
+int state_backend_clear(struct state_backend *b, const char *state_id, char *err, size_t errlen);
+
+/*
+ * Call fn for each state id matching glob (NULL: all), sorted.
+ * systemdb: Smelt's ids and Meltano's (the newer updated_at when both
+ * have one); file: the folders holding a state.json (updated_at: its
+ * mtime); s3: refused (not supported yet).
+ */
+int state_backend_list(struct state_backend *b, const char *glob,
+                       void (*fn)(void *arg, const char *state_id, const char *updated_at), void *arg, char *err,
+                       size_t errlen);
+
+/* ---- object stores (the file and S3 backends) ---------------------------------------- */
+
+/* What a state backend stores files in; paths are "<state_id>/state.json", "<state_id>/lock". */
+struct blob_ops {
+	/* 1 found (data appended to out), 0 missing, negative on failure. */
+	int (*read)(void *ctx, const char *rel, struct strbuf *out, char *err, size_t errlen);
+	int (*write)(void *ctx, const char *rel, const char *data, size_t len, char *err, size_t errlen);
+	/* A missing object is success. */
+	int (*remove)(void *ctx, const char *rel, char *err, size_t errlen);
+	void (*close)(void *ctx);
+};
+
+/*
+ * The S3 blob store for uri "s3://bucket/prefix" (state_backend_s3.c).
+ * key_id and secret may be NULL (anonymous); endpoint NULL means
+ * https://s3.amazonaws.com; region NULL means us-east-1.  The strings are
+ * copied.  Returns SMELT_OK with *ops and *ctx filled.
+ */
+int state_s3_open(const char *uri, const char *endpoint, const char *region, const char *key_id,
+                  const char *secret, const struct blob_ops **ops, void **ctx, char *err, size_t errlen);
+
+#endif
