@@ -208,10 +208,10 @@ def test_settings_stored_in_meltano_database(meltano, tmp_path):
     assert "batch_note" not in mine
     assert "setting 'batch_note' of 'loaders.target-jsonl.default' in Meltano's system database is not plain " \
            "data: unsupported pickle opcode 0x86" in proc.stderr
-    # the listing says where the value came from, as Meltano's does
+    # the listing says where the value came from, as Meltano's does (values printed as JSON, smelt's form)
     listing = run_smelt(root, "config", "list", "target-jsonl").stdout
-    assert "destination_path [env: TARGET_JSONL_DESTINATION_PATH] current value: 'out dir' (from the system " \
-           "database)" in listing
+    assert 'destination_path [env: TARGET_JSONL_DESTINATION_PATH] current value: "out dir" (from the system ' \
+           'database)' in listing
 
 
 def test_file_backend_shared_both_ways(meltano, tmp_path):
