@@ -326,7 +326,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 	}
 	char *plname = pl ? xstrdup(pl->name) : NULL;
 	int type = pl ? (int)pl->type : -1;
-	cJSON *v = cJSON_CreateString(val.buf);
+	cJSON *v = xnonnull(cJSON_CreateString(val.buf));
 	int rc = settings_set(p, pl, name.buf, v, o->store, &where, err, sizeof err);
 	cJSON_Delete(v);
 	if (rc < 0) {
@@ -349,7 +349,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 	if (rs && rs->sensitive && !o->unsafe) {
 		strbuf_addstr(&out, REDACTED_LIST);
 	} else {
-		cJSON *shown_v = cJSON_CreateString(val.buf);
+		cJSON *shown_v = xnonnull(cJSON_CreateString(val.buf));
 		py_repr(&out, rs ? rs->value : shown_v);
 		cJSON_Delete(shown_v);
 	}
