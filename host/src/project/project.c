@@ -391,6 +391,11 @@ int dotenv_set(struct project *p, const char *path, const char *name, const char
 			strbuf_addch(&out, '\n');
 		strbuf_add(&out, line.buf, line.len);
 	}
+	/* the new text is read back before it is written: a file that would not load (or a lack of
+	 * memory while reading it) fails the edit with nothing written */
+	cJSON *o = NULL;
+	if (p && (rc = dotenv_parse(out.buf, out.len, path, &o, err, errlen)) != 0)
+		goto out;
 	if (value || done) {
 		if (write_file_atomic(path, out.buf, out.len, mode) < 0)
 			rc = fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
@@ -398,11 +403,10 @@ int dotenv_set(struct project *p, const char *path, const char *name, const char
 			chmod(path, 0600);
 	}
 	if (!rc && p) {
-		cJSON *o = NULL;
-		if (dotenv_parse(out.buf, out.len, path, &o, err, errlen) == 0) {
-			cJSON_Delete(p->dotenv);
-			p->dotenv = o;
-		}
+		cJSON_Delete(p->dotenv);
+		p->dotenv = o;
+	} else {
+		cJSON_Delete(o);
 	}
 out:
 	strbuf_release(&old);
@@ -1831,6 +1835,11 @@ int project_edit_append(struct project *p, struct project_file *f, const char *c
 
 int project_save(struct project *p, char *err, size_t errlen)
 {
+	/* the model is rebuilt from the edited texts first: a file that does not load (or a lack of
+	 * memory while reading it) fails the edit before anything is written */
+	int rc = project_reload(p, err, errlen);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < p->nfiles; i++) {
 		struct project_file *f = p->files[i];
 		struct stat st;
@@ -1841,7 +1850,7 @@ int project_save(struct project *p, char *err, size_t errlen)
 			return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", f->path, strerror(errno));
 		f->dirty = 0;
 	}
-	return project_reload(p, err, errlen);
+	return 0;
 }
 
 int project_add_plugin(struct project *p, enum plugin_type type, const cJSON *entry, char *err, size_t errlen)
