@@ -335,6 +335,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 		strbuf_release(&val);
 		return cli_fail("%s", err);
 	}
+	xalloc_committed("the setting was saved"); /* nothing below may turn the saved edit into a failure */
 	pl = plname ? project_find_plugin(p, type, plname) : NULL;
 	/* report the stored value, and the effective one when another source wins */
 	struct settings s = { 0 };

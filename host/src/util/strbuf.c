@@ -11,8 +11,20 @@ char strbuf_empty[1];
 
 /* Like git's die(): a message and exit status 128, no core dump.  exit() (not _exit()) so that the
  * system database is closed by its atexit handler and an open transaction rolls back. */
+static const char *committed; /* see xalloc_committed() */
+
+void xalloc_committed(const char *what)
+{
+	committed = what;
+}
+
 static void die_nomem(size_t n)
 {
+	if (committed) {
+		fflush(stdout);
+		fprintf(stderr, "smelt: warning: out of memory after %s; only this report is missing\n", committed);
+		exit(0);
+	}
 	if (n)
 		fprintf(stderr, "smelt: fatal: out of memory (allocating %zu bytes)\n", n);
 	else

@@ -43,6 +43,14 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Marks the command's commit point: what (e.g. "the setting was saved", borrowed, static storage)
+ * is done and on disk.  From then on an allocation failure ends the process with exit status 0
+ * and "smelt: warning: out of memory after <what>; only this report is missing": the change
+ * stands, and a failure status would tell a script to redo it.  Call it right after the last
+ * write of a command, before its report.
+ */
+void xalloc_committed(const char *what);
 /* Returns p; when p is NULL (a library call that returns NULL only when it runs out of memory,
  * such as cJSON_CreateObject()), dies like xmalloc: "out of memory", exit(128). */
 void *xnonnull(void *p);
