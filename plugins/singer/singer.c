@@ -282,6 +282,18 @@ static int js_lit(struct jscan *j, const char *w)
 	return 1;
 }
 
+/* Reads the 4 hex digits after the 'u' at j->p, leaving j->p on the last; 0x10000 when malformed. */
+static unsigned js_hex4(struct jscan *j)
+{
+	unsigned u = 0;
+	for (int i = 0; i < 4; i++) {
+		if (++j->p >= j->end || !isxdigit((unsigned char)*j->p))
+			return 0x10000;
+		u = u * 16 + (unsigned)(isdigit((unsigned char)*j->p) ? *j->p - '0' : (tolower((unsigned char)*j->p) - 'a' + 10));
+	}
+	return u;
+}
+
 static int js_string(struct jscan *j)
 {
 	if (j->p >= j->end || *j->p != '"')
@@ -298,9 +310,18 @@ static int js_string(struct jscan *j)
 			if (++j->p >= j->end)
 				return 0;
 			if (*j->p == 'u') {
-				for (int i = 0; i < 4; i++)
-					if (++j->p >= j->end || !isxdigit((unsigned char)*j->p))
+				/* surrogates as cJSON takes them: a high one followed by a low one, never alone */
+				unsigned u = js_hex4(j);
+				if (u == 0x10000 || (u >= 0xDC00 && u <= 0xDFFF))
+					return 0;
+				if (u >= 0xD800 && u <= 0xDBFF) {
+					if (j->end - j->p < 3 || j->p[1] != '\\' || j->p[2] != 'u')
 						return 0;
+					j->p += 2;
+					u = js_hex4(j);
+					if (u < 0xDC00 || u > 0xDFFF)
+						return 0;
+				}
 			} else if (!strchr("\"\\/bfnrt", *j->p) || !*j->p) {
 				return 0;
 			}
@@ -320,7 +341,8 @@ static int js_digits(struct jscan *j)
 static int js_value(struct jscan *j)
 {
 	js_ws(j);
-	if (j->p >= j->end || ++j->depth > 1000)
+	/* 512: well inside cJSON's nesting limit (1000), so a text this check passes always parses */
+	if (j->p >= j->end || ++j->depth > 512)
 		return 0;
 	int ok = 0;
 	char c = *j->p;
@@ -355,6 +377,7 @@ static int js_value(struct jscan *j)
 	} else if (c == '"') {
 		ok = js_string(j);
 	} else if (c == '-' || isdigit((unsigned char)c)) {
+		const char *start = j->p;
 		if (c == '-')
 			j->p++;
 		ok = js_digits(j);
@@ -368,6 +391,7 @@ static int js_value(struct jscan *j)
 				j->p++;
 			ok = js_digits(j);
 		}
+		ok = ok && j->p - start < 64; /* cJSON reads at most 63 characters of a number */
 	} else {
 		ok = js_lit(j, "true") || js_lit(j, "false") || js_lit(j, "null");
 	}
