@@ -9,8 +9,6 @@
 
 char strbuf_empty[1];
 
-/* Like git's die(): a message and exit status 128, no core dump.  exit() (not _exit()) so that the
- * system database is closed by its atexit handler and an open transaction rolls back. */
 static const char *committed; /* see xalloc_committed() */
 
 void xalloc_committed(const char *what)
@@ -18,6 +16,8 @@ void xalloc_committed(const char *what)
 	committed = what;
 }
 
+/* Like git's die(): a message and exit status 128, no core dump.  exit() (not _exit()) so that the
+ * system database is closed by its atexit handler and an open transaction rolls back. */
 static void die_nomem(size_t n)
 {
 	if (committed) {
