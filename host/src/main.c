@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+#include <cjson/cJSON.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,12 +87,22 @@ static void cli_release(struct cli *cli)
 	free(cli->libexec_dir);
 }
 
+/* cJSON's allocator: xmalloc, so that a cJSON call never returns NULL for lack of memory (a caller
+ * that ignored it would silently drop a node from an edited file, issue 18).  Installed once, before
+ * anything else; libcjson is shared by the whole process, adapters included (sdk/ABI.md). */
+static void *cjson_xmalloc(size_t n)
+{
+	return xmalloc(n);
+}
+
 int main(int argc, char **argv)
 {
+	cJSON_Hooks hooks = { cjson_xmalloc, free };
 	struct cli cli = { 0 };
 	const char *v;
 	int i;
 
+	cJSON_InitHooks(&hooks);
 	signal(SIGPIPE, SIG_IGN);
 	cli.color = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
 	log_set_color(cli.color);

@@ -79,6 +79,25 @@ static int ix_build(const cJSON *md)
 	return 0;
 }
 
+/* The "metadata" object of a metadata entry.  When the entry has none (or something else than an
+ * object) and create is set, an empty object takes its place, as Meltano creates missing entries:
+ * a rule is never silently not applied. */
+static cJSON *entry_metadata(cJSON *e, int create)
+{
+	cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "metadata");
+	if (cJSON_IsObject(m) || !create)
+		return cJSON_IsObject(m) ? m : NULL;
+	cJSON *fresh = cJSON_CreateObject();
+	if (!fresh)
+		return NULL;
+	if (m ? !cJSON_ReplaceItemInObjectCaseSensitive(e, "metadata", fresh)
+	      : !cJSON_AddItemToObject(e, "metadata", fresh)) {
+		cJSON_Delete(fresh);
+		return NULL;
+	}
+	return fresh;
+}
+
 /* The metadata entry of a breadcrumb ([] for the stream, ["properties", prop] for a property), created when missing. */
 static cJSON *entry(cJSON *stream, const char *prop, int create)
 {
@@ -93,7 +112,7 @@ static cJSON *entry(cJSON *stream, const char *prop, int create)
 	if (indexed) {
 		e = *ix_slot(prop);
 		if (e || !create)
-			return e ? cJSON_GetObjectItemCaseSensitive(e, "metadata") : NULL;
+			return e ? entry_metadata(e, create) : NULL;
 	}
 	cJSON_ArrayForEach(e, md)
 	{
@@ -108,7 +127,7 @@ static cJSON *entry(cJSON *stream, const char *prop, int create)
 			break;
 	}
 	if (e || !create)
-		return e ? cJSON_GetObjectItemCaseSensitive(e, "metadata") : NULL;
+		return e ? entry_metadata(e, create) : NULL;
 	e = cJSON_CreateObject();
 	cJSON *bc = cJSON_AddArrayToObject(e, "breadcrumb");
 	if (prop) {
@@ -127,12 +146,15 @@ static cJSON *entry(cJSON *stream, const char *prop, int create)
 	return m;
 }
 
+/* Sets obj[key] = value (owned); value is freed when it cannot be stored (no object, no key). */
 static void set_key(cJSON *obj, const char *key, cJSON *value)
 {
-	if (cJSON_GetObjectItemCaseSensitive(obj, key))
-		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, value);
-	else
-		cJSON_AddItemToObject(obj, key, value);
+	int ok = 0;
+	if (cJSON_IsObject(obj) && key && value)
+		ok = cJSON_GetObjectItemCaseSensitive(obj, key) ? cJSON_ReplaceItemInObjectCaseSensitive(obj, key, value)
+		                                                : cJSON_AddItemToObject(obj, key, value);
+	if (!ok)
+		cJSON_Delete(value);
 }
 
 static const char *inclusion(const cJSON *m)
@@ -223,6 +245,8 @@ static void apply_metadata(cJSON *catalog, const cJSON *metadata)
 	const cJSON *rule;
 	cJSON_ArrayForEach(rule, metadata)
 	{
+		if (!cJSON_IsObject(rule) || !rule->string)
+			continue; /* the host refuses such rules; never fnmatch() a NULL pattern */
 		cJSON_ArrayForEach(st, streams)
 		{
 			if (fnmatch(rule->string, stream_id(st), 0) != 0)
@@ -255,6 +279,8 @@ static void apply_schema(cJSON *catalog, const cJSON *schema)
 	const cJSON *rule;
 	cJSON_ArrayForEach(rule, schema)
 	{
+		if (!cJSON_IsObject(rule) || !rule->string)
+			continue; /* the host refuses such rules; never fnmatch() a NULL pattern */
 		cJSON_ArrayForEach(st, streams)
 		{
 			if (fnmatch(rule->string, stream_id(st), 0) != 0)
@@ -302,7 +328,7 @@ void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metad
 	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
 	ix_reset();
 	md_ix.active = 1;
-	if (schema)
+	if (cJSON_IsObject(schema))
 		apply_schema(catalog, schema);
 	/* every stream and top-level property gets an entry, then everything is deselected (!*.*) */
 	cJSON_ArrayForEach(st, streams)
@@ -323,7 +349,7 @@ void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metad
 			if (cJSON_IsString(pat) && pat->valuestring[0] == '!')
 				apply_select(catalog, pat->valuestring);
 	}
-	if (metadata)
+	if (cJSON_IsObject(metadata))
 		apply_metadata(catalog, metadata);
 	if (cJSON_IsArray(select_filter))
 		apply_filter(catalog, select_filter);

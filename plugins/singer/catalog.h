@@ -12,7 +12,10 @@
 /*
  * Apply the rules.  select and select_filter are arrays of pattern
  * strings (NULL: select defaults to ["*.*"], select_filter to none);
- * metadata and schema are the extras' objects (may be NULL).
+ * metadata and schema are the extras' objects (may be NULL; anything but an
+ * object, and any rule in them that is not an object, is ignored: the host
+ * refuses them when it reads the project).  A metadata entry of the catalog
+ * that has no `metadata` object gets an empty one when a rule applies to it.
  */
 void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metadata, const cJSON *schema,
                          const cJSON *select_filter);

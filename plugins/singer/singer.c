@@ -17,6 +17,7 @@
 #include <smelt/sdk.h>
 
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -258,10 +259,169 @@ struct state_sink {
 	char err[SMELT_ERRBUF_SIZE];
 };
 
+/* ---- a JSON syntax check that allocates nothing ---------------------------------------------------
+ * cJSON returns NULL both for text that is not JSON and when it runs out of memory; this check tells
+ * the two apart, so that a state the target did emit is never dropped as "invalid" (issue 18). */
+struct jscan {
+	const char *p, *end;
+	int depth;
+};
+
+static void js_ws(struct jscan *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int js_lit(struct jscan *j, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n))
+		return 0;
+	j->p += n;
+	return 1;
+}
+
+/* Reads the 4 hex digits after the 'u' at j->p, leaving j->p on the last; 0x10000 when malformed. */
+static unsigned js_hex4(struct jscan *j)
+{
+	unsigned u = 0;
+	for (int i = 0; i < 4; i++) {
+		if (++j->p >= j->end || !isxdigit((unsigned char)*j->p))
+			return 0x10000;
+		u = u * 16 + (unsigned)(isdigit((unsigned char)*j->p) ? *j->p - '0' : (tolower((unsigned char)*j->p) - 'a' + 10));
+	}
+	return u;
+}
+
+static int js_string(struct jscan *j)
+{
+	if (j->p >= j->end || *j->p != '"')
+		return 0;
+	for (j->p++; j->p < j->end; j->p++) {
+		unsigned char c = (unsigned char)*j->p;
+		if (c == '"') {
+			j->p++;
+			return 1;
+		}
+		if (c < 0x20)
+			return 0;
+		if (c == '\\') {
+			if (++j->p >= j->end)
+				return 0;
+			if (*j->p == 'u') {
+				/* surrogates as cJSON takes them: a high one followed by a low one, never alone */
+				unsigned u = js_hex4(j);
+				if (u == 0x10000 || (u >= 0xDC00 && u <= 0xDFFF))
+					return 0;
+				if (u >= 0xD800 && u <= 0xDBFF) {
+					if (j->end - j->p < 3 || j->p[1] != '\\' || j->p[2] != 'u')
+						return 0;
+					j->p += 2;
+					u = js_hex4(j);
+					if (u < 0xDC00 || u > 0xDFFF)
+						return 0;
+				}
+			} else if (!strchr("\"\\/bfnrt", *j->p) || !*j->p) {
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static int js_digits(struct jscan *j)
+{
+	const char *s = j->p;
+	while (j->p < j->end && isdigit((unsigned char)*j->p))
+		j->p++;
+	return j->p > s;
+}
+
+static int js_value(struct jscan *j)
+{
+	js_ws(j);
+	/* 512: well inside cJSON's nesting limit (1000), so a text this check passes always parses */
+	if (j->p >= j->end || ++j->depth > 512)
+		return 0;
+	int ok = 0;
+	char c = *j->p;
+	if (c == '{' || c == '[') {
+		char close = c == '{' ? '}' : ']';
+		j->p++;
+		js_ws(j);
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			ok = 1;
+		} else {
+			for (;;) {
+				if (c == '{') {
+					js_ws(j);
+					if (!js_string(j))
+						break;
+					js_ws(j);
+					if (j->p >= j->end || *j->p++ != ':')
+						break;
+				}
+				if (!js_value(j))
+					break;
+				js_ws(j);
+				if (j->p < j->end && *j->p == ',') {
+					j->p++;
+					continue;
+				}
+				ok = j->p < j->end && *j->p++ == close;
+				break;
+			}
+		}
+	} else if (c == '"') {
+		ok = js_string(j);
+	} else if (c == '-' || isdigit((unsigned char)c)) {
+		const char *start = j->p;
+		if (c == '-')
+			j->p++;
+		ok = js_digits(j);
+		if (ok && j->p < j->end && *j->p == '.') {
+			j->p++;
+			ok = js_digits(j);
+		}
+		if (ok && j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+			j->p++;
+			if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+				j->p++;
+			ok = js_digits(j);
+		}
+		ok = ok && j->p - start < 64; /* cJSON reads at most 63 characters of a number */
+	} else {
+		ok = js_lit(j, "true") || js_lit(j, "false") || js_lit(j, "null");
+	}
+	j->depth--;
+	return ok;
+}
+
+/* 1 when text[0..len) is one JSON value, with only whitespace around it and no NUL byte. */
+static int json_text_valid(const char *text, size_t len)
+{
+	struct jscan j = { text, text + len, 0 };
+	if (memchr(text, '\0', len) || !js_value(&j))
+		return 0;
+	js_ws(&j);
+	return j.p == j.end;
+}
+
 static int on_state(void *arg, const char *line, size_t len, unsigned long lineno)
 {
 	struct state_sink *k = arg;
-	cJSON *v = cJSON_ParseWithLength(line, len);
+	/* Meltano's json.loads() refuses trailing text after the value and a NUL byte: so do we, rather
+	 * than save a state cut short or followed by junk */
+	int valid = json_text_valid(line, len);
+	cJSON *v = valid ? cJSON_ParseWithLength(line, len) : NULL;
+	if (!v && valid) {
+		/* the text is JSON: cJSON ran out of memory, and the state must not be lost silently */
+		snprintf(k->err, sizeof k->err, "%s: line %lu: out of memory reading a state", k->label, lineno);
+		k->save_failed = 1;
+		return SMELT_ERR_NOMEM;
+	}
 	if (!v) {
 		k->invalid++;
 		LOG(k->s, SMELT_LOG_WARN, "%s: line %lu: received state is invalid, incremental state has not been updated",

@@ -2,8 +2,8 @@
 preloaded into smelt only (not its taps and targets), fails the Nth write, fsync, rename or allocation,
 and N walks upward through an edit and through runs until a run reaches no fault.  After every fault:
 
-- smelt exits with a clear error, not a crash: no signal (allocation failures may end in xmalloc's
-  deliberate "fatal: out of memory" abort, nothing else), no sanitizer report, and an error message;
+- smelt exits with a clear error, not a crash: no signal (an allocation failure ends in xmalloc's
+  "fatal: out of memory" and exit status 128, like git), no sanitizer report, and an error message;
 - the project file (and `.env`, for a secret) is byte-identical to the old one when the edit failed,
   or the new one when it succeeded (never half, no temporary file left beside it), and no message
   shows the secret;
@@ -17,7 +17,6 @@ spread points (always including the first ten), so the file runs in about two mi
 import json
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 
@@ -91,11 +90,12 @@ def walk(smelt, args, kind, budget, log, prepare, check, sticky=False):
 def assert_clean_exit(proc, kind, where):
     assert "Sanitizer" not in proc.stderr and "runtime error:" not in proc.stderr, where
     assert "\\x" not in proc.stderr, f"smelt printed bytes that are not text: {where}"
-    if proc.returncode < 0:
-        # xmalloc() (host/src/util/strbuf.c) aborts on purpose after its message; nothing else may kill smelt
-        oom_abort = kind == "malloc" and proc.returncode == -signal.SIGABRT and "out of memory" in proc.stderr
-        assert oom_abort, f"smelt was killed by signal {-proc.returncode}: {where}"
-    elif proc.returncode != 0:
+    # xmalloc() (host/src/util/strbuf.c) ends smelt with "fatal: out of memory" and exit 128, like git's
+    # die(): no signal may kill smelt, abort() included
+    assert proc.returncode >= 0, f"smelt was killed by signal {-proc.returncode}: {where}"
+    if proc.returncode == 128:
+        assert kind == "malloc" and "smelt: fatal: out of memory" in proc.stderr, where
+    if proc.returncode != 0:
         assert re.search(r"error|fatal|failed|cannot|could not", proc.stderr, re.I), \
             f"smelt failed without saying why: {where}"
 
@@ -349,3 +349,25 @@ def test_fault_library_fails_only_the_call_asked_for(tmp_path):
     assert proc.returncode == 0
     counted = [line for line in log.read_text().splitlines() if line.startswith("calls")]
     assert len(counted) == 1, counted  # smelt alone, not the two Python programs it started
+
+
+def test_out_of_memory_is_reported_as_such(tmp_path):
+    """Issue 18 (fault-injection findings 2, 3, 5): an allocation failure while reading the project
+    says so; never "cannot parse YAML" for a valid file, an abort() without a message, or an
+    unfilled error buffer."""
+    root = tmp_path / "p"
+    log = tmp_path / "fault.log"
+    smelt = Smelt(root)
+    args = ("config", "list", "tap-a")
+
+    def prepare():
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir()
+        (root / "smelt.yml").write_text(EDIT_PROJECT)
+
+    def check(proc, where):
+        if proc.returncode != 0:
+            assert "cannot parse YAML" not in proc.stderr, where
+            assert re.search(r"out of memory|Cannot allocate memory", proc.stderr), where
+
+    assert walk(smelt, args, "malloc", 200, log, prepare, check) > 0

@@ -255,6 +255,29 @@ START_TEST(lock_rejects_nameless)
 }
 END_TEST
 
+/* issue 18 (fuzz_hub findings): what is read is what is locked, or it is refused up front */
+START_TEST(lock_refuses_non_string_variant_and_setting_name)
+{
+	char err[256] = "";
+	struct strbuf sb = STRBUF_INIT;
+	cJSON *v = cJSON_Parse("{\"name\": \"tap-x\", \"variant\": 0, \"settings\": []}");
+	ck_assert_int_eq(lock_serialize(v, "extractors", &sb, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "'variant' is not a string"));
+	ck_assert_uint_eq(sb.len, 0);
+	cJSON_Delete(v);
+	v = cJSON_Parse("{\"name\": \"tap-x\", \"settings\": [{\"name\": \"ok\"}, {\"name\": 0}]}");
+	ck_assert_int_eq(lock_serialize(v, "extractors", &sb, err, sizeof err), -1);
+	ck_assert_ptr_nonnull(strstr(err, "setting whose 'name' is not a string"));
+	cJSON_Delete(v);
+	/* a string variant and names still lock */
+	v = cJSON_Parse("{\"name\": \"tap-x\", \"variant\": \"0\", \"settings\": [{\"name\": \"ok\"}]}");
+	ck_assert_int_eq(lock_serialize(v, "extractors", &sb, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(sb.buf, "\"variant\": \"0\""));
+	cJSON_Delete(v);
+	strbuf_release(&sb);
+}
+END_TEST
+
 START_TEST(lock_paths_and_find)
 {
 	char *p = lock_path("/r", "loaders", "target-x", "v1");
@@ -372,6 +395,7 @@ static Suite *lock_suite(void)
 	tcase_add_test(tc, lock_omission_rules);
 	tcase_add_test(tc, lock_nested_empty_containers_kept);
 	tcase_add_test(tc, lock_rejects_nameless);
+	tcase_add_test(tc, lock_refuses_non_string_variant_and_setting_name);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("files");
 	tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);

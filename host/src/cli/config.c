@@ -365,7 +365,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 	}
 	char *plname = pl ? xstrdup(pl->name) : NULL;
 	int type = pl ? (int)pl->type : -1;
-	cJSON *v = cJSON_CreateString(val.buf);
+	cJSON *v = xnonnull(cJSON_CreateString(val.buf));
 	rc = settings_set(p, pl, name.buf, v, o->store, &where, err, sizeof err);
 	cJSON_Delete(v);
 	if (rc < 0) {
@@ -374,6 +374,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 		strbuf_release(&val);
 		return cli_fail("%s", err);
 	}
+	xalloc_committed("the setting was saved"); /* nothing below may turn the saved edit into a failure */
 	pl = plname ? project_find_plugin(p, type, plname) : NULL;
 	/* report the stored value, and the effective one when another source wins */
 	struct settings s = { 0 };
@@ -388,7 +389,7 @@ static int do_set(struct project *p, struct plugin *pl, char **words, int nwords
 	if (rs && rs->sensitive && !o->unsafe) {
 		strbuf_addstr(&out, REDACTED_LIST);
 	} else {
-		cJSON *shown_v = cJSON_CreateString(val.buf);
+		cJSON *shown_v = xnonnull(cJSON_CreateString(val.buf));
 		json_value(&out, rs ? rs->value : shown_v);
 		cJSON_Delete(shown_v);
 	}

@@ -117,6 +117,13 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		else
 			return cli_usage("state", "too many arguments");
 	}
+	/* state ids are database keys only, never paths; a control character would garble listings */
+	int nids = !strcmp(sub, "copy") || !strcmp(sub, "move") ? npos : npos > 0; /* set/merge: pos[1] is JSON */
+	const char *ids[4] = { nids > 0 ? pos[0] : NULL, nids > 1 ? pos[1] : NULL, nids > 2 ? pos[2] : NULL, from };
+	for (int k = 0; k < 4; k++)
+		for (const char *c = ids[k] ? ids[k] : ""; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return cli_usage("state", "a state id cannot hold control characters");
 	struct project *p;
 	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
 	if (rc)

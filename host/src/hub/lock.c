@@ -326,6 +326,15 @@ void lock_dump(struct strbuf *out, const cJSON *v)
 int lock_serialize(const cJSON *def, const char *plugin_type, struct strbuf *out, char *err,
                    size_t errlen)
 {
+	/* a lock names its variant by a string (the file name holds it): a number such as 0 would be
+	 * read as "0" but left out of the lock, so it is refused, as is a setting without a string name */
+	const cJSON *variant = cJSON_GetObjectItemCaseSensitive(def, "variant");
+	if (variant && !cJSON_IsString(variant) && !cJSON_IsNull(variant))
+		return fail(err, errlen, -1, "cannot lock a definition whose 'variant' is not a string");
+	const cJSON *s;
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(def, "settings"))
+		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "name")))
+			return fail(err, errlen, -1, "cannot lock a definition with a setting whose 'name' is not a string");
 	cJSON *c = lock_canonical(def, plugin_type);
 	if (!c)
 		return fail(err, errlen, -1, "cannot lock a definition without a name");

@@ -43,7 +43,8 @@ cJSON *lock_canonical(const cJSON *def, const char *plugin_type);
 /*
  * Append the lock file text of def (canonicalised first) to out: indent 2,
  * ensure_ascii, Python's number forms, one trailing newline.  Returns 0,
- * or -1 with err filled when def cannot be locked (not an object, no name).
+ * or -1 with err filled when def cannot be locked (not an object, no name,
+ * a variant that is not a string, a setting whose name is not a string).
  */
 int lock_serialize(const cJSON *def, const char *plugin_type, struct strbuf *out, char *err,
                    size_t errlen);

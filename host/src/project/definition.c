@@ -282,6 +282,10 @@ int setting_def_from_json(struct setting_def *s, const cJSON *json, char *err, s
 	memset(s, 0, sizeof *s);
 	if (!cJSON_IsObject(json))
 		return fail(err, errlen, SMELT_ERR_CONFIG, "a setting must be a mapping");
+	/* a name is a string: a number would be read as its text but locked as nothing (issue 18) */
+	const cJSON *nm = cJSON_GetObjectItemCaseSensitive(json, "name");
+	if (nm && !cJSON_IsString(nm) && !cJSON_IsNull(nm))
+		return fail(err, errlen, SMELT_ERR_CONFIG, "a setting's 'name' must be a string");
 	if ((rc = get_str(json, "name", &s->name, err, errlen)) < 0)
 		return rc;
 	if (!s->name || !*s->name)

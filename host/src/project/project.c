@@ -391,6 +391,11 @@ int dotenv_set(struct project *p, const char *path, const char *name, const char
 			strbuf_addch(&out, '\n');
 		strbuf_add(&out, line.buf, line.len);
 	}
+	/* the new text is read back before it is written: a file that would not load (or a lack of
+	 * memory while reading it) fails the edit with nothing written */
+	cJSON *o = NULL;
+	if (p && (rc = dotenv_parse(out.buf, out.len, path, &o, err, errlen)) != 0)
+		goto out;
 	if (value || done) {
 		if (write_file_atomic(path, out.buf, out.len, mode) < 0)
 			rc = fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", path, strerror(errno));
@@ -398,11 +403,10 @@ int dotenv_set(struct project *p, const char *path, const char *name, const char
 			chmod(path, 0600);
 	}
 	if (!rc && p) {
-		cJSON *o = NULL;
-		if (dotenv_parse(out.buf, out.len, path, &o, err, errlen) == 0) {
-			cJSON_Delete(p->dotenv);
-			p->dotenv = o;
-		}
+		cJSON_Delete(p->dotenv);
+		p->dotenv = o;
+	} else {
+		cJSON_Delete(o);
 	}
 out:
 	strbuf_release(&old);
@@ -457,6 +461,34 @@ static const char *key_str(const struct ynode *k)
 {
 	k = ynode_deref(k);
 	return k && k->type == YN_SCALAR ? k->value : "";
+}
+
+/* An extra whose kind is an object must be a mapping, an array a sequence (a string is cast later,
+ * null is unset); `metadata` and `schema` hold one mapping per stream pattern.  A list there reached
+ * the Singer adapter's catalog rules, which crashed on it (issue 18). */
+static int check_extra(struct loader *l, enum plugin_type type, const char *key, const struct ynode *v)
+{
+	size_t n;
+	const struct extra_def *x = plugin_type_extras(type, &n);
+	v = ynode_deref(v);
+	if (!v || ynode_is_null(v))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(x[i].name, key + (key[0] == '_')))
+			continue;
+		if (x[i].kind == KIND_OBJECT && v->type != YN_MAP && v->type != YN_SCALAR)
+			return at_fail(l, v, "'%s' must be a mapping", key);
+		if (x[i].kind == KIND_ARRAY && v->type != YN_SEQ && v->type != YN_SCALAR)
+			return at_fail(l, v, "'%s' must be a list", key);
+		if (v->type == YN_MAP && (!strcmp(x[i].name, "metadata") || !strcmp(x[i].name, "schema")))
+			for (size_t k = 0; k < v->n; k++) {
+				const struct ynode *rule = ynode_deref(v->items[2 * k + 1]);
+				if (rule && !ynode_is_null(rule) && rule->type != YN_MAP)
+					return at_fail(l, rule, "'%s' of stream pattern '%s' must be a mapping", key,
+					               key_str(v->items[2 * k]));
+			}
+	}
+	return 0;
 }
 
 static int in_list(const char *k, const char *const *list)
@@ -684,6 +716,8 @@ static int load_plugin(struct loader *l, enum plugin_type type, const struct yno
 		if (in_list(key, plugin_keys))
 			continue;
 		if (plugin_type_is_extra(type, key)) {
+			if ((rc = check_extra(l, type, key, m->items[2 * i + 1])) < 0)
+				return rc;
 			cJSON_AddItemToObject(pl->extras, key, ynode_to_json(m->items[2 * i + 1]));
 			continue;
 		}
@@ -820,11 +854,15 @@ static int load_environment(struct loader *l, const struct ynode *n, struct envi
 				const char *key = key_str(pm->items[2 * k]);
 				if (in_list(key, env_plugin_known))
 					continue;
-				if (plugin_type_is_extra(type, key))
+				if (plugin_type_is_extra(type, key)) {
+					int xrc = check_extra(l, type, key, pm->items[2 * k + 1]);
+					if (xrc < 0)
+						return xrc;
 					cJSON_AddItemToObject(ep->extras, key, ynode_to_json(pm->items[2 * k + 1]));
-				else
+				} else {
 					at_warn(l, pm->items[2 * k], "unknown key '%s' in plugin '%s' of environment '%s'", key,
 					        pname, e->name);
+				}
 			}
 		}
 	}
@@ -1798,6 +1836,11 @@ int project_edit_append(struct project *p, struct project_file *f, const char *c
 
 int project_save(struct project *p, char *err, size_t errlen)
 {
+	/* the model is rebuilt from the edited texts first: a file that does not load (or a lack of
+	 * memory while reading it) fails the edit before anything is written */
+	int rc = project_reload(p, err, errlen);
+	if (rc)
+		return rc;
 	for (size_t i = 0; i < p->nfiles; i++) {
 		struct project_file *f = p->files[i];
 		struct stat st;
@@ -1808,7 +1851,7 @@ int project_save(struct project *p, char *err, size_t errlen)
 			return fail(err, errlen, SMELT_ERR, "cannot write '%s': %s", f->path, strerror(errno));
 		f->dirty = 0;
 	}
-	return project_reload(p, err, errlen);
+	return 0;
 }
 
 int project_add_plugin(struct project *p, enum plugin_type type, const cJSON *entry, char *err, size_t errlen)

@@ -252,6 +252,8 @@ static int check_expansion(const struct ynode *n, int depth, size_t *size, int *
 
 static int parse_fail(char *err, size_t errlen, const char *name, const yaml_parser_t *parser)
 {
+	if (parser->error == YAML_MEMORY_ERROR)
+		return fail(err, errlen, SMELT_ERR_NOMEM, "%s: out of memory reading YAML", name);
 	const char *problem = parser->problem ? parser->problem : "cannot parse YAML";
 	if (parser->context)
 		return fail(err, errlen, SMELT_ERR_CONFIG, "%s:%zu:%zu: %s %s", name, parser->problem_mark.line + 1,
@@ -273,8 +275,12 @@ int ydoc_parse(const char *text, size_t len, const char *name, struct ydoc **out
 	ps.doc = d;
 	build_lines(&ps, text, len);
 	*out = NULL;
-	if (!yaml_parser_initialize(&parser))
-		abort();
+	if (!yaml_parser_initialize(&parser)) {
+		/* libyaml fails only for lack of memory here */
+		free(ps.line_starts);
+		ydoc_free(d);
+		return fail(err, errlen, SMELT_ERR_NOMEM, "%s: out of memory reading YAML", name);
+	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
@@ -545,7 +551,7 @@ static cJSON *scalar_json(const struct ynode *n)
 		cJSON *num = json_number_from_text(n->value, n->len);
 		if (num)
 			return num;
-		num = cJSON_CreateNumber(d);
+		num = xnonnull(cJSON_CreateNumber(d));
 		if ((!strncmp(n->value, "0x", 2) || !strncmp(n->value, "0o", 2)) && fabs(d) >= 9007199254740992.0) {
 			/* a long hex or octal integer: keep its exact value as decimal text */
 			errno = 0;
@@ -559,6 +565,15 @@ static cJSON *scalar_json(const struct ynode *n)
 }
 
 static cJSON *to_json(const struct ynode *n, int depth, long *budget);
+
+/* Adds v under key or dies out of memory (cJSON copies the key): a node is never dropped silently. */
+static void add_member(cJSON *obj, const char *key, cJSON *v)
+{
+	if (!cJSON_AddItemToObject(obj, key, v)) {
+		cJSON_Delete(v);
+		xnonnull(NULL);
+	}
+}
 
 static void merge_into(cJSON *obj, const struct ynode *src, int depth, long *budget)
 {
@@ -575,7 +590,7 @@ static void merge_into(cJSON *obj, const struct ynode *src, int depth, long *bud
 	cJSON *m = to_json(src, depth + 1, budget);
 	for (cJSON *c = m ? m->child : NULL; c; c = c->next)
 		if (!cJSON_GetObjectItemCaseSensitive(obj, c->string))
-			cJSON_AddItemToObject(obj, c->string, cJSON_Duplicate(c, 1));
+			add_member(obj, c->string, xnonnull(cJSON_Duplicate(c, 1)));
 	cJSON_Delete(m);
 }
 
@@ -583,16 +598,16 @@ static cJSON *to_json(const struct ynode *n, int depth, long *budget)
 {
 	n = ynode_deref(n);
 	if (!n || depth > YDOC_MAX_DEPTH || --*budget < 0)
-		return cJSON_CreateNull();
+		return xnonnull(cJSON_CreateNull());
 	if (n->type == YN_SCALAR)
-		return scalar_json(n);
+		return xnonnull(scalar_json(n));
 	if (n->type == YN_SEQ) {
-		cJSON *a = cJSON_CreateArray();
+		cJSON *a = xnonnull(cJSON_CreateArray());
 		for (size_t i = 0; i < n->n && *budget >= 0; i++)
 			cJSON_AddItemToArray(a, to_json(n->items[i], depth + 1, budget));
 		return a;
 	}
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = xnonnull(cJSON_CreateObject());
 	const struct ynode *merge = NULL;
 	for (size_t i = 0; i < n->n && *budget >= 0; i++) {
 		const struct ynode *k = ynode_deref(n->items[2 * i]);
@@ -603,10 +618,14 @@ static cJSON *to_json(const struct ynode *n, int depth, long *budget)
 			continue;
 		}
 		cJSON *v = to_json(n->items[2 * i + 1], depth + 1, budget);
-		if (cJSON_GetObjectItemCaseSensitive(o, k->value))
-			cJSON_ReplaceItemInObjectCaseSensitive(o, k->value, v);
-		else
-			cJSON_AddItemToObject(o, k->value, v);
+		if (cJSON_GetObjectItemCaseSensitive(o, k->value)) {
+			if (!cJSON_ReplaceItemInObjectCaseSensitive(o, k->value, v)) {
+				cJSON_Delete(v);
+				xnonnull(NULL);
+			}
+		} else {
+			add_member(o, k->value, v);
+		}
 	}
 	if (merge)
 		merge_into(o, merge, depth, budget);

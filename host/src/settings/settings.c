@@ -660,7 +660,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 		if ((rc = lookup_names(r, r->overrides, s, "the overrides", &v)) < 0)
 			return rc;
 		if (v) {
-			value = cJSON_Duplicate(v, 1);
+			value = xnonnull(cJSON_Duplicate(v, 1));
 			src = SOURCE_CLI;
 		}
 	}
@@ -674,11 +674,11 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 			for (size_t a = 0; a < s->nenv_aliases; a++)
 				if (s->env_aliases[a][0] == '!' && !strcmp(s->env_aliases[a] + 1, rs->env[i]))
 					negate = 1;
-			value = cJSON_CreateString(v);
+			value = xnonnull(cJSON_CreateString(v));
 			if (negate) {
 				cJSON *b = settings_cast(value, KIND_BOOLEAN, s, r->err, r->errlen);
 				cJSON_Delete(value);
-				value = cJSON_CreateBool(!cJSON_IsTrue(b));
+				value = xnonnull(cJSON_CreateBool(!cJSON_IsTrue(b)));
 				cJSON_Delete(b);
 			}
 			src = dotenv ? SOURCE_DOTENV : SOURCE_ENV;
@@ -693,9 +693,9 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 			const char *v = env_lookup(r, s->env_aliases[a] + 1, dotenv);
 			if (!v)
 				continue;
-			cJSON *str = cJSON_CreateString(v);
+			cJSON *str = xnonnull(cJSON_CreateString(v));
 			cJSON *b = settings_cast(str, KIND_BOOLEAN, s, r->err, r->errlen);
-			value = cJSON_CreateBool(!cJSON_IsTrue(b));
+			value = xnonnull(cJSON_CreateBool(!cJSON_IsTrue(b)));
 			cJSON_Delete(str);
 			cJSON_Delete(b);
 			src = dotenv ? SOURCE_DOTENV : SOURCE_ENV;
@@ -709,7 +709,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 		else if ((rc = lookup_names(r, r->ep->config, s, "the active environment", &v)) < 0)
 			return rc;
 		if (v) {
-			value = cJSON_Duplicate(v, 1);
+			value = xnonnull(cJSON_Duplicate(v, 1));
 			src = SOURCE_ENVIRONMENT;
 			expandable = 1;
 		}
@@ -724,7 +724,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 		else if ((rc = lookup_names(r, r->pl->config, s, r->p->file_name, &v)) < 0)
 			return rc;
 		if (v) {
-			value = cJSON_Duplicate(v, 1);
+			value = xnonnull(cJSON_Duplicate(v, 1));
 			src = SOURCE_PROJECT;
 			expandable = 1;
 		}
@@ -749,7 +749,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 	if (!value && r->parent) {
 		const struct resolved_setting *ps = settings_find(r->parent, s->name);
 		if (ps && ps->source != SOURCE_DEFAULT && !cJSON_IsNull(ps->value)) {
-			value = cJSON_Duplicate(ps->value, 1);
+			value = xnonnull(cJSON_Duplicate(ps->value, 1));
 			src = SOURCE_INHERITED;
 		}
 	}
@@ -764,7 +764,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 	}
 	(void)from_string_env;
 	if (expandable) {
-		cJSON *before = cJSON_Duplicate(value, 1);
+		cJSON *before = xnonnull(cJSON_Duplicate(value, 1));
 		int empty = 0;
 		if ((rc = expand_json(value, &r->expand_env, r->strict, &empty, r->err, r->errlen)) < 0) {
 			cJSON_Delete(before);

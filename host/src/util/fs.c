@@ -61,6 +61,10 @@ int read_file(const char *path, struct strbuf *sb)
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	/* allocated now: after the rename nothing may fail for lack of memory (the file is written) */
+	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
 	/*
 	 * O_EXCL|O_NOFOLLOW: never write through a file or link planted at the temporary
 	 * name; one left by a crashed process of the same pid is removed (the link itself).
@@ -71,6 +75,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		fd = open(tmp, flags, mode);
 	if (fd < 0) {
 		free(tmp);
+		free(dir);
 		return -1;
 	}
 	const char *p = data;
@@ -84,6 +89,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 			close(fd);
 			unlink(tmp);
 			free(tmp);
+			free(dir);
 			errno = e;
 			return -1;
 		}
@@ -104,14 +110,12 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	if (!synced) {
 		unlink(tmp);
 		free(tmp);
+		free(dir);
 		errno = e;
 		return -1;
 	}
 	free(tmp);
 	/* and the folder, so the rename itself survives a crash (best effort: some filesystems refuse) */
-	char *dir = xstrdup(path), *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = '\0';
 	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd >= 0) {
 		(void)fsync(dfd);

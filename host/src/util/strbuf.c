@@ -9,10 +9,27 @@
 
 char strbuf_empty[1];
 
+static const char *committed; /* see xalloc_committed() */
+
+void xalloc_committed(const char *what)
+{
+	committed = what;
+}
+
+/* Like git's die(): a message and exit status 128, no core dump.  exit() (not _exit()) so that the
+ * system database is closed by its atexit handler and an open transaction rolls back. */
 static void die_nomem(size_t n)
 {
-	fprintf(stderr, "smelt: fatal: out of memory allocating %zu bytes\n", n);
-	abort();
+	if (committed) {
+		fflush(stdout);
+		fprintf(stderr, "smelt: warning: out of memory after %s; only this report is missing\n", committed);
+		exit(0);
+	}
+	if (n)
+		fprintf(stderr, "smelt: fatal: out of memory (allocating %zu bytes)\n", n);
+	else
+		fprintf(stderr, "smelt: fatal: out of memory\n");
+	exit(128);
 }
 
 void *xmalloc(size_t n)
@@ -20,6 +37,13 @@ void *xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 	if (!p)
 		die_nomem(n);
+	return p;
+}
+
+void *xnonnull(void *p)
+{
+	if (!p)
+		die_nomem(0);
 	return p;
 }
 

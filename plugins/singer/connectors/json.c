@@ -524,6 +524,24 @@ size_t conn_json_unescape(const struct conn_json *j, size_t t, char *out)
 	return (size_t)(o - out);
 }
 
+int conn_json_has_nul(const struct conn_json *j)
+{
+	for (size_t t = 0; t < j->ntok; t++) {
+		const struct conn_jtok *k = &j->tok[t];
+		if (k->type != CONN_J_STRING || !(k->flags & CONN_JF_ESCAPED))
+			continue;
+		/* the token was validated: every '\\' starts a complete escape */
+		for (size_t i = k->start + 1; i + 1 < k->end; i++) {
+			if (j->text[i] != '\\')
+				continue;
+			if (j->text[i + 1] == 'u' && i + 5 < k->end && !memcmp(j->text + i + 2, "0000", 4))
+				return 1;
+			i++; /* skip the escaped character ('\\' included) */
+		}
+	}
+	return 0;
+}
+
 void conn_json_string(const struct conn_json *j, size_t t, struct conn_buf *b)
 {
 	const struct conn_jtok *k = &j->tok[t];

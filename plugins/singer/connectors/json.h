@@ -74,6 +74,11 @@ struct conn_json {
  */
 int conn_json_parse(struct conn_json *j, const char *text, size_t len);
 
+/* 1 when a string token of j (a key or a value) holds a NUL character once
+ * unescaped (\u0000): read as a C string it would be cut there, so callers
+ * that turn strings into names or paths refuse such a text. */
+int conn_json_has_nul(const struct conn_json *j);
+
 /* Free the token array.  Accepts NULL. */
 void conn_json_release(struct conn_json *j);
 

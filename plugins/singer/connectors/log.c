@@ -1,6 +1,7 @@
 /* log: see log.h. */
 #include "log.h"
 #include "buf.h"
+#include "json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -69,6 +70,16 @@ cJSON *conn_load_json_object(const char *path, const char *what)
 	fclose(f);
 	if (b.oom)
 		conn_die("out of memory reading %s file '%s'", what, path);
+	/* strict first: a "\u0000" inside a string would cut a name or a path short once in C */
+	struct conn_json strict = { 0 };
+	int rc = conn_json_parse(&strict, b.data ? b.data : "", b.len);
+	if (rc == -2)
+		conn_die("out of memory reading %s file '%s'", what, path);
+	if (rc < 0)
+		conn_die("%s file '%s' is not valid JSON: %s at byte %zu", what, path, strict.err, strict.err_pos + 1);
+	if (conn_json_has_nul(&strict))
+		conn_die("%s file '%s': a string holds \\u0000 (a NUL character), which is not allowed", what, path);
+	conn_json_release(&strict);
 	cJSON *j = cJSON_ParseWithLength(b.data ? b.data : "", b.len);
 	conn_buf_release(&b);
 	if (!cJSON_IsObject(j))
