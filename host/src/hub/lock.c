@@ -94,6 +94,16 @@ cJSON *lock_parse_json(const char *text, size_t len, char *err, size_t errlen)
 		fail(err, errlen, -1, "invalid UTF-8 at byte %zu", bad);
 		return NULL;
 	}
+	/* a NUL (raw or \u0000) would cut a name short, so the file would not read back as written */
+	if ((bad = json_string_trouble(text, len)) != (size_t)-1) {
+		size_t line = 1, col = 1;
+		for (size_t i = 0; i < bad; i++, col++)
+			if (text[i] == '\n')
+				line++, col = 0;
+		fail(err, errlen, -1, "invalid JSON at line %zu, column %zu: a control character or \\u0000 in a string",
+		     line, col);
+		return NULL;
+	}
 	cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!v) {
 		size_t off = end ? (size_t)(end - text) : 0, line = 1, col = 1;

@@ -102,7 +102,8 @@ static int pop_mark(struct reader *r, int dict)
 	if (!r->nmarks)
 		return fail(r->err, r->errlen, SMELT_ERR, "pickle has no MARK before byte %zu", r->pos);
 	int base = r->marks[--r->nmarks];
-	if (base < 1 || ((r->depth - base) & dict))
+	/* a MARK above the stack (values it marked were popped since) would expose slots already moved */
+	if (base < 1 || base > r->depth || ((r->depth - base) & dict))
 		return fail(r->err, r->errlen, SMELT_ERR, "malformed pickle at byte %zu", r->pos);
 	cJSON *into = r->stack[base - 1];
 	if (dict ? !cJSON_IsObject(into) : !cJSON_IsArray(into))

@@ -431,3 +431,25 @@ void json_link_after(cJSON *container, cJSON *prev, cJSON *item)
 		container->child->prev = item; /* the first item's prev is the last one */
 	prev->next = item;
 }
+
+size_t json_string_trouble(const char *s, size_t len)
+{
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!in_string) {
+			in_string = c == '"';
+			continue;
+		}
+		if (c < 0x20)
+			return i;
+		if (c == '"') {
+			in_string = 0;
+		} else if (c == '\\' && i + 1 < len) {
+			if (s[i + 1] == 'u' && i + 5 < len && !memcmp(s + i + 2, "0000", 4))
+				return i;
+			i++; /* the escaped character, '"' and '\\' included */
+		}
+	}
+	return (size_t)-1;
+}

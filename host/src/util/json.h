@@ -15,6 +15,14 @@ void json_quote_ascii(struct strbuf *sb, const char *s);
 
 /* The offset of the first byte of s that is not valid UTF-8, (size_t)-1 when all is valid. */
 size_t json_utf8_invalid(const char *s, size_t len);
+/*
+ * The offset of the first thing in JSON text that cJSON would read into a
+ * different string than the text says: a raw control character (U+0000 to
+ * U+001F, which RFC 8259 forbids in strings and Python's json refuses) or a
+ * \u0000 escape (cJSON's C strings end there).  (size_t)-1 when there is none.
+ * Only strings are looked at; call it on text before cJSON parses it.
+ */
+size_t json_string_trouble(const char *s, size_t len);
 
 /*
  * Serialise like Python's json.dumps(v, indent=indent, ensure_ascii=True)
