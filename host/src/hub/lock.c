@@ -342,9 +342,14 @@ int lock_serialize(const cJSON *def, const char *plugin_type, struct strbuf *out
 	if (variant && !cJSON_IsString(variant) && !cJSON_IsNull(variant))
 		return fail(err, errlen, -1, "cannot lock a definition whose 'variant' is not a string");
 	const cJSON *s;
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(def, "settings"))
-		if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(s, "name")))
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(def, "settings")) {
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "name");
+		if (!cJSON_IsString(name))
 			return fail(err, errlen, -1, "cannot lock a definition with a setting whose 'name' is not a string");
+		/* an empty name is dropped as falsy when written, so the lock would not read back */
+		if (!*name->valuestring)
+			return fail(err, errlen, -1, "cannot lock a definition with a setting whose 'name' is empty");
+	}
 	cJSON *c = lock_canonical(def, plugin_type);
 	if (!c)
 		return fail(err, errlen, -1, "cannot lock a definition without a name");
