@@ -85,6 +85,57 @@ static void mark_floats(cJSON *v, struct numscan *s)
 	}
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The first key that stands twice in one object of v, or NULL.  JSON readers
+ * disagree on which one wins (cJSON keeps both, Python the last), so a lock or
+ * definition with one would not read back as it was written: it is refused.
+ * Sorting keeps this linear-logarithmic in the size of an object.
+ */
+static const char *duplicate_key(const cJSON *v)
+{
+	for (; v; v = v->next) {
+		if (cJSON_IsObject(v) && v->child) {
+			size_t n = 0, i = 0;
+			for (const cJSON *c = v->child; c; c = c->next)
+				n++;
+			const char **keys = xcalloc(n, sizeof *keys);
+			for (const cJSON *c = v->child; c; c = c->next)
+				keys[i++] = c->string ? c->string : "";
+			qsort(keys, n, sizeof *keys, key_cmp);
+			const char *dup = NULL;
+			for (i = 1; i < n && !dup; i++)
+				if (!strcmp(keys[i - 1], keys[i]))
+					dup = keys[i];
+			free(keys);
+			if (dup)
+				return dup;
+		}
+		if ((cJSON_IsObject(v) || cJSON_IsArray(v))) {
+			const char *dup = duplicate_key(v->child);
+			if (dup)
+				return dup;
+		}
+	}
+	return NULL;
+}
+
+/* 1 when v holds a number that is not finite (1e999 reads as infinity): no JSON reader reads it back. */
+static int has_nonfinite(const cJSON *v)
+{
+	for (; v; v = v->next) {
+		if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+			return 1;
+		if ((cJSON_IsObject(v) || cJSON_IsArray(v)) && has_nonfinite(v->child))
+			return 1;
+	}
+	return 0;
+}
+
 cJSON *lock_parse_json(const char *text, size_t len, char *err, size_t errlen)
 {
 	const char *end = NULL;
@@ -111,6 +162,12 @@ cJSON *lock_parse_json(const char *text, size_t len, char *err, size_t errlen)
 			if (text[i] == '\n')
 				line++, col = 0;
 		fail(err, errlen, -1, "invalid JSON at line %zu, column %zu", line, col);
+		return NULL;
+	}
+	const char *dup = duplicate_key(v);
+	if (dup) {
+		fail(err, errlen, -1, "invalid JSON: the key '%s' stands twice in one object", dup);
+		cJSON_Delete(v);
 		return NULL;
 	}
 	struct numscan s = { text, end && end <= text + len ? end : text + len };
@@ -338,6 +395,8 @@ int lock_serialize(const cJSON *def, const char *plugin_type, struct strbuf *out
 {
 	/* a lock names its variant by a string (the file name holds it): a number such as 0 would be
 	 * read as "0" but left out of the lock, so it is refused, as is a setting without a string name */
+	if (has_nonfinite(def))
+		return fail(err, errlen, -1, "cannot lock a definition with a number too large for JSON");
 	const cJSON *variant = cJSON_GetObjectItemCaseSensitive(def, "variant");
 	if (variant && !cJSON_IsString(variant) && !cJSON_IsNull(variant))
 		return fail(err, errlen, -1, "cannot lock a definition whose 'variant' is not a string");
