@@ -49,6 +49,20 @@ def clean_env(extra=None):
     return env
 
 
+def uv_venv(venv, *requirements):
+    """A venv with requirements, through uv and the shared tool cache (pip when uv is missing)."""
+    env = clean_env()
+    uv = shutil.which("uv", path=env["PATH"])
+    if uv:
+        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
+        subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin/python"), *requirements],
+                       check=True, env=env)
+    else:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin/pip"), "install", "-q", *requirements], check=True, env=env)
+    return venv
+
+
 class Smelt:
     def __init__(self, cwd):
         self.cwd = Path(cwd)

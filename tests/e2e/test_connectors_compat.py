@@ -3,30 +3,19 @@ custom plugins and give the same rows as under smelt, and a real Python target (
 installed by smelt's own installer) accepts tap-csv's output."""
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
-import sys
 
 import pytest
 
-from conftest import LIBEXEC, TOOL_CACHE, clean_env
+from conftest import LIBEXEC, TOOL_CACHE, clean_env, uv_venv
 
 CSV = 'id,name,amount,joined\n1,"Lovelace, Ada",10.5,2024-01-03T10:00:00Z\n2,"Grace ""Amazing"" Hopper",20,2024-01-05T12:30:00Z\n3,Zoë,,2024-02-11T08:15:00Z\n'
 
 
 @pytest.fixture(scope="module")
 def meltano(tmp_path_factory):
-    venv = tmp_path_factory.mktemp("meltano") / "venv"
-    env = clean_env()
-    uv = shutil.which("uv", path=env["PATH"])
-    if uv:
-        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
-        subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin/python"), "meltano>=4,<5"],
-                       check=True, env=env)
-    else:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin/pip"), "install", "-q", "meltano>=4,<5"], check=True, env=env)
+    venv = uv_venv(tmp_path_factory.mktemp("meltano") / "venv", "meltano>=4,<5")
     return venv / "bin/meltano"
 
 

@@ -24,26 +24,12 @@ import urllib.request
 
 import pytest
 
-from conftest import LIBEXEC, SMELT, clean_env, free_port
+from conftest import LIBEXEC, SMELT, clean_env, free_port, uv_venv
 
 MELTANO_ENV = {"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_DISABLE_TRACKING": "true",
                "MELTANO_CLI_DISABLE_VERSION_CHECK": "true"}
 STATE_ID = "dev:tap-csv-to-target-jsonl"
 SECRET = "s3cr3t-Never-Printed-9f2"
-
-
-def uv_venv(venv, *requirements):
-    """A venv with requirements, through uv and the shared tool cache (as test_connectors_compat.py)."""
-    env = clean_env()
-    uv = shutil.which("uv", path=env["PATH"])
-    if uv:
-        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env)
-        subprocess.run([uv, "pip", "install", "-q", "--python", str(venv / "bin/python"), *requirements],
-                       check=True, env=env)
-    else:
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin/pip"), "install", "-q", *requirements], check=True, env=env)
-    return venv
 
 
 @pytest.fixture(scope="module")
