@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""Smelt against the machine's limit and against the peers a user would pick
+instead (issue 19, "round 2").  Driven by bench/run-all after bench.py setup:
+
+    python3 bench/peers.py setup|w5|w6|w7|w8|report
+
+W5  CSV into SQLite, 1M rows x 10 columns: the limit (bench/csv_limit.c: one
+    prepared statement, one transaction), `smelt run` of the native pair, the
+    raw shell pipe of the same two programs, `sqlite3 .import`, Sling, dlt
+    (into SQLite and DuckDB) and `meltano run` of its fastest pair (the same
+    native connectors: Meltano cannot run anything faster).
+W6  JSONL out: `smelt run tap-csv target-jsonl` against `jq -c .` over the same
+    records and the limit of `cat`.
+W7  installs of the demo project's Python plugins (dbt-sqlite, gx): `smelt
+    install` against `meltano install` on copies of the same project, cold
+    (empty caches) and warm (nothing changed).
+W8  scale: a catalog of 1,000 (and 2,000) streams x 50 properties and a project
+    of 200 plugins: `select --list`, `config list`, the start of a run, against
+    Meltano.
+
+Results are added to $SMELT_BENCH_WORK/results.json; `report` prints tables.
+Environment as bench.py (SMELT_BENCH_BUILD, SMELT_BENCH_WORK, QUICK=1).
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench  # noqa: E402  (shared paths, venv(), measure(), hyperfine(), save()/load())
+from bench import LIBEXEC, MELTANO_VENV, QUICK, SMELT, WORK, W2_ROWS, env_for_runners, hyperfine, measure, save, sh, venv  # noqa: E402
+
+LIMIT = bench.BUILD / "bench/bench-csv-limit"
+SLING_VENV = WORK / "sling-venv"
+DLT_VENV = WORK / "dlt-venv"
+CSV = WORK / "w2.csv"
+JSONL = WORK / "w2.jsonl"
+RUNS = 3 if QUICK else 5
+
+
+def sling_binary():
+    found = list(SLING_VENV.glob("lib/python*/site-packages/sling_linux_amd64/bin/sling-linux-amd64"))
+    if not found:
+        raise RuntimeError("sling-linux-amd64 is not installed in the sling venv")
+    found[0].chmod(0o755)
+    return found[0]
+
+
+def setup():
+    # Sling's PyPI package downloads its binary at first use unless the platform package is installed;
+    # the platform package carries the binary itself (SLING_BINARY points at it).
+    venv(SLING_VENV, "sling", "sling-linux-amd64")
+    venv(DLT_VENV, "dlt[duckdb,sqlalchemy]")
+    (WORK / "dlt_load.py").write_text(DLT_SCRIPT)
+
+
+# dlt reading the CSV with the csv module (dlt's own filesystem source needs fsspec and a bucket URL; the
+# csv module is what a user of dlt writes for a local file) and loading it in one pipeline run.
+DLT_SCRIPT = '''\
+import csv, sys, dlt
+path, destination, target = sys.argv[1], sys.argv[2], sys.argv[3]
+
+@dlt.resource(name="rows", primary_key="id", write_disposition="replace")
+def rows():
+    with open(path, newline="") as f:
+        yield from csv.DictReader(f)
+
+if destination == "sqlite":
+    dest = dlt.destinations.sqlalchemy(credentials=f"sqlite:///{target}")
+else:
+    dest = dlt.destinations.duckdb(credentials=target)
+pipe = dlt.pipeline(pipeline_name="bench_" + destination, destination=dest, dataset_name="main",
+                    pipelines_dir=sys.argv[4])
+info = pipe.run(rows())
+info.raise_on_failed_jobs()
+'''
+
+
+def peers_project():
+    """A smelt.yml and a meltano.yml with the native pair (absolute executables, as bench.py does)."""
+    text = f"""\
+version: 1
+default_environment: dev
+project_id: 00000000-0000-4000-8000-000000000005
+send_anonymous_usage_stats: false
+environments:
+- name: dev
+plugins:
+  extractors:
+  - name: tap-csv
+    namespace: tap_csv_native
+    executable: {LIBEXEC}/tap-csv
+    capabilities: [catalog, discover, state]
+    config:
+      files:
+      - {{entity: rows, path: {CSV}, keys: [id]}}
+  loaders:
+  - name: target-sqlite
+    namespace: target_sqlite_native
+    executable: {LIBEXEC}/target-sqlite
+    config: {{database: {WORK}/w5-out.db}}
+  - name: target-jsonl
+    namespace: target_jsonl_native
+    executable: {LIBEXEC}/target-jsonl
+    config: {{destination_path: {WORK}/w6-out}}
+"""
+    dirs = {}
+    for runner, file in (("smelt", "smelt.yml"), ("meltano", "meltano.yml")):
+        d = WORK / f"peers-{runner}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        (d / file).write_text(text)
+        dirs[runner] = d
+    return dirs
+
+
+def w5():
+    dirs = peers_project()
+    db = WORK / "w5-out.db"
+    prep = f"rm -rf {db} {db}-wal {db}-shm {WORK}/w5-dlt {WORK}/w5-dlt.duckdb {WORK}/w5-dlt.db {WORK}/w5-sling.db"
+    sling = sling_binary()
+    env = env_for_runners()
+    env["SLING_BINARY"] = str(sling)
+    env["SLING_HOME_DIR"] = str(WORK / "sling-home")
+    commands = [
+        ("limit (C, one prepared statement)", f"{LIMIT} {CSV} {db} rows"),
+        ("smelt run tap-csv target-sqlite", f"{SMELT} run --full-refresh tap-csv target-sqlite"),
+        ("raw pipe tap-csv | target-sqlite",
+         f"sh -c '{LIBEXEC}/tap-csv --config {WORK}/w5-tap.json | {LIBEXEC}/target-sqlite --config {WORK}/w5-tgt.json >/dev/null'"),
+        ("sqlite3 .import", f"sqlite3 {db} \".import --csv {CSV} rows\""),
+    ]
+    slow = [  # a minute or more each: one run
+        ("sling", [sling, "run", "--src-stream", f"file://{CSV}", "--tgt-conn", f"sqlite://{WORK}/w5-sling.db",
+                   "--tgt-object", "main.rows"], None),
+        ("dlt -> sqlite", [DLT_VENV / "bin/python", WORK / "dlt_load.py", CSV, "sqlite", WORK / "w5-dlt.db", WORK / "w5-dlt"],
+         None),
+        ("dlt -> duckdb", [DLT_VENV / "bin/python", WORK / "dlt_load.py", CSV, "duckdb", WORK / "w5-dlt.duckdb",
+                           WORK / "w5-dlt"], None),
+        ("meltano run (same native pair)",
+         [MELTANO_VENV / "bin/meltano", "run", "--full-refresh", "tap-csv", "target-sqlite"], dirs["meltano"]),
+    ]
+    (WORK / "w5-tap.json").write_text(json.dumps({"files": [{"entity": "rows", "path": str(CSV), "keys": ["id"]}]}))
+    (WORK / "w5-tgt.json").write_text(json.dumps({"database": str(db)}))
+    out = WORK / "hf-w5.json"
+    args = ["hyperfine", "-N", "--style", "basic", "--runs", str(RUNS), "--prepare", prep, "--export-json", str(out)]
+    for label, cmd in commands:
+        args += ["-n", label, cmd]
+    sh(*args, cwd=dirs["smelt"], env=env)
+    res = {r["command"]: {"mean_s": r["mean"], "median_s": r["median"], "stddev_s": r["stddev"]}
+           for r in json.loads(out.read_text())["results"]}
+    save("w5", {"rows": W2_ROWS, "results": res})
+    for label, argv, cwd in slow:
+        sh("sh", "-c", prep)
+        try:
+            res[label] = {"mean_s": measure(argv, cwd or WORK, env)["wall_s"], "runs": 1}
+        except RuntimeError as e:
+            res[label] = {"error": str(e)}
+        save("w5", {"rows": W2_ROWS, "results": res})
+    rows = subprocess.run(["sqlite3", str(db), "select count(*) from rows"], capture_output=True, text=True).stdout
+    save("w5", {"rows": W2_ROWS, "results": res, "check_rows_meltano": rows.strip()})
+
+
+def w6():
+    dirs = peers_project()
+    out = WORK / "w6-out"
+    prep = f"rm -rf {out} {WORK}/w6-jq.jsonl {WORK}/w6-cat.jsonl"
+    commands = [
+        ("cat (the limit)", f"sh -c 'cat {JSONL} > {WORK}/w6-cat.jsonl'"),
+        ("jq -c .", f"sh -c 'jq -c . {JSONL} > {WORK}/w6-jq.jsonl'"),
+        ("smelt run tap-csv target-jsonl", f"{SMELT} run --full-refresh tap-csv target-jsonl"),
+    ]
+    res = hyperfine("w6", commands, RUNS, dirs["smelt"], prepare=prep)
+    save("w6", {"rows": W2_ROWS, "results": res})
+
+
+def demo_pip_urls():
+    """The pip_urls of the demo's Python plugins, as smelt resolves them (its lock files)."""
+    d = WORK / "w7-probe"
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(bench.BUILD.parent / "examples/demo", d)
+    sh(SMELT, "lock", "--all", cwd=d, stdout=subprocess.DEVNULL)
+    urls = {}
+    for lock in d.glob("plugins/*/*.lock"):
+        data = json.loads(lock.read_text())
+        if data.get("pip_url") and data["name"] in ("dbt-sqlite", "gx"):
+            urls[data["name"]] = (data["pip_url"], data.get("executable") or data["name"], lock.parent.name)
+    return urls
+
+
+def w7():
+    urls = demo_pip_urls()
+    meltano_plugins = {"transformers": [], "utilities": []}
+    for name, (pip_url, exe, ptype) in sorted(urls.items()):
+        meltano_plugins.setdefault(ptype, []).append(
+            f"  - name: {name}\n    namespace: {name.replace('-', '_')}\n    pip_url: {pip_url}\n    executable: {exe}\n")
+    meltano_yml = ("version: 1\ndefault_environment: dev\nproject_id: 00000000-0000-4000-8000-000000000007\n"
+                   "send_anonymous_usage_stats: false\nenvironments:\n- name: dev\nplugins:\n" +
+                   "".join(f"  {t}:\n" + "".join(v) for t, v in meltano_plugins.items() if v))
+    res = {}
+    for runner in ("smelt", "meltano"):
+        d = WORK / f"w7-{runner}"
+        shutil.rmtree(d, ignore_errors=True)
+        if runner == "smelt":
+            shutil.copytree(bench.BUILD.parent / "examples/demo", d)
+            argv = [SMELT, "install"]
+        else:
+            d.mkdir(parents=True)
+            (d / "meltano.yml").write_text(meltano_yml)
+            argv = [MELTANO_VENV / "bin/meltano", "install"]
+        cache = WORK / f"w7-cache-{runner}"
+        shutil.rmtree(cache, ignore_errors=True)
+        env = env_for_runners()
+        env.update(UV_CACHE_DIR=str(cache / "uv"), PIP_CACHE_DIR=str(cache / "pip"), XDG_CACHE_HOME=str(cache))
+        t0 = time.monotonic()
+        p = subprocess.run([str(a) for a in argv], cwd=d, env=env, capture_output=True, text=True)
+        cold = time.monotonic() - t0
+        if p.returncode:
+            res[runner] = {"error": (p.stderr or p.stdout)[-400:]}
+            continue
+        warm = []
+        for _ in range(5):
+            t0 = time.monotonic()
+            subprocess.run([str(a) for a in argv], cwd=d, env=env, capture_output=True, check=True)
+            warm.append(time.monotonic() - t0)
+        res[runner] = {"cold_s": cold, "warm_s": sorted(warm)[len(warm) // 2]}
+    save("w7", {"plugins": sorted(urls), "results": res})
+
+
+def catalog(streams, props):
+    return {"streams": [{
+        "tap_stream_id": f"stream_{s}", "stream": f"stream_{s}",
+        "schema": {"type": "object", "properties": {f"p{p}": {"type": ["null", "string"]} for p in range(props)}},
+        "metadata": [{"breadcrumb": [], "metadata": {"inclusion": "available", "table-key-properties": ["p0"]}}] +
+                    [{"breadcrumb": ["properties", f"p{p}"], "metadata": {"inclusion": "available"}}
+                     for p in range(props)]} for s in range(streams)]}
+
+
+def scale_project(d, file, streams, plugins):
+    """A project of `plugins` extractors; the first has a static catalog of `streams` streams and select rules."""
+    cat = d / f"catalog-{streams}.json"
+    cat.write_text(json.dumps(catalog(streams, 50)))
+    tap = d / "tap.sh"  # a tap that emits nothing: the run's start is what is measured
+    tap.write_text("#!/bin/sh\nexit 0\n")
+    tap.chmod(0o755)
+    lines = ["version: 1", "default_environment: dev", "project_id: 00000000-0000-4000-8000-000000000008",
+             "send_anonymous_usage_stats: false", "environments:", "- name: dev", "plugins:", "  extractors:"]
+    for i in range(plugins):
+        lines += [f"  - name: tap-{i}", f"    namespace: tap_{i}", f"    executable: {tap}",
+                  "    capabilities: [catalog, discover]",
+                  f"    settings: [{{name: s1}}, {{name: s2, kind: password}}, {{name: s3, kind: integer}}]",
+                  f"    config: {{s1: v{i}, s3: {i}}}"]
+        if i == 0:
+            lines += [f"    catalog: {cat}", "    select: ['stream_1*.*', '!stream_1*.p4*', 'stream_2*.p1']"]
+    lines += ["  loaders:", "  - name: sink", "    namespace: sink", f"    executable: {bench.SINK}"]
+    (d / file).write_text("\n".join(lines) + "\n")
+
+
+def w8():
+    res = {}
+    for streams, plugins in ((1000, 200), (2000, 200), (1000, 400)):
+        key = f"{streams} streams, {plugins} plugins"
+        dirs = {}
+        for runner, file in (("smelt", "smelt.yml"), ("meltano", "meltano.yml")):
+            d = WORK / f"w8-{runner}-{streams}-{plugins}"
+            shutil.rmtree(d, ignore_errors=True)
+            d.mkdir(parents=True)
+            scale_project(d, file, streams, plugins)
+            dirs[runner] = d
+        row = {}
+        for label, args in (("select --list", ["select", "tap-0", "--list"]),
+                            ("config list", ["config", "list", "tap-199"]),
+                            ("run start", ["run", "tap-0", "sink"])):
+            hf = hyperfine(f"w8-{streams}-{plugins}-{label.replace(' ', '')}",
+                           [("smelt", f"{SMELT} {' '.join(args)}")], 3 if QUICK else 10, dirs["smelt"])
+            try:
+                m = measure([MELTANO_VENV / "bin/meltano", *args], dirs["meltano"])["wall_s"]
+            except RuntimeError as e:
+                m = str(e)
+            row[label] = {"smelt_s": hf["smelt"]["median_s"], "meltano_s": m}
+        res[key] = row
+    save("w8", res)
+
+
+def fmt(s):
+    return f"{s:.3f} s" if s >= 1 else f"{s * 1000:.1f} ms"
+
+
+def report():
+    d = bench.load()
+    if "w5" in d:
+        r = d["w5"]["results"]
+        limit = r["limit (C, one prepared statement)"]["mean_s"]
+        print(f"\n## W5 CSV into a database, {d['w5']['rows']} rows x 10 columns (mean of {RUNS} runs; Sling, dlt and Meltano: one run)\n")
+        print("| runner | wall | rows/s | limit/runner |\n|---|---|---|---|")
+        for label, v in r.items():
+            if "error" in v:
+                print(f"| {label} | failed | | |")
+                continue
+            print(f"| {label} | {fmt(v['mean_s'])} | {d['w5']['rows'] / v['mean_s']:,.0f} | {limit / v['mean_s']:.0%} |")
+    if "w6" in d:
+        r = d["w6"]["results"]
+        print(f"\n## W6 JSONL out, {d['w6']['rows']} records\n")
+        print("| runner | wall | cat/runner |\n|---|---|---|")
+        cat = r["cat (the limit)"]["mean_s"]
+        for label, v in r.items():
+            print(f"| {label} | {fmt(v['mean_s'])} | {cat / v['mean_s']:.0%} |")
+    if "w7" in d:
+        r = d["w7"]["results"]
+        print(f"\n## W7 installs of {', '.join(d['w7']['plugins'])}\n")
+        print("| runner | cold | warm (median of 5) |\n|---|---|---|")
+        for k, v in r.items():
+            print(f"| {k} install | {fmt(v['cold_s']) if 'cold_s' in v else 'failed'} | "
+                  f"{fmt(v['warm_s']) if 'warm_s' in v else v.get('error', '')[:80]} |")
+    if "w8" in d:
+        print("\n## W8 scale of a project (median of 10 smelt runs; Meltano one run)\n")
+        print("| project | command | smelt | meltano | meltano/smelt |\n|---|---|---|---|---|")
+        for key, row in d["w8"].items():
+            for label, v in row.items():
+                m = v["meltano_s"]
+                ratio = f"{m / v['smelt_s']:.0f}x" if isinstance(m, float) else "failed"
+                print(f"| {key} | {label} | {fmt(v['smelt_s'])} | {fmt(m) if isinstance(m, float) else 'failed'} | {ratio} |")
+
+
+if __name__ == "__main__":
+    {"setup": setup, "w5": w5, "w6": w6, "w7": w7, "w8": w8, "report": report}[sys.argv[1]]()
