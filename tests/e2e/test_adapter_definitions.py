@@ -107,3 +107,27 @@ def test_a_broken_definition_is_skipped_with_its_name(proj, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "utilities--broken--acme.json' is not a JSON object: skipped" in proc.stderr
     assert "badname.json' is not named <plural type>--<name>--<variant>.json: skipped" in proc.stderr
+
+
+def test_extras_of_a_plugin_type_come_from_the_adapter(proj, tmp_path):
+    vendor = vendor_folder(tmp_path / "vendor")
+    (vendor / "test_ok" / "plugin_types.json").write_text(json.dumps({"utilities": {"extras": [
+        {"name": "rules", "kind": "array", "value": ["all"]},
+        {"name": "report", "kind": "string"}]}}))
+    env = dict(OFFLINE, SMELT_ADAPTER_PATH=str(vendor))
+    proj("add", "utility", "acme-lint", env=env, check=0)
+    yml = proj.cwd / "smelt.yml"
+    yml.write_text(yml.read_text().replace("    variant: acme\n", "    variant: acme\n    report: out.txt\n"))
+    assert "report: out.txt" in yml.read_text()
+    got = {s["name"]: s for s in proj.json("config", "list", "acme-lint", "--extras", "--format", "json",
+                                            env=env)["settings"]}
+    assert got["_rules"]["value"] == ["all"] and got["_rules"]["source"] == "default"
+    assert got["_report"]["value"] == "out.txt" and got["_report"]["source"] == "meltano_yml"
+    # without the adapter's data the key is not an extra of utilities
+    proc = proj("config", "list", "acme-lint", "--extras", "--format", "json", env=OFFLINE)
+    assert "unknown key 'report' in plugin 'acme-lint'" in proc.stderr
+    # the Singer adapter declares the extractors' extras the same way
+    proj("add", "extractor", "tap-csv", "--variant", "smelt", env=OFFLINE, check=0)
+    got = {s["name"]: s for s in proj.json("config", "list", "tap-csv", "--extras", "--format", "json",
+                                            env=OFFLINE)["settings"]}
+    assert got["_select"]["value"] == ["*.*"] and got["_load_schema"]["value"] == "tap_csv"

@@ -271,11 +271,18 @@ struct cached {
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cached *cache;
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+static char *install_dir; /* the executable does not move: found once */
+
+static void find_install_dir(void)
+{
+	install_dir = adapter_install_dir();
+}
 
 const struct adapter_data *adapter_data_get(const char *project_root)
 {
-	char *install = adapter_install_dir();
-	char **dirs = adapter_dirs(install, project_root);
+	pthread_once(&install_once, find_install_dir);
+	char **dirs = adapter_dirs(install_dir, project_root);
 	struct strbuf key = STRBUF_INIT;
 	for (size_t i = 0; dirs[i]; i++)
 		strbuf_addf(&key, "%s\n", dirs[i]);
@@ -293,6 +300,5 @@ const struct adapter_data *adapter_data_get(const char *project_root)
 	pthread_mutex_unlock(&cache_lock);
 	strbuf_release(&key);
 	free_list(dirs);
-	free(install);
 	return &c->data;
 }

@@ -154,7 +154,13 @@ struct extra_def {
 	enum setting_kind kind;
 	const char *default_json; /* the default as JSON text, NULL when none */
 };
-/* The extras of type t (*n set to their count); static storage. */
+/*
+ * The extras of type t (*n set to their count; NULL when none): those the
+ * adapters of the install and of $SMELT_ADAPTER_PATH declare for the type
+ * in their plugin_types.json (host/src/adapters/data.h), in the order
+ * declared, and the host's own for file bundles.  Lives until the process
+ * exits; safe from any thread.
+ */
 const struct extra_def *plugin_type_extras(enum plugin_type t, size_t *n);
 /* 1 when key is an extra of type t. */
 int plugin_type_is_extra(enum plugin_type t, const char *key);
