@@ -195,11 +195,18 @@ void cli_help_top(FILE *out, const struct cli_spec *global, const struct cli_com
 void cli_help_options(FILE *out, const struct cli_spec *spec)
 {
 	for (const struct cli_option *o = spec->options; o && o->name; o++) {
-		fprintf(out, "%s\t%s\t%s\t%s\n", spec->name ? spec->name : "", o->name, o->arg ? o->arg : "",
-		        o->help ? o->help : "");
-		if (o->short_name)
-			fprintf(out, "%s\t-%c\t%s\t%s\n", spec->name ? spec->name : "", o->short_name, o->arg ? o->arg : "",
-			        o->help ? o->help : "");
+		const char *flags = o->flags & CLI_OPT_HIDDEN ? (o->flags & CLI_OPT_REPEAT ? "hidden,repeat" : "hidden")
+		                    : o->flags & CLI_OPT_REPEAT ? "repeat" : "-";
+		for (int form = 0; form < 2; form++) {
+			if (form && !o->short_name)
+				break;
+			fprintf(out, "%s\t", spec->name ? spec->name : "");
+			if (form)
+				fprintf(out, "-%c", o->short_name);
+			else
+				fputs(o->name, out);
+			fprintf(out, "\t%s\t%s\t%s\n", o->arg ? o->arg : "", flags, o->help ? o->help : "");
+		}
 	}
 }
 

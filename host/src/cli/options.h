@@ -91,10 +91,12 @@ const struct cli_option *cli_opt_find(const struct cli_spec *spec, int id);
 void cli_help_print(FILE *out, const struct cli_spec *spec);
 
 /*
- * Print the options of spec as tab-separated lines "CMD\tOPTION\tARG\tHELP"
- * (CMD empty for the global options; OPTION is the long name, then the
- * short one on its own line when there is one; ARG empty for a flag): the
- * list the shell completions read.  Hidden options are included.
+ * Print the options of spec as tab-separated lines
+ * "CMD\tOPTION\tARG\tFLAGS\tHELP": CMD empty for the global options,
+ * OPTION the long name (and again the short one, "-q", on a line of its
+ * own), ARG empty for a flag, FLAGS "hidden", "repeat", both
+ * comma-separated, or "-".  The list the shell completions read
+ * (`smelt help --options`).
  */
 void cli_help_options(FILE *out, const struct cli_spec *spec);
 

@@ -18,7 +18,7 @@ enum state_opt { STATE_PATTERN, STATE_FORMAT, STATE_INPUT, STATE_FROM, STATE_ALL
 
 static const struct cli_option state_options[] = {
 	{ STATE_PATTERN, "--pattern", 0, "GLOB", "list: only the state ids that match", 0, NULL },
-	{ STATE_FORMAT, "--format", 0, "FORMAT", "list: text or json; get: json or pretty", 0, NULL },
+	{ STATE_FORMAT, "--format", 0, "text|json|pretty", "list: text or json; get: json or pretty", 0, NULL },
 	{ STATE_INPUT, "--input-file", 0, "FILE", "set, merge: read the JSON from FILE", 0, NULL },
 	{ STATE_FROM, "--from-state-id", 0, "SRC", "merge: the state saved under SRC", 0, NULL },
 	{ STATE_ALL, "--all", 0, NULL, "clear: every state", 0, NULL },
