@@ -225,7 +225,8 @@ static void roff_chars(FILE *out, const char *s, size_t n, int line_start)
 	}
 }
 
-void cli_roff_text(FILE *out, const char *s)
+/* s for roff running text: '\\' and '-' escaped, a '.' or '\'' that starts it guarded. */
+static void cli_roff_text(FILE *out, const char *s)
 {
 	roff_chars(out, s, strlen(s), 1);
 }

@@ -100,9 +100,6 @@ void cli_help_print(FILE *out, const struct cli_spec *spec);
  */
 void cli_help_options(FILE *out, const struct cli_spec *spec);
 
-/* s for roff running text: '\' '-' escaped, a '.' or '\'' that starts a line guarded. */
-void cli_roff_text(FILE *out, const char *s);
-
 /*
  * The man page section of a command: .SS "smelt CMD", its synopsis in
  * bold, its text, one .TP per visible option, its notes and examples.
