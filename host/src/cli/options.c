@@ -67,7 +67,7 @@ int cli_opt_next(const struct cli_spec *spec, const char *sub, int argc, char **
 			return o->id;
 		}
 		if (*i + 1 >= argc) {
-			fprintf(stderr, "smelt: error: option '%s' needs a value\n", o->name);
+			fprintf(stderr, "smelt: error: option '%s' needs a value\n", word); /* as typed: -p, --for_mat */
 			return CLI_OPT_ERROR;
 		}
 		*value = argv[++*i];
