@@ -44,7 +44,7 @@ endif()
 string(TIMESTAMP SMELT_SOURCE_DATE "%Y-%m-%d" UTC)
 string(TIMESTAMP SMELT_SOURCE_DATE_RFC2822 "%a, %d %b %Y %H:%M:%S +0000" UTC)
 
-# ---- the man page: written from the binary's own --help (scripts/manpage.sh) ----
+# ---- the man page: written from the binary's option tables ('smelt help --man', scripts/manpage.sh) ----
 set(SMELT_MAN_DIR ${CMAKE_BINARY_DIR}/man/man1)   # a MANPATH entry: man -M build/man smelt
 add_custom_command(OUTPUT ${SMELT_MAN_DIR}/smelt.1 ${SMELT_MAN_DIR}/smelt.1.gz
   COMMAND ${CMAKE_COMMAND} -E make_directory ${SMELT_MAN_DIR}
@@ -54,7 +54,7 @@ add_custom_command(OUTPUT ${SMELT_MAN_DIR}/smelt.1 ${SMELT_MAN_DIR}/smelt.1.gz
           ${SMELT_SOURCE_DATE} ${SMELT_MAN_DIR}/smelt.1
   COMMAND gzip -9nkf ${SMELT_MAN_DIR}/smelt.1
   DEPENDS smelt ${PROJECT_SOURCE_DIR}/scripts/manpage.sh
-  COMMENT "Writing the smelt(1) man page from smelt --help"
+  COMMENT "Writing the smelt(1) man page from smelt help --man"
   VERBATIM)
 
 # ---- the Debian changelog, compressed as Debian policy asks (gzip -9n) ----

@@ -3,13 +3,16 @@
 # checkout: `source completions/smelt.bash`.
 #
 # Everything is read from the smelt being completed, so the completion never
-# drifts from the binary: commands and global options from `smelt --help`,
-# a command's options and subcommands from `smelt CMD --help`, and names
+# drifts from the binary: the options (global and per command, with the
+# argument each takes) from `smelt help --options`, the option tables the
+# CLI parses with; commands from `smelt --help`, a command's subcommands
+# from the usage lines of `smelt CMD --help`; and names
 # from the current project: environments, jobs and schedules from their
 # `list --format json` commands, adapters from `smelt adapters list --format
 # json`, and plugin names from the project file's `plugins:` block (smelt has
 # no command that lists a project's plugins yet).
-# Help texts are cached for the shell session; project names are not.
+# Help texts and the option table are cached for the shell session; project
+# names are not.
 
 # The help of the smelt in $1, or of its command $2; cached.
 _smelt_help()
@@ -33,23 +36,35 @@ _smelt_commands()
 	_smelt_help "$1" | awk '/^Commands:/ { f = 1; next } /^$/ { f = 0 } f { print $1 }'
 }
 
-# Every option spelled in a help text (usage lines and option tables).
+# The option table of the smelt in $1: lines "CMD<TAB>OPTION<TAB>ARG<TAB>FLAGS<TAB>HELP"
+# (CMD empty for a global option); cached.
+_smelt_table()
+{
+	local key="${1}|--options"
+	if [[ -z "${_smelt_help_cache[$key]+set}" ]]; then
+		_smelt_help_cache[$key]=$("$1" help --options 2>/dev/null)
+	fi
+	printf '%s\n' "${_smelt_help_cache[$key]}"
+}
+
+# The options of command $2 ('' for the global ones) that are shown in help.
 _smelt_options()
 {
-	_smelt_help "$1" "${2:-}" | grep -oE '(^|[[ |,/])--?[a-zA-Z][a-zA-Z0-9-]*' | sed -E 's/^[[ |,/]//' | sort -u
+	_smelt_table "$1" | awk -F '\t' -v c="${2:-}" '$1 == c && $4 !~ /hidden/ { print $2 }'
+	printf '%s\n' --help -h
 }
 
-# The argument an option takes in a help text, e.g. 'text|json' for
-# '--format text|json' or 'DIR' for '--cwd DIR'; nothing for a flag.
+# The argument option $3 of command $2 takes, e.g. 'text|json' for '--format'
+# or 'DIR' for '--cwd' ('FILE' for 'FILE|-'); nothing for a flag.
 _smelt_option_arg()
 {
-	_smelt_help "$1" "${2:-}" | grep -oE -- "(^|[[ |,])$3 [A-Za-z@][^] ,]*" | head -n 1 | awk '{ sub(/\|-.*/, "", $2); print $2 }'
+	_smelt_table "$1" | awk -F '\t' -v c="${2:-}" -v o="$3" '$1 == c && $2 == o { sub(/\|-$/, "", $3); print $3; exit }'
 }
 
-# The description of an option in an option table ('  --opt ARG   text').
+# The help line of option $3 of command $2.
 _smelt_option_text()
 {
-	_smelt_help "$1" "${2:-}" | awk -v o="$3" '$1 == o { sub(/^ *[^ ]+( [^ ]+)? +/, ""); print; exit }'
+	_smelt_table "$1" | awk -F '\t' -v c="${2:-}" -v o="$3" '$1 == c && $2 == o { print $5; exit }'
 }
 
 # The subcommands of a command: the first lowercase word after 'smelt CMD'

@@ -15,47 +15,54 @@
 #include <unistd.h>
 
 const struct cli_command cli_commands[] = {
-	{ "init", cmd_init, "create a project: smelt.yml, .env, tool folders, system database" },
-	{ "add", cmd_add, "add a plugin from the Hub, the built-in catalog or --custom" },
-	{ "remove", cmd_remove, "remove plugins: project entry, venv, lock file, stored settings" },
-	{ "install", cmd_install, "install plugins into their virtualenvs (in parallel)" },
-	{ "lock", cmd_lock, "write or update plugin lock files from the Hub" },
-	{ "config", cmd_config, "list, print, set, unset or reset a plugin's settings" },
-	{ "environment", cmd_environment, "add, list or remove environments" },
-	{ "invoke", cmd_invoke, "run a plugin or one of its commands" },
-	{ "run", cmd_run, "run blocks and jobs: extract/load, transform, check, sync" },
-	{ "select", cmd_select, "choose the streams and properties an extractor emits" },
-	{ "state", cmd_state, "list, get, set, merge, copy, move or clear saved state" },
-	{ "job", cmd_job, "add, set, list or remove jobs (named lists of run blocks)" },
-	{ "schedule", cmd_schedule, "add, set, list, remove or run schedules" },
-	{ "test", cmd_test, "run the test commands of plugins" },
-	{ "hub", cmd_hub, "search MeltanoHub or check that it answers" },
-	{ "adapters", cmd_adapters, "list the adapters this smelt has loaded" },
-	{ NULL, NULL, NULL },
+	{ "init", cmd_init, "create a project: smelt.yml, .env, tool folders, system database", &init_spec },
+	{ "add", cmd_add, "add a plugin from the Hub, the built-in catalog or --custom", &add_spec },
+	{ "remove", cmd_remove, "remove plugins: project entry, venv, lock file, stored settings", &remove_spec },
+	{ "install", cmd_install, "install plugins into their virtualenvs (in parallel)", &install_spec },
+	{ "lock", cmd_lock, "write or update plugin lock files from the Hub", &lock_spec },
+	{ "config", cmd_config, "list, print, set, unset or reset a plugin's settings", &config_spec },
+	{ "environment", cmd_environment, "add, list or remove environments", &environment_spec },
+	{ "invoke", cmd_invoke, "run a plugin or one of its commands", &invoke_spec },
+	{ "run", cmd_run, "run blocks and jobs: extract/load, transform, check, sync", &run_spec },
+	{ "select", cmd_select, "choose the streams and properties an extractor emits", &select_spec },
+	{ "state", cmd_state, "list, get, set, merge, copy, move or clear saved state", &state_spec },
+	{ "job", cmd_job, "add, set, list or remove jobs (named lists of run blocks)", &job_spec },
+	{ "schedule", cmd_schedule, "add, set, list, remove or run schedules", &schedule_spec },
+	{ "test", cmd_test, "run the test commands of plugins", &test_spec },
+	{ "hub", cmd_hub, "search MeltanoHub or check that it answers", &hub_spec },
+	{ "adapters", cmd_adapters, "list the adapters this smelt has loaded", &adapters_spec },
+	{ NULL, NULL, NULL, NULL },
+};
+
+/* smelt's global options: the parser below and `smelt --help` read this table. */
+enum global_opt { G_VERSION, G_QUIET, G_VERBOSE, G_NO_ENV, G_LOG_LEVEL, G_LOG_FORMAT, G_CWD, G_ENV, G_ENV_FILE };
+
+static const struct cli_option global_options[] = {
+	{ G_CWD, "--cwd", 0, "DIR", "run as if started in DIR", 0, NULL },
+	{ G_ENV, "--environment", 0, "NAME", "select an environment (also $SMELT_ENVIRONMENT)", 0, NULL },
+	{ G_NO_ENV, "--no-environment", 0, NULL, "select no environment", 0, NULL },
+	{ G_ENV_FILE, "--env-file", 0, "PATH", "read settings from PATH instead of <project>/.env", 0, NULL },
+	{ G_LOG_LEVEL, "--log-level", 0, "LEVEL", "debug, info, warning, error, critical or disabled", 0, NULL },
+	{ G_LOG_FORMAT, "--log-format", 0, "FORMAT", "text or json (log lines on stderr)", 0, NULL },
+	{ G_QUIET, "--quiet", 'q', NULL, "print only errors and a command's final line", 0, NULL },
+	{ G_VERBOSE, "--verbose", 'v', NULL, "also print the tools' own log lines", 0, NULL },
+	{ G_VERSION, "--version", 'V', NULL, "print the version", 0, NULL },
+	{ 0 },
+};
+
+static const struct cli_spec global_spec = {
+	.name = NULL,
+	.usage = "smelt [GLOBAL OPTIONS] COMMAND [ARGS]",
+	.text = "Smelt runs the tools of a data stack from one project file.\n",
+	.options = global_options,
+	.notes = "Exit codes: 0 success, 1 failure, 2 usage error or not implemented yet,\n"
+	         "3 the project requires another smelt.  'smelt invoke' returns the tool's code.\n"
+	         "'smelt help COMMAND' (or 'smelt COMMAND --help') shows a command's options.\n",
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: smelt [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
-	        "Smelt runs the tools of a data stack from one project file.\n\n"
-	        "Commands:\n");
-	for (const struct cli_command *c = cli_commands; c->name; c++)
-		fprintf(out, "  %-12s %s\n", c->name, c->summary);
-	fprintf(out,
-	        "\nGlobal options (before the command):\n"
-	        "  --cwd DIR              run as if started in DIR\n"
-	        "  --environment NAME     select an environment (also $SMELT_ENVIRONMENT)\n"
-	        "  --no-environment       select no environment\n"
-	        "  --env-file PATH        read settings from PATH instead of <project>/.env\n"
-	        "  --log-level LEVEL      debug, info, warning, error, critical or disabled\n"
-	        "  --log-format FORMAT    text or json (log lines on stderr)\n"
-	        "  -q, --quiet            print only errors and a command's final line\n"
-	        "  -v, --verbose          also print the tools' own log lines\n"
-	        "  -V, --version          print the version\n"
-	        "  -h, --help             this help; 'smelt help COMMAND' for a command\n"
-	        "\nExit codes: 0 success, 1 failure, 2 usage error or not implemented yet,\n"
-	        "3 the project requires another smelt.  'smelt invoke' returns the tool's code.\n");
+	cli_help_top(out, &global_spec, cli_commands);
 }
 
 static void cli_paths(struct cli *cli)
@@ -112,37 +119,28 @@ int main(int argc, char **argv)
 		log_set_format(LOG_FORMAT_JSON);
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
+		switch (cli_opt_next(&global_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
 			usage(stdout);
 			return EXIT_OK;
-		}
-		if (cli_opt_flag(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+		case G_VERSION:
 			printf("smelt, version %s\n", SMELT_VERSION);
 			return EXIT_OK;
-		}
-		if (cli_opt_flag(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+		case G_QUIET:
 			log_set_verbosity(LOG_QUIET);
-			continue;
-		}
-		if (cli_opt_flag(argv[i], "--verbose") || !strcmp(argv[i], "-v")) {
+			break;
+		case G_VERBOSE:
 			log_set_verbosity(LOG_VERBOSE);
-			continue;
-		}
-		if (cli_opt_flag(argv[i], "--no-environment")) {
+			break;
+		case G_NO_ENV:
 			cli.no_environment = 1;
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--log-level", &v)) != 0) {
-			if (r < 0 || log_parse_level(v) < 0)
-				return cli_usage(NULL, "unknown log level '%s' (debug, info, warning, error, critical, disabled)",
-				                 r < 0 ? "" : v);
+			break;
+		case G_LOG_LEVEL:
+			if (log_parse_level(v) < 0)
+				return cli_usage(NULL, "unknown log level '%s' (debug, info, warning, error, critical, disabled)", v);
 			log_set_level(log_parse_level(v));
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--log-format", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
+			break;
+		case G_LOG_FORMAT:
 			if (!strcmp(v, "json"))
 				log_set_format(LOG_FORMAT_JSON);
 			else if (!strcmp(v, "text") || !strcmp(v, "plain") || !strcmp(v, "uncolored") ||
@@ -150,24 +148,21 @@ int main(int argc, char **argv)
 				log_set_format(LOG_FORMAT_TEXT), log_set_color(cli.color && !strcmp(v, "colored"));
 			else
 				return cli_usage(NULL, "unknown log format '%s' (text, json)", v);
-			continue;
+			break;
+		case G_CWD:
+			cli.cwd = v;
+			break;
+		case G_ENV:
+			cli.environment = v;
+			break;
+		case G_ENV_FILE:
+			cli.env_file = v;
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_usage(NULL, "unknown global option '%s'\nsee 'smelt --help'", argv[i]);
 		}
-		if ((r = cli_opt_value(argc, argv, &i, "--cwd", &cli.cwd)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--environment", &cli.environment)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--env-file", &cli.env_file)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
-		return cli_usage(NULL, "unknown global option '%s'\nsee 'smelt --help'", argv[i]);
 	}
 	if (i >= argc) {
 		usage(stderr);
@@ -177,25 +172,35 @@ int main(int argc, char **argv)
 		return cli_fail("cannot change to '%s': %m", cli.cwd);
 
 	const char *name = argv[i];
-	char *help_argv[] = { NULL, "--help", NULL };
 	if (!strcmp(name, "help")) { /* smelt help [COMMAND]: git's spelling of COMMAND --help */
 		if (i + 1 >= argc) {
 			usage(stdout);
 			return EXIT_OK;
 		}
-		name = help_argv[0] = argv[i + 1];
-		argv = help_argv;
-		argc = 2;
-		i = 0;
+		name = argv[i + 1];
+		if (!strcmp(name, "--man")) { /* the body of smelt(1), for scripts/manpage.sh */
+			cli_man_page(stdout, "run the tools of a data stack from one project file", &global_spec, cli_commands);
+			return EXIT_OK;
+		}
+		if (!strcmp(name, "--options")) { /* every option, one a line, for the shell completions */
+			cli_help_options(stdout, &global_spec);
+			for (const struct cli_command *c = cli_commands; c->name; c++)
+				if (c->spec)
+					cli_help_options(stdout, c->spec);
+			return EXIT_OK;
+		}
 	}
 	for (const struct cli_command *c = cli_commands; c->name; c++) {
 		if (strcmp(c->name, name))
 			continue;
+		if (argv[i] != name || (argc - i == 2 && cli_opt_is_help(argv[i + 1]))) {
+			/* smelt help CMD, smelt CMD --help */
+			cli_help_print(stdout, c->spec);
+			return EXIT_OK;
+		}
 		cli_paths(&cli);
 		cli.command = c->name;
 		int rc = c->fn(&cli, argc - i, argv + i);
-		if (rc == EXIT_OK && argc - i == 2 && cli_is_help(argv[i + 1])) /* smelt CMD --help, smelt help CMD */
-			cli_print_examples(stdout, c->name);
 		cli_release(&cli);
 		return rc;
 	}

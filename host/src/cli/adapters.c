@@ -171,28 +171,51 @@ static int check(struct cli *cli, int format)
 	return bad ? EXIT_FAIL : EXIT_OK;
 }
 
+enum adapters_opt { ADAPTERS_FORMAT };
+
+static const struct cli_option adapters_options[] = {
+	{ ADAPTERS_FORMAT, "--format", 0, "text|json", "output format (default text)", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec adapters_spec = {
+	.name = "adapters",
+	.usage = "smelt adapters list [--format text|json]\n"
+	         "smelt adapters check [--format text|json]",
+	.text = "list: the adapters found in the install's adapter folder, in $SMELT_ADAPTER_PATH\n"
+	        "and in the project's adapters/ folder, and the files that were refused.\n"
+	        "check: start each adapter for the current project and run its health check.\n",
+	.options = adapters_options,
+	.examples = "  smelt adapters list\n"
+	            "  smelt adapters check\n",
+};
+
 int cmd_adapters(struct cli *cli, int argc, char **argv)
 {
 	int format = FORMAT_TEXT;
 	const char *v;
-	if (argc < 2 || cli_is_help(argv[1])) {
-		printf("usage: smelt adapters list [--format text|json]\n"
-		       "       smelt adapters check [--format text|json]\n\n"
-		       "list: the adapters found in the install's adapter folder, in $SMELT_ADAPTER_PATH\n"
-		       "and in the project's adapters/ folder, and the files that were refused.\n"
-		       "check: start each adapter for the current project and run its health check.\n");
+	if (argc < 2 || cli_opt_is_help(argv[1])) {
+		cli_help_print(argc < 2 ? stderr : stdout, &adapters_spec);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (strcmp(argv[1], "list") && strcmp(argv[1], "check"))
 		return cli_usage("adapters", "unknown subcommand 'adapters %s'", argv[1]);
 	for (int i = 2; i < argc; i++) {
-		int r = cli_opt_value(argc, argv, &i, "--format", &v);
-		if (r < 0)
+		switch (cli_opt_next(&adapters_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &adapters_spec);
+			return EXIT_OK;
+		case ADAPTERS_FORMAT:
+			if ((format = cli_parse_format(v, 1 << FORMAT_TEXT | 1 << FORMAT_JSON)) < 0)
+				return cli_usage("adapters", "unknown format '%s' (text, json)", v);
+			break;
+		case CLI_OPT_ERROR:
 			return EXIT_USAGE;
-		if (r > 0 && (format = cli_parse_format(v, 1 << FORMAT_TEXT | 1 << FORMAT_JSON)) < 0)
-			return cli_usage("adapters", "unknown format '%s' (text, json)", v);
-		if (r == 0)
+		case CLI_OPT_UNKNOWN:
+			return cli_opt_unknown(&adapters_spec, NULL, argv[i]);
+		default:
 			return cli_usage("adapters", "unknown argument '%s'", argv[i]);
+		}
 	}
 	if (!strcmp(argv[1], "check"))
 		return check(cli, format);

@@ -29,24 +29,47 @@ struct add_opts {
 	int flags_given;       /* any of the custom flags */
 };
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-	        "usage: smelt add [TYPE] NAME... [OPTIONS]\n\n"
-	        "TYPE is extractor, loader, mapper, transformer, transform, orchestrator, utility or file\n"
-	        "(singular or plural); without it, tap-* is an extractor, target-* a loader, else a utility.\n\n"
-	        "  --plugin-type TYPE       the type (instead of the TYPE word)\n"
-	        "  --variant V              the variant to add\n"
-	        "  --inherit-from P         inherit the definition and settings of plugin P\n"
-	        "  --as NEW                 add NAME as NEW (= add NEW --inherit-from NAME)\n"
-	        "  --custom                 define the plugin here, not from the Hub:\n"
-	        "    --namespace NS         (default: the name with '-' -> '_')\n"
-	        "    --pip-url URL          (default: the name)\n"
-	        "    --executable EXE       (default: the name)\n"
-	        "    --capabilities a,b     e.g. catalog,discover,state\n"
-	        "    --setting NAME[:KIND]  repeatable; KIND string, integer, password, ...\n"
-	        "  --python PY, --adapter NAME, --label TEXT\n");
-}
+enum add_opt {
+	ADD_TYPE, ADD_VARIANT, ADD_INHERIT, ADD_AS, ADD_CUSTOM, ADD_NAMESPACE, ADD_PIP_URL, ADD_EXECUTABLE,
+	ADD_CAPABILITIES, ADD_SETTING, ADD_PYTHON, ADD_ADAPTER, ADD_LABEL, ADD_FROM_REF, ADD_INSTALL_FLAG,
+};
+
+static const struct cli_option add_options[] = {
+	{ ADD_TYPE, "--plugin-type", 0, "TYPE", "the type (instead of the TYPE word)", 0, NULL },
+	{ ADD_VARIANT, "--variant", 0, "V", "the variant to add", 0, NULL },
+	{ ADD_INHERIT, "--inherit-from", 0, "P", "inherit the definition and settings of plugin P", 0, NULL },
+	{ ADD_AS, "--as", 0, "NEW", "add NAME as NEW (= add NEW --inherit-from NAME)", 0, NULL },
+	{ ADD_CUSTOM, "--custom", 0, NULL, "define the plugin here, not from the Hub (the options below)", 0, NULL },
+	{ ADD_NAMESPACE, "--namespace", 0, "NS", "custom: its namespace (default: the name with '-' -> '_')", 0, NULL },
+	{ ADD_PIP_URL, "--pip-url", 0, "URL", "custom: what pip installs (default: the name)", 0, NULL },
+	{ ADD_EXECUTABLE, "--executable", 0, "EXE", "custom: its executable (default: the name)", 0, NULL },
+	{ ADD_CAPABILITIES, "--capabilities", 0, "a,b", "custom: e.g. catalog,discover,state", 0, NULL },
+	{ ADD_SETTING, "--setting", 0, "NAME[:KIND]", "custom: a setting; KIND string, integer, password, ...",
+	  CLI_OPT_REPEAT, NULL },
+	{ ADD_PYTHON, "--python", 0, "PY", "the Python its virtualenv is made with", 0, NULL },
+	{ ADD_ADAPTER, "--adapter", 0, "NAME", "the adapter that runs it", 0, NULL },
+	{ ADD_LABEL, "--label", 0, "TEXT", "custom: its label", 0, NULL },
+	{ ADD_FROM_REF, "--from-ref", 0, "REF", "not implemented yet", CLI_OPT_HIDDEN, NULL },
+	/* Meltano's: installing is `smelt install`'s job */
+	{ ADD_INSTALL_FLAG, "--update", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
+	{ ADD_INSTALL_FLAG, "--no-update", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
+	{ ADD_INSTALL_FLAG, "--force-install", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
+	{ ADD_INSTALL_FLAG, "--no-install", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
+	{ ADD_INSTALL_FLAG, "--install", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
+	{ 0 },
+};
+
+const struct cli_spec add_spec = {
+	.name = "add",
+	.usage = "smelt add [TYPE] NAME... [OPTIONS]",
+	.text = "TYPE is extractor, loader, mapper, transformer, transform, orchestrator, utility or file\n"
+	        "(singular or plural); without it, tap-* is an extractor, target-* a loader, else a utility.\n",
+	.options = add_options,
+	.examples = "  smelt add extractor tap-csv            from the Hub or the built-in catalog\n"
+	            "  smelt add loader target-sqlite\n"
+	            "  smelt add tap-github --variant meltanolabs\n"
+	            "  smelt add extractor tap-mine --custom   a plugin the Hub does not know\n",
+};
 
 static int infer_type(const char *name)
 {
@@ -275,7 +298,7 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 	const char **names = calloc((size_t)argc + 1, sizeof *names);
 	const char **settings = calloc((size_t)argc + 1, sizeof *settings);
 	size_t nnames = 0;
-	int r, rc = EXIT_OK;
+	int rc = EXIT_OK;
 	const char *v;
 	o.type = -1;
 	o.settings = settings;
@@ -285,69 +308,50 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 		return cli_fail("out of memory");
 	}
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (cli_is_help(a)) {
-			usage(stdout);
+		int id = cli_opt_next(&add_spec, NULL, argc, argv, &i, &v);
+		switch (id) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &add_spec);
 			goto done;
-		}
-		if (a[0] != '-') {
-			names[nnames++] = a;
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
-			if (r < 0 || (o.type = plugin_type_parse(v)) < 0) {
-				rc = r < 0 ? EXIT_USAGE
-				           : cli_suggest_type(v)
-				               ? cli_usage("add", "unknown plugin type '%s'; did you mean '%s'?", v, cli_suggest_type(v))
-				               : cli_usage("add", "unknown plugin type '%s'", v);
+		case CLI_OPT_ARG:
+			names[nnames++] = argv[i];
+			break;
+		case CLI_OPT_ERROR:
+			rc = EXIT_USAGE;
+			goto done;
+		case CLI_OPT_UNKNOWN:
+			rc = cli_opt_unknown(&add_spec, NULL, argv[i]);
+			goto done;
+		case ADD_TYPE:
+			if ((o.type = plugin_type_parse(v)) < 0) {
+				rc = cli_suggest_type(v)
+				         ? cli_usage("add", "unknown plugin type '%s'; did you mean '%s'?", v, cli_suggest_type(v))
+				         : cli_usage("add", "unknown plugin type '%s'", v);
 				goto done;
 			}
-			continue;
-		}
-		struct { const char *name; const char **dst; int custom_flag; } vals[] = {
-			{ "--variant", &o.variant, 0 },       { "--inherit-from", &o.inherit_from, 0 },
-			{ "--as", &o.as, 0 },                 { "--namespace", &o.namespace_, 1 },
-			{ "--pip-url", &o.pip_url, 1 },       { "--executable", &o.executable, 1 },
-			{ "--capabilities", &o.capabilities, 1 }, { "--python", &o.python, 0 },
-			{ "--adapter", &o.adapter, 0 },       { "--label", &o.label, 0 },
-			{ "--from-ref", NULL, 0 },
-		};
-		int matched = 0;
-		for (size_t k = 0; k < sizeof vals / sizeof vals[0] && !matched; k++) {
-			if ((r = cli_opt_value(argc, argv, &i, vals[k].name, &v)) == 0)
-				continue;
-			if (r < 0) {
-				rc = EXIT_USAGE;
-				goto done;
-			}
-			if (!vals[k].dst) {
-				rc = cli_not_implemented("smelt add --from-ref");
-				goto done;
-			}
-			*vals[k].dst = v;
-			o.flags_given |= vals[k].custom_flag;
-			matched = 1;
-		}
-		if (matched)
-			continue;
-		if ((r = cli_opt_value(argc, argv, &i, "--setting", &v)) != 0) {
-			if (r < 0) {
-				rc = EXIT_USAGE;
-				goto done;
-			}
+			break;
+		case ADD_CUSTOM:
+			o.custom = 1;
+			break;
+		case ADD_SETTING:
 			settings[o.nsettings++] = v;
 			o.flags_given = 1;
-			continue;
+			break;
+		case ADD_FROM_REF:
+			rc = cli_not_implemented("smelt add --from-ref");
+			goto done;
+		case ADD_INSTALL_FLAG:
+			break;
+		default: { /* an option with one value */
+			const char **dst[] = { [ADD_VARIANT] = &o.variant, [ADD_INHERIT] = &o.inherit_from, [ADD_AS] = &o.as,
+			                       [ADD_NAMESPACE] = &o.namespace_, [ADD_PIP_URL] = &o.pip_url,
+			                       [ADD_EXECUTABLE] = &o.executable, [ADD_CAPABILITIES] = &o.capabilities,
+			                       [ADD_PYTHON] = &o.python, [ADD_ADAPTER] = &o.adapter, [ADD_LABEL] = &o.label };
+			*dst[id] = v;
+			/* the custom flags: a plugin defined by them asks nothing */
+			o.flags_given |= id == ADD_NAMESPACE || id == ADD_PIP_URL || id == ADD_EXECUTABLE || id == ADD_CAPABILITIES;
 		}
-		if (cli_opt_flag(a, "--custom")) {
-			o.custom = 1;
-			continue;
 		}
-		if (cli_opt_flag(a, "--update") || cli_opt_flag(a, "--no-update") || cli_opt_flag(a, "--force-install") ||
-		    cli_opt_flag(a, "--no-install") || cli_opt_flag(a, "--install"))
-			continue; /* installing is `smelt install`'s job */
-		rc = cli_unknown_option("add", a);
-		goto done;
 	}
 	if (nnames >= 2 && cli_suggest_type(names[0])) { /* "add extracter tap-x": a typo, not a utility */
 		rc = cli_usage("add", "unknown plugin type '%s'; did you mean '%s'?", names[0], cli_suggest_type(names[0]));

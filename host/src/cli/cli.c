@@ -8,13 +8,8 @@
 #include "util/fs.h"
 #include "util/strbuf.h"
 
-#include <ctype.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,48 +41,6 @@ int cli_not_implemented(const char *what)
 {
 	fprintf(stderr, "smelt: error: %s: not implemented yet\n", what);
 	return EXIT_USAGE;
-}
-
-int cli_is_help(const char *arg)
-{
-	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
-}
-
-/* Compare an option name allowing '_' for '-'. */
-static int opt_eq(const char *arg, const char *name, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char a = arg[i] == '_' ? '-' : arg[i], b = name[i] == '_' ? '-' : name[i];
-		if (a != b)
-			return 0;
-	}
-	return 1;
-}
-
-int cli_opt_flag(const char *arg, const char *name)
-{
-	size_t n = strlen(name);
-	return strlen(arg) == n && opt_eq(arg, name, n);
-}
-
-int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value)
-{
-	const char *arg = argv[*i];
-	size_t n = strlen(name);
-	if (!opt_eq(arg, name, n) || strlen(arg) < n)
-		return 0;
-	if (arg[n] == '=') {
-		*value = arg + n + 1;
-		return 1;
-	}
-	if (arg[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		fprintf(stderr, "smelt: error: option '%s' needs a value\n", name);
-		return -1;
-	}
-	*value = argv[++*i];
-	return 1;
 }
 
 int cli_parse_format(const char *value, unsigned allowed)
@@ -131,125 +84,6 @@ const char *cli_suggest_type(const char *word)
 		names[2 * i + 1] = plugin_type_plural((enum plugin_type)i);
 	}
 	return suggest_closest(word, names, 2 * PLUGIN_TYPE_COUNT);
-}
-
-/* The text 'smelt CMD --help' prints; NULL when it cannot be run. */
-static char *help_text(const char *cmd)
-{
-	char *exe = exe_path();
-	int fds[2];
-	if (!exe || pipe(fds) != 0) {
-		free(exe);
-		return NULL;
-	}
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	char *args[] = { exe, (char *)cmd, "--help", NULL };
-	pid_t pid;
-	extern char **environ;
-	int rc = posix_spawn(&pid, exe, &fa, NULL, args, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	ssize_t got;
-	while (rc == 0 && (got = read(fds[0], buf, sizeof buf)) > 0)
-		strbuf_add(&sb, buf, (size_t)got);
-	close(fds[0]);
-	if (rc == 0)
-		waitpid(pid, NULL, 0);
-	free(exe);
-	return strbuf_detach(&sb);
-}
-
-int cli_unknown_option(const char *cmd, const char *arg)
-{
-	char *help = help_text(cmd);
-	const char **opts = NULL;
-	size_t n = 0;
-	for (char *p = help; p && (p = strstr(p, "--")); ) {
-		char *q = p + 2;
-		while (isalnum((unsigned char)*q) || *q == '-' || *q == '_')
-			q++;
-		if (q > p + 2 && (p == help || !isalnum((unsigned char)p[-1]))) {
-			opts = xrealloc(opts, (n + 1) * sizeof *opts);
-			opts[n++] = p;
-			if (*q)
-				*q++ = '\0';
-		}
-		p = q;
-	}
-	const char *eq = strchr(arg, '=');
-	char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
-	int rc = cli_usage_suggest(cmd, name, opts, n, "unknown option '%s'", arg);
-	free(name);
-	free(opts);
-	free(help);
-	return rc;
-}
-
-/* Examples of each command, printed under its --help (one table, so every command has them). */
-static const struct {
-	const char *cmd;
-	const char *text;
-} examples[] = {
-	{ "init", "  smelt init my-project                  a new folder with the project\n"
-	          "  smelt init                             the project in the current folder\n" },
-	{ "add", "  smelt add extractor tap-csv            from the Hub or the built-in catalog\n"
-	         "  smelt add loader target-sqlite\n"
-	         "  smelt add tap-github --variant meltanolabs\n"
-	         "  smelt add extractor tap-mine --custom   a plugin the Hub does not know\n" },
-	{ "remove", "  smelt remove tap-csv\n"
-	            "  smelt remove --plugin-type loader target-sqlite\n" },
-	{ "install", "  smelt install                          every plugin of the project\n"
-	             "  smelt install dbt-sqlite gx\n"
-	             "  smelt install --clean tap-github       rebuild its virtualenv\n" },
-	{ "lock", "  smelt lock --all                       lock every plugin\n"
-	          "  smelt lock --update tap-github         take the Hub's newest definition\n" },
-	{ "config", "  smelt config list tap-csv              settings, where each value comes from\n"
-	            "  smelt config set tap-csv files '[{\"entity\": \"orders\", \"path\": \"data/orders.csv\", \"keys\": [\"id\"]}]'\n"
-	            "  smelt config set target-postgres password --from-file -   a secret from stdin, into .env\n"
-	            "  smelt config print tap-csv --format env\n" },
-	{ "environment", "  smelt environment list\n"
-	                 "  smelt environment add staging\n" },
-	{ "invoke", "  smelt invoke tap-csv --discover        run the plugin's executable\n"
-	            "  smelt invoke dbt-sqlite:run            one of its commands\n"
-	            "  smelt invoke --list-commands dbt-sqlite --format json\n" },
-	{ "run", "  smelt run tap-csv target-sqlite                  extract and load\n"
-	         "  smelt run tap-csv target-sqlite dbt-sqlite:build  then build the dbt models\n"
-	         "  smelt run --full-refresh daily                   a job, ignoring saved state\n"
-	         "  smelt run -q daily                               for cron: errors and one line\n" },
-	{ "select", "  smelt select tap-csv --list --all\n"
-	            "  smelt select tap-csv orders '*'\n"
-	            "  smelt select tap-csv --exclude customers email\n" },
-	{ "state", "  smelt state list\n"
-	           "  smelt state get dev:tap-csv-to-target-sqlite\n"
-	           "  smelt state clear --force dev:tap-csv-to-target-sqlite\n" },
-	{ "job", "  smelt job add load --tasks 'tap-csv target-sqlite'\n"
-	         "  smelt job add daily --tasks '[\"tap-csv target-sqlite\", \"dbt-sqlite:build\"]'\n"
-	         "  smelt job list --format json\n" },
-	{ "schedule", "  smelt schedule add daily --job load --interval @daily\n"
-	              "  smelt schedule list --format json\n"
-	              "  smelt schedule run daily\n" },
-	{ "test", "  smelt test --all\n"
-	          "  smelt test dbt-sqlite\n" },
-	{ "hub", "  smelt hub search github --type extractors\n"
-	         "  smelt hub ping\n" },
-	{ "adapters", "  smelt adapters list\n"
-	              "  smelt adapters check\n" },
-};
-
-int cli_print_examples(FILE *out, const char *cmd)
-{
-	for (size_t i = 0; i < sizeof examples / sizeof examples[0]; i++)
-		if (!strcmp(examples[i].cmd, cmd)) {
-			fprintf(out, "\nExamples:\n%s", examples[i].text);
-			return 1;
-		}
-	return 0;
 }
 
 /* 1 when a .gitignore line already covers the folder .smelt at the root. */

@@ -11,6 +11,8 @@
 #ifndef SMELT_CLI_H
 #define SMELT_CLI_H
 
+#include "cli/options.h"
+
 #include <stdio.h>
 
 enum cli_exit { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_VERSION = 3 };
@@ -33,6 +35,7 @@ struct cli_command {
 	const char *name;    /* e.g. "config" */
 	cli_fn fn;           /* argv[0] is the command name */
 	const char *summary; /* one line for --help */
+	const struct cli_spec *spec; /* its usage and option table (cli/options.h) */
 };
 
 /* The command table (main.c), {NULL}-terminated. */
@@ -44,18 +47,6 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For an operation whose issue has not landed: error and EXIT_USAGE (2). */
 int cli_not_implemented(const char *what);
-
-/* 1 when arg is "-h" or "--help". */
-int cli_is_help(const char *arg);
-/*
- * Match "--name VALUE" or "--name=VALUE" at argv[*i] (also with '_' for
- * '-', as Meltano accepts); advances *i past a separate value.  Returns 1
- * and sets *value on a match, 0 when argv[*i] is another option, -1 when
- * the value is missing (error printed).
- */
-int cli_opt_value(int argc, char **argv, int *i, const char *name, const char **value);
-/* Match a flag "--name" (also with '_' for '-'). */
-int cli_opt_flag(const char *arg, const char *name);
 
 /* Output formats of listings. */
 enum cli_format { FORMAT_TEXT = 0, FORMAT_JSON = 1, FORMAT_ENV = 2 };
@@ -71,14 +62,6 @@ const char *cli_suggest(const char *name, const char *const *candidates, size_t 
  */
 int cli_usage_suggest(const char *cmd, const char *name, const char *const *candidates, size_t n, const char *fmt,
                       ...) __attribute__((format(printf, 5, 6)));
-
-/*
- * "unknown option 'ARG'; did you mean '--x'?": the options to choose from
- * are read from the command's own --help (smelt runs itself once, only on
- * this error path), so the help text stays their one list.  Returns
- * EXIT_USAGE.
- */
-int cli_unknown_option(const char *cmd, const char *arg);
 
 struct project;
 /*
@@ -96,9 +79,6 @@ void cli_meltano_gitignore(const struct project *p);
  * Borrowed (a static buffer, valid until the next call).
  */
 const char *cli_plugin_hint(const struct project *p, const char *name);
-
-/* Print "Examples:" of command cmd (after its usage); 0 when it has none. */
-int cli_print_examples(FILE *out, const char *cmd);
 
 /*
  * The plugin type word ("extractor", "loaders", ...) closest to word when

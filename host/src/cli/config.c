@@ -35,26 +35,44 @@ static int is_sub(const char *s)
 	return 0;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-	        "usage: smelt config [OPTIONS] list|print|set|unset|reset PLUGIN [ARGS]\n"
-	        "       smelt config PLUGIN [list|print|set|unset|reset] [ARGS]\n\n"
-	        "PLUGIN 'smelt' (or 'meltano') means the project's own settings.\n\n"
+enum config_opt {
+	CONFIG_FORMAT, CONFIG_STORE, CONFIG_UNSAFE, CONFIG_SAFE, CONFIG_EXTRAS, CONFIG_TYPE, CONFIG_FROM_FILE,
+	CONFIG_YES, CONFIG_ALL, CONFIG_INTERACTIVE,
+};
+
+static const struct cli_option config_options[] = {
+	{ CONFIG_FORMAT, "--format", 0, "text|json|env", "output format (list: text, print: json)", 0, NULL },
+	{ CONFIG_STORE, "--store", 0, "auto|yml|meltano_yml|dotenv|db", "where set/unset/reset write (default auto)", 0,
+	  NULL },
+	{ CONFIG_UNSAFE, "--unsafe", 0, NULL, "show sensitive values (default: redacted)", 0, NULL },
+	{ CONFIG_SAFE, "--safe", 0, NULL, "redact sensitive values (the default)", 0, NULL },
+	{ CONFIG_EXTRAS, "--extras", 0, NULL, "show only the extras (_select, ...)", 0, NULL },
+	{ CONFIG_TYPE, "--plugin-type", 0, "TYPE", "when a name is used by plugins of several types", 0, NULL },
+	{ CONFIG_FROM_FILE, "--from-file", 0, "FILE|-", "set: read the value from a file or stdin", 0, NULL },
+	{ CONFIG_YES, "--yes", 'y', NULL, "reset: do not ask", 0, NULL },
+	{ CONFIG_ALL, "--all", 0, NULL, "list every setting (Meltano's; smelt always does)", 0, NULL },
+	{ CONFIG_INTERACTIVE, "--interactive", 0, NULL, "not supported: give NAME and VALUE", CLI_OPT_HIDDEN, NULL },
+	{ 0 },
+};
+
+const struct cli_spec config_spec = {
+	.name = "config",
+	.usage = "smelt config [OPTIONS] list|print|set|unset|reset PLUGIN [ARGS]\n"
+	         "smelt config PLUGIN [list|print|set|unset|reset] [ARGS]",
+	.text = "PLUGIN 'smelt' (or 'meltano') means the project's own settings.\n\n"
 	        "  list                     each setting: env var names, value and where it comes from\n"
 	        "  print                    the resolved configuration (--format json|env)\n"
 	        "  set NAME... VALUE        several NAME words or one dotted NAME = nested; _NAME = an extra\n"
 	        "  unset NAME...            remove a setting (from every store, or --store)\n"
-	        "  reset                    remove all settings and extras (needs --yes)\n\n"
-	        "Options:\n"
-	        "  --format text|json|env   output format (list: text, print: json)\n"
-	        "  --store auto|yml|meltano_yml|dotenv|db   where set/unset/reset write (default auto)\n"
-	        "  --unsafe / --safe        show sensitive values (default: redacted)\n"
-	        "  --extras                 show only the extras (_select, ...)\n"
-	        "  --plugin-type TYPE       when a name is used by plugins of several types\n"
-	        "  --from-file FILE|-       set: read the value from a file or stdin\n"
-	        "  -y, --yes                reset: do not ask\n");
-}
+	        "  reset                    remove all settings and extras (needs --yes)\n",
+	.options = config_options,
+	.notes = "A value of set may start with '-' once PLUGIN and NAME are given; after '--'\n"
+	         "every word is a NAME or the VALUE.\n",
+	.examples = "  smelt config list tap-csv              settings, where each value comes from\n"
+	            "  smelt config set tap-csv files '[{\"entity\": \"orders\", \"path\": \"data/orders.csv\", \"keys\": [\"id\"]}]'\n"
+	            "  smelt config set target-postgres password --from-file -   a secret from stdin, into .env\n"
+	            "  smelt config print tap-csv --format env\n",
+};
 
 struct opts {
 	int format;        /* -1: the subcommand's default */
@@ -468,173 +486,185 @@ static int do_reset(struct project *p, struct plugin *pl, const struct opts *o)
 	return EXIT_OK;
 }
 
+/*
+ * cmd_config in steps: parse_args() reads the options and the words,
+ * pick_subcommand() tells the subcommand from the plugin in either order,
+ * check_words() checks the words the subcommand takes and sets its
+ * default format, open_target() opens the project and finds the plugin
+ * (locking its definition when it has no lock file), and run_subcommand()
+ * does the work.  Each returns EXIT_OK to go on, else the exit code.
+ */
+
+/*
+ * The options into *o and the other words into pos[*npos] (argv's
+ * pointers).  Words up to the third are the subcommand, the plugin and
+ * the first NAME; after them a word starting with '-' that is no option
+ * of the table is a word too (a negative number as a set value), and '--'
+ * makes every later word one.  -1 after printing --help.
+ */
+static int parse_args(int argc, char **argv, struct opts *o, char **pos, int *npos)
+{
+	const char *v;
+	for (int i = 1; i < argc; i++) {
+		if (*npos >= 2 && !strcmp(argv[i], "--")) { /* the rest are words (values starting with '-') */
+			while (++i < argc)
+				pos[(*npos)++] = argv[i];
+			break;
+		}
+		/* once the name is known, only "--..." and -h may be options: "-5" is a value */
+		if (*npos >= 3 && argv[i][0] == '-' && argv[i][1] != '-' && strcmp(argv[i], "-h")) {
+			pos[(*npos)++] = argv[i];
+			continue;
+		}
+		switch (cli_opt_next(&config_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &config_spec);
+			return -1;
+		case CLI_OPT_ARG:
+			pos[(*npos)++] = argv[i];
+			break;
+		case CONFIG_FORMAT:
+			if ((o->format = cli_parse_format(v, 7)) < 0)
+				return cli_usage("config", "unknown format '%s' (text, json, env)", v);
+			break;
+		case CONFIG_STORE:
+			if ((o->store = settings_store_parse(v)) < 0)
+				return cli_usage("config", "unknown store '%s' (auto, yml, meltano_yml, dotenv, db)", v);
+			break;
+		case CONFIG_TYPE:
+			if ((o->type = plugin_type_parse(v)) < 0)
+				return cli_usage("config", "unknown plugin type '%s'", v);
+			break;
+		case CONFIG_FROM_FILE:
+			o->from_file = v;
+			break;
+		case CONFIG_UNSAFE:
+			o->unsafe = 1;
+			break;
+		case CONFIG_SAFE:
+			o->unsafe = 0;
+			break;
+		case CONFIG_EXTRAS:
+			o->extras = 1;
+			break;
+		case CONFIG_YES:
+			o->yes = 1;
+			break;
+		case CONFIG_ALL: /* Meltano [main]: list every setting; Smelt always does */
+			break;
+		case CONFIG_INTERACTIVE:
+			return cli_usage("config", "--interactive is not supported; give NAME and VALUE");
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default: /* unknown: a word starting with '-' as a set value, once the name is known */
+			if (*npos >= 3) {
+				pos[(*npos)++] = argv[i];
+				break;
+			}
+			return cli_opt_unknown(&config_spec, NULL, argv[i]);
+		}
+	}
+	return EXIT_OK;
+}
+
+/* `config SUB PLUGIN ...` or `config PLUGIN [SUB] ...` (print without SUB): *sub and *target from pos. */
+static int pick_subcommand(char **pos, int npos, const char **sub, const char **target)
+{
+	if (npos == 0) {
+		cli_help_print(stderr, &config_spec);
+		return EXIT_USAGE;
+	}
+	if (is_sub(pos[0])) {
+		*sub = pos[0];
+		if (npos < 2)
+			return cli_usage("config", "config %s needs a plugin name (or 'smelt' for the project)", *sub);
+		*target = pos[1];
+		return EXIT_OK;
+	}
+	*target = pos[0];
+	*sub = npos >= 2 ? pos[1] : "print";
+	if (!is_sub(*sub))
+		return cli_usage("config", "unknown config subcommand '%s' (list, print, set, unset, reset)", *sub);
+	return EXIT_OK;
+}
+
+/* list, print and reset take no words; list defaults to text, print to json (and takes no text). */
+static int check_words(const char *sub, char **words, int nwords, struct opts *o)
+{
+	if (!strcmp(sub, "test"))
+		return cli_not_implemented("smelt config test");
+	if ((!strcmp(sub, "list") || !strcmp(sub, "print") || !strcmp(sub, "reset")) && nwords > 0)
+		return cli_usage("config", "unexpected argument '%s'", words[0]);
+	if (!strcmp(sub, "list") && o->format < 0)
+		o->format = FORMAT_TEXT;
+	if (!strcmp(sub, "print")) {
+		if (o->format < 0)
+			o->format = FORMAT_JSON;
+		if (o->format == FORMAT_TEXT)
+			return cli_usage("config", "config print takes --format json or env");
+	}
+	return EXIT_OK;
+}
+
+/*
+ * Open the project (*p, the caller frees it also on failure) and find the
+ * plugin target (*pl NULL for the project's own settings); a lockable
+ * plugin without a lock file gets one, or a warning.
+ */
+static int open_target(struct cli *cli, const char *target, int type, struct project **p, struct plugin **pl)
+{
+	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, p);
+	if (rc) {
+		*p = NULL;
+		return rc;
+	}
+	if ((rc = find_target(*p, target, type, pl)) != 0)
+		return rc;
+	if (*pl && hub_plugin_lockable(*pl) && !file_exists_lock(*p, *pl)) {
+		char err[1024];
+		if (hub_autolock(*p, pl, 1, err, sizeof err) < 0)
+			log_warn("%s: no lock file and none could be fetched: %s", (*pl)->name, err);
+	}
+	return EXIT_OK;
+}
+
+/* set, unset and reset write; list and print show the resolved settings. */
+static int run_subcommand(struct project *p, struct plugin *pl, const char *sub, char **words, int nwords,
+                          const struct opts *o)
+{
+	if (!strcmp(sub, "set"))
+		return do_set(p, pl, words, nwords, o);
+	if (!strcmp(sub, "unset"))
+		return do_unset(p, pl, words, nwords, o);
+	if (!strcmp(sub, "reset"))
+		return do_reset(p, pl, o);
+	struct settings s = { 0 };
+	char err[1024];
+	int rc;
+	if (settings_resolve(p, pl, NULL, 0, &s, err, sizeof err) < 0)
+		rc = cli_fail("%s", err);
+	else
+		rc = !strcmp(sub, "list") && o->format != FORMAT_ENV ? do_list(p, pl, &s, o) : do_print(p, pl, &s, o);
+	settings_release(&s);
+	return rc;
+}
+
 int cmd_config(struct cli *cli, int argc, char **argv)
 {
 	struct opts o = { -1, STORE_AUTO, 0, 0, 0, -1, NULL };
 	char **pos = calloc((size_t)argc + 1, sizeof *pos);
-	int npos = 0, r;
-	const char *v;
+	int npos = 0, rc;
+	const char *sub = NULL, *target = NULL;
+	struct project *p = NULL;
+	struct plugin *pl = NULL;
 	if (!pos)
 		return cli_fail("out of memory");
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (npos >= 2 && !strcmp(a, "--")) { /* the rest are words (values starting with '-') */
-			while (++i < argc)
-				pos[npos++] = argv[i];
-			break;
-		}
-		if (a[0] != '-' || !a[1] || npos >= 3) {
-			/* values of `set` may start with '-' once the name is known */
-			if (a[0] == '-' && a[1] && npos >= 3 && (cli_is_help(a) || !strncmp(a, "--", 2)))
-				; /* fall through to option parsing */
-			else {
-				pos[npos++] = argv[i];
-				continue;
-			}
-		}
-		if (cli_is_help(a)) {
-			usage(stdout);
-			free(pos);
-			return EXIT_OK;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
-			if (r < 0 || (o.format = cli_parse_format(v, 7)) < 0) {
-				free(pos);
-				return r < 0 ? EXIT_USAGE : cli_usage("config", "unknown format '%s' (text, json, env)", v);
-			}
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--store", &v)) != 0) {
-			if (r < 0 || (o.store = settings_store_parse(v)) < 0) {
-				free(pos);
-				return r < 0 ? EXIT_USAGE
-				             : cli_usage("config", "unknown store '%s' (auto, yml, meltano_yml, dotenv, db)", v);
-			}
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
-			if (r < 0 || (o.type = plugin_type_parse(v)) < 0) {
-				free(pos);
-				return r < 0 ? EXIT_USAGE : cli_usage("config", "unknown plugin type '%s'", v);
-			}
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--from-file", &o.from_file)) != 0) {
-			if (r < 0) {
-				free(pos);
-				return EXIT_USAGE;
-			}
-			continue;
-		}
-		if (cli_opt_flag(a, "--unsafe")) {
-			o.unsafe = 1;
-			continue;
-		}
-		if (cli_opt_flag(a, "--safe")) {
-			o.unsafe = 0;
-			continue;
-		}
-		if (cli_opt_flag(a, "--extras")) {
-			o.extras = 1;
-			continue;
-		}
-		if (cli_opt_flag(a, "--yes") || !strcmp(a, "-y")) {
-			o.yes = 1;
-			continue;
-		}
-		if (cli_opt_flag(a, "--all")) /* Meltano [main]: list every setting; Smelt always does */
-			continue;
-		if (cli_opt_flag(a, "--interactive")) {
-			free(pos);
-			return cli_usage("config", "--interactive is not supported; give NAME and VALUE");
-		}
-		/* a negative number or other word starting with '-' as a set value */
-		if (npos >= 3) {
-			pos[npos++] = argv[i];
-			continue;
-		}
-		free(pos);
-		return cli_unknown_option("config", a);
-	}
-	if (npos == 0) {
-		usage(stderr);
-		free(pos);
-		return EXIT_USAGE;
-	}
-	const char *sub, *target;
-	char **words;
-	int nwords;
-	if (is_sub(pos[0])) {
-		sub = pos[0];
-		if (npos < 2) {
-			int urc = cli_usage("config", "config %s needs a plugin name (or 'smelt' for the project)", sub);
-			free(pos);
-			return urc;
-		}
-		target = pos[1];
-	} else {
-		target = pos[0];
-		sub = npos >= 2 ? pos[1] : "print";
-		if (!is_sub(sub)) {
-			int urc = cli_usage("config", "unknown config subcommand '%s' (list, print, set, unset, reset)", sub);
-			free(pos);
-			return urc;
-		}
-	}
-	words = pos + 2;
-	nwords = npos - 2;
-	if (!strcmp(sub, "test")) {
-		free(pos);
-		return cli_not_implemented("smelt config test");
-	}
-	if ((!strcmp(sub, "list") || !strcmp(sub, "print") || !strcmp(sub, "reset")) && nwords > 0) {
-		int urc = cli_usage("config", "unexpected argument '%s'", words[0]);
-		free(pos);
-		return urc;
-	}
-	if (!strcmp(sub, "list") && o.format < 0)
-		o.format = FORMAT_TEXT;
-	if (!strcmp(sub, "print")) {
-		if (o.format < 0)
-			o.format = FORMAT_JSON;
-		if (o.format == FORMAT_TEXT) {
-			free(pos);
-			return cli_usage("config", "config print takes --format json or env");
-		}
-	}
-
-	struct project *p;
-	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
-	if (rc) {
-		free(pos);
-		return rc;
-	}
-	struct plugin *pl;
-	if ((rc = find_target(p, target, o.type, &pl)) != 0)
-		goto out;
-	if (pl && hub_plugin_lockable(pl) && !file_exists_lock(p, pl)) {
-		char err[1024];
-		if (hub_autolock(p, &pl, 1, err, sizeof err) < 0)
-			log_warn("%s: no lock file and none could be fetched: %s", pl->name, err);
-	}
-	if (!strcmp(sub, "set")) {
-		rc = do_set(p, pl, words, nwords, &o);
-	} else if (!strcmp(sub, "unset")) {
-		rc = do_unset(p, pl, words, nwords, &o);
-	} else if (!strcmp(sub, "reset")) {
-		rc = do_reset(p, pl, &o);
-	} else {
-		struct settings s = { 0 };
-		char err[1024];
-		if (settings_resolve(p, pl, NULL, 0, &s, err, sizeof err) < 0) {
-			settings_release(&s);
-			rc = cli_fail("%s", err);
-			goto out;
-		}
-		rc = !strcmp(sub, "list") && o.format != FORMAT_ENV ? do_list(p, pl, &s, &o) : do_print(p, pl, &s, &o);
-		settings_release(&s);
-	}
-out:
+	if ((rc = parse_args(argc, argv, &o, pos, &npos)) != EXIT_OK)
+		rc = rc < 0 ? EXIT_OK : rc;
+	else if ((rc = pick_subcommand(pos, npos, &sub, &target)) == EXIT_OK &&
+	         (rc = check_words(sub, pos + 2, npos - 2, &o)) == EXIT_OK &&
+	         (rc = open_target(cli, target, o.type, &p, &pl)) == EXIT_OK)
+		rc = run_subcommand(p, pl, sub, pos + 2, npos - 2, &o);
 	project_free(p);
 	free(pos);
 	return rc;

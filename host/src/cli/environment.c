@@ -9,39 +9,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: smelt environment add NAME\n"
-	             "       smelt environment list [--format text|json]\n"
-	             "       smelt environment remove NAME\n");
-}
+enum environment_opt { ENVIRONMENT_FORMAT };
+
+static const struct cli_option environment_options[] = {
+	{ ENVIRONMENT_FORMAT, "--format", 0, "text|json", "list: output format (default text)", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec environment_spec = {
+	.name = "environment",
+	.usage = "smelt environment add NAME\n"
+	         "smelt environment list [--format text|json]\n"
+	         "smelt environment remove NAME",
+	.options = environment_options,
+	.examples = "  smelt environment list\n"
+	            "  smelt environment add staging\n",
+};
 
 int cmd_environment(struct cli *cli, int argc, char **argv)
 {
 	const char *sub = NULL, *name = NULL, *v;
-	int format = FORMAT_TEXT, r, rc;
+	int format = FORMAT_TEXT, rc;
 	char err[1024];
 	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			usage(stdout);
+		switch (cli_opt_next(&environment_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &environment_spec);
 			return EXIT_OK;
+		case ENVIRONMENT_FORMAT:
+			if ((format = cli_parse_format(v, 3)) < 0)
+				return cli_usage("environment", "unknown format '%s' (text, json)", v);
+			break;
+		case CLI_OPT_ARG:
+			if (!sub)
+				sub = argv[i];
+			else if (!name)
+				name = argv[i];
+			else
+				return cli_usage("environment", "unexpected argument '%s'", argv[i]);
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_opt_unknown(&environment_spec, NULL, argv[i]);
 		}
-		if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
-			if (r < 0 || (format = cli_parse_format(v, 3)) < 0)
-				return r < 0 ? EXIT_USAGE : cli_usage("environment", "unknown format '%s' (text, json)", v);
-			continue;
-		}
-		if (argv[i][0] == '-')
-			return cli_unknown_option("environment", argv[i]);
-		if (!sub)
-			sub = argv[i];
-		else if (!name)
-			name = argv[i];
-		else
-			return cli_usage("environment", "unexpected argument '%s'", argv[i]);
 	}
 	if (!sub) {
-		usage(stderr);
+		cli_help_print(stderr, &environment_spec);
 		return EXIT_USAGE;
 	}
 	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "remove"))

@@ -22,13 +22,25 @@
 #include <string.h>
 #include <time.h>
 
-static void hub_usage(FILE *out)
-{
-	fprintf(out, "usage: smelt hub ping\n"
-	             "       smelt hub search TERM [--type TYPE] [--format text|json]\n\n"
-	             "ping: check that MeltanoHub ($SMELT_HUB_URL) answers.\n"
-	             "search: plugins whose name contains TERM, from the Hub and the built-in catalog.\n");
-}
+enum hub_opt { HUB_TYPE, HUB_FORMAT };
+
+static const struct cli_option hub_options[] = {
+	{ HUB_TYPE, "--type", 0, "TYPE", "search: only plugins of this type", 0, NULL },
+	{ HUB_TYPE, "--plugin-type", 0, "TYPE", "the same as --type", 0, NULL },
+	{ HUB_FORMAT, "--format", 0, "text|json", "search: output format (default text)", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec hub_spec = {
+	.name = "hub",
+	.usage = "smelt hub ping\n"
+	         "smelt hub search TERM [--type TYPE] [--format text|json]",
+	.text = "ping: check that MeltanoHub ($SMELT_HUB_URL) answers.\n"
+	        "search: plugins whose name contains TERM, from the Hub and the built-in catalog.\n",
+	.options = hub_options,
+	.examples = "  smelt hub search github --type extractors\n"
+	            "  smelt hub ping\n",
+};
 
 /* The project when run inside one (for its Hub settings), else NULL; never an error. */
 static struct project *maybe_project(struct cli *cli)
@@ -154,8 +166,8 @@ static int hub_search(struct hub *hub, const char *root, const char *term, int t
 
 int cmd_hub(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		hub_usage(argc < 2 ? stderr : stdout);
+	if (argc < 2 || cli_opt_is_help(argv[1])) {
+		cli_help_print(argc < 2 ? stderr : stdout, &hub_spec);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1], *term = NULL, *v;
@@ -163,24 +175,27 @@ int cmd_hub(struct cli *cli, int argc, char **argv)
 	if (strcmp(sub, "ping") && strcmp(sub, "search"))
 		return cli_usage("hub", "unknown subcommand '%s' (ping, search)", sub);
 	for (int i = 2; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			hub_usage(stdout);
+		switch (cli_opt_next(&hub_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &hub_spec);
 			return EXIT_OK;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--type", &v)) != 0 ||
-		    (r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
-			if (r < 0 || (type = plugin_type_parse(v)) < 0)
-				return r < 0 ? EXIT_USAGE : cli_usage("hub", "unknown plugin type '%s'", v);
-		} else if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
-			if (r < 0 || (format = cli_parse_format(v, 1u << FORMAT_TEXT | 1u << FORMAT_JSON)) < 0)
-				return r < 0 ? EXIT_USAGE : cli_usage("hub", "unknown format '%s' (text, json)", v);
-		} else if (argv[i][0] == '-') {
-			return cli_unknown_option("hub", argv[i]);
-		} else if (!term && !strcmp(sub, "search")) {
+		case HUB_TYPE:
+			if ((type = plugin_type_parse(v)) < 0)
+				return cli_usage("hub", "unknown plugin type '%s'", v);
+			break;
+		case HUB_FORMAT:
+			if ((format = cli_parse_format(v, 1u << FORMAT_TEXT | 1u << FORMAT_JSON)) < 0)
+				return cli_usage("hub", "unknown format '%s' (text, json)", v);
+			break;
+		case CLI_OPT_ARG:
+			if (term || strcmp(sub, "search"))
+				return cli_usage("hub", "unexpected argument '%s'", argv[i]);
 			term = argv[i];
-		} else {
-			return cli_usage("hub", "unexpected argument '%s'", argv[i]);
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_opt_unknown(&hub_spec, NULL, argv[i]);
 		}
 	}
 	if (!strcmp(sub, "search") && !term)

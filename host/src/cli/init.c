@@ -49,44 +49,54 @@ static int write_new(const char *dir, const char *rel, const char *text, mode_t 
 	return rc;
 }
 
-static void usage(FILE *out)
-{
-	fprintf(out, "usage: smelt init [DIR] [--force] [--no-usage-stats]\n\n"
-	             "Create a project in DIR (default: the current folder).\n\n"
-	             "  --force            overwrite an existing smelt.yml\n"
-	             "  --no-usage-stats   write send_anonymous_usage_stats: false\n");
-}
+enum init_opt { INIT_FORCE, INIT_NO_STATS, INIT_DATABASE_URI };
+
+static const struct cli_option init_options[] = {
+	{ INIT_FORCE, "--force", 0, NULL, "overwrite an existing smelt.yml", 0, NULL },
+	{ INIT_NO_STATS, "--no-usage-stats", 0, NULL, "write send_anonymous_usage_stats: false", 0, NULL },
+	{ INIT_DATABASE_URI, "--database-uri", 0, "URI", "ignored (Meltano's): the system database is .smelt/smelt.db",
+	  0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec init_spec = {
+	.name = "init",
+	.usage = "smelt init [DIR] [--force] [--no-usage-stats]",
+	.text = "Create a project in DIR (default: the current folder).\n",
+	.options = init_options,
+	.examples = "  smelt init my-project                  a new folder with the project\n"
+	            "  smelt init                             the project in the current folder\n",
+};
 
 int cmd_init(struct cli *cli, int argc, char **argv)
 {
 	const char *dir = NULL;
-	int force = 0, no_stats = 0, r;
+	int force = 0, no_stats = 0;
 	const char *v;
 	(void)cli;
 	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			usage(stdout);
+		switch (cli_opt_next(&init_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &init_spec);
 			return EXIT_OK;
-		}
-		if (cli_opt_flag(argv[i], "--force")) {
+		case INIT_FORCE:
 			force = 1;
-			continue;
-		}
-		if (cli_opt_flag(argv[i], "--no-usage-stats")) {
+			break;
+		case INIT_NO_STATS:
 			no_stats = 1;
-			continue;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--database-uri", &v)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
+			break;
+		case INIT_DATABASE_URI:
 			log_warn("--database-uri is ignored: the system database is always .smelt/smelt.db");
-			continue;
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		case CLI_OPT_UNKNOWN:
+			return cli_opt_unknown(&init_spec, NULL, argv[i]);
+		default: /* CLI_OPT_ARG */
+			if (dir)
+				return cli_usage("init", "init takes one folder");
+			dir = argv[i];
 		}
-		if (argv[i][0] == '-')
-			return cli_unknown_option("init", argv[i]);
-		if (dir)
-			return cli_usage("init", "init takes one folder");
-		dir = argv[i];
 	}
 	if (!dir)
 		dir = ".";

@@ -21,14 +21,29 @@
 #include <string.h>
 #include <unistd.h>
 
-static void install_usage(FILE *out)
-{
-	fprintf(out, "usage: smelt install [NAME...] [--plugin-type TYPE] [--schedule NAME] [--clean] [-p N|--parallelism N]\n\n"
-	             "Install plugins (all without NAME) into their virtualenvs, N at a time\n"
-	             "(default: the number of CPUs).  Installed plugins whose pip_url and Python\n"
-	             "are unchanged are skipped; --clean rebuilds their virtualenvs.  --schedule\n"
-	             "installs only what the schedule's job needs.\n");
-}
+enum install_opt { INSTALL_OPT_TYPE, INSTALL_OPT_SCHEDULE, INSTALL_OPT_CLEAN, INSTALL_OPT_PARALLELISM };
+
+static const struct cli_option install_options[] = {
+	{ INSTALL_OPT_TYPE, "--plugin-type", 0, "TYPE", "only plugins of this type", 0, NULL },
+	{ INSTALL_OPT_SCHEDULE, "--schedule", 's', "NAME", "only what the schedule's job needs", 0, NULL },
+	{ INSTALL_OPT_CLEAN, "--clean", 0, NULL, "rebuild the virtualenvs", 0, NULL },
+	{ INSTALL_OPT_PARALLELISM, "--parallelism", 'p', "N", "N installs at a time (default: the number of CPUs)", 0,
+	  NULL },
+	{ 0 },
+};
+
+const struct cli_spec install_spec = {
+	.name = "install",
+	.usage = "smelt install [NAME...] [--plugin-type TYPE] [--schedule NAME] [--clean] [-p N|--parallelism N]",
+	.text = "Install plugins (all without NAME) into their virtualenvs, N at a time\n"
+	        "(default: the number of CPUs).  Installed plugins whose pip_url and Python\n"
+	        "are unchanged are skipped; --clean rebuilds their virtualenvs.  --schedule\n"
+	        "installs only what the schedule's job needs.\n",
+	.options = install_options,
+	.examples = "  smelt install                          every plugin of the project\n"
+	            "  smelt install dbt-sqlite gx\n"
+	            "  smelt install --clean tap-github       rebuild its virtualenv\n",
+};
 
 int cmd_install(struct cli *cli, int argc, char **argv)
 {
@@ -39,39 +54,42 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	const char **names = xcalloc((size_t)argc + 1, sizeof *names);
 	size_t nnames = 0;
 	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			install_usage(stdout);
+		char *end;
+		long n;
+		switch (cli_opt_next(&install_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &install_spec);
 			free(names);
 			return EXIT_OK;
-		}
-		if (cli_opt_flag(argv[i], "--clean")) {
+		case INSTALL_OPT_CLEAN:
 			flags |= INSTALL_CLEAN;
-		} else if ((r = cli_opt_value(argc, argv, &i, "--schedule", &schedule)) != 0 ||
-		           (r = cli_opt_value(argc, argv, &i, "-s", &schedule)) != 0) {
-			if (r < 0) {
+			break;
+		case INSTALL_OPT_SCHEDULE:
+			schedule = v;
+			break;
+		case INSTALL_OPT_TYPE:
+			if ((type = plugin_type_parse(v)) < 0) {
 				free(names);
-				return EXIT_USAGE;
+				return cli_usage("install", "unknown plugin type '%s'", v);
 			}
-		} else if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
-			if (r < 0 || (type = plugin_type_parse(v)) < 0) {
+			break;
+		case INSTALL_OPT_PARALLELISM:
+			n = strtol(v, &end, 10);
+			if (*end || n < 1) {
 				free(names);
-				return r < 0 ? EXIT_USAGE : cli_usage("install", "unknown plugin type '%s'", v);
-			}
-		} else if ((r = cli_opt_value(argc, argv, &i, "--parallelism", &v)) != 0 ||
-		           (r = cli_opt_value(argc, argv, &i, "-p", &v)) != 0) {
-			char *end;
-			long n = r > 0 ? strtol(v, &end, 10) : 0;
-			if (r < 0 || *end || n < 1) {
-				free(names);
-				return r < 0 ? EXIT_USAGE : cli_usage("install", "--parallelism needs a number >= 1, not '%s'", v);
+				return cli_usage("install", "--parallelism needs a number >= 1, not '%s'", v);
 			}
 			parallelism = (int)n;
-		} else if (argv[i][0] == '-') {
-			free(names);
-			return cli_unknown_option("install", argv[i]);
-		} else {
+			break;
+		case CLI_OPT_ARG:
 			names[nnames++] = argv[i];
+			break;
+		case CLI_OPT_ERROR:
+			free(names);
+			return EXIT_USAGE;
+		default:
+			free(names);
+			return cli_opt_unknown(&install_spec, NULL, argv[i]);
 		}
 	}
 

@@ -18,14 +18,28 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char invoke_usage[] =
-	"usage: smelt invoke [OPTIONS] PLUGIN[:COMMAND] [ARGS...]\n\n"
-	"Options:\n"
-	"  --dump config|catalog   print the plugin's generated config or catalog instead\n"
-	"  --list-commands         list the plugin's commands (--format text|json)\n"
-	"  --plugin-type TYPE      when several plugins share the name\n"
-	"  --no-install            do not install a missing plugin first\n\n"
-	"The exit code is the tool's own.\n";
+enum invoke_opt { INVOKE_DUMP, INVOKE_LIST, INVOKE_TYPE, INVOKE_NO_INSTALL, INVOKE_INSTALL, INVOKE_FORMAT };
+
+static const struct cli_option invoke_options[] = {
+	{ INVOKE_DUMP, "--dump", 0, "config|catalog", "print the plugin's generated config or catalog instead", 0, NULL },
+	{ INVOKE_LIST, "--list-commands", 0, NULL, "list the plugin's commands (--format text|json)", 0, NULL },
+	{ INVOKE_FORMAT, "--format", 0, "text|json", "--list-commands: output format (default text)", 0, NULL },
+	{ INVOKE_TYPE, "--plugin-type", 0, "TYPE", "when several plugins share the name", 0, NULL },
+	{ INVOKE_NO_INSTALL, "--no-install", 0, NULL, "do not install a missing plugin first", 0, NULL },
+	{ INVOKE_INSTALL, "--install", 0, NULL, "install a missing plugin first (the default)", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec invoke_spec = {
+	.name = "invoke",
+	.usage = "smelt invoke [OPTIONS] PLUGIN[:COMMAND] [ARGS...]",
+	.text = "Options go before PLUGIN: the words after it are the tool's.\n",
+	.options = invoke_options,
+	.notes = "The exit code is the tool's own.\n",
+	.examples = "  smelt invoke tap-csv --discover        run the plugin's executable\n"
+	            "  smelt invoke dbt-sqlite:run            one of its commands\n"
+	            "  smelt invoke --list-commands dbt-sqlite --format json\n",
+};
 
 static void list_one(cJSON *arr, const char *plugin, const char *name, const char *description)
 {
@@ -116,41 +130,51 @@ static int invoke_direct(struct runtime *rt, struct plugin *pl, const char *comm
 int cmd_invoke(struct cli *cli, int argc, char **argv)
 {
 	const char *dump = NULL, *type_name = NULL, *format = NULL;
-	int list = 0, no_install = 0, i, r;
+	int list = 0, no_install = 0, i;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (cli_is_help(argv[i])) {
-			fputs(invoke_usage, stdout);
+		const char *v;
+		switch (cli_opt_next(&invoke_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &invoke_spec);
 			return EXIT_OK;
-		}
-		if (cli_opt_flag(argv[i], "--list-commands"))
+		case INVOKE_LIST:
 			list = 1;
-		else if (cli_opt_flag(argv[i], "--no-install"))
+			break;
+		case INVOKE_NO_INSTALL:
 			no_install = 1;
-		else if (cli_opt_flag(argv[i], "--install"))
+			break;
+		case INVOKE_INSTALL:
 			no_install = 0;
-		else if ((r = cli_opt_value(argc, argv, &i, "--dump", &dump)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
+			break;
+		case INVOKE_DUMP:
+			dump = v;
 			if (strcmp(dump, "config") && strcmp(dump, "catalog"))
 				return cli_usage("invoke", "--dump takes 'config' or 'catalog', not '%s'", dump);
-		} else if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &type_name)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-		} else if ((r = cli_opt_value(argc, argv, &i, "--format", &format)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-		} else {
-			return cli_unknown_option("invoke", argv[i]);
+			break;
+		case INVOKE_TYPE:
+			type_name = v;
+			break;
+		case INVOKE_FORMAT:
+			format = v;
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default: /* "-" alone is no plugin either */
+			return cli_opt_unknown(&invoke_spec, NULL, argv[i]);
 		}
 	}
 	if (i >= argc)
 		return cli_usage("invoke", "which plugin? 'smelt invoke PLUGIN[:COMMAND] [ARGS...]'");
 	/* a listing takes its options after the plugin name too (nothing is passed to a tool) */
-	for (int k = i + 1; list && k < argc; k++)
-		if ((r = cli_opt_value(argc, argv, &k, "--format", &format)) < 0)
+	for (int k = i + 1; list && k < argc; k++) {
+		const char *v, *word = argv[k];
+		int id = cli_opt_next(&invoke_spec, NULL, argc, argv, &k, &v);
+		if (id == CLI_OPT_ERROR)
 			return EXIT_USAGE;
-		else if (!r)
-			return cli_usage("invoke", "--list-commands takes no argument '%s'", argv[k]);
+		if (id != INVOKE_FORMAT)
+			return cli_usage("invoke", "--list-commands takes no argument '%s'", word);
+		format = v;
+	}
 	if (format && (!list || cli_parse_format(format, 1u << FORMAT_TEXT | 1u << FORMAT_JSON) < 0))
 		return cli_usage("invoke", list ? "--format takes text or json, not '%s'"
 		                                : "--format '%s' goes with --list-commands", format);

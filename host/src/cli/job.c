@@ -14,14 +14,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char job_usage[] =
-	"usage: smelt job add NAME --tasks TASKS\n"
-	"       smelt job set NAME --tasks TASKS\n"
-	"       smelt job list [NAME] [--format text|json]\n"
-	"       smelt job remove NAME\n\n"
-	"TASKS is one run-block string ('tap-csv target-sqlite dbt-sqlite:run') or a\n"
-	"YAML/JSON list of them: '[\"tap-csv target-sqlite\", \"dbt-sqlite:run\"]'.\n"
-	"Each task is one 'smelt run' invocation; 'smelt run NAME' runs them in order.\n";
+enum job_opt { JOB_TASKS, JOB_FORMAT };
+
+static const struct cli_option job_options[] = {
+	{ JOB_TASKS, "--tasks", 0, "TASKS", "add, set: the job's tasks", 0, "add set" },
+	{ JOB_FORMAT, "--format", 0, "text|json", "list: output format (default text)", 0, "list" },
+	{ 0 },
+};
+
+const struct cli_spec job_spec = {
+	.name = "job",
+	.usage = "smelt job add NAME --tasks TASKS\n"
+	         "smelt job set NAME --tasks TASKS\n"
+	         "smelt job list [NAME] [--format text|json]\n"
+	         "smelt job remove NAME",
+	.text = "TASKS is one run-block string ('tap-csv target-sqlite dbt-sqlite:run') or a\n"
+	        "YAML/JSON list of them: '[\"tap-csv target-sqlite\", \"dbt-sqlite:run\"]'.\n"
+	        "Each task is one 'smelt run' invocation; 'smelt run NAME' runs them in order.\n",
+	.options = job_options,
+	.examples = "  smelt job add load --tasks 'tap-csv target-sqlite'\n"
+	            "  smelt job add daily --tasks '[\"tap-csv target-sqlite\", \"dbt-sqlite:build\"]'\n"
+	            "  smelt job list --format json\n",
+};
 
 /* A job name must be usable as a `smelt run` word. */
 static int check_name(const char *name)
@@ -43,16 +57,20 @@ static int job_add_or_set(struct cli *cli, int argc, char **argv, int add)
 {
 	const char *name = NULL, *tasks_text = NULL;
 	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = cli_opt_value(argc, argv, &i, "--tasks", &tasks_text)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_unknown_option("job", argv[i]);
-		} else if (!name) {
+		const char *v;
+		switch (cli_opt_next(&job_spec, argv[0], argc, argv, &i, &v)) {
+		case JOB_TASKS:
+			tasks_text = v;
+			break;
+		case CLI_OPT_ARG:
+			if (name)
+				return cli_usage("job", "unexpected argument '%s'", argv[i]);
 			name = argv[i];
-		} else {
-			return cli_usage("job", "unexpected argument '%s'", argv[i]);
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_opt_unknown(&job_spec, argv[0], argv[i]);
 		}
 	}
 	if (!name)
@@ -121,16 +139,20 @@ static int job_list(struct cli *cli, int argc, char **argv)
 {
 	const char *name = NULL, *fmt = "text";
 	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = cli_opt_value(argc, argv, &i, "--format", &fmt)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_unknown_option("job", argv[i]);
-		} else if (!name) {
+		const char *v;
+		switch (cli_opt_next(&job_spec, argv[0], argc, argv, &i, &v)) {
+		case JOB_FORMAT:
+			fmt = v;
+			break;
+		case CLI_OPT_ARG:
+			if (name)
+				return cli_usage("job", "unexpected argument '%s'", argv[i]);
 			name = argv[i];
-		} else {
-			return cli_usage("job", "unexpected argument '%s'", argv[i]);
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_opt_unknown(&job_spec, argv[0], argv[i]);
 		}
 	}
 	int format = cli_parse_format(fmt, 1u << FORMAT_TEXT | 1u << FORMAT_JSON);
@@ -223,13 +245,13 @@ out:
 
 int cmd_job(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(job_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	if (argc < 2) {
+		cli_help_print(stderr, &job_spec);
+		return EXIT_USAGE;
 	}
-	for (int i = 2; i < argc; i++)
-		if (cli_is_help(argv[i])) {
-			fputs(job_usage, stdout);
+	for (int i = 1; i < argc; i++) /* --help anywhere */
+		if (cli_opt_is_help(argv[i])) {
+			cli_help_print(stdout, &job_spec);
 			return EXIT_OK;
 		}
 	const char *sub = argv[1];

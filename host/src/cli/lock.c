@@ -19,12 +19,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void lock_usage(FILE *out)
-{
-	fprintf(out, "usage: smelt lock [--all] [-u|--update] [--plugin-type TYPE] [NAME...]\n\n"
-	             "Write the lock files of plugins (all without NAME) from the built-in catalog\n"
-	             "or MeltanoHub ($SMELT_HUB_URL).  An existing lock file is kept unless --update.\n");
-}
+enum lock_opt { LOCK_ALL, LOCK_UPDATE, LOCK_TYPE };
+
+static const struct cli_option lock_options[] = {
+	{ LOCK_ALL, "--all", 0, NULL, "every plugin (the default without NAME)", 0, NULL },
+	{ LOCK_UPDATE, "--update", 'u', NULL, "replace existing lock files with the newest definitions", 0, NULL },
+	{ LOCK_TYPE, "--plugin-type", 0, "TYPE", "only plugins of this type", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec lock_spec = {
+	.name = "lock",
+	.usage = "smelt lock [--all] [-u|--update] [--plugin-type TYPE] [NAME...]",
+	.text = "Write the lock files of plugins (all without NAME) from the built-in catalog\n"
+	        "or MeltanoHub ($SMELT_HUB_URL).  An existing lock file is kept unless --update.\n",
+	.options = lock_options,
+	.examples = "  smelt lock --all                       lock every plugin\n"
+	            "  smelt lock --update tap-github         take the Hub's newest definition\n",
+};
 
 /* Project-relative form of path for messages. */
 static const char *rel(const struct project *p, const char *path)
@@ -56,26 +68,31 @@ int cmd_lock(struct cli *cli, int argc, char **argv)
 	const char **names = xcalloc((size_t)argc + 1, sizeof *names);
 	size_t nnames = 0;
 	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			lock_usage(stdout);
+		switch (cli_opt_next(&lock_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &lock_spec);
 			free(names);
 			return EXIT_OK;
-		}
-		if (cli_opt_flag(argv[i], "--update") || !strcmp(argv[i], "-u")) {
+		case LOCK_UPDATE:
 			update = 1;
-		} else if (cli_opt_flag(argv[i], "--all")) {
-			/* the default without names */
-		} else if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
-			if (r < 0 || (type = plugin_type_parse(v)) < 0) {
+			break;
+		case LOCK_ALL: /* the default without names */
+			break;
+		case LOCK_TYPE:
+			if ((type = plugin_type_parse(v)) < 0) {
 				free(names);
-				return r < 0 ? EXIT_USAGE : cli_usage("lock", "unknown plugin type '%s'", v);
+				return cli_usage("lock", "unknown plugin type '%s'", v);
 			}
-		} else if (argv[i][0] == '-') {
-			free(names);
-			return cli_unknown_option("lock", argv[i]);
-		} else {
+			break;
+		case CLI_OPT_ARG:
 			names[nnames++] = argv[i];
+			break;
+		case CLI_OPT_ERROR:
+			free(names);
+			return EXIT_USAGE;
+		default:
+			free(names);
+			return cli_opt_unknown(&lock_spec, NULL, argv[i]);
 		}
 	}
 

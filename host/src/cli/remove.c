@@ -96,34 +96,52 @@ static int remove_one(struct project *p, int type, const char *name)
 	return rc;
 }
 
+enum remove_opt { REMOVE_TYPE };
+
+static const struct cli_option remove_options[] = {
+	{ REMOVE_TYPE, "--plugin-type", 0, "TYPE", "only the plugin of this type", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec remove_spec = {
+	.name = "remove",
+	.usage = "smelt remove [TYPE] NAME... [--plugin-type TYPE]",
+	.text = "Remove plugins: their entry, install folder, lock files and stored settings.\n",
+	.options = remove_options,
+	.examples = "  smelt remove tap-csv\n"
+	            "  smelt remove --plugin-type loader target-sqlite\n",
+};
+
 int cmd_remove(struct cli *cli, int argc, char **argv)
 {
 	const char **names = calloc((size_t)argc + 1, sizeof *names);
 	size_t n = 0;
-	int type = -1, r, rc = EXIT_OK;
+	int type = -1, rc = EXIT_OK;
 	const char *v;
 	if (!names)
 		return cli_fail("out of memory");
 	for (int i = 1; i < argc; i++) {
-		if (cli_is_help(argv[i])) {
-			printf("usage: smelt remove [TYPE] NAME... [--plugin-type TYPE]\n\n"
-			       "Remove plugins: their entry, install folder, lock files and stored settings.\n");
+		switch (cli_opt_next(&remove_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &remove_spec);
 			free(names);
 			return EXIT_OK;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--plugin-type", &v)) != 0) {
-			if (r < 0 || (type = plugin_type_parse(v)) < 0) {
+		case REMOVE_TYPE:
+			if ((type = plugin_type_parse(v)) < 0) {
 				free(names);
-				return r < 0 ? EXIT_USAGE : cli_usage("remove", "unknown plugin type '%s'", v);
+				return cli_usage("remove", "unknown plugin type '%s'", v);
 			}
-			continue;
-		}
-		if (argv[i][0] == '-') {
-			rc = cli_unknown_option("remove", argv[i]);
+			break;
+		case CLI_OPT_ARG:
+			names[n++] = argv[i];
+			break;
+		case CLI_OPT_ERROR:
 			free(names);
-			return rc;
+			return EXIT_USAGE;
+		default:
+			free(names);
+			return cli_opt_unknown(&remove_spec, NULL, argv[i]);
 		}
-		names[n++] = argv[i];
 	}
 	if (n >= 2 && plugin_type_parse(names[0]) >= 0 && (type < 0 || type == plugin_type_parse(names[0]))) {
 		type = plugin_type_parse(names[0]);

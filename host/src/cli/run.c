@@ -28,32 +28,51 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char run_usage[] =
-	"usage: smelt run [OPTIONS] BLOCK...\n\n"
-	"Blocks: 'EXTRACTOR [MAPPING...] LOADER' moves data; 'PLUGIN:COMMAND' runs a command\n"
-	"(dbt-sqlite:run, gx:validate); a job name expands into its tasks.\n\n"
-	"Options:\n"
-	"  --full-refresh          ignore saved state (new state is saved as partial)\n"
-	"  --refresh-catalog       ignore the cached catalog\n"
-	"  --no-state-update       neither read nor write state, take no lock\n"
-	"  --state-id-suffix S     append ':S' to state ids (overrides the environment's)\n"
-	"  --state-strategy S      auto, merge or overwrite\n"
-	"  --force                 run even when the same pipeline is already running\n"
-	"  --dry-run               parse and validate, run nothing\n"
-	"  --run-id ID             the run's id (default: a new UUID): a UUID, or up to 64\n"
-	"                          letters, digits, '.', '_' and '-' starting with a letter\n"
-	"                          or a digit; not one used before in this project\n"
-	"  --timeout SECS          stop the run after SECS seconds (exit 1)\n"
-	"  --no-install            do not install missing plugins first\n"
-	"  -q, --quiet             print only errors and the run's final line\n"
-	"  -v, --verbose           also print the tools' own log lines\n\n"
-	"Output: one progress line per extract/load block, the tools' failures as they\n"
-	"come, then a table of the blocks (rows per stream, models, checks, time) and\n"
-	"the run's final line; an error comes last.  Everything is in the run log\n"
-	"(.smelt/logs/RUN_ID/run.log); --log-format json prints one object per line.\n\n"
-	"The run log keeps at most $SMELT_RUN_LOG_MAX_BYTES bytes (default 64 MiB, 0: no\n"
-	"cap) with run.log.1.  A plugin output line longer than 50 MiB ($SMELT_ELT_BUFFER_SIZE\n"
-	"or $MELTANO_ELT_BUFFER_SIZE / 2) fails the run (\"output line length limit exceeded\").\n";
+enum run_opt {
+	RUN_FULL_REFRESH, RUN_REFRESH_CATALOG, RUN_NO_STATE_UPDATE, RUN_SUFFIX, RUN_STRATEGY, RUN_MERGE_STATE,
+	RUN_FORCE, RUN_DRY_RUN, RUN_RUN_ID, RUN_TIMEOUT, RUN_NO_INSTALL, RUN_INSTALL, RUN_QUIET, RUN_VERBOSE,
+};
+
+static const struct cli_option run_options[] = {
+	{ RUN_FULL_REFRESH, "--full-refresh", 0, NULL, "ignore saved state (new state is saved as partial)", 0, NULL },
+	{ RUN_REFRESH_CATALOG, "--refresh-catalog", 0, NULL, "ignore the cached catalog", 0, NULL },
+	{ RUN_NO_STATE_UPDATE, "--no-state-update", 0, NULL, "neither read nor write state, take no lock", 0, NULL },
+	{ RUN_SUFFIX, "--state-id-suffix", 0, "S", "append ':S' to state ids (overrides the environment's)", 0, NULL },
+	{ RUN_STRATEGY, "--state-strategy", 0, "S", "auto, merge or overwrite", 0, NULL },
+	{ RUN_MERGE_STATE, "--merge-state", 0, NULL, "the same as --state-strategy merge", 0, NULL },
+	{ RUN_FORCE, "--force", 'f', NULL, "run even when the same pipeline is already running", 0, NULL },
+	{ RUN_DRY_RUN, "--dry-run", 0, NULL, "parse and validate, run nothing", 0, NULL },
+	{ RUN_RUN_ID, "--run-id", 0, "ID", "the run's id (default: a new UUID; see below)", 0, NULL },
+	{ RUN_TIMEOUT, "--timeout", 0, "SECS", "stop the run after SECS seconds (exit 1)", 0, NULL },
+	{ RUN_NO_INSTALL, "--no-install", 0, NULL, "do not install missing plugins first", 0, NULL },
+	{ RUN_INSTALL, "--install", 0, NULL, "install missing plugins first (the default)", 0, NULL },
+	{ RUN_QUIET, "--quiet", 'q', NULL, "print only errors and the run's final line", 0, NULL },
+	{ RUN_VERBOSE, "--verbose", 'v', NULL, "also print the tools' own log lines", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec run_spec = {
+	.name = "run",
+	.usage = "smelt run [OPTIONS] BLOCK...",
+	.text = "Blocks: 'EXTRACTOR [MAPPING...] LOADER' moves data; 'PLUGIN:COMMAND' runs a command\n"
+	        "(dbt-sqlite:run, gx:validate); a job name expands into its tasks.  Options go\n"
+	        "before the blocks.\n",
+	.options = run_options,
+	.notes = "A run id is a UUID, or up to 64 letters, digits, '.', '_' and '-' starting with a\n"
+	         "letter or a digit; not one used before in this project.  $SMELT_RUN_FULL_REFRESH\n"
+	         "and $SMELT_RUN_STATE_STRATEGY (or Meltano's MELTANO_RUN_*) set the defaults.\n\n"
+	         "Output: one progress line per extract/load block, the tools' failures as they\n"
+	         "come, then a table of the blocks (rows per stream, models, checks, time) and\n"
+	         "the run's final line; an error comes last.  Everything is in the run log\n"
+	         "(.smelt/logs/RUN_ID/run.log); --log-format json prints one object per line.\n\n"
+	         "The run log keeps at most $SMELT_RUN_LOG_MAX_BYTES bytes (default 64 MiB, 0: no\n"
+	         "cap) with run.log.1.  A plugin output line longer than 50 MiB ($SMELT_ELT_BUFFER_SIZE\n"
+	         "or $MELTANO_ELT_BUFFER_SIZE / 2) fails the run (\"output line length limit exceeded\").\n",
+	.examples = "  smelt run tap-csv target-sqlite                  extract and load\n"
+	            "  smelt run tap-csv target-sqlite dbt-sqlite:build  then build the dbt models\n"
+	            "  smelt run --full-refresh daily                   a job, ignoring saved state\n"
+	            "  smelt run -q daily                               for cron: errors and one line\n",
+};
 
 #define RUN_LOG_MAX_BYTES (64LL * 1024 * 1024) /* run.log + run.log.1; see log_open_file_capped() */
 
@@ -304,7 +323,7 @@ static void print_summary(struct runtime *rt, const struct block_list *bl, const
 static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 {
 	const char *v;
-	int i, r;
+	int i;
 	const char *env;
 	o->strategy = "auto";
 	/* Meltano's MELTANO_RUN_* variables, and their SMELT_RUN_* twins */
@@ -313,52 +332,63 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 	if ((env = getenv("SMELT_RUN_STATE_STRATEGY")) || (env = getenv("MELTANO_RUN_STATE_STRATEGY")))
 		o->strategy = env;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (cli_is_help(argv[i])) {
-			fputs(run_usage, stdout);
+		char err[SMELT_ERRBUF_SIZE], *end;
+		long t;
+		switch (cli_opt_next(&run_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &run_spec);
 			return -1;
-		}
-		if (cli_opt_flag(argv[i], "--full-refresh"))
+		case RUN_FULL_REFRESH:
 			o->flags |= SMELT_RQ_FULL_REFRESH;
-		else if (cli_opt_flag(argv[i], "--refresh-catalog"))
+			break;
+		case RUN_REFRESH_CATALOG:
 			o->flags |= SMELT_RQ_REFRESH_CATALOG;
-		else if (cli_opt_flag(argv[i], "--no-state-update"))
+			break;
+		case RUN_NO_STATE_UPDATE:
 			o->flags |= SMELT_RQ_NO_STATE_UPDATE;
-		else if (cli_opt_flag(argv[i], "--dry-run"))
+			break;
+		case RUN_DRY_RUN:
 			o->flags |= SMELT_RQ_DRY_RUN;
-		else if (cli_opt_flag(argv[i], "--no-install"))
+			break;
+		case RUN_NO_INSTALL:
 			o->flags |= SMELT_RQ_NO_INSTALL;
-		else if (cli_opt_flag(argv[i], "--install"))
+			break;
+		case RUN_INSTALL:
 			o->flags &= ~(unsigned)SMELT_RQ_NO_INSTALL;
-		else if (cli_opt_flag(argv[i], "--force") || cli_opt_flag(argv[i], "-f"))
+			break;
+		case RUN_FORCE:
 			o->force = 1;
-		else if (cli_opt_flag(argv[i], "--merge-state"))
+			break;
+		case RUN_MERGE_STATE:
 			o->strategy = "merge";
-		else if (cli_opt_flag(argv[i], "--quiet") || cli_opt_flag(argv[i], "-q"))
+			break;
+		case RUN_QUIET:
 			log_set_verbosity(LOG_QUIET);
-		else if (cli_opt_flag(argv[i], "--verbose") || cli_opt_flag(argv[i], "-v"))
+			break;
+		case RUN_VERBOSE:
 			log_set_verbosity(LOG_VERBOSE);
-		else if ((r = cli_opt_value(argc, argv, &i, "--state-id-suffix", &o->suffix)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-		} else if ((r = cli_opt_value(argc, argv, &i, "--state-strategy", &o->strategy)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-		} else if ((r = cli_opt_value(argc, argv, &i, "--run-id", &o->run_id)) != 0) {
-			char err[SMELT_ERRBUF_SIZE];
-			if (r < 0)
-				return EXIT_USAGE;
+			break;
+		case RUN_SUFFIX:
+			o->suffix = v;
+			break;
+		case RUN_STRATEGY:
+			o->strategy = v;
+			break;
+		case RUN_RUN_ID:
+			o->run_id = v;
 			if (name_check_run_id(o->run_id, err, sizeof err))
 				return cli_usage("run", "--run-id: %s", err);
-		} else if ((r = cli_opt_value(argc, argv, &i, "--timeout", &v)) != 0) {
-			char *end;
-			if (r < 0)
-				return EXIT_USAGE;
-			long t = strtol(v, &end, 10);
+			break;
+		case RUN_TIMEOUT:
+			t = strtol(v, &end, 10);
 			if (*end || t < 1)
 				return cli_usage("run", "--timeout needs a whole number of seconds >= 1, not '%s'", v);
 			o->timeout_s = (int)t;
-		} else {
-			return cli_unknown_option("run", argv[i]);
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_opt_unknown(&run_spec, NULL, argv[i]);
 		}
 	}
 	if (strcmp(o->strategy, "auto") && strcmp(o->strategy, "merge") && strcmp(o->strategy, "overwrite"))

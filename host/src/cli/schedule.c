@@ -23,18 +23,37 @@
 #include <string.h>
 #include <time.h>
 
-static const char schedule_usage[] =
-	"usage: smelt schedule add NAME --interval INTERVAL --job JOB\n"
-	"       smelt schedule add NAME --interval INTERVAL --extractor E --loader L [--transform run|skip|only]\n"
-	"       smelt schedule set NAME [--interval I] [--job J | --extractor E --loader L --transform T]\n"
-	"       smelt schedule list [--format text|json]\n"
-	"       smelt schedule remove NAME\n"
-	"       smelt schedule run NAME [RUN OPTIONS...]\n\n"
-	"INTERVAL is a cron expression of five fields (minute hour day-of-month month\n"
-	"day-of-week; lists, ranges, steps, JAN-DEC and SUN-SAT names) or one of\n"
-	"@hourly @daily @weekly @monthly @yearly @once (@once: never on a timer).\n"
-	"Times are UTC.  'schedule run' runs 'smelt run' for the schedule now, with the\n"
-	"schedule's env, and returns its exit code.\n";
+enum schedule_opt { SCHED_INTERVAL, SCHED_JOB, SCHED_EXTRACTOR, SCHED_LOADER, SCHED_TRANSFORM, SCHED_FORMAT };
+
+static const struct cli_option schedule_options[] = {
+	{ SCHED_INTERVAL, "--interval", 0, "INTERVAL", "add, set: when it runs (see below)", 0, "add set" },
+	{ SCHED_JOB, "--job", 0, "JOB", "add, set: the job it runs", 0, "add set" },
+	{ SCHED_EXTRACTOR, "--extractor", 0, "E", "add, set: the extractor of an old-style schedule", 0, "add set" },
+	{ SCHED_LOADER, "--loader", 0, "L", "add, set: its loader", 0, "add set" },
+	{ SCHED_TRANSFORM, "--transform", 0, "run|skip|only", "add, set: its transforms (default skip)", 0, "add set" },
+	{ SCHED_FORMAT, "--format", 0, "text|json", "list: output format (default text)", 0, "list" },
+	{ 0 },
+};
+
+const struct cli_spec schedule_spec = {
+	.name = "schedule",
+	.usage = "smelt schedule add NAME --interval INTERVAL --job JOB\n"
+	         "smelt schedule add NAME --interval INTERVAL --extractor E --loader L [--transform run|skip|only]\n"
+	         "smelt schedule set NAME [--interval I] [--job J | --extractor E --loader L --transform T]\n"
+	         "smelt schedule list [--format text|json]\n"
+	         "smelt schedule remove NAME\n"
+	         "smelt schedule run NAME [RUN OPTIONS...]",
+	.text = "INTERVAL is a cron expression of five fields (minute hour day-of-month month\n"
+	        "day-of-week; lists, ranges, steps, JAN-DEC and SUN-SAT names) or one of\n"
+	        "@hourly @daily @weekly @monthly @yearly @once (@once: never on a timer).\n"
+	        "Times are UTC.  'schedule run' runs 'smelt run' for the schedule now, with the\n"
+	        "schedule's env, and returns its exit code; the words after NAME are options\n"
+	        "of 'smelt run'.\n",
+	.options = schedule_options,
+	.examples = "  smelt schedule add daily --job load --interval @daily\n"
+	            "  smelt schedule list --format json\n"
+	            "  smelt schedule run daily\n",
+};
 
 struct sched_opts {
 	const char *name, *interval, *job, *extractor, *loader, *transform;
@@ -44,20 +63,25 @@ static int parse_sched_opts(int argc, char **argv, struct sched_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = cli_opt_value(argc, argv, &i, "--interval", &o->interval)) != 0 ||
-		    (r = cli_opt_value(argc, argv, &i, "--job", &o->job)) != 0 ||
-		    (r = cli_opt_value(argc, argv, &i, "--extractor", &o->extractor)) != 0 ||
-		    (r = cli_opt_value(argc, argv, &i, "--loader", &o->loader)) != 0 ||
-		    (r = cli_opt_value(argc, argv, &i, "--transform", &o->transform)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cli_unknown_option("schedule", argv[i]);
-		} else if (!o->name) {
+		const char *v;
+		int id = cli_opt_next(&schedule_spec, argv[0], argc, argv, &i, &v);
+		switch (id) {
+		case SCHED_INTERVAL: case SCHED_JOB: case SCHED_EXTRACTOR: case SCHED_LOADER: case SCHED_TRANSFORM: {
+			const char **dst[] = { [SCHED_INTERVAL] = &o->interval, [SCHED_JOB] = &o->job,
+			                       [SCHED_EXTRACTOR] = &o->extractor, [SCHED_LOADER] = &o->loader,
+			                       [SCHED_TRANSFORM] = &o->transform };
+			*dst[id] = v;
+			break;
+		}
+		case CLI_OPT_ARG:
+			if (o->name)
+				return cli_usage("schedule", "unexpected argument '%s'", argv[i]);
 			o->name = argv[i];
-		} else {
-			return cli_usage("schedule", "unexpected argument '%s'", argv[i]);
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_opt_unknown(&schedule_spec, argv[0], argv[i]);
 		}
 	}
 	if (!o->name)
@@ -209,11 +233,16 @@ static int schedule_list(struct cli *cli, int argc, char **argv)
 {
 	const char *fmt = "text";
 	for (int i = 1; i < argc; i++) {
-		int r;
-		if ((r = cli_opt_value(argc, argv, &i, "--format", &fmt)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
-		} else {
+		const char *v;
+		switch (cli_opt_next(&schedule_spec, argv[0], argc, argv, &i, &v)) {
+		case SCHED_FORMAT:
+			fmt = v;
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		case CLI_OPT_UNKNOWN:
+			return cli_opt_unknown(&schedule_spec, argv[0], argv[i]);
+		default:
 			return cli_usage("schedule", "unexpected argument '%s'", argv[i]);
 		}
 	}
@@ -386,16 +415,16 @@ out:
 
 int cmd_schedule(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(schedule_usage, argc < 2 ? stderr : stdout);
+	if (argc < 2 || cli_opt_is_help(argv[1])) {
+		cli_help_print(argc < 2 ? stderr : stdout, &schedule_spec);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1];
 	/* `schedule run` passes options through to `smelt run`; the others take --help anywhere. */
 	if (strcmp(sub, "run"))
 		for (int i = 2; i < argc; i++)
-			if (cli_is_help(argv[i])) {
-				fputs(schedule_usage, stdout);
+			if (cli_opt_is_help(argv[i])) {
+				cli_help_print(stdout, &schedule_spec);
 				return EXIT_OK;
 			}
 	if (!strcmp(sub, "add"))

@@ -13,13 +13,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char select_usage[] =
-	"usage: smelt select TAP [STREAM [PROPERTY]] [--exclude] [--rm]\n"
-	"       smelt select TAP --list [--all] [--format text|json]\n\n"
-	"Adds the pattern STREAM.PROPERTY (default '*') to the tap's `select` extra;\n"
-	"--exclude adds '!STREAM.PROPERTY', --rm removes the pattern.  --list shows the\n"
-	"catalog's streams and properties and whether they are selected (--all: also\n"
-	"those that are not).\n";
+enum select_opt { SELECT_LIST, SELECT_ALL, SELECT_FORMAT, SELECT_JSON, SELECT_EXCLUDE, SELECT_RM };
+
+static const struct cli_option select_options[] = {
+	{ SELECT_LIST, "--list", 0, NULL, "show the catalog's streams and properties and their selection", 0, NULL },
+	{ SELECT_ALL, "--all", 0, NULL, "--list: also those that are not selected", 0, NULL },
+	{ SELECT_FORMAT, "--format", 0, "text|json", "--list: output format (default text)", 0, NULL },
+	{ SELECT_JSON, "--json", 0, NULL, "the same as --list --format json", 0, NULL },
+	{ SELECT_EXCLUDE, "--exclude", 0, NULL, "add the pattern '!STREAM.PROPERTY'", 0, NULL },
+	{ SELECT_RM, "--rm", 0, NULL, "remove the pattern", 0, NULL },
+	{ SELECT_RM, "--remove", 0, NULL, "the same as --rm", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec select_spec = {
+	.name = "select",
+	.usage = "smelt select TAP [STREAM [PROPERTY]] [--exclude] [--rm]\n"
+	         "smelt select TAP --list [--all] [--format text|json]",
+	.text = "Adds the pattern STREAM.PROPERTY (default '*') to the tap's `select` extra;\n"
+	        "--exclude adds '!STREAM.PROPERTY', --rm removes the pattern.  --list shows the\n"
+	        "catalog's streams and properties and whether they are selected (--all: also\n"
+	        "those that are not).\n",
+	.options = select_options,
+	.examples = "  smelt select tap-csv --list --all\n"
+	            "  smelt select tap-csv orders '*'\n"
+	            "  smelt select tap-csv --exclude customers email\n",
+};
 
 struct sel_out {
 	struct strbuf buf;
@@ -134,36 +153,44 @@ static int list(struct cli *cli, struct project *p, struct plugin *pl, int all, 
 int cmd_select(struct cli *cli, int argc, char **argv)
 {
 	int do_list = 0, all = 0, exclude = 0, rm = 0, json = 0;
-	const char *pos[3] = { 0 }, *format = NULL;
+	const char *pos[3] = { 0 };
 	int npos = 0;
 	for (int i = 1; i < argc; i++) {
-		int r;
-		if (cli_is_help(argv[i])) {
-			fputs(select_usage, stdout);
+		const char *format;
+		switch (cli_opt_next(&select_spec, NULL, argc, argv, &i, &format)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &select_spec);
 			return EXIT_OK;
-		}
-		if ((r = cli_opt_value(argc, argv, &i, "--format", &format)) != 0) {
-			if (r < 0)
-				return EXIT_USAGE;
+		case SELECT_FORMAT:
 			if (cli_parse_format(format, 1 << FORMAT_TEXT | 1 << FORMAT_JSON) < 0)
 				return cli_usage("select", "unknown format '%s' (text, json)", format);
 			json = !strcmp(format, "json");
-		} else if (cli_opt_flag(argv[i], "--list"))
+			break;
+		case SELECT_LIST:
 			do_list = 1;
-		else if (cli_opt_flag(argv[i], "--json"))
+			break;
+		case SELECT_JSON:
 			do_list = json = 1;
-		else if (cli_opt_flag(argv[i], "--all"))
+			break;
+		case SELECT_ALL:
 			all = 1;
-		else if (cli_opt_flag(argv[i], "--exclude"))
+			break;
+		case SELECT_EXCLUDE:
 			exclude = 1;
-		else if (cli_opt_flag(argv[i], "--rm") || cli_opt_flag(argv[i], "--remove"))
+			break;
+		case SELECT_RM:
 			rm = 1;
-		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_unknown_option("select", argv[i]);
-		else if (npos < 3)
+			break;
+		case CLI_OPT_ARG:
+			if (npos >= 3)
+				return cli_usage("select", "too many arguments");
 			pos[npos++] = argv[i];
-		else
-			return cli_usage("select", "too many arguments");
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_opt_unknown(&select_spec, NULL, argv[i]);
+		}
 	}
 	if (!npos)
 		return cli_usage("select", "which extractor?");

@@ -14,16 +14,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char state_usage[] =
-	"usage: smelt state list [--pattern GLOB] [--format text|json]\n"
-	"       smelt state get ID [--format json|pretty]\n"
-	"       smelt state set ID [JSON] [--input-file FILE] [--no-validate]\n"
-	"       smelt state merge ID [JSON] [--input-file FILE | --from-state-id SRC]\n"
-	"       smelt state clear ID | --all\n"
-	"       smelt state copy SRC DST\n"
-	"       smelt state move SRC DST\n\n"
-	"set replaces the saved state (the JSON needs a top-level 'singer_state');\n"
-	"merge deep-merges into it as a partial state.\n";
+enum state_opt { STATE_PATTERN, STATE_FORMAT, STATE_INPUT, STATE_FROM, STATE_ALL, STATE_NO_VALIDATE, STATE_FORCE };
+
+static const struct cli_option state_options[] = {
+	{ STATE_PATTERN, "--pattern", 0, "GLOB", "list: only the state ids that match", 0, NULL },
+	{ STATE_FORMAT, "--format", 0, "text|json|pretty", "list: text or json; get: json or pretty", 0, NULL },
+	{ STATE_INPUT, "--input-file", 0, "FILE", "set, merge: read the JSON from FILE", 0, NULL },
+	{ STATE_FROM, "--from-state-id", 0, "SRC", "merge: the state saved under SRC", 0, NULL },
+	{ STATE_ALL, "--all", 0, NULL, "clear: every state", 0, NULL },
+	{ STATE_NO_VALIDATE, "--no-validate", 0, NULL, "set, merge: take JSON without 'singer_state'", 0, NULL },
+	{ STATE_FORCE, "--force", 'f', NULL, "ignored (Meltano's): nothing here asks for confirmation", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec state_spec = {
+	.name = "state",
+	.usage = "smelt state list [--pattern GLOB] [--format text|json]\n"
+	         "smelt state get ID [--format json|pretty]\n"
+	         "smelt state set ID [JSON] [--input-file FILE] [--no-validate]\n"
+	         "smelt state merge ID [JSON] [--input-file FILE | --from-state-id SRC]\n"
+	         "smelt state clear ID | --all\n"
+	         "smelt state copy SRC DST\n"
+	         "smelt state move SRC DST",
+	.text = "set replaces the saved state (the JSON needs a top-level 'singer_state');\n"
+	        "merge deep-merges into it as a partial state.\n",
+	.options = state_options,
+	.examples = "  smelt state list\n"
+	            "  smelt state get dev:tap-csv-to-target-sqlite\n"
+	            "  smelt state clear --force dev:tap-csv-to-target-sqlite\n",
+};
 
 struct list_ctx {
 	int json;
@@ -87,35 +106,49 @@ static char *singer_state_of(const char *text, int validate, char *err, size_t e
 
 int cmd_state(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || cli_is_help(argv[1])) {
-		fputs(state_usage, argc < 2 ? stderr : stdout);
+	if (argc < 2 || cli_opt_is_help(argv[1])) {
+		cli_help_print(argc < 2 ? stderr : stdout, &state_spec);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	const char *sub = argv[1], *pattern = NULL, *format = NULL, *input = NULL, *from = NULL;
 	const char *pos[3] = { 0 };
 	int npos = 0, all = 0, no_validate = 0;
 	for (int i = 2; i < argc; i++) {
-		int r;
-		if ((r = cli_opt_value(argc, argv, &i, "--pattern", &pattern)) ||
-		    (r = cli_opt_value(argc, argv, &i, "--format", &format)) ||
-		    (r = cli_opt_value(argc, argv, &i, "--input-file", &input)) ||
-		    (r = cli_opt_value(argc, argv, &i, "--from-state-id", &from))) {
-			if (r < 0)
-				return EXIT_USAGE;
-			continue;
-		}
-		if (cli_opt_flag(argv[i], "--all"))
+		const char *v;
+		switch (cli_opt_next(&state_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &state_spec);
+			return EXIT_OK;
+		case STATE_PATTERN:
+			pattern = v;
+			break;
+		case STATE_FORMAT:
+			format = v;
+			break;
+		case STATE_INPUT:
+			input = v;
+			break;
+		case STATE_FROM:
+			from = v;
+			break;
+		case STATE_ALL:
 			all = 1;
-		else if (cli_opt_flag(argv[i], "--no-validate"))
+			break;
+		case STATE_NO_VALIDATE:
 			no_validate = 1;
-		else if (cli_opt_flag(argv[i], "--force") || cli_opt_flag(argv[i], "-f"))
-			; /* nothing here asks for confirmation */
-		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_unknown_option("state", argv[i]);
-		else if (npos < 3)
+			break;
+		case STATE_FORCE: /* nothing here asks for confirmation */
+			break;
+		case CLI_OPT_ARG:
+			if (npos >= 3)
+				return cli_usage("state", "too many arguments");
 			pos[npos++] = argv[i];
-		else
-			return cli_usage("state", "too many arguments");
+			break;
+		case CLI_OPT_ERROR:
+			return EXIT_USAGE;
+		default:
+			return cli_opt_unknown(&state_spec, NULL, argv[i]);
+		}
 	}
 	/* state ids are database keys only, never paths; a control character would garble listings */
 	int nids = !strcmp(sub, "copy") || !strcmp(sub, "move") ? npos : npos > 0; /* set/merge: pos[1] is JSON */

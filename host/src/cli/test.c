@@ -31,19 +31,37 @@ static int test_one(struct runtime *rt, struct plugin *pl, const char *test)
 	return EXIT_OK;
 }
 
+enum test_opt { TEST_ALL };
+
+static const struct cli_option test_options[] = {
+	{ TEST_ALL, "--all", 0, NULL, "the tests of every plugin whose adapter has some", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec test_spec = {
+	.name = "test",
+	.usage = "smelt test [--all] [PLUGIN[:TEST]...]",
+	.text = "Runs the tests of plugins through their adapters (dbt: dbt test).\n",
+	.options = test_options,
+	.examples = "  smelt test --all\n"
+	            "  smelt test dbt-sqlite\n",
+};
+
 int cmd_test(struct cli *cli, int argc, char **argv)
 {
 	int all = 0, first = 1;
 	for (; first < argc && argv[first][0] == '-'; first++) {
-		if (cli_is_help(argv[first])) {
-			printf("usage: smelt test [--all] [PLUGIN[:TEST]...]\n\nRuns the tests of plugins through "
-			       "their adapters (dbt: dbt test).\n");
+		const char *v;
+		switch (cli_opt_next(&test_spec, NULL, argc, argv, &first, &v)) {
+		case CLI_OPT_HELP:
+			cli_help_print(stdout, &test_spec);
 			return EXIT_OK;
-		}
-		if (cli_opt_flag(argv[first], "--all"))
+		case TEST_ALL:
 			all = 1;
-		else
-			return cli_unknown_option("test", argv[first]);
+			break;
+		default:
+			return cli_opt_unknown(&test_spec, NULL, argv[first]);
+		}
 	}
 	if (!all && first >= argc)
 		return cli_usage("test", "name plugins to test, or --all");

@@ -1175,6 +1175,271 @@ static void path_describe(struct strbuf *sb, const char *const *path, size_t n)
 		strbuf_addstr(sb, "(the document)");
 }
 
+/*
+ * edit() in steps.  The edit is planned as one splice of the text: on an
+ * empty document by plan_empty(), else by walking the path through the
+ * document's nodes, one segment at a time, with step_map() and
+ * step_seq() (plan_walk()), and plan_full_path() when the whole path
+ * exists.  A node the walk cannot splice into (an alias, a flow
+ * collection, a scalar, a key segment on a list...) is re-emitted whole
+ * with the edit applied on its JSON (rewrite()).  apply_checked() then
+ * applies the splice only if the new text parses and reads as the tree
+ * expected_tree() computed.
+ *
+ * The planning steps return 0 (the splice is planned), 1 (unset: the
+ * path is not there, nothing to do), a negative status, or, for one
+ * segment, EDIT_DESCEND (go on with the next one, c moved to its node).
+ */
+#define EDIT_DESCEND 2
+
+/* What the document must read as after the edit: its tree with the edit applied; *ok 0 when that fails. */
+static cJSON *expected_tree(const struct ydoc *d, const struct seg *segs, size_t n, enum edit_op op, const cJSON *v,
+                            int *ok)
+{
+	char cerr[256];
+	cJSON *expected = d->root && !ynode_is_null(d->root) ? ynode_to_json(d->root) : NULL;
+	*ok = 1;
+	if (json_apply(&expected, segs, n, op, v, cerr, sizeof cerr) < 0) {
+		cJSON_Delete(expected);
+		expected = NULL;
+		*ok = 0;
+	}
+	return expected;
+}
+
+/* An empty or null document: the whole tree is emitted in its place (or at the end). */
+static int plan_empty(struct ydoc *d, const struct seg *segs, size_t n, enum edit_op op, const cJSON *v,
+                      struct splice *sp, char *err, size_t errlen)
+{
+	if (op == OP_UNSET)
+		return 1;
+	cJSON *j = NULL;
+	int rc = json_apply(&j, segs, n, op, v, err, errlen);
+	if (rc == 0) {
+		strbuf_reset(&sp->with);
+		yaml_emit_block(&sp->with, j, 0);
+		strbuf_addch(&sp->with, '\n');
+		if (d->root && !d->root->plain_empty) {
+			sp->from = d->root->start.off;
+			sp->to = line_after(d->text, d->len, d->root->end.off);
+		} else {
+			insert_at(d, d->len, sp);
+		}
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
+/* Unset the key at index k of the block mapping at c: its lines, the text up to the next key, or a rewrite. */
+static int unset_pair(struct ydoc *d, const struct ectx *c, size_t k, const struct seg *segs, size_t i, size_t n,
+                      struct splice *sp, char *err, size_t errlen)
+{
+	const struct ynode *cur = c->node, *key = cur->items[2 * k];
+	size_t ls = line_start(d->text, key->start.off);
+	size_t pend = cur->items[2 * k + 1]->end.off;
+	if (cur->n == 1 && (c->key || c->seq)) { /* the last pair: the mapping becomes {} */
+		cJSON *empty = cJSON_CreateObject();
+		int rc = replace_value(d, c, empty, sp, err, errlen);
+		cJSON_Delete(empty);
+		return rc;
+	}
+	if (only_spaces(d->text, ls, key->start.off)) {
+		sp->from = ls;
+		sp->to = line_after(d->text, d->len, pend);
+		return 0;
+	}
+	if (k + 1 < cur->n) {
+		sp->from = key->start.off;
+		sp->to = cur->items[2 * k + 2]->start.off;
+		return 0;
+	}
+	return rewrite(d, c, segs + i, n - i, OP_UNSET, NULL, sp, err, errlen);
+}
+
+/* Segment i (a key) on the block mapping at c: insert, unset or set its pair, or descend into its value. */
+static int step_map(struct ydoc *d, struct ectx *c, const struct seg *segs, size_t i, size_t n, enum edit_op op,
+                    const cJSON *v, struct splice *sp, char *err, size_t errlen)
+{
+	const struct ynode *cur = c->node;
+	const struct seg *sg = &segs[i];
+	if (sg->kind != SEG_KEY) /* [name=x] or [0] on a mapping: the JSON edit decides */
+		return op == OP_UNSET ? 1 : rewrite(d, c, segs + i, n - i, op, v, sp, err, errlen);
+	size_t k;
+	for (k = cur->n; k-- > 0;)
+		if (key_is(cur->items[2 * k], sg->s))
+			break;
+	if (k == (size_t)-1) { /* a new key: the rest of the path becomes its value */
+		if (op == OP_UNSET)
+			return 1;
+		cJSON *j = NULL;
+		int rc = json_apply(&j, segs + i + 1, n - i - 1, op, v, err, errlen);
+		if (rc == 0)
+			insert_pair(d, cur, sg->s, j, sp);
+		cJSON_Delete(j);
+		return rc;
+	}
+	if (i == n - 1 && op == OP_UNSET)
+		return unset_pair(d, c, k, segs, i, n, sp, err, errlen);
+	if (i == n - 1 && op == OP_SET) {
+		struct ectx vc = { cur->items[2 * k + 1], cur->items[2 * k], NULL };
+		return replace_value(d, &vc, v, sp, err, errlen);
+	}
+	c->node = cur->items[2 * k + 1];
+	c->key = cur->items[2 * k];
+	c->seq = NULL;
+	return EDIT_DESCEND;
+}
+
+/* The index of the item segment sg names in the block sequence cur ([N] or [name=x], the last match); -1: none. */
+static size_t seq_find(const struct ynode *cur, const struct seg *sg)
+{
+	size_t k = (size_t)-1;
+	if (sg->kind == SEG_INDEX) {
+		if ((size_t)sg->index < cur->n)
+			k = (size_t)sg->index;
+		return k;
+	}
+	for (size_t j = 0; j < cur->n; j++) {
+		const struct ynode *nm = ynode_get(cur->items[j], "name", NULL);
+		nm = ynode_deref(nm);
+		if (nm && nm->type == YN_SCALAR && !strcmp(nm->value, sg->s))
+			k = j;
+	}
+	return k;
+}
+
+/* Unset item k of the block sequence at c: its lines, or the list becomes [] or is rewritten. */
+static int unset_item(struct ydoc *d, const struct ectx *c, size_t k, const struct seg *segs, size_t i, size_t n,
+                      struct splice *sp, char *err, size_t errlen)
+{
+	const struct ynode *cur = c->node, *item = cur->items[k];
+	size_t dash = 0;
+	long col = dash_of(d->text, item, &dash);
+	if (cur->n == 1 && (c->key || c->seq)) {
+		cJSON *empty = cJSON_CreateArray();
+		int rc = replace_value(d, c, empty, sp, err, errlen);
+		cJSON_Delete(empty);
+		return rc;
+	}
+	if (col >= 0 && !item->plain_empty && only_spaces(d->text, line_start(d->text, dash), dash)) {
+		sp->from = line_start(d->text, dash);
+		sp->to = line_after(d->text, d->len, item->end.off);
+		return 0;
+	}
+	return rewrite(d, c, segs + i, n - i, OP_UNSET, NULL, sp, err, errlen);
+}
+
+/* Segment i ([N] or [name=x]) on the block sequence at c: append, unset or set the item, or descend into it. */
+static int step_seq(struct ydoc *d, struct ectx *c, const struct seg *segs, size_t i, size_t n, enum edit_op op,
+                    const cJSON *v, const char *name, struct splice *sp, char *err, size_t errlen)
+{
+	const struct ynode *cur = c->node;
+	const struct seg *sg = &segs[i];
+	if (sg->kind == SEG_KEY) /* a key on a list: the JSON edit decides */
+		return op == OP_UNSET ? 1 : rewrite(d, c, segs + i, n - i, op, v, sp, err, errlen);
+	size_t k = seq_find(cur, sg);
+	if (k == (size_t)-1) { /* a new item [name=x] at the end, holding the rest of the path */
+		if (op == OP_UNSET)
+			return 1;
+		if (sg->kind == SEG_INDEX)
+			return fail(err, errlen, SMELT_ERR_CONFIG, "%s: no list item %ld", name, sg->index);
+		cJSON *j = NULL;
+		int rc = json_apply(&j, segs + i, n - i, op, v, err, errlen);
+		if (rc == 0 && append_item(d, cur, j->child, sp) < 0)
+			rc = rewrite(d, c, segs + i, n - i, op, v, sp, err, errlen);
+		cJSON_Delete(j);
+		return rc;
+	}
+	const struct ynode *item = cur->items[k];
+	if (i == n - 1 && op == OP_UNSET)
+		return unset_item(d, c, k, segs, i, n, sp, err, errlen);
+	if (i == n - 1 && op == OP_SET) {
+		struct ectx vc = { item, NULL, cur };
+		return replace_value(d, &vc, v, sp, err, errlen);
+	}
+	c->node = item;
+	c->key = NULL;
+	c->seq = cur;
+	return EDIT_DESCEND;
+}
+
+/* The path exists in full at c: set its value, or append to it (in place when a block list). */
+static int plan_full_path(struct ydoc *d, const struct ectx *c, enum edit_op op, const cJSON *v, struct splice *sp,
+                          char *err, size_t errlen)
+{
+	const struct ynode *cur = c->node;
+	if (op == OP_SET)
+		return replace_value(d, c, v, sp, err, errlen);
+	if (op != OP_APPEND)
+		return fail(err, errlen, SMELT_ERR, "empty path");
+	if (cur->type == YN_SEQ && !cur->flow && !cur->alias && cur->n > 0 && append_item(d, cur, v, sp) == 0)
+		return 0;
+	return rewrite(d, c, NULL, 0, op, v, sp, err, errlen);
+}
+
+/* Walk the path from the root of a non-empty document, segment by segment, and plan the splice. */
+static int plan_walk(struct ydoc *d, const struct seg *segs, size_t n, enum edit_op op, const cJSON *v,
+                     const char *name, struct splice *sp, char *err, size_t errlen)
+{
+	struct ectx c = { d->root, NULL, NULL };
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *cur = c.node;
+		int rc;
+		if (cur->alias || cur->flow || cur->type == YN_SCALAR) { /* no splicing inside: re-emit it */
+			if (op == OP_UNSET && cur->type == YN_SCALAR)
+				return 1;
+			return rewrite(d, &c, segs + i, n - i, op, v, sp, err, errlen);
+		}
+		if (cur->type == YN_MAP)
+			rc = step_map(d, &c, segs, i, n, op, v, sp, err, errlen);
+		else
+			rc = step_seq(d, &c, segs, i, n, op, v, name, sp, err, errlen);
+		if (rc != EDIT_DESCEND)
+			return rc;
+	}
+	return plan_full_path(d, &c, op, v, sp, err, errlen);
+}
+
+/*
+ * Verify before keeping: the text with the splice must parse and read as
+ * exactly the expected tree, so an edit can never drop or change another
+ * node (a splice at the wrong place, an anchored node shared through an
+ * alias, a bug in the re-emitter).  On a mismatch the text is restored.
+ */
+static int apply_checked(struct strbuf *text, const char *name, const char *const *path, size_t n,
+                         struct splice *sp, const cJSON *expected, int have_expected, char *err, size_t errlen)
+{
+	struct strbuf saved = STRBUF_INIT, where = STRBUF_INIT;
+	struct ydoc *check = NULL;
+	char cerr[256];
+	int rc = 0;
+	strbuf_add(&saved, text->buf, text->len);
+	apply_splice(text, sp);
+	path_describe(&where, path, n);
+	if (ydoc_parse(text->buf, text->len, name, &check, cerr, sizeof cerr) < 0) {
+		rc = fail(err, errlen, SMELT_ERR,
+		          "%s: cannot edit '%s' safely: the result would not parse (%s); nothing was changed", name,
+		          where.buf, cerr);
+	} else {
+		cJSON *got = check->root && !ynode_is_null(check->root) ? ynode_to_json(check->root) : NULL;
+		if (!have_expected || !doc_equal(expected, got))
+			rc = fail(err, errlen, SMELT_ERR,
+			          "%s: cannot edit '%s' safely: the change would also alter other parts of the file "
+			          "(e.g. a node shared through an anchor); nothing was changed",
+			          name, where.buf);
+		cJSON_Delete(got);
+	}
+	strbuf_release(&where);
+	if (rc < 0) {
+		strbuf_release(text);
+		*text = saved;
+	} else {
+		strbuf_release(&saved);
+	}
+	ydoc_free(check);
+	return rc;
+}
+
 static int edit(struct strbuf *text, const char *name, const char *const *path, size_t n, enum edit_op op,
                 const cJSON *v, char *err, size_t errlen)
 {
@@ -1182,227 +1447,19 @@ static int edit(struct strbuf *text, const char *name, const char *const *path, 
 	struct seg *segs = xcalloc(n ? n : 1, sizeof *segs);
 	struct splice sp = { 0, 0, STRBUF_INIT };
 	cJSON *expected = NULL;
-	int rc, have_expected = 1;
-	char cerr[256];
-	size_t i;
+	int rc, have_expected = 0;
 
-	for (i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		seg_parse(&segs[i], path[i]);
-	if ((rc = ydoc_parse(text->buf, text->len, name, &d, err, errlen)) < 0)
-		goto out;
-	/* what the document must read as afterwards: the old tree with the edit applied */
-	expected = d->root && !ynode_is_null(d->root) ? ynode_to_json(d->root) : NULL;
-	if (json_apply(&expected, segs, n, op, v, cerr, sizeof cerr) < 0) {
-		cJSON_Delete(expected);
-		expected = NULL;
-		have_expected = 0;
+	if ((rc = ydoc_parse(text->buf, text->len, name, &d, err, errlen)) == 0) {
+		expected = expected_tree(d, segs, n, op, v, &have_expected);
+		if (!d->root || (d->root->type == YN_SCALAR && ynode_is_null(d->root)))
+			rc = plan_empty(d, segs, n, op, v, &sp, err, errlen);
+		else
+			rc = plan_walk(d, segs, n, op, v, name, &sp, err, errlen);
+		if (rc == 0)
+			rc = apply_checked(text, name, path, n, &sp, expected, have_expected, err, errlen);
 	}
-
-	struct ectx c = { d->root, NULL, NULL };
-	if (!d->root || (d->root->type == YN_SCALAR && ynode_is_null(d->root))) {
-		if (op == OP_UNSET) {
-			rc = 1;
-			goto out;
-		}
-		cJSON *j = NULL;
-		if ((rc = json_apply(&j, segs, n, op, v, err, errlen)) == 0) {
-			strbuf_reset(&sp.with);
-			yaml_emit_block(&sp.with, j, 0);
-			strbuf_addch(&sp.with, '\n');
-			if (d->root && !d->root->plain_empty) {
-				sp.from = d->root->start.off;
-				sp.to = line_after(d->text, d->len, d->root->end.off);
-			} else {
-				insert_at(d, d->len, &sp);
-			}
-		}
-		cJSON_Delete(j);
-		goto apply;
-	}
-	for (i = 0; i < n; i++) {
-		const struct ynode *cur = c.node;
-		const struct seg *sg = &segs[i];
-		if (cur->alias || cur->flow || cur->type == YN_SCALAR) {
-			if (op == OP_UNSET && (cur->type == YN_SCALAR)) {
-				rc = 1;
-				goto out;
-			}
-			rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
-			goto apply;
-		}
-		if (cur->type == YN_MAP) {
-			if (sg->kind != SEG_KEY) {
-				if (op == OP_UNSET) {
-					rc = 1;
-					goto out;
-				}
-				rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
-				goto apply;
-			}
-			size_t k;
-			for (k = cur->n; k-- > 0;)
-				if (key_is(cur->items[2 * k], sg->s))
-					break;
-			if (k == (size_t)-1) {
-				if (op == OP_UNSET) {
-					rc = 1;
-					goto out;
-				}
-				cJSON *j = NULL;
-				if ((rc = json_apply(&j, segs + i + 1, n - i - 1, op, v, err, errlen)) == 0)
-					insert_pair(d, cur, sg->s, j, &sp);
-				cJSON_Delete(j);
-				goto apply;
-			}
-			if (i == n - 1 && op == OP_UNSET) {
-				const struct ynode *key = cur->items[2 * k];
-				size_t ls = line_start(d->text, key->start.off);
-				size_t pend = cur->items[2 * k + 1]->end.off;
-				if (cur->n == 1 && (c.key || c.seq)) {
-					cJSON *empty = cJSON_CreateObject();
-					rc = replace_value(d, &c, empty, &sp, err, errlen);
-					cJSON_Delete(empty);
-				} else if (only_spaces(d->text, ls, key->start.off)) {
-					sp.from = ls;
-					sp.to = line_after(d->text, d->len, pend);
-					rc = 0;
-				} else if (k + 1 < cur->n) {
-					sp.from = key->start.off;
-					sp.to = cur->items[2 * k + 2]->start.off;
-					rc = 0;
-				} else {
-					rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
-				}
-				goto apply;
-			}
-			if (i == n - 1 && op == OP_SET) {
-				struct ectx vc = { cur->items[2 * k + 1], cur->items[2 * k], NULL };
-				rc = replace_value(d, &vc, v, &sp, err, errlen);
-				goto apply;
-			}
-			c.node = cur->items[2 * k + 1];
-			c.key = cur->items[2 * k];
-			c.seq = NULL;
-			continue;
-		}
-		/* a block sequence */
-		if (sg->kind == SEG_KEY) {
-			if (op == OP_UNSET) {
-				rc = 1;
-				goto out;
-			}
-			rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
-			goto apply;
-		}
-		size_t k = (size_t)-1;
-		if (sg->kind == SEG_INDEX) {
-			if ((size_t)sg->index < cur->n)
-				k = (size_t)sg->index;
-		} else {
-			for (size_t j = 0; j < cur->n; j++) {
-				const struct ynode *nm = ynode_get(cur->items[j], "name", NULL);
-				nm = ynode_deref(nm);
-				if (nm && nm->type == YN_SCALAR && !strcmp(nm->value, sg->s))
-					k = j;
-			}
-		}
-		if (k == (size_t)-1) {
-			if (op == OP_UNSET) {
-				rc = 1;
-				goto out;
-			}
-			if (sg->kind == SEG_INDEX) {
-				rc = fail(err, errlen, SMELT_ERR_CONFIG, "%s: no list item %ld", name, sg->index);
-				goto out;
-			}
-			cJSON *j = NULL;
-			if ((rc = json_apply(&j, segs + i, n - i, op, v, err, errlen)) == 0) {
-				if (append_item(d, cur, j->child, &sp) < 0)
-					rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
-			}
-			cJSON_Delete(j);
-			goto apply;
-		}
-		const struct ynode *item = cur->items[k];
-		if (i == n - 1 && op == OP_UNSET) {
-			size_t dash = 0;
-			long col = dash_of(d->text, item, &dash);
-			if (cur->n == 1 && (c.key || c.seq)) {
-				cJSON *empty = cJSON_CreateArray();
-				rc = replace_value(d, &c, empty, &sp, err, errlen);
-				cJSON_Delete(empty);
-			} else if (col >= 0 && !item->plain_empty &&
-			           only_spaces(d->text, line_start(d->text, dash), dash)) {
-				sp.from = line_start(d->text, dash);
-				sp.to = line_after(d->text, d->len, item->end.off);
-				rc = 0;
-			} else {
-				rc = rewrite(d, &c, segs + i, n - i, op, v, &sp, err, errlen);
-			}
-			goto apply;
-		}
-		if (i == n - 1 && op == OP_SET) {
-			struct ectx vc = { item, NULL, cur };
-			rc = replace_value(d, &vc, v, &sp, err, errlen);
-			goto apply;
-		}
-		c.node = item;
-		c.key = NULL;
-		c.seq = cur;
-	}
-	/* the path exists in full */
-	if (op == OP_SET) {
-		rc = replace_value(d, &c, v, &sp, err, errlen);
-	} else if (op == OP_APPEND) {
-		const struct ynode *cur = c.node;
-		if (cur->type == YN_SEQ && !cur->flow && !cur->alias && cur->n > 0) {
-			if (append_item(d, cur, v, &sp) < 0)
-				rc = rewrite(d, &c, NULL, 0, op, v, &sp, err, errlen);
-			else
-				rc = 0;
-		} else {
-			rc = rewrite(d, &c, NULL, 0, op, v, &sp, err, errlen);
-		}
-	} else {
-		rc = fail(err, errlen, SMELT_ERR, "empty path");
-	}
-apply:
-	if (rc == 0) {
-		/*
-		 * Verify before keeping: the new text must parse and read as exactly
-		 * the expected tree, so an edit can never drop or change another node
-		 * (a splice at the wrong place, an anchored node shared through an
-		 * alias, a bug in the re-emitter).  On a mismatch the text is restored.
-		 */
-		struct strbuf saved = STRBUF_INIT;
-		struct ydoc *check = NULL;
-		strbuf_add(&saved, text->buf, text->len);
-		apply_splice(text, &sp);
-		struct strbuf where = STRBUF_INIT;
-		path_describe(&where, path, n);
-		if (ydoc_parse(text->buf, text->len, name, &check, cerr, sizeof cerr) < 0) {
-			rc = fail(err, errlen, SMELT_ERR,
-			          "%s: cannot edit '%s' safely: the result would not parse (%s); nothing was changed", name,
-			          where.buf, cerr);
-		} else {
-			cJSON *got = check->root && !ynode_is_null(check->root) ? ynode_to_json(check->root) : NULL;
-			if (!have_expected || !doc_equal(expected, got))
-				rc = fail(err, errlen, SMELT_ERR,
-				          "%s: cannot edit '%s' safely: the change would also alter other parts of the file "
-				          "(e.g. a node shared through an anchor); nothing was changed",
-				          name, where.buf);
-			cJSON_Delete(got);
-		}
-		strbuf_release(&where);
-		if (rc < 0) {
-			strbuf_release(text);
-			*text = saved;
-		} else {
-			strbuf_release(&saved);
-		}
-		ydoc_free(check);
-	}
-out:
 	cJSON_Delete(expected);
 	strbuf_release(&sp.with);
 	ydoc_free(d);

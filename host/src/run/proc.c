@@ -82,6 +82,17 @@ struct sup {
 	int leader_held;        /* the group leader (pid pgid) is not reaped yet */
 	int stop_status;        /* a callback's negative status, or the line cap's SMELT_ERR */
 	char stop_err[SMELT_ERRBUF_SIZE]; /* why the supervisor stopped the run itself, "" otherwise */
+	/* set up by sup_begin(), undone by sup_end() */
+	int inherit;            /* one stage with smelt's own stdio (SMELT_SPAWN_INHERIT_STDIO) */
+	int sfd;                /* signalfd of SIGCHLD, SIGINT, SIGTERM, SIGHUP; -1 when it could not be made */
+	int term;               /* the terminal handed to the stages' group, -1: none */
+	sigset_t oldmask;       /* the caller's signal mask, restored at the end */
+	/* the supervision loop's clock: monotonic ms, 0 for a time not set */
+	long long start, tick_ms, next_tick, next_progress, deadline;
+	long long kill_at;      /* when SIGKILL follows the SIGTERM sent */
+	long long drain_until;  /* how long pipes are still read after the last stage exited */
+	int timed_out;          /* the timeout stopped the run */
+	int downstream_done;    /* the last stage ended while upstream ran: upstream was stopped */
 };
 
 static const char *env_path(char *const *envp)
@@ -326,23 +337,28 @@ fail:;
 	_exit(127);
 }
 
-int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_opts *opts,
-                  struct proc_result *res, char *err, size_t errlen)
+/*
+ * proc_pipeline() in steps: sup_begin() blocks the signals and sets up
+ * the results; start_stage() forks each stage, wired to the previous
+ * one; supervise() reads the pipes and signals until everything ended
+ * (one poll_once() per turn, then enforce_stops() and the clock's
+ * callbacks); sup_end() kills and reaps what is left and restores the
+ * caller's signal mask and terminal; outcome() makes the status.
+ */
+
+/* Results cleared, children and readers allocated, signals blocked and read through a signalfd. */
+static void sup_begin(struct sup *s)
 {
-	struct sup s = { .stages = stages, .n = n, .opts = opts, .res = res };
-	sigset_t mask, oldmask;
-	int rc = SMELT_OK, inherit = n == 1 && (stages[0].flags & SMELT_SPAWN_INHERIT_STDIO);
-	int prev_read = -1, devnull = -1;
-	pid_t self = getpid();
-
-	s.line_max = opts && opts->line_max ? opts->line_max : PROC_LINE_MAX;
-
+	const struct proc_opts *opts = s->opts;
+	sigset_t mask;
+	s->inherit = s->n == 1 && (s->stages[0].flags & SMELT_SPAWN_INHERIT_STDIO);
+	s->line_max = opts && opts->line_max ? opts->line_max : PROC_LINE_MAX;
 	last_signal = 0;
-	memset(res, 0, n * sizeof *res);
-	for (size_t i = 0; i < n; i++)
-		res[i].bytes_written = -1;
-	s.kids = xcalloc(n, sizeof *s.kids);
-	s.readers = xcalloc(n + 1, sizeof *s.readers);
+	memset(s->res, 0, s->n * sizeof *s->res);
+	for (size_t i = 0; i < s->n; i++)
+		s->res[i].bytes_written = -1;
+	s->kids = xcalloc(s->n, sizeof *s->kids);
+	s->readers = xcalloc(s->n + 1, sizeof *s->readers);
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -351,253 +367,332 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 	sigaddset(&mask, SIGHUP);
 	sigset_t block = mask; /* SIGTTOU too: smelt hands its terminal over and back from the background */
 	sigaddset(&block, SIGTTOU);
-	sigprocmask(SIG_BLOCK, &block, &oldmask);
-	int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	int term = inherit ? foreground_terminal() : -1;
+	sigprocmask(SIG_BLOCK, &block, &s->oldmask);
+	s->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	s->term = s->inherit ? foreground_terminal() : -1;
+}
 
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	for (size_t i = 0; i < n; i++) {
-		const struct proc_stage *st = &stages[i];
-		int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
-		int child_in = i == 0 ? (inherit ? -1 : devnull) : prev_read; /* a pipeline reads no terminal */
-		char *file = which(st->argv[0], env_path(st->envp));
-		if (!file) {
-			res[i].exit.not_started = 1;
-			res[i].exit.exit_code = 127;
-			rc = fail(err, errlen, SMELT_ERR, "cannot run '%s' for '%s': not found on PATH", st->argv[0],
-			          st->label ? st->label : st->argv[0]);
-			break;
-		}
-		if (!inherit) {
-			if (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
-				free(file);
-				rc = fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
-				break;
-			}
-		}
-		if (pipe2(rep, O_CLOEXEC) != 0) {
+/* A reader for fd, a stderr or the last stage's stdout of stage i. */
+static void add_reader(struct sup *s, int fd, size_t stage, int is_stdout)
+{
+	struct reader *r = &s->readers[s->nreaders++];
+	r->fd = fd;
+	r->stage = stage;
+	r->is_stdout = is_stdout;
+	strbuf_init(&r->line, 0);
+}
+
+/*
+ * Start stage i: its stdin is *prev_read (the previous stage's stdout;
+ * devnull for the first, or the terminal's when it inherits stdio), its
+ * stdout goes to the next stage or to a reader, its stderr to a reader.
+ * The child reports a failed exec through a pipe.  *prev_read is taken
+ * (closed here) and replaced by this stage's stdout when a stage follows.
+ */
+static int start_stage(struct sup *s, size_t i, int *prev_read, int devnull, pid_t self, char *err, size_t errlen)
+{
+	const struct proc_stage *st = &s->stages[i];
+	struct proc_result *res = s->res;
+	int out[2] = { -1, -1 }, errp[2] = { -1, -1 }, rep[2] = { -1, -1 };
+	int child_in = i == 0 ? (s->inherit ? -1 : devnull) : *prev_read; /* a pipeline reads no terminal */
+	char *file = which(st->argv[0], env_path(st->envp));
+	if (!file) {
+		res[i].exit.not_started = 1;
+		res[i].exit.exit_code = 127;
+		return fail(err, errlen, SMELT_ERR, "cannot run '%s' for '%s': not found on PATH", st->argv[0],
+		            st->label ? st->label : st->argv[0]);
+	}
+	if (!s->inherit) {
+		if (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
 			free(file);
-			rc = fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
-			break;
-		}
-		pid_t pid = fork();
-		if (pid == 0)
-			child_exec(st, file, child_in, out[1], errp[1], rep[1], s.pgid, term, self, &oldmask);
-		free(file);
-		close(rep[1]);
-		if (out[1] >= 0)
-			close(out[1]);
-		if (errp[1] >= 0)
-			close(errp[1]);
-		if (prev_read >= 0)
-			close(prev_read);
-		prev_read = -1;
-		if (pid < 0) {
-			close(rep[0]);
-			if (out[0] >= 0)
-				close(out[0]);
-			if (errp[0] >= 0)
-				close(errp[0]);
-			rc = fail(err, errlen, SMELT_ERR, "cannot fork: %s", strerror(errno));
-			break;
-		}
-		/* Both sides set the group (and hand the terminal over), so neither order of the race matters. */
-		if (!s.pgid) {
-			s.pgid = pid;
-			s.leader_held = 1;
-		}
-		setpgid(pid, s.pgid);
-		if (term >= 0)
-			tcsetpgrp(term, s.pgid);
-		s.kids[i].pid = pid;
-		s.kids[i].running = 1;
-		int child_errno = 0;
-		ssize_t got;
-		while ((got = read(rep[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR)
-			;
-		close(rep[0]);
-		if (got == (ssize_t)sizeof child_errno) {
-			res[i].exit.not_started = 1;
-			rc = fail(err, errlen, SMELT_ERR, "cannot run '%s' for '%s': %s", st->argv[0],
-			          st->label ? st->label : st->argv[0], strerror(child_errno));
-			if (out[0] >= 0)
-				close(out[0]);
-			if (errp[0] >= 0)
-				close(errp[0]);
-			break;
-		}
-		if (errp[0] >= 0) {
-			struct reader *r = &s.readers[s.nreaders++];
-			r->fd = errp[0];
-			r->stage = i;
-			strbuf_init(&r->line, 0);
-		}
-		if (out[0] >= 0) {
-			if (i + 1 < n) {
-				prev_read = out[0];
-			} else {
-				struct reader *r = &s.readers[s.nreaders++];
-				r->fd = out[0];
-				r->stage = i;
-				r->is_stdout = 1;
-				strbuf_init(&r->line, 0);
-			}
+			return fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
 		}
 	}
+	if (pipe2(rep, O_CLOEXEC) != 0) {
+		free(file);
+		return fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
+	}
+	pid_t pid = fork();
+	if (pid == 0)
+		child_exec(st, file, child_in, out[1], errp[1], rep[1], s->pgid, s->term, self, &s->oldmask);
+	free(file);
+	close(rep[1]);
+	if (out[1] >= 0)
+		close(out[1]);
+	if (errp[1] >= 0)
+		close(errp[1]);
+	if (*prev_read >= 0)
+		close(*prev_read);
+	*prev_read = -1;
+	if (pid < 0) {
+		close(rep[0]);
+		if (out[0] >= 0)
+			close(out[0]);
+		if (errp[0] >= 0)
+			close(errp[0]);
+		return fail(err, errlen, SMELT_ERR, "cannot fork: %s", strerror(errno));
+	}
+	/* Both sides set the group (and hand the terminal over), so neither order of the race matters. */
+	if (!s->pgid) {
+		s->pgid = pid;
+		s->leader_held = 1;
+	}
+	setpgid(pid, s->pgid);
+	if (s->term >= 0)
+		tcsetpgrp(s->term, s->pgid);
+	s->kids[i].pid = pid;
+	s->kids[i].running = 1;
+	int child_errno = 0;
+	ssize_t got;
+	while ((got = read(rep[0], &child_errno, sizeof child_errno)) < 0 && errno == EINTR)
+		;
+	close(rep[0]);
+	if (got == (ssize_t)sizeof child_errno) {
+		res[i].exit.not_started = 1;
+		if (out[0] >= 0)
+			close(out[0]);
+		if (errp[0] >= 0)
+			close(errp[0]);
+		return fail(err, errlen, SMELT_ERR, "cannot run '%s' for '%s': %s", st->argv[0],
+		            st->label ? st->label : st->argv[0], strerror(child_errno));
+	}
+	if (errp[0] >= 0)
+		add_reader(s, errp[0], i, 0);
+	if (out[0] >= 0) {
+		if (i + 1 < s->n)
+			*prev_read = out[0];
+		else
+			add_reader(s, out[0], i, 1);
+	}
+	return SMELT_OK;
+}
+
+/* Start every stage in order; on a failure, what did start is sent SIGTERM (the pipeline is incomplete). */
+static int start_stages(struct sup *s, char *err, size_t errlen)
+{
+	int rc = SMELT_OK, prev_read = -1, devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	pid_t self = getpid();
+	for (size_t i = 0; i < s->n && rc == SMELT_OK; i++)
+		rc = start_stage(s, i, &prev_read, devnull, self, err, errlen);
 	if (prev_read >= 0)
 		close(prev_read);
 	if (devnull >= 0)
 		close(devnull);
-	if (rc != SMELT_OK) /* stop what did start: the pipeline is incomplete */
-		signal_all(&s, SIGTERM);
+	if (rc != SMELT_OK)
+		signal_all(s, SIGTERM);
+	return rc;
+}
 
-	long long tick_ms = opts && opts->tick_ms > 0 ? opts->tick_ms : 1000;
-	long long start = now_ms(), next_tick = start + tick_ms, next_progress = start + 1000, kill_at = 0, drain_until = 0;
-	long long deadline = opts && opts->timeout_s > 0 ? start + (long long)opts->timeout_s * 1000 : 0;
-	int timed_out = 0, downstream_done = 0;
+/* SIGINT, SIGTERM or SIGHUP read from the signalfd: stop the stages, or kill them at a second signal. */
+static void handle_signals(struct sup *s)
+{
+	struct signalfd_siginfo si;
+	while (read(s->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo != SIGINT && si.ssi_signo != SIGTERM && si.ssi_signo != SIGHUP)
+			continue;
+		if (!last_signal) {
+			last_signal = (int)si.ssi_signo;
+			log_warn("received %s: stopping", si.ssi_signo == SIGINT   ? "SIGINT"
+			                                  : si.ssi_signo == SIGTERM ? "SIGTERM"
+			                                                            : "SIGHUP");
+			/* the stages' whole group, interactive or not; SIGHUP arrives as SIGTERM */
+			signal_all(s, si.ssi_signo == SIGHUP ? SIGTERM : (int)si.ssi_signo);
+			s->kill_at = now_ms() + GRACE_MS;
+		} else {
+			signal_all(s, SIGKILL); /* a second signal: no more patience */
+		}
+	}
+}
+
+/*
+ * One turn of the loop: wait (until the next of the tick, the deadline,
+ * the SIGKILL and the drain's end) for pipe data or a signal, read it,
+ * and hand the terminal back when an interactive stage stopped (^Z).
+ * -1 when poll() failed.
+ */
+static int poll_once(struct sup *s)
+{
+	struct pollfd pfd[64];
+	size_t map[64], np = 0;
+	pfd[np].fd = s->sfd;
+	pfd[np++].events = POLLIN;
+	for (size_t i = 0; i < s->nreaders && np < 64; i++) {
+		if (s->readers[i].fd < 0)
+			continue;
+		map[np] = i;
+		pfd[np].fd = s->readers[i].fd;
+		pfd[np++].events = POLLIN;
+	}
+	long long now = now_ms();
+	long long wait = s->next_tick - now;
+	if (s->deadline && s->deadline - now < wait)
+		wait = s->deadline - now;
+	if (s->kill_at && s->kill_at - now < wait)
+		wait = s->kill_at - now;
+	if (s->drain_until && s->drain_until - now < wait)
+		wait = s->drain_until - now;
+	if (wait < 0)
+		wait = 0;
+	int pr = poll(pfd, np, (int)wait);
+	if (pr < 0 && errno != EINTR)
+		return -1;
+	for (size_t j = 1; pr > 0 && j < np; j++)
+		if (pfd[j].revents & (POLLIN | POLLHUP | POLLERR))
+			reader_pump(s, &s->readers[map[j]]);
+	if (pr > 0 && (pfd[0].revents & POLLIN))
+		handle_signals(s);
+	if (s->term >= 0 && s->kids[0].running) {
+		siginfo_t si = { 0 };
+		if (waitid(P_PID, (id_t)s->kids[0].pid, &si, WSTOPPED | WNOHANG) == 0 && si.si_pid &&
+		    si.si_code == CLD_STOPPED)
+			proxy_stop(s->pgid, s->term);
+	}
+	return 0;
+}
+
+/*
+ * The reasons to stop the stages, at time now: a callback's stop or the
+ * line cap, the last stage ending before upstream, the timeout; and
+ * SIGKILL once the grace after a SIGTERM is over.
+ */
+static void enforce_stops(struct sup *s, long long now)
+{
+	if (s->stop_status && !s->kill_at) {
+		signal_all(s, SIGTERM);
+		s->kill_at = now + GRACE_MS;
+	}
+	/* The last stage ended while upstream still runs: nobody will read their output. */
+	if (!s->downstream_done && s->n > 1 && !s->kids[s->n - 1].running && s->kids[s->n - 1].pid && any_running(s)) {
+		s->downstream_done = 1;
+		for (size_t i = 0; i + 1 < s->n; i++)
+			if (s->kids[i].running)
+				kill(s->kids[i].pid, SIGTERM);
+		if (!s->kill_at)
+			s->kill_at = now + GRACE_MS;
+	}
+	if (s->deadline && now >= s->deadline && !s->timed_out) {
+		s->timed_out = 1;
+		log_warn("run timed out after %d s: stopping", s->opts->timeout_s);
+		signal_all(s, SIGTERM);
+		s->kill_at = now + GRACE_MS;
+	}
+	if (s->kill_at && now >= s->kill_at) {
+		signal_all(s, SIGKILL);
+		s->kill_at = 0;
+	}
+}
+
+/* The tick callback every tick_ms, the progress callback about once a second. */
+static void run_clock(struct sup *s, long long now)
+{
+	const struct proc_opts *opts = s->opts;
+	if (now >= s->next_tick) {
+		s->next_tick = now + s->tick_ms;
+		if (opts && opts->tick)
+			opts->tick(opts->tick_arg);
+	}
+	if (now >= s->next_progress) {
+		s->next_progress = now + 1000;
+		if (opts && opts->progress)
+			report_progress(s, (double)(now - s->start) / 1000.0);
+	}
+}
+
+/*
+ * Until every stage exited and every pipe is closed (or, after the last
+ * stage exited, DRAIN_MS passed): read, reap, stop, tick.
+ */
+static void supervise(struct sup *s)
+{
+	const struct proc_opts *opts = s->opts;
+	s->tick_ms = opts && opts->tick_ms > 0 ? opts->tick_ms : 1000;
+	s->start = now_ms();
+	s->next_tick = s->start + s->tick_ms;
+	s->next_progress = s->start + 1000;
+	s->deadline = opts && opts->timeout_s > 0 ? s->start + (long long)opts->timeout_s * 1000 : 0;
 	for (;;) {
 		int open_readers = 0;
-		for (size_t i = 0; i < s.nreaders; i++)
-			open_readers += s.readers[i].fd >= 0;
-		int running = any_running(&s);
+		for (size_t i = 0; i < s->nreaders; i++)
+			open_readers += s->readers[i].fd >= 0;
+		int running = any_running(s);
 		if (!running && !open_readers)
 			break;
-		if (!running && !drain_until)
-			drain_until = now_ms() + DRAIN_MS;
-		if (drain_until && now_ms() >= drain_until)
+		if (!running && !s->drain_until)
+			s->drain_until = now_ms() + DRAIN_MS;
+		if (s->drain_until && now_ms() >= s->drain_until)
 			break;
-
-		struct pollfd pfd[64];
-		size_t map[64], np = 0;
-		pfd[np].fd = sfd;
-		pfd[np++].events = POLLIN;
-		for (size_t i = 0; i < s.nreaders && np < 64; i++) {
-			if (s.readers[i].fd < 0)
-				continue;
-			map[np] = i;
-			pfd[np].fd = s.readers[i].fd;
-			pfd[np++].events = POLLIN;
-		}
+		if (poll_once(s) < 0)
+			break;
+		reap(s);
 		long long now = now_ms();
-		long long wait = next_tick - now;
-		if (deadline && deadline - now < wait)
-			wait = deadline - now;
-		if (kill_at && kill_at - now < wait)
-			wait = kill_at - now;
-		if (drain_until && drain_until - now < wait)
-			wait = drain_until - now;
-		if (wait < 0)
-			wait = 0;
-		int pr = poll(pfd, np, (int)wait);
-		if (pr < 0 && errno != EINTR)
-			break;
-		for (size_t j = 1; pr > 0 && j < np; j++)
-			if (pfd[j].revents & (POLLIN | POLLHUP | POLLERR))
-				reader_pump(&s, &s.readers[map[j]]);
-		if (pr > 0 && (pfd[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-			while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-				if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
-					if (!last_signal) {
-						last_signal = (int)si.ssi_signo;
-						log_warn("received %s: stopping", si.ssi_signo == SIGINT   ? "SIGINT"
-						                                  : si.ssi_signo == SIGTERM ? "SIGTERM"
-						                                                            : "SIGHUP");
-						/* the stages' whole group, interactive or not; SIGHUP arrives as SIGTERM */
-						signal_all(&s, si.ssi_signo == SIGHUP ? SIGTERM : (int)si.ssi_signo);
-						kill_at = now_ms() + GRACE_MS;
-					} else {
-						signal_all(&s, SIGKILL); /* a second signal: no more patience */
-					}
-				}
-			}
-		}
-		if (term >= 0 && s.kids[0].running) {
-			siginfo_t si = { 0 };
-			if (waitid(P_PID, (id_t)s.kids[0].pid, &si, WSTOPPED | WNOHANG) == 0 && si.si_pid &&
-			    si.si_code == CLD_STOPPED)
-				proxy_stop(s.pgid, term);
-		}
-		reap(&s);
-		now = now_ms();
-		if (s.stop_status && !kill_at) {
-			signal_all(&s, SIGTERM);
-			kill_at = now + GRACE_MS;
-		}
-		/* The last stage ended while upstream still runs: nobody will read their output. */
-		if (!downstream_done && n > 1 && !s.kids[n - 1].running && s.kids[n - 1].pid && any_running(&s)) {
-			downstream_done = 1;
-			for (size_t i = 0; i + 1 < n; i++)
-				if (s.kids[i].running)
-					kill(s.kids[i].pid, SIGTERM);
-			if (!kill_at)
-				kill_at = now + GRACE_MS;
-		}
-		if (deadline && now >= deadline && !timed_out) {
-			timed_out = 1;
-			log_warn("run timed out after %d s: stopping", opts->timeout_s);
-			signal_all(&s, SIGTERM);
-			kill_at = now + GRACE_MS;
-		}
-		if (kill_at && now >= kill_at) {
-			signal_all(&s, SIGKILL);
-			kill_at = 0;
-		}
-		if (now >= next_tick) {
-			next_tick = now + tick_ms;
-			if (opts && opts->tick)
-				opts->tick(opts->tick_arg);
-		}
-		if (now >= next_progress) {
-			next_progress = now + 1000;
-			if (opts && opts->progress)
-				report_progress(&s, (double)(now - start) / 1000.0);
-		}
+		enforce_stops(s, now);
+		run_clock(s, now);
 	}
-	/*
-	 * Whatever still runs is killed and reaped: a stage (only after a poll
-	 * failure), or what the stages left in the group when the run was
-	 * stopped (workers that ignored SIGTERM after their master died) or
-	 * when it still holds the pipes after the drain.
-	 */
+}
+
+/*
+ * Whatever still runs is killed and reaped: a stage (only after a poll
+ * failure), or what the stages left in the group when the run was
+ * stopped (workers that ignored SIGTERM after their master died) or
+ * when it still holds the pipes after the drain.  Then the pipes are
+ * closed, stderr bytes taken out of the byte counts, and the caller's
+ * terminal and signal mask restored.
+ */
+static void sup_end(struct sup *s)
+{
 	int left_open = 0;
-	for (size_t i = 0; i < s.nreaders; i++)
-		left_open |= s.readers[i].fd >= 0;
-	if (any_running(&s) || kill_at || last_signal || timed_out || s.stop_status || left_open)
-		signal_all(&s, SIGKILL);
-	for (size_t i = 0; i < n; i++)
-		if (s.kids[i].running) {
-			waitpid(s.kids[i].pid, NULL, 0);
-			s.kids[i].running = 0;
+	for (size_t i = 0; i < s->nreaders; i++)
+		left_open |= s->readers[i].fd >= 0;
+	if (any_running(s) || s->kill_at || last_signal || s->timed_out || s->stop_status || left_open)
+		signal_all(s, SIGKILL);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->kids[i].running) {
+			waitpid(s->kids[i].pid, NULL, 0);
+			s->kids[i].running = 0;
 		}
-	if (s.leader_held) {
-		waitpid(s.pgid, NULL, 0);
-		s.leader_held = 0;
+	if (s->leader_held) {
+		waitpid(s->pgid, NULL, 0);
+		s->leader_held = 0;
 	}
-	for (size_t i = 0; i < s.nreaders; i++) {
-		struct reader *r = &s.readers[i];
+	for (size_t i = 0; i < s->nreaders; i++) {
+		struct reader *r = &s->readers[i];
 		if (r->fd >= 0)
 			close(r->fd);
-		if (!r->is_stdout && res[r->stage].bytes_written >= 0)
-			res[r->stage].bytes_written -= r->bytes; /* stderr is not data */
+		if (!r->is_stdout && s->res[r->stage].bytes_written >= 0)
+			s->res[r->stage].bytes_written -= r->bytes; /* stderr is not data */
 		strbuf_release(&r->line);
 	}
-	if (sfd >= 0)
-		close(sfd);
-	if (term >= 0) /* the terminal is smelt's again (SIGTTOU still blocked) */
-		tcsetpgrp(term, getpgrp());
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
-	free(s.kids);
-	free(s.readers);
+	if (s->sfd >= 0)
+		close(s->sfd);
+	if (s->term >= 0) /* the terminal is smelt's again (SIGTTOU still blocked) */
+		tcsetpgrp(s->term, getpgrp());
+	sigprocmask(SIG_SETMASK, &s->oldmask, NULL);
+	free(s->kids);
+	free(s->readers);
+}
 
-	if (rc == SMELT_OK && s.stop_status)
-		rc = s.stop_err[0] ? fail(err, errlen, s.stop_status, "%s", s.stop_err) : s.stop_status;
-	if (rc == SMELT_OK && timed_out)
-		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "run timed out after %d s", opts->timeout_s);
+/* The call's status: a start failure first, then a stop, the timeout, a signal (err says which). */
+static int outcome(const struct sup *s, int rc, char *err, size_t errlen)
+{
+	if (rc == SMELT_OK && s->stop_status)
+		rc = s->stop_err[0] ? fail(err, errlen, s->stop_status, "%s", s->stop_err) : s->stop_status;
+	if (rc == SMELT_OK && s->timed_out)
+		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "run timed out after %d s", s->opts->timeout_s);
 	if (rc == SMELT_OK && last_signal)
 		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "the process was %s",
 		          last_signal == SIGINT ? "interrupted" : last_signal == SIGHUP ? "terminated (SIGHUP)" : "terminated");
 	return rc;
+}
+
+int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_opts *opts,
+                  struct proc_result *res, char *err, size_t errlen)
+{
+	struct sup s = { .stages = stages, .n = n, .opts = opts, .res = res };
+	sup_begin(&s);
+	int rc = start_stages(&s, err, errlen);
+	supervise(&s);
+	sup_end(&s);
+	return outcome(&s, rc, err, errlen);
 }
 
 /* ---- who runs a process ------------------------------------------------------ */
