@@ -11,6 +11,9 @@
 #ifndef SMELT_CLI_H
 #define SMELT_CLI_H
 
+#include "project/project.h"
+#include "util/paths.h"
+
 #include <stdio.h>
 
 enum cli_exit { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_VERSION = 3 };
@@ -21,9 +24,7 @@ struct cli {
 	int no_environment;         /* --no-environment */
 	const char *env_file;       /* --env-file PATH, NULL: <root>/.env */
 	int color;                  /* colour on stderr (a terminal and no NO_COLOR) */
-	char *exe;                  /* absolute path of this smelt binary */
-	char *adapter_dir;          /* the install's adapter folder */
-	char *libexec_dir;          /* the install's native-connector folder */
+	struct smelt_paths paths;   /* this install's binary, adapter and libexec folders (owned, main.c) */
 	const char *command;        /* the command being run, e.g. "config" */
 };
 
@@ -80,7 +81,16 @@ int cli_usage_suggest(const char *cmd, const char *name, const char *const *cand
  */
 int cli_unknown_option(const char *cmd, const char *arg);
 
-struct project;
+/*
+ * For commands: find and load the project (cli->env_file), select the
+ * environment from cli->environment / cli->no_environment per behavior,
+ * and attach the system database as its settings level
+ * (settings_system_db_new(), closed by project_free()).  Prints
+ * "smelt: error: ..." and returns EXIT_FAIL (1) on failure, else 0 with
+ * *out set (free with project_free()).  (project_open.c)
+ */
+int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project **out);
+
 /*
  * A Meltano project (meltano.yml) that smelt opens gets '.smelt/' in its
  * .gitignore, since Meltano's own .gitignore covers only .meltano/: added

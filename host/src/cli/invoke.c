@@ -179,7 +179,7 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 	}
 
 	struct runtime rt;
-	runtime_init(&rt, cli, p);
+	runtime_init(&rt, &cli->paths, p);
 	char err[SMELT_ERRBUF_SIZE * 4] = "";
 	int exit_code = EXIT_OK;
 	if (list) {

@@ -428,7 +428,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct runtime rt;
 	char uuid[37];
 	log_hold_plugin_info(1); /* the tools' info lines go to the run log; the table says what they did */
-	runtime_init(&rt, cli, p);
+	runtime_init(&rt, &cli->paths, p);
 	if (!o.run_id) {
 		uuid4(uuid);
 		o.run_id = uuid;

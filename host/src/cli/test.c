@@ -52,7 +52,7 @@ int cmd_test(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	struct runtime rt;
-	runtime_init(&rt, cli, p);
+	runtime_init(&rt, &cli->paths, p);
 	int exit_code = EXIT_OK;
 	if (all) {
 		for (size_t i = 0; i < p->nplugins; i++) {

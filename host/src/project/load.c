@@ -1,9 +1,6 @@
 /* project/load: finding, reading and checking smelt.yml / meltano.yml into the model; see project.h. */
 #include "project/project.h"
 #include "project/yaml_doc.h"
-#include "cli/cli.h"
-#include "run/runfiles.h"
-#include "settings/settings.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -1088,6 +1085,8 @@ void project_free(struct project *p)
 	free(p->sys_dir);
 	free(p->dotenv_path);
 	cJSON_Delete(p->dotenv);
+	if (p->settings_db && p->settings_db_free)
+		p->settings_db_free(p->settings_db);
 	free(p);
 }
 
@@ -1156,21 +1155,3 @@ int project_select_environment(struct project *p, const char *explicit_name, int
 	return 0;
 }
 
-int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project **out)
-{
-	char err[1024];
-	struct project *p;
-	*out = NULL;
-	if (project_load(NULL, NULL, cli ? cli->env_file : NULL, &p, err, sizeof err) < 0)
-		return cli_fail("%s", err);
-	if (project_select_environment(p, cli ? cli->environment : NULL, cli ? cli->no_environment : 0, behavior, err,
-	                               sizeof err) < 0) {
-		project_free(p);
-		return cli_fail("%s", err);
-	}
-	settings_use_system_db(p->sys_dir, p->root);
-	runfiles_sweep(p->sys_dir); /* private files of smelt processes that died (issue 18 item 9) */
-	cli_meltano_gitignore(p);
-	*out = p;
-	return 0;
-}

@@ -1,9 +1,6 @@
 /* project/lookup: finding plugins, environments, jobs and schedules in the model, and plugin definitions; see project.h. */
 #include "project/project.h"
 #include "project/yaml_doc.h"
-#include "cli/cli.h"
-#include "run/runfiles.h"
-#include "settings/settings.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"

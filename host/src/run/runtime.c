@@ -1,6 +1,5 @@
 /* runtime: the host services lent to adapters; see runtime.h. */
 #include "run/runtime.h"
-#include "cli/cli.h"
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/proc.h"
@@ -12,6 +11,7 @@
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/paths.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
@@ -69,8 +69,8 @@ static const char *h_path(void *hctx, enum smelt_path which)
 	case SMELT_PATH_PROJECT_ROOT: return rt->project->root;
 	case SMELT_PATH_SYS_DIR: return rt->project->sys_dir;
 	case SMELT_PATH_RUN_LOG_DIR: return rt->run_log_dir;
-	case SMELT_PATH_SMELT_EXE: return rt->cli->exe;
-	case SMELT_PATH_LIBEXEC: return rt->cli->libexec_dir;
+	case SMELT_PATH_SMELT_EXE: return rt->paths->exe;
+	case SMELT_PATH_LIBEXEC: return rt->paths->libexec_dir;
 	case SMELT_PATH_ADAPTER_DATA: {
 		char *dir = path_dirname(h->ad->path);
 		char *data = xasprintf("%s/%s", dir, h->ad->desc->name);
@@ -113,7 +113,7 @@ const char *runtime_plugin_path(struct runtime *rt, struct plugin *pl, enum smel
 				return runtime_keep(rt, p);
 			free(p);
 		}
-		char *p = path_join(rt->cli->libexec_dir, exe);
+		char *p = path_join(rt->paths->libexec_dir, exe);
 		if (access(p, X_OK) == 0)
 			return runtime_keep(rt, p);
 		free(p);
@@ -285,12 +285,12 @@ struct smelt_env *runtime_env_new(struct runtime *rt, struct plugin *pl)
 		strbuf_addf(&path, "%s/bin:", venv);
 		envlist_set(&env->list, "VIRTUAL_ENV", venv);
 	}
-	strbuf_addf(&path, "%s", rt->cli->libexec_dir);
+	strbuf_addf(&path, "%s", rt->paths->libexec_dir);
 	const char *old = envlist_get(&env->list, "PATH");
 	strbuf_addf(&path, ":%s", old ? old : "/usr/local/bin:/usr/bin:/bin");
 	envlist_set(&env->list, "PATH", path.buf);
 	strbuf_release(&path);
-	envlist_set(&env->list, "SMELT_BIN", rt->cli->exe);
+	envlist_set(&env->list, "SMELT_BIN", rt->paths->exe);
 	if (rt->run_id) {
 		envlist_set(&env->list, "SMELT_RUN_ID", rt->run_id);
 		envlist_set(&env->list, "MELTANO_RUN_ID", rt->run_id);
@@ -692,13 +692,13 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-void runtime_init(struct runtime *rt, struct cli *cli, struct project *project)
+void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project)
 {
 	memset(rt, 0, sizeof *rt);
-	rt->cli = cli;
+	rt->paths = paths;
 	rt->project = project;
 	loader_init(&rt->loader);
-	loader_discover(&rt->loader, cli->adapter_dir, project ? project->root : NULL);
+	loader_discover(&rt->loader, paths->adapter_dir, project ? project->root : NULL);
 	rt->api = (struct smelt_host_api){
 		.abi_version = SMELT_ABI_VERSION,
 		.struct_size = sizeof(struct smelt_host_api),

@@ -11,7 +11,7 @@
 
 #include <smelt/sdk.h>
 
-struct cli;
+struct smelt_paths;
 struct project;
 struct plugin;
 struct store;
@@ -28,7 +28,7 @@ struct rt_event {
 };
 
 struct runtime {
-	struct cli *cli;              /* borrowed */
+	const struct smelt_paths *paths; /* this install's folders (borrowed) */
 	struct project *project;      /* borrowed */
 	struct store *store;          /* owned; NULL until runtime_store() */
 	struct state_backend *state_backend; /* owned; NULL until runtime_state_backend() */
@@ -61,7 +61,7 @@ struct runtime {
 };
 
 /* Set up: load adapters (install folder, $SMELT_ADAPTER_PATH, <root>/adapters). */
-void runtime_init(struct runtime *rt, struct cli *cli, struct project *project);
+void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project);
 /* destroy() adapters, remove private files, close the store. */
 void runtime_release(struct runtime *rt);
 

@@ -330,7 +330,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 	/* 6: the system database */
 	if (!value && !(r->flags & SETTINGS_NO_DB)) {
 		char *ns = settings_db_namespace(r->pl), *json = NULL;
-		const struct settings_db_ops *ops = settings_get_db();
+		const struct settings_db_ops *ops = settings_db_of(r->p);
 		char dberr[256];
 		rc = ops->get(ops->ctx, ns, s->name, &json, dberr, sizeof dberr);
 		free(ns);

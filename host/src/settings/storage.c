@@ -19,15 +19,12 @@ extern char **environ;
 
 /* ---- the system-database seam ----------------------------------------------------------- */
 
-/* Default: an in-memory table for the life of the process (nothing persists). */
-static cJSON *mem_db;
-
+/* In memory: one {ns: {name: json}} table per backend; nothing persists. */
 static int mem_get(void *ctx, const char *ns, const char *name, char **json_out, char *err, size_t errlen)
 {
-	(void)ctx;
 	(void)err;
 	(void)errlen;
-	const cJSON *o = mem_db ? cJSON_GetObjectItemCaseSensitive(mem_db, ns) : NULL;
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(ctx, ns);
 	const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, name) : NULL;
 	if (!cJSON_IsString(v))
 		return 0;
@@ -37,14 +34,11 @@ static int mem_get(void *ctx, const char *ns, const char *name, char **json_out,
 
 static int mem_set(void *ctx, const char *ns, const char *name, const char *json, char *err, size_t errlen)
 {
-	(void)ctx;
 	(void)err;
 	(void)errlen;
-	if (!mem_db)
-		mem_db = cJSON_CreateObject();
-	cJSON *o = cJSON_GetObjectItemCaseSensitive(mem_db, ns);
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(ctx, ns);
 	if (!o)
-		o = cJSON_AddObjectToObject(mem_db, ns);
+		o = cJSON_AddObjectToObject(ctx, ns);
 	cJSON_DeleteItemFromObjectCaseSensitive(o, name);
 	cJSON_AddStringToObject(o, name, json);
 	return 0;
@@ -52,10 +46,9 @@ static int mem_set(void *ctx, const char *ns, const char *name, const char *json
 
 static int mem_unset(void *ctx, const char *ns, const char *name, char *err, size_t errlen)
 {
-	(void)ctx;
 	(void)err;
 	(void)errlen;
-	cJSON *o = mem_db ? cJSON_GetObjectItemCaseSensitive(mem_db, ns) : NULL;
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(ctx, ns);
 	if (o)
 		cJSON_DeleteItemFromObjectCaseSensitive(o, name);
 	return 0;
@@ -63,35 +56,70 @@ static int mem_unset(void *ctx, const char *ns, const char *name, char *err, siz
 
 static int mem_reset(void *ctx, const char *ns, char *err, size_t errlen)
 {
-	(void)ctx;
 	(void)err;
 	(void)errlen;
-	if (mem_db)
-		cJSON_DeleteItemFromObjectCaseSensitive(mem_db, ns);
-	if (mem_db && !mem_db->child) {
-		cJSON_Delete(mem_db);
-		mem_db = NULL;
-	}
+	cJSON_DeleteItemFromObjectCaseSensitive(ctx, ns);
 	return 0;
 }
 
-static const struct settings_db_ops mem_ops = { NULL, mem_get, mem_set, mem_unset, mem_reset };
-static struct settings_db_ops cur_ops;
-static int have_ops;
-
-void settings_set_db(const struct settings_db_ops *ops)
+static void mem_close(struct settings_db_ops *self)
 {
-	if (ops) {
-		cur_ops = *ops;
-		have_ops = 1;
-	} else {
-		have_ops = 0;
-	}
+	cJSON_Delete(self->ctx);
+	free(self);
 }
 
-const struct settings_db_ops *settings_get_db(void)
+struct settings_db_ops *settings_memory_db_new(void)
 {
-	return have_ops ? &cur_ops : &mem_ops;
+	struct settings_db_ops *db = xcalloc(1, sizeof *db);
+	*db = (struct settings_db_ops){ xnonnull(cJSON_CreateObject()), mem_get, mem_set, mem_unset, mem_reset,
+		                        mem_close };
+	return db;
+}
+
+/* No backend attached: nothing to read, nowhere to write. */
+static int none_get(void *ctx, const char *ns, const char *name, char **json_out, char *err, size_t errlen)
+{
+	(void)ctx, (void)ns, (void)name, (void)json_out, (void)err, (void)errlen;
+	return 0;
+}
+
+static int none_set(void *ctx, const char *ns, const char *name, const char *json, char *err, size_t errlen)
+{
+	(void)ctx, (void)ns, (void)json;
+	return fail(err, errlen, SMELT_ERR, "cannot store setting '%s': no system database is open", name);
+}
+
+static int none_unset(void *ctx, const char *ns, const char *name, char *err, size_t errlen)
+{
+	(void)ctx, (void)ns, (void)name, (void)err, (void)errlen;
+	return 0;
+}
+
+static int none_reset(void *ctx, const char *ns, char *err, size_t errlen)
+{
+	(void)ctx, (void)ns, (void)err, (void)errlen;
+	return 0;
+}
+
+static const struct settings_db_ops none_ops = { NULL, none_get, none_set, none_unset, none_reset, NULL };
+
+const struct settings_db_ops *settings_db_of(const struct project *p)
+{
+	return p && p->settings_db ? p->settings_db : &none_ops;
+}
+
+static void db_close(struct settings_db_ops *db)
+{
+	if (db && db->close)
+		db->close(db);
+}
+
+void settings_db_attach(struct project *p, struct settings_db_ops *db)
+{
+	if (p->settings_db && p->settings_db_free)
+		p->settings_db_free(p->settings_db);
+	p->settings_db = db;
+	p->settings_db_free = db ? db_close : NULL;
 }
 
 char *settings_db_namespace(const struct plugin *pl)
@@ -301,7 +329,7 @@ int settings_set(struct project *p, struct plugin *pl, const char *name, const c
 		free(k);
 		free(s);
 	} else {
-		const struct settings_db_ops *ops = settings_get_db();
+		const struct settings_db_ops *ops = settings_db_of(p);
 		char *ns = settings_db_namespace(pl);
 		struct strbuf sb = STRBUF_INIT;
 		json_dump(&sb, v, -2);
@@ -373,7 +401,7 @@ int settings_unset(struct project *p, struct plugin *pl, const char *name, enum 
 	char *plname = pl ? xstrdup(pl->name) : NULL;
 	int type = pl ? (int)pl->type : -1;
 	if (store == STORE_AUTO || store == STORE_DB) {
-		const struct settings_db_ops *ops = settings_get_db();
+		const struct settings_db_ops *ops = settings_db_of(p);
 		char *ns = settings_db_namespace(pl);
 		rc = ops->unset(ops->ctx, ns, name, err, errlen);
 		free(ns);
@@ -432,7 +460,7 @@ int settings_reset(struct project *p, struct plugin *pl, enum settings_store sto
 	char sub[256];
 	int rc = 0;
 	if (store == STORE_AUTO || store == STORE_DB) {
-		const struct settings_db_ops *ops = settings_get_db();
+		const struct settings_db_ops *ops = settings_db_of(p);
 		char *ns = settings_db_namespace(pl);
 		rc = ops->reset(ops->ctx, ns, err, errlen);
 		free(ns);
