@@ -1,5 +1,6 @@
 /* runtime: the host services lent to adapters; see runtime.h. */
 #include "run/runtime.h"
+#include "adapters/dispatch.h"
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/proc.h"
@@ -775,40 +776,33 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen)
 	return rt->store;
 }
 
-struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen)
+/* dispatch_host.new_hctx: the host context of adapter a, kept by the runtime until runtime_release(). */
+static void *new_hctx(void *owner, struct loaded_adapter *a)
 {
-	const char *ns = plugin_namespace(rt->project, pl);
-	uint32_t bit = loader_type_bit(plugin_type_plural(pl->type));
-	struct loaded_adapter *a = loader_claim(&rt->loader, pl->adapter, ns, bit);
-	if (!a) {
-		if (pl->adapter)
-			fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' names adapter '%s', which is not loaded (see 'smelt adapters list')",
-			     pl->name, pl->adapter);
-		else
-			fail(err, errlen, SMELT_ERR_NOTFOUND,
-			     "no adapter claims plugin '%s' (%s, namespace '%s'); see 'smelt adapters list'", pl->name,
-			     plugin_type_singular(pl->type), ns);
-		return NULL;
-	}
-	return runtime_init_adapter(rt, a, err, errlen) == SMELT_OK ? a : NULL;
-}
-
-int runtime_init_adapter(struct runtime *rt, struct loaded_adapter *a, char *err, size_t errlen)
-{
-	if (a->initialised)
-		return SMELT_OK;
+	struct runtime *rt = owner;
 	struct host_ctx *h = xcalloc(1, sizeof *h);
 	h->rt = rt;
 	h->ad = a;
 	rt->hctxs = xrealloc(rt->hctxs, (rt->nhctx + 1) * sizeof *rt->hctxs);
 	rt->hctxs[rt->nhctx++] = h;
-	char aerr[SMELT_ERRBUF_SIZE] = "";
-	int rc = a->desc->init(&rt->api, h, &a->state, aerr, sizeof aerr);
-	if (rc != SMELT_OK)
-		return fail(err, errlen, rc, "adapter '%s': init: %s", a->desc->name, aerr[0] ? aerr : smelt_strerror(rc));
-	a->initialised = 1;
-	a->hctx = h;
-	return SMELT_OK;
+	return h;
+}
+
+static struct dispatch_host dispatch_host_of(struct runtime *rt)
+{
+	return (struct dispatch_host){ &rt->api, new_hctx, rt };
+}
+
+struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen)
+{
+	struct dispatch_host h = dispatch_host_of(rt);
+	return dispatch_adapter_for(&rt->loader, &h, pl, plugin_namespace(rt->project, pl), err, errlen);
+}
+
+int runtime_init_adapter(struct runtime *rt, struct loaded_adapter *a, char *err, size_t errlen)
+{
+	struct dispatch_host h = dispatch_host_of(rt);
+	return dispatch_init(a, &h, err, errlen);
 }
 
 void runtime_post_install(struct runtime *rt, const struct install_item *items, size_t n)
