@@ -3,6 +3,7 @@
  * expand first); the first failure stops the run (exit 1).  Each EL block
  * holds the lock of its state id in the system database for its duration,
  * with a heartbeat, so a second run of the same pipeline is refused.
+ * This file parses the options and prints the summary; run/execute.c runs.
  */
 #include "cli/commands.h"
 #include "project/project.h"

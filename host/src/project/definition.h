@@ -162,9 +162,9 @@ int plugin_type_is_extra(enum plugin_type t, const char *key);
 /*
  * The built-in catalog seam (variant `smelt`): the definition JSON text
  * of a built-in plugin, or NULL when there is none.  Static storage, never
- * freed.  type is the plural type name.  host/src/project/builtin_seam.c
- * defines it returning NULL; the hub module replaces that file with the
- * real catalog.  project_plugin_def() consults it for a plugin whose
+ * freed.  type is the plural type name.  Defined by the layer above
+ * (host/src/hub/builtin_seam.c, over the hub's built-in catalog), so the
+ * project module depends on no hub code.  project_plugin_def() consults it for a plugin whose
  * variant is "smelt" before looking for a lock file.
  */
 const char *builtin_catalog_json(const char *type, const char *name);

@@ -7,6 +7,7 @@
 #include "run/runfiles.h"
 #include "settings/required.h"
 #include "settings/settings.h"
+#include "settings/state_config.h"
 #include "store/state_backend.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -582,7 +583,7 @@ static struct state_backend *runtime_state_backend(struct runtime *rt, char *err
 {
 	struct store *st = rt->state_backend ? NULL : runtime_store(rt, err, errlen);
 	if (!rt->state_backend && st)
-		state_backend_open(rt->project, st, &rt->state_backend, err, errlen);
+		settings_open_state_backend(rt->project, st, &rt->state_backend, err, errlen);
 	return rt->state_backend;
 }
 
