@@ -450,6 +450,31 @@ START_TEST(project_settings)
 END_TEST
 
 /* issue 18 item 3: an integer above 2^53 reaches the config file, the env and the stores with its digits */
+/* The system-database level is the project's own (settings_db_attach), not a process global. */
+START_TEST(db_level_belongs_to_the_project)
+{
+	char err[256];
+	struct project *a = load("", "", "", ""), *b = load("", "", "", "");
+	settings_db_attach(a, settings_memory_db_new());
+	settings_db_attach(b, settings_memory_db_new());
+	cJSON *v = cJSON_CreateNumber(21);
+	ck_assert_int_eq(settings_set(a, project_find_plugin(a, -1, "tap-c"), "port", v, STORE_DB, NULL, err, sizeof err),
+	                 0);
+	expect(a, "tap-c", NULL, "port", "21", SOURCE_DB);
+	expect(b, "tap-c", NULL, "port", "1", SOURCE_DEFAULT);
+	/* none attached: nothing to read, and a write says why it cannot be stored */
+	settings_db_attach(b, NULL);
+	ck_assert_ptr_null(b->settings_db);
+	expect(b, "tap-c", NULL, "port", "1", SOURCE_DEFAULT);
+	ck_assert_int_lt(settings_set(b, project_find_plugin(b, -1, "tap-c"), "port", v, STORE_DB, NULL, err, sizeof err),
+	                 0);
+	ck_assert_str_eq(err, "cannot store setting 'port': no system database is open");
+	cJSON_Delete(v);
+	project_free(a);
+	project_free(b);
+}
+END_TEST
+
 START_TEST(long_integers_stay_exact)
 {
 	char err[512];
@@ -591,6 +616,7 @@ static Suite *suite(void)
 		{ "long_integers", long_integers_stay_exact },
 		{ "deep_config", deep_config_resolves_quickly },
 		{ "sensitive_errors", sensitive_values_stay_out_of_errors },
+		{ "db_level", db_level_belongs_to_the_project },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);
