@@ -70,7 +70,6 @@ static void list_commands(struct runtime *rt, struct plugin *pl, int json)
 	fflush(stdout);
 }
 
-
 int cmd_invoke(struct cli *cli, int argc, char **argv)
 {
 	const char *dump = NULL, *type_name = NULL, *format = NULL;
