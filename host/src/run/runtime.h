@@ -70,8 +70,9 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen);
 
 /*
  * The adapter that claims plugin pl, initialised (init() called once with
- * its own host context).  NULL with err filled when none claims it or its
- * init failed.  *hctx_out receives the host context.
+ * its own host context, kept in rt): dispatch_adapter_for()
+ * (adapters/dispatch.h) with rt's loader and service table.  NULL with err
+ * filled when none claims it or its init failed.
  */
 struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen);
 
