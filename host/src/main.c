@@ -67,31 +67,31 @@ static void usage(FILE *out)
 
 static void cli_paths(struct cli *cli)
 {
-	cli->exe = exe_path();
-	char *bindir = path_dirname(cli->exe ? cli->exe : "/usr/local/bin/smelt");
+	cli->paths.exe = exe_path();
+	char *bindir = path_dirname(cli->paths.exe ? cli->paths.exe : "/usr/local/bin/smelt");
 	char *adapters = path_join(bindir, SMELT_REL_ADAPTER_DIR);
 	char *libexec = path_join(bindir, SMELT_REL_LIBEXEC_DIR);
 	/* Canonical paths read better in listings; keep the joined form when a folder is missing. */
-	cli->adapter_dir = realpath(adapters, NULL);
-	cli->libexec_dir = realpath(libexec, NULL);
-	if (!cli->adapter_dir)
-		cli->adapter_dir = adapters;
+	cli->paths.adapter_dir = realpath(adapters, NULL);
+	cli->paths.libexec_dir = realpath(libexec, NULL);
+	if (!cli->paths.adapter_dir)
+		cli->paths.adapter_dir = adapters;
 	else
 		free(adapters);
-	if (!cli->libexec_dir)
-		cli->libexec_dir = libexec;
+	if (!cli->paths.libexec_dir)
+		cli->paths.libexec_dir = libexec;
 	else
 		free(libexec);
 	free(bindir);
 	/* Plugin definitions refer to files adapters ship (e.g. Airflow's constraints in a pip_url). */
-	setenv("SMELT_ADAPTERS_DIR", cli->adapter_dir, 0);
+	setenv("SMELT_ADAPTERS_DIR", cli->paths.adapter_dir, 0);
 }
 
 static void cli_release(struct cli *cli)
 {
-	free(cli->exe);
-	free(cli->adapter_dir);
-	free(cli->libexec_dir);
+	free(cli->paths.exe);
+	free(cli->paths.adapter_dir);
+	free(cli->paths.libexec_dir);
 }
 
 /* cJSON's allocator: xmalloc, so that a cJSON call never returns NULL for lack of memory (a caller

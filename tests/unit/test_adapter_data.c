@@ -4,7 +4,7 @@
  * files skipped, the first folder winning; and the plugin types' extras
  * definition.c builds from it.
  */
-#include "adapters/data.h"
+#include "project/adapter_data.h"
 #include "project/definition.h"
 #include "util/fs.h"
 #include "util/strbuf.h"

@@ -7,7 +7,7 @@
  */
 #include "install/install.h"
 #include "util/argv.h"
-#include "install/sha256.h"
+#include "util/sha256.h"
 #include "util/fs.h"
 #include "util/strbuf.h"
 

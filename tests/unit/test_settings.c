@@ -54,6 +54,14 @@ static const char *const base_yml =
 	"    ENVIRONMENT_ENV: e\n"
 	"%s";
 
+/* One in-memory system database for the whole test (setup/teardown); each project gets a copy of it. */
+static struct settings_db_ops *shared_db;
+
+static void free_copy(struct settings_db_ops *self)
+{
+	free(self);
+}
+
 static struct project *load(const char *p_extra, const char *c_extra, const char *env_extra, const char *dotenv)
 {
 	char err[512];
@@ -66,6 +74,11 @@ static struct project *load(const char *p_extra, const char *c_extra, const char
 	struct project *p = NULL;
 	int rc = project_load(tmp, f, NULL, &p, err, sizeof err);
 	ck_assert_msg(rc == 0, "load: %s", err);
+	/* the SOURCE_DB level: a copy of shared_db, so a value stored for one project is seen by the next */
+	struct settings_db_ops *db = xmalloc(sizeof *db);
+	*db = *shared_db;
+	db->close = free_copy;
+	settings_db_attach(p, db);
 	free(f);
 	free(e);
 	strbuf_release(&yml);
@@ -81,12 +94,13 @@ static void setup(void)
 		                            "MELTANO_ENVIRONMENT", "TAP_P_USER", "TAP_P_USERNAME", NULL };
 	for (int i = 0; vars[i]; i++)
 		unsetenv(vars[i]);
-	settings_set_db(NULL);
 	log_set_level(LOG_LEVEL_DISABLED);
+	shared_db = settings_memory_db_new();
 }
 
 static void teardown(void)
 {
+	shared_db->close(shared_db);
 	remove_tree(tmp);
 }
 
@@ -124,7 +138,7 @@ START_TEST(precedence_each_level_beats_the_next)
 	p = load("    config: {port: 6}\n", "", "", "");
 	expect(p, "tap-c", NULL, "port", "6", SOURCE_INHERITED);
 	/* 6: the system database beats the parent */
-	const struct settings_db_ops *db = settings_get_db();
+	const struct settings_db_ops *db = settings_db_of(p);
 	ck_assert_int_eq(db->set(db->ctx, "extractors.tap-c", "port", "7", err, sizeof err), 0);
 	expect(p, "tap-c", NULL, "port", "7", SOURCE_DB);
 	project_free(p);
@@ -156,7 +170,7 @@ START_TEST(precedence_each_level_beats_the_next)
 	setenv("TAP_C_PORT", "13", 1);
 	expect(p, "tap-c", NULL, "port", "13", SOURCE_ENV);
 	project_free(p);
-	db->reset(db->ctx, "extractors.tap-c", err, sizeof err);
+	shared_db->reset(shared_db->ctx, "extractors.tap-c", err, sizeof err);
 }
 END_TEST
 
@@ -436,6 +450,31 @@ START_TEST(project_settings)
 END_TEST
 
 /* issue 18 item 3: an integer above 2^53 reaches the config file, the env and the stores with its digits */
+/* The system-database level is the project's own (settings_db_attach), not a process global. */
+START_TEST(db_level_belongs_to_the_project)
+{
+	char err[256];
+	struct project *a = load("", "", "", ""), *b = load("", "", "", "");
+	settings_db_attach(a, settings_memory_db_new());
+	settings_db_attach(b, settings_memory_db_new());
+	cJSON *v = cJSON_CreateNumber(21);
+	ck_assert_int_eq(settings_set(a, project_find_plugin(a, -1, "tap-c"), "port", v, STORE_DB, NULL, err, sizeof err),
+	                 0);
+	expect(a, "tap-c", NULL, "port", "21", SOURCE_DB);
+	expect(b, "tap-c", NULL, "port", "1", SOURCE_DEFAULT);
+	/* none attached: nothing to read, and a write says why it cannot be stored */
+	settings_db_attach(b, NULL);
+	ck_assert_ptr_null(b->settings_db);
+	expect(b, "tap-c", NULL, "port", "1", SOURCE_DEFAULT);
+	ck_assert_int_lt(settings_set(b, project_find_plugin(b, -1, "tap-c"), "port", v, STORE_DB, NULL, err, sizeof err),
+	                 0);
+	ck_assert_str_eq(err, "cannot store setting 'port': no system database is open");
+	cJSON_Delete(v);
+	project_free(a);
+	project_free(b);
+}
+END_TEST
+
 START_TEST(long_integers_stay_exact)
 {
 	char err[512];
@@ -469,7 +508,7 @@ START_TEST(long_integers_stay_exact)
 	                              sizeof err), 0);
 	expect(p, "tap-c", NULL, "port", "9007199254740999", SOURCE_DB);
 	cJSON_Delete(big);
-	const struct settings_db_ops *db = settings_get_db();
+	const struct settings_db_ops *db = settings_db_of(p);
 	db->reset(db->ctx, "extractors.tap-c", err, sizeof err);
 	/* written back into smelt.yml by an edit */
 	big = cJSON_CreateString("9007199254741001");
@@ -577,6 +616,7 @@ static Suite *suite(void)
 		{ "long_integers", long_integers_stay_exact },
 		{ "deep_config", deep_config_resolves_quickly },
 		{ "sensitive_errors", sensitive_values_stay_out_of_errors },
+		{ "db_level", db_level_belongs_to_the_project },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);

@@ -132,7 +132,7 @@ static int check(struct cli *cli, int format)
 	if (rc)
 		return rc;
 	struct runtime rt;
-	runtime_init(&rt, cli, p);
+	runtime_init(&rt, &cli->paths, p);
 	int bad = 0;
 	cJSON *out = cJSON_CreateArray();
 	for (size_t i = 0; i < rt.loader.n; i++) {
@@ -222,7 +222,7 @@ int cmd_adapters(struct cli *cli, int argc, char **argv)
 	struct loader l;
 	char *root = nearest_project();
 	loader_init(&l);
-	loader_discover(&l, cli->adapter_dir, root);
+	loader_discover(&l, cli->paths.adapter_dir, root);
 	if (format == FORMAT_JSON)
 		list_json(&l);
 	else

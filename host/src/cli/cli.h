@@ -12,6 +12,8 @@
 #define SMELT_CLI_H
 
 #include "cli/options.h"
+#include "project/project.h"
+#include "util/paths.h"
 
 #include <stdio.h>
 
@@ -23,9 +25,7 @@ struct cli {
 	int no_environment;         /* --no-environment */
 	const char *env_file;       /* --env-file PATH, NULL: <root>/.env */
 	int color;                  /* colour on stderr (a terminal and no NO_COLOR) */
-	char *exe;                  /* absolute path of this smelt binary */
-	char *adapter_dir;          /* the install's adapter folder */
-	char *libexec_dir;          /* the install's native-connector folder */
+	struct smelt_paths paths;   /* this install's binary, adapter and libexec folders (owned, main.c) */
 	const char *command;        /* the command being run, e.g. "config" */
 };
 
@@ -63,7 +63,16 @@ const char *cli_suggest(const char *name, const char *const *candidates, size_t 
 int cli_usage_suggest(const char *cmd, const char *name, const char *const *candidates, size_t n, const char *fmt,
                       ...) __attribute__((format(printf, 5, 6)));
 
-struct project;
+/*
+ * For commands: find and load the project (cli->env_file), select the
+ * environment from cli->environment / cli->no_environment per behavior,
+ * and attach the system database as its settings level
+ * (settings_system_db_new(), closed by project_free()).  Prints
+ * "smelt: error: ..." and returns EXIT_FAIL (1) on failure, else 0 with
+ * *out set (free with project_free()).  (project_open.c)
+ */
+int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project **out);
+
 /*
  * A Meltano project (meltano.yml) that smelt opens gets '.smelt/' in its
  * .gitignore, since Meltano's own .gitignore covers only .meltano/: added

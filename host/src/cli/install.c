@@ -156,7 +156,7 @@ int cmd_install(struct cli *cli, int argc, char **argv)
 	if (n) {
 		install_plugins(items, n, parallelism, flags);
 		struct runtime rt;
-		runtime_init(&rt, cli, p);
+		runtime_init(&rt, &cli->paths, p);
 		runtime_post_install(&rt, items, n);
 		runtime_release(&rt);
 	}

@@ -6,10 +6,10 @@
  * sqlfluff, ...) is run by the host directly.
  */
 #include "cli/commands.h"
+#include "adapters/dispatch.h"
 #include "project/project.h"
-#include "run/proc.h"
+#include "run/execute.h"
 #include "run/runtime.h"
-#include "util/argv.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -82,49 +82,6 @@ static void list_commands(struct runtime *rt, struct plugin *pl, int json)
 		cJSON_Delete(doc);
 	}
 	fflush(stdout);
-}
-
-/* A plugin no adapter claims: its executable (or the command's) with the args, stdio inherited. */
-static int invoke_direct(struct runtime *rt, struct plugin *pl, const char *command, char **args, size_t nargs)
-{
-	char err[SMELT_ERRBUF_SIZE * 2];
-	const struct definition *d = project_plugin_def(rt->project, pl, err, sizeof err);
-	if (!d)
-		return cli_fail("%s", err);
-	char **argv = NULL;
-	size_t n = 0;
-	const char *exe = runtime_plugin_path(rt, pl, SMELT_PPATH_EXECUTABLE);
-	argv_push(&argv, &n, exe);
-	if (command) {
-		const struct plugin_command *c = definition_find_command(d, command);
-		if (!c) {
-			argv_free(argv);
-			return cli_fail("plugin '%s' has no command '%s' (see 'smelt invoke --list-commands %s')", pl->name,
-			                command, pl->name);
-		}
-		if (c->executable) {
-			free(argv[0]);
-			argv[0] = xstrdup(c->executable);
-		}
-		if (c->args && argv_split(c->args, &argv, &n) != 0) {
-			argv_free(argv);
-			return cli_fail("command '%s' of '%s' has an unterminated quote", command, pl->name);
-		}
-	}
-	for (size_t i = 0; i < nargs; i++)
-		argv_push(&argv, &n, args[i]);
-	struct smelt_env *env = runtime_env_new(rt, pl);
-	struct proc_stage st = { .label = pl->name, .argv = argv, .envp = runtime_env_vars(env),
-	                         .cwd = rt->project->root, .flags = SMELT_SPAWN_INHERIT_STDIO };
-	struct proc_result res;
-	int rc = proc_pipeline(&st, 1, NULL, &res, err, sizeof err);
-	runtime_env_free(env);
-	argv_free(argv);
-	if (rc == SMELT_ERR)
-		return cli_fail("%s", err);
-	if (res.exit.signaled)
-		return 128 + res.exit.term_signal;
-	return res.exit.exit_code;
 }
 
 int cmd_invoke(struct cli *cli, int argc, char **argv)
@@ -203,7 +160,7 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 	}
 
 	struct runtime rt;
-	runtime_init(&rt, cli, p);
+	runtime_init(&rt, &cli->paths, p);
 	char err[SMELT_ERRBUF_SIZE * 4] = "";
 	int exit_code = EXIT_OK;
 	if (list) {
@@ -221,28 +178,24 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 			goto out;
 		}
 		log_debug("%s; running it directly", err);
-		exit_code = invoke_direct(&rt, pl, command, argv + i + 1, (size_t)(argc - i - 1));
+		int code = 0;
+		rc = execute_direct(&rt, pl, command, argv + i + 1, (size_t)(argc - i - 1), &code, err, sizeof err);
+		exit_code = rc ? cli_fail("%s", err) : code;
 		goto out;
 	}
-	if (!a->desc->invoke) {
+	struct smelt_request req = dispatch_request(dump ? SMELT_REQ_DUMP : SMELT_REQ_INVOKE, &pl, 1);
+	if (!dispatch_has_op(a, req.kind)) {
 		exit_code = cli_not_implemented(dump ? "invoke --dump" : "invoke");
 		fprintf(stderr, "(adapter '%s' has no invoke operation yet)\n", a->desc->name);
 		goto out;
 	}
-	const struct smelt_plugin *plugins[1] = { (const struct smelt_plugin *)pl };
-	struct smelt_request req = {
-		.struct_size = sizeof req,
-		.kind = dump ? SMELT_REQ_DUMP : SMELT_REQ_INVOKE,
-		.plugins = plugins,
-		.nplugins = 1,
-		.command = command,
-		.args = (const char *const *)argv + i + 1,
-		.nargs = (size_t)(argc - i - 1),
-		.dump = dump,
-		.flags = (isatty(0) && isatty(1) ? SMELT_RQ_INTERACTIVE : 0) | (no_install ? SMELT_RQ_NO_INSTALL : 0),
-	};
+	req.command = command;
+	req.args = (const char *const *)argv + i + 1;
+	req.nargs = (size_t)(argc - i - 1);
+	req.dump = dump;
+	req.flags = (isatty(0) && isatty(1) ? SMELT_RQ_INTERACTIVE : 0) | (no_install ? SMELT_RQ_NO_INSTALL : 0);
 	int tool_code = 0;
-	rc = a->desc->invoke(a->state, &req, &tool_code, err, sizeof err);
+	rc = dispatch_call(a, &req, &tool_code, err, sizeof err);
 	if (rc == SMELT_ERR_UNSUPPORTED)
 		exit_code = cli_not_implemented(err[0] ? err : "invoke");
 	else if (rc)

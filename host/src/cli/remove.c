@@ -89,7 +89,7 @@ static int remove_one(struct project *p, int type, const char *name)
 	globfree(&gl);
 	free(pattern);
 	/* settings in the system database */
-	const struct settings_db_ops *ops = settings_get_db();
+	const struct settings_db_ops *ops = settings_db_of(p);
 	if (ops->reset(ops->ctx, ns, err, sizeof err) < 0)
 		log_warn("cannot remove the stored settings of '%s': %s", name, err);
 	free(ns);

@@ -3,30 +3,22 @@
  * expand first); the first failure stops the run (exit 1).  Each EL block
  * holds the lock of its state id in the system database for its duration,
  * with a heartbeat, so a second run of the same pipeline is refused.
+ * This file parses the options and prints the summary; run/execute.c runs.
  */
 #include "cli/commands.h"
 #include "project/project.h"
 #include "run/blocks.h"
+#include "run/execute.h"
 #include "run/proc.h"
 #include "run/runtime.h"
-#include "settings/settings.h"
-#include "util/argv.h"
-#include "store/store.h"
-#include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/names.h"
 #include "util/strbuf.h"
-#include "util/uuid.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 enum run_opt {
 	RUN_FULL_REFRESH, RUN_REFRESH_CATALOG, RUN_NO_STATE_UPDATE, RUN_SUFFIX, RUN_STRATEGY, RUN_MERGE_STATE,
@@ -74,196 +66,10 @@ const struct cli_spec run_spec = {
 	            "  smelt run -q daily                               for cron: errors and one line\n",
 };
 
-#define RUN_LOG_MAX_BYTES (64LL * 1024 * 1024) /* run.log + run.log.1; see log_open_file_capped() */
 
-struct run_opts {
-	unsigned flags;           /* enum smelt_request_flags */
-	const char *suffix;       /* --state-id-suffix */
-	const char *strategy;     /* auto, merge, overwrite */
-	int force;
-	int timeout_s;
-	const char *run_id;
-};
 
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-/* <env>:<tap>-to-<target>[:suffix]; NULL with err set when a part holds ':'. */
-static char *state_id_for(struct project *p, const struct block *b, const char *suffix, char *err, size_t errlen)
-{
-	const char *env = p->active ? p->active->name : NULL;
-	const char *tap = b->plugins[0]->name, *target = b->plugins[b->nplugins - 1]->name;
-	if (!suffix && p->active)
-		suffix = p->active->state_id_suffix;
-	if ((env && strchr(env, ':')) || strchr(tap, ':') || strchr(target, ':') || (suffix && strchr(suffix, ':'))) {
-		fail(err, errlen, SMELT_ERR_CONFIG,
-		     "Cannot generate a state ID from components containing the delimiter string ':'");
-		return NULL;
-	}
-	struct strbuf sb = STRBUF_INIT;
-	if (env && *env)
-		strbuf_addf(&sb, "%s:", env);
-	strbuf_addf(&sb, "%s-to-%s", tap, target);
-	if (suffix && *suffix)
-		strbuf_addf(&sb, ":%s", suffix);
-	return strbuf_detach(&sb);
-}
 
-/*
- * An EL block's plugins see each other's information variables, as in
- * Meltano's ELT context: a loader's `default_target_schema:
- * $MELTANO_EXTRACT__LOAD_SCHEMA` expands to the extractor's load schema.
- * They are put in smelt's own environment for the block (every plugin
- * environment and every expansion starts from it) and taken out after.
- */
-static char **el_context_enter(struct runtime *rt, const struct block *b)
-{
-	static const char *const prefixes[] = { "MELTANO_EXTRACT", "MELTANO_LOAD", "MELTANO_MAP",
-	                                        "SMELT_EXTRACT", "SMELT_LOAD", "SMELT_MAP" };
-	char **names = xcalloc(1, sizeof *names);
-	size_t n = 0;
-	for (size_t i = 0; i < b->nplugins; i++) {
-		struct envlist env = ENVLIST_INIT;
-		char err[SMELT_ERRBUF_SIZE];
-		if (settings_plugin_env(rt->project, b->plugins[i], NULL, &env, err, sizeof err) != 0) {
-			envlist_release(&env);
-			continue;
-		}
-		for (size_t v = 0; v < env.n; v++) {
-			const char *eq = strchr(env.vars[v], '=');
-			int match = 0;
-			for (size_t k = 0; eq && k < sizeof prefixes / sizeof prefixes[0]; k++)
-				match |= !strncmp(env.vars[v], prefixes[k], strlen(prefixes[k]));
-			if (!match)
-				continue;
-			char *name = xstrndup(env.vars[v], (size_t)(eq - env.vars[v]));
-			if (getenv(name)) { /* the user's own value wins */
-				free(name);
-				continue;
-			}
-			setenv(name, eq + 1, 1);
-			names = xrealloc(names, (n + 2) * sizeof *names);
-			names[n++] = name;
-			names[n] = NULL;
-		}
-		envlist_release(&env);
-	}
-	return names;
-}
-
-static void el_context_leave(char **names)
-{
-	for (char **v = names; v && *v; v++)
-		unsetenv(*v);
-	argv_free(names);
-}
-
-static int run_block(struct runtime *rt, struct block *b, const struct run_opts *o, size_t index, size_t total,
-                     double *secs_out, char *err, size_t errlen)
-{
-	struct loaded_adapter *a = runtime_adapter_for(rt, b->plugins[0], err, errlen);
-	if (!a)
-		return SMELT_ERR_NOTFOUND;
-	if (b->kind == BLOCK_EL)
-		for (size_t i = 1; i < b->nplugins; i++) {
-			struct loaded_adapter *other = runtime_adapter_for(rt, b->plugins[i], err, errlen);
-			if (!other)
-				return SMELT_ERR_NOTFOUND;
-			if (other != a)
-				return fail(err, errlen, SMELT_ERR_CONFIG,
-				            "block '%s' mixes adapters '%s' and '%s'; an EL block needs one adapter",
-				            b->text, a->desc->name, other->desc->name);
-		}
-	if (o->flags & SMELT_RQ_DRY_RUN) {
-		log_info("Dry run, but would have run block %zu/%zu: %s (adapter '%s').", index + 1, total, b->text,
-		         a->desc->name);
-		return SMELT_OK;
-	}
-	if (!a->desc->run_block)
-		return fail(err, errlen, SMELT_ERR_UNSUPPORTED, "adapter '%s': run_block: not implemented yet",
-		            a->desc->name);
-
-	char *state_id = NULL;
-	struct store *st = NULL;
-	unsigned flags = o->flags;
-	/* Never cut: a run id holds no ':' (name_check_run_id()), so "<run id>:<n>" is unique per run. */
-	char *block_run_id = xasprintf("%s:%zu", rt->run_id, index + 1);
-	if (b->kind == BLOCK_EL && !(flags & SMELT_RQ_NO_STATE_UPDATE)) {
-		if (!rt->project->active) {
-			log_warn("no environment is active: the run is stateless");
-		} else if (!(state_id = state_id_for(rt->project, b, o->suffix, err, errlen))) {
-			free(block_run_id);
-			return SMELT_ERR_CONFIG;
-		}
-		if (state_id) {
-			if (!(st = runtime_store(rt, err, errlen))) {
-				free(state_id);
-				return SMELT_ERR;
-			}
-			struct proc_owner me; /* so the next run can tell at once when this one's process is gone */
-			int known = proc_owner_self(&me) == SMELT_OK;
-			if (store_run_begin(st, block_run_id, state_id, b->text, o->force, known ? &me : NULL, err, errlen)) {
-				free(state_id);
-				free(block_run_id);
-				return SMELT_ERR;
-			}
-			rt->heartbeat_run_id = block_run_id;
-		}
-		if (!strcmp(o->strategy, "merge") || (!strcmp(o->strategy, "auto") && (flags & SMELT_RQ_FULL_REFRESH)))
-			flags |= SMELT_RQ_STATE_PARTIAL;
-	}
-	struct smelt_request req = {
-		.struct_size = sizeof req,
-		.kind = b->kind == BLOCK_EL ? SMELT_REQ_EL : SMELT_REQ_COMMAND,
-		.plugins = (const struct smelt_plugin *const *)b->plugins,
-		.nplugins = b->nplugins,
-		.mappings = b->mappings,
-		.command = b->command,
-		.state_id = state_id,
-		.run_id = rt->run_id,
-		.flags = flags,
-		.timeout_s = o->timeout_s,
-	};
-	log_debug("block %zu/%zu: %s", index + 1, total, b->text);
-	long long t0 = monotonic_ms();
-	char aerr[SMELT_ERRBUF_SIZE * 4] = "";
-	char **context = b->kind == BLOCK_EL ? el_context_enter(rt, b) : NULL;
-	/* a command block's live line; an EL block draws its own progress */
-	char *label = b->kind == BLOCK_COMMAND ? xasprintf("[%zu/%zu] %s", index + 1, total, b->text) : NULL;
-	rt->block = index + 1;
-	rt->status_label = label;
-	rt->status_t0 = t0;
-	log_held_clear();
-	int rc = a->desc->run_block(a->state, &req, aerr, sizeof aerr);
-	rt->status_label = NULL;
-	log_status(NULL);
-	free(label);
-	el_context_leave(context);
-	double secs = (double)(monotonic_ms() - t0) / 1000.0;
-	*secs_out = secs;
-	if (rc != SMELT_OK) {
-		fail(err, errlen, rc, "%s", aerr[0] ? aerr : smelt_strerror(rc));
-		/* what the tools said last, before the summary and the error; not when the failing results are shown */
-		if (runtime_block_failures(rt, index + 1))
-			log_held_clear();
-		else
-			log_held_flush();
-	}
-	log_debug("Block run completed: %s, success=%s, duration_seconds=%.3f", b->text, rc ? "false" : "true", secs);
-	if (st && state_id) {
-		char derr[SMELT_ERRBUF_SIZE];
-		if (store_run_end(st, block_run_id, rc ? RUN_FAILED : RUN_SUCCESS, rc ? err : NULL, NULL, derr, sizeof derr))
-			log_error("%s", derr);
-		rt->heartbeat_run_id = NULL;
-	}
-	free(state_id);
-	free(block_run_id);
-	return rc;
-}
 
 /*
  * The end of a run: one table of the blocks (what each did, in one
@@ -397,40 +203,6 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 	return 0;
 }
 
-/*
- * .smelt/logs/<run id>/ beneath the system folder (no link followed), made
- * anew for each run: an existing one means a reused --run-id, refused
- * before any block records a run under it.  Opens run.log there.
- */
-static int make_log_dir(struct runtime *rt, char *err, size_t errlen)
-{
-	const char *sys = rt->project->sys_dir;
-	int fd = -1;
-	if (mkdir_private(sys) != 0 || fs_mkdirs_under(sys, "logs", 0700) != 0 ||
-	    (fd = fs_open_under(sys, "logs", O_PATH | O_DIRECTORY, 0)) < 0)
-		return fail(err, errlen, SMELT_ERR, "cannot create '%s/logs': %s", sys, fs_beneath_strerror(errno));
-	int made = mkdirat(fd, rt->run_id, 0700);
-	int e = errno;
-	close(fd);
-	if (made != 0 && e == EEXIST)
-		return fail(err, errlen, SMELT_ERR_CONFIG, "run id '%s' was used before ('%s/logs/%s' exists); give a new one",
-		            rt->run_id, sys, rt->run_id);
-	if (made != 0)
-		return fail(err, errlen, SMELT_ERR, "cannot create '%s/logs/%s': %s", sys, rt->run_id, strerror(e));
-	rt->run_log_dir = xasprintf("%s/logs/%s", sys, rt->run_id);
-	char *log = path_join(rt->run_log_dir, "run.log");
-	const char *max = getenv("SMELT_RUN_LOG_MAX_BYTES");
-	char *end = NULL;
-	long long cap = max ? strtoll(max, &end, 10) : RUN_LOG_MAX_BYTES;
-	if (max && (!*max || *end || cap < 0)) {
-		log_warn("SMELT_RUN_LOG_MAX_BYTES must be a number of bytes (0: no cap), not '%s'; using %lld", max,
-		         RUN_LOG_MAX_BYTES);
-		cap = RUN_LOG_MAX_BYTES;
-	}
-	log_open_file_capped(log, cap);
-	free(log);
-	return SMELT_OK;
-}
 
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
@@ -456,52 +228,17 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	}
 
 	struct runtime rt;
-	char uuid[37];
 	log_hold_plugin_info(1); /* the tools' info lines go to the run log; the table says what they did */
-	runtime_init(&rt, cli, p);
-	if (!o.run_id) {
-		uuid4(uuid);
-		o.run_id = uuid;
-	}
-	rt.run_id = xstrdup(o.run_id);
-	rt.check_required = 1;
-	rt.timeout_s = o.timeout_s;
-	if (o.timeout_s)
-		rt.deadline_ms = monotonic_ms() + (long long)o.timeout_s * 1000;
-	if (!(o.flags & SMELT_RQ_DRY_RUN) && make_log_dir(&rt, err, sizeof err) != 0) {
+	runtime_init(&rt, &cli->paths, p);
+	if (execute_begin(&rt, &bl, &o, err, sizeof err) != 0) {
 		runtime_release(&rt);
 		blocks_release(&bl);
 		project_free(p);
 		return cli_fail("%s", err);
 	}
-	log_debug("run %s: %zu block%s", rt.run_id, bl.n, bl.n == 1 ? "" : "s");
-	if (!(o.flags & SMELT_RQ_DRY_RUN)) {
-		struct plugin **all = NULL;
-		size_t nall = 0;
-		for (size_t i = 0; i < bl.n; i++)
-			for (size_t j = 0; j < bl.items[i].nplugins; j++) {
-				all = xrealloc(all, (nall + 1) * sizeof *all);
-				all[nall++] = bl.items[i].plugins[j];
-			}
-		rc = runtime_prepare(&rt, all, nall, !(o.flags & SMELT_RQ_NO_INSTALL), err, sizeof err);
-		free(all);
-		if (rc) {
-			log_open_file_capped(NULL, 0);
-			runtime_release(&rt);
-			blocks_release(&bl);
-			project_free(p);
-			return cli_fail("%s", err);
-		}
-	}
-	long long t0 = monotonic_ms();
 	size_t done = 0;
-	double *secs = xcalloc(bl.n, sizeof *secs);
-	rc = SMELT_OK;
-	for (; done < bl.n; done++) {
-		rc = run_block(&rt, &bl.items[done], &o, done, bl.n, &secs[done], err, sizeof err);
-		if (rc)
-			break;
-	}
+	double total_s = 0, *secs = xcalloc(bl.n, sizeof *secs);
+	rc = execute_blocks(&rt, &bl, &o, secs, &done, &total_s, err, sizeof err);
 	int exit_code = EXIT_OK;
 	if (rc) {
 		exit_code = rc == SMELT_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_FAIL;
@@ -511,7 +248,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 			exit_code = 130; /* 128 + SIGINT, as a shell reports Ctrl-C */
 	}
 	if (!(o.flags & SMELT_RQ_DRY_RUN))
-		print_summary(&rt, &bl, secs, done, rc, (double)(monotonic_ms() - t0) / 1000.0);
+		print_summary(&rt, &bl, secs, done, rc, total_s);
 	if (rc) {
 		char *log = rt.run_log_dir ? xasprintf("%s/run.log", rt.run_log_dir) : NULL;
 		size_t rl = strlen(p->root);
@@ -524,7 +261,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		free(log);
 	}
 	free(secs);
-	log_open_file_capped(NULL, 0);
+	execute_end(&rt);
 	runtime_release(&rt);
 	blocks_release(&bl);
 	project_free(p);

@@ -334,7 +334,7 @@ static int schedule_run(struct cli *cli, int argc, char **argv)
 	if (argc < 2 || argv[1][0] == '-')
 		return cli_usage("schedule", "usage: smelt schedule run NAME [RUN OPTIONS...]");
 	const char *name = argv[1];
-	if (!cli->exe)
+	if (!cli->paths.exe)
 		return cli_fail("cannot find the smelt executable to run");
 	struct project *p;
 	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
@@ -357,7 +357,7 @@ static int schedule_run(struct cli *cli, int argc, char **argv)
 		rc = cli_fail("%s", err);
 		goto out;
 	}
-	argv_push(&child, &nchild, cli->exe);
+	argv_push(&child, &nchild, cli->paths.exe);
 	if (cli->environment) {
 		argv_push(&child, &nchild, "--environment");
 		argv_push(&child, &nchild, cli->environment);

@@ -77,7 +77,7 @@ static const char *selection_of(const cJSON *stream, const char *prop)
 static int list(struct cli *cli, struct project *p, struct plugin *pl, int all, int json)
 {
 	/* The catalog with the rules applied comes from the adapter, through `smelt invoke --dump catalog`. */
-	char *argv[] = { cli->exe, "--cwd", p->root, "invoke", "--dump", "catalog", pl->name, NULL };
+	char *argv[] = { cli->paths.exe, "--cwd", p->root, "invoke", "--dump", "catalog", pl->name, NULL };
 	struct sel_out out = { STRBUF_INIT };
 	struct proc_stage st = { .label = pl->name, .argv = argv, .on_line = collect, .arg = &out };
 	struct proc_result res;

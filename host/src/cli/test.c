@@ -3,6 +3,7 @@
  * adapters (dbt test, ...).  Exit 1 when any test fails.
  */
 #include "cli/commands.h"
+#include "adapters/dispatch.h"
 #include "project/project.h"
 #include "run/runtime.h"
 #include "util/log.h"
@@ -17,12 +18,11 @@ static int test_one(struct runtime *rt, struct plugin *pl, const char *test)
 	struct loaded_adapter *a = runtime_adapter_for(rt, pl, err, sizeof err);
 	if (!a)
 		return cli_fail("%s", err);
-	if (!a->desc->test)
+	if (!dispatch_has_op(a, SMELT_REQ_TEST))
 		return cli_not_implemented("test");
-	const struct smelt_plugin *plugins[1] = { (const struct smelt_plugin *)pl };
-	struct smelt_request req = { .struct_size = sizeof req, .kind = SMELT_REQ_TEST, .plugins = plugins,
-	                             .nplugins = 1, .command = test };
-	int rc = a->desc->test(a->state, &req, err, sizeof err);
+	struct smelt_request req = dispatch_request(SMELT_REQ_TEST, &pl, 1);
+	req.command = test;
+	int rc = dispatch_call(a, &req, NULL, err, sizeof err);
 	if (rc == SMELT_ERR_UNSUPPORTED)
 		return cli_not_implemented(err[0] ? err : "test");
 	if (rc)
@@ -70,13 +70,13 @@ int cmd_test(struct cli *cli, int argc, char **argv)
 	if (rc)
 		return rc;
 	struct runtime rt;
-	runtime_init(&rt, cli, p);
+	runtime_init(&rt, &cli->paths, p);
 	int exit_code = EXIT_OK;
 	if (all) {
 		for (size_t i = 0; i < p->nplugins; i++) {
 			char err[SMELT_ERRBUF_SIZE];
 			struct loaded_adapter *a = runtime_adapter_for(&rt, p->plugins[i], err, sizeof err);
-			if (a && a->desc->test) {
+			if (a && dispatch_has_op(a, SMELT_REQ_TEST)) {
 				int r = test_one(&rt, p->plugins[i], NULL);
 				if (r && !exit_code)
 					exit_code = r;

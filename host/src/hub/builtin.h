@@ -1,6 +1,6 @@
 /*
  * builtin - the built-in catalog: the plugin definitions the adapters ship
- * in their data folders (host/src/adapters/data.h), e.g. Smelt's native
+ * in their data folders (host/src/project/adapter_data.h), e.g. Smelt's native
  * connectors (variant "smelt": tap-csv, target-sqlite, target-jsonl, whose
  * executables ship in the libexec folder and need no pip_url) in the
  * Singer adapter's folder, and the definitions the Hub lacks or that Smelt
@@ -18,7 +18,7 @@
 #ifndef SMELT_HUB_BUILTIN_H
 #define SMELT_HUB_BUILTIN_H
 
-#include "adapters/data.h"
+#include "project/adapter_data.h"
 
 #include <cjson/cJSON.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* hub: the MeltanoHub API client; see hub.h. */
 #include "hub/hub.h"
 #include "build_config.h"
-#include "hub/curl_lazy.h"
+#include "util/curl_lazy.h"
 #include "hub/lock.h"
 #include "util/log.h"
 #include "util/strbuf.h"

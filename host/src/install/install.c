@@ -1,7 +1,7 @@
 /* install: virtualenvs, pip/uv, fingerprints, parallel installs; see install.h. */
 #include "install/install.h"
 #include "util/argv.h"
-#include "install/sha256.h"
+#include "util/sha256.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"

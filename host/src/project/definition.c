@@ -1,6 +1,6 @@
 /* definition: see definition.h. */
 #include "project/definition.h"
-#include "adapters/data.h"
+#include "project/adapter_data.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -49,7 +49,7 @@ int plugin_type_parse(const char *s)
 /*
  * Extras and their defaults (MELTANO.md section 2; Meltano's EXTRA_SETTINGS
  * of each plugin class) come from the adapter that runs the plugin type:
- * the "extras" of its plugin_types.json (host/src/adapters/data.h), e.g.
+ * the "extras" of its plugin_types.json (host/src/project/adapter_data.h), e.g.
  * select, metadata, load_schema for extractors from the Singer adapter.
  * File bundles are written by no adapter: their one extra is the host's.
  */

@@ -157,7 +157,7 @@ struct extra_def {
 /*
  * The extras of type t (*n set to their count; NULL when none): those the
  * adapters of the install and of $SMELT_ADAPTER_PATH declare for the type
- * in their plugin_types.json (host/src/adapters/data.h), in the order
+ * in their plugin_types.json (host/src/project/adapter_data.h), in the order
  * declared, and the host's own for file bundles.  Lives until the process
  * exits; safe from any thread.
  */
@@ -170,11 +170,12 @@ int plugin_type_is_extra(enum plugin_type t, const char *key);
  * of a built-in plugin, or NULL when there is none.  Lives until the
  * process exits.  type is the plural type name.  The catalog is the
  * definitions the adapters of the install and of $SMELT_ADAPTER_PATH ship
- * (host/src/adapters/data.h); a project's own adapters/ is not searched
+ * (host/src/project/adapter_data.h); a project's own adapters/ is not searched
  * here, so their plugins are read from the lock file `smelt add` wrote.
- * host/src/project/builtin_seam.c implements it over the hub module's
- * catalog.  project_plugin_def() consults it for a plugin whose variant
- * is "smelt" before looking for a lock file.
+ * Defined by the layer above (host/src/hub/builtin_seam.c, over the hub's
+ * catalog), so the project module depends on no hub code.
+ * project_plugin_def() consults it for a plugin whose variant is "smelt"
+ * before looking for a lock file.
  */
 const char *builtin_catalog_json(const char *type, const char *name);
 

@@ -3,8 +3,8 @@
  * module (host/src/hub): fetching a plugin definition from MeltanoHub or the
  * built-in catalog and writing its lock file.
  *
- * host/src/project/definitions_seam.c holds a placeholder that fails; the
- * hub module replaces that file with the real implementation.
+ * Declared here, defined by the layer above (host/src/hub/definitions_seam.c),
+ * so the project module depends on no hub code.
  */
 #ifndef SMELT_PROJECT_DEFINITIONS_H
 #define SMELT_PROJECT_DEFINITIONS_H

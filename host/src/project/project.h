@@ -7,9 +7,9 @@
  * Typical use in a command:
  *
  *	struct project *p;
- *	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
- *	if (rc)
- *		return rc;              (error already printed, rc is the exit code)
+ *	if (project_load(NULL, NULL, NULL, &p, err, sizeof err) < 0 ||
+ *	    project_select_environment(p, NULL, 0, ENV_IGNORE_DEFAULT, err, sizeof err) < 0)
+ *		...                     (err says why; commands use project_open_cli(), cli.h)
  *	struct plugin *pl = project_find_plugin(p, -1, "tap-csv");
  *	...
  *	project_free(p);
@@ -32,7 +32,7 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
-struct cli;
+struct settings_db_ops;
 struct strbuf;
 struct ydoc;
 
@@ -152,6 +152,10 @@ struct project {
 	size_t nschedules;
 	struct environment *active; /* the selected environment, NULL when none (project_select_environment) */
 	int active_explicit;      /* 1: selected by flag or variable, 0: default or none */
+	/* The system-database level of settings (settings.h: settings_db_attach()); NULL: none.
+	 * Owned: project_free() releases it with settings_db_free. */
+	struct settings_db_ops *settings_db;
+	void (*settings_db_free)(struct settings_db_ops *db);
 };
 
 /* ---- finding and loading ------------------------------------------------ */
@@ -197,13 +201,6 @@ enum env_behavior {
 int project_select_environment(struct project *p, const char *explicit_name, int no_environment,
                                enum env_behavior behavior, char *err, size_t errlen);
 
-/*
- * For commands: find and load the project (cli->env_file), select the
- * environment from cli->environment / cli->no_environment per behavior.
- * Prints "smelt: error: ..." and returns EXIT_FAIL (1) on failure, else 0
- * with *out set.
- */
-int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project **out);
 
 /* ---- looking things up -------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* blocks: see blocks.h. */
 #include "run/blocks.h"
-#include "adapters/data.h"
+#include "project/adapter_data.h"
 #include "hub/builtin.h"
 #include "project/project.h"
 #include "util/suggest.h"
@@ -59,7 +59,7 @@ static struct block *new_block(struct block_list *bl, enum block_kind kind)
 /*
  * The type a plugin name suggests: the built-in catalog's, else the name
  * prefixes the adapters declare for their plugin types (plugin_types.json
- * of their data folders, host/src/adapters/data.h); NULL when unknown.
+ * of their data folders, host/src/project/adapter_data.h); NULL when unknown.
  */
 static const char *guess_type(const char *root, const char *name)
 {

@@ -49,6 +49,8 @@
 #ifndef SMELT_PROC_H
 #define SMELT_PROC_H
 
+#include "util/proc_owner.h"
+
 #include <smelt/sdk.h>
 #include <stddef.h>
 
@@ -102,29 +104,7 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 /* The signal that interrupted the last proc_pipeline() call (SIGINT, SIGTERM, SIGHUP), or 0. */
 int proc_last_signal(void);
 
-/*
- * Who runs a process, precisely enough that a dead process is told from
- * a live one even when its pid was reused: the host, the kernel's boot id
- * and pid namespace, the pid and the start time from /proc/<pid>/stat.
- * Stored with run locks and private-file manifests.
- */
-struct proc_owner {
-	char host[256];           /* gethostname() */
-	char host_key[160];       /* "<boot_id>/pid:[<pid namespace inode>]": pids compare only when equal */
-	long pid;
-	unsigned long long start; /* field 22 of /proc/<pid>/stat: clock ticks after boot */
-};
-
-enum proc_liveness {
-	PROC_ALIVE = 0,   /* the very process still runs */
-	PROC_GONE = 1,    /* provably gone: same host, boot and namespace; no such pid, another start time, or a zombie */
-	PROC_UNKNOWN = 2, /* another host, boot or namespace, or unreadable: cannot tell */
-};
-
-/* Fill o with the calling process; SMELT_ERR when /proc cannot be read (o then fails every check). */
-int proc_owner_self(struct proc_owner *o);
-/* Whether the process o names is alive, provably gone, or out of sight. */
-enum proc_liveness proc_owner_check(const struct proc_owner *o);
+/* struct proc_owner, proc_owner_self(), proc_owner_check(): util/proc_owner.h (included above). */
 
 /* Describe an exit for messages: "exited with code 3", "was killed by SIGKILL", ... */
 void proc_describe_exit(const struct smelt_exit *ex, char *buf, size_t len);

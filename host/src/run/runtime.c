@@ -1,17 +1,19 @@
 /* runtime: the host services lent to adapters; see runtime.h. */
 #include "run/runtime.h"
-#include "cli/cli.h"
+#include "adapters/dispatch.h"
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/proc.h"
 #include "run/runfiles.h"
 #include "settings/required.h"
 #include "settings/settings.h"
+#include "settings/state_config.h"
 #include "store/state_backend.h"
 #include "store/store.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/paths.h"
 #include "util/strbuf.h"
 
 #include <errno.h>
@@ -69,8 +71,8 @@ static const char *h_path(void *hctx, enum smelt_path which)
 	case SMELT_PATH_PROJECT_ROOT: return rt->project->root;
 	case SMELT_PATH_SYS_DIR: return rt->project->sys_dir;
 	case SMELT_PATH_RUN_LOG_DIR: return rt->run_log_dir;
-	case SMELT_PATH_SMELT_EXE: return rt->cli->exe;
-	case SMELT_PATH_LIBEXEC: return rt->cli->libexec_dir;
+	case SMELT_PATH_SMELT_EXE: return rt->paths->exe;
+	case SMELT_PATH_LIBEXEC: return rt->paths->libexec_dir;
 	case SMELT_PATH_ADAPTER_DATA: {
 		char *dir = path_dirname(h->ad->path);
 		char *data = xasprintf("%s/%s", dir, h->ad->desc->name);
@@ -113,7 +115,7 @@ const char *runtime_plugin_path(struct runtime *rt, struct plugin *pl, enum smel
 				return runtime_keep(rt, p);
 			free(p);
 		}
-		char *p = path_join(rt->cli->libexec_dir, exe);
+		char *p = path_join(rt->paths->libexec_dir, exe);
 		if (access(p, X_OK) == 0)
 			return runtime_keep(rt, p);
 		free(p);
@@ -285,12 +287,12 @@ struct smelt_env *runtime_env_new(struct runtime *rt, struct plugin *pl)
 		strbuf_addf(&path, "%s/bin:", venv);
 		envlist_set(&env->list, "VIRTUAL_ENV", venv);
 	}
-	strbuf_addf(&path, "%s", rt->cli->libexec_dir);
+	strbuf_addf(&path, "%s", rt->paths->libexec_dir);
 	const char *old = envlist_get(&env->list, "PATH");
 	strbuf_addf(&path, ":%s", old ? old : "/usr/local/bin:/usr/bin:/bin");
 	envlist_set(&env->list, "PATH", path.buf);
 	strbuf_release(&path);
-	envlist_set(&env->list, "SMELT_BIN", rt->cli->exe);
+	envlist_set(&env->list, "SMELT_BIN", rt->paths->exe);
 	if (rt->run_id) {
 		envlist_set(&env->list, "SMELT_RUN_ID", rt->run_id);
 		envlist_set(&env->list, "MELTANO_RUN_ID", rt->run_id);
@@ -581,7 +583,7 @@ static struct state_backend *runtime_state_backend(struct runtime *rt, char *err
 {
 	struct store *st = rt->state_backend ? NULL : runtime_store(rt, err, errlen);
 	if (!rt->state_backend && st)
-		state_backend_open(rt->project, st, &rt->state_backend, err, errlen);
+		settings_open_state_backend(rt->project, st, &rt->state_backend, err, errlen);
 	return rt->state_backend;
 }
 
@@ -694,13 +696,13 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-void runtime_init(struct runtime *rt, struct cli *cli, struct project *project)
+void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project)
 {
 	memset(rt, 0, sizeof *rt);
-	rt->cli = cli;
+	rt->paths = paths;
 	rt->project = project;
 	loader_init(&rt->loader);
-	loader_discover(&rt->loader, cli->adapter_dir, project ? project->root : NULL);
+	loader_discover(&rt->loader, paths->adapter_dir, project ? project->root : NULL);
 	rt->api = (struct smelt_host_api){
 		.abi_version = SMELT_ABI_VERSION,
 		.struct_size = sizeof(struct smelt_host_api),
@@ -778,40 +780,33 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen)
 	return rt->store;
 }
 
-struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen)
+/* dispatch_host.new_hctx: the host context of adapter a, kept by the runtime until runtime_release(). */
+static void *new_hctx(void *owner, struct loaded_adapter *a)
 {
-	const char *ns = plugin_namespace(rt->project, pl);
-	uint32_t bit = loader_type_bit(plugin_type_plural(pl->type));
-	struct loaded_adapter *a = loader_claim(&rt->loader, pl->adapter, ns, bit);
-	if (!a) {
-		if (pl->adapter)
-			fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' names adapter '%s', which is not loaded (see 'smelt adapters list')",
-			     pl->name, pl->adapter);
-		else
-			fail(err, errlen, SMELT_ERR_NOTFOUND,
-			     "no adapter claims plugin '%s' (%s, namespace '%s'); see 'smelt adapters list'", pl->name,
-			     plugin_type_singular(pl->type), ns);
-		return NULL;
-	}
-	return runtime_init_adapter(rt, a, err, errlen) == SMELT_OK ? a : NULL;
-}
-
-int runtime_init_adapter(struct runtime *rt, struct loaded_adapter *a, char *err, size_t errlen)
-{
-	if (a->initialised)
-		return SMELT_OK;
+	struct runtime *rt = owner;
 	struct host_ctx *h = xcalloc(1, sizeof *h);
 	h->rt = rt;
 	h->ad = a;
 	rt->hctxs = xrealloc(rt->hctxs, (rt->nhctx + 1) * sizeof *rt->hctxs);
 	rt->hctxs[rt->nhctx++] = h;
-	char aerr[SMELT_ERRBUF_SIZE] = "";
-	int rc = a->desc->init(&rt->api, h, &a->state, aerr, sizeof aerr);
-	if (rc != SMELT_OK)
-		return fail(err, errlen, rc, "adapter '%s': init: %s", a->desc->name, aerr[0] ? aerr : smelt_strerror(rc));
-	a->initialised = 1;
-	a->hctx = h;
-	return SMELT_OK;
+	return h;
+}
+
+static struct dispatch_host dispatch_host_of(struct runtime *rt)
+{
+	return (struct dispatch_host){ &rt->api, new_hctx, rt };
+}
+
+struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen)
+{
+	struct dispatch_host h = dispatch_host_of(rt);
+	return dispatch_adapter_for(&rt->loader, &h, pl, plugin_namespace(rt->project, pl), err, errlen);
+}
+
+int runtime_init_adapter(struct runtime *rt, struct loaded_adapter *a, char *err, size_t errlen)
+{
+	struct dispatch_host h = dispatch_host_of(rt);
+	return dispatch_init(a, &h, err, errlen);
 }
 
 void runtime_post_install(struct runtime *rt, const struct install_item *items, size_t n)

@@ -11,7 +11,7 @@
 
 #include <smelt/sdk.h>
 
-struct cli;
+struct smelt_paths;
 struct project;
 struct plugin;
 struct store;
@@ -29,7 +29,7 @@ struct rt_event {
 };
 
 struct runtime {
-	struct cli *cli;              /* borrowed */
+	const struct smelt_paths *paths; /* this install's folders (borrowed) */
 	struct project *project;      /* borrowed */
 	struct store *store;          /* owned; NULL until runtime_store() */
 	struct state_backend *state_backend; /* owned; NULL until runtime_state_backend() */
@@ -62,7 +62,7 @@ struct runtime {
 };
 
 /* Set up: load adapters (install folder, $SMELT_ADAPTER_PATH, <root>/adapters). */
-void runtime_init(struct runtime *rt, struct cli *cli, struct project *project);
+void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project);
 /* destroy() adapters, remove private files, close the store. */
 void runtime_release(struct runtime *rt);
 
@@ -71,8 +71,9 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen);
 
 /*
  * The adapter that claims plugin pl, initialised (init() called once with
- * its own host context).  NULL with err filled when none claims it or its
- * init failed.  *hctx_out receives the host context.
+ * its own host context, kept in rt): dispatch_adapter_for()
+ * (adapters/dispatch.h) with rt's loader and service table.  NULL with err
+ * filled when none claims it or its init failed.
  */
 struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen);
 

@@ -190,14 +190,14 @@ int settings_reset(struct project *p, struct plugin *pl, enum settings_store sto
 /* ---- system database seam ------------------------------------------------ */
 
 /*
- * The system-database level (SOURCE_DB).  The store module
- * (host/src/store) installs its implementation with settings_set_db();
- * until then the default is an in-memory table that lives for the
- * process (nothing persists).  ns is "<plural type>.<plugin name>" for a
- * plugin or "meltano" for project settings; name is the setting name;
- * values are JSON text.  Every function returns 0 on success and a
- * negative status on failure; get returns 1 when found (*json_out
- * allocated with malloc, caller frees), 0 when not.
+ * The system-database level (SOURCE_DB) of a project: a backend attached
+ * to the project (settings_db_attach()), passed along with it to every
+ * function here; nothing global.  A project without one has an empty
+ * level: reads find nothing and writes fail.  ns is "<plural
+ * type>.<plugin name>" for a plugin or "meltano" for project settings;
+ * name is the setting name; values are JSON text.  Every function returns
+ * 0 on success and a negative status on failure; get returns 1 when found
+ * (*json_out allocated with malloc, caller frees), 0 when not.
  */
 struct settings_db_ops {
 	void *ctx;
@@ -205,20 +205,26 @@ struct settings_db_ops {
 	int (*set)(void *ctx, const char *ns, const char *name, const char *json, char *err, size_t errlen);
 	int (*unset)(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
 	int (*reset)(void *ctx, const char *ns, char *err, size_t errlen); /* every setting of ns */
+	void (*close)(struct settings_db_ops *self); /* frees ctx and self; NULL: nothing to free */
 };
-/* Install ops (copied); NULL restores the in-memory default. */
-void settings_set_db(const struct settings_db_ops *ops);
-/* The ops in use (never NULL). */
-const struct settings_db_ops *settings_get_db(void);
+/* The SOURCE_DB backend of p (borrowed; never NULL: an empty one when none is attached). */
+const struct settings_db_ops *settings_db_of(const struct project *p);
 /*
- * Use the system database at <sys_dir>/smelt.db (host/src/store) for the
- * SOURCE_DB level: opened on first use (reads never create it), closed at
- * exit.  NULL restores the in-memory default.  project_open_cli() calls it
- * with p->sys_dir and p->root.  A value smelt.db lacks is read from
- * Meltano's database of project_root (store/meltano_db.h; never written),
- * when project_root is not NULL.
+ * Attach db as the SOURCE_DB level of p; p owns it from then on
+ * (project_free() closes it).  A backend attached before is closed.  db
+ * NULL: none.
  */
-void settings_use_system_db(const char *sys_dir, const char *project_root);
+void settings_db_attach(struct project *p, struct settings_db_ops *db);
+/*
+ * A backend over the system database <sys_dir>/smelt.db (host/src/store):
+ * opened on first use (reads never create it), closed with the backend.
+ * A value smelt.db lacks is read from Meltano's database of project_root
+ * (store/meltano_db.h; never written), when project_root is not NULL.
+ * The CLI attaches one to every project it opens (p->sys_dir, p->root).
+ */
+struct settings_db_ops *settings_system_db_new(const char *sys_dir, const char *project_root);
+/* A backend in memory (nothing persists), for tests. */
+struct settings_db_ops *settings_memory_db_new(void);
 /* The DB namespace of a plugin ("extractors.tap-x"; "meltano" for NULL); caller frees. */
 char *settings_db_namespace(const struct plugin *pl);
 

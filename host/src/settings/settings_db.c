@@ -1,8 +1,8 @@
 /*
  * settings_db - the SOURCE_DB level backed by the system database
- * (host/src/store): settings_use_system_db() installs settings_db_ops that
- * open <sys_dir>/smelt.db lazily (reads never create it) and close it at
- * exit.
+ * (host/src/store): settings_system_db_new() makes a settings_db_ops whose
+ * context opens <sys_dir>/smelt.db lazily (reads never create it); closing
+ * the backend closes the database.
  */
 #include "settings/settings.h"
 #include "store/meltano_db.h"
@@ -21,8 +21,6 @@ struct sysdb {
 	char *meltano_db;  /* Meltano's .meltano/meltano.db, read when smelt.db has no value; NULL: none */
 };
 
-static struct sysdb sysdb;
-static int atexit_done;
 
 /* 0 opened, 1 no database (and create is 0), negative on failure. */
 static int sysdb_open(struct sysdb *c, int create, char *err, size_t errlen)
@@ -76,29 +74,24 @@ static int sysdb_reset(void *ctx, const char *ns, char *err, size_t errlen)
 	return store_settings_clear(c->st, ns, err, errlen);
 }
 
-static void sysdb_close(void)
+static void sysdb_close(struct settings_db_ops *self)
 {
-	store_close(sysdb.st);
-	free(sysdb.path);
-	free(sysdb.dir);
-	free(sysdb.meltano_db);
-	memset(&sysdb, 0, sizeof sysdb);
+	struct sysdb *c = self->ctx;
+	store_close(c->st);
+	free(c->path);
+	free(c->dir);
+	free(c->meltano_db);
+	free(c);
+	free(self);
 }
 
-void settings_use_system_db(const char *sys_dir, const char *project_root)
+struct settings_db_ops *settings_system_db_new(const char *sys_dir, const char *project_root)
 {
-	sysdb_close();
-	if (!sys_dir) {
-		settings_set_db(NULL);
-		return;
-	}
-	sysdb.dir = xstrdup(sys_dir);
-	sysdb.path = path_join(sys_dir, "smelt.db");
-	sysdb.meltano_db = project_root ? meltano_db_path(project_root) : NULL;
-	struct settings_db_ops ops = { &sysdb, sysdb_get, sysdb_set, sysdb_unset, sysdb_reset };
-	settings_set_db(&ops);
-	if (!atexit_done) {
-		atexit(sysdb_close);
-		atexit_done = 1;
-	}
+	struct sysdb *c = xcalloc(1, sizeof *c);
+	c->dir = xstrdup(sys_dir);
+	c->path = path_join(sys_dir, "smelt.db");
+	c->meltano_db = project_root ? meltano_db_path(project_root) : NULL;
+	struct settings_db_ops *db = xcalloc(1, sizeof *db);
+	*db = (struct settings_db_ops){ c, sysdb_get, sysdb_set, sysdb_unset, sysdb_reset, sysdb_close };
+	return db;
 }

@@ -1,7 +1,5 @@
 /* state_backend: see state_backend.h. */
 #include "store/state_backend.h"
-#include "project/project.h"
-#include "settings/settings.h"
 #include "store/meltano_db.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -78,44 +76,30 @@ static const struct blob_ops dir_ops = { dir_read, dir_write, dir_remove, dir_cl
 
 /* ---- opening ------------------------------------------------------------------------- */
 
-/* The string value of project setting name, NULL when unset (caller frees). */
-static char *setting_str(const struct settings *s, const char *name)
+void state_backend_config_release(struct state_backend_config *c)
 {
-	const struct resolved_setting *r = settings_find(s, name);
-	if (!r || cJSON_IsNull(r->value))
-		return NULL;
-	if (cJSON_IsString(r->value))
-		return *r->value->valuestring ? xstrdup(r->value->valuestring) : NULL;
-	return settings_value_to_string(r->value);
+	free(c->uri);
+	free(c->s3_endpoint);
+	free(c->s3_key);
+	free(c->s3_secret);
+	free(c->meltano_db);
+	memset(c, 0, sizeof *c);
 }
 
-static double setting_num(const struct settings *s, const char *name, double dflt)
+int state_backend_open(const struct state_backend_config *c, struct store *store, struct state_backend **out,
+                       char *err, size_t errlen)
 {
-	char *v = setting_str(s, name);
-	double d = v ? strtod(v, NULL) : dflt;
-	free(v);
-	return d > 0 ? d : dflt;
-}
-
-int state_backend_open(struct project *p, struct store *store, struct state_backend **out, char *err,
-                       size_t errlen)
-{
-	struct settings s = { 0 };
 	*out = NULL;
-	if (settings_resolve(p, NULL, NULL, 0, &s, err, errlen)) {
-		settings_release(&s);
-		return SMELT_ERR_CONFIG;
-	}
-	char *uri = setting_str(&s, "state_backend.uri");
+	const char *uri = c->uri;
 	struct state_backend *b = xcalloc(1, sizeof *b);
-	b->lock_timeout_s = setting_num(&s, "state_backend.lock_timeout_seconds", 10);
-	b->lock_retry_s = setting_num(&s, "state_backend.lock_retry_seconds", 1);
+	b->lock_timeout_s = c->lock_timeout_s > 0 ? c->lock_timeout_s : 10;
+	b->lock_retry_s = c->lock_retry_s > 0 ? c->lock_retry_s : 1;
 	int rc = SMELT_OK;
 	if (!uri || !strcmp(uri, "systemdb")) {
 		b->kind = BACKEND_SYSTEMDB;
 		b->label = xstrdup("systemdb");
 		b->store = store;
-		b->meltano_db = meltano_db_path(p->root);
+		b->meltano_db = c->meltano_db ? xstrdup(c->meltano_db) : NULL;
 	} else if (!strncmp(uri, "file://", 7)) {
 		/* file:///abs/dir; like urlparse(), a host part (file://host/dir) is not part of the path */
 		const char *path = strchr(uri + 7, '/');
@@ -130,9 +114,9 @@ int state_backend_open(struct project *p, struct store *store, struct state_back
 			b->label = xstrdup(uri);
 		}
 	} else if (!strncmp(uri, "s3://", 5)) {
-		char *endpoint = setting_str(&s, "state_backend.s3.endpoint_url");
-		char *key = setting_str(&s, "state_backend.s3.aws_access_key_id");
-		char *secret = setting_str(&s, "state_backend.s3.aws_secret_access_key");
+		char *endpoint = c->s3_endpoint ? xstrdup(c->s3_endpoint) : NULL;
+		char *key = c->s3_key ? xstrdup(c->s3_key) : NULL;
+		char *secret = c->s3_secret ? xstrdup(c->s3_secret) : NULL;
 		if (!key && getenv("AWS_ACCESS_KEY_ID"))
 			key = xstrdup(getenv("AWS_ACCESS_KEY_ID"));
 		if (!secret && getenv("AWS_SECRET_ACCESS_KEY"))
@@ -159,8 +143,6 @@ int state_backend_open(struct project *p, struct store *store, struct state_back
 			          "no state backend for scheme '%.*s' (state_backend.uri); available: systemdb, file, s3", n,
 			          uri);
 	}
-	free(uri);
-	settings_release(&s);
 	if (rc != SMELT_OK) {
 		state_backend_close(b);
 		return rc;

@@ -28,20 +28,35 @@
 
 #include <stddef.h>
 
-struct project;
 struct strbuf;
 struct store;
 struct state_backend;
 
 /*
- * Open the backend the project's settings name.  store is Smelt's system
- * database (borrowed; may be NULL when the backend is not systemdb, and
- * then the systemdb backend fails).  Returns SMELT_OK, or SMELT_ERR_CONFIG
- * with err naming the unsupported scheme or the missing setting (secrets
- * are never part of a message).
+ * What a backend is opened from: the project's settings state_backend.*
+ * (settings/state_config.h reads them), every string owned (NULL: unset).
  */
-int state_backend_open(struct project *p, struct store *store, struct state_backend **out, char *err,
-                       size_t errlen);
+struct state_backend_config {
+	char *uri;             /* state_backend.uri; NULL: systemdb */
+	double lock_timeout_s; /* state_backend.lock_timeout_seconds; <= 0: 10 */
+	double lock_retry_s;   /* state_backend.lock_retry_seconds; <= 0: 1 */
+	char *s3_endpoint;     /* state_backend.s3.endpoint_url */
+	char *s3_key;          /* state_backend.s3.aws_access_key_id (else $AWS_ACCESS_KEY_ID) */
+	char *s3_secret;       /* state_backend.s3.aws_secret_access_key (else $AWS_SECRET_ACCESS_KEY) */
+	char *meltano_db;      /* systemdb: Meltano's .meltano/meltano.db to read through; NULL: none */
+};
+/* Free the strings of c and zero it. */
+void state_backend_config_release(struct state_backend_config *c);
+
+/*
+ * Open the backend c names.  store is Smelt's system database (borrowed;
+ * may be NULL when the backend is not systemdb, and then the systemdb
+ * backend fails).  Returns SMELT_OK, or SMELT_ERR_CONFIG with err naming
+ * the unsupported scheme or the missing setting (secrets are never part of
+ * a message).
+ */
+int state_backend_open(const struct state_backend_config *c, struct store *store, struct state_backend **out,
+                       char *err, size_t errlen);
 void state_backend_close(struct state_backend *b); /* accepts NULL */
 
 /* "systemdb", "file:///dir", "s3://bucket/prefix" (for messages; borrowed). */

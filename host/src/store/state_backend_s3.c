@@ -1,13 +1,13 @@
 /*
  * state_backend_s3: the S3 object store of state_backend.h.  Requests are
  * path-style (<endpoint>/<bucket>/<key>), signed with AWS Signature
- * Version 4 (HMAC-SHA-256 over install/sha256.c), and sent with the
- * libcurl that hub/curl_lazy.h loads on first use.  The secret key is
+ * Version 4 (HMAC-SHA-256 over util/sha256.c), and sent with the
+ * libcurl that util/curl_lazy.h loads on first use.  The secret key is
  * only ever an HMAC input: no message, URL or log line carries it.
  */
 #include "build_config.h"
-#include "hub/curl_lazy.h"
-#include "install/sha256.h"
+#include "util/curl_lazy.h"
+#include "util/sha256.h"
 #include "store/state_backend.h"
 #include "util/log.h"
 #include "util/strbuf.h"

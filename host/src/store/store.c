@@ -1,9 +1,9 @@
 /* store: the system database; see store.h. */
 #include "store/store.h"
 #include "util/fs.h"
-#include "run/proc.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/proc_owner.h"
 #include "util/strbuf.h"
 
 #include <smelt/sdk.h>

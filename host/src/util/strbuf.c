@@ -16,8 +16,8 @@ void xalloc_committed(const char *what)
 	committed = what;
 }
 
-/* Like git's die(): a message and exit status 128, no core dump.  exit() (not _exit()) so that the
- * system database is closed by its atexit handler and an open transaction rolls back. */
+/* Like git's die(): a message and exit status 128, no core dump.  exit() (not _exit()) so that stdio is
+ * flushed; a transaction of the system database left open rolls back (SQLite undoes it on the next open). */
 static void die_nomem(size_t n)
 {
 	if (committed) {

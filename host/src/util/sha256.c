@@ -1,5 +1,5 @@
 /* sha256: see sha256.h. */
-#include "install/sha256.h"
+#include "util/sha256.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
-/* data: the files adapters ship for the host; see data.h. */
-#include "adapters/data.h"
-#include "adapters/loader.h"
+/* adapter_data: the files adapters ship for the host; see adapter_data.h. */
+#include "project/adapter_data.h"
+#include "project/definition.h"
 #include "build_config.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -101,8 +101,8 @@ static int not_so(const char *name)
 /* A plural plugin type name ("extractors"), not a singular one. */
 static int plural_type(const char *s)
 {
-	uint32_t bit = loader_type_bit(s);
-	return bit && !strcmp(loader_type_bit_name(bit), s);
+	int t = plugin_type_parse(s);
+	return t >= 0 && !strcmp(plugin_type_plural((enum plugin_type)t), s);
 }
 
 /* Parse a JSON file (capped); NULL with a warning naming it when it cannot be read or parsed. */

@@ -1,5 +1,5 @@
 /* curl_lazy: libcurl loaded with dlopen on first use; see curl_lazy.h. */
-#include "hub/curl_lazy.h"
+#include "util/curl_lazy.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
