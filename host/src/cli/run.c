@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "project/project.h"
 #include "run/blocks.h"
+#include "run/lineage.h"
 #include "run/proc.h"
 #include "run/runtime.h"
 #include "settings/settings.h"
@@ -445,6 +446,14 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		return cli_fail("%s", err);
 	}
 	log_debug("run %s: %zu block%s", rt.run_id, bl.n, bl.n == 1 ? "" : "s");
+	if (!(o.flags & SMELT_RQ_DRY_RUN)) { /* OpenLineage: a job named by the run's words (run/lineage.h) */
+		struct strbuf job = STRBUF_INIT;
+		for (int i = first; i < argc; i++)
+			strbuf_addf(&job, "%s%s", i > first ? " " : "", argv[i]);
+		rt.lineage = lineage_open(&rt, job.buf);
+		strbuf_release(&job);
+		lineage_run_start(rt.lineage);
+	}
 	if (!(o.flags & SMELT_RQ_DRY_RUN)) {
 		struct plugin **all = NULL;
 		size_t nall = 0;
@@ -456,6 +465,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		rc = runtime_prepare(&rt, all, nall, !(o.flags & SMELT_RQ_NO_INSTALL), err, sizeof err);
 		free(all);
 		if (rc) {
+			lineage_run_end(rt.lineage, rc, err);
 			log_open_file_capped(NULL, 0);
 			runtime_release(&rt);
 			blocks_release(&bl);
@@ -468,10 +478,13 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	double *secs = xcalloc(bl.n, sizeof *secs);
 	rc = SMELT_OK;
 	for (; done < bl.n; done++) {
+		lineage_block_start(rt.lineage, done, bl.items[done].text);
 		rc = run_block(&rt, &bl.items[done], &o, done, bl.n, &secs[done], err, sizeof err);
+		lineage_block_end(rt.lineage, &rt, done, rc, err);
 		if (rc)
 			break;
 	}
+	lineage_run_end(rt.lineage, rc, err);
 	int exit_code = EXIT_OK;
 	if (rc) {
 		exit_code = rc == SMELT_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_FAIL;

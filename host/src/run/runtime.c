@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "install/project_install.h"
 #include "project/project.h"
+#include "run/lineage.h"
 #include "run/proc.h"
 #include "run/runfiles.h"
 #include "settings/required.h"
@@ -639,6 +640,8 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	e->count = ev->count;
 	e->seconds = ev->seconds;
 	e->block = rt->block;
+	e->detail = ev->struct_size >= offsetof(struct smelt_event, detail_json) + sizeof ev->detail_json &&
+	                    ev->detail_json ? xstrdup(ev->detail_json) : NULL; /* datasets for run/lineage.c */
 	/*
 	 * Results are facts for smelt run's summary table: logged as the
 	 * adapter's info lines (the run log has them; the terminal with
@@ -659,7 +662,7 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	log_msg(ev->kind == SMELT_EV_RESULT && ev->status &&
 	                (!strcmp(ev->status, "fail") || !strcmp(ev->status, "error"))
 	            ? SMELT_LOG_ERROR
-	            : SMELT_LOG_INFO,
+	            : ev->kind == SMELT_EV_DATASET ? SMELT_LOG_DEBUG : SMELT_LOG_INFO,
 	        h->ad->desc->name, "%s", sb.buf);
 	strbuf_release(&sb);
 }
@@ -752,7 +755,9 @@ void runtime_release(struct runtime *rt)
 		free(rt->events[i].item);
 		free(rt->events[i].status);
 		free(rt->events[i].message);
+		free(rt->events[i].detail);
 	}
+	lineage_free(rt->lineage);
 	free(rt->events);
 	state_backend_close(rt->state_backend);
 	store_close(rt->store);
