@@ -469,7 +469,10 @@ static int singer_field_selected(const cJSON *stream, const char *name)
  * Lineage: each selected stream of the catalog is an input dataset of the
  * tap and an output of the target (a target names its table after the
  * stream), with the stream's fields and JSON Schema types (its format when
- * it has one: "date-time"), as SMELT_EV_DATASET events.
+ * it has one: "date-time"), as SMELT_EV_DATASET events.  The namespace is
+ * smelt://<plugin>, the data as that plugin of the project holds it: the
+ * in-tree adapters share the convention, so a quality suite run on the
+ * target's tables (gx) names the same datasets.
  */
 static void singer_report_datasets(struct singer *s, const struct smelt_plugin *tap, const struct smelt_plugin *target,
                                    const char *catalog_path)
@@ -514,9 +517,9 @@ static void singer_report_datasets(struct singer *s, const struct smelt_plugin *
 		}
 		for (int out = 0; out < 2; out++) {
 			const struct smelt_plugin *p = out ? target : tap;
-			char *ns = kit_asprintf("singer://%s", attr(s, p, "name"));
+			char *ns = kit_asprintf("smelt://%s", attr(s, p, "name"));
 			cJSON *detail = cJSON_CreateObject();
-			cJSON_AddStringToObject(detail, "namespace", ns ? ns : "singer");
+			cJSON_AddStringToObject(detail, "namespace", ns ? ns : "smelt");
 			cJSON_AddItemReferenceToObject(detail, "fields", fields);
 			cJSON_AddStringToObject(detail, "stream", name);
 			char *json = cJSON_PrintUnformatted(detail);

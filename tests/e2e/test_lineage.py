@@ -197,8 +197,8 @@ def fields(ds):
 
 def check_csv_datasets(ev):
     ins, outs = datasets(ev, "inputs"), datasets(ev, "outputs")
-    assert set(ins) == {("singer://tap-csv", "customers"), ("singer://tap-csv", "orders")}
-    assert set(outs) == {("singer://target-sqlite", "customers"), ("singer://target-sqlite", "orders")}
+    assert set(ins) == {("smelt://tap-csv", "customers"), ("smelt://tap-csv", "orders")}
+    assert set(outs) == {("smelt://target-sqlite", "customers"), ("smelt://target-sqlite", "orders")}
     want_customers = [("id", "integer"), ("name", "string"), ("signed_up_at", "date-time")]
     want_orders = [("id", "integer"), ("customer_id", "integer"), ("amount", "number")]
     for group in (ins, outs):
