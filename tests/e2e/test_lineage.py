@@ -295,7 +295,8 @@ def test_endpoint_down_or_failing_is_a_warning(project, status):
     csv_project(project)
     env = {"OPENLINEAGE_API_KEY": KEY}
     if status is None:
-        env["OPENLINEAGE_URL"] = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+        # nothing listens there; a password in the URL is not shown either
+        env["OPENLINEAGE_URL"] = f"http://lineage:pw-in-url-7c1e@127.0.0.1:{free_port()}"
         proc = project.smelt("run", "tap-csv", "target-sqlite", env=env)
     else:
         with Receiver(status) as rx:
@@ -308,7 +309,7 @@ def test_endpoint_down_or_failing_is_a_warning(project, status):
     assert len(warnings) == 1 and "warning" in warnings[0], proc.stderr
     assert "cannot send the START event" in warnings[0]
     assert ("HTTP 500" if status else "127.0.0.1") in warnings[0]
-    assert KEY not in proc.stdout + proc.stderr
+    assert KEY not in proc.stdout + proc.stderr and "pw-in-url-7c1e" not in proc.stdout + proc.stderr
     with sqlite3.connect(project.root / "out.db") as db:
         assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 3
 

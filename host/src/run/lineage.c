@@ -43,6 +43,7 @@ struct lineage {
 	char *job;            /* the run's job name */
 	char run_uuid[37];    /* the run's OpenLineage runId */
 	char *url;            /* URL + endpoint; NULL: file transport */
+	char *shown_url;      /* url as messages show it: without a user or password */
 	char *api_key;        /* NULL: none */
 	char *sys_dir;        /* file transport: <sys_dir>/lineage/<run id>.jsonl */
 	char *file_rel;       /* "lineage/<run id>.jsonl" */
@@ -108,6 +109,17 @@ static int setting_enabled(struct project *p)
 	return on;
 }
 
+/* url without its user and password (user:pw@ becomes ***@), for messages; malloc'd. */
+static char *url_without_userinfo(const char *url)
+{
+	const char *host = strstr(url, "://");
+	const char *at = host ? strchr(host + 3, '@') : NULL;
+	const char *slash = host ? strchr(host + 3, '/') : NULL;
+	if (!at || (slash && slash < at))
+		return xstrdup(url);
+	return xasprintf("%.*s***%s", (int)(host + 3 - url), url, at);
+}
+
 struct lineage *lineage_open(struct runtime *rt, const char *job)
 {
 	struct project *p = rt->project;
@@ -142,6 +154,7 @@ struct lineage *lineage_open(struct runtime *rt, const char *job)
 		while (n && url[n - 1] == '/')
 			n--;
 		l->url = xasprintf("%.*s/%s", (int)n, url, ep);
+		l->shown_url = url_without_userinfo(l->url);
 		const char *key = conf(p, "OPENLINEAGE_API_KEY");
 		if (key) {
 			l->api_key = xstrdup(key);
@@ -251,16 +264,16 @@ static void emit(struct lineage *l, cJSON *ev)
 	char *text = l->broken ? NULL : cJSON_PrintUnformatted(ev);
 	if (!text || l->broken) {
 		if (!l->broken)
-			transport_failed(l, type, l->url ? l->url : l->file_rel, "out of memory");
+			transport_failed(l, type, l->url ? l->shown_url : l->file_rel, "out of memory");
 		cJSON_Delete(ev);
 		return;
 	}
 	char err[SMELT_ERRBUF_SIZE];
 	if (l->url) {
 		if (lineage_http_post(l->url, l->api_key, text, OL_HTTP_TIMEOUT_S, err, sizeof err) != SMELT_OK)
-			transport_failed(l, type, l->url, err);
+			transport_failed(l, type, l->shown_url, err);
 		else
-			log_debug("OpenLineage: %s event sent to '%s'", type, l->url);
+			log_debug("OpenLineage: %s event sent to '%s'", type, l->shown_url);
 	} else {
 		int e = EIO;
 		if (l->fd < 0) {
@@ -493,6 +506,7 @@ void lineage_free(struct lineage *l)
 	free(l->ns);
 	free(l->job);
 	free(l->url);
+	free(l->shown_url);
 	if (l->api_key)
 		memset(l->api_key, 0, strlen(l->api_key));
 	free(l->api_key);
