@@ -236,6 +236,15 @@ START_TEST(end_types)
 	ck_assert_str_eq(str(evs, "4/eventType"), "ABORT");
 	ck_assert_str_eq(str(evs, "5/eventType"), "ABORT");
 	cJSON_Delete(evs);
+	/* a secret smelt knows of is scrubbed from the error, as on the terminal */
+	log_add_secret("sekrit-value-123");
+	struct lineage *l = lineage_open(&rt, "j");
+	lineage_run_start(l);
+	lineage_run_end(l, SMELT_ERR, "cannot connect with password sekrit-value-123");
+	lineage_free(l);
+	evs = events_of(rt.run_id);
+	ck_assert_str_eq(str(evs, "7/run/facets/errorMessage/message"), "cannot connect with password *****");
+	cJSON_Delete(evs);
 }
 END_TEST
 

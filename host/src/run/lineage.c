@@ -230,7 +230,10 @@ static cJSON *event_new(struct lineage *l, const char *type, int block, int rc, 
 	}
 	if (rc) {
 		cJSON *em = facet(OL_ERROR);
-		cJSON_AddStringToObject(em, "message", error && *error ? error : smelt_strerror(rc));
+		/* as the terminal shows it: the secrets smelt knows of scrubbed */
+		char *msg = log_scrub(error && *error ? error : smelt_strerror(rc));
+		cJSON_AddStringToObject(em, "message", msg);
+		free(msg);
 		cJSON_AddStringToObject(em, "programmingLanguage", "C");
 		cJSON_AddItemToObject(rf, "errorMessage", em);
 	}
