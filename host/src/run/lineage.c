@@ -95,7 +95,7 @@ static void uuid_of(const char *text, char out[37])
 /* lineage.enabled, the project setting; 1 when unset or unreadable (the default is on). */
 static int setting_enabled(struct project *p)
 {
-	struct settings s;
+	struct settings s = { 0 };
 	char err[SMELT_ERRBUF_SIZE];
 	int on = 1;
 	if (settings_resolve(p, NULL, NULL, 0, &s, err, sizeof err) == SMELT_OK) {
