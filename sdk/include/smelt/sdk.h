@@ -180,9 +180,10 @@ enum smelt_event_kind {
 	SMELT_EV_SUMMARY = 4,  /* message: a line for the run summary */
 	/*
 	 * item: a dataset the block read or wrote; status: "input" or "output";
-	 * detail_json: {"namespace", "fields": [{"name", "type"}], "assertions":
-	 * [{"assertion", "success", "column"}], "stream", "rows"}, each optional
-	 * (the host's OpenLineage events; see host/src/run/lineage.c).  Added in 1.2.
+	 * detail_json: {"namespace" (in-tree adapters: "smelt://<plugin>"),
+	 * "fields": [{"name", "type", "description"}], "assertions": [{"assertion",
+	 * "success", "column"}], "rows", "stream" (rows from its SMELT_EV_COUNT)},
+	 * each optional.  The host's OpenLineage events carry them.  Added in 1.2.
 	 */
 	SMELT_EV_DATASET = 5,
 };
