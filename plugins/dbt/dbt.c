@@ -450,6 +450,8 @@ static int dbt_exec(struct dbt *d, const struct smelt_plugin *p, const char *com
 	}
 	char ferr[1024];
 	int rr = dbt_results_report(d, label, results, ferr, sizeof ferr);
+	if (rr != SMELT_ERR_NOTFOUND)
+		dbt_lineage_report(d, pname, ps.target_path); /* the models' datasets, for OpenLineage */
 	if (rr == SMELT_ERR_FAILED) {
 		rc = kit_fail(err, errlen, rr, "%s", ferr);
 	} else if (*exit_code) {

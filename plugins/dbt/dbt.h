@@ -100,4 +100,12 @@ int dbt_scaffold(struct dbt *d, const struct smelt_plugin *p, const struct dbt_p
  */
 int dbt_results_report(struct dbt *d, const char *label, const char *path, char *err, size_t errlen);
 
+/* ---- lineage.c ---- */
+/*
+ * Report the datasets of the dbt command that just wrote <target_path>/
+ * run_results.json (models built, their inputs, tests as assertions) as
+ * SMELT_EV_DATASET events of plugin; nothing when the files are unreadable.
+ */
+void dbt_lineage_report(struct dbt *d, const char *plugin, const char *target_path);
+
 #endif /* SMELT_DBT_H */

@@ -613,6 +613,40 @@ static void emit(struct gx *s, enum smelt_event_kind kind, const char *item, con
 	s->host->event(s->hctx, &ev);
 }
 
+/*
+ * Lineage: the table a suite checked, as an input dataset of the block
+ * (namespace smelt://<source plugin>, the convention of the in-tree
+ * adapters, so it is the dataset the loader wrote), with each expectation
+ * as an assertion: its type, its column, whether it passed.
+ */
+static void gx_report_dataset(struct gx *s, const char *source, const char *table, const cJSON *exps)
+{
+	if (!source || !table)
+		return;
+	cJSON *detail = cJSON_CreateObject();
+	char *ns = kit_asprintf("smelt://%s", source);
+	cJSON_AddStringToObject(detail, "namespace", ns ? ns : "smelt");
+	cJSON *list = cJSON_AddArrayToObject(detail, "assertions");
+	const cJSON *e;
+	cJSON_ArrayForEach(e, exps)
+	{
+		const char *type = obj_str(e, "type");
+		const char *column = obj_str(cJSON_GetObjectItemCaseSensitive(e, "kwargs"), "column");
+		cJSON *a = cJSON_CreateObject();
+		cJSON_AddStringToObject(a, "assertion", type ? type : "expectation");
+		cJSON_AddBoolToObject(a, "success", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "success")));
+		if (column)
+			cJSON_AddStringToObject(a, "column", column);
+		cJSON_AddItemToArray(list, a);
+	}
+	char *json = cJSON_PrintUnformatted(detail);
+	if (json)
+		emit(s, SMELT_EV_DATASET, table, "input", -1, NULL, json);
+	free(json);
+	free(ns);
+	cJSON_Delete(detail);
+}
+
 /* Tallies of a result file. */
 struct gx_tally {
 	int suites, evaluated, passed, failed, errors;
@@ -714,6 +748,7 @@ static void report(struct gx *s, const cJSON *res, int json_out, struct gx_tally
 		char msg[128];
 		snprintf(msg, sizeof msg, "%d of %d expectations passed", ok, total);
 		emit(s, SMELT_EV_SUMMARY, name, ok == total ? "passed" : "failed", -1, msg, NULL);
+		gx_report_dataset(s, source, table, exps);
 	}
 	if (json_out)
 		return;

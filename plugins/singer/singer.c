@@ -445,6 +445,98 @@ static int on_state(void *arg, const char *line, size_t len, unsigned long linen
 	return 0;
 }
 
+/* 0 when the catalog deselects property name of stream (selected: false, unless automatic; or unsupported). */
+static int singer_field_selected(const cJSON *stream, const char *name)
+{
+	const cJSON *m;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(stream, "metadata"))
+	{
+		const cJSON *bc = cJSON_GetObjectItemCaseSensitive(m, "breadcrumb");
+		const cJSON *md = cJSON_GetObjectItemCaseSensitive(m, "metadata");
+		if (cJSON_GetArraySize(bc) != 2 || !cJSON_GetStringValue(cJSON_GetArrayItem(bc, 1)) ||
+		    strcmp(cJSON_GetArrayItem(bc, 1)->valuestring, name))
+			continue;
+		const char *inc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "inclusion"));
+		if (inc && !strcmp(inc, "unsupported"))
+			return 0;
+		if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(md, "selected")) && !(inc && !strcmp(inc, "automatic")))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Lineage: each selected stream of the catalog is an input dataset of the
+ * tap and an output of the target (a target names its table after the
+ * stream), with the stream's fields and JSON Schema types (its format when
+ * it has one: "date-time"), as SMELT_EV_DATASET events.  The namespace is
+ * smelt://<plugin>, the data as that plugin of the project holds it: the
+ * in-tree adapters share the convention, so a quality suite run on the
+ * target's tables (gx) names the same datasets.
+ */
+static void singer_report_datasets(struct singer *s, const struct smelt_plugin *tap, const struct smelt_plugin *target,
+                                   const char *catalog_path)
+{
+	char *text = kit_read_file(catalog_path, NULL);
+	cJSON *catalog = text ? cJSON_Parse(text) : NULL;
+	free(text);
+	const cJSON *st;
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(catalog, "streams"))
+	{
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "tap_stream_id"));
+		if (!name)
+			name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "stream"));
+		if (!name || !catalog_stream_selected(st))
+			continue;
+		cJSON *fields = cJSON_CreateArray();
+		const cJSON *prop;
+		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "schema"),
+		                                                          "properties"))
+		{
+			if (!singer_field_selected(st, prop->string))
+				continue;
+			char type[128] = "";
+			const char *format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prop, "format"));
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type"), *one;
+			if (format)
+				snprintf(type, sizeof type, "%s", format);
+			else if (cJSON_IsString(t))
+				snprintf(type, sizeof type, "%s", t->valuestring);
+			else
+				cJSON_ArrayForEach(one, t)
+				{
+					if (cJSON_IsString(one) && strcmp(one->valuestring, "null"))
+						snprintf(type + strlen(type), sizeof type - strlen(type), "%s%s",
+						         type[0] ? "|" : "", one->valuestring);
+				}
+			cJSON *f = cJSON_CreateObject();
+			cJSON_AddStringToObject(f, "name", prop->string);
+			if (type[0])
+				cJSON_AddStringToObject(f, "type", type);
+			cJSON_AddItemToArray(fields, f);
+		}
+		for (int out = 0; out < 2; out++) {
+			const struct smelt_plugin *p = out ? target : tap;
+			char *ns = kit_asprintf("smelt://%s", attr(s, p, "name"));
+			cJSON *detail = cJSON_CreateObject();
+			cJSON_AddStringToObject(detail, "namespace", ns ? ns : "smelt");
+			cJSON_AddItemReferenceToObject(detail, "fields", fields);
+			cJSON_AddStringToObject(detail, "stream", name);
+			char *json = cJSON_PrintUnformatted(detail);
+			struct smelt_event ev = { .struct_size = sizeof ev, .kind = SMELT_EV_DATASET, .item = name,
+			                          .status = out ? "output" : "input", .count = -1, .seconds = -1,
+			                          .detail_json = json };
+			if (json)
+				s->host->event(s->hctx, &ev);
+			free(json);
+			free(ns);
+			cJSON_Delete(detail);
+		}
+		cJSON_Delete(fields);
+	}
+	cJSON_Delete(catalog);
+}
+
 static int run_el(struct singer *s, const struct smelt_request *req, char *err, size_t errlen)
 {
 	size_t n = req->nplugins;
@@ -471,6 +563,8 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 			goto out;
 		if ((rc = prepare_catalog(s, tap, configs[0], tap_json, req->flags, &catalog, err, errlen)))
 			goto out;
+		if (catalog)
+			singer_report_datasets(s, tap, target, catalog);
 	}
 	if (req->state_id && !(req->flags & (SMELT_RQ_FULL_REFRESH | SMELT_RQ_NO_STATE_UPDATE))) {
 		char *state = NULL;

@@ -287,16 +287,43 @@ def test_systemd_units_verify(tmp_path):
         text = f.read_text()
         # ExecStart must name an executable that exists here: the smelt under test.
         (units / f.name).write_text(text.replace("/usr/bin/smelt", str(Path(SMELT).resolve())))
+    hardening = ("User=smelt", "ProtectSystem=strict", "ReadWritePaths=/srv/smelt", "NoNewPrivileges=yes",
+                 "PrivateTmp=yes", "ProtectHome=yes", "CapabilityBoundingSet=", "Restart=on-failure",
+                 "WorkingDirectory=/srv/smelt", "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6")
     service = (units / "smelt-run@.service").read_text()
-    for line in ("User=smelt", "ProtectSystem=strict", "ReadWritePaths=/srv/smelt", "NoNewPrivileges=yes",
-                 "PrivateTmp=yes", "Restart=on-failure", "WorkingDirectory=/srv/smelt"):
+    for line in hardening:
         assert line + "\n" in service, line
     assert re.search(r"^ExecStart=\S+ .*run %i$", service, re.M)
+    # the API server: the same hardening, the token from a root-only environment file, loopback only
+    serve = (units / "smelt-serve.service").read_text()
+    for line in hardening + ("EnvironmentFile=-/etc/smelt/serve.env", "WantedBy=multi-user.target"):
+        assert line + "\n" in serve, line
+    assert re.search(r"^ExecStart=\S+ .*serve --listen 127\.0\.0\.1:\d+$", serve, re.M)
+    assert "ReadWritePaths=" not in serve.replace("ReadWritePaths=/srv/smelt\n", "")  # nothing else writable
+    # every unit in deploy/systemd, instances named as a user would
+    names = []
+    for f in sorted(units.iterdir()):
+        if f.suffix in (".service", ".timer"):
+            names.append(f.name.replace("@.", "@daily."))
+    assert names == ["smelt-run@daily.service", "smelt-run@daily.timer", "smelt-serve.service"], names
     env = dict(os.environ, MANPATH=str(MAN_PAGE.parent.parent))   # Documentation=man:smelt(1)
-    proc = subprocess.run(["systemd-analyze", "verify", "smelt-run@daily.service", "smelt-run@daily.timer"],
-                          cwd=units, capture_output=True, text=True, env=env)
-    assert proc.returncode == 0 and proc.stderr.strip() == "", proc.stderr
+    proc = subprocess.run(["systemd-analyze", "verify", *names], cwd=units, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0 and proc.stderr.strip() == "" and proc.stdout.strip() == "", \
+        proc.stdout + proc.stderr
     assert "u smelt " in (units / "smelt.sysusers").read_text()
+
+
+def test_systemd_verify_catches_a_warning_in_the_serve_unit(tmp_path):
+    """A hardening line systemd does not understand is a warning that fails the check above."""
+    units = tmp_path / "units"
+    units.mkdir()
+    text = (SOURCE / "deploy" / "systemd" / "smelt-serve.service").read_text()
+    text = text.replace("RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6", "RestrictAddressFamilies=AF_BOGUS")
+    (units / "smelt-serve.service").write_text(text.replace("/usr/bin/smelt", str(Path(SMELT).resolve())))
+    env = dict(os.environ, MANPATH=str(MAN_PAGE.parent.parent))
+    proc = subprocess.run(["systemd-analyze", "verify", "smelt-serve.service"], cwd=units,
+                          capture_output=True, text=True, env=env)
+    assert "AF_BOGUS" in proc.stderr, proc.stderr
 
 
 def test_systemd_verify_catches_a_broken_unit(tmp_path):

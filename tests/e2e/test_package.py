@@ -100,7 +100,7 @@ def test_paths_follow_debian(root):
     assert (usr / "share" / "man" / "man1" / "smelt.1.gz").is_file()
     assert (usr / "share" / "bash-completion" / "completions" / "smelt").is_file()
     assert (usr / "share" / "zsh" / "vendor-completions" / "_smelt").is_file()
-    for unit in ("smelt-run@.service", "smelt-run@.timer", "smelt.sysusers"):
+    for unit in ("smelt-run@.service", "smelt-run@.timer", "smelt-serve.service", "smelt.sysusers"):
         assert (usr / "share" / "doc" / "smelt" / "examples" / "systemd" / unit).is_file()
     assert (usr / "include" / "smelt" / "sdk.h").is_file()
     assert (usr / "lib" / MULTIARCH / "pkgconfig" / "smelt-sdk.pc").is_file()

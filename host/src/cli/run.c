@@ -230,7 +230,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct runtime rt;
 	log_hold_plugin_info(1); /* the tools' info lines go to the run log; the table says what they did */
 	runtime_init(&rt, &cli->paths, p);
+	struct strbuf words = STRBUF_INIT;
+	for (int i = first; i < argc; i++)
+		strbuf_addf(&words, "%s%s", i > first ? " " : "", argv[i]);
+	o.words = words.buf;
 	if (execute_begin(&rt, &bl, &o, err, sizeof err) != 0) {
+		strbuf_release(&words);
 		runtime_release(&rt);
 		blocks_release(&bl);
 		project_free(p);
@@ -261,6 +266,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		free(log);
 	}
 	free(secs);
+	strbuf_release(&words);
 	execute_end(&rt);
 	runtime_release(&rt);
 	blocks_release(&bl);

@@ -653,7 +653,7 @@ static const char *const top_keys[] = {
 	"disable_tracking", "database_uri", "database_max_retries", "database_retry_timeout", "project_readonly",
 	"python", "auto_install", "venv", "hub_url", "hub_api_root", "hub_url_auth", "elt", "state_backend", "cli",
 	"experimental", "ff", "snowplow", "env", "plugins", "environments", "jobs", "schedules", "include_paths",
-	"annotations", NULL,
+	"annotations", "lineage", NULL, /* lineage: Smelt's own (run/lineage.h) */
 };
 static const char *const include_keys[] = { "plugins", "environments", "jobs", "schedules", "annotations", NULL };
 

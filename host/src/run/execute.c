@@ -3,6 +3,7 @@
 #include "adapters/dispatch.h"
 #include "project/project.h"
 #include "run/blocks.h"
+#include "run/lineage.h"
 #include "run/proc.h"
 #include "run/runtime.h"
 #include "settings/settings.h"
@@ -250,6 +251,8 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 	log_debug("run %s: %zu block%s", rt->run_id, bl->n, bl->n == 1 ? "" : "s");
 	if (o->flags & SMELT_RQ_DRY_RUN)
 		return SMELT_OK;
+	rt->lineage = lineage_open(rt, o->words ? o->words : ""); /* OpenLineage: a job named by the run's words */
+	lineage_run_start(rt->lineage);
 	struct plugin **all = NULL;
 	size_t nall = 0;
 	for (size_t i = 0; i < bl->n; i++)
@@ -259,8 +262,10 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 		}
 	int rc = runtime_prepare(rt, all, nall, !(o->flags & SMELT_RQ_NO_INSTALL), err, errlen);
 	free(all);
-	if (rc)
+	if (rc) {
+		lineage_run_end(rt->lineage, rc, err);
 		execute_end(rt);
+	}
 	return rc;
 }
 
@@ -270,10 +275,13 @@ int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct
 	long long t0 = monotonic_ms();
 	int rc = SMELT_OK;
 	for (*done = 0; *done < bl->n; (*done)++) {
+		lineage_block_start(rt->lineage, *done, bl->items[*done].text);
 		rc = run_one(rt, &bl->items[*done], o, *done, bl->n, &secs[*done], err, errlen);
+		lineage_block_end(rt->lineage, rt, *done, rc, err);
 		if (rc)
 			break;
 	}
+	lineage_run_end(rt->lineage, rc, err);
 	*total_s = (double)(monotonic_ms() - t0) / 1000.0;
 	return rc;
 }

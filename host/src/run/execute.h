@@ -34,6 +34,7 @@ struct run_opts {
 	int force;
 	int timeout_s;
 	const char *run_id;
+	const char *words;        /* the run's words as typed ("tap-csv target-sqlite"), the lineage job's name */
 };
 
 /*

@@ -3,6 +3,7 @@
 #include "adapters/dispatch.h"
 #include "install/project_install.h"
 #include "project/project.h"
+#include "run/lineage.h"
 #include "run/proc.h"
 #include "run/runfiles.h"
 #include "settings/required.h"
@@ -663,7 +664,7 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	log_msg(ev->kind == SMELT_EV_RESULT && ev->status &&
 	                (!strcmp(ev->status, "fail") || !strcmp(ev->status, "error"))
 	            ? SMELT_LOG_ERROR
-	            : SMELT_LOG_INFO,
+	            : ev->kind == SMELT_EV_DATASET ? SMELT_LOG_DEBUG : SMELT_LOG_INFO,
 	        h->ad->desc->name, "%s", sb.buf);
 	strbuf_release(&sb);
 }
@@ -758,6 +759,7 @@ void runtime_release(struct runtime *rt)
 		free(rt->events[i].message);
 		free(rt->events[i].detail);
 	}
+	lineage_free(rt->lineage);
 	free(rt->events);
 	state_backend_close(rt->state_backend);
 	store_close(rt->store);

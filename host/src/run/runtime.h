@@ -25,7 +25,7 @@ struct rt_event {
 	int64_t count;
 	double seconds;
 	size_t block;   /* runtime.block when reported: 1-based block of smelt run, 0 outside */
-	char *detail;   /* the event's detail_json, NULL when none */
+	char *detail;   /* the event's detail_json (owned), NULL when none */
 };
 
 struct runtime {
@@ -59,6 +59,7 @@ struct runtime {
 	const char *status_label;     /* live status of a command block ("[2/3] dbt:run"), NULL: none */
 	long long status_t0;          /* monotonic ms when status_label was set */
 	int check_required;           /* runtime_prepare() refuses plugins lacking required settings (smelt run) */
+	struct lineage *lineage;      /* owned; OpenLineage events of smelt run (run/lineage.h), NULL: none */
 };
 
 /* Set up: load adapters (install folder, $SMELT_ADAPTER_PATH, <root>/adapters). */

@@ -54,6 +54,7 @@ static const struct project_setting project_settings[] = {
 	{ "cli.log_config", KIND_STRING, "\"logging.yaml\"", 0 },
 	{ "cli.disable_version_check", KIND_BOOLEAN, "false", 0 },
 	{ "experimental", KIND_BOOLEAN, "false", 0 },
+	{ "lineage.enabled", KIND_BOOLEAN, "true", 0 }, /* OpenLineage events of smelt run (run/lineage.h) */
 	{ "disable_tracking", KIND_BOOLEAN, "false", 0 },
 	{ "ff.strict_env_var_mode", KIND_BOOLEAN, "false", 0 },
 	{ "ff.plugin_locks_required", KIND_BOOLEAN, "false", 0 },

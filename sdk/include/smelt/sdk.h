@@ -178,6 +178,14 @@ enum smelt_event_kind {
 	SMELT_EV_COUNT = 2,    /* item: stream or table; count: records moved */
 	SMELT_EV_RESULT = 3,   /* item: a model, test, expectation or dataset; status: its outcome */
 	SMELT_EV_SUMMARY = 4,  /* message: a line for the run summary */
+	/*
+	 * item: a dataset the block read or wrote; status: "input" or "output";
+	 * detail_json: {"namespace" (in-tree adapters: "smelt://<plugin>"),
+	 * "fields": [{"name", "type", "description"}], "assertions": [{"assertion",
+	 * "success", "column"}], "rows", "stream" (rows from its SMELT_EV_COUNT)},
+	 * each optional.  The host's OpenLineage events carry them.  Added in 1.2.
+	 */
+	SMELT_EV_DATASET = 5,
 };
 
 /* A run event: progress, counts, per-item results.  Borrowed. */
