@@ -199,8 +199,9 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 	}
 	if (rm) {
 		if (present < 0) {
+			rc = cli_fail("'%s' has no select pattern '%s'", pl->name, pattern); /* before pl is freed */
 			project_free(p);
-			return cli_fail("'%s' has no select pattern '%s'", pl->name, pattern);
+			return rc;
 		}
 		char item[32];
 		snprintf(item, sizeof item, "[%d]", present);
