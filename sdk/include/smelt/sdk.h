@@ -384,9 +384,9 @@ struct smelt_request {
 	/* added in 1.2 */
 	/*
 	 * SMELT_REQ_EXPORT: the project's jobs and schedules as one JSON object,
-	 * {"jobs": [...], "schedules": [...]}, each element as `smelt job list
-	 * --format json` and `smelt schedule list --format json` print it.
-	 * NULL for other kinds.
+	 * {"jobs": [...], "schedules": {"job": [...], "elt": [...]}}, the
+	 * members of what `smelt job list --format json` and `smelt schedule
+	 * list --format json` print.  NULL for other kinds.
 	 */
 	const char *schedules_json;
 };
