@@ -84,3 +84,13 @@ def test_select_discovery_failure_is_an_error(project):
     proc = project.smelt("select", "tap-csv", "--list")
     assert proc.returncode == 1 and proc.stdout == ""
     assert "cannot get the catalog of 'tap-csv'" in proc.stderr
+
+
+def test_select_of_an_adapter_without_the_operation_is_not_implemented(project):
+    """An extractor claimed (by namespace) by an adapter built against ABI 1.1, which has no select."""
+    from conftest import BUILD
+    project.write("default_environment: dev\nenvironments: [{name: dev}]\n"
+                  "plugins:\n  extractors:\n  - name: tap-old\n    namespace: legacy_tap\n")
+    proc = project.smelt("select", "tap-old", "--list", env={"SMELT_ADAPTER_PATH": str(BUILD / "tests/adapters/compat")})
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == "smelt: error: select --list: not implemented yet\n(adapter 'legacy11' has no select operation)\n"

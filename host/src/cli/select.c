@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,9 +25,11 @@ static const char select_usage[] =
 /*
  * The extractor's streams and properties with their selection, from its
  * adapter's select operation (ABI 1.2): the adapter knows the catalog and
- * its rules; the host only prints.  NULL with the error reported.
+ * its rules; the host only prints.  NULL with the error reported and
+ * *code set (2 when the adapter has no select operation, as for any
+ * operation left NULL).
  */
-static cJSON *ask_adapter(struct cli *cli, struct project *p, struct plugin *pl)
+static cJSON *ask_adapter(struct cli *cli, struct project *p, struct plugin *pl, int *code)
 {
 	struct runtime rt;
 	char err[SMELT_ERRBUF_SIZE * 4] = "";
@@ -37,8 +40,7 @@ static cJSON *ask_adapter(struct cli *cli, struct project *p, struct plugin *pl)
 	if (!a)
 		rc = SMELT_ERR_NOTFOUND;
 	else if (!SMELT_HAS(a->desc, struct smelt_adapter, select) || !a->desc->select)
-		rc = fail(err, sizeof err, SMELT_ERR_UNSUPPORTED, "adapter '%s' cannot list streams (no select operation)",
-		          a->desc->name);
+		rc = fail(err, sizeof err, SMELT_ERR_UNSUPPORTED, "adapter '%s' has no select operation", a->desc->name);
 	else if ((rc = runtime_prepare(&rt, &pl, 1, 1, err, sizeof err)) == SMELT_OK) {
 		const struct smelt_plugin *plugins[1] = { (const struct smelt_plugin *)pl };
 		struct smelt_request req = { .struct_size = sizeof req, .kind = SMELT_REQ_SELECT, .plugins = plugins,
@@ -48,10 +50,13 @@ static cJSON *ask_adapter(struct cli *cli, struct project *p, struct plugin *pl)
 	cJSON *reply = rc == SMELT_OK && json ? cJSON_Parse(json) : NULL;
 	free(json); /* host->alloc() is malloc */
 	runtime_release(&rt);
-	if (rc != SMELT_OK)
-		cli_fail("cannot get the catalog of '%s': %s", pl->name, err[0] ? err : smelt_strerror(rc));
+	if (rc == SMELT_ERR_UNSUPPORTED) {
+		*code = cli_not_implemented("select --list");
+		fprintf(stderr, "(%s)\n", err);
+	} else if (rc != SMELT_OK)
+		*code = cli_fail("cannot get the catalog of '%s': %s", pl->name, err[0] ? err : smelt_strerror(rc));
 	else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(reply, "streams")))
-		cli_fail("the adapter's listing of '%s' is not a JSON object with 'streams'", pl->name);
+		*code = cli_fail("the adapter's listing of '%s' is not a JSON object with 'streams'", pl->name);
 	else
 		return reply;
 	cJSON_Delete(reply);
@@ -72,9 +77,10 @@ static const char *name_str(const cJSON *o, const char *key)
 
 static int list(struct cli *cli, struct project *p, struct plugin *pl, int all, int json)
 {
-	cJSON *reply = ask_adapter(cli, p, pl);
+	int code = EXIT_FAIL;
+	cJSON *reply = ask_adapter(cli, p, pl, &code);
 	if (!reply)
-		return EXIT_FAIL;
+		return code;
 	const cJSON *patterns = cJSON_GetObjectItemCaseSensitive(reply, "enabled_patterns");
 	const cJSON *streams = cJSON_GetObjectItemCaseSensitive(reply, "streams");
 	struct strbuf sb = STRBUF_INIT;
