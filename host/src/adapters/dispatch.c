@@ -74,6 +74,7 @@ static const char *op_name(enum smelt_request_kind kind)
 	case SMELT_REQ_TEST: return "test";
 	case SMELT_REQ_SYNC: return "sync";
 	case SMELT_REQ_EXPORT: return "export_schedules";
+	case SMELT_REQ_SELECT: return "select";
 	}
 	return "?";
 }

@@ -7,6 +7,7 @@
  * schedule once, now.  Only an explicitly selected environment applies.
  */
 #include "cli/commands.h"
+#include "cli/schedule_export.h"
 #include "project/project.h"
 #include "run/cron.h"
 #include "run/jobs.h"
@@ -42,17 +43,21 @@ const struct cli_spec schedule_spec = {
 	         "smelt schedule set NAME [--interval I] [--job J | --extractor E --loader L --transform T]\n"
 	         "smelt schedule list [--format text|json]\n"
 	         "smelt schedule remove NAME\n"
-	         "smelt schedule run NAME [RUN OPTIONS...]",
+	         "smelt schedule run NAME [RUN OPTIONS...]\n"
+	         "smelt schedule export [ORCHESTRATOR]",
 	.text = "INTERVAL is a cron expression of five fields (minute hour day-of-month month\n"
 	        "day-of-week; lists, ranges, steps, JAN-DEC and SUN-SAT names) or one of\n"
 	        "@hourly @daily @weekly @monthly @yearly @once (@once: never on a timer).\n"
 	        "Times are UTC.  'schedule run' runs 'smelt run' for the schedule now, with the\n"
 	        "schedule's env, and returns its exit code; the words after NAME are options\n"
-	        "of 'smelt run'.\n",
+	        "of 'smelt run'.  'schedule export' hands the jobs and schedules to the\n"
+	        "orchestrator's adapter (the project's only orchestrator when none is named),\n"
+	        "which puts them where the orchestrator reads them.\n",
 	.options = schedule_options,
 	.examples = "  smelt schedule add daily --job load --interval @daily\n"
 	            "  smelt schedule list --format json\n"
-	            "  smelt schedule run daily\n",
+	            "  smelt schedule run daily\n"
+	            "  smelt schedule export airflow\n",
 };
 
 struct sched_opts {
@@ -437,5 +442,7 @@ int cmd_schedule(struct cli *cli, int argc, char **argv)
 		return schedule_remove(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "run"))
 		return schedule_run(cli, argc - 1, argv + 1);
-	return cli_usage("schedule", "unknown subcommand '%s' (add, set, list, remove, run)", sub);
+	if (!strcmp(sub, "export"))
+		return schedule_export(cli, argc - 1, argv + 1);
+	return cli_usage("schedule", "unknown subcommand '%s' (add, set, list, remove, run, export)", sub);
 }
