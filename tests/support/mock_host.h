@@ -53,6 +53,10 @@
  * recorded (mock_call()) with copies of its argv, env and cwd, before its
  * script runs.
  *
+ * MOCK_ADAPTER_DIR (defined for every target linking the mock) is the
+ * stage's adapter folder: <MOCK_ADAPTER_DIR>/<name>.so, and <name>/ beside
+ * it for the files the adapter ships.
+ *
  * Everything the adapter hands the host is copied; every pointer this
  * header returns is owned by the mock and valid until mock_host_free().
  * Allocation failures abort the test (these are test helpers).
