@@ -254,6 +254,12 @@ void mock_state_put_fail(struct mock_host *m, size_t n, const char *message);
  * mock-owned) or NULL when it appears nowhere.
  */
 const char *mock_secret_leak(struct mock_host *m, const char *secret);
+/* For Check suites: fail the test, saying where, when secret leaked (see mock_secret_leak()). */
+#define mock_assert_no_leak(m, secret)                                                          \
+	do {                                                                                    \
+		const char *where_ = mock_secret_leak((m), (secret));                           \
+		ck_assert_msg(!where_, "secret '%s' leaked: %s", (secret), where_ ? where_ : ""); \
+	} while (0)
 
 /* ---- stdout ------------------------------------------------------------------------------------ */
 

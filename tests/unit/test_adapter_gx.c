@@ -289,7 +289,7 @@ START_TEST(a_postgres_password_stays_in_the_request_file)
 	                       "\"port\":\"5433\",\"user\":\"loader\",\"password\":\"gx-s3cret\",\"database\":\"wh\","
 	                       "\"schema\":\"raw\"}");
 	free(conn);
-	ck_assert_ptr_null(mock_secret_leak(m, "gx-s3cret"));
+	mock_assert_no_leak(m, "gx-s3cret");
 	for (size_t i = 0; mock_call(m, 1)->env[i]; i++)
 		ck_assert_ptr_null(strstr(mock_call(m, 1)->env[i], "gx-s3cret"));
 }

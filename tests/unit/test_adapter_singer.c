@@ -157,7 +157,7 @@ START_TEST(el_block_runs_discovery_then_the_pipeline)
 	ck_assert_str_eq(e->status, "success");
 	ck_assert_int_eq(e->count, 2);
 	ck_assert_str_eq(e->message, "states saved");
-	ck_assert_ptr_null(mock_secret_leak(m, "tap-s3cret"));
+	mock_assert_no_leak(m, "tap-s3cret");
 }
 END_TEST
 
