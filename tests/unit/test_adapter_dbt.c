@@ -441,6 +441,37 @@ START_TEST(test_op_runs_dbt_test)
 }
 END_TEST
 
+START_TEST(post_install_checks_the_dbt_line)
+{
+	struct smelt_plugin *p = dbt_plugin("dbt-sqlite");
+	mock_plugin_attr(p, "pip_url", "dbt-core dbt-sqlite");
+	const char *site = ".smelt/transformers/dbt-sqlite/venv/lib/python3.11/site-packages";
+	ck_assert_int_eq(ad->post_install(mock_adapter_state(m), p, err, sizeof err), SMELT_OK);
+	ck_assert_ptr_nonnull(mock_log_find(m, "'dbt-sqlite' has no dbt-core in its venv: is dbt-core in its pip_url?"));
+	char rel[512];
+	snprintf(rel, sizeof rel, "%s/dbt_core-1.9.4.dist-info/METADATA", site);
+	mock_write_file(m, rel, "");
+	ck_assert_int_eq(ad->post_install(mock_adapter_state(m), p, err, sizeof err), SMELT_OK);
+	ck_assert_ptr_nonnull(mock_log_find(m, "'dbt-sqlite' has dbt Core 1.9.4"));
+	ck_assert_ptr_null(mock_log_find(m, "Smelt drives dbt Core 1.x"));
+	snprintf(rel, sizeof rel, "%s/dbt-2.0.0a1.dist-info/METADATA", site);
+	mock_write_file(m, rel, "");
+	ck_assert_int_eq(ad->post_install(mock_adapter_state(m), p, err, sizeof err), SMELT_OK);
+	const struct mock_log *l = mock_log_find(m, "installed dbt 2.0.0a1: Smelt drives dbt Core 1.x");
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(l->level, SMELT_LOG_WARN);
+	ck_assert_uint_eq(mock_ncalls(m), 0); /* never `dbt --version`: it asks the package index */
+	/* --dump of anything but the config */
+	struct mock_request r;
+	mock_request_init(&r, SMELT_REQ_DUMP, NULL);
+	mock_request_plugin(&r, p, NULL);
+	r.req.dump = "catalog";
+	int code = -1;
+	ck_assert_int_eq(ad->invoke(mock_adapter_state(m), &r.req, &code, err, sizeof err), SMELT_ERR_UNSUPPORTED);
+	ck_assert_str_eq(err, "'dbt-sqlite' has no catalog to dump: dbt plugins dump 'config'");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("adapter_dbt");
@@ -461,6 +492,7 @@ int main(void)
 	tcase_add_test(tc, scaffolds_the_project_with_sources);
 	tcase_add_test(tc, profile_command_prints_without_running_dbt);
 	tcase_add_test(tc, test_op_runs_dbt_test);
+	tcase_add_test(tc, post_install_checks_the_dbt_line);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
