@@ -492,8 +492,8 @@ static const char *m_plugin_command(void *hctx, const struct smelt_plugin *p, co
 
 /* ---- services: settings ----------------------------------------------------------------------- */
 
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int status, const char *fmt, ...)
+static int set_err(char *err, size_t errlen, int status, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int set_err(char *err, size_t errlen, int status, const char *fmt, ...)
 {
 	if (err && errlen) {
 		va_list ap;
@@ -572,7 +572,7 @@ static int m_config_json(void *hctx, const struct smelt_plugin *p, unsigned flag
 	(void)hctx;
 	*json = NULL;
 	if (p->config_error)
-		return fail(err, errlen, SMELT_ERR_CONFIG, "%s", p->config_error);
+		return set_err(err, errlen, SMELT_ERR_CONFIG, "%s", p->config_error);
 	cJSON *o = config_of(p, flags);
 	*json = print_or_die(o);
 	cJSON_Delete(o);
@@ -599,9 +599,9 @@ static int m_mapping_config_json(void *hctx, const struct smelt_plugin *p, const
 	*json = NULL;
 	struct named *mp = named_find(p->mappings, p->nmappings, mapping);
 	if (!mp)
-		return fail(err, errlen, SMELT_ERR_NOTFOUND, "mapper '%s' has no mapping '%s'", attr_of(p, "name"), mapping);
+		return set_err(err, errlen, SMELT_ERR_NOTFOUND, "mapper '%s' has no mapping '%s'", attr_of(p, "name"), mapping);
 	if (p->config_error)
-		return fail(err, errlen, SMELT_ERR_CONFIG, "%s", p->config_error);
+		return set_err(err, errlen, SMELT_ERR_CONFIG, "%s", p->config_error);
 	cJSON *o = config_of(p, 0), *conf = parse_or_die(mp->value, mapping);
 	if (cJSON_IsObject(conf))
 		merge_into(o, conf);
@@ -734,9 +734,9 @@ static int m_run(void *hctx, const struct smelt_spawn *spec, struct smelt_exit *
 	int rc = pr->not_started ? SMELT_OK : print_lines(m, pr, spec);
 	outcome(pr, ex, rc < 0);
 	if (rc < 0)
-		return fail(err, errlen, rc, "%s: stopped by its output handler", spec->label ? spec->label : "?");
+		return set_err(err, errlen, rc, "%s: stopped by its output handler", spec->label ? spec->label : "?");
 	if (pr->status)
-		return fail(err, errlen, pr->status, "%s", pr->status_err ? pr->status_err : "scripted failure");
+		return set_err(err, errlen, pr->status, "%s", pr->status_err ? pr->status_err : "scripted failure");
 	return SMELT_OK;
 }
 
@@ -765,9 +765,9 @@ static int m_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, st
 		}
 	}
 	if (rc < 0)
-		return fail(err, errlen, rc, "the last stage was stopped by its output handler");
+		return set_err(err, errlen, rc, "the last stage was stopped by its output handler");
 	if (status)
-		return fail(err, errlen, status, "%s", status_err ? status_err : "scripted failure");
+		return set_err(err, errlen, status, "%s", status_err ? status_err : "scripted failure");
 	return SMELT_OK;
 }
 
@@ -871,7 +871,7 @@ static int m_state_put(void *hctx, const char *state_id, const char *json, int p
 	struct mock_host *m = hctx;
 	if (m->put_fail_msg && m->nputs == m->put_fail_at) {
 		m->put_fail_at = (size_t)-1; /* once */
-		return fail(err, errlen, SMELT_ERR, "%s", m->put_fail_msg);
+		return set_err(err, errlen, SMELT_ERR, "%s", m->put_fail_msg);
 	}
 	m->puts = xrealloc(m->puts, (m->nputs + 1) * sizeof *m->puts);
 	m->puts[m->nputs++] = (struct mock_state_put){ .id = xstrdup(state_id), .json = xstrdup(json), .partial = partial };
@@ -900,7 +900,7 @@ static int m_write_private(void *hctx, const char *path, const char *data, size_
 {
 	struct mock_host *m = hctx;
 	if (!path || path[0] != '/')
-		return fail(err, errlen, SMELT_ERR, "write_private: '%s' is not an absolute path", path ? path : "(null)");
+		return set_err(err, errlen, SMELT_ERR, "write_private: '%s' is not an absolute path", path ? path : "(null)");
 	mkparent(path, 0700);
 	write_all(path, data, len, 0600);
 	char *copy = xmalloc(len + 1);
@@ -1180,7 +1180,7 @@ static void set_path(struct mock_host *m, enum smelt_path which, const char *pat
 struct mock_host *mock_host_new(void)
 {
 	struct mock_host *m = xmalloc(sizeof *m);
-	const char *tmp = getenv("TMPDIR");
+	const char *tmp = getenv("MOCK_HOST_TMP") ? getenv("MOCK_HOST_TMP") : getenv("TMPDIR");
 	char *tmpl = xasprintf("%s/smelt-mock.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tmpl))
 		die("cannot create a temporary project from '%s': %s", tmpl, strerror(errno));
@@ -1389,6 +1389,7 @@ void mock_host_free(struct mock_host *m)
 		dlclose(m->dl);
 	if (m->root && !getenv("MOCK_HOST_KEEP"))
 		nftw(m->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+
 	for (size_t i = 0; i < m->nplugins; i++)
 		plugin_free(m->plugins[i]);
 	free(m->plugins);
@@ -1432,4 +1433,22 @@ void mock_host_free(struct mock_host *m)
 	free(m->leak);
 	free(m->root);
 	free(m);
+}
+
+int mock_run_suite(Suite *s)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *base = xasprintf("%s/smelt-mock-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(base))
+		die("cannot create '%s': %s", base, strerror(errno));
+	setenv("MOCK_HOST_TMP", base, 1);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	if (!getenv("MOCK_HOST_KEEP"))
+		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	unsetenv("MOCK_HOST_TMP");
+	free(base);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -21,6 +21,8 @@
  *   rc = ad->run_block(mock_adapter_state(m), &r.req, err, sizeof err);
  *   mock_call(m, 0)->argv[1] ... mock_call_env(mock_call(m, 0), "DBT_PROFILES_DIR") ...
  *   mock_host_free(m);                                            // destroy(), dlclose, temp project removed
+ *   ...
+ *   return mock_run_suite(suite);                                  // in main(): the suite, cleaned up after
  *
  * The project: a fresh temporary folder (mock_root()) with .smelt/ in it;
  * host->path() answers from it (SMELT_PATH_PROJECT_ROOT, SYS_DIR, LIBEXEC
@@ -59,13 +61,17 @@
  *
  * Everything the adapter hands the host is copied; every pointer this
  * header returns is owned by the mock and valid until mock_host_free().
- * Allocation failures abort the test (these are test helpers).
+ * Allocation failures abort the test (these are test helpers), and so
+ * does an adapter breaking the contract in a way the host would refuse (a
+ * spawn or event smaller than ABI 1.0's, an empty argv).  MOCK_HOST_VERBOSE=1
+ * in the environment echoes the adapter's log lines on stderr.
  */
 #ifndef SMELT_MOCK_HOST_H
 #define SMELT_MOCK_HOST_H
 
 #include <smelt/sdk.h>
 
+#include <check.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,7 +83,12 @@ struct mock_proc;
 
 /* A new mock host with an empty temporary project; free with mock_host_free(). */
 struct mock_host *mock_host_new(void);
-/* Destroy the loaded adapter's state, unload it, remove the temporary project, free everything. */
+/*
+ * Destroy the loaded adapter's state, unload it, remove the temporary
+ * project (MOCK_HOST_KEEP=1 in the environment keeps it, for a look), free
+ * everything.  A test that ends early (Check's failed assertion _exit()s
+ * the test's process) leaves its project for mock_run_suite() to remove.
+ */
 void mock_host_free(struct mock_host *m);
 /* The service table and context to lend an adapter (mock_adapter_load() does it for you). */
 const struct smelt_host_api *mock_host_api(struct mock_host *m);
@@ -266,5 +277,14 @@ const char *mock_secret_leak(struct mock_host *m, const char *secret);
 /* Send the test's stdout (fd 1) to a file until mock_stdout_end(), which returns what was printed. */
 void mock_stdout_begin(struct mock_host *m);
 const char *mock_stdout_end(struct mock_host *m);
+
+/* ---- running a suite --------------------------------------------------------------------------- */
+
+/*
+ * Run a Check suite (CK_NORMAL) with every mock project inside one
+ * temporary folder, removed at the end even when tests failed half-way;
+ * EXIT_SUCCESS when every test passed.  The main() of an adapter suite.
+ */
+int mock_run_suite(Suite *s);
 
 #endif /* SMELT_MOCK_HOST_H */

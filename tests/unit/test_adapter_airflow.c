@@ -283,9 +283,5 @@ int main(void)
 	tcase_add_test(tc, not_installed_not_started_interrupted);
 	tcase_add_test(tc, export_schedules_reserializes_the_dags);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mock_run_suite(s);
 }

@@ -494,9 +494,5 @@ int main(void)
 	tcase_add_test(tc, test_op_runs_dbt_test);
 	tcase_add_test(tc, post_install_checks_the_dbt_line);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mock_run_suite(s);
 }

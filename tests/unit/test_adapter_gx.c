@@ -419,9 +419,5 @@ int main(void)
 	tcase_add_test(tc, init_writes_an_example_suite);
 	tcase_add_test(tc, not_installed_and_post_install);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mock_run_suite(s);
 }

@@ -424,9 +424,5 @@ int main(void)
 	tcase_add_test(tc, invoke_a_bare_tap_with_its_catalog);
 	tcase_add_test(tc, health_checks_the_native_connectors);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mock_run_suite(s);
 }

@@ -367,9 +367,5 @@ int main(void)
 	tcase_add_test(tc, ui_runs_gunicorn_on_loopback);
 	tcase_add_test(tc, cli_passthrough_and_refusals);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mock_run_suite(s);
 }

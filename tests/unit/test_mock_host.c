@@ -165,9 +165,5 @@ int main(void)
 	tcase_add_test(tc, plugins_paths_and_environments);
 	tcase_add_test(tc, processes_follow_their_scripts_and_are_recorded);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mock_run_suite(s);
 }
