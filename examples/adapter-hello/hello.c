@@ -41,7 +41,7 @@ static int hello_invoke(void *state, const struct smelt_request *req, int *exit_
 	const char *name = h->host->plugin_attr(h->hctx, req->plugins[0], "name");
 	const char *argv[] = { "echo", "hello from", name ? name : "?", NULL };
 	struct smelt_spawn spec = { .struct_size = sizeof spec, .label = name, .argv = argv };
-	struct smelt_exit ex;
+	struct smelt_exit ex = { .struct_size = sizeof ex }; /* 1.2: every struct says its size */
 	int rc = h->host->run(h->hctx, &spec, &ex, err, errlen);
 	if (rc != SMELT_OK)
 		return rc;
@@ -65,6 +65,7 @@ static const struct smelt_adapter hello_adapter = {
 	.category = SMELT_CAT_OTHER,
 	.namespaces = hello_namespaces,
 	.commands = hello_commands,
+	.command_size = sizeof(struct smelt_command),
 	.init = hello_init,
 	.destroy = hello_destroy,
 	.invoke = hello_invoke,

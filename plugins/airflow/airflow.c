@@ -193,8 +193,13 @@ static void airflow_ctx_release(struct airflow *a, struct airflow_ctx *c)
 	memset(c, 0, sizeof *c);
 }
 
-static int airflow_prepare(struct airflow *a, const struct smelt_plugin *p, struct airflow_ctx *c, char *err,
-                           size_t errlen)
+/*
+ * Everything an airflow process of p needs, and the DAG generator in place
+ * (copied when it changed).  tool: airflow must be installed (for running
+ * it); 0 when only the files are wanted (schedule export).
+ */
+static int airflow_prepare(struct airflow *a, const struct smelt_plugin *p, struct airflow_ctx *c, int tool,
+                           char *err, size_t errlen)
 {
 	const struct smelt_host_api *h = a->host;
 	char buf[4096];
@@ -217,7 +222,7 @@ static int airflow_prepare(struct airflow *a, const struct smelt_plugin *p, stru
 	}
 	if (!c->airflow || !c->python)
 		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-	if (strchr(c->airflow, '/') && access(c->airflow, X_OK) != 0)
+	if (tool && strchr(c->airflow, '/') && access(c->airflow, X_OK) != 0)
 		return kit_fail(err, errlen, SMELT_ERR_NOTFOUND, "'%s' is not installed (no '%s'): run 'smelt install %s'",
 		                    name, c->airflow, name);
 
@@ -317,8 +322,7 @@ static int airflow_spawn(struct airflow *a, struct airflow_ctx *c, const char *c
 		.cwd = c->root,
 		.flags = flags,
 	};
-	struct smelt_exit ex;
-	memset(&ex, 0, sizeof ex);
+	struct smelt_exit ex = { .struct_size = sizeof ex };
 	int rc = a->host->run(a->hctx, &spec, &ex, err, errlen);
 	if (ex.not_started)
 		return kit_fail(err, errlen, SMELT_ERR, "cannot run '%s'", argv[0]);
@@ -386,7 +390,7 @@ static int airflow_invoke(void *state, const struct smelt_request *req, int *exi
 		return kit_fail(err, errlen, SMELT_ERR_UNSUPPORTED, "airflow has no --dump");
 	if (req->nplugins < 1)
 		return kit_fail(err, errlen, SMELT_ERR, "no plugin to invoke");
-	int rc = airflow_prepare(a, req->plugins[0], &c, err, errlen);
+	int rc = airflow_prepare(a, req->plugins[0], &c, 1, err, errlen);
 	if (rc) {
 		airflow_ctx_release(a, &c);
 		return rc;
@@ -485,20 +489,40 @@ static int airflow_run_block(void *state, const struct smelt_request *req, char 
 	return 0;
 }
 
-/* Orchestrator hook: put the generator in place and have Airflow store the DAGs now. */
+/*
+ * smelt schedule export: the DAG generator written (or refreshed) into the
+ * DAGs folder, where Airflow's DAG processor builds one DAG per schedule
+ * at its next parse.  Only files are written: Airflow need not be
+ * installed.  The schedules handed over (req->schedules_json) are named
+ * in the log; the generator reads them itself when it runs.
+ */
 static int airflow_export(void *state, const struct smelt_request *req, char *err, size_t errlen)
 {
 	struct airflow *a = state;
 	struct airflow_ctx c;
-	int code = 0;
 	if (req->nplugins < 1)
 		return kit_fail(err, errlen, SMELT_ERR, "no plugin to export to");
-	int rc = airflow_prepare(a, req->plugins[0], &c, err, errlen);
+	int rc = airflow_prepare(a, req->plugins[0], &c, 0, err, errlen);
 	if (rc == 0) {
-		const char *argv[] = { c.airflow, "dags", "reserialize", NULL };
-		rc = airflow_spawn(a, &c, argv, SMELT_SPAWN_STDIN_NULL | SMELT_SPAWN_STDOUT_LOG, &code, err, errlen);
-		if (rc == 0 && code)
-			rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "airflow dags reserialize exited with code %d", code);
+		const char *dags = a->host->env_get(c.env, "AIRFLOW__CORE__DAGS_FOLDER");
+		const char *json = SMELT_HAS(req, struct smelt_request, schedules_json) ? req->schedules_json : NULL;
+		cJSON *o = json ? cJSON_Parse(json) : NULL;
+		const cJSON *all = cJSON_GetObjectItemCaseSensitive(o, "schedules"), *kind, *sc;
+		char names[512] = "";
+		size_t len = 0, n = 0;
+		cJSON_ArrayForEach(kind, all)
+			cJSON_ArrayForEach(sc, kind)
+			{
+				const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sc, "name"));
+				if (name && len < sizeof names) {
+					int w = snprintf(names + len, sizeof names - len, "%s%s", n ? ", " : "", name);
+					len += w > 0 ? (size_t)w : 0;
+				}
+				n++;
+			}
+		cJSON_Delete(o);
+		LOG(a, SMELT_LOG_INFO, "DAG generator in '%s/%s': one DAG per schedule (%zu%s%s%s)", dags, GENERATOR, n,
+		    n ? ": " : "", names, n ? "" : "; add one with 'smelt schedule add'");
 	}
 	airflow_ctx_release(a, &c);
 	return rc;
@@ -523,6 +547,7 @@ static void airflow_destroy(void *state)
 static const struct smelt_adapter airflow_adapter = {
 	.abi_version = SMELT_ABI_VERSION,
 	.struct_size = sizeof(struct smelt_adapter),
+	.command_size = sizeof(struct smelt_command),
 	.name = "airflow",
 	.version = "0.2.0",
 	.description = "Apache Airflow 3: the project's schedules as DAGs",

@@ -437,7 +437,7 @@ static int dbt_exec(struct dbt *d, const struct smelt_plugin *p, const char *com
 		.cwd = ps.project_dir,
 		.flags = mode == DBT_INTERACTIVE ? SMELT_SPAWN_INHERIT_STDIO : SMELT_SPAWN_STDIN_NULL,
 	};
-	struct smelt_exit ex = { 0 };
+	struct smelt_exit ex = { .struct_size = sizeof ex };
 	if ((rc = d->host->run(d->hctx, &spec, &ex, err, errlen)))
 		goto out;
 	*exit_code = ex.exited ? ex.exit_code : 128 + ex.term_signal;
@@ -538,23 +538,6 @@ static int dbt_test(void *state, const struct smelt_request *req, char *err, siz
 	                DBT_BLOCK, &code, err, errlen);
 }
 
-/* Materialise the dbt project (when missing) and the profile for the request's plugin. */
-static int dbt_configure(void *state, const struct smelt_request *req, char *err, size_t errlen)
-{
-	struct dbt *d = state;
-	const struct smelt_plugin *p = req->plugins[0];
-	struct dbt_paths ps;
-	struct dbt_profile prof = { 0 };
-	int rc = paths_of(d, p, &ps, err, errlen);
-	if (rc)
-		return rc;
-	const char *env = d->host->environment(d->hctx);
-	rc = prepare(d, p, &ps, env && *env ? env : "dev", 1, &prof, err, errlen);
-	dbt_profile_release(&prof);
-	paths_release(&ps);
-	return rc;
-}
-
 /*
  * The dbt distributions in a venv, from their dist-info folders (not
  * `dbt --version`, which asks the package index for the latest release):
@@ -629,6 +612,7 @@ static const char *const dbt_namespaces[] = { "dbt", "dbt_*", NULL };
 static const struct smelt_adapter dbt_adapter = {
 	.abi_version = SMELT_ABI_VERSION,
 	.struct_size = sizeof(struct smelt_adapter),
+	.command_size = sizeof(struct smelt_command),
 	.name = "dbt",
 	.version = "0.2.0",
 	.description = "dbt Core with its warehouse adapters (sqlite, duckdb, postgres, snowflake)",
@@ -638,7 +622,6 @@ static const struct smelt_adapter dbt_adapter = {
 	.commands = dbt_commands,
 	.init = dbt_init,
 	.destroy = dbt_destroy,
-	.configure = dbt_configure,
 	.invoke = dbt_invoke,
 	.run_block = dbt_run_block,
 	.test = dbt_test,

@@ -1,7 +1,7 @@
 /*
  * dbt.h - internals of the dbt adapter, shared by its files (not SDK).
  *
- * dbt.c      the operations: invoke, run_block, test, configure, post_install
+ * dbt.c      the operations: invoke, run_block, test, post_install
  * profile.c  profiles.yml from the plugin's settings (secrets via env_var())
  * scaffold.c transform/ (dbt_project.yml, models/sources.yml) when missing
  * results.c  target/run_results.json -> run events and the error message

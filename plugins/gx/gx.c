@@ -306,7 +306,7 @@ static int run_runner(struct gx *s, const struct smelt_plugin *p, const char *co
 		                    .flags = flags | SMELT_SPAWN_STDIN_NULL,
 		                    .on_line = out ? kit_collect_line : NULL,
 		                    .arg = out };
-	struct smelt_exit ex = { 0 };
+	struct smelt_exit ex = { .struct_size = sizeof ex };
 	rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
 	if (rc == SMELT_OK) {
 		if (ex.not_started)
@@ -1120,7 +1120,7 @@ static int gx_invoke(void *state, const struct smelt_request *req, int *exit_cod
 		s->host->env_set(env, "GX_ANALYTICS_ENABLED", "False");
 		struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, p, "name"), .argv = argv,
 			                    .env = env, .flags = SMELT_SPAWN_INHERIT_STDIO };
-		struct smelt_exit ex = { 0 };
+		struct smelt_exit ex = { .struct_size = sizeof ex };
 		int rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
 		s->host->env_free(env);
 		free(argv);
@@ -1201,6 +1201,7 @@ static const struct smelt_command gx_commands[] = {
 static const struct smelt_adapter gx_adapter = {
 	.abi_version = SMELT_ABI_VERSION,
 	.struct_size = sizeof(struct smelt_adapter),
+	.command_size = sizeof(struct smelt_command),
 	.name = "gx",
 	.version = "0.2.0",
 	.description = "Great Expectations (GX Core 1.x) quality checks",

@@ -380,3 +380,65 @@ int catalog_stream_selected(const cJSON *stream)
 	const cJSON *sel = cJSON_GetObjectItemCaseSensitive(m, "selected");
 	return !m || cJSON_IsTrue(sel) || !strcmp(inclusion(m), "automatic");
 }
+
+const char *catalog_selection(const cJSON *stream, const char *prop)
+{
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(stream, "metadata"), *e;
+	cJSON_ArrayForEach(e, md)
+	{
+		const cJSON *bc = cJSON_GetObjectItemCaseSensitive(e, "breadcrumb");
+		int n = cJSON_GetArraySize(bc);
+		const char *name = n == 2 ? cJSON_GetStringValue(cJSON_GetArrayItem(bc, 1)) : NULL;
+		if (prop ? !(name && !strcmp(name, prop)) : n != 0)
+			continue;
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "metadata");
+		const char *inc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "inclusion"));
+		if (inc && !strcmp(inc, "automatic"))
+			return "automatic";
+		if (inc && !strcmp(inc, "unsupported"))
+			return "unsupported";
+		return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "selected")) ? "selected" : "excluded";
+	}
+	return "selected"; /* no metadata: selected (Singer rule 1) */
+}
+
+cJSON *catalog_selection_report(const cJSON *catalog, const cJSON *patterns)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr = cJSON_AddArrayToObject(o, "streams");
+	cJSON *pats = patterns ? cJSON_Duplicate(patterns, 1) : cJSON_CreateStringArray((const char *[]){ "*.*" }, 1);
+	if (!arr || !pats || !cJSON_AddItemToObject(o, "enabled_patterns", pats)) {
+		cJSON_Delete(pats);
+		goto oom;
+	}
+	const cJSON *stream, *prop;
+	cJSON_ArrayForEach(stream, cJSON_GetObjectItemCaseSensitive(catalog, "streams"))
+	{
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(stream, "tap_stream_id"));
+		cJSON *s = cJSON_CreateObject(), *props;
+		if (!s || !cJSON_AddItemToArray(arr, s)) {
+			cJSON_Delete(s);
+			goto oom;
+		}
+		if (!cJSON_AddStringToObject(s, "stream", id ? id : "") ||
+		    !cJSON_AddStringToObject(s, "selection", catalog_selection(stream, NULL)) ||
+		    !(props = cJSON_AddArrayToObject(s, "properties")))
+			goto oom;
+		const cJSON *schema = cJSON_GetObjectItemCaseSensitive(stream, "schema");
+		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(schema, "properties"))
+		{
+			cJSON *pp = cJSON_CreateObject();
+			if (!pp || !cJSON_AddItemToArray(props, pp)) {
+				cJSON_Delete(pp);
+				goto oom;
+			}
+			if (!cJSON_AddStringToObject(pp, "name", prop->string) ||
+			    !cJSON_AddStringToObject(pp, "selection", catalog_selection(stream, prop->string)))
+				goto oom;
+		}
+	}
+	return o;
+oom:
+	cJSON_Delete(o);
+	return NULL;
+}

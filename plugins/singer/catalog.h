@@ -23,4 +23,20 @@ void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metad
 /* 1 when a stream entry ends up selected (stream-level metadata). */
 int catalog_stream_selected(const cJSON *stream);
 
+/*
+ * The selection of a stream entry (prop NULL) or of one of its properties,
+ * as `smelt select --list` shows it: "automatic" or "unsupported" by the
+ * entry's inclusion, else "selected" or "excluded" by its `selected`; an
+ * entry without metadata is "selected" (SINGER.md §5, rule 1).  Static.
+ */
+const char *catalog_selection(const cJSON *stream, const char *prop);
+
+/*
+ * The reply of the adapter's select operation (sdk.h): every stream of
+ * catalog (rules applied) and each of its schema's properties with its
+ * selection, and the enabled patterns (patterns, or ["*.*"] when NULL).
+ * NULL when out of memory.  Caller frees with cJSON_Delete().
+ */
+cJSON *catalog_selection_report(const cJSON *catalog, const cJSON *patterns);
+
 #endif

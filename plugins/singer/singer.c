@@ -194,7 +194,7 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		struct smelt_env *env = s->host->env_new(s->hctx, tap);
 		struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, tap, "name"), .argv = argv,
 		                            .env = env, .on_line = kit_collect_line, .arg = &out };
-		struct smelt_exit ex;
+		struct smelt_exit ex = { .struct_size = sizeof ex };
 		rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
 		s->host->env_free(env);
 		if (rc == SMELT_OK && !(ex.exited && ex.exit_code == 0))
@@ -512,6 +512,7 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 			a[k++] = state_path;
 		}
 		envs[i] = s->host->env_new(s->hctx, req->plugins[i]);
+		ex[i].struct_size = sizeof ex[i];
 		stages[i] = (struct smelt_spawn){ .struct_size = sizeof stages[i],
 		                                  .label = attr(s, req->plugins[i], "name"),
 		                                  .argv = a,
@@ -656,7 +657,7 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 		struct smelt_env *env = s->host->env_new(s->hctx, p);
 		struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, p, "name"), .argv = argv, .env = env,
 		                            .flags = SMELT_SPAWN_INHERIT_STDIO };
-		struct smelt_exit ex;
+		struct smelt_exit ex = { .struct_size = sizeof ex };
 		rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
 		s->host->env_free(env);
 		free(words);
@@ -676,7 +677,7 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 	struct smelt_env *env = s->host->env_new(s->hctx, p);
 	struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, p, "name"), .argv = argv, .env = env,
 	                            .flags = SMELT_SPAWN_INHERIT_STDIO };
-	struct smelt_exit ex;
+	struct smelt_exit ex = { .struct_size = sizeof ex };
 	rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
 	s->host->env_free(env);
 	free(argv);
@@ -705,21 +706,76 @@ static int singer_run_block(void *state, const struct smelt_request *req, char *
 	return rc;
 }
 
+/*
+ * smelt select TAP --list: the tap's catalog as a run would use it (cached
+ * or discovered, the rules applied) and the selection of each stream and
+ * property, as the reply of the select operation (sdk.h).
+ */
+static int singer_select(void *state, const struct smelt_request *req, char **json, char *err, size_t errlen)
+{
+	struct singer *s = state;
+	*json = NULL;
+	if (req->nplugins < 1)
+		return kit_fail(err, errlen, SMELT_ERR, "no plugin to list");
+	const struct smelt_plugin *p = req->plugins[0];
+	if (strcmp(attr(s, p, "type"), "extractors"))
+		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is not an extractor: it has no catalog", attr(s, p, "name"));
+	char *config = NULL, *config_json = NULL, *path = NULL, *extras_json = NULL, *text = NULL, *reply = NULL;
+	cJSON *catalog = NULL, *extras = NULL, *report = NULL;
+	int rc = write_config(s, p, NULL, &config, err, errlen);
+	if (!rc)
+		rc = s->host->config_json(s->hctx, p, 0, &config_json, err, errlen);
+	if (!rc)
+		rc = prepare_catalog(s, p, config, config_json, req->flags, &path, err, errlen);
+	if (!rc && !(text = path ? kit_read_file(path, NULL) : NULL))
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "'%s' produced no catalog", attr(s, p, "name"));
+	if (!rc && !(catalog = cJSON_Parse(text)))
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory"); /* prepare_catalog wrote it from cJSON */
+	if (!rc)
+		rc = s->host->config_json(s->hctx, p, SMELT_CFG_EXTRAS, &extras_json, err, errlen);
+	if (!rc && !(extras = cJSON_Parse(extras_json)))
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	if (!rc && (!(report = catalog_selection_report(catalog, cJSON_GetObjectItemCaseSensitive(extras, "_select"))) ||
+	            !(reply = cJSON_PrintUnformatted(report))))
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	if (!rc && !(*json = s->host->alloc(strlen(reply) + 1)))
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	if (!rc)
+		memcpy(*json, reply, strlen(reply) + 1);
+	free(reply);
+	cJSON_Delete(report);
+	cJSON_Delete(extras);
+	cJSON_Delete(catalog);
+	free(text);
+	free(path);
+	free(config);
+	s->host->free(config_json);
+	s->host->free(extras_json);
+	return rc;
+}
+
 /* Healthy when the native connectors shipped with smelt are there and executable. */
-static int singer_health(void *state, char *err, size_t errlen)
+static int singer_check_health(void *state, struct smelt_health *out, char *err, size_t errlen)
 {
 	struct singer *s = state;
 	static const char *const natives[] = { "tap-csv", "target-sqlite", "target-jsonl" };
 	const char *dir = s->host->path(s->hctx, SMELT_PATH_LIBEXEC);
-	for (size_t i = 0; i < sizeof natives / sizeof natives[0]; i++) {
+	(void)err;
+	(void)errlen;
+	if (!SMELT_HAS(out, struct smelt_health, detail_len))
+		return SMELT_ERR_ABI;
+	out->healthy = 1;
+	for (size_t i = 0; i < sizeof natives / sizeof natives[0] && out->healthy; i++) {
 		char *path = kit_asprintf("%s/%s", dir ? dir : ".", natives[i]);
-		int ok = path && access(path, X_OK) == 0;
+		out->healthy = path && access(path, X_OK) == 0;
+		if (!out->healthy)
+			snprintf(out->detail, out->detail_len, "native connector '%s' is missing from '%s': reinstall smelt",
+			         natives[i], dir ? dir : "?");
 		free(path);
-		if (!ok)
-			return kit_fail(err, errlen, SMELT_ERR, "native connector '%s' is missing from '%s': reinstall smelt",
-			                natives[i], dir ? dir : "?");
 	}
-	return kit_fail(err, errlen, SMELT_OK, "native connectors in '%s'", dir);
+	if (out->healthy)
+		snprintf(out->detail, out->detail_len, "native connectors in '%s'", dir);
+	return SMELT_OK;
 }
 
 static int singer_init(const struct smelt_host_api *host, void *hctx, void **state, char *err, size_t errlen)
@@ -750,7 +806,8 @@ static const struct smelt_adapter singer_adapter = {
 	.destroy = singer_destroy,
 	.invoke = singer_invoke,
 	.run_block = singer_run_block,
-	.health = singer_health,
+	.check_health = singer_check_health,
+	.select = singer_select,
 };
 
 SMELT_EXPORT const struct smelt_adapter *smelt_adapter_entry(void)

@@ -782,7 +782,7 @@ static int run_helper(struct ss_ctx *c, const char *command, const cJSON *job, s
 	struct smelt_spawn spec = { .struct_size = sizeof spec, .label = c->name, .argv = argv, .env = c->env,
 	                            .flags = SMELT_SPAWN_QUIET | SMELT_SPAWN_STDIN_NULL, .on_line = helper_line,
 	                            .arg = t };
-	struct smelt_exit ex = { 0 };
+	struct smelt_exit ex = { .struct_size = sizeof ex };
 	if ((rc = s->host->run(s->hctx, &spec, &ex, err, errlen)))
 		goto out;
 	if (!ex.exited || ex.exit_code != 0) {
@@ -930,7 +930,7 @@ static int spawn(struct ss_ctx *c, const char *const *argv, unsigned flags, int 
 {
 	struct smelt_spawn spec = { .struct_size = sizeof spec, .label = c->name, .argv = argv, .env = c->env,
 	                            .flags = flags };
-	struct smelt_exit ex = { 0 };
+	struct smelt_exit ex = { .struct_size = sizeof ex };
 	int rc = c->s->host->run(c->s->hctx, &spec, &ex, err, errlen);
 	*exit_code = ex.exited ? ex.exit_code : ex.signaled ? 128 + ex.term_signal : 127;
 	return rc;
@@ -1097,19 +1097,6 @@ static int superset_run_block(void *state, const struct smelt_request *req, char
 	return rc;
 }
 
-static int superset_sync_op(void *state, const struct smelt_request *req, char *err, size_t errlen)
-{
-	struct superset *s = state;
-	struct ss_ctx c;
-	if (!req->nplugins)
-		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "which superset plugin?");
-	int rc = superset_prepare(s, req->plugins[0], &c, err, errlen);
-	if (rc == SMELT_OK)
-		rc = superset_sync_all(&c, err, errlen);
-	superset_release(&c);
-	return rc;
-}
-
 /* After smelt install: the secret key exists from the start, and the new venv migrates the metadata DB once. */
 static int superset_post_install(void *state, const struct smelt_plugin *p, char *err, size_t errlen)
 {
@@ -1152,6 +1139,7 @@ static void superset_destroy(void *state)
 static const struct smelt_adapter superset_adapter = {
 	.abi_version = SMELT_ABI_VERSION,
 	.struct_size = sizeof(struct smelt_adapter),
+	.command_size = sizeof(struct smelt_command),
 	.name = "superset",
 	.version = "0.2.0",
 	.description = "Apache Superset: the warehouse's tables and models as datasets",
@@ -1164,7 +1152,6 @@ static const struct smelt_adapter superset_adapter = {
 	.invoke = superset_invoke,
 	.run_block = superset_run_block,
 	.post_install = superset_post_install,
-	.sync = superset_sync_op,
 };
 
 SMELT_EXPORT const struct smelt_adapter *smelt_adapter_entry(void)

@@ -115,6 +115,11 @@ int loader_open(struct loader *l, const char *path, char *err, size_t errlen)
 		return refuse(handle, SMELT_ERR_ABI, err, errlen,
 		              "adapter '%s' (ABI %u.%u) has a descriptor of %u bytes, ABI 1.0 needs at least %zu",
 		              path, major, minor, ad->struct_size, (size_t)SMELT_ADAPTER_V1_0_SIZE);
+	size_t csize = SMELT_HAS(ad, struct smelt_adapter, command_size) ? ad->command_size : 0;
+	if (csize && (csize < SMELT_COMMAND_V1_1_SIZE || csize > sizeof(struct smelt_command)))
+		return refuse(handle, SMELT_ERR_ABI, err, errlen,
+		              "adapter '%s' (ABI %u.%u) has a command_size of %zu bytes; want %zu to %zu", path, major,
+		              minor, csize, (size_t)SMELT_COMMAND_V1_1_SIZE, sizeof(struct smelt_command));
 	if (!valid_name(ad->name))
 		return refuse(handle, SMELT_ERR_CONFIG, err, errlen,
 		              "adapter '%s' has an invalid name (want [a-z0-9_]+)", path);
@@ -193,6 +198,22 @@ void loader_discover(struct loader *l, const char *install_dir, const char *proj
 		char *dir = path_join(project_root, "adapters");
 		loader_scan_dir(l, dir);
 		free(dir);
+	}
+}
+
+const struct smelt_command *loader_command(const struct loaded_adapter *a, size_t i)
+{
+	const struct smelt_adapter *d = a->desc;
+	size_t stride = SMELT_HAS(d, struct smelt_adapter, command_size) && d->command_size ? d->command_size
+	                                                                                    : SMELT_COMMAND_V1_1_SIZE;
+	if (!d->commands)
+		return NULL;
+	for (size_t k = 0;; k++) { /* never past the {NULL} end */
+		const struct smelt_command *c = (const void *)((const char *)d->commands + k * stride);
+		if (!c->name)
+			return NULL;
+		if (k == i)
+			return c;
 	}
 }
 

@@ -50,6 +50,14 @@ size_t loader_scan_dir(struct loader *l, const char *dir);
  */
 void loader_discover(struct loader *l, const char *install_dir, const char *project_root);
 
+/*
+ * Entry i of the adapter's command table, stepping by its descriptor's
+ * command_size (ABI 1.2; the 1.1 size when the field is absent or 0).
+ * NULL at the {NULL} end of the table, or when the adapter has none.
+ * Borrowed from the adapter until loader_release().
+ */
+const struct smelt_command *loader_command(const struct loaded_adapter *a, size_t i);
+
 /* By adapter name; NULL when none. */
 struct loaded_adapter *loader_find(struct loader *l, const char *name);
 

@@ -7,6 +7,7 @@
 #include "util/json.h"
 #include "util/strbuf.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,8 +87,9 @@ static void list_json(struct loader *l)
 			json_quote(&sb, *ns);
 		}
 		strbuf_addstr(&sb, "],\"commands\":[");
-		for (const struct smelt_command *c = d->commands; c && c->name; c++) {
-			if (c != d->commands)
+		const struct smelt_command *c;
+		for (size_t k = 0; (c = loader_command(&l->items[i], k)); k++) {
+			if (k)
 				strbuf_addch(&sb, ',');
 			json_quote(&sb, c->name);
 		}
@@ -124,7 +126,42 @@ static void list_text(struct loader *l)
 		printf("refused: %s\n", l->refusals[i]);
 }
 
-/* smelt adapters check: init every adapter for the project and ask those with a health op (ABI 1.1). */
+/*
+ * One adapter's health check: check_health (ABI 1.2), which reports
+ * through struct smelt_health, else a 1.1 adapter's health, whose status
+ * says it.  Returns the status word; detail (len bytes) gets the
+ * adapter's line; *bad is set when the adapter is not usable.
+ */
+static const char *health_of(struct runtime *rt, struct loaded_adapter *a, char *detail, size_t len, int *bad)
+{
+	const struct smelt_adapter *d = a->desc;
+	char err[SMELT_ERRBUF_SIZE] = "";
+	*bad = 1;
+	detail[0] = '\0';
+	if (runtime_init_adapter(rt, a, detail, len) != SMELT_OK)
+		return "error";
+	if (SMELT_HAS(d, struct smelt_adapter, check_health) && d->check_health) {
+		struct smelt_health h = { .struct_size = sizeof h, .healthy = 0, .detail = detail, .detail_len = len };
+		int rc = d->check_health(a->state, &h, err, sizeof err);
+		detail[len - 1] = '\0';
+		if (rc != SMELT_OK) {
+			snprintf(detail, len, "%s", err[0] ? err : smelt_strerror(rc));
+			return "error";
+		}
+		*bad = !h.healthy;
+		return h.healthy ? "ok" : "unhealthy";
+	}
+	if (SMELT_HAS(d, struct smelt_adapter, health) && d->health) {
+		int rc = d->health(a->state, detail, len);
+		detail[len - 1] = '\0';
+		*bad = rc != SMELT_OK;
+		return rc == SMELT_OK ? "ok" : "unhealthy";
+	}
+	*bad = 0;
+	return "no health check";
+}
+
+/* smelt adapters check: init every adapter for the project and ask each for its health. */
 static int check(struct cli *cli, int format)
 {
 	struct project *p;
@@ -137,23 +174,18 @@ static int check(struct cli *cli, int format)
 	cJSON *out = cJSON_CreateArray();
 	for (size_t i = 0; i < rt.loader.n; i++) {
 		struct loaded_adapter *a = &rt.loader.items[i];
-		char err[SMELT_ERRBUF_SIZE] = "";
-		const char *status = "ok";
-		int hrc = runtime_init_adapter(&rt, a, err, sizeof err);
-		if (hrc)
-			status = "error";
-		else if (!SMELT_HAS(a->desc, struct smelt_adapter, health) || !a->desc->health)
-			status = "no health check";
-		else if ((hrc = a->desc->health(a->state, err, sizeof err)) != SMELT_OK)
-			status = "unhealthy";
-		bad |= hrc != 0;
+		char detail[SMELT_ERRBUF_SIZE * 2];
+		int unusable;
+		const char *status = health_of(&rt, a, detail, sizeof detail, &unusable);
+		bad |= unusable;
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", a->desc->name);
 		cJSON_AddStringToObject(o, "status", status);
-		cJSON_AddStringToObject(o, "message", err);
+		cJSON_AddBoolToObject(o, "healthy", !strcmp(status, "ok"));
+		cJSON_AddStringToObject(o, "message", detail);
 		cJSON_AddItemToArray(out, o);
 		if (format != FORMAT_JSON)
-			printf("%-10s %-16s %s\n", a->desc->name, status, err);
+			printf("%-10s %-16s %s\n", a->desc->name, status, detail);
 	}
 	if (format == FORMAT_JSON) {
 		struct strbuf sb = STRBUF_INIT;

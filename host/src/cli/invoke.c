@@ -57,7 +57,8 @@ static void list_commands(struct runtime *rt, struct plugin *pl, int json)
 		list_one(arr, pl->name, d->commands[i].name,
 		         d->commands[i].description ? d->commands[i].description : (d->commands[i].args ? d->commands[i].args : ""));
 	struct loaded_adapter *a = runtime_adapter_for(rt, pl, err, sizeof err);
-	for (const struct smelt_command *c = a ? a->desc->commands : NULL; c && c->name; c++)
+	const struct smelt_command *c;
+	for (size_t k = 0; a && (c = loader_command(a, k)); k++)
 		if (!d || !definition_find_command(d, c->name))
 			list_one(arr, pl->name, c->name, c->description ? c->description : "");
 	if (doc) {

@@ -7,6 +7,7 @@
  * schedule once, now.  Only an explicitly selected environment applies.
  */
 #include "cli/commands.h"
+#include "cli/schedule_export.h"
 #include "project/project.h"
 #include "run/cron.h"
 #include "run/jobs.h"
@@ -29,12 +30,15 @@ static const char schedule_usage[] =
 	"       smelt schedule set NAME [--interval I] [--job J | --extractor E --loader L --transform T]\n"
 	"       smelt schedule list [--format text|json]\n"
 	"       smelt schedule remove NAME\n"
-	"       smelt schedule run NAME [RUN OPTIONS...]\n\n"
+	"       smelt schedule run NAME [RUN OPTIONS...]\n"
+	"       smelt schedule export [ORCHESTRATOR]\n\n"
 	"INTERVAL is a cron expression of five fields (minute hour day-of-month month\n"
 	"day-of-week; lists, ranges, steps, JAN-DEC and SUN-SAT names) or one of\n"
 	"@hourly @daily @weekly @monthly @yearly @once (@once: never on a timer).\n"
 	"Times are UTC.  'schedule run' runs 'smelt run' for the schedule now, with the\n"
-	"schedule's env, and returns its exit code.\n";
+	"schedule's env, and returns its exit code.  'schedule export' hands the jobs and\n"
+	"schedules to the orchestrator's adapter (the project's only orchestrator when\n"
+	"none is named), which puts them where the orchestrator reads them.\n";
 
 struct sched_opts {
 	const char *name, *interval, *job, *extractor, *loader, *transform;
@@ -408,5 +412,7 @@ int cmd_schedule(struct cli *cli, int argc, char **argv)
 		return schedule_remove(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "run"))
 		return schedule_run(cli, argc - 1, argv + 1);
-	return cli_usage("schedule", "unknown subcommand '%s' (add, set, list, remove, run)", sub);
+	if (!strcmp(sub, "export"))
+		return schedule_export(cli, argc - 1, argv + 1);
+	return cli_usage("schedule", "unknown subcommand '%s' (add, set, list, remove, run, export)", sub);
 }

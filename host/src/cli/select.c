@@ -5,7 +5,7 @@
  */
 #include "cli/commands.h"
 #include "project/project.h"
-#include "run/proc.h"
+#include "run/runtime.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -21,113 +21,113 @@ static const char select_usage[] =
 	"catalog's streams and properties and whether they are selected (--all: also\n"
 	"those that are not).\n";
 
-struct sel_out {
-	struct strbuf buf;
-};
-
-static int collect(void *arg, const char *line, size_t len, unsigned long lineno)
+/*
+ * The extractor's streams and properties with their selection, from its
+ * adapter's select operation (ABI 1.2): the adapter knows the catalog and
+ * its rules; the host only prints.  NULL with the error reported.
+ */
+static cJSON *ask_adapter(struct cli *cli, struct project *p, struct plugin *pl)
 {
-	struct sel_out *o = arg;
-	(void)lineno;
-	strbuf_add(&o->buf, line, len);
-	strbuf_addch(&o->buf, '\n');
-	return 0;
+	struct runtime rt;
+	char err[SMELT_ERRBUF_SIZE * 4] = "";
+	char *json = NULL;
+	int rc;
+	runtime_init(&rt, cli, p);
+	struct loaded_adapter *a = runtime_adapter_for(&rt, pl, err, sizeof err);
+	if (!a)
+		rc = SMELT_ERR_NOTFOUND;
+	else if (!SMELT_HAS(a->desc, struct smelt_adapter, select) || !a->desc->select)
+		rc = fail(err, sizeof err, SMELT_ERR_UNSUPPORTED, "adapter '%s' cannot list streams (no select operation)",
+		          a->desc->name);
+	else if ((rc = runtime_prepare(&rt, &pl, 1, 1, err, sizeof err)) == SMELT_OK) {
+		const struct smelt_plugin *plugins[1] = { (const struct smelt_plugin *)pl };
+		struct smelt_request req = { .struct_size = sizeof req, .kind = SMELT_REQ_SELECT, .plugins = plugins,
+		                             .nplugins = 1 };
+		rc = a->desc->select(a->state, &req, &json, err, sizeof err);
+	}
+	cJSON *reply = rc == SMELT_OK && json ? cJSON_Parse(json) : NULL;
+	free(json); /* host->alloc() is malloc */
+	runtime_release(&rt);
+	if (rc != SMELT_OK)
+		cli_fail("cannot get the catalog of '%s': %s", pl->name, err[0] ? err : smelt_strerror(rc));
+	else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(reply, "streams")))
+		cli_fail("the adapter's listing of '%s' is not a JSON object with 'streams'", pl->name);
+	else
+		return reply;
+	cJSON_Delete(reply);
+	return NULL;
 }
 
-static const char *selection_of(const cJSON *stream, const char *prop)
+static const char *selection_str(const cJSON *o)
 {
-	const cJSON *md = cJSON_GetObjectItemCaseSensitive(stream, "metadata"), *e;
-	cJSON_ArrayForEach(e, md)
-	{
-		const cJSON *bc = cJSON_GetObjectItemCaseSensitive(e, "breadcrumb");
-		int n = cJSON_GetArraySize(bc);
-		if (prop ? !(n == 2 && !strcmp(cJSON_GetArrayItem(bc, 1)->valuestring, prop)) : n != 0)
-			continue;
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "metadata");
-		const cJSON *inc = cJSON_GetObjectItemCaseSensitive(m, "inclusion");
-		const cJSON *sel = cJSON_GetObjectItemCaseSensitive(m, "selected");
-		if (cJSON_IsString(inc) && !strcmp(inc->valuestring, "automatic"))
-			return "automatic";
-		if (cJSON_IsString(inc) && !strcmp(inc->valuestring, "unsupported"))
-			return "unsupported";
-		return cJSON_IsTrue(sel) ? "selected" : "excluded";
-	}
-	return "selected"; /* no metadata: selected (Singer rule 1) */
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "selection"));
+	return s ? s : "excluded";
+}
+
+static const char *name_str(const cJSON *o, const char *key)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+	return s ? s : "";
 }
 
 static int list(struct cli *cli, struct project *p, struct plugin *pl, int all, int json)
 {
-	/* The catalog with the rules applied comes from the adapter, through `smelt invoke --dump catalog`. */
-	char *argv[] = { cli->exe, "--cwd", p->root, "invoke", "--dump", "catalog", pl->name, NULL };
-	struct sel_out out = { STRBUF_INIT };
-	struct proc_stage st = { .label = pl->name, .argv = argv, .on_line = collect, .arg = &out };
-	struct proc_result res;
-	char err[SMELT_ERRBUF_SIZE];
-	if (proc_pipeline(&st, 1, NULL, &res, err, sizeof err) || !res.exit.exited || res.exit.exit_code) {
-		strbuf_release(&out.buf);
-		return cli_fail("cannot get the catalog of '%s'%s%s", pl->name, err[0] ? ": " : "", err);
-	}
-	cJSON *catalog = cJSON_Parse(out.buf.buf);
-	strbuf_release(&out.buf);
-	if (!catalog)
-		return cli_fail("the catalog of '%s' is not valid JSON", pl->name);
-	const cJSON *patterns = cJSON_GetObjectItemCaseSensitive(pl->extras, "select");
+	cJSON *reply = ask_adapter(cli, p, pl);
+	if (!reply)
+		return EXIT_FAIL;
+	const cJSON *patterns = cJSON_GetObjectItemCaseSensitive(reply, "enabled_patterns");
+	const cJSON *streams = cJSON_GetObjectItemCaseSensitive(reply, "streams");
 	struct strbuf sb = STRBUF_INIT;
 	const cJSON *stream, *prop;
-	const cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams");
 	if (json) {
 		cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "streams");
-		cJSON_AddItemToObject(o, "enabled_patterns", patterns ? cJSON_Duplicate(patterns, 1) : cJSON_CreateStringArray((const char *[]){ "*.*" }, 1));
 		cJSON_ArrayForEach(stream, streams)
 		{
-			const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(stream, "tap_stream_id"));
-			const char *ss = selection_of(stream, NULL);
+			const char *ss = selection_str(stream);
 			if (!all && !strcmp(ss, "excluded"))
 				continue;
 			cJSON *s = cJSON_CreateObject(), *props = cJSON_CreateArray();
-			cJSON_AddStringToObject(s, "stream", id ? id : "");
+			cJSON_AddStringToObject(s, "stream", name_str(stream, "stream"));
 			cJSON_AddStringToObject(s, "selection", ss);
-			cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(stream, "schema"), "properties"))
+			cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(stream, "properties"))
 			{
-				const char *ps = selection_of(stream, prop->string);
+				const char *ps = selection_str(prop);
 				if (!all && !strcmp(ps, "excluded"))
 					continue;
 				cJSON *pp = cJSON_CreateObject();
-				cJSON_AddStringToObject(pp, "name", prop->string);
+				cJSON_AddStringToObject(pp, "name", name_str(prop, "name"));
 				cJSON_AddStringToObject(pp, "selection", ps);
 				cJSON_AddItemToArray(props, pp);
 			}
 			cJSON_AddItemToObject(s, "properties", props);
 			cJSON_AddItemToArray(arr, s);
 		}
+		cJSON_AddItemToObject(o, "enabled_patterns", patterns ? cJSON_Duplicate(patterns, 1) : cJSON_CreateArray());
 		json_dump(&sb, o, -2);
 		strbuf_addch(&sb, '\n');
 		cJSON_Delete(o);
 	} else {
 		strbuf_addstr(&sb, "Legend:\n\tselected\n\texcluded\n\tautomatic\n\tunsupported\n\nEnabled patterns:\n");
 		const cJSON *pat;
-		if (!patterns)
-			strbuf_addstr(&sb, "\t*.*\n");
 		cJSON_ArrayForEach(pat, patterns)
 			strbuf_addf(&sb, "\t%s\n", cJSON_GetStringValue(pat) ? pat->valuestring : "?");
 		strbuf_addf(&sb, "\n%s attributes in '%s':\n", all ? "All" : "Selected", pl->name);
 		cJSON_ArrayForEach(stream, streams)
 		{
-			const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(stream, "tap_stream_id"));
-			cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(stream, "schema"), "properties"))
+			/* a property of an excluded stream is excluded, whatever its own entry says */
+			int stream_out = !strcmp(selection_str(stream), "excluded");
+			cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(stream, "properties"))
 			{
-				const char *ps = selection_of(stream, prop->string);
-				if (!strcmp(selection_of(stream, NULL), "excluded"))
-					ps = "excluded";
+				const char *ps = stream_out ? "excluded" : selection_str(prop);
 				if (!all && !strcmp(ps, "excluded"))
 					continue;
-				strbuf_addf(&sb, "\t[%-11s] %s.%s\n", ps, id ? id : "", prop->string);
+				strbuf_addf(&sb, "\t[%-11s] %s.%s\n", ps, name_str(stream, "stream"), name_str(prop, "name"));
 			}
 		}
 	}
 	fputs(sb.buf, stdout);
 	strbuf_release(&sb);
-	cJSON_Delete(catalog);
+	cJSON_Delete(reply);
 	return EXIT_OK;
 }
 
@@ -168,7 +168,8 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 	if (!npos)
 		return cli_usage("select", "which extractor?");
 	struct project *p;
-	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
+	/* a listing sees the catalog a run would (the default environment); edits go to the plugin itself */
+	int rc = project_open_cli(cli, do_list || npos == 1 ? ENV_DEFAULT_OR_NONE : ENV_IGNORE_DEFAULT, &p);
 	if (rc)
 		return rc;
 	struct plugin *pl = project_find_plugin(p, PLUGIN_EXTRACTORS, pos[0]);
@@ -199,8 +200,9 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 	}
 	if (rm) {
 		if (present < 0) {
+			rc = cli_fail("'%s' has no select pattern '%s'", pl->name, pattern); /* before pl is freed */
 			project_free(p);
-			return cli_fail("'%s' has no select pattern '%s'", pl->name, pattern);
+			return rc;
 		}
 		char item[32];
 		snprintf(item, sizeof item, "[%d]", present);

@@ -26,6 +26,7 @@
 struct host_ctx {
 	struct runtime *rt;
 	struct loaded_adapter *ad;
+	uint32_t abi_minor; /* the adapter's SMELT_ABI_MINOR: which layout of struct smelt_exit it has */
 };
 
 /* struct smelt_env is an envlist behind the SDK's opaque name. */
@@ -565,15 +566,77 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 	return rc;
 }
 
-static int h_run(void *hctx, const struct smelt_spawn *spec, struct smelt_exit *ex, char *err, size_t errlen)
+/*
+ * The structs an adapter hands to run() and pipeline(), read by their own
+ * sizes (ABI.md, "Growth"): the spawns are copied into the host's layout
+ * (fields the adapter's struct lacks stay zero), stepping by
+ * stages[0].struct_size; outcomes are written in the adapter's layout,
+ * stepping by ex[0].struct_size (1.2), or 1.1's when the adapter is older.
+ */
+static int spawns_read(const void *stages, size_t n, struct smelt_spawn *out, char *err, size_t errlen)
 {
-	return run_stages(RT(hctx), spec, 1, ex, err, errlen);
+	size_t stride = ((const struct smelt_spawn *)stages)->struct_size;
+	if (stride < SMELT_SPAWN_V1_0_SIZE || stride > sizeof(struct smelt_spawn))
+		return fail(err, errlen, SMELT_ERR_ABI, "struct smelt_spawn has struct_size %zu; want %zu to %zu", stride,
+		            (size_t)SMELT_SPAWN_V1_0_SIZE, sizeof(struct smelt_spawn));
+	for (size_t i = 0; i < n; i++) {
+		const struct smelt_spawn *s = (const void *)((const char *)stages + i * stride);
+		if (s->struct_size != stride)
+			return fail(err, errlen, SMELT_ERR_ABI,
+			            "pipeline stage %zu has struct_size %u, stage 0 %zu: every stage must have the same", i,
+			            s->struct_size, stride);
+		memset(&out[i], 0, sizeof out[i]);
+		memcpy(&out[i], s, stride);
+	}
+	return SMELT_OK;
+}
+
+/* The stride of the adapter's ex[] (its struct smelt_exit); 0 with err set when it is not one. */
+static size_t exits_stride(const struct host_ctx *h, const struct smelt_exit *ex, char *err, size_t errlen)
+{
+	if (h->abi_minor < 2)
+		return SMELT_EXIT_V1_1_SIZE;
+	size_t stride = ex->struct_size;
+	if (stride < offsetof(struct smelt_exit, struct_size) + sizeof ex->struct_size || stride > sizeof *ex) {
+		fail(err, errlen, SMELT_ERR_ABI, "struct smelt_exit has struct_size %zu; set it to sizeof(struct smelt_exit)",
+		     stride);
+		return 0;
+	}
+	return stride;
+}
+
+static void exits_write(struct smelt_exit *ex, size_t stride, const struct smelt_exit *got, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct smelt_exit e = got[i];
+		e.struct_size = (uint32_t)stride;
+		memcpy((char *)ex + i * stride, &e, stride);
+	}
 }
 
 static int h_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, struct smelt_exit *ex, char *err,
                       size_t errlen)
 {
-	return run_stages(RT(hctx), stages, n, ex, err, errlen);
+	if (!n || !stages || !ex)
+		return fail(err, errlen, SMELT_ERR, "pipeline of %zu stages: nothing to run", n);
+	size_t stride = exits_stride(hctx, ex, err, errlen);
+	if (!stride)
+		return SMELT_ERR_ABI;
+	struct smelt_spawn *specs = xcalloc(n, sizeof *specs);
+	struct smelt_exit *got = xcalloc(n, sizeof *got);
+	int rc = spawns_read(stages, n, specs, err, errlen);
+	if (rc == SMELT_OK) {
+		rc = run_stages(RT(hctx), specs, n, got, err, errlen);
+		exits_write(ex, stride, got, n);
+	}
+	free(specs);
+	free(got);
+	return rc;
+}
+
+static int h_run(void *hctx, const struct smelt_spawn *spec, struct smelt_exit *ex, char *err, size_t errlen)
+{
+	return h_pipeline(hctx, spec, 1, ex, err, errlen);
 }
 
 /* The state backend of state_backend.uri (store/state_backend.h), opened on first use. */
@@ -627,8 +690,11 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 {
 	struct host_ctx *h = hctx;
 	struct runtime *rt = h->rt;
-	if (!ev || ev->struct_size < offsetof(struct smelt_event, detail_json))
+	if (!ev || ev->struct_size < SMELT_EVENT_V1_0_SIZE) {
+		log_warn("adapter '%s': an event of %u bytes was ignored (struct smelt_event has at least %zu)",
+		         h->ad->desc->name, ev ? ev->struct_size : 0, (size_t)SMELT_EVENT_V1_0_SIZE);
 		return;
+	}
 	rt->events = xrealloc(rt->events, (rt->nevents + 1) * sizeof *rt->events);
 	struct rt_event *e = &rt->events[rt->nevents++];
 	e->kind = ev->kind;
@@ -800,6 +866,7 @@ int runtime_init_adapter(struct runtime *rt, struct loaded_adapter *a, char *err
 	struct host_ctx *h = xcalloc(1, sizeof *h);
 	h->rt = rt;
 	h->ad = a;
+	h->abi_minor = SMELT_ABI_MINOR_OF(a->desc->abi_version);
 	rt->hctxs = xrealloc(rt->hctxs, (rt->nhctx + 1) * sizeof *rt->hctxs);
 	rt->hctxs[rt->nhctx++] = h;
 	char aerr[SMELT_ERRBUF_SIZE] = "";

@@ -9,13 +9,16 @@
  * Compatibility: an adapter loads when its ABI major equals the host's
  * and its minor is not newer.  Structs only grow at the end; each
  * carries its own size so either side can tell which fields exist
- * (SMELT_HAS).  sdk/ABI.md lists what each minor added.
+ * (SMELT_HAS), and an array of structs is stepped through by the
+ * struct_size of its first element, never by the reader's sizeof.
+ * sdk/ABI.md lists what each minor added.
  *
  * Conventions (see STYLE.md): 0 is success, a negative enum
- * smelt_status is failure; the caller owns every error buffer
- * (SMELT_ERRBUF_SIZE bytes) and the callee fills it with a lowercase
- * message without a final period.  Pointers passed in are borrowed for
- * the duration of the call unless a comment says otherwise.
+ * smelt_status is failure; the caller owns every error buffer (errlen
+ * bytes, never fewer than SMELT_ERRBUF_SIZE) and the callee fills it,
+ * within errlen, with a lowercase message without a final period.
+ * Pointers passed in are borrowed for the duration of the call unless a
+ * comment says otherwise.
  */
 #ifndef SMELT_SDK_H
 #define SMELT_SDK_H
@@ -28,12 +31,12 @@ extern "C" {
 #endif
 
 #define SMELT_ABI_MAJOR 1 /* bump on any incompatible change: remove, reorder, retype */
-#define SMELT_ABI_MINOR 1 /* bump when a field is appended to a struct below */
+#define SMELT_ABI_MINOR 2 /* bump when a field is appended to a struct below */
 #define SMELT_ABI_MAKE(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define SMELT_ABI_VERSION SMELT_ABI_MAKE(SMELT_ABI_MAJOR, SMELT_ABI_MINOR)
 #define SMELT_ABI_MAJOR_OF(v) ((uint32_t)(v) >> 16)
 #define SMELT_ABI_MINOR_OF(v) ((uint32_t)(v) & 0xffffu)
-#define SMELT_ERRBUF_SIZE 256 /* size of every caller-owned error buffer */
+#define SMELT_ERRBUF_SIZE 256 /* the smallest error buffer either side passes; errlen is its real size */
 
 #define SMELT_EXPORT __attribute__((visibility("default")))
 
@@ -143,7 +146,9 @@ enum smelt_spawn_flags {
 
 /*
  * One process to spawn.  argv[0] is looked up on the PATH of env.
- * Borrowed for the duration of the call that takes it.
+ * Borrowed for the duration of the call that takes it.  In the array of
+ * host->pipeline() every element has the same struct_size, and the host
+ * steps through the array by stages[0].struct_size (1.2).
  */
 struct smelt_spawn {
 	uint32_t struct_size;          /* sizeof(struct smelt_spawn) of the adapter */
@@ -163,14 +168,29 @@ struct smelt_spawn {
 	void *arg;                     /* passed to on_line */
 };
 
-/* Outcome of one process of host->run() or host->pipeline(). */
+/* The size of struct smelt_spawn in ABI 1.0 and 1.1, the smallest the host accepts. */
+#define SMELT_SPAWN_V1_0_SIZE (offsetof(struct smelt_spawn, arg) + sizeof(void *))
+
+/*
+ * Outcome of one process of host->run() or host->pipeline(), written by
+ * the host.  From 1.2 the adapter sets struct_size (sizeof(struct
+ * smelt_exit)) before the call, in every element of the pipeline's ex[]
+ * (the host steps through ex[] by ex[0].struct_size) and writes no more
+ * than that.  For an adapter built against 1.0 or 1.1 the host writes
+ * the first SMELT_EXIT_V1_1_SIZE bytes only and never reads struct_size.
+ */
 struct smelt_exit {
 	int exited;      /* 1: exited normally, exit_code valid */
 	int exit_code;   /* exit status when exited */
 	int signaled;    /* 1: killed by term_signal */
 	int term_signal; /* the signal */
 	int not_started; /* 1: the executable could not be run (exit_code 127) */
+	/* added in 1.2 */
+	uint32_t struct_size; /* set by the adapter: sizeof(struct smelt_exit) */
 };
+
+/* The size of struct smelt_exit in ABI 1.0 and 1.1 (no struct_size). */
+#define SMELT_EXIT_V1_1_SIZE (offsetof(struct smelt_exit, not_started) + sizeof(int))
 
 /* Kinds of run event, for host->event(). */
 enum smelt_event_kind {
@@ -191,6 +211,9 @@ struct smelt_event {
 	const char *message;       /* human text, may be NULL */
 	const char *detail_json;   /* a JSON object with anything else, may be NULL */
 };
+
+/* The size of struct smelt_event in ABI 1.0 and 1.1, the smallest the host accepts. */
+#define SMELT_EVENT_V1_0_SIZE (offsetof(struct smelt_event, detail_json) + sizeof(const char *))
 
 /* Services the host lends to adapters; append only. */
 struct smelt_host_api {
@@ -326,8 +349,9 @@ enum smelt_request_kind {
 	SMELT_REQ_COMMAND = 3, /* a command block of smelt run: PLUGIN:COMMAND */
 	SMELT_REQ_TEST = 4,    /* smelt test PLUGIN[:TEST] */
 	SMELT_REQ_DUMP = 5,    /* smelt invoke --dump WHAT PLUGIN */
-	SMELT_REQ_SYNC = 6,    /* analysis: register the project's data with the tool */
-	SMELT_REQ_EXPORT = 7,  /* orchestrators: hand the project's schedules to the tool */
+	SMELT_REQ_SYNC = 6,    /* reserved: no 1.x host sends it (the reserved_sync op) */
+	SMELT_REQ_EXPORT = 7,  /* smelt schedule export: hand the project's jobs and schedules to an orchestrator */
+	SMELT_REQ_SELECT = 8,  /* added in 1.2: smelt select TAP --list: the catalog's streams and their selection */
 };
 
 /* Flags of a request. */
@@ -357,9 +381,34 @@ struct smelt_request {
 	unsigned flags;                     /* enum smelt_request_flags */
 	const char *dump;                   /* SMELT_REQ_DUMP: "config", "catalog", ... */
 	int timeout_s;                      /* 0: none; the host enforces it in run/pipeline */
+	/* added in 1.2 */
+	/*
+	 * SMELT_REQ_EXPORT: the project's jobs and schedules as one JSON object,
+	 * {"jobs": [...], "schedules": {"job": [...], "elt": [...]}}, the
+	 * members of what `smelt job list --format json` and `smelt schedule
+	 * list --format json` print.  NULL for other kinds.
+	 */
+	const char *schedules_json;
 };
 
-/* A command an adapter provides beyond the plugin definition's (gx "validate"). */
+/*
+ * What an adapter's health check found (smelt adapters check).  The host
+ * fills struct_size, detail and detail_len; the adapter sets healthy and
+ * writes one line into detail either way (what it found, or what is
+ * missing).
+ */
+struct smelt_health {
+	uint32_t struct_size; /* sizeof(struct smelt_health) in the host */
+	int healthy;          /* set by the adapter: 1 usable, 0 not (the host starts it at 0) */
+	char *detail;         /* the host's buffer, NUL-terminated by the adapter */
+	size_t detail_len;    /* its size, never less than SMELT_ERRBUF_SIZE */
+};
+
+/*
+ * A command an adapter provides beyond the plugin definition's (gx
+ * "validate").  The host steps through a table by the descriptor's
+ * command_size (1.2; sizeof the 1.1 struct when it is absent or 0).
+ */
 struct smelt_command {
 	const char *name;        /* e.g. "validate"; NULL ends a table */
 	const char *description; /* one line for --list-commands */
@@ -384,8 +433,8 @@ struct smelt_adapter {
 
 	/* Every operation below is optional; NULL answers "not implemented yet". */
 
-	/* Materialise the tool's config for a request (config files, profiles). */
-	int (*configure)(void *state, const struct smelt_request *req, char *err, size_t errlen);
+	/* Reserved (1.0's configure): never called by a 1.x host; leave it NULL. */
+	void *reserved_configure;
 	/* smelt invoke: run the plugin or one of its commands; *exit_code is the tool's. */
 	int (*invoke)(void *state, const struct smelt_request *req, int *exit_code, char *err,
 	              size_t errlen);
@@ -395,19 +444,52 @@ struct smelt_adapter {
 	int (*test)(void *state, const struct smelt_request *req, char *err, size_t errlen);
 	/* After smelt install built the plugin's venv. */
 	int (*post_install)(void *state, const struct smelt_plugin *p, char *err, size_t errlen);
-	/* Orchestrators: hand the project's schedules to the tool. */
+	/*
+	 * Orchestrators, `smelt schedule export [ORCHESTRATOR]`: hand the
+	 * project's jobs and schedules (req->schedules_json, SMELT_REQ_EXPORT,
+	 * plugins[0] the orchestrator) to the tool.
+	 */
 	int (*export_schedules)(void *state, const struct smelt_request *req, char *err,
 	                        size_t errlen);
-	/* Analysis tools: register warehouses, tables and models. */
-	int (*sync)(void *state, const struct smelt_request *req, char *err, size_t errlen);
+	/* Reserved (1.0's sync): never called by a 1.x host; leave it NULL. */
+	void *reserved_sync;
 
 	/* added in 1.1 */
-	/* Is the tool usable (installed, configured)?  0 when healthy; `smelt adapters check`. */
+	/*
+	 * Is the tool usable?  0 when healthy, else a status with err saying
+	 * why.  Superseded by check_health in 1.2: the host calls this one only
+	 * when check_health is absent.
+	 */
 	int (*health)(void *state, char *err, size_t errlen);
+
+	/* added in 1.2 */
+	uint32_t command_size; /* sizeof(struct smelt_command), the stride of commands */
+	/*
+	 * `smelt adapters check`: is the tool usable (installed, configured)?
+	 * Sets out->healthy and out->detail; returns 0 when the check ran
+	 * (healthy or not), a negative status with err set when it could not.
+	 */
+	int (*check_health)(void *state, struct smelt_health *out, char *err, size_t errlen);
+	/*
+	 * `smelt select TAP --list` (SMELT_REQ_SELECT, plugins[0] the
+	 * extractor): the streams and properties the plugin offers and their
+	 * selection, computed by the adapter, as a JSON object in *json
+	 * (allocated with host->alloc(); the host frees it):
+	 *   {"enabled_patterns": ["users.*", ...],
+	 *    "streams": [{"stream": "users", "selection": "selected",
+	 *                 "properties": [{"name": "id", "selection": "automatic"}, ...]}, ...]}
+	 * selection is one of "selected", "excluded", "automatic",
+	 * "unsupported"; every stream and property is listed, in catalog order.
+	 */
+	int (*select)(void *state, const struct smelt_request *req, char **json, char *err, size_t errlen);
 };
 
 /* The size of struct smelt_adapter in ABI 1.0, the smallest the host accepts. */
-#define SMELT_ADAPTER_V1_0_SIZE (offsetof(struct smelt_adapter, sync) + sizeof(void *))
+#define SMELT_ADAPTER_V1_0_SIZE (offsetof(struct smelt_adapter, reserved_sync) + sizeof(void *))
+/* The size of struct smelt_adapter in ABI 1.1. */
+#define SMELT_ADAPTER_V1_1_SIZE (offsetof(struct smelt_adapter, health) + sizeof(void *))
+/* The size of struct smelt_command in ABI 1.0 and 1.1, the stride when command_size is absent. */
+#define SMELT_COMMAND_V1_1_SIZE (2 * sizeof(const char *))
 
 typedef const struct smelt_adapter *(*smelt_entry_fn)(void);
 

@@ -1,0 +1,67 @@
+"""ABI compatibility: an adapter built against the frozen 1.1 header (tests/adapters/abi_1_1/)
+loads and works in this 1.2 host; one that claims a newer minor is refused, naming its file and
+both versions."""
+import json
+import os
+
+from conftest import BUILD, Smelt
+
+COMPAT = BUILD / "tests" / "adapters" / "compat"
+ADAPTERS = BUILD / "tests" / "adapters"
+
+PROJECT = """\
+default_environment: dev
+environments: [{name: dev}]
+plugins:
+  utilities:
+  - name: legacy-thing
+    namespace: legacy_thing
+"""
+
+
+def env():
+    return {"SMELT_ADAPTER_PATH": str(COMPAT)}
+
+
+def test_a_1_1_adapter_runs_a_pipeline_and_reports_in_the_1_2_host(project):
+    project.write(PROJECT)
+    proc = project.smelt("run", "legacy-thing:pipe", env=env(), check=0)
+    out = (project.root / "legacy11.out").read_text()
+    # the last stage's lines reached on_line; every exit landed in its own 1.1-sized slot
+    assert out == ("got ONE\ngot TWO\ngot THREE\n"
+                   "stage 0: exited 1 code 0 signaled 0 not_started 0\n"
+                   "stage 1: exited 1 code 0 signaled 0 not_started 0\n"
+                   "stage 2: exited 1 code 0 signaled 0 not_started 0\n"
+                   "run: exited 1 code 3 signaled 0 not_started 0\n"
+                   "canaries: intact intact\n")
+    # its events are the block's result in the run summary
+    assert "legacy-thing:pipe  ok" in proc.stdout + proc.stderr
+    assert "lines 3 rows; 3 checks: 3 passed" in proc.stdout + proc.stderr
+
+
+def test_a_1_1_adapter_is_listed_with_its_commands_and_health(project):
+    project.write(PROJECT)
+    listed = project.smelt.json("adapters", "list", "--format", "json", env=env())
+    legacy = next(a for a in listed["adapters"] if a["name"] == "legacy11")
+    assert legacy["abi"] == "1.1" and legacy["commands"] == ["pipe", "spare"]
+    assert legacy["path"] == str(COMPAT / "legacy11.so")
+    cmds = project.smelt("invoke", "--list-commands", "legacy-thing", env=env(), check=0).stdout
+    assert cmds.splitlines()[1:] == [
+        "  legacy-thing:pipe             a pipeline of three stages, then one process",
+        "  legacy-thing:spare            a second entry, so the host must step through the table"]
+    checked = {a["name"]: a for a in
+               project.smelt.json("adapters", "check", "--format", "json", env=env())["adapters"]}
+    # a 1.1 health op still answers, through its status and error buffer
+    assert checked["legacy11"] == {"name": "legacy11", "status": "ok", "healthy": True,
+                                   "message": "legacy is fine"}
+    assert checked["singer"]["healthy"] is True and checked["singer"]["status"] == "ok"
+
+
+def test_an_adapter_claiming_1_3_is_refused_naming_the_file_and_both_versions(project):
+    project.write(PROJECT)
+    listed = project.smelt.json("adapters", "list", "--format", "json",
+                                env={"SMELT_ADAPTER_PATH": f"{COMPAT}{os.pathsep}{ADAPTERS}"})
+    assert f"adapter '{ADAPTERS}/abi_minor_newer.so' needs ABI 1.3, host has 1.2 (adapter is newer)" \
+        in listed["refused"]
+    assert "legacy11" in [a["name"] for a in listed["adapters"]]
+    assert "test_newer" not in [a["name"] for a in listed["adapters"]]
