@@ -647,8 +647,6 @@ static char **strv_copy(const char *const *v, size_t *n)
 
 static struct mock_call *record(struct mock_host *m, const struct smelt_spawn *spec, int pipeline, size_t stage)
 {
-	if (!spec || spec->struct_size < offsetof(struct smelt_spawn, arg) + sizeof spec->arg)
-		die("a spawn's struct_size is %u, smaller than ABI 1.0's", spec ? spec->struct_size : 0);
 	struct mock_call *c = xmalloc(sizeof *c);
 	c->label = xstrdup(spec->label);
 	c->argv = strv_copy(spec->argv, &c->argc);
@@ -725,31 +723,69 @@ static void outcome(const struct mock_proc *pr, struct smelt_exit *ex, int stopp
 	}
 }
 
-static int m_run(void *hctx, const struct smelt_spawn *spec, struct smelt_exit *ex, char *err, size_t errlen)
+/*
+ * The spawns of run()/pipeline() as the host reads them (sdk/ABI.md,
+ * growth): stepped through by stages[0].struct_size, every stage the same
+ * size, copied into this build's layout with what an older adapter lacks
+ * zeroed.  An adapter breaking this fails the test.
+ */
+static struct smelt_spawn *spawns_read(const struct smelt_spawn *stages, size_t n)
 {
-	struct mock_host *m = hctx;
-	struct mock_call *c = record(m, spec, 0, 0);
-	struct mock_proc *pr = next_script(m);
-	act(m, pr, c);
-	int rc = pr->not_started ? SMELT_OK : print_lines(m, pr, spec);
-	outcome(pr, ex, rc < 0);
-	if (rc < 0)
-		return set_err(err, errlen, rc, "%s: stopped by its output handler", spec->label ? spec->label : "?");
-	if (pr->status)
-		return set_err(err, errlen, pr->status, "%s", pr->status_err ? pr->status_err : "scripted failure");
-	return SMELT_OK;
+	if (!stages || !n)
+		die("a pipeline of no stage");
+	size_t stride = stages->struct_size;
+	if (stride < SMELT_SPAWN_V1_0_SIZE || stride > sizeof(struct smelt_spawn))
+		die("struct smelt_spawn has struct_size %zu; the host takes %zu to %zu", stride,
+		    (size_t)SMELT_SPAWN_V1_0_SIZE, sizeof(struct smelt_spawn));
+	struct smelt_spawn *out = xmalloc(n * sizeof *out);
+	for (size_t i = 0; i < n; i++) {
+		const struct smelt_spawn *sp = (const void *)((const char *)stages + i * stride);
+		if (sp->struct_size != stride)
+			die("pipeline stage %zu has struct_size %u, stage 0 %zu", i, sp->struct_size, stride);
+		memcpy(&out[i], sp, stride);
+	}
+	return out;
 }
 
-static int m_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, struct smelt_exit *ex, char *err,
-                      size_t errlen)
+/*
+ * The stride of the adapter's ex[]: 1.1's layout for an adapter older than
+ * 1.2; from 1.2 the struct_size the adapter must set in every element
+ * (the host reads ex[0]'s; the mock checks them all).
+ */
+static size_t exits_stride(struct mock_host *m, const struct smelt_exit *ex, size_t n)
 {
-	struct mock_host *m = hctx;
-	int number = ++m->npipelines, rc = SMELT_OK, status = SMELT_OK;
+	if (!ex)
+		die("no smelt_exit to write the outcome in");
+	if (m->ad && SMELT_ABI_MINOR_OF(m->ad->abi_version) < 2)
+		return SMELT_EXIT_V1_1_SIZE;
+	size_t stride = ex->struct_size;
+	if (stride < offsetof(struct smelt_exit, struct_size) + sizeof ex->struct_size || stride > sizeof *ex)
+		die("struct smelt_exit has struct_size %zu: a 1.2 adapter sets it to sizeof(struct smelt_exit)", stride);
+	for (size_t i = 1; i < n; i++) {
+		const struct smelt_exit *e = (const void *)((const char *)ex + i * stride);
+		if (e->struct_size != stride)
+			die("ex[%zu] has struct_size %u, ex[0] %zu: set it in every element", i, e->struct_size, stride);
+	}
+	return stride;
+}
+
+static void exit_write(struct smelt_exit *ex, size_t stride, size_t i, const struct smelt_exit *got)
+{
+	struct smelt_exit e = *got;
+	e.struct_size = (uint32_t)stride;
+	memcpy((char *)ex + i * stride, &e, stride);
+}
+
+/* The processes of run() (number 0) or of the number-th pipeline(), each answered by its script. */
+static int stages_run(struct mock_host *m, const struct smelt_spawn *stages, size_t n, struct smelt_exit *ex,
+                      int number, char *err, size_t errlen)
+{
+	size_t stride = exits_stride(m, ex, n);
+	struct smelt_spawn *specs = spawns_read(stages, n);
+	int rc = SMELT_OK, status = SMELT_OK;
 	const char *status_err = NULL;
-	if (!n)
-		die("a pipeline of no stage");
 	for (size_t i = 0; i < n; i++) {
-		const struct smelt_spawn *spec = &stages[i];
+		const struct smelt_spawn *spec = &specs[i];
 		struct mock_call *c = record(m, spec, number, i);
 		struct mock_proc *pr = next_script(m);
 		act(m, pr, c);
@@ -758,17 +794,33 @@ static int m_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, st
 			rc = print_lines(m, pr, spec);
 			stopped = rc < 0;
 		}
-		outcome(pr, &ex[i], stopped);
+		struct smelt_exit got;
+		outcome(pr, &got, stopped);
+		exit_write(ex, stride, i, &got);
 		if (pr->status && !status) {
 			status = pr->status;
 			status_err = pr->status_err;
 		}
 	}
+	const char *label = specs[n - 1].label;
+	free(specs);
 	if (rc < 0)
-		return set_err(err, errlen, rc, "the last stage was stopped by its output handler");
+		return set_err(err, errlen, rc, "%s: stopped by its output handler", label ? label : "?");
 	if (status)
 		return set_err(err, errlen, status, "%s", status_err ? status_err : "scripted failure");
 	return SMELT_OK;
+}
+
+static int m_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, struct smelt_exit *ex, char *err,
+                      size_t errlen)
+{
+	struct mock_host *m = hctx;
+	return stages_run(m, stages, n, ex, ++m->npipelines, err, errlen);
+}
+
+static int m_run(void *hctx, const struct smelt_spawn *spec, struct smelt_exit *ex, char *err, size_t errlen)
+{
+	return stages_run(hctx, spec, 1, ex, 0, err, errlen);
 }
 
 struct mock_proc *mock_expect(struct mock_host *m)
@@ -882,8 +934,9 @@ static int m_state_put(void *hctx, const char *state_id, const char *json, int p
 static void m_event(void *hctx, const struct smelt_event *ev)
 {
 	struct mock_host *m = hctx;
-	if (!ev || !SMELT_HAS(ev, struct smelt_event, detail_json))
-		die("an event's struct_size is %u, smaller than ABI 1.0's", ev ? ev->struct_size : 0);
+	if (!ev || ev->struct_size < SMELT_EVENT_V1_0_SIZE)
+		die("an event's struct_size is %u, smaller than ABI 1.0's (%zu): the host would ignore it",
+		    ev ? ev->struct_size : 0, (size_t)SMELT_EVENT_V1_0_SIZE);
 	m->events = xrealloc(m->events, (m->nevents + 1) * sizeof *m->events);
 	m->events[m->nevents++] = (struct mock_event){
 		.kind = ev->kind,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static struct mock_host *m;
 static const struct smelt_adapter *ad;
@@ -253,19 +254,29 @@ START_TEST(not_installed_not_started_interrupted)
 }
 END_TEST
 
-START_TEST(export_schedules_reserializes_the_dags)
+/* smelt schedule export: the DAG generator in place, without running (or even having) Airflow. */
+START_TEST(export_schedules_writes_the_generator)
 {
 	ck_assert_ptr_nonnull(ad->export_schedules);
+	unlink(bin("airflow")); /* not installed: only files are written */
 	struct mock_request r;
 	mock_request_init(&r, SMELT_REQ_EXPORT, NULL);
 	mock_request_plugin(&r, af, NULL);
+	r.req.schedules_json = "{\"jobs\": [], \"schedules\": {\"elt\": [{\"name\": \"daily-shop\"}],"
+	                       " \"job\": [{\"name\": \"hourly-marts\"}]}}";
 	ck_assert_int_eq(ad->export_schedules(mock_adapter_state(m), &r.req, err, sizeof err), SMELT_OK);
+	ck_assert_uint_eq(mock_ncalls(m), 0);
+	char *gen = mock_read_file(mock_path(m, "orchestrate/airflow/dags/smelt_dags.py"));
+	ck_assert_ptr_nonnull(gen);
+	free(gen);
 	char want[1024];
-	snprintf(want, sizeof want, "%s dags reserialize", bin("airflow"));
-	ck_assert_str_eq(mock_call(m, 0)->joined, want);
-	mock_proc_exit(mock_expect(m), 1);
-	ck_assert_int_eq(ad->export_schedules(mock_adapter_state(m), &r.req, err, sizeof err), SMELT_ERR_FAILED);
-	ck_assert_str_eq(err, "airflow dags reserialize exited with code 1");
+	snprintf(want, sizeof want, "DAG generator in '%s/orchestrate/airflow/dags/smelt_dags.py': one DAG per schedule "
+	         "(2: daily-shop, hourly-marts)", mock_root(m));
+	ck_assert_ptr_nonnull(mock_log_find(m, want));
+	/* no schedule yet: a hint */
+	r.req.schedules_json = "{\"jobs\": [], \"schedules\": {}}";
+	ck_assert_int_eq(ad->export_schedules(mock_adapter_state(m), &r.req, err, sizeof err), SMELT_OK);
+	ck_assert_ptr_nonnull(mock_log_find(m, "one DAG per schedule (0; add one with 'smelt schedule add')"));
 }
 END_TEST
 
@@ -281,7 +292,7 @@ int main(void)
 	tcase_add_test(tc, ui_migrates_then_starts_the_launcher);
 	tcase_add_test(tc, commands_of_the_definition_and_unknown_ones);
 	tcase_add_test(tc, not_installed_not_started_interrupted);
-	tcase_add_test(tc, export_schedules_reserializes_the_dags);
+	tcase_add_test(tc, export_schedules_writes_the_generator);
 	suite_add_tcase(s, tc);
 	return mock_run_suite(s);
 }

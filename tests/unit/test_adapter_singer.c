@@ -9,6 +9,7 @@
 
 #include <check.h>
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,19 @@ static const struct smelt_adapter *ad;
 static char err[SMELT_ERRBUF_SIZE];
 static struct smelt_plugin *tap, *target;
 
+/* Two streams as a tap discovers them: keys automatic, other properties available. */
 static const char catalog[] =
 	"{\"streams\": ["
 	" {\"tap_stream_id\": \"orders\", \"stream\": \"orders\", \"schema\": {\"type\": \"object\", \"properties\":"
-	"  {\"id\": {\"type\": \"integer\"}, \"total\": {\"type\": \"number\"}}}, \"metadata\": []},"
+	"  {\"id\": {\"type\": \"integer\"}, \"total\": {\"type\": \"number\"}}}, \"metadata\": ["
+	"  {\"breadcrumb\": [], \"metadata\": {\"inclusion\": \"available\", \"table-key-properties\": [\"id\"]}},"
+	"  {\"breadcrumb\": [\"properties\", \"id\"], \"metadata\": {\"inclusion\": \"automatic\"}},"
+	"  {\"breadcrumb\": [\"properties\", \"total\"], \"metadata\": {\"inclusion\": \"available\"}}]},"
 	" {\"tap_stream_id\": \"customers\", \"stream\": \"customers\", \"schema\": {\"type\": \"object\", \"properties\":"
-	"  {\"id\": {\"type\": \"integer\"}}}, \"metadata\": []}"
+	"  {\"id\": {\"type\": \"integer\"}, \"email\": {\"type\": \"string\"}}}, \"metadata\": ["
+	"  {\"breadcrumb\": [], \"metadata\": {\"inclusion\": \"available\"}},"
+	"  {\"breadcrumb\": [\"properties\", \"id\"], \"metadata\": {\"inclusion\": \"automatic\"}},"
+	"  {\"breadcrumb\": [\"properties\", \"email\"], \"metadata\": {\"inclusion\": \"unsupported\"}}]}"
 	"]}";
 
 static void setup(void)
@@ -388,20 +396,71 @@ START_TEST(invoke_a_bare_tap_with_its_catalog)
 }
 END_TEST
 
+static int check_health(struct smelt_health *out, char *detail, size_t len)
+{
+	*out = (struct smelt_health){ .struct_size = sizeof *out, .detail = detail, .detail_len = len };
+	detail[0] = '\0';
+	return ad->check_health(mock_adapter_state(m), out, err, sizeof err);
+}
+
 START_TEST(health_checks_the_native_connectors)
 {
-	ck_assert_ptr_nonnull(ad->health);
-	ck_assert_int_eq(ad->health(mock_adapter_state(m), err, sizeof err), SMELT_ERR);
+	ck_assert_ptr_nonnull(ad->check_health);
+	ck_assert(SMELT_HAS(ad, struct smelt_adapter, check_health));
+	struct smelt_health hc;
+	char detail[SMELT_ERRBUF_SIZE];
+	ck_assert_int_eq(check_health(&hc, detail, sizeof detail), SMELT_OK); /* the check ran... */
+	ck_assert_int_eq(hc.healthy, 0);                                      /* ...and found a gap */
 	char want[512];
 	snprintf(want, sizeof want, "native connector 'tap-csv' is missing from '%s/libexec': reinstall smelt",
 	         mock_root(m));
-	ck_assert_str_eq(err, want);
+	ck_assert_str_eq(detail, want);
 	mock_make_executable(mock_path(m, "libexec/tap-csv"));
 	mock_make_executable(mock_path(m, "libexec/target-sqlite"));
-	ck_assert_int_eq(ad->health(mock_adapter_state(m), err, sizeof err), SMELT_ERR);
-	ck_assert_ptr_nonnull(strstr(err, "'target-jsonl' is missing"));
+	ck_assert_int_eq(check_health(&hc, detail, sizeof detail), SMELT_OK);
+	ck_assert_int_eq(hc.healthy, 0);
+	ck_assert_ptr_nonnull(strstr(detail, "'target-jsonl' is missing"));
 	mock_make_executable(mock_path(m, "libexec/target-jsonl"));
-	ck_assert_int_eq(ad->health(mock_adapter_state(m), err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(check_health(&hc, detail, sizeof detail), SMELT_OK);
+	ck_assert_int_eq(hc.healthy, 1);
+	snprintf(want, sizeof want, "native connectors in '%s/libexec'", mock_root(m));
+	ck_assert_str_eq(detail, want);
+	/* a host too old to pass detail_len is refused, not written past */
+	hc.struct_size = offsetof(struct smelt_health, detail_len);
+	ck_assert_int_eq(ad->check_health(mock_adapter_state(m), &hc, err, sizeof err), SMELT_ERR_ABI);
+}
+END_TEST
+
+/* smelt select TAP --list: the catalog as a run would use it, and every stream's and property's selection. */
+START_TEST(select_lists_the_selection_of_the_catalog)
+{
+	ck_assert_ptr_nonnull(ad->select);
+	mock_plugin_setting(tap, "_select", "[\"orders.*\", \"!orders.total\"]", 0);
+	expect_discovery();
+	struct mock_request r;
+	mock_request_init(&r, SMELT_REQ_SELECT, NULL);
+	mock_request_plugin(&r, tap, NULL);
+	char *json = NULL;
+	ck_assert_int_eq(ad->select(mock_adapter_state(m), &r.req, &json, err, sizeof err), SMELT_OK);
+	ck_assert_ptr_nonnull(json);
+	ck_assert_str_eq(json, "{\"streams\":["
+	                       "{\"stream\":\"orders\",\"selection\":\"selected\",\"properties\":["
+	                       "{\"name\":\"id\",\"selection\":\"automatic\"},{\"name\":\"total\",\"selection\":\"excluded\"}]},"
+	                       "{\"stream\":\"customers\",\"selection\":\"excluded\",\"properties\":["
+	                       "{\"name\":\"id\",\"selection\":\"automatic\"},{\"name\":\"email\",\"selection\":\"unsupported\"}]}],"
+	                       "\"enabled_patterns\":[\"orders.*\",\"!orders.total\"]}");
+	mock_host_api(m)->free(json);
+	ck_assert_uint_eq(mock_ncalls(m), 1); /* discovery only: nothing runs the tap */
+	ck_assert_str_eq(mock_call(m, 0)->argv[3], "--discover");
+	/* the same cache as a run: no second discovery */
+	ck_assert_int_eq(ad->select(mock_adapter_state(m), &r.req, &json, err, sizeof err), SMELT_OK);
+	mock_host_api(m)->free(json);
+	ck_assert_uint_eq(mock_ncalls(m), 1);
+	/* a loader has no catalog */
+	r.plugins[0] = target;
+	ck_assert_int_eq(ad->select(mock_adapter_state(m), &r.req, &json, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "'target-jsonl' is not an extractor: it has no catalog");
+	ck_assert_ptr_null(json);
 }
 END_TEST
 
@@ -423,6 +482,7 @@ int main(void)
 	tcase_add_test(tc, invoke_runs_a_command_of_the_definition);
 	tcase_add_test(tc, invoke_a_bare_tap_with_its_catalog);
 	tcase_add_test(tc, health_checks_the_native_connectors);
+	tcase_add_test(tc, select_lists_the_selection_of_the_catalog);
 	suite_add_tcase(s, tc);
 	return mock_run_suite(s);
 }

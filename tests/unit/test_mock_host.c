@@ -8,6 +8,7 @@
 #include "mock_host.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,7 +114,7 @@ START_TEST(processes_follow_their_scripts_and_are_recorded)
 	size_t lines = 0;
 	struct smelt_spawn spec = { .struct_size = sizeof spec, .label = "tap-x", .argv = argv, .env = env,
 		                    .on_line = on_line, .arg = &lines };
-	struct smelt_exit ex;
+	struct smelt_exit ex = { .struct_size = sizeof ex };
 	/* unscripted: exit 0 */
 	ck_assert_int_eq(h->run(mock_host_ctx(m), &spec, &ex, err, sizeof err), SMELT_OK);
 	ck_assert(ex.exited && ex.exit_code == 0);
@@ -138,7 +139,7 @@ START_TEST(processes_follow_their_scripts_and_are_recorded)
 	mock_proc_exit(pr, 1);
 	struct smelt_spawn stages[2] = { spec, spec };
 	stages[0].on_line = NULL;
-	struct smelt_exit exs[2];
+	struct smelt_exit exs[2] = { { .struct_size = sizeof exs[0] }, { .struct_size = sizeof exs[1] } };
 	lines = 0;
 	ck_assert_int_eq(h->pipeline(mock_host_ctx(m), stages, 2, exs, err, sizeof err), SMELT_OK);
 	ck_assert_uint_eq(lines, 1);
@@ -156,6 +157,39 @@ START_TEST(processes_follow_their_scripts_and_are_recorded)
 }
 END_TEST
 
+/* The contract the host enforces, enforced by the mock: a test whose adapter breaks it dies. */
+START_TEST(an_exit_without_struct_size_is_refused)
+{
+	const char *argv[] = { "x", NULL };
+	struct smelt_spawn spec = { .struct_size = sizeof spec, .argv = argv };
+	struct smelt_exit ex = { 0 }; /* a 1.2 adapter must set struct_size */
+	h->run(mock_host_ctx(m), &spec, &ex, err, sizeof err);
+}
+END_TEST
+
+START_TEST(pipeline_stages_of_different_sizes_are_refused)
+{
+	const char *argv[] = { "x", NULL };
+	struct smelt_spawn stages[2] = { { .struct_size = sizeof stages[0], .argv = argv },
+		                         { .struct_size = SMELT_SPAWN_V1_0_SIZE - 8, .argv = argv } };
+	struct smelt_exit ex[2] = { { .struct_size = sizeof ex[0] }, { .struct_size = sizeof ex[1] } };
+	h->pipeline(mock_host_ctx(m), stages, 2, ex, err, sizeof err);
+}
+END_TEST
+
+START_TEST(a_spawn_in_the_1_0_layout_is_read_by_its_size)
+{
+	/* what an adapter built against 1.0/1.1 hands in: no field past `arg` */
+	const char *argv[] = { "old-tool", "--x", NULL };
+	struct smelt_spawn spec = { .struct_size = SMELT_SPAWN_V1_0_SIZE, .label = "old", .argv = argv };
+	struct smelt_exit ex = { .struct_size = sizeof ex };
+	mock_proc_exit(mock_expect(m), 4);
+	ck_assert_int_eq(h->run(mock_host_ctx(m), &spec, &ex, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(ex.exit_code, 4);
+	ck_assert_str_eq(mock_call(m, 0)->joined, "old-tool --x");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mock_host");
@@ -164,6 +198,9 @@ int main(void)
 	tcase_add_test(tc, settings_as_the_host_resolves_them);
 	tcase_add_test(tc, plugins_paths_and_environments);
 	tcase_add_test(tc, processes_follow_their_scripts_and_are_recorded);
+	tcase_add_test_raise_signal(tc, an_exit_without_struct_size_is_refused, SIGABRT);
+	tcase_add_test_raise_signal(tc, pipeline_stages_of_different_sizes_are_refused, SIGABRT);
+	tcase_add_test(tc, a_spawn_in_the_1_0_layout_is_read_by_its_size);
 	suite_add_tcase(s, tc);
 	return mock_run_suite(s);
 }
