@@ -1336,7 +1336,7 @@ const struct smelt_adapter *mock_adapter_load(struct mock_host *m, const char *n
 {
 	if (m->ad)
 		die("one adapter per mock host");
-	char *path = xasprintf("%s/%s.so", MOCK_ADAPTER_DIR, name);
+	char *path = strchr(name, '/') ? xstrdup(name) : xasprintf("%s/%s.so", MOCK_ADAPTER_DIR, name);
 	m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!m->dl)
 		die("cannot load '%s': %s", path, dlerror());
@@ -1348,11 +1348,14 @@ const struct smelt_adapter *mock_adapter_load(struct mock_host *m, const char *n
 	if (SMELT_ABI_MAJOR_OF(ad->abi_version) != SMELT_ABI_MAJOR || SMELT_ABI_MINOR_OF(ad->abi_version) > SMELT_ABI_MINOR)
 		die("'%s' needs ABI %u.%u, the mock has %u.%u", path, SMELT_ABI_MAJOR_OF(ad->abi_version),
 		    SMELT_ABI_MINOR_OF(ad->abi_version), SMELT_ABI_MAJOR, SMELT_ABI_MINOR);
-	if (strcmp(ad->name, name) || !ad->init || !ad->destroy)
-		die("'%s' is named '%s' or lacks init/destroy", path, ad->name);
-	free(path);
-	path = xasprintf("%s/%s", MOCK_ADAPTER_DIR, name);
-	set_path(m, SMELT_PATH_ADAPTER_DATA, path);
+	if (!ad->name || !ad->init || !ad->destroy || (!strchr(name, '/') && strcmp(ad->name, name)))
+		die("'%s' is named '%s' or lacks init/destroy", path, ad->name ? ad->name : "(null)");
+	/* the data folder beside the file, named as the adapter (the host's rule) */
+	char *slash = strrchr(path, '/');
+	*slash = '\0';
+	char *data = xasprintf("%s/%s", path, ad->name);
+	set_path(m, SMELT_PATH_ADAPTER_DATA, data);
+	free(data);
 	free(path);
 	char err[SMELT_ERRBUF_SIZE] = "";
 	int rc = ad->init(&m->api, m, &m->state, err, sizeof err);

@@ -114,9 +114,11 @@ char *mock_read_file(const char *path);
 
 /*
  * Load <MOCK_ADAPTER_DIR>/<name>.so (the stage's adapter folder, fixed at
- * build time), check its ABI like the host's loader, point
- * SMELT_PATH_ADAPTER_DATA at <MOCK_ADAPTER_DIR>/<name>, and call its init()
- * with the mock.  Returns its descriptor; aborts the test when any step
+ * build time; name may also be the path of a .so), check its ABI like the
+ * host's loader, point SMELT_PATH_ADAPTER_DATA at the folder named as the
+ * adapter beside the file, and call its init() with the mock.  An adapter
+ * of an older minor gets the mock as the host treats it (its struct
+ * smelt_exit written in the 1.1 layout).  Returns its descriptor; aborts the test when any step
  * fails (the message says which).  One adapter per mock host.
  */
 const struct smelt_adapter *mock_adapter_load(struct mock_host *m, const char *name);

@@ -190,6 +190,36 @@ START_TEST(a_spawn_in_the_1_0_layout_is_read_by_its_size)
 }
 END_TEST
 
+/* An adapter built against the frozen 1.1 header: its 20-byte smelt_exit must be written in that layout. */
+START_TEST(a_1_1_adapter_gets_the_1_1_exit_layout)
+{
+	const struct smelt_adapter *ad = mock_adapter_load(m, ADAPTER_DIR "/compat/legacy11.so");
+	ck_assert_uint_eq(SMELT_ABI_MINOR_OF(ad->abi_version), 1);
+	mock_expect(m);
+	mock_proc_exit(mock_expect(m), 1);
+	struct mock_proc *last = mock_expect(m);
+	mock_proc_stdout(last, "got ONE");
+	mock_proc_stdout(last, "got TWO");
+	mock_proc_signal(last, 13);
+	mock_proc_exit(mock_expect(m), 3);
+	struct mock_request r;
+	mock_request_init(&r, SMELT_REQ_COMMAND, "pipe");
+	ck_assert_int_eq(ad->run_block(mock_adapter_state(m), &r.req, err, sizeof err), SMELT_OK);
+	char *out = mock_read_file(mock_path(m, "legacy11.out"));
+	ck_assert_ptr_nonnull(out);
+	ck_assert_str_eq(out, "got ONE\ngot TWO\n"
+	                      "stage 0: exited 1 code 0 signaled 0 not_started 0\n"
+	                      "stage 1: exited 1 code 1 signaled 0 not_started 0\n"
+	                      "stage 2: exited 0 code 0 signaled 1 not_started 0\n"
+	                      "run: exited 1 code 3 signaled 0 not_started 0\n"
+	                      "canaries: intact intact\n");
+	free(out);
+	ck_assert_str_eq(mock_call(m, 2)->joined, "sed s/^/got /");
+	ck_assert_uint_eq(mock_event_count(m, SMELT_EV_RESULT, "pass"), 2);
+	ck_assert_int_eq(mock_event_find(m, SMELT_EV_COUNT, "stream lines")->count, 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("mock_host");
@@ -201,6 +231,7 @@ int main(void)
 	tcase_add_test_raise_signal(tc, an_exit_without_struct_size_is_refused, SIGABRT);
 	tcase_add_test_raise_signal(tc, pipeline_stages_of_different_sizes_are_refused, SIGABRT);
 	tcase_add_test(tc, a_spawn_in_the_1_0_layout_is_read_by_its_size);
+	tcase_add_test(tc, a_1_1_adapter_gets_the_1_1_exit_layout);
 	suite_add_tcase(s, tc);
 	return mock_run_suite(s);
 }
