@@ -472,6 +472,26 @@ START_TEST(post_install_checks_the_dbt_line)
 }
 END_TEST
 
+START_TEST(user_dirs_win_and_settings_errors_stop_early)
+{
+	struct smelt_plugin *p = dbt_plugin("dbt-sqlite");
+	struct mock_request r;
+	mock_request_init(&r, SMELT_REQ_INVOKE, NULL);
+	mock_request_plugin(&r, p, NULL);
+	mock_request_arg(&r, "run");
+	mock_request_arg(&r, "--project-dir");
+	mock_request_arg(&r, "/elsewhere");
+	int code = -1;
+	ck_assert_int_eq(ad->invoke(mock_adapter_state(m), &r.req, &code, err, sizeof err), SMELT_OK);
+	ck_assert_str_eq(mock_call(m, 0)->joined, "/venv/bin/dbt run --project-dir /elsewhere");
+	/* settings the host cannot resolve: its error, and dbt never runs */
+	mock_plugin_config_error(p, "setting 'threads' of 'dbt-sqlite': not an integer");
+	ck_assert_int_eq(run_block(p, "run", 0), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "setting 'threads' of 'dbt-sqlite': not an integer");
+	ck_assert_uint_eq(mock_ncalls(m), 1);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("adapter_dbt");
@@ -493,6 +513,7 @@ int main(void)
 	tcase_add_test(tc, profile_command_prints_without_running_dbt);
 	tcase_add_test(tc, test_op_runs_dbt_test);
 	tcase_add_test(tc, post_install_checks_the_dbt_line);
+	tcase_add_test(tc, user_dirs_win_and_settings_errors_stop_early);
 	suite_add_tcase(s, tc);
 	return mock_run_suite(s);
 }

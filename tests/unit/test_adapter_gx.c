@@ -403,6 +403,26 @@ START_TEST(not_installed_and_post_install)
 }
 END_TEST
 
+START_TEST(dump_config_redacts_secrets)
+{
+	mock_plugin_setting(gx, "suites_dir", "\"checks\"", 0);
+	mock_plugin_setting(gx, "cloud_access_token", "\"gx-token-s3cret\"", 1);
+	struct mock_request r;
+	mock_request_init(&r, SMELT_REQ_DUMP, NULL);
+	mock_request_plugin(&r, gx, NULL);
+	r.req.dump = "config";
+	int code = -1;
+	mock_stdout_begin(m);
+	int rc = ad->invoke(mock_adapter_state(m), &r.req, &code, err, sizeof err);
+	const char *out = mock_stdout_end(m);
+	ck_assert_int_eq(rc, SMELT_OK);
+	ck_assert_str_eq(out, "{\n\t\"suites_dir\":\t\"checks\",\n\t\"cloud_access_token\":\t\"*****\"\n}\n");
+	r.req.dump = "catalog";
+	ck_assert_int_eq(ad->invoke(mock_adapter_state(m), &r.req, &code, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_str_eq(err, "'gx' has no catalog");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("adapter_gx");
@@ -418,6 +438,7 @@ int main(void)
 	tcase_add_test(tc, data_docs_on_request);
 	tcase_add_test(tc, init_writes_an_example_suite);
 	tcase_add_test(tc, not_installed_and_post_install);
+	tcase_add_test(tc, dump_config_redacts_secrets);
 	suite_add_tcase(s, tc);
 	return mock_run_suite(s);
 }
