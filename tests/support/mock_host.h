@@ -53,7 +53,10 @@
  * pipeline: the last stage's only; a line with no on_line is logged at
  * info level under the label) and ends as scripted.  Every process is
  * recorded (mock_call()) with copies of its argv, env and cwd, before its
- * script runs.
+ * script runs.  The structs are read as the 1.2 host reads them: the
+ * spawns stepped through by stages[0].struct_size, the outcomes written
+ * by the adapter's struct smelt_exit (its struct_size, which a 1.2
+ * adapter must set in every element; the 1.1 layout for an older one).
  *
  * MOCK_ADAPTER_DIR (defined for every target linking the mock) is the
  * stage's adapter folder: <MOCK_ADAPTER_DIR>/<name>.so, and <name>/ beside
@@ -63,7 +66,9 @@
  * header returns is owned by the mock and valid until mock_host_free().
  * Allocation failures abort the test (these are test helpers), and so
  * does an adapter breaking the contract in a way the host would refuse (a
- * spawn or event smaller than ABI 1.0's, an empty argv).  MOCK_HOST_VERBOSE=1
+ * spawn or event smaller than ABI 1.0's, stages of different sizes, a 1.2
+ * smelt_exit without its struct_size, an empty argv): the message on
+ * stderr says which.  MOCK_HOST_VERBOSE=1
  * in the environment echoes the adapter's log lines on stderr.
  */
 #ifndef SMELT_MOCK_HOST_H
