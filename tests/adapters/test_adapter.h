@@ -14,6 +14,9 @@
 #ifndef TA_INIT
 #define TA_INIT ta_init
 #endif
+#ifndef TA_COMMAND_SIZE
+#define TA_COMMAND_SIZE sizeof(struct smelt_command)
+#endif
 
 __attribute__((unused)) static int ta_init(const struct smelt_host_api *host, void *hctx, void **state, char *err, size_t errlen)
 {
@@ -26,6 +29,12 @@ static void ta_destroy(void *state) { (void)state; }
 
 static const char *const ta_namespaces[] = { "test_*", NULL };
 
+static const struct smelt_command ta_commands[] = {
+	{ "first", "the first command" },
+	{ "second", "the second command" },
+	{ NULL, NULL },
+};
+
 __attribute__((unused)) static const struct smelt_adapter ta_adapter = {
 	.abi_version = TA_ABI,
 	.struct_size = TA_SIZE,
@@ -35,6 +44,8 @@ __attribute__((unused)) static const struct smelt_adapter ta_adapter = {
 	.category = SMELT_CAT_OTHER,
 	.plugin_types = SMELT_PT_UTILITY,
 	.namespaces = ta_namespaces,
+	.commands = ta_commands,
+	.command_size = TA_COMMAND_SIZE,
 	.init = TA_INIT,
 	.destroy = ta_destroy,
 };

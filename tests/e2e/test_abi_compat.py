@@ -65,3 +65,21 @@ def test_an_adapter_claiming_1_3_is_refused_naming_the_file_and_both_versions(pr
         in listed["refused"]
     assert "legacy11" in [a["name"] for a in listed["adapters"]]
     assert "test_newer" not in [a["name"] for a in listed["adapters"]]
+
+
+SIZES = PROJECT.replace("legacy-thing\n    namespace: legacy_thing", "sizes-thing\n    namespace: sizes_thing")
+
+
+def test_structs_of_the_wrong_size_are_refused_not_read(project):
+    project.write(SIZES)
+    cases = {"exit0": "struct smelt_exit has struct_size 0; set it to sizeof(struct smelt_exit)",
+             "mixed": "pipeline stage 1 has struct_size 56, stage 0 64: every stage must have the same",
+             "spawn0": "struct smelt_spawn has struct_size 0; want 64 to 64"}
+    for case, message in cases.items():
+        proc = project.smelt("run", f"sizes-thing:{case}", env=env())
+        assert proc.returncode == 1, proc.stderr
+        assert message in proc.stderr, proc.stderr
+    proc = project.smelt("run", "sizes-thing:event0", env=env(), check=0)
+    assert "adapter 'struct_sizes': an event of 0 bytes was ignored (struct smelt_event has at least 56)" \
+        in proc.stderr
+    assert "never shown" not in proc.stdout + proc.stderr

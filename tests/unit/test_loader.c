@@ -162,6 +162,27 @@ START_TEST(rejects_bad_name)
 }
 END_TEST
 
+START_TEST(rejects_bad_command_size)
+{
+	ck_assert_int_eq(open_case("bad_command_size"), SMELT_ERR_ABI);
+	ck_assert_str_eq(err, "adapter '" ADAPTER_DIR "/bad_command_size.so' (ABI 1.2) has a command_size of 8 bytes; "
+	                      "want 16 to 16");
+}
+END_TEST
+
+START_TEST(steps_through_commands_by_command_size)
+{
+	ck_assert_int_eq(open_case("ok"), SMELT_OK);
+	ck_assert_int_eq(open_case("abi_minor_older"), SMELT_OK); /* 1.0: no command_size, the 1.1 stride */
+	for (size_t i = 0; i < 2; i++) {
+		ck_assert_str_eq(loader_command(&loader.items[i], 0)->name, "first");
+		ck_assert_str_eq(loader_command(&loader.items[i], 1)->description, "the second command");
+		ck_assert_ptr_null(loader_command(&loader.items[i], 2));
+		ck_assert_ptr_null(loader_command(&loader.items[i], 7));
+	}
+}
+END_TEST
+
 START_TEST(rejects_non_library)
 {
 	ck_assert_int_eq(loader_open(&loader, SOURCE_DIR "/README.md", err, sizeof err), SMELT_ERR);
@@ -174,7 +195,7 @@ START_TEST(scan_keeps_good_despite_bad)
 	size_t n = loader_scan_dir(&loader, ADAPTER_DIR);
 	/* ok.so and abi_minor_older.so load; dup_name.so sorts before ok.so so it wins the name */
 	ck_assert_uint_eq(n, 2);
-	ck_assert_uint_eq(loader.nrefusals, 8);
+	ck_assert_uint_eq(loader.nrefusals, 9);
 	ck_assert_ptr_nonnull(loader_find(&loader, "test_older"));
 	ck_assert_ptr_nonnull(loader_find(&loader, "test_ok"));
 }
@@ -235,6 +256,8 @@ int main(void)
 	tcase_add_test(tc, rejects_missing_init);
 	tcase_add_test(tc, rejects_bad_name);
 	tcase_add_test(tc, rejects_non_library);
+	tcase_add_test(tc, rejects_bad_command_size);
+	tcase_add_test(tc, steps_through_commands_by_command_size);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("discovery");
 	tcase_add_checked_fixture(tc, setup, teardown);
