@@ -1348,6 +1348,12 @@ const struct smelt_adapter *mock_adapter_load(struct mock_host *m, const char *n
 	if (SMELT_ABI_MAJOR_OF(ad->abi_version) != SMELT_ABI_MAJOR || SMELT_ABI_MINOR_OF(ad->abi_version) > SMELT_ABI_MINOR)
 		die("'%s' needs ABI %u.%u, the mock has %u.%u", path, SMELT_ABI_MAJOR_OF(ad->abi_version),
 		    SMELT_ABI_MINOR_OF(ad->abi_version), SMELT_ABI_MAJOR, SMELT_ABI_MINOR);
+	size_t csize = SMELT_HAS(ad, struct smelt_adapter, command_size) ? ad->command_size : 0;
+	if (csize && (csize < SMELT_COMMAND_V1_1_SIZE || csize > sizeof(struct smelt_command)))
+		die("'%s' has a command_size of %zu bytes; the host takes %zu to %zu", path, csize,
+		    (size_t)SMELT_COMMAND_V1_1_SIZE, sizeof(struct smelt_command));
+	if (SMELT_ABI_MINOR_OF(ad->abi_version) >= 2 && ad->commands && !csize)
+		die("'%s' (ABI 1.2) has commands but no command_size", path);
 	if (!ad->name || !ad->init || !ad->destroy || (!strchr(name, '/') && strcmp(ad->name, name)))
 		die("'%s' is named '%s' or lacks init/destroy", path, ad->name ? ad->name : "(null)");
 	/* the data folder beside the file, named as the adapter (the host's rule) */

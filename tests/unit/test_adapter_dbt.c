@@ -73,6 +73,22 @@ static const char results_ok[] =
 	"  {\"unique_id\": \"test.p.not_null_orders_id\", \"status\": \"pass\", \"execution_time\": 0.1, \"failures\": 0}"
 	"]}";
 
+/* What the adapter declares: transformers in the dbt namespaces, and its own commands. */
+START_TEST(descriptor)
+{
+	ck_assert_str_eq(ad->name, "dbt");
+	ck_assert_int_eq(ad->category, SMELT_CAT_TRANSFORM);
+	ck_assert_uint_eq(ad->plugin_types, SMELT_PT_TRANSFORMER);
+	ck_assert_str_eq(ad->namespaces[0], "dbt");
+	ck_assert_str_eq(ad->namespaces[1], "dbt_*");
+	ck_assert_uint_eq(ad->command_size, sizeof(struct smelt_command));
+	ck_assert_str_eq(ad->commands[0].name, "profile");
+	ck_assert_ptr_null(ad->reserved_configure); /* 1.2: never called, so not provided */
+	ck_assert_ptr_nonnull(ad->run_block);
+	ck_assert_ptr_nonnull(ad->test);
+}
+END_TEST
+
 START_TEST(run_builds_argv_env_and_sqlite_profile)
 {
 	struct smelt_plugin *p = dbt_plugin("dbt-sqlite");
@@ -497,6 +513,7 @@ int main(void)
 	Suite *s = suite_create("adapter_dbt");
 	TCase *tc = tcase_create("dbt");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, descriptor);
 	tcase_add_test(tc, run_builds_argv_env_and_sqlite_profile);
 	tcase_add_test(tc, run_reports_each_node_and_a_summary);
 	tcase_add_test(tc, failing_nodes_fail_the_block_and_are_named);
