@@ -354,6 +354,35 @@ START_TEST(cli_passthrough_and_refusals)
 }
 END_TEST
 
+/* The metadata database is initialized once per install and per URI. */
+START_TEST(a_new_install_or_metadata_database_initializes_again)
+{
+	mock_write_file(m, "output/warehouse.db", "");
+	struct smelt_plugin *p = mock_plugin_add(m, "loaders", "target-sqlite");
+	mock_plugin_setting(p, "database", "\"output/warehouse.db\"", 0);
+	ck_assert_int_eq(block("sync"), SMELT_OK);
+	ck_assert_uint_eq(mock_ncalls(m), 2); /* initialize, sync */
+	ck_assert_int_eq(block("sync"), SMELT_OK);
+	ck_assert_uint_eq(mock_ncalls(m), 3); /* sync */
+	ck_assert_int_eq(ad->post_install(mock_adapter_state(m), ss, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(block("sync"), SMELT_OK);
+	ck_assert_uint_eq(mock_ncalls(m), 5);
+	ck_assert_str_eq(mock_call(m, 3)->argv[2], "initialize");
+	mock_plugin_setting(ss, "sqlalchemy_database_uri", "\"postgresql://meta@localhost/superset\"", 0);
+	ck_assert_int_eq(block("sync"), SMELT_OK);
+	ck_assert_uint_eq(mock_ncalls(m), 7);
+	ck_assert_str_eq(mock_call(m, 5)->argv[2], "initialize");
+	/* a failed initialize is not remembered */
+	mock_plugin_setting(ss, "sqlalchemy_database_uri", "\"postgresql://meta@localhost/other\"", 0);
+	mock_proc_exit(mock_expect(m), 1);
+	mock_expect(m);
+	ck_assert_int_eq(block("sync"), SMELT_ERR_FAILED);
+	ck_assert_str_eq(err, "superset initialize exited with code 1 (run with --log-level debug for Superset's output)");
+	ck_assert_int_eq(block("sync"), SMELT_OK);
+	ck_assert_str_eq(mock_call(m, 8)->argv[2], "initialize");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("adapter_superset");
@@ -366,6 +395,7 @@ int main(void)
 	tcase_add_test(tc, config_and_databases_settings);
 	tcase_add_test(tc, ui_runs_gunicorn_on_loopback);
 	tcase_add_test(tc, cli_passthrough_and_refusals);
+	tcase_add_test(tc, a_new_install_or_metadata_database_initializes_again);
 	suite_add_tcase(s, tc);
 	return mock_run_suite(s);
 }
