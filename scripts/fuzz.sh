@@ -18,6 +18,9 @@ command -v clang >/dev/null || { echo "fuzz: clang is missing: apt-get install c
 CC=clang cmake -S . -B build-fuzz -DSMELT_LIBFUZZER=ON >/dev/null
 cmake --build build-fuzz -j "$(nproc)" >/dev/null
 dir=build-fuzz/tests/fuzz
+# the adapters' data (plugin types' extras, definitions), as smelt finds it beside its binary
+SMELT_ADAPTER_PATH=$(pwd)/build-fuzz/stage/$(sed -n 's/^CMAKE_INSTALL_LIBDIR:PATH=//p' build-fuzz/CMakeCache.txt)/smelt/adapters
+export SMELT_ADAPTER_PATH
 status=0
 printf '%-22s %12s %8s  %s\n' harness runs seconds result
 for harness in "$dir"/fuzz_*; do

@@ -19,6 +19,33 @@ static int failing(const char *status)
 	return status && (!strcmp(status, "error") || !strcmp(status, "fail") || !strcmp(status, "runtime error"));
 }
 
+/*
+ * The kind of a result for smelt run's table, from its unique id
+ * ("model.p.m": model), with its place in the table (kind_order: seeds,
+ * snapshots, models, tests, unit tests first, as dbt lists them; the other
+ * kinds after, in the order they came): the detail_json of the result
+ * event, in buf.  NULL for an id of no kind dbt documents (the host then
+ * counts it as a check).
+ */
+static const char *kind_detail(const char *unique_id, char *buf, size_t len)
+{
+	static const struct { const char *kind; int order; } kinds[] = {
+		{ "seed", 0 }, { "snapshot", 1 }, { "model", 2 }, { "test", 3 }, { "unit_test", 4 },
+		{ "source", -1 }, { "analysis", -1 }, { "operation", -1 }, { "exposure", -1 }, { "metric", -1 },
+	};
+	for (size_t i = 0; unique_id && i < sizeof kinds / sizeof kinds[0]; i++) {
+		size_t n = strlen(kinds[i].kind);
+		if (strncmp(unique_id, kinds[i].kind, n) || unique_id[n] != '.')
+			continue;
+		if (kinds[i].order >= 0)
+			snprintf(buf, len, "{\"kind\": \"%s\", \"kind_order\": %d}", kinds[i].kind, kinds[i].order);
+		else
+			snprintf(buf, len, "{\"kind\": \"%s\"}", kinds[i].kind);
+		return buf;
+	}
+	return NULL;
+}
+
 /* A message on one line (blank runs, newlines included, become one space), at most max bytes, in buf. */
 static const char *one_line(const char *msg, char *buf, size_t max)
 {
@@ -67,6 +94,7 @@ int dbt_results_report(struct dbt *d, const char *label, const char *path, char 
 		const char *status = cJSON_IsString(st) ? st->valuestring : "unknown";
 		char line[240];
 		const char *message = one_line(cJSON_IsString(msg) ? msg->valuestring : NULL, line, sizeof line);
+		char kind[64];
 		struct smelt_event ev = {
 			.struct_size = sizeof ev,
 			.kind = SMELT_EV_RESULT,
@@ -75,6 +103,7 @@ int dbt_results_report(struct dbt *d, const char *label, const char *path, char 
 			.count = cJSON_IsNumber(failures) ? (int64_t)failures->valuedouble : -1,
 			.seconds = cJSON_IsNumber(secs) ? secs->valuedouble : -1,
 			.message = message,
+			.detail_json = kind_detail(item, kind, sizeof kind),
 		};
 		d->host->event(d->hctx, &ev);
 		total++;

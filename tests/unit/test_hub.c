@@ -275,23 +275,23 @@ START_TEST(resolve_builtin_without_network)
 	cJSON *def = NULL;
 	const char *from = NULL;
 	hub_init(&hub, "http://127.0.0.1:1");
-	ck_assert_int_eq(resolve_definition(&hub, "extractors", "tap-csv", "smelt", &def, &from, err, sizeof err), 0);
+	ck_assert_int_eq(resolve_definition(&hub, NULL, "extractors", "tap-csv", "smelt", &def, &from, err, sizeof err), 0);
 	ck_assert_str_eq(from, "built-in catalog");
 	ck_assert_str_eq(cJSON_GetObjectItem(def, "variant")->valuestring, "smelt");
 	cJSON_Delete(def);
-	ck_assert_int_eq(resolve_definition(&hub, "transformers", "dbt-sqlite", NULL, &def, &from, err, sizeof err), 0);
+	ck_assert_int_eq(resolve_definition(&hub, NULL, "transformers", "dbt-sqlite", NULL, &def, &from, err, sizeof err), 0);
 	ck_assert_str_eq(cJSON_GetObjectItem(def, "namespace")->valuestring, "dbt_sqlite");
 	cJSON_Delete(def);
-	ck_assert_int_eq(resolve_definition(&hub, "utilities", "gx", NULL, &def, &from, err, sizeof err), 0);
+	ck_assert_int_eq(resolve_definition(&hub, NULL, "utilities", "gx", NULL, &def, &from, err, sizeof err), 0);
 	cJSON_Delete(def);
 	ck_assert_int_eq(hub.requests, 0);
-	ck_assert_int_lt(resolve_definition(&hub, "loaders", "target-postgres", "smelt", &def, &from, err, sizeof err), 0);
+	ck_assert_int_lt(resolve_definition(&hub, NULL, "loaders", "target-postgres", "smelt", &def, &from, err, sizeof err), 0);
 	ck_assert_ptr_nonnull(strstr(err, "variant 'smelt'"));
 	ck_assert_int_eq(hub.requests, 0);
 	hub_release(&hub);
 	/* the Hub has tap-csv: without a variant it wins */
 	hub_init(&hub, api_root);
-	ck_assert_int_eq(resolve_definition(&hub, "extractors", "tap-csv", NULL, &def, &from, err, sizeof err), 0);
+	ck_assert_int_eq(resolve_definition(&hub, NULL, "extractors", "tap-csv", NULL, &def, &from, err, sizeof err), 0);
 	ck_assert_str_ne(cJSON_GetObjectItem(def, "variant")->valuestring, "smelt");
 	ck_assert_str_eq(from, api_root);
 	cJSON_Delete(def);

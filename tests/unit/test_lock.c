@@ -343,16 +343,18 @@ static int count_json(const char *dir)
 
 START_TEST(builtin_catalog_locks)
 {
-	int n = 0;
-	for (const struct builtin_entry *e = builtin_catalog; e->name; e++, n++) {
-		cJSON *def = builtin_definition(e->plugin_type, e->name, e->variant);
+	size_t n;
+	const struct adapter_definition *all = builtin_entries(NULL, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct adapter_definition *e = &all[i];
+		cJSON *def = builtin_definition(NULL, e->plugin_type, e->name, e->variant);
 		ck_assert_msg(def != NULL, "%s does not parse", e->name);
 		struct strbuf sb = STRBUF_INIT;
 		char err[256];
 		ck_assert_int_eq(lock_serialize(def, e->plugin_type, &sb, err, sizeof err), 0);
 		ck_assert_ptr_nonnull(strstr(sb.buf, "\"variant\": \"smelt\""));
 		char *exe = builtin_executable("/opt/smelt/libexec/smelt", def);
-		if (e->native) {
+		if (builtin_native(e)) {
 			ck_assert_ptr_null(cJSON_GetObjectItem(def, "pip_url"));
 			ck_assert_ptr_nonnull(exe);
 			ck_assert_str_eq(exe + strlen("/opt/smelt/libexec/smelt/"), e->name);
@@ -363,17 +365,26 @@ START_TEST(builtin_catalog_locks)
 		strbuf_release(&sb);
 		cJSON_Delete(def);
 	}
-	/* one entry per JSON file of host/catalog/ and host/catalog/native/ */
-	ck_assert_int_eq(n, count_json(SOURCE_DIR "/host/catalog") + count_json(SOURCE_DIR "/host/catalog/native"));
-	ck_assert_ptr_nonnull(builtin_find("loaders", "target-sqlite", "smelt"));
-	ck_assert_ptr_nonnull(builtin_find(NULL, "dbt-sqlite", NULL));
-	ck_assert_ptr_null(builtin_find("loaders", "target-sqlite", "meltanolabs"));
-	ck_assert_ptr_null(builtin_find("extractors", "target-sqlite", NULL));
-	cJSON *dbt = builtin_definition("transformers", "dbt-sqlite", NULL);
+	/* one entry per JSON file of the adapters' definitions/ folders */
+	int files = 0;
+	static const char *const adapters[] = { "airflow", "dbt", "gx", "singer", "superset" };
+	for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++) {
+		char *dir = xasprintf("%s/plugins/%s/definitions", SOURCE_DIR, adapters[i]);
+		files += count_json(dir);
+		free(dir);
+	}
+	ck_assert_int_eq((int)n, files);
+	ck_assert_int_ge(files, 7);
+	ck_assert_ptr_nonnull(builtin_find(NULL, "loaders", "target-sqlite", "smelt"));
+	ck_assert_str_eq(builtin_find(NULL, "loaders", "target-sqlite", "smelt")->adapter, "singer");
+	ck_assert_ptr_nonnull(builtin_find(NULL, NULL, "dbt-sqlite", NULL));
+	ck_assert_ptr_null(builtin_find(NULL, "loaders", "target-sqlite", "meltanolabs"));
+	ck_assert_ptr_null(builtin_find(NULL, "extractors", "target-sqlite", NULL));
+	cJSON *dbt = builtin_definition(NULL, "transformers", "dbt-sqlite", NULL);
 	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(dbt, "pip_url")->valuestring, "dbt-sqlite"));
 	ck_assert_str_eq(cJSON_GetObjectItem(dbt, "namespace")->valuestring, "dbt_sqlite");
 	cJSON_Delete(dbt);
-	cJSON *gx = builtin_definition("utilities", "gx", "smelt");
+	cJSON *gx = builtin_definition(NULL, "utilities", "gx", "smelt");
 	ck_assert_str_eq(cJSON_GetObjectItem(gx, "namespace")->valuestring, "great_expectations");
 	cJSON_Delete(gx);
 }

@@ -88,7 +88,7 @@ static void add_match(cJSON *out, const char *type, const char *name, const cJSO
 	cJSON_AddItemToArray(out, m);
 }
 
-static int hub_search(struct hub *hub, const char *term, int type, int format)
+static int hub_search(struct hub *hub, const char *root, const char *term, int type, int format)
 {
 	cJSON *index = NULL, *matches = cJSON_CreateArray();
 	char err[1024];
@@ -112,10 +112,12 @@ static int hub_search(struct hub *hub, const char *term, int type, int format)
 		cJSON_ArrayForEach(e, plugins)
 			if (e->string && ci_contains(e->string, term))
 				add_match(matches, *t, e->string, e, "hub");
-		for (const struct builtin_entry *b = builtin_catalog; b->name; b++)
-			if (!strcmp(b->plugin_type, *t) && (type < 0 || !strcmp(plugin_type_plural(type), *t)) &&
-			    ci_contains(b->name, term))
-				add_match(matches, *t, b->name, NULL, "builtin");
+		size_t nb;
+		const struct adapter_definition *b = builtin_entries(root, &nb);
+		for (size_t k = 0; k < nb; k++)
+			if (!strcmp(b[k].plugin_type, *t) && (type < 0 || !strcmp(plugin_type_plural(type), *t)) &&
+			    ci_contains(b[k].name, term))
+				add_match(matches, *t, b[k].name, NULL, "builtin");
 	}
 	cJSON_Delete(index);
 	if (format == FORMAT_JSON) {
@@ -187,7 +189,7 @@ int cmd_hub(struct cli *cli, int argc, char **argv)
 	struct project *p = maybe_project(cli);
 	struct hub hub;
 	hub_init_project(&hub, p, "hub");
-	int rc = !strcmp(sub, "ping") ? hub_ping(&hub) : hub_search(&hub, term, type, format);
+	int rc = !strcmp(sub, "ping") ? hub_ping(&hub) : hub_search(&hub, p ? p->root : NULL, term, type, format);
 	hub_release(&hub);
 	project_free(p);
 	return rc;

@@ -1,11 +1,10 @@
 /*
- * builtin: the catalog compiled into smelt; see builtin.h.
+ * builtin: the catalog the adapters ship; see builtin.h.
  *
- * The definitions are JSON files in host/catalog/ (native connectors in
- * host/catalog/native/), compiled in at build time.  The settings of the
- * native connectors are the ones their programs read
- * (plugins/singer/connectors/): when a connector gains or renames a
- * setting, change its definition there too.
+ * The definitions are JSON files in plugins/<adapter>/definitions/,
+ * installed into the adapter's data folder.  The settings of the native
+ * connectors are the ones their programs read (plugins/singer/connectors/):
+ * when a connector gains or renames a setting, change its definition too.
  */
 #include "hub/builtin.h"
 #include "hub/lock.h"
@@ -15,12 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* builtin_catalog[] is generated from host/catalog/ (builtin_data.c, cmake/embed_catalog.cmake). */
-
-const struct builtin_entry *builtin_find(const char *plugin_type, const char *name, const char *variant)
+const struct adapter_definition *builtin_find(const char *project_root, const char *plugin_type, const char *name,
+                                              const char *variant)
 {
 	int any_variant = !variant || !*variant || !strcmp(variant, "default");
-	for (const struct builtin_entry *e = builtin_catalog; e->name; e++) {
+	const struct adapter_data *d = adapter_data_get(project_root);
+	for (size_t i = 0; i < d->ndefs; i++) {
+		const struct adapter_definition *e = &d->defs[i];
 		if (plugin_type && strcmp(plugin_type, e->plugin_type))
 			continue;
 		if (strcmp(name, e->name))
@@ -31,10 +31,23 @@ const struct builtin_entry *builtin_find(const char *plugin_type, const char *na
 	return NULL;
 }
 
-cJSON *builtin_definition(const char *plugin_type, const char *name, const char *variant)
+cJSON *builtin_definition(const char *project_root, const char *plugin_type, const char *name,
+                          const char *variant)
 {
-	const struct builtin_entry *e = builtin_find(plugin_type, name, variant);
+	const struct adapter_definition *e = builtin_find(project_root, plugin_type, name, variant);
 	return e ? lock_parse_json(e->json, strlen(e->json), NULL, 0) : NULL;
+}
+
+const struct adapter_definition *builtin_entries(const char *project_root, size_t *n)
+{
+	const struct adapter_data *d = adapter_data_get(project_root);
+	*n = d->ndefs;
+	return d->defs;
+}
+
+int builtin_native(const struct adapter_definition *e)
+{
+	return !e->has_pip_url;
 }
 
 char *builtin_executable(const char *libexec_dir, const cJSON *def)

@@ -18,34 +18,34 @@ static int default_variant(const char *v)
 	return !v || !*v || !strcmp(v, "default") || !strcmp(v, "original");
 }
 
-int resolve_definition(struct hub *hub, const char *plugin_type, const char *name, const char *variant,
-                       cJSON **def, const char **from, char *err, size_t errlen)
+int resolve_definition(struct hub *hub, const char *root, const char *plugin_type, const char *name,
+                       const char *variant, cJSON **def, const char **from, char *err, size_t errlen)
 {
-	const struct builtin_entry *e;
+	const struct adapter_definition *e;
 	char cap[32];
 	*def = NULL;
 	if (from)
 		*from = "built-in catalog";
 	if (!hub_type_valid(plugin_type))
 		return fail(err, errlen, HUB_ERR, "'%s' is not a plugin type", plugin_type ? plugin_type : "");
-	/* Variant smelt, and the names the Hub lacks, come from the catalog without a request. */
-	if (variant && !strcmp(variant, BUILTIN_VARIANT)) {
-		if (!(e = builtin_find(plugin_type, name, BUILTIN_VARIANT))) {
-			snprintf(cap, sizeof cap, "%s", hub_type_descriptor(plugin_type));
-			cap[0] = (char)toupper((unsigned char)cap[0]);
-			return fail(err, errlen, HUB_UNKNOWN_VARIANT,
-			            "%s '%s' variant 'smelt' is not in smelt's built-in catalog", cap, name);
-		}
-		*def = builtin_definition(plugin_type, name, BUILTIN_VARIANT);
+	/* Variant smelt (any variant the adapters ship), and the names the Hub lacks, come from the catalog without a request. */
+	if (!default_variant(variant) && (e = builtin_find(root, plugin_type, name, variant))) {
+		*def = builtin_definition(root, plugin_type, name, e->variant);
 		return 0;
 	}
-	if (default_variant(variant) && (e = builtin_find(plugin_type, name, NULL)) && !e->native) {
-		*def = builtin_definition(plugin_type, name, e->variant);
+	if (variant && !strcmp(variant, BUILTIN_VARIANT)) {
+		snprintf(cap, sizeof cap, "%s", hub_type_descriptor(plugin_type));
+		cap[0] = (char)toupper((unsigned char)cap[0]);
+		return fail(err, errlen, HUB_UNKNOWN_VARIANT, "%s '%s' variant 'smelt' is not in smelt's built-in catalog",
+		            cap, name);
+	}
+	if (default_variant(variant) && (e = builtin_find(root, plugin_type, name, NULL)) && !builtin_native(e)) {
+		*def = builtin_definition(root, plugin_type, name, e->variant);
 		return 0;
 	}
 	enum hub_status st = hub_fetch_definition(hub, plugin_type, name, variant, def, err, errlen);
-	if (st == HUB_UNKNOWN_PLUGIN && default_variant(variant) && (e = builtin_find(plugin_type, name, NULL))) {
-		*def = builtin_definition(plugin_type, name, e->variant);
+	if (st == HUB_UNKNOWN_PLUGIN && default_variant(variant) && (e = builtin_find(root, plugin_type, name, NULL))) {
+		*def = builtin_definition(root, plugin_type, name, e->variant);
 		return 0;
 	}
 	if (st == HUB_OK && from)
@@ -100,7 +100,7 @@ static int lock_requires(struct hub *hub, const char *root, const cJSON *def, un
 			cJSON *rdef = NULL;
 			char *path = NULL;
 			char rerr[512];
-			int rc = resolve_definition(hub, type->string, n->valuestring, variant, &rdef, NULL, rerr,
+			int rc = resolve_definition(hub, root, type->string, n->valuestring, variant, &rdef, NULL, rerr,
 			                            sizeof rerr);
 			if (rc == 0)
 				rc = lock_write(root, type->string, rdef, &path, rerr, sizeof rerr);
@@ -130,7 +130,7 @@ int resolve_lock(struct hub *hub, const char *root, const char *plugin_type, con
 		*def_out = NULL;
 	if (path_out)
 		*path_out = NULL;
-	int rc = resolve_definition(hub, plugin_type, name, variant, &def, &from, err, errlen);
+	int rc = resolve_definition(hub, root, plugin_type, name, variant, &def, &from, err, errlen);
 	if (rc != 0)
 		return rc;
 	if (!(flags & RESOLVE_NO_WRITE)) {

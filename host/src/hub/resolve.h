@@ -23,14 +23,16 @@ enum resolve_flags {
 
 /*
  * The definition of plugin name of plural plugin_type and variant (NULL:
- * the default) from the built-in catalog or the Hub (hub: a client set up
- * with hub_init(); it makes no request when the catalog answers).
+ * the default) from the built-in catalog (hub/builtin.h: the definitions
+ * adapters ship, those of root's adapters/ included; root may be NULL) or
+ * the Hub (hub: a client set up with hub_init(); it makes no request when
+ * the catalog answers).
  * Returns 0 with *def (caller frees with cJSON_Delete) and *from set to
  * "built-in catalog" or the Hub's API root (borrowed from hub), or a
  * negative hub_status with err filled (Meltano's wording).
  */
-int resolve_definition(struct hub *hub, const char *plugin_type, const char *name, const char *variant,
-                       cJSON **def, const char **from, char *err, size_t errlen);
+int resolve_definition(struct hub *hub, const char *root, const char *plugin_type, const char *name,
+                       const char *variant, cJSON **def, const char **from, char *err, size_t errlen);
 
 /*
  * resolve_definition(), then write the lock file under root (always

@@ -1,9 +1,11 @@
 /* definition: see definition.h. */
 #include "project/definition.h"
+#include "adapters/data.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,45 +46,85 @@ int plugin_type_parse(const char *s)
 	return -1;
 }
 
-/* Extras and their defaults (Meltano EXTRA_SETTINGS of tap.py, target.py, mapper.py, ...). */
-static const struct extra_def extras_extractors[] = {
-	{ "select", KIND_ARRAY, "[\"*.*\"]" },
-	{ "select_filter", KIND_ARRAY, "[]" },
-	{ "metadata", KIND_OBJECT, "{}" },
-	{ "schema", KIND_OBJECT, "{}" },
-	{ "catalog", KIND_STRING, NULL },
-	{ "state", KIND_STRING, NULL },
-	{ "load_schema", KIND_STRING, "\"$MELTANO_EXTRACTOR_NAMESPACE\"" },
-	{ "use_cached_catalog", KIND_BOOLEAN, "true" },
-	{ "log_parser", KIND_STRING, NULL },
-};
-static const struct extra_def extras_loaders[] = {
-	{ "dialect", KIND_STRING, "\"$MELTANO_LOADER_NAMESPACE\"" },
-	{ "log_parser", KIND_STRING, NULL },
-};
-static const struct extra_def extras_mappers[] = {
-	{ "mappings", KIND_ARRAY, NULL },
-};
-static const struct extra_def extras_transforms[] = {
-	{ "package_name", KIND_STRING, NULL },
-	{ "vars", KIND_OBJECT, "{}" },
-};
+/*
+ * Extras and their defaults (MELTANO.md section 2; Meltano's EXTRA_SETTINGS
+ * of each plugin class) come from the adapter that runs the plugin type:
+ * the "extras" of its plugin_types.json (host/src/adapters/data.h), e.g.
+ * select, metadata, load_schema for extractors from the Singer adapter.
+ * File bundles are written by no adapter: their one extra is the host's.
+ */
 static const struct extra_def extras_files[] = {
 	{ "update", KIND_OBJECT, "{}" },
 };
 
+/* The extras of every plugin type, built from one scan of the adapters' data; kept until exit. */
+struct extras_table {
+	const struct adapter_data *from;
+	struct extra_def *items[PLUGIN_TYPE_COUNT];
+	size_t n[PLUGIN_TYPE_COUNT];
+	struct extras_table *next;
+};
+
+static pthread_mutex_t extras_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct extras_table *extras_tables;
+
+static void extras_add(struct extras_table *t, int type, const char *name, enum setting_kind kind,
+                       const char *default_json)
+{
+	for (size_t i = 0; i < t->n[type]; i++)
+		if (!strcmp(t->items[type][i].name, name))
+			return; /* the first adapter folder to declare it wins */
+	t->items[type] = xrealloc(t->items[type], (t->n[type] + 1) * sizeof *t->items[type]);
+	t->items[type][t->n[type]++] = (struct extra_def){ .name = xstrdup(name), .kind = kind,
+	                                                   .default_json = default_json ? xstrdup(default_json) : NULL };
+}
+
+static struct extras_table *extras_build(const struct adapter_data *d)
+{
+	struct extras_table *t = xcalloc(1, sizeof *t);
+	t->from = d;
+	for (size_t i = 0; i < d->ntypes; i++) {
+		int type = plugin_type_parse(d->types[i].plugin_type);
+		const cJSON *x;
+		if (type < 0)
+			continue;
+		cJSON_ArrayForEach(x, d->types[i].extras) {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(x, "name");
+			const cJSON *kind = cJSON_GetObjectItemCaseSensitive(x, "kind");
+			const cJSON *value = cJSON_GetObjectItemCaseSensitive(x, "value");
+			if (!cJSON_IsString(name) || !*name->valuestring || name->valuestring[0] == '_') {
+				log_warn("adapter '%s': an extra of %s has no name: skipped", d->types[i].adapter,
+				         d->types[i].plugin_type);
+				continue;
+			}
+			char *json = value && !cJSON_IsNull(value) ? cJSON_PrintUnformatted(value) : NULL;
+			extras_add(t, type, name->valuestring, setting_kind_parse(cJSON_GetStringValue(kind)), json);
+			free(json);
+		}
+	}
+	for (size_t i = 0; i < sizeof extras_files / sizeof extras_files[0]; i++)
+		extras_add(t, PLUGIN_FILES, extras_files[i].name, extras_files[i].kind, extras_files[i].default_json);
+	return t;
+}
+
 const struct extra_def *plugin_type_extras(enum plugin_type t, size_t *n)
 {
-#define EXTRAS(a) (*n = sizeof a / sizeof a[0], a)
-	switch (t) {
-	case PLUGIN_EXTRACTORS: return EXTRAS(extras_extractors);
-	case PLUGIN_LOADERS: return EXTRAS(extras_loaders);
-	case PLUGIN_MAPPERS: return EXTRAS(extras_mappers);
-	case PLUGIN_TRANSFORMS: return EXTRAS(extras_transforms);
-	case PLUGIN_FILES: return EXTRAS(extras_files);
-	default: *n = 0; return NULL;
+	*n = 0;
+	if ((unsigned)t >= PLUGIN_TYPE_COUNT)
+		return NULL;
+	const struct adapter_data *d = adapter_data_get(NULL);
+	pthread_mutex_lock(&extras_lock);
+	struct extras_table *x = extras_tables;
+	while (x && x->from != d)
+		x = x->next;
+	if (!x) {
+		x = extras_build(d);
+		x->next = extras_tables;
+		extras_tables = x;
 	}
-#undef EXTRAS
+	pthread_mutex_unlock(&extras_lock);
+	*n = x->n[t];
+	return x->items[t];
 }
 
 int plugin_type_is_extra(enum plugin_type t, const char *key)

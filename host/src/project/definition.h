@@ -154,18 +154,27 @@ struct extra_def {
 	enum setting_kind kind;
 	const char *default_json; /* the default as JSON text, NULL when none */
 };
-/* The extras of type t (*n set to their count); static storage. */
+/*
+ * The extras of type t (*n set to their count; NULL when none): those the
+ * adapters of the install and of $SMELT_ADAPTER_PATH declare for the type
+ * in their plugin_types.json (host/src/adapters/data.h), in the order
+ * declared, and the host's own for file bundles.  Lives until the process
+ * exits; safe from any thread.
+ */
 const struct extra_def *plugin_type_extras(enum plugin_type t, size_t *n);
 /* 1 when key is an extra of type t. */
 int plugin_type_is_extra(enum plugin_type t, const char *key);
 
 /*
  * The built-in catalog seam (variant `smelt`): the definition JSON text
- * of a built-in plugin, or NULL when there is none.  Static storage, never
- * freed.  type is the plural type name.  host/src/project/builtin_seam.c
- * defines it returning NULL; the hub module replaces that file with the
- * real catalog.  project_plugin_def() consults it for a plugin whose
- * variant is "smelt" before looking for a lock file.
+ * of a built-in plugin, or NULL when there is none.  Lives until the
+ * process exits.  type is the plural type name.  The catalog is the
+ * definitions the adapters of the install and of $SMELT_ADAPTER_PATH ship
+ * (host/src/adapters/data.h); a project's own adapters/ is not searched
+ * here, so their plugins are read from the lock file `smelt add` wrote.
+ * host/src/project/builtin_seam.c implements it over the hub module's
+ * catalog.  project_plugin_def() consults it for a plugin whose variant
+ * is "smelt" before looking for a lock file.
  */
 const char *builtin_catalog_json(const char *type, const char *name);
 

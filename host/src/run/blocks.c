@@ -1,5 +1,6 @@
 /* blocks: see blocks.h. */
 #include "run/blocks.h"
+#include "adapters/data.h"
 #include "hub/builtin.h"
 #include "project/project.h"
 #include "util/suggest.h"
@@ -55,21 +56,21 @@ static struct block *new_block(struct block_list *bl, enum block_kind kind)
 	return b;
 }
 
-/* The type a plugin name suggests: the built-in catalog's, else Meltano's naming habits; NULL when unknown. */
-static const char *guess_type(const char *name)
+/*
+ * The type a plugin name suggests: the built-in catalog's, else the name
+ * prefixes the adapters declare for their plugin types (plugin_types.json
+ * of their data folders, host/src/adapters/data.h); NULL when unknown.
+ */
+static const char *guess_type(const char *root, const char *name)
 {
-	static const struct { const char *prefix, *type; } habits[] = {
-		{ "tap-", "extractor" }, { "target-", "loader" }, { "map-", "mapper" }, { "dbt-", "transformer" },
-	};
-	const struct builtin_entry *e = builtin_find(NULL, name, NULL);
-	if (e) {
-		int t = plugin_type_parse(e->plugin_type);
-		return t >= 0 ? plugin_type_singular((enum plugin_type)t) : NULL;
-	}
-	for (size_t i = 0; i < sizeof habits / sizeof habits[0]; i++)
-		if (!strncmp(name, habits[i].prefix, strlen(habits[i].prefix)))
-			return habits[i].type;
-	return NULL;
+	const struct adapter_definition *e = builtin_find(root, NULL, name, NULL);
+	const struct adapter_data *d = adapter_data_get(root);
+	int t = e ? plugin_type_parse(e->plugin_type) : -1;
+	for (size_t i = 0; t < 0 && !e && i < d->ntypes; i++)
+		for (char **pre = d->types[i].name_prefixes; t < 0 && *pre; pre++)
+			if (!strncmp(name, *pre, strlen(*pre)))
+				t = plugin_type_parse(d->types[i].plugin_type);
+	return t >= 0 ? plugin_type_singular((enum plugin_type)t) : NULL;
 }
 
 /*
@@ -87,8 +88,8 @@ static int not_found(struct project *p, const char *word, char *err, size_t errl
 	for (size_t i = 0; i < p->njobs && !colon; i++)
 		names[n++] = p->jobs[i].name;
 	const char *guess = suggest_closest(base, names, n);
-	const char *type = guess_type(base);
-	const struct builtin_entry *native = builtin_find(NULL, base, NULL);
+	const char *type = guess_type(p->root, base);
+	const struct adapter_definition *native = builtin_find(p->root, NULL, base, NULL);
 	int rc;
 	if (guess)
 		rc = fail(err, errlen, SMELT_ERR_CONFIG, "Block %s not found; did you mean '%s%s'?", word, guess,

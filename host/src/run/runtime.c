@@ -705,6 +705,8 @@ static void h_event(void *hctx, const struct smelt_event *ev)
 	e->count = ev->count;
 	e->seconds = ev->seconds;
 	e->block = rt->block;
+	e->detail = ev->struct_size >= offsetof(struct smelt_event, detail_json) + sizeof ev->detail_json
+	                    ? dup_or_null(ev->detail_json) : NULL;
 	/*
 	 * Results are facts for smelt run's summary table: logged as the
 	 * adapter's info lines (the run log has them; the terminal with
@@ -818,6 +820,7 @@ void runtime_release(struct runtime *rt)
 		free(rt->events[i].item);
 		free(rt->events[i].status);
 		free(rt->events[i].message);
+		free(rt->events[i].detail);
 	}
 	free(rt->events);
 	state_backend_close(rt->state_backend);
@@ -947,36 +950,28 @@ int runtime_prepare(struct runtime *rt, struct plugin *const *pls, size_t n, int
 }
 
 /*
- * The kind of a result item, for counting: dbt's unique ids start with it
- * ("model.p.m"), other adapters name it first ("dataset warehouse.x");
- * anything else (a GX expectation) is a check.  Written to kind (len bytes).
+ * The kind of a result, for counting, and its place in the table: what
+ * the adapter reports in the event's detail_json ({"kind": "model",
+ * "kind_order": 2}), else the item's first word ("dataset warehouse.x"),
+ * else "check".  A kind without kind_order goes last.  Written to kind
+ * (len bytes); returns the order.
  */
-static void result_kind(const char *item, char *kind, size_t len)
+static size_t result_kind(const struct rt_event *e, char *kind, size_t len)
 {
-	static const char *const dbt[] = { "model", "test", "seed", "snapshot", "source", "analysis",
-	                                   "operation", "unit_test", "exposure", "metric" };
-	for (size_t i = 0; item && i < sizeof dbt / sizeof dbt[0]; i++) {
-		size_t n = strlen(dbt[i]);
-		if (!strncmp(item, dbt[i], n) && item[n] == '.') {
-			snprintf(kind, len, "%s", dbt[i]);
-			return;
-		}
-	}
+	const char *item = e->item;
+	cJSON *detail = e->detail ? cJSON_Parse(e->detail) : NULL;
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(detail, "kind");
+	const cJSON *o = cJSON_GetObjectItemCaseSensitive(detail, "kind_order");
+	size_t order = cJSON_IsNumber(o) && o->valuedouble >= 0 && o->valuedouble < 99 ? (size_t)o->valuedouble : 99;
 	size_t w = item ? strspn(item, "abcdefghijklmnopqrstuvwxyz_") : 0;
-	if (w && item[w] == ' ' && w < len) {
+	if (cJSON_IsString(k) && *k->valuestring)
+		snprintf(kind, len, "%s", k->valuestring);
+	else if (w && item[w] == ' ' && w < len)
 		snprintf(kind, len, "%.*s", (int)w, item);
-		return;
-	}
-	snprintf(kind, len, "check");
-}
-
-static size_t kind_rank(const char *kind)
-{
-	static const char *const order[] = { "seed", "snapshot", "model", "test", "unit_test", "check" };
-	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-		if (!strcmp(kind, order[i]))
-			return i;
-	return 99;
+	else
+		snprintf(kind, len, "check");
+	cJSON_Delete(detail);
+	return order;
 }
 
 /* An outcome in the table's words: pass/success/ok "passed", fail/error "failed", ... else itself. */
@@ -993,14 +988,15 @@ static const char *outcome(const char *status)
 	return status ? status : "done";
 }
 
-/* A count per name, in order of first appearance. */
+/* A count per name, in order of first appearance (ranks: the order of the table, kinds only). */
 struct tally {
 	char names[16][32];
 	size_t counts[16];
+	size_t ranks[16];
 	size_t n;
 };
 
-static void tally_add(struct tally *t, const char *name)
+static void tally_add(struct tally *t, const char *name, size_t rank)
 {
 	size_t i = 0;
 	while (i < t->n && strcmp(t->names[i], name))
@@ -1008,6 +1004,7 @@ static void tally_add(struct tally *t, const char *name)
 	if (i == t->n) {
 		if (t->n == 16)
 			return;
+		t->ranks[t->n] = rank;
 		snprintf(t->names[t->n++], sizeof t->names[0], "%s", name);
 	}
 	t->counts[i]++;
@@ -1029,23 +1026,25 @@ void runtime_block_result(struct runtime *rt, size_t block, struct strbuf *sb)
 		if (e->kind != SMELT_EV_RESULT)
 			continue;
 		char kind[32];
-		result_kind(e->item, kind, sizeof kind);
-		tally_add(&kinds, kind);
-		tally_add(&outcomes, outcome(e->status));
+		size_t rank = result_kind(e, kind, sizeof kind);
+		tally_add(&kinds, kind, rank);
+		tally_add(&outcomes, outcome(e->status), 0);
 		nres++;
 	}
 	if (!nres)
 		return;
-	for (size_t j = 0; j < kinds.n; j++) /* models before tests, as dbt lists them */
+	for (size_t j = 0; j < kinds.n; j++) /* in the order the adapter gives its kinds */
 		for (size_t k = j + 1; k < kinds.n; k++)
-			if (kind_rank(kinds.names[k]) < kind_rank(kinds.names[j])) {
+			if (kinds.ranks[k] < kinds.ranks[j]) {
 				char tn[32];
-				size_t tc = kinds.counts[j];
+				size_t tc = kinds.counts[j], tr = kinds.ranks[j];
 				memcpy(tn, kinds.names[j], sizeof tn);
 				memcpy(kinds.names[j], kinds.names[k], sizeof tn);
 				kinds.counts[j] = kinds.counts[k];
+				kinds.ranks[j] = kinds.ranks[k];
 				memcpy(kinds.names[k], tn, sizeof tn);
 				kinds.counts[k] = tc;
+				kinds.ranks[k] = tr;
 			}
 	static const char *const first[] = { "passed", "failed", "warned", "skipped" };
 	size_t shown = 0;

@@ -25,6 +25,7 @@ struct rt_event {
 	int64_t count;
 	double seconds;
 	size_t block;   /* runtime.block when reported: 1-based block of smelt run, 0 outside */
+	char *detail;   /* the event's detail_json, NULL when none */
 };
 
 struct runtime {
