@@ -402,7 +402,8 @@ static void report(struct soda *s, const cJSON *res, int json_out, struct tally 
 			int pass = outcome && !strcmp(outcome, "passed");
 			int failed = outcome && !strcmp(outcome, "failed");
 			char item[600];
-			snprintf(item, sizeof item, "%s: %s%s%s", name, col ? col : "", col ? " " : "", check ? check : "?");
+			(void)col; /* in detail_json */
+			snprintf(item, sizeof item, "%s: %s", name, check ? check : "?");
 			char *detail = cJSON_PrintUnformatted(k);
 			emit(s, SMELT_EV_RESULT, item, pass ? "pass" : failed ? "fail" : outcome ? outcome : "?", -1, obs, detail);
 			free(detail);

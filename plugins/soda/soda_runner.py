@@ -96,6 +96,8 @@ def data_source_yaml(kind, workdir, table):
 
 def observed_of(diag):
     keys = [k for k in diag if k not in ("check_rows_tested", "dataset_rows_tested")]
+    if not keys and "dataset_rows_tested" in diag:
+        return "row_count: %s" % diag["dataset_rows_tested"]
     return ", ".join("%s: %s" % (k, diag[k]) for k in keys)
 
 
