@@ -159,6 +159,19 @@ def test_unknown_contract_is_a_clear_error(sp):
     proc = sp.smelt("invoke", "soda:verify", "nosuch")
     assert proc.returncode == 2
     assert "no contract 'nosuch' in quality/soda/ (looked for nosuch.yml and nosuch.yaml)" in proc.stderr
+    # a table the warehouse does not have, and a contract that is not YAML: each named, exit 2, no traceback
+    sp.orders(GOOD)
+    sp.smelt("run", "tap-csv", "target-sqlite", check=0)
+    (sp.root / "quality" / "soda" / "nosuch.yml").write_text("dataset: nosuch\nchecks:\n  - row_count:\n")
+    (sp.root / "quality" / "soda" / "broken.yml").write_text("dataset: orders\ncolumns: [\n")
+    proc = sp.smelt("invoke", "soda:verify")
+    assert proc.returncode == 2, out(proc)
+    assert "Contract nosuch (quality/soda/nosuch.yml): ERROR table 'nosuch' not found in the sqlite file " \
+           f"{sp.root}/output/warehouse.db" in proc.stdout, out(proc)
+    assert f'in "{sp.root}/quality/soda/broken.yml", line 3, column 1' in proc.stdout
+    assert "Contract orders (quality/soda/orders.yml, dataset smelt/smelt/main/orders): 4 of 4 checks passed" \
+        in proc.stdout
+    assert "Traceback" not in out(proc)
 
 
 def psql(pg, sql, dbname=None):
