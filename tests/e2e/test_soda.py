@@ -213,3 +213,31 @@ def test_postgres_password_only_through_the_environment(sp, postgres):
     for f in sp.root.joinpath(".smelt").rglob("*"):
         if f.is_file() and "venv" not in f.parts and f.suffix != ".db":
             assert pg["password"] not in f.read_text(errors="replace"), f
+
+
+def test_duckdb_warehouse(sp):
+    # a DuckDB file like target-duckdb writes (schema from default_target_schema), made with the duckdb
+    # module of Soda's own venv (the test venv has none)
+    py = next(sp.root.joinpath(".smelt").rglob("venv/bin/python"))
+    (sp.root / "output").mkdir(exist_ok=True)
+    subprocess.run([str(py), "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+                    "c.execute('create schema if not exists tap_csv'); "
+                    "c.execute('create or replace table tap_csv.orders (id int, customer_id int, amount double)'); "
+                    "c.execute('insert into tap_csv.orders values (1, 10, 12.5), (2, 11, 40.0), (3, 12, -1.0)')",
+                    str(sp.root / "output" / "wh.duckdb")], check=True)
+    sp.write_yml("""\
+  - name: target-duckdb
+    namespace: target_duckdb
+    executable: target-duckdb
+    settings:
+    - {name: filepath}
+    - {name: default_target_schema}
+    config:
+      filepath: output/wh.duckdb
+      default_target_schema: tap_csv
+""")
+    proc = sp.smelt("invoke", "soda:verify", env_extra={"SODA_SOURCE": "target-duckdb"})
+    assert proc.returncode == 1, out(proc)
+    assert "Contract orders (quality/soda/orders.yml, dataset smelt/wh/tap_csv/orders): 3 of 4 checks passed" \
+        in proc.stdout, out(proc)
+    assert "FAIL  orders: amount between 0 and 1000: invalid_count: 1" in proc.stdout
