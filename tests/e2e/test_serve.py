@@ -527,6 +527,11 @@ def test_stopping_the_server_leaves_runs_to_finish(project, serve):
         time.sleep(0.3)
     assert run["status"] == "success" and run["trigger"] == "api"
     assert saved_state(project, "dev:tap-fake-to-target-fake") == {"bookmarks": {"things": {"id": 20}}}
+    # its stderr file, left by the stopped server, goes when the next server starts
+    assert [p.name for p in (project.root / ".smelt/serve").iterdir()] == [f"{run_id}.err"]
+    again = serve(project.root)
+    assert list((project.root / ".smelt/serve").iterdir()) == []
+    assert again.json("GET", f"/api/v1/runs/{run_id}")["status"] == "success"
 
 
 def test_server_answers_while_a_run_goes(project, serve):
