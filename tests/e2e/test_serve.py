@@ -87,6 +87,9 @@ def serve(request):
     yield start
     for s in servers:
         s.stop()
+    for s in servers:  # a clean stop: exit 0, nothing from the sanitizers (the ASan build runs this too)
+        assert s.proc.returncode == 0, s.err
+        assert "Sanitizer" not in s.err and "runtime error" not in s.err, s.err
 
 
 def csv_project(project):
