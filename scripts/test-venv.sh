@@ -5,7 +5,7 @@
 set -eu
 venv=$1
 python=${2:-python3}
-want="pytest pyyaml uv websocket-client"
+want="pytest pyyaml uv websocket-client jsonschema"
 if [ ! -x "$venv/bin/python" ]; then
 	"$python" -m venv "$venv"
 fi
