@@ -606,3 +606,16 @@ def test_the_checker_catches_a_wrong_answer():
         check_against_openapi([("GET", "/api/v1/runs/abc", 200, "application/json",
                                 '{"run_id": "abc", "status": "weird", "trigger": "cli", "args": [], '
                                 '"started_at": "x", "blocks": []}')])
+
+
+def test_a_stalled_client_is_cut_off(project, serve):
+    """A client that sends half a request and stops is disconnected after 30 s, and others are
+    served meanwhile (one thread per connection)."""
+    csv_project(project)
+    s = serve(project.root)
+    with socket.create_connection(("127.0.0.1", s.port), timeout=60) as sock:
+        sock.sendall(b"GET /api/v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ")
+        t0 = time.time()
+        assert s.json("GET", "/api/v1/runs")["total"] == 0
+        assert sock.recv(1024) == b""  # closed by the server, nothing answered
+        assert 25 < time.time() - t0 < 45
