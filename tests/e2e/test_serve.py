@@ -373,7 +373,8 @@ def test_live_log_stream_follows_a_run(project, serve):
     assert s.json("GET", f"/api/v1/runs/{run_id}")["status"] == "running"
     events = read_events(resp)
     conn.close()
-    assert events[-1][1] == "end" and json.loads(events[-1][2]) == {"status": "success"}
+    assert events[-1][1] == "end" and json.loads(events[-1][2]) == {"status": "success"}, \
+        json.dumps(s.json("GET", f"/api/v1/runs/{run_id}"))
     lines = first + [d for _, n, d in events if n == "message"]
     assert any(f"Run {run_id} succeeded" in d for d in lines)
     # lines arrived over the run's seconds, not all at its end
