@@ -31,6 +31,8 @@ const struct cli_command cli_commands[] = {
 	{ "test", cmd_test, "run the test commands of plugins", &test_spec },
 	{ "hub", cmd_hub, "search MeltanoHub or check that it answers", &hub_spec },
 	{ "adapters", cmd_adapters, "list the adapters this smelt has loaded", &adapters_spec },
+	{ "runs", cmd_runs, "list, show or prune the run history", &runs_spec },
+	{ "serve", cmd_serve, "serve the HTTP API (and the UI) of the project", &serve_spec },
 	{ NULL, NULL, NULL, NULL },
 };
 

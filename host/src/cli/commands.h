@@ -21,6 +21,8 @@ int cmd_schedule(struct cli *cli, int argc, char **argv);
 int cmd_test(struct cli *cli, int argc, char **argv);
 int cmd_hub(struct cli *cli, int argc, char **argv);
 int cmd_adapters(struct cli *cli, int argc, char **argv);
+int cmd_runs(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
 
 /* Each command's usage and option table, beside its parser (cli/<name>.c). */
 extern const struct cli_spec init_spec;
@@ -39,5 +41,7 @@ extern const struct cli_spec schedule_spec;
 extern const struct cli_spec test_spec;
 extern const struct cli_spec hub_spec;
 extern const struct cli_spec adapters_spec;
+extern const struct cli_spec runs_spec;
+extern const struct cli_spec serve_spec;
 
 #endif

@@ -230,12 +230,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	struct runtime rt;
 	log_hold_plugin_info(1); /* the tools' info lines go to the run log; the table says what they did */
 	runtime_init(&rt, &cli->paths, p);
-	struct strbuf words = STRBUF_INIT;
-	for (int i = first; i < argc; i++)
-		strbuf_addf(&words, "%s%s", i > first ? " " : "", argv[i]);
-	o.words = words.buf;
+	o.words = argv + first;
+	o.nwords = (size_t)(argc - first);
 	if (execute_begin(&rt, &bl, &o, err, sizeof err) != 0) {
-		strbuf_release(&words);
 		runtime_release(&rt);
 		blocks_release(&bl);
 		project_free(p);
@@ -244,14 +241,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	size_t done = 0;
 	double total_s = 0, *secs = xcalloc(bl.n, sizeof *secs);
 	rc = execute_blocks(&rt, &bl, &o, secs, &done, &total_s, err, sizeof err);
-	int exit_code = EXIT_OK;
-	if (rc) {
-		exit_code = rc == SMELT_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_FAIL;
-		if (rc == SMELT_ERR_INTERRUPTED && (proc_last_signal() == SIGTERM || proc_last_signal() == SIGHUP))
-			exit_code = 128 + proc_last_signal();
-		else if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGINT)
-			exit_code = 130; /* 128 + SIGINT, as a shell reports Ctrl-C */
-	}
+	int exit_code = execute_exit_code(rc);
+	execute_record_end(&rt, &o, rc, exit_code, err);
 	if (!(o.flags & SMELT_RQ_DRY_RUN))
 		print_summary(&rt, &bl, secs, done, rc, total_s);
 	if (rc) {
@@ -266,7 +257,6 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		free(log);
 	}
 	free(secs);
-	strbuf_release(&words);
 	execute_end(&rt);
 	runtime_release(&rt);
 	blocks_release(&bl);

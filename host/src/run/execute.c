@@ -3,6 +3,7 @@
 #include "adapters/dispatch.h"
 #include "project/project.h"
 #include "run/blocks.h"
+#include "run/history.h"
 #include "run/lineage.h"
 #include "run/proc.h"
 #include "run/runtime.h"
@@ -16,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -251,7 +253,12 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 	log_debug("run %s: %zu block%s", rt->run_id, bl->n, bl->n == 1 ? "" : "s");
 	if (o->flags & SMELT_RQ_DRY_RUN)
 		return SMELT_OK;
-	rt->lineage = lineage_open(rt, o->words ? o->words : ""); /* OpenLineage: a job named by the run's words */
+	history_run_begin(rt, o->words, o->nwords, bl);
+	struct strbuf job = STRBUF_INIT; /* OpenLineage: a job named by the run's words */
+	for (size_t i = 0; i < o->nwords; i++)
+		strbuf_addf(&job, "%s%s", i ? " " : "", o->words[i]);
+	rt->lineage = lineage_open(rt, job.buf ? job.buf : "");
+	strbuf_release(&job);
 	lineage_run_start(rt->lineage);
 	struct plugin **all = NULL;
 	size_t nall = 0;
@@ -263,6 +270,7 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 	int rc = runtime_prepare(rt, all, nall, !(o->flags & SMELT_RQ_NO_INSTALL), err, errlen);
 	free(all);
 	if (rc) {
+		history_run_end(rt, rc, 1, err); /* exits 1, as a failed block does */
 		lineage_run_end(rt->lineage, rc, err);
 		execute_end(rt);
 	}
@@ -274,16 +282,38 @@ int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct
 {
 	long long t0 = monotonic_ms();
 	int rc = SMELT_OK;
+	int record = !(o->flags & SMELT_RQ_DRY_RUN);
 	for (*done = 0; *done < bl->n; (*done)++) {
+		if (record)
+			history_block_begin(rt, *done);
 		lineage_block_start(rt->lineage, *done, bl->items[*done].text);
 		rc = run_one(rt, &bl->items[*done], o, *done, bl->n, &secs[*done], err, errlen);
 		lineage_block_end(rt->lineage, rt, *done, rc, err);
+		if (record)
+			history_block_end(rt, *done, rc, secs[*done]);
 		if (rc)
 			break;
 	}
 	lineage_run_end(rt->lineage, rc, err);
 	*total_s = (double)(monotonic_ms() - t0) / 1000.0;
 	return rc;
+}
+
+int execute_exit_code(int rc)
+{
+	if (!rc)
+		return 0;
+	if (rc == SMELT_ERR_INTERRUPTED && (proc_last_signal() == SIGTERM || proc_last_signal() == SIGHUP))
+		return 128 + proc_last_signal();
+	if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGINT)
+		return 130; /* 128 + SIGINT, as a shell reports Ctrl-C */
+	return rc == SMELT_ERR_UNSUPPORTED ? 2 : 1;
+}
+
+void execute_record_end(struct runtime *rt, const struct run_opts *o, int rc, int exit_code, const char *err)
+{
+	if (!(o->flags & SMELT_RQ_DRY_RUN))
+		history_run_end(rt, rc, exit_code, rc ? err : NULL);
 }
 
 void execute_end(struct runtime *rt)

@@ -34,7 +34,8 @@ struct run_opts {
 	int force;
 	int timeout_s;
 	const char *run_id;
-	const char *words;        /* the run's words as typed ("tap-csv target-sqlite"), the lineage job's name */
+	char *const *words;       /* the run's words as typed (blocks or a job), for its record and lineage job */
+	size_t nwords;
 };
 
 /*
@@ -58,6 +59,16 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
  */
 int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct run_opts *o, double *secs,
                    size_t *done, double *total_s, char *err, size_t errlen);
+
+/*
+ * The exit code of smelt run for rc (the failing block's status, 0 when
+ * every block succeeded): 0, 1, 2 for an operation no adapter has, or
+ * 128 + the signal that stopped the run (130 for Ctrl-C).
+ */
+int execute_exit_code(int rc);
+
+/* Record the run's end in the run history (not for --dry-run): rc, the exit code, err when rc != 0. */
+void execute_record_end(struct runtime *rt, const struct run_opts *o, int rc, int exit_code, const char *err);
 
 /* End the run started by execute_begin(): the run log is closed. */
 void execute_end(struct runtime *rt);

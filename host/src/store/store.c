@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct store {
@@ -49,6 +50,36 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN host_key TEXT;"
 	"ALTER TABLE runs ADD COLUMN pid INTEGER;"
 	"ALTER TABLE runs ADD COLUMN pid_start INTEGER;",
+	/*
+	 * 3: run history (store/runs.h): one row per `smelt run` (the runs table
+	 * above keeps one row per EL block, as the lock of its state id), and
+	 * its blocks with their status, duration, rows and results.
+	 */
+	"CREATE TABLE run_history ("
+	"  run_id TEXT PRIMARY KEY,"
+	"  job TEXT,"
+	"  trigger TEXT NOT NULL DEFAULT 'cli',"
+	"  args TEXT,"
+	"  status TEXT NOT NULL,"
+	"  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+	"  ended_at TEXT,"
+	"  duration_s REAL,"
+	"  exit_code INTEGER,"
+	"  error TEXT,"
+	"  log_path TEXT,"
+	"  host TEXT, host_key TEXT, pid INTEGER, pid_start INTEGER);"
+	"CREATE INDEX run_history_started ON run_history(started_at);"
+	"CREATE TABLE run_blocks ("
+	"  run_id TEXT NOT NULL REFERENCES run_history(run_id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  block TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  started_at TEXT,"
+	"  duration_s REAL,"
+	"  rows INTEGER,"
+	"  detail TEXT,"
+	"  PRIMARY KEY (run_id, idx));",
 };
 
 static int db_fail(struct store *st, char *err, size_t errlen, const char *what)
@@ -102,29 +133,72 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		return rc;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err, errlen)) {
+	/*
+	 * Switching a new database to WAL needs it alone, and SQLite answers
+	 * SQLITE_BUSY at once (no busy handler) when another process opens it
+	 * at the same moment: try again for up to 10 s.
+	 */
+	for (int tries = 0;; tries++) {
+		int rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			break;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 200) {
+			int r = db_fail(st, err, errlen, "journal mode");
+			store_close(st);
+			return r;
+		}
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err, errlen)) {
 		store_close(st);
 		return SMELT_ERR;
 	}
-	sqlite3_stmt *q;
-	int version = 0;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			version = sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-	}
+	/*
+	 * The version is read inside the write transaction of each step, so two
+	 * processes opening a new database at once (a run and `smelt runs list`)
+	 * never both apply the same migration.
+	 */
 	int nmig = (int)(sizeof migrations / sizeof migrations[0]);
-	if (version > nmig) {
-		store_close(st);
-		return fail(err, errlen, SMELT_ERR,
-		            "the system database '%s' has schema version %d, this smelt knows up to %d; upgrade smelt",
-		            path, version, nmig);
+	/* up to date (the common case): no write transaction, so readers never queue behind a run's writes */
+	sqlite3_stmt *vq;
+	int current = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &vq, NULL) == SQLITE_OK) {
+		if (sqlite3_step(vq) == SQLITE_ROW)
+			current = sqlite3_column_int(vq, 0);
+		sqlite3_finalize(vq);
 	}
-	for (; version < nmig; version++) {
+	for (; current != nmig;) {
+		sqlite3_stmt *q;
+		int version = -1;
+		if (exec(st, "BEGIN IMMEDIATE", err, errlen)) {
+			store_close(st);
+			return SMELT_ERR;
+		}
+		if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+			if (sqlite3_step(q) == SQLITE_ROW)
+				version = sqlite3_column_int(q, 0);
+			sqlite3_finalize(q);
+		}
+		if (version < 0 || version >= nmig) {
+			exec(st, "COMMIT", NULL, 0);
+			if (version > nmig) {
+				store_close(st);
+				return fail(err, errlen, SMELT_ERR,
+				            "the system database '%s' has schema version %d, this smelt knows up to %d; upgrade smelt",
+				            path, version, nmig);
+			}
+			if (version < 0) {
+				int rc = db_fail(st, err, errlen, "read the schema version");
+				store_close(st);
+				return rc;
+			}
+			break;
+		}
 		char sql[64];
 		snprintf(sql, sizeof sql, "PRAGMA user_version=%d;", version + 1);
-		if (exec(st, "BEGIN IMMEDIATE", err, errlen) || exec(st, migrations[version], err, errlen) ||
-		    exec(st, sql, err, errlen) || exec(st, "COMMIT", err, errlen)) {
+		if (exec(st, migrations[version], err, errlen) || exec(st, sql, err, errlen) ||
+		    exec(st, "COMMIT", err, errlen)) {
 			exec(st, "ROLLBACK", NULL, 0);
 			store_close(st);
 			return SMELT_ERR;
@@ -132,6 +206,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	}
 	*out = st;
 	return SMELT_OK;
+}
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
 }
 
 void store_close(struct store *st)

@@ -1,0 +1,83 @@
+/*
+ * smelt serve: the project's HTTP API (serve/serve.h), until SIGINT or
+ * SIGTERM.
+ */
+#include "cli/commands.h"
+#include "project/project.h"
+#include "serve/serve.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <smelt/sdk.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum serve_opt { SERVE_LISTEN, SERVE_UNSAFE, SERVE_CERT, SERVE_KEY, SERVE_INSECURE };
+
+static const struct cli_option serve_options[] = {
+	{ SERVE_LISTEN, "--listen", 0, "HOST:PORT", "address to listen on (default 127.0.0.1:5000)", 0, NULL },
+	{ SERVE_UNSAFE, "--allow-unsafe", 0, NULL, "let callers see sensitive values with ?unsafe=true", 0, NULL },
+	{ SERVE_CERT, "--tls-cert", 0, "FILE", "PEM certificate: serve HTTPS (with --tls-key)", 0, NULL },
+	{ SERVE_KEY, "--tls-key", 0, "FILE", "PEM private key", 0, NULL },
+	{ SERVE_INSECURE, "--insecure", 0, NULL, "allow plain HTTP on a non-loopback address", 0, NULL },
+	{ 0 },
+};
+
+const struct cli_spec serve_spec = {
+	.name = "serve",
+	.usage = "smelt serve [--listen HOST:PORT] [--allow-unsafe] [--insecure] [--tls-cert FILE --tls-key FILE]",
+	.text = "Serves the project's HTTP API under /api/v1 (the OpenAPI document is at\n"
+	        "/api/v1/openapi.json), the web UI at /, and GET /health.  Every API request\n"
+	        "needs 'Authorization: Bearer TOKEN': $SMELT_SERVE_TOKEN, else the token in\n"
+	        ".smelt/serve.token (made on first start, mode 0600).\n",
+	.options = serve_options,
+	.notes = "Runs started through the API are 'smelt run' processes in their own process\n"
+	         "group, recorded like any run (smelt runs list).  Stopping the server leaves\n"
+	         "them running to their end; they record their own result.\n",
+	.examples = "  smelt serve                            the API on 127.0.0.1:5000\n"
+	            "  smelt serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n",
+};
+
+int cmd_serve(struct cli *cli, int argc, char **argv)
+{
+	struct serve_opts o = { 0 };
+	int r;
+	for (int i = 1; i < argc; i++) {
+		const char *v;
+		switch (cli_opt_next(&serve_spec, NULL, argc, argv, &i, &v)) {
+		case SERVE_LISTEN: o.listen = v; break;
+		case SERVE_UNSAFE: o.allow_unsafe = 1; break;
+		case SERVE_CERT: o.tls_cert = v; break;
+		case SERVE_KEY: o.tls_key = v; break;
+		case SERVE_INSECURE: o.insecure = 1; break;
+		case CLI_OPT_HELP: cli_help_print(stdout, &serve_spec); return EXIT_OK;
+		case CLI_OPT_ERROR: return EXIT_USAGE;
+		case CLI_OPT_ARG: return cli_usage("serve", "smelt serve takes no arguments, not '%s'", argv[i]);
+		default: return cli_opt_unknown(&serve_spec, NULL, argv[i]);
+		}
+	}
+	struct project *p;
+	if ((r = project_open_cli(cli, ENV_DEFAULT_OR_NONE, &p)) != 0)
+		return r;
+	char *bindir = path_dirname(cli->paths.exe);
+	char *data = xasprintf("%s/../share/smelt", bindir);
+	char *real = realpath(data, NULL);
+	o.exe = cli->paths.exe;
+	o.root = p->root;
+	o.file = p->file;
+	o.env_file = cli->env_file;
+	o.environment = cli->environment;
+	o.no_environment = cli->no_environment;
+	o.sys_dir = p->sys_dir;
+	o.data_dir = real ? real : data;
+	char err[SMELT_ERRBUF_SIZE * 2];
+	int rc = serve_run(&o, err, sizeof err);
+	free(real);
+	free(data);
+	free(bindir);
+	project_free(p);
+	if (rc)
+		return rc == SMELT_ERR_CONFIG ? cli_usage("serve", "%s", err) : cli_fail("%s", err);
+	return EXIT_OK;
+}
