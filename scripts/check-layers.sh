@@ -16,7 +16,7 @@ cd "$src"
 
 # The layers, lowest first (host/LAYERS.md).  A folder may include its own
 # files and the folders of lower layers only.  `main` is host/src/main.c.
-LAYERS="util store project settings hub install adapters run cli main"
+LAYERS="util store project settings hub install adapters run serve cli main"
 
 rank() {
 	i=0

@@ -1,7 +1,7 @@
 /* runs: the run history; see runs.h. */
 #include "store/runs.h"
 #include "store/store.h"
-#include "run/proc.h"
+#include "util/proc_owner.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
