@@ -7,7 +7,7 @@
    (EventSource cannot send headers, and a token in a URL ends up in logs). */
 "use strict";
 
-const API = "api/v1";
+const API = "/api/v1";
 const KEY = "smelt.token";
 const PAGE = 50;
 let timer = null;        /* the current view's refresh timer */
@@ -162,7 +162,7 @@ async function viewRuns(view, query) {
       return h("tr", { "data-run-id": id },
         h("td", {}, badge(r.status)),
         h("td", {}, h("a", { href: "#/runs/" + enc(id), class: "mono" }, String(id).slice(0, 8)),
-          h("span", { class: "sub" }, r.job || r.name || (r.blocks || []).map(b => b.name || b).join(" ") || "")),
+          h("span", { class: "sub" }, r.job ? "job " + r.job : (r.args || []).join(" "))),
         h("td", { class: "wide" }, timeEl(r.started_at)),
         h("td", { class: "num" }, duration(secondsOf(r))),
         h("td", { class: "num", "data-rows": rowsOf(r) === null ? "" : rowsOf(r) }, num(rowsOf(r))));
@@ -188,7 +188,7 @@ function pager(total, offset, shown, go) {
 }
 
 function blockCard(b) {
-  const name = b.name || b.block || [b.extractor, b.loader].filter(Boolean).join(" → ") || "block";
+  const name = b.block || b.name || [b.extractor, b.loader].filter(Boolean).join(" → ") || "block";
   const parts = [h("h3", {}, h("span", { class: "mono" }, name), badge(b.status),
                    h("span", { class: "muted" }, duration(secondsOf(b))))];
   const facts = [];
@@ -201,22 +201,25 @@ function blockCard(b) {
       table("streams", ["Stream", ["Rows", { class: "num" }]],
             streams.map(([s, n]) => h("tr", { "data-stream": s }, h("td", { class: "mono" }, s),
                                       h("td", { class: "num", "data-rows": n }, num(n))))));
-  const results = b.results || {};
-  const models = b.models || results.models || (Array.isArray(results) ? results.filter(r => r.kind === "model" || r.type === "model") : []);
-  const checks = b.checks || results.checks || results.quality ||
-                 (Array.isArray(results) ? results.filter(r => r.kind === "check" || r.type === "check" || r.kind === "quality") : []);
+  /* results: one entry per item an adapter reported (a dbt model or test, an expectation, ...) */
+  const results = (Array.isArray(b.results) ? b.results : []).map(r => typeof r === "object" && r ? r : { item: String(r) });
+  const itemOf = r => r.item || r.name || r.unique_id || "";
+  const models = results.filter(r => /^(model|seed|snapshot)\./.test(itemOf(r)));
+  const checks = results.filter(r => !models.includes(r));
   if (models.length)
     parts.push(h("h4", {}, "dbt models"),
       table("models", ["Model", "Status", ["Time", { class: "num" }], ["Rows", { class: "num wide" }]],
-            models.map(m => h("tr", {}, h("td", { class: "mono" }, m.name || m.unique_id || ""), h("td", {}, badge(m.status)),
-                              h("td", { class: "num" }, duration(secondsOf(m) ?? m.execution_time)),
-                              h("td", { class: "num wide" }, num(m.rows ?? m.rows_affected))))));
+            models.map(m => h("tr", { "data-item": itemOf(m) }, h("td", { class: "mono" }, itemOf(m).replace(/^model\./, "")),
+                              h("td", {}, badge(m.status)),
+                              h("td", { class: "num" }, duration(m.seconds ?? secondsOf(m))),
+                              h("td", { class: "num wide" }, m.count >= 0 ? num(m.count) : "")))));
   if (checks.length)
-    parts.push(h("h4", {}, "Quality checks"),
+    parts.push(h("h4", {}, b.kind === "el" ? "Results" : "Tests and quality checks"),
       table("checks", ["Check", "Result", "Details"],
-            checks.map(c => h("tr", {}, h("td", { class: "mono" }, c.name || c.expectation || c.check || ""),
-                              h("td", {}, badge(c.status || (c.success === true ? "passed" : c.success === false ? "failed" : ""))),
-                              h("td", {}, c.message || c.details || (c.observed !== undefined ? "observed: " + JSON.stringify(c.observed) : ""))))));
+            checks.map(c => h("tr", { "data-item": itemOf(c) }, h("td", { class: "mono" }, itemOf(c)),
+                              h("td", {}, badge(c.status || (c.success === true ? "pass" : c.success === false ? "fail" : ""))),
+                              h("td", {}, c.message || (c.count >= 0 ? `${num(c.count)} unexpected` : ""))))));
+  if (b.summary) parts.push(h("p", { class: "muted" }, b.summary));
   return h("section", { class: "card block", "aria-label": "Block " + name }, parts);
 }
 
@@ -235,6 +238,7 @@ async function viewRun(view, id) {
     const facts = [["Status", badge(r.status)], ["Started", timeEl(r.started_at)], ["Ended", timeEl(r.ended_at)],
                    ["Duration", duration(secondsOf(r))], ["Rows", num(rowsOf(r))]];
     if (r.job) facts.push(["Job", r.job]);
+    else if (r.args && r.args.length) facts.push(["Blocks", h("span", { class: "mono" }, r.args.join(" "))]);
     if (r.state_id) facts.push(["State id", h("a", { href: "#/state/" + enc(r.state_id), class: "mono" }, r.state_id)]);
     if (r.trigger || r.source) facts.push(["Started by", r.trigger || r.source]);
     if (r.exit_code !== undefined && r.exit_code !== null) facts.push(["Exit code", String(r.exit_code)]);

@@ -1,0 +1,184 @@
+"""The web UI `smelt serve` serves, in a headless Chromium (Debian's chromium, driven over the
+DevTools protocol): after a real native run (tap-csv -> target-sqlite) the runs page shows the
+run's status and the rows the warehouse holds, the run's page its rows per stream; the live log
+arrives while a run goes; the token is asked once; a phone-sized screen and a dark room work.
+Screenshots are kept under <build>/test-artifacts/ui/ (SMELT_UI_DOCS_IMG=1 also refreshes
+docs/img/ui-runs.png and docs/img/ui-run.png for the README)."""
+import json
+import os
+import shutil
+import sqlite3
+
+import pytest
+
+from conftest import FAKES, SOURCE
+from superset_support import Browser
+from ui_support import TOKEN, Server, artifacts_dir, csv_project, request
+
+SHOTS = artifacts_dir("ui")
+
+
+@pytest.fixture
+def served(project):
+    csv_project(project)
+    server = Server(project.root)
+    try:
+        yield project, server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def browser():
+    with Browser() as b:
+        yield b
+
+
+def sign_in(browser, base, token=TOKEN):
+    browser.navigate(base + "/")
+    browser.wait_for("document.readyState === 'complete' && !!document.querySelector('#login:not([hidden]) #token')",
+                     what="the token form")
+    browser.evaluate(f"""(() => {{
+        document.getElementById('token').value = {json.dumps(token)};
+        document.querySelector('#login-form button[type=submit]').click();
+        return true;
+    }})()""")
+
+
+def cell_rows(browser, selector):
+    return browser.evaluate(f"(() => {{ const c = document.querySelector({json.dumps(selector)});"
+                            " return c ? c.textContent.replace(/,/g, '') : null; }})()")
+
+
+def warehouse_count(project, table):
+    with sqlite3.connect(project.root / "output/wh.db") as db:
+        return db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_runs_page_and_run_page_show_a_real_run(served, browser):
+    project, server = served
+    project.smelt("run", "tap-csv", "target-sqlite", check=0)
+    orders, customers = warehouse_count(project, "orders"), warehouse_count(project, "customers")
+    assert (orders, customers) == (137, 5)
+    run = server.get("/api/v1/runs")["runs"][0]
+    run_id = run["run_id"]
+
+    # a wrong token is refused in the page, and nothing is shown
+    sign_in(browser, server.base, token="not-the-token")
+    browser.wait_for("document.getElementById('login-error').textContent.length > 0", what="the refusal")
+    assert "refused" in browser.evaluate("document.getElementById('login-error').textContent")
+    assert browser.evaluate("document.getElementById('view').hidden") is True
+
+    sign_in(browser, server.base)
+    row = f"tr[data-run-id={json.dumps(run_id)}]"
+    browser.wait_for(f"!!document.querySelector({json.dumps(row)})", what="the run in the runs list")
+    assert browser.evaluate(f"document.querySelector({json.dumps(row + ' .badge')}).textContent") == "success"
+    assert cell_rows(browser, row + " td[data-rows]") == str(orders + customers)
+    browser.screenshot(SHOTS / "runs.png")
+
+    # the token was asked once: a reload goes straight to the runs
+    browser.navigate(server.base + "/#/runs")
+    browser.wait_for(f"!!document.querySelector({json.dumps(row)})", what="the runs list after a reload")
+    assert browser.evaluate("document.getElementById('login').hidden") is True
+
+    # the run's page: its block, with the rows of each stream the warehouse holds
+    browser.evaluate(f"document.querySelector({json.dumps(row + ' a')}).click()")
+    browser.wait_for("!!document.querySelector('tr[data-stream=customers]')", what="the per-stream rows")
+    assert browser.evaluate("document.getElementById('run-id').textContent") == run_id
+    assert browser.evaluate("document.querySelector('#run-facts .badge').textContent") == "success"
+    assert cell_rows(browser, "tr[data-stream=orders] td[data-rows]") == str(orders)
+    assert cell_rows(browser, "tr[data-stream=customers] td[data-rows]") == str(customers)
+    assert "tap-csv" in browser.evaluate("document.querySelector('.card.block h3').textContent")
+    browser.wait_for("document.getElementById('log').textContent.includes('tap-csv')", what="the run's log")
+    browser.screenshot(SHOTS / "run.png")
+    if os.environ.get("SMELT_UI_DOCS_IMG") == "1":
+        (SOURCE / "docs/img").mkdir(parents=True, exist_ok=True)
+        shutil.copy(SHOTS / "runs.png", SOURCE / "docs/img/ui-runs.png")
+        shutil.copy(SHOTS / "run.png", SOURCE / "docs/img/ui-run.png")
+
+    # a failed filter shows nothing of it; the matching one shows it
+    browser.navigate(server.base + "/#/runs?status=failed")
+    browser.wait_for("document.getElementById('view').dataset.loaded === '#/runs?status=failed'", what="the filter")
+    assert browser.evaluate(f"!document.querySelector({json.dumps(row)})") is True
+    assert "No run matches" in browser.text()
+
+
+def test_live_log_arrives_while_the_run_goes(project, browser):
+    project.write(f"""\
+default_environment: dev
+environments: [{{name: dev}}]
+plugins:
+  extractors:
+  - name: tap-fake
+    namespace: tap_fake
+    executable: {FAKES}/fake_tap.py
+    config: {{records: 40, mode: slow, state_every: 10}}
+  loaders:
+  - name: target-sqlite
+    variant: smelt
+    config: {{database: output/wh.db}}
+""")
+    server = Server(project.root)
+    try:
+        status, body = request(server.base, "/api/v1/runs", "POST", {"blocks": ["tap-fake", "target-sqlite"]})
+        assert status == 202, body
+        run_id = body["run_id"]
+        sign_in(browser, server.base)
+        browser.wait_for("!!document.querySelector('#runs table')", what="the runs list")
+        browser.navigate(f"{server.base}/#/runs/{run_id}")
+        # a log line of the tap is on the page while the page still says the run is running
+        seen = browser.wait_for(
+            "(() => { const s = document.querySelector('#run-facts .badge'); const log = document.getElementById('log');"
+            " return s && log && s.textContent === 'running' && log.textContent.includes('record_count')"
+            " && document.getElementById('log-state').textContent === '(live)'; })()",
+            deadline_s=60, what="a live log line during the run")
+        assert seen is True
+        browser.screenshot(SHOTS / "run-live.png")
+        done = server.wait_run(run_id)
+        assert done["status"] == "success"
+        browser.wait_for("document.querySelector('#run-facts .badge').textContent === 'success'",
+                         what="the page noticing the end of the run")
+        assert cell_rows(browser, "tr[data-stream=things] td[data-rows]") == "40"
+        with sqlite3.connect(project.root / "output/wh.db") as db:
+            assert db.execute("SELECT count(*) FROM things").fetchone()[0] == 40
+    finally:
+        server.stop()
+
+
+def test_phone_screen_dark_room_and_other_pages(served, browser):
+    project, server = served
+    project.smelt("run", "tap-csv", "target-sqlite", check=0)
+    browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2, mobile=True)
+    browser.call("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": "dark"}])
+    sign_in(browser, server.base)
+    browser.wait_for("!!document.querySelector('tr[data-run-id]')", what="the runs list")
+    # nothing is wider than the phone's screen, and the page follows the dark scheme
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+    bg = browser.evaluate("getComputedStyle(document.body).backgroundColor")
+    rgb = [int(x) for x in bg[bg.index("(") + 1:bg.index(")")].split(",")[:3]]
+    assert sum(rgb) < 150, bg
+    assert browser.evaluate("document.querySelector('tr[data-run-id] .badge').textContent") == "success"
+    browser.screenshot(SHOTS / "runs-phone-dark.png")
+
+    # plugins and their settings: the extractor's files are listed, the state id's bookmarks shown
+    browser.navigate(server.base + "/#/plugins/tap-csv")
+    browser.wait_for("!!document.querySelector('tr[data-setting=files]')", what="tap-csv's settings")
+    assert "orders.csv" in browser.evaluate("document.querySelector('tr[data-setting=files]').textContent")
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+    browser.screenshot(SHOTS / "plugin-phone-dark.png")
+
+    browser.navigate(server.base + "/#/state")
+    browser.wait_for("document.body.innerText.includes('dev:tap-csv-to-target-sqlite')", what="the state id")
+    browser.navigate(server.base + "/#/state/dev:tap-csv-to-target-sqlite")
+    browser.wait_for("!!document.querySelector('pre.json') && document.querySelector('pre.json').textContent.includes('bookmarks')",
+                     what="the state's bookmarks")
+
+    browser.navigate(server.base + "/#/jobs")
+    browser.wait_for("!!document.querySelector('tr[data-job=load-all]')", what="the job")
+    browser.screenshot(SHOTS / "jobs-phone-dark.png")
+    # starting the job from the page runs it: a second run appears, and it succeeds
+    browser.evaluate("document.querySelector('tr[data-job=load-all] button').click()")
+    browser.wait_for("location.hash.startsWith('#/runs/') && !!document.getElementById('run-id')", what="the new run's page")
+    new_id = browser.evaluate("document.getElementById('run-id').textContent")
+    assert server.wait_run(new_id)["status"] == "success"
+    assert server.get("/api/v1/runs")["total"] == 2
