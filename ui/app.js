@@ -23,7 +23,7 @@ function h(tag, attrs, ...children) {
     else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else el.setAttribute(k, v === true ? "" : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined || c === false) continue;
     el.append(c instanceof Node ? c : String(c));
   }
@@ -218,7 +218,7 @@ function blockCard(b) {
       table("checks", ["Check", "Result", "Details"],
             checks.map(c => h("tr", { "data-item": itemOf(c) }, h("td", { class: "mono" }, itemOf(c)),
                               h("td", {}, badge(c.status || (c.success === true ? "pass" : c.success === false ? "fail" : ""))),
-                              h("td", {}, c.message || (c.count >= 0 ? `${num(c.count)} unexpected` : ""))))));
+                              h("td", {}, c.message || (c.count > 0 ? `${num(c.count)} unexpected` : ""))))));
   if (b.summary) parts.push(h("p", { class: "muted" }, b.summary));
   return h("section", { class: "card block", "aria-label": "Block " + name }, parts);
 }
@@ -251,7 +251,7 @@ async function viewRun(view, id) {
         catch (e) { problem(head, e); }
       } }, "Cancel run"));
     head.replaceChildren(h("h1", {}, "Run ", h("span", { class: "mono", id: "run-id" }, r.run_id || id)),
-                         h("dl", { class: "facts", id: "run-facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+                         h("dl", { class: "facts", id: "run-facts" }, facts.filter(([, v]) => v !== "" && v !== null).map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
                          actions);
     const bl = r.blocks || [];
     blocks.replaceChildren(...(bl.length ? bl.map(blockCard) : [h("p", { class: "muted" }, "No block has started yet.")]));
