@@ -307,25 +307,31 @@ async function followLog(id, pre, stateEl) {
 
 async function viewJobs(view) {
   const [jobs, sched] = await Promise.all([api("/jobs"), api("/schedules")]);
-  const jl = Array.isArray(jobs) ? jobs : jobs.jobs || [];
-  const sl = Array.isArray(sched) ? sched : sched.schedules || [];
+  const jl = (Array.isArray(jobs) ? jobs : jobs.jobs || []).map(j => Object.assign({ name: j.job_name || j.name }, j));
+  /* schedules come as a list, or grouped by kind ({"job": [...], "elt": [...]}) as `smelt schedule list` gives them */
+  let sl = Array.isArray(sched) ? sched : sched.schedules || [];
+  if (!Array.isArray(sl)) sl = Object.values(sl).flat();
+  const jobName = j => (j && typeof j === "object" ? j.name || j.job_name : j);
+  const runJob = name => async ev => {
+    ev.target.disabled = true;
+    try {
+      const r = await api("/runs", { method: "POST", body: JSON.stringify({ job: name }) });
+      location.hash = "#/runs/" + enc(r.run_id);
+    } catch (e) { ev.target.disabled = false; problem(view, e); }
+  };
   view.append(h("h1", {}, "Jobs"),
     table("jobs", ["Job", "Tasks", ""], jl.map(j => h("tr", { "data-job": j.name },
       h("td", { class: "mono" }, j.name),
-      h("td", {}, (j.tasks || []).map(t => Array.isArray(t) ? t.join(" ") : String(t)).join(" · ")),
-      h("td", {}, h("button", { type: "button", class: "secondary", "aria-label": "Run job " + j.name, onclick: async ev => {
-        ev.target.disabled = true;
-        try {
-          const r = await api("/runs", { method: "POST", body: JSON.stringify({ job: j.name }) });
-          location.hash = "#/runs/" + enc(r.run_id);
-        } catch (e) { ev.target.disabled = false; problem(view, e); }
-      } }, "Run now")))), "No jobs in this project."),
+      h("td", { class: "mono" }, (j.tasks || []).map(t => Array.isArray(t) ? t.join(" ") : String(t)).join(" · ")),
+      h("td", {}, h("button", { type: "button", class: "secondary", "aria-label": "Run job " + j.name, onclick: runJob(j.name) },
+                    "Run now")))), "No jobs in this project."),
     h("h2", {}, "Schedules"),
-    table("schedules", ["Schedule", "Runs", "Interval", "Next run"], sl.map(s => h("tr", { "data-schedule": s.name },
+    table("schedules", ["Schedule", "Runs", ["Interval", { class: "wide" }], "Next run"], sl.map(s => h("tr", { "data-schedule": s.name },
       h("td", { class: "mono" }, s.name),
-      h("td", { class: "mono" }, s.job || [s.extractor, s.loader].filter(Boolean).join(" → ")),
-      h("td", { class: "mono" }, s.interval || s.cron || ""),
-      h("td", {}, s.next_run ? timeEl(s.next_run) : s.next_run_at ? timeEl(s.next_run_at) : h("span", { class: "muted" }, "—")))),
+      h("td", { class: "mono" }, s.job ? "job " + jobName(s.job) : [s.extractor, s.loader].filter(Boolean).join(" → ")),
+      h("td", { class: "mono wide" }, s.interval || s.cron_interval || ""),
+      h("td", { "data-next": s.next_run_at || s.next_run || "" },
+        s.next_run_at || s.next_run ? timeEl(s.next_run_at || s.next_run) : h("span", { class: "muted" }, "—")))),
       "No schedules in this project."));
 }
 
@@ -353,7 +359,7 @@ async function viewPlugin(view, name) {
     h("h2", {}, "Settings"),
     h("p", { class: "muted" }, "Secret values are redacted by the server."),
     table("settings", ["Setting", "Value", ["Source", { class: "wide" }]], settings.map(s => h("tr", { "data-setting": s.name },
-      h("td", { class: "mono" }, s.name, s.kind ? h("span", { class: "sub" }, s.kind) : ""),
+      h("td", { class: "mono" }, s.name, s.kind || s.sensitive ? h("span", { class: "sub" }, [s.kind, s.sensitive ? "secret" : ""].filter(Boolean).join(", ")) : ""),
       h("td", { class: "mono" }, show(s.value)),
       h("td", { class: "wide" }, s.source || ""))), "This plugin has no settings."));
 }
