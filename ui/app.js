@@ -192,6 +192,7 @@ function blockCard(b) {
   const parts = [h("h3", {}, h("span", { class: "mono" }, name), badge(b.status),
                    h("span", { class: "muted" }, duration(secondsOf(b))))];
   const facts = [];
+  if (b.state_id) facts.push(["State id", h("a", { href: "#/state/" + enc(b.state_id), class: "mono" }, b.state_id)]);
   if (b.exit_code !== undefined && b.exit_code !== null) facts.push(["Exit code", String(b.exit_code)]);
   if (b.error) facts.push(["Error", b.error]);
   if (facts.length) parts.push(h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])));

@@ -47,7 +47,7 @@ def sign_in(browser, base, token=TOKEN):
 
 def cell_rows(browser, selector):
     return browser.evaluate(f"(() => {{ const c = document.querySelector({json.dumps(selector)});"
-                            " return c ? c.textContent.replace(/,/g, '') : null; }})()")
+                            " return c ? c.textContent.replace(/,/g, '') : null; })()")
 
 
 def warehouse_count(project, table):
