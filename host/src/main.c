@@ -31,6 +31,8 @@ const struct cli_command cli_commands[] = {
 	{ "test", cmd_test, "run the test commands of plugins" },
 	{ "hub", cmd_hub, "search MeltanoHub or check that it answers" },
 	{ "adapters", cmd_adapters, "list the adapters this smelt has loaded" },
+	{ "runs", cmd_runs, "list, show or prune the run history" },
+	{ "serve", cmd_serve, "serve the HTTP API (and the UI) of the project" },
 	{ NULL, NULL, NULL },
 };
 

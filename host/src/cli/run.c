@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "project/project.h"
 #include "run/blocks.h"
+#include "run/history.h"
 #include "run/proc.h"
 #include "run/runtime.h"
 #include "settings/settings.h"
@@ -446,6 +447,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	}
 	log_debug("run %s: %zu block%s", rt.run_id, bl.n, bl.n == 1 ? "" : "s");
 	if (!(o.flags & SMELT_RQ_DRY_RUN)) {
+		history_run_begin(&rt, argv + first, (size_t)(argc - first), &bl);
 		struct plugin **all = NULL;
 		size_t nall = 0;
 		for (size_t i = 0; i < bl.n; i++)
@@ -456,6 +458,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		rc = runtime_prepare(&rt, all, nall, !(o.flags & SMELT_RQ_NO_INSTALL), err, sizeof err);
 		free(all);
 		if (rc) {
+			history_run_end(&rt, rc, EXIT_FAIL, err);
 			log_open_file_capped(NULL, 0);
 			runtime_release(&rt);
 			blocks_release(&bl);
@@ -468,7 +471,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	double *secs = xcalloc(bl.n, sizeof *secs);
 	rc = SMELT_OK;
 	for (; done < bl.n; done++) {
+		if (!(o.flags & SMELT_RQ_DRY_RUN))
+			history_block_begin(&rt, done);
 		rc = run_block(&rt, &bl.items[done], &o, done, bl.n, &secs[done], err, sizeof err);
+		if (!(o.flags & SMELT_RQ_DRY_RUN))
+			history_block_end(&rt, done, rc, secs[done]);
 		if (rc)
 			break;
 	}
@@ -480,6 +487,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 		else if (rc == SMELT_ERR_INTERRUPTED && proc_last_signal() == SIGINT)
 			exit_code = 130; /* 128 + SIGINT, as a shell reports Ctrl-C */
 	}
+	if (!(o.flags & SMELT_RQ_DRY_RUN))
+		history_run_end(&rt, rc, exit_code, err);
 	if (!(o.flags & SMELT_RQ_DRY_RUN))
 		print_summary(&rt, &bl, secs, done, rc, (double)(monotonic_ms() - t0) / 1000.0);
 	if (rc) {

@@ -49,6 +49,36 @@ static const char *const migrations[] = {
 	"ALTER TABLE runs ADD COLUMN host_key TEXT;"
 	"ALTER TABLE runs ADD COLUMN pid INTEGER;"
 	"ALTER TABLE runs ADD COLUMN pid_start INTEGER;",
+	/*
+	 * 3: run history (store/runs.h): one row per `smelt run` (the runs table
+	 * above keeps one row per EL block, as the lock of its state id), and
+	 * its blocks with their status, duration, rows and results.
+	 */
+	"CREATE TABLE run_history ("
+	"  run_id TEXT PRIMARY KEY,"
+	"  job TEXT,"
+	"  trigger TEXT NOT NULL DEFAULT 'cli',"
+	"  args TEXT,"
+	"  status TEXT NOT NULL,"
+	"  started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),"
+	"  ended_at TEXT,"
+	"  duration_s REAL,"
+	"  exit_code INTEGER,"
+	"  error TEXT,"
+	"  log_path TEXT,"
+	"  host TEXT, host_key TEXT, pid INTEGER, pid_start INTEGER);"
+	"CREATE INDEX run_history_started ON run_history(started_at);"
+	"CREATE TABLE run_blocks ("
+	"  run_id TEXT NOT NULL REFERENCES run_history(run_id) ON DELETE CASCADE,"
+	"  idx INTEGER NOT NULL,"
+	"  block TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"
+	"  started_at TEXT,"
+	"  duration_s REAL,"
+	"  rows INTEGER,"
+	"  detail TEXT,"
+	"  PRIMARY KEY (run_id, idx));",
 };
 
 static int db_fail(struct store *st, char *err, size_t errlen, const char *what)
@@ -132,6 +162,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	}
 	*out = st;
 	return SMELT_OK;
+}
+
+sqlite3 *store_db(struct store *st)
+{
+	return st->db;
 }
 
 void store_close(struct store *st)

@@ -12,7 +12,7 @@
 struct store;
 struct proc_owner;
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_STALE_HEARTBEAT_S 300      /* a RUNNING run without a heartbeat for 5 min is stale */
 #define STORE_STALE_NO_HEARTBEAT_S 86400 /* ... or started 24 h ago without any heartbeat */
 
@@ -23,6 +23,8 @@ struct proc_owner;
  */
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st); /* accepts NULL */
+/* The open SQLite handle (borrowed until store_close()), for store/runs.c. */
+struct sqlite3 *store_db(struct store *st);
 
 /* State: the Singer state value, partial merged over complete; *json NULL when none (free()). */
 int store_state_get(struct store *st, const char *state_id, char **json, char *err, size_t errlen);

@@ -1,0 +1,281 @@
+/*
+ * smelt runs list|show|prune: the run history (store/runs.h) of every
+ * `smelt run`, whoever started it.
+ */
+#include "cli/commands.h"
+#include "project/project.h"
+#include "store/runs.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/names.h"
+#include "util/strbuf.h"
+
+#include <smelt/sdk.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char runs_usage[] =
+	"usage: smelt runs list [--job J] [--status S] [--since D] [--limit N] [--format text|json]\n"
+	"       smelt runs show RUN_ID [--format text|json]\n"
+	"       smelt runs prune --keep N | --older-than D\n\n"
+	"Every run (from the command line, the API server, a schedule or an orchestrator)\n"
+	"is recorded with its blocks, their status, duration, rows per stream and results.\n"
+	"Statuses: running, success, failed, cancelled.  D is a duration back from now\n"
+	"(7d, 12h, 30m) or an ISO date (2026-12-01, 2026-12-01T10:00:00Z).  prune deletes\n"
+	"finished runs and their logs (.smelt/logs/RUN_ID).\n";
+
+static int open_store(struct cli *cli, struct project **p, struct store **st)
+{
+	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, p);
+	if (rc)
+		return rc;
+	char err[SMELT_ERRBUF_SIZE];
+	char *db = path_join((*p)->sys_dir, "smelt.db");
+	if (mkdir_private((*p)->sys_dir) != 0 || store_open(db, st, err, sizeof err)) {
+		free(db);
+		project_free(*p);
+		return cli_fail("%s", err);
+	}
+	free(db);
+	return 0;
+}
+
+static const char *str_or(const cJSON *o, const char *key, const char *dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static void print_json(const cJSON *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_dump(&sb, v, 2);
+	printf("%s\n", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void fmt_seconds(const cJSON *v, char *buf, size_t len)
+{
+	if (cJSON_IsNumber(v))
+		snprintf(buf, len, "%.1f s", v->valuedouble);
+	else
+		snprintf(buf, len, "-");
+}
+
+static int parse_format(const char *v, int *json)
+{
+	int f = cli_parse_format(v, 1u << FORMAT_TEXT | 1u << FORMAT_JSON);
+	if (f < 0)
+		return cli_usage("runs", "--format must be text or json, not '%s'", v);
+	*json = f == FORMAT_JSON;
+	return 0;
+}
+
+static int runs_list_cmd(struct cli *cli, int argc, char **argv)
+{
+	struct runs_query q = { 0 };
+	int json = 0, r;
+	const char *v;
+	for (int i = 2; i < argc; i++) {
+		if ((r = cli_opt_value(argc, argv, &i, "--job", &q.job)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--status", &q.status)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--since", &q.since)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--limit", &v)) != 0) {
+			char *end;
+			if (r < 0)
+				return EXIT_USAGE;
+			long n = strtol(v, &end, 10);
+			if (*end || !*v || n < 1 || n > 1000000)
+				return cli_usage("runs", "--limit needs a whole number >= 1, not '%s'", v);
+			q.limit = (int)n;
+		} else if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
+			if (r < 0 || (r = parse_format(v, &json)) != 0)
+				return r < 0 ? EXIT_USAGE : r;
+		} else {
+			return cli_unknown_option("runs", argv[i]);
+		}
+	}
+	if (q.status && strcmp(q.status, "running") && strcmp(q.status, "success") && strcmp(q.status, "failed") &&
+	    strcmp(q.status, "cancelled"))
+		return cli_usage("runs", "--status must be running, success, failed or cancelled, not '%s'", q.status);
+	struct project *p;
+	struct store *st;
+	if ((r = open_store(cli, &p, &st)) != 0)
+		return r;
+	char err[SMELT_ERRBUF_SIZE];
+	cJSON *res;
+	int rc = runs_list(st, &q, &res, err, sizeof err);
+	store_close(st);
+	project_free(p);
+	if (rc)
+		return rc == SMELT_ERR_CONFIG ? cli_usage("runs", "%s", err) : cli_fail("%s", err);
+	if (json) {
+		print_json(res);
+	} else {
+		cJSON *runs = cJSON_GetObjectItemCaseSensitive(res, "runs"), *run;
+		if (!cJSON_GetArraySize(runs))
+			log_info("No runs recorded.");
+		else
+			printf("%-36s  %-9s  %-24s  %8s  %8s  %s\n", "RUN ID", "STATUS", "STARTED", "TIME", "ROWS", "JOB/BLOCKS");
+		cJSON_ArrayForEach(run, runs) {
+			char t[32], rows[32] = "-";
+			fmt_seconds(cJSON_GetObjectItemCaseSensitive(run, "duration_s"), t, sizeof t);
+			const cJSON *nr = cJSON_GetObjectItemCaseSensitive(run, "rows");
+			if (cJSON_IsNumber(nr))
+				snprintf(rows, sizeof rows, "%.0f", nr->valuedouble);
+			struct strbuf what = STRBUF_INIT;
+			const char *job = str_or(run, "job", NULL);
+			if (job) {
+				strbuf_addstr(&what, job);
+			} else {
+				const cJSON *a;
+				cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(run, "args"))
+					if (cJSON_IsString(a))
+						strbuf_addf(&what, "%s%s", what.len ? " " : "", a->valuestring);
+			}
+			printf("%-36s  %-9s  %-24s  %8s  %8s  %s\n", str_or(run, "run_id", ""), str_or(run, "status", ""),
+			       str_or(run, "started_at", ""), t, rows, what.buf);
+			strbuf_release(&what);
+		}
+	}
+	cJSON_Delete(res);
+	return EXIT_OK;
+}
+
+static int runs_show_cmd(struct cli *cli, int argc, char **argv)
+{
+	const char *id = NULL, *v;
+	int json = 0, r;
+	for (int i = 2; i < argc; i++) {
+		if ((r = cli_opt_value(argc, argv, &i, "--format", &v)) != 0) {
+			if (r < 0 || (r = parse_format(v, &json)) != 0)
+				return r < 0 ? EXIT_USAGE : r;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cli_unknown_option("runs", argv[i]);
+		} else if (!id) {
+			id = argv[i];
+		} else {
+			return cli_usage("runs", "usage: smelt runs show RUN_ID [--format text|json]");
+		}
+	}
+	if (!id)
+		return cli_usage("runs", "usage: smelt runs show RUN_ID [--format text|json]");
+	char err[SMELT_ERRBUF_SIZE];
+	if (name_check_run_id(id, err, sizeof err))
+		return cli_fail("%s", err);
+	struct project *p;
+	struct store *st;
+	if ((r = open_store(cli, &p, &st)) != 0)
+		return r;
+	cJSON *run;
+	int rc = runs_show(st, id, &run, err, sizeof err);
+	store_close(st);
+	project_free(p);
+	if (rc)
+		return cli_fail("%s", err);
+	if (json) {
+		print_json(run);
+		cJSON_Delete(run);
+		return EXIT_OK;
+	}
+	char t[32];
+	fmt_seconds(cJSON_GetObjectItemCaseSensitive(run, "duration_s"), t, sizeof t);
+	const cJSON *ec = cJSON_GetObjectItemCaseSensitive(run, "exit_code");
+	printf("Run:      %s\nStatus:   %s\nJob:      %s\nTrigger:  %s\nStarted:  %s\nEnded:    %s\nTime:     %s\n",
+	       str_or(run, "run_id", ""), str_or(run, "status", ""), str_or(run, "job", "-"), str_or(run, "trigger", ""),
+	       str_or(run, "started_at", "-"), str_or(run, "ended_at", "-"), t);
+	if (cJSON_IsNumber(ec))
+		printf("Exit:     %d\n", ec->valueint);
+	printf("Log:      %s\n", str_or(run, "log_path", "-"));
+	if (str_or(run, "error", NULL))
+		printf("Error:    %s\n", str_or(run, "error", ""));
+	printf("\n %-40s  %-9s  %7s  %s\n", "BLOCK", "STATUS", "TIME", "RESULT");
+	const cJSON *b;
+	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(run, "blocks")) {
+		fmt_seconds(cJSON_GetObjectItemCaseSensitive(b, "duration_s"), t, sizeof t);
+		const char *sum = str_or(b, "summary", "");
+		printf(" %-40s  %-9s  %7s  %s\n", str_or(b, "block", ""), str_or(b, "status", ""), t, *sum ? sum : "-");
+	}
+	cJSON_Delete(run);
+	return EXIT_OK;
+}
+
+struct prune_ctx {
+	const char *sys_dir;
+};
+
+static void prune_logs(void *arg, const char *run_id)
+{
+	struct prune_ctx *c = arg;
+	char err[SMELT_ERRBUF_SIZE];
+	if (name_check_run_id(run_id, err, sizeof err)) /* never a path: ids come from the database */
+		return;
+	char *rel = xasprintf("logs/%s", run_id);
+	fs_remove_tree_under(c->sys_dir, rel);
+	free(rel);
+}
+
+static int runs_prune_cmd(struct cli *cli, int argc, char **argv)
+{
+	const char *keep_s = NULL, *older = NULL;
+	int r, keep = -1;
+	for (int i = 2; i < argc; i++) {
+		if ((r = cli_opt_value(argc, argv, &i, "--keep", &keep_s)) != 0 ||
+		    (r = cli_opt_value(argc, argv, &i, "--older-than", &older)) != 0) {
+			if (r < 0)
+				return EXIT_USAGE;
+		} else {
+			return cli_unknown_option("runs", argv[i]);
+		}
+	}
+	if (!keep_s == !older)
+		return cli_usage("runs", "prune needs one of --keep N or --older-than D");
+	if (keep_s) {
+		char *end;
+		long n = strtol(keep_s, &end, 10);
+		if (*end || !*keep_s || n < 0 || n > 100000000)
+			return cli_usage("runs", "--keep needs a whole number >= 0, not '%s'", keep_s);
+		keep = (int)n;
+	}
+	char err[SMELT_ERRBUF_SIZE], when[40];
+	if (older && runs_parse_since(older, when, sizeof when, err, sizeof err))
+		return cli_usage("runs", "--older-than: %s", err);
+	struct project *p;
+	struct store *st;
+	if ((r = open_store(cli, &p, &st)) != 0)
+		return r;
+	struct prune_ctx c = { p->sys_dir };
+	int removed = 0;
+	int rc = runs_prune(st, keep, older, prune_logs, &c, &removed, err, sizeof err);
+	store_close(st);
+	project_free(p);
+	if (rc)
+		return cli_fail("%s", err);
+	log_say_final("Pruned %d run%s.", removed, removed == 1 ? "" : "s");
+	return EXIT_OK;
+}
+
+int cmd_runs(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2 || cli_is_help(argv[1])) {
+		fputs(runs_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	for (int i = 2; i < argc; i++)
+		if (cli_is_help(argv[i])) {
+			fputs(runs_usage, stdout);
+			return EXIT_OK;
+		}
+	if (!strcmp(argv[1], "list"))
+		return runs_list_cmd(cli, argc, argv);
+	if (!strcmp(argv[1], "show"))
+		return runs_show_cmd(cli, argc, argv);
+	if (!strcmp(argv[1], "prune"))
+		return runs_prune_cmd(cli, argc, argv);
+	static const char *const subs[] = { "list", "show", "prune" };
+	return cli_usage_suggest("runs", argv[1], subs, 3, "unknown runs command '%s'", argv[1]);
+}

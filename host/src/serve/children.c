@@ -1,0 +1,265 @@
+/* children: the runs smelt serve starts and supervises; see children.h. */
+#include "serve/children.h"
+#include "serve/ctx.h"
+#include "store/runs.h"
+#include "store/store.h"
+#include "util/fs.h"
+#include "util/log.h"
+#include "util/strbuf.h"
+
+#include <smelt/sdk.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct child {
+	char *run_id;        /* owned */
+	pid_t pid;           /* also its process group and session id */
+	int cancelled;       /* cancel asked: an unfinished run becomes "cancelled" */
+	struct child *next;
+};
+
+struct children {
+	const struct serve_ctx *sv;  /* borrowed */
+	pthread_mutex_t mu;          /* guards list */
+	struct child *list;
+	pthread_t reaper;
+	atomic_int stop;
+};
+
+static struct store *open_store(const struct serve_ctx *sv, char *err, size_t errlen)
+{
+	struct store *st = NULL;
+	char *db = path_join(sv->o->sys_dir, "smelt.db");
+	store_open(db, &st, err, errlen);
+	free(db);
+	return st;
+}
+
+/* The last "smelt: error: " message of the child's stderr file; NULL when none (free()). */
+static char *last_error(const char *sys_dir, const char *rel)
+{
+	int fd = fs_open_under(sys_dir, rel, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	char buf[8192];
+	off_t size = lseek(fd, 0, SEEK_END);
+	lseek(fd, size > 65536 ? size - 65536 : 0, SEEK_SET);
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		strbuf_add(&sb, buf, (size_t)n);
+	close(fd);
+	char *found = NULL;
+	static const char tag[] = "smelt: error: ";
+	for (char *l = sb.buf; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = 0;
+		if (!strncmp(l, tag, sizeof tag - 1)) {
+			free(found);
+			found = xstrdup(l + sizeof tag - 1);
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	strbuf_release(&sb);
+	return found;
+}
+
+static void finish(struct children *kids, struct child *c, int status)
+{
+	char err[SMELT_ERRBUF_SIZE];
+	char *rel = xasprintf("serve/%s.err", c->run_id);
+	struct store *st = open_store(kids->sv, err, sizeof err);
+	int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	if (st) {
+		char *why = last_error(kids->sv->o->sys_dir, rel);
+		if (!why)
+			why = WIFSIGNALED(status) ? xasprintf("smelt run was killed by signal %d", WTERMSIG(status))
+			                          : xasprintf("smelt run exited with code %d", code);
+		const char *verdict = c->cancelled ? "cancelled" : code == 0 ? "success" : "failed";
+		runs_end(st, c->run_id, verdict, code, code ? why : NULL, err, sizeof err);
+		free(why);
+		store_close(st);
+	}
+	fs_unlink_under(kids->sv->o->sys_dir, rel);
+	free(rel);
+}
+
+static void *reaper(void *arg)
+{
+	struct children *kids = arg;
+	while (!atomic_load(&kids->stop)) {
+		struct timespec ts = { 0, 200 * 1000000L };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&kids->mu);
+		for (struct child **pp = &kids->list; *pp;) {
+			struct child *c = *pp;
+			int status;
+			pid_t r = waitpid(c->pid, &status, WNOHANG);
+			if (r == c->pid || (r < 0 && errno == ECHILD)) {
+				if (r == c->pid)
+					finish(kids, c, status);
+				*pp = c->next;
+				free(c->run_id);
+				free(c);
+				continue;
+			}
+			pp = &c->next;
+		}
+		pthread_mutex_unlock(&kids->mu);
+	}
+	return NULL;
+}
+
+struct children *children_new(const struct serve_ctx *sv)
+{
+	struct children *kids = xcalloc(1, sizeof *kids);
+	kids->sv = sv;
+	pthread_mutex_init(&kids->mu, NULL);
+	if (pthread_create(&kids->reaper, NULL, reaper, kids) != 0) {
+		pthread_mutex_destroy(&kids->mu);
+		free(kids);
+		return NULL;
+	}
+	return kids;
+}
+
+void children_free(struct children *kids)
+{
+	if (!kids)
+		return;
+	atomic_store(&kids->stop, 1);
+	pthread_join(kids->reaper, NULL);
+	for (struct child *c = kids->list, *next; c; c = next) {
+		next = c->next;
+		log_info("run %s (pid %ld) goes on without the server; it records its own end", c->run_id, (long)c->pid);
+		free(c->run_id);
+		free(c);
+	}
+	pthread_mutex_destroy(&kids->mu);
+	free(kids);
+}
+
+int children_start(struct children *kids, const char *run_id, const char *job, const char *const *args, size_t nargs,
+                   int full_refresh, char *err, size_t errlen)
+{
+	const struct serve_opts *o = kids->sv->o;
+	struct store *st = open_store(kids->sv, err, errlen);
+	if (!st)
+		return SMELT_ERR;
+	int rc = runs_queue(st, run_id, "api", job, args, nargs, err, errlen);
+	store_close(st);
+	if (rc)
+		return rc;
+	char *rel = xasprintf("serve/%s.err", run_id);
+	int efd = -1;
+	if (fs_mkdirs_under(o->sys_dir, "serve", 0700) == 0)
+		efd = fs_open_under(o->sys_dir, rel, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	free(rel);
+	if (efd < 0) {
+		int e = errno;
+		rc = fail(err, errlen, SMELT_ERR, "cannot create '%s/serve': %s", o->sys_dir, fs_beneath_strerror(e));
+		goto failed;
+	}
+	const char **argv = xcalloc(nargs + 16, sizeof *argv);
+	size_t n = 0;
+	argv[n++] = o->exe;
+	argv[n++] = "--cwd";
+	argv[n++] = o->root;
+	if (o->environment) {
+		argv[n++] = "--environment";
+		argv[n++] = o->environment;
+	} else if (o->no_environment) {
+		argv[n++] = "--no-environment";
+	}
+	argv[n++] = "run";
+	argv[n++] = "--run-id";
+	argv[n++] = run_id;
+	if (full_refresh)
+		argv[n++] = "--full-refresh";
+	for (size_t i = 0; i < nargs; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+
+	size_t ne = 0, k = 0;
+	while (environ[ne])
+		ne++;
+	char **env = xcalloc(ne + 4, sizeof *env);
+	for (size_t i = 0; i < ne; i++)
+		if (strncmp(environ[i], "SMELT_SERVE_TOKEN=", 18) && strncmp(environ[i], "SMELT_RUN_TRIGGER=", 18) &&
+		    strncmp(environ[i], "NO_COLOR=", 9))
+			env[k++] = environ[i];
+	env[k++] = (char *)"SMELT_RUN_TRIGGER=api";
+	env[k++] = (char *)"NO_COLOR=1";
+	env[k] = NULL;
+
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, efd, 2);
+	posix_spawnattr_init(&at);
+	sigset_t none, def;
+	sigemptyset(&none);
+	sigemptyset(&def);
+	sigaddset(&def, SIGINT);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGHUP);
+	sigaddset(&def, SIGPIPE);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+	pid_t pid;
+	pthread_mutex_lock(&kids->mu); /* the reaper must not see the pid before the child is in the list */
+	int sp = posix_spawn(&pid, o->exe, &fa, &at, (char *const *)argv, env);
+	if (sp == 0) {
+		struct child *c = xcalloc(1, sizeof *c);
+		c->run_id = xstrdup(run_id);
+		c->pid = pid;
+		c->next = kids->list;
+		kids->list = c;
+	}
+	pthread_mutex_unlock(&kids->mu);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	close(efd);
+	free(env);
+	free(argv);
+	if (sp != 0) {
+		rc = fail(err, errlen, SMELT_ERR, "cannot start '%s': %s", o->exe, strerror(sp));
+		goto failed;
+	}
+	return SMELT_OK;
+failed:
+	if ((st = open_store(kids->sv, NULL, 0)) != NULL) {
+		char derr[SMELT_ERRBUF_SIZE];
+		runs_end(st, run_id, "failed", -1, err, derr, sizeof derr);
+		store_close(st);
+	}
+	return rc;
+}
+
+int children_cancel(struct children *kids, const char *run_id)
+{
+	int sent = 0;
+	pthread_mutex_lock(&kids->mu);
+	for (struct child *c = kids->list; c; c = c->next)
+		if (!strcmp(c->run_id, run_id)) {
+			c->cancelled = 1;
+			sent = kill(-c->pid, SIGTERM) == 0;
+			break;
+		}
+	pthread_mutex_unlock(&kids->mu);
+	return sent;
+}
