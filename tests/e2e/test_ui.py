@@ -120,11 +120,11 @@ plugins:
 """)
     server = Server(project.root)
     try:
+        sign_in(browser, server.base)
+        browser.wait_for("!!document.querySelector('#runs p')", what="the empty runs list")
         status, body = request(server.base, "/api/v1/runs", "POST", {"blocks": ["tap-fake", "target-sqlite"]})
         assert status == 202, body
         run_id = body["run_id"]
-        sign_in(browser, server.base)
-        browser.wait_for("!!document.querySelector('#runs table')", what="the runs list")
         browser.navigate(f"{server.base}/#/runs/{run_id}")
         # a log line of the tap is on the page while the page still says the run is running
         seen = browser.wait_for(
