@@ -4,6 +4,7 @@ run's status and the rows the warehouse holds, the run's page its rows per strea
 arrives while a run goes; the token is asked once; a phone-sized screen and a dark room work.
 Screenshots are kept under <build>/test-artifacts/ui/ (SMELT_UI_DOCS_IMG=1 also refreshes
 docs/img/ui-runs.png and docs/img/ui-run.png for the README)."""
+import http.client
 import json
 import os
 import shutil
@@ -182,3 +183,36 @@ def test_phone_screen_dark_room_and_other_pages(served, browser):
     new_id = browser.evaluate("document.getElementById('run-id').textContent")
     assert server.wait_run(new_id)["status"] == "success"
     assert server.get("/api/v1/runs")["total"] == 2
+
+
+def raw_get(server, path, method="GET", headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def test_ui_files_are_served_without_token_and_nothing_else_is(served):
+    project, server = served
+    (project.root / ".smelt").mkdir(exist_ok=True)
+    (project.root / ".smelt/secret.txt").write_text("sentinel-secret-4471")
+    status, headers, body = raw_get(server, "/")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b'<script src="app.js"' in body and b"<form id=\"login-form\">" in body
+    assert "script-src 'self'" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "DENY"
+    for name, ctype in (("app.js", "text/javascript"), ("app.css", "text/css"), ("favicon.svg", "image/svg+xml")):
+        status, headers, body = raw_get(server, "/" + name)
+        assert status == 200 and headers["Content-Type"].startswith(ctype) and body
+    assert raw_get(server, "/app.js", "HEAD")[0] == 200
+    # nothing outside the UI's folder, whatever the spelling; the API still wants its token
+    for path in ("/../../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fsmelt.yml", "/.smelt/secret.txt",
+                 "/%2esmelt%2fsecret.txt", "/ui/../smelt.yml", "/smelt.yml", "/nope.html", "/.."):
+        status, _, body = raw_get(server, path)
+        assert status in (400, 404), f"{path}: {status}"
+        assert b"sentinel-secret" not in body and b"default_environment" not in body
+    for path in ("/api/v1/runs", "/api/v1/openapi.json", "/api/", "/api"):
+        assert raw_get(server, path)[0] == 401, path
+    assert raw_get(server, "/", "POST")[0] == 401
