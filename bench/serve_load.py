@@ -93,6 +93,15 @@ def runner_env():
     return env
 
 
+def cpu_seconds(pid):
+    """utime + stime of pid and its reaped children's threads (the server's own work), in seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+
+
 def memory(pid):
     out = {}
     try:
@@ -212,11 +221,13 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
     stats.lat.clear()
     stats.errors = 0
     t0 = time.perf_counter()
+    cpu0, gen0 = cpu_seconds(pid), time.process_time()
     run_id = await loop.run_in_executor(None, start_run, base)
     followers = [asyncio.create_task(follower_client(port, run_id, stop, stats)) for _ in range(args.followers)]
     samples = []
     run = await loop.run_in_executor(None, wait_run, base, run_id, pid, samples)
     wall = time.perf_counter() - t0
+    server_cpu, gen_cpu = cpu_seconds(pid) - cpu0, time.process_time() - gen0
     stop.set()
     await asyncio.wait(readers + followers, timeout=10)
     lat = sorted(stats.lat)
@@ -224,7 +235,9 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
             "requests_per_s": len(lat) / wall, "p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
             "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
             "errors": stats.errors, "log_streams": stats.streams_opened, "log_events": stats.log_events,
-            "rss_kb_max": max((s.get("VmRSS", 0) for s in samples), default=0)}
+            "rss_kb_max": max((s.get("VmRSS", 0) for s in samples), default=0),
+            "server_cpu_s": server_cpu, "loadgen_cpu_s": gen_cpu,
+            "server_cpu_ms_per_request": 1000 * server_cpu / len(lat) if lat else None}
 
 
 def summarize(run, records):
@@ -276,7 +289,9 @@ def main():
                 print(f"think {think_ms} ms, round {i + 1}: quiet {quiet[-1]['rows_per_s']:.0f} rows/s, loaded "
                       f"{loaded[-1]['run']['rows_per_s']:.0f} rows/s, {loaded[-1]['requests_per_s']:.0f} req/s, "
                       f"p50 {loaded[-1]['p50_ms']:.1f} ms, p99 {loaded[-1]['p99_ms']:.1f} ms, "
-                      f"errors {loaded[-1]['errors']}, log events {loaded[-1]['log_events']}", flush=True)
+                      f"errors {loaded[-1]['errors']}, log events {loaded[-1]['log_events']}, server CPU "
+                      f"{loaded[-1]['server_cpu_s']:.1f} s, load generator CPU {loaded[-1]['loadgen_cpu_s']:.1f} s "
+                      f"in {loaded[-1]['seconds']:.1f} s", flush=True)
             q = statistics.median(r["rows_per_s"] for r in quiet)
             lo = statistics.median(r["run"]["rows_per_s"] for r in loaded)
             results["modes"][f"think_{think_ms}ms"] = {
@@ -286,7 +301,10 @@ def main():
                 "p50_ms": statistics.median(r["p50_ms"] for r in loaded),
                 "p99_ms": statistics.median(r["p99_ms"] for r in loaded),
                 "errors": sum(r["errors"] for r in loaded),
-                "rss_kb_max": max(r["rss_kb_max"] for r in loaded)}
+                "rss_kb_max": max(r["rss_kb_max"] for r in loaded),
+                "server_cpu_ms_per_request": statistics.median(r["server_cpu_ms_per_request"] for r in loaded),
+                "server_cpu_share": statistics.median(r["server_cpu_s"] / r["seconds"] for r in loaded),
+                "loadgen_cpu_share": statistics.median(r["loadgen_cpu_s"] / r["seconds"] for r in loaded)}
         results["rss_kb_peak"] = memory(server.pid).get("VmHWM")
     finally:
         server.send_signal(signal.SIGTERM)
@@ -300,11 +318,13 @@ def main():
     print(f"\n{args.clients} clients ({args.followers} following the live log), {args.records:,}-record native run, "
           f"{results['cores']} cores; server RSS idle {results['rss_kb_idle'] / 1024:.1f} MiB, "
           f"peak {results['rss_kb_peak'] / 1024:.1f} MiB\n")
-    print("| think time | requests/s | p50 | p99 | errors | run quiet | run loaded | slowdown |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| think time | requests/s | p50 | p99 | errors | server CPU / request | server CPU | load generator CPU "
+          "| run quiet | run loaded | slowdown |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m in results["modes"].items():
         print(f"| {name[6:]} | {m['requests_per_s']:,.0f} | {m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms | {m['errors']} "
-              f"| {m['quiet_rows_per_s']:,.0f} rows/s | {m['loaded_rows_per_s']:,.0f} rows/s | {m['slowdown_pct']:.1f}% |")
+              f"| {m['server_cpu_ms_per_request']:.2f} ms | {100 * m['server_cpu_share']:.0f}% of a core "
+              f"| {100 * m['loadgen_cpu_share']:.0f}% of a core | {m['quiet_rows_per_s']:,.0f} rows/s | {m['loaded_rows_per_s']:,.0f} rows/s | {m['slowdown_pct']:.1f}% |")
     return 0
 
 
