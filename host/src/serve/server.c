@@ -250,6 +250,8 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		            o->listen);
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return fail(err, errlen, SMELT_ERR_UNSUPPORTED, "this libmicrohttpd has no TLS support");
+	if (mkdir_private(o->sys_dir) != 0)
+		return fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", o->sys_dir, strerror(errno));
 	struct serve_ctx *sv = xcalloc(1, sizeof *sv);
 	sv->o = o;
 	pthread_mutex_init(&sv->project_lock, NULL);
