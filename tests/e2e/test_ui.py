@@ -61,8 +61,15 @@ def test_runs_page_and_run_page_show_a_real_run(served, browser):
     project.smelt("run", "tap-csv", "target-sqlite", check=0)
     orders, customers = warehouse_count(project, "orders"), warehouse_count(project, "customers")
     assert (orders, customers) == (137, 5)
-    run = server.get("/api/v1/runs")["runs"][0]
-    run_id = run["run_id"]
+    run_id = server.get("/api/v1/runs")["runs"][0]["run_id"]
+    # a second, incremental run: only the new orders (past the bookmark), all the customers again
+    with open(project.root / "data/orders.csv", "a") as f:
+        f.write("138,1,7.5\n139,2,8.5\n140,3,9.5\n")
+    project.smelt("run", "tap-csv", "target-sqlite", check=0)
+    orders2 = warehouse_count(project, "orders")
+    assert orders2 == 140
+    second_id = server.get("/api/v1/runs")["runs"][0]["run_id"]
+    assert second_id != run_id
 
     # a wrong token is refused in the page, and nothing is shown
     sign_in(browser, server.base, token="not-the-token")
@@ -75,11 +82,15 @@ def test_runs_page_and_run_page_show_a_real_run(served, browser):
     browser.wait_for(f"!!document.querySelector({json.dumps(row)})", what="the run in the runs list")
     assert browser.evaluate(f"document.querySelector({json.dumps(row + ' .badge')}).textContent") == "success"
     assert cell_rows(browser, row + " td[data-rows]") == str(orders + customers)
+    row2 = f"tr[data-run-id={json.dumps(second_id)}]"
+    assert browser.evaluate(f"document.querySelector({json.dumps(row2 + ' .badge')}).textContent") == "success"
+    assert cell_rows(browser, row2 + " td[data-rows]") == str(orders2 - orders + customers)
     browser.screenshot(SHOTS / "runs.png")
 
     # the token was asked once: a reload goes straight to the runs
     browser.navigate(server.base + "/#/runs")
-    browser.wait_for(f"!!document.querySelector({json.dumps(row)})", what="the runs list after a reload")
+    browser.wait_for(f"!!document.querySelector({json.dumps(row)}) && !!document.querySelector({json.dumps(row2)})",
+                     what="the runs list after a reload")
     assert browser.evaluate("document.getElementById('login').hidden") is True
 
     # the run's page: its block, with the rows of each stream the warehouse holds
