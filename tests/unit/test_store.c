@@ -272,6 +272,78 @@ START_TEST(migrates_a_version_1_database)
 }
 END_TEST
 
+/* issue 17: a database of schema 2 gets the run history tables, its rows kept */
+START_TEST(migrates_a_version_2_database)
+{
+	store_close(st);
+	st = NULL;
+	unlink(path);
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+	                              "CREATE TABLE runs (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL UNIQUE, state_id TEXT,"
+	                              " name TEXT, status TEXT NOT NULL, started_at TEXT NOT NULL DEFAULT"
+	                              " (strftime('%Y-%m-%dT%H:%M:%fZ','now')), last_heartbeat_at TEXT, ended_at TEXT,"
+	                              " error TEXT, payload TEXT, host TEXT, host_key TEXT, pid INTEGER, pid_start INTEGER);"
+	                              "CREATE TABLE state (state_id TEXT PRIMARY KEY, completed_state TEXT NOT NULL DEFAULT"
+	                              " '{}', partial_state TEXT NOT NULL DEFAULT '{}', updated_at TEXT NOT NULL DEFAULT"
+	                              " (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+	                              "CREATE TABLE plugin_settings (plugin TEXT NOT NULL, name TEXT NOT NULL, value TEXT,"
+	                              " PRIMARY KEY (plugin, name));"
+	                              "INSERT INTO runs(run_id, state_id, status) VALUES ('r:1', 's', 'SUCCESS');"
+	                              "PRAGMA user_version=2;",
+	                              0, 0, 0),
+	                 SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(store_open(path, &st, err, sizeof err), SMELT_OK);
+	sqlite3_open(path, &db);
+	sqlite3_stmt *q;
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM runs), user_version, "
+	                                        "(SELECT count(*) FROM run_history), (SELECT count(*) FROM run_blocks) "
+	                                        "FROM pragma_user_version",
+	                                    -1, &q, NULL),
+	                 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+	ck_assert_int_eq(sqlite3_column_int(q, 0), 1);
+	ck_assert_int_eq(sqlite3_column_int(q, 1), 3);
+	ck_assert_int_eq(sqlite3_column_int(q, 2), 0);
+	ck_assert_int_eq(sqlite3_column_int(q, 3), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	ck_assert_int_eq(STORE_SCHEMA_VERSION, 3);
+}
+END_TEST
+
+/* two processes opening a new database at once both succeed: neither applies a migration twice */
+START_TEST(concurrent_first_open)
+{
+	for (int round = 0; round < 20; round++) {
+		store_close(st);
+		st = NULL;
+		teardown();
+		pid_t kids[3];
+		for (int k = 0; k < 3; k++) {
+			kids[k] = fork();
+			if (kids[k] == 0) {
+				struct store *mine;
+				char e[SMELT_ERRBUF_SIZE];
+				int rc = store_open(path, &mine, e, sizeof e);
+				if (rc)
+					fprintf(stderr, "%s\n", e);
+				store_close(rc ? NULL : mine);
+				_exit(rc ? 1 : 0);
+			}
+		}
+		for (int k = 0; k < 3; k++) {
+			int status;
+			ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+			ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
+		ck_assert_int_eq(store_open(path, &st, err, sizeof err), SMELT_OK);
+	}
+}
+END_TEST
+
 /* issue 18 item 8: the database and its WAL/SHM files are 0600, also when they were 0644 */
 START_TEST(database_files_are_private)
 {
@@ -339,6 +411,8 @@ int main(void)
 	tcase_add_test(tc, live_owner_keeps_the_lock);
 	tcase_add_test(tc, other_host_keeps_the_heartbeat_rule);
 	tcase_add_test(tc, migrates_a_version_1_database);
+	tcase_add_test(tc, migrates_a_version_2_database);
+	tcase_add_test(tc, concurrent_first_open);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -136,25 +136,43 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		store_close(st);
 		return SMELT_ERR;
 	}
-	sqlite3_stmt *q;
-	int version = 0;
-	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			version = sqlite3_column_int(q, 0);
-		sqlite3_finalize(q);
-	}
+	/*
+	 * The version is read inside the write transaction of each step, so two
+	 * processes opening a new database at once (a run and `smelt runs list`)
+	 * never both apply the same migration.
+	 */
 	int nmig = (int)(sizeof migrations / sizeof migrations[0]);
-	if (version > nmig) {
-		store_close(st);
-		return fail(err, errlen, SMELT_ERR,
-		            "the system database '%s' has schema version %d, this smelt knows up to %d; upgrade smelt",
-		            path, version, nmig);
-	}
-	for (; version < nmig; version++) {
+	for (;;) {
+		sqlite3_stmt *q;
+		int version = -1;
+		if (exec(st, "BEGIN IMMEDIATE", err, errlen)) {
+			store_close(st);
+			return SMELT_ERR;
+		}
+		if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &q, NULL) == SQLITE_OK) {
+			if (sqlite3_step(q) == SQLITE_ROW)
+				version = sqlite3_column_int(q, 0);
+			sqlite3_finalize(q);
+		}
+		if (version < 0 || version >= nmig) {
+			exec(st, "COMMIT", NULL, 0);
+			if (version > nmig) {
+				store_close(st);
+				return fail(err, errlen, SMELT_ERR,
+				            "the system database '%s' has schema version %d, this smelt knows up to %d; upgrade smelt",
+				            path, version, nmig);
+			}
+			if (version < 0) {
+				int rc = db_fail(st, err, errlen, "read the schema version");
+				store_close(st);
+				return rc;
+			}
+			break;
+		}
 		char sql[64];
 		snprintf(sql, sizeof sql, "PRAGMA user_version=%d;", version + 1);
-		if (exec(st, "BEGIN IMMEDIATE", err, errlen) || exec(st, migrations[version], err, errlen) ||
-		    exec(st, sql, err, errlen) || exec(st, "COMMIT", err, errlen)) {
+		if (exec(st, migrations[version], err, errlen) || exec(st, sql, err, errlen) ||
+		    exec(st, "COMMIT", err, errlen)) {
 			exec(st, "ROLLBACK", NULL, 0);
 			store_close(st);
 			return SMELT_ERR;
