@@ -35,6 +35,35 @@ def browser():
         yield b
 
 
+# Every visible text element's contrast against its background (WCAG 2 formula), the lowest first,
+# and the form controls that have no label.
+A11Y_JS = """(() => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+                                     .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const bg = el => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+                       if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3); }
+                     return [255, 255, 255]; };
+  const worst = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (!el.offsetParent && el.tagName !== 'BODY') continue;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const a = lum(rgb(getComputedStyle(el).color)), b = lum(bg(el));
+    worst.push([(Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), el.tagName + '.' + el.className + ': ' + el.textContent.trim().slice(0, 30)]);
+  }
+  worst.sort((x, y) => x[0] - y[0]);
+  const unlabelled = [...document.querySelectorAll('input, select, textarea')].filter(i =>
+      i.type !== 'hidden' && !i.labels.length && !i.getAttribute('aria-label')).map(i => i.id || i.name);
+  return {worst: worst.slice(0, 3), unlabelled};
+})()"""
+
+
+def assert_accessible(browser):
+    res = browser.evaluate(A11Y_JS)
+    assert res["worst"] and res["worst"][0][0] >= 4.5, res["worst"]
+    assert res["unlabelled"] == [], res["unlabelled"]
+
+
 def sign_in(browser, base, token=TOKEN):
     browser.navigate(base + "/")
     browser.wait_for("document.readyState === 'complete' && !!document.querySelector('#login:not([hidden]) #token')",
@@ -85,6 +114,7 @@ def test_runs_page_and_run_page_show_a_real_run(served, browser):
     row2 = f"tr[data-run-id={json.dumps(second_id)}]"
     assert browser.evaluate(f"document.querySelector({json.dumps(row2 + ' .badge')}).textContent") == "success"
     assert cell_rows(browser, row2 + " td[data-rows]") == str(orders2 - orders + customers)
+    assert_accessible(browser)
     browser.screenshot(SHOTS / "runs.png")
 
     # the token was asked once: a reload goes straight to the runs
@@ -102,6 +132,7 @@ def test_runs_page_and_run_page_show_a_real_run(served, browser):
     assert cell_rows(browser, "tr[data-stream=customers] td[data-rows]") == str(customers)
     assert "tap-csv" in browser.evaluate("document.querySelector('.card.block h3').textContent")
     browser.wait_for("document.getElementById('log').textContent.includes('tap-csv')", what="the run's log")
+    assert_accessible(browser)
     browser.screenshot(SHOTS / "run.png")
     if os.environ.get("SMELT_UI_DOCS_IMG") == "1":
         (SOURCE / "docs/img").mkdir(parents=True, exist_ok=True)
@@ -170,6 +201,7 @@ def test_phone_screen_dark_room_and_other_pages(served, browser):
     rgb = [int(x) for x in bg[bg.index("(") + 1:bg.index(")")].split(",")[:3]]
     assert sum(rgb) < 150, bg
     assert browser.evaluate("document.querySelector('tr[data-run-id] .badge').textContent") == "success"
+    assert_accessible(browser)
     browser.screenshot(SHOTS / "runs-phone-dark.png")
 
     # plugins and their settings: the extractor's files are listed, the state id's bookmarks shown
@@ -177,6 +209,7 @@ def test_phone_screen_dark_room_and_other_pages(served, browser):
     browser.wait_for("!!document.querySelector('tr[data-setting=files]')", what="tap-csv's settings")
     assert "orders.csv" in browser.evaluate("document.querySelector('tr[data-setting=files]').textContent")
     assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(browser)
     browser.screenshot(SHOTS / "plugin-phone-dark.png")
 
     browser.navigate(server.base + "/#/state")
