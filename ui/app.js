@@ -12,6 +12,7 @@ const KEY = "smelt.token";
 const PAGE = 50;
 let timer = null;        /* the current view's refresh timer */
 let streamAbort = null;  /* aborts the current view's live log */
+let gen = 0;             /* bumped by each route(): a view's late timers and loads see they are stale */
 
 /* ---- small helpers ---- */
 
@@ -149,6 +150,7 @@ async function viewRuns(view, query) {
   });
   const holder = h("div", { id: "runs" });
   view.append(h("h1", {}, "Runs"), form, holder);
+  const my = gen;
 
   const load = async () => {
     const q = new URLSearchParams({ limit: PAGE, offset: f.offset });
@@ -156,6 +158,7 @@ async function viewRuns(view, query) {
     if (f.job) q.set("job", f.job);
     if (f.since) q.set("since", f.since);
     const data = await api("/runs?" + q);
+    if (my !== gen) return;
     const runs = data.runs || [];
     const rows = runs.map(r => {
       const id = r.run_id || r.id;
@@ -174,7 +177,9 @@ async function viewRuns(view, query) {
         const q = new URLSearchParams(query); q.set("offset", off); location.hash = "#/runs?" + q;
       }));
     say(`${data.total || 0} runs`);
-    if (runs.some(r => isLive(r.status))) timer = setTimeout(() => load().catch(e => problem(holder, e)), 3000);
+    /* new runs appear on their own: often while one goes, now and then otherwise (not in a hidden tab) */
+    const again = () => (document.hidden ? (timer = setTimeout(again, 3000)) : load().catch(e => problem(holder, e)));
+    timer = setTimeout(again, runs.some(r => isLive(r.status)) ? 3000 : 15000);
   };
   await load();
 }
@@ -233,9 +238,11 @@ async function viewRun(view, id) {
               h("h2", {}, "Blocks"), blocks,
               h("h2", {}, "Log ", logState), log);
   let streaming = false;
+  const my = gen;
 
   const load = async () => {
     const r = await api("/runs/" + enc(id));
+    if (my !== gen) return;
     const facts = [["Status", badge(r.status)], ["Started", timeEl(r.started_at)], ["Ended", timeEl(r.ended_at)],
                    ["Duration", duration(secondsOf(r))], ["Rows", num(rowsOf(r))]];
     if (r.job) facts.push(["Job", r.job]);
@@ -392,7 +399,7 @@ function showLogin(message) {
 }
 
 async function route() {
-  clearTimeout(timer); timer = null;
+  clearTimeout(timer); timer = null; gen++;
   if (streamAbort) { streamAbort.abort(); streamAbort = null; }
   if (!token()) { showLogin(""); return; }
   const view = document.getElementById("view");
