@@ -119,6 +119,9 @@ class Stats:
         self.errors = 0
         self.log_events = 0
         self.streams_opened = 0
+        self.per_follower = []
+        self.ends = {}   # how the followers' streams ended: the end event's data (or the HTTP status line)
+        self.phase = {}  # follower -> where it is (connecting, headers, streaming N lines)
 
 
 async def http(reader, writer, path, host):
@@ -175,26 +178,48 @@ async def reader_client(port, run_ids, stop, stats, think):
         conn[1].close()
 
 
-async def follower_client(port, run_id, stop, stats):
+async def follower_client(port, run_id, stop, stats, me):
     """Follows the run's live log to its end (reconnecting if the server drops it before)."""
     while not stop.is_set():
         try:
+            stats.phase[me] = "connecting"
             r, w = await asyncio.open_connection("127.0.0.1", port)
+            stats.phase[me] = "waiting for the status line"
             w.write(f"GET /api/v1/runs/{run_id}/log/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                     f"Authorization: Bearer {TOKEN}\r\nAccept: text/event-stream\r\n\r\n".encode())
             await w.drain()
             stats.streams_opened += 1
-            while not stop.is_set():
+            mine = 0
+            first = (await r.readline()).decode(errors="replace").strip()
+            end = first if not first.endswith("200 OK") else "no end event"
+            ending = False
+            while True:
                 line = await r.readline()
                 if not line:
                     break
+                if ending and line.startswith(b"data:"):
+                    end = line[5:].decode(errors="replace").strip()
+                ending = line.startswith(b"event: end")
+                if ending:
+                    mine -= 1  # its data line is the run's status, not a log line
                 if line.startswith(b"data:"):
                     stats.log_events += 1
+                    mine += 1
+                    stats.phase[me] = f"streaming ({mine} lines)"
+            stats.per_follower.append(mine)
+            stats.ends[end] = stats.ends.get(end, 0) + 1
+            stats.phase[me] = "done"
             w.close()
             return
         except OSError:
             stats.errors += 1
             await asyncio.sleep(0.1)
+
+
+def log_line_count(base, run_id):
+    req = urllib.request.Request(f"{base}/api/v1/runs/{run_id}/log", headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return len(resp.read().decode(errors="replace").splitlines())
 
 
 def start_run(base):
@@ -223,18 +248,27 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
     t0 = time.perf_counter()
     cpu0, gen0 = cpu_seconds(pid), time.process_time()
     run_id = await loop.run_in_executor(None, start_run, base)
-    followers = [asyncio.create_task(follower_client(port, run_id, stop, stats)) for _ in range(args.followers)]
+    followers = [asyncio.create_task(follower_client(port, run_id, stop, stats, i)) for i in range(args.followers)]
     samples = []
     run = await loop.run_in_executor(None, wait_run, base, run_id, pid, samples)
     wall = time.perf_counter() - t0
     server_cpu, gen_cpu = cpu_seconds(pid) - cpu0, time.process_time() - gen0
     stop.set()
-    await asyncio.wait(readers + followers, timeout=10)
+    t_end = time.perf_counter()
+    await asyncio.wait(followers, timeout=30)   # the streams end on their own once the run has
+    unfinished = {k: v for k, v in stats.phase.items() if v != "done"}
+    if unfinished:
+        print(f"  {len(unfinished)} log streams still open {time.perf_counter() - t_end:.0f} s after the run ended: "
+              f"{sorted(set(unfinished.values()))}", flush=True)
+    await asyncio.wait(readers, timeout=10)
+    log_lines = await loop.run_in_executor(None, log_line_count, base, run_id)
     lat = sorted(stats.lat)
     return {"run": summarize(run, args.records), "requests": len(lat), "seconds": wall,
             "requests_per_s": len(lat) / wall, "p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
             "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
             "errors": stats.errors, "log_streams": stats.streams_opened, "log_events": stats.log_events,
+            "log_lines": log_lines, "follower_lines_min": min(stats.per_follower, default=0),
+            "follower_lines_max": max(stats.per_follower, default=0), "stream_ends": stats.ends,
             "rss_kb_max": max((s.get("VmRSS", 0) for s in samples), default=0),
             "server_cpu_s": server_cpu, "loadgen_cpu_s": gen_cpu,
             "server_cpu_ms_per_request": 1000 * server_cpu / len(lat) if lat else None}
@@ -286,10 +320,13 @@ def main():
             for i in range(args.repeats):
                 quiet.append(quiet_run(base, server.pid, work, args.records))
                 loaded.append(asyncio.run(loaded_run(base, port, server.pid, work, args, think_ms / 1000, run_ids)))
-                print(f"think {think_ms} ms, round {i + 1}: quiet {quiet[-1]['rows_per_s']:.0f} rows/s, loaded "
-                      f"{loaded[-1]['run']['rows_per_s']:.0f} rows/s, {loaded[-1]['requests_per_s']:.0f} req/s, "
+                print(f"think {think_ms} ms, round {i + 1}: quiet {quiet[-1]['rows_per_s']:.0f} rows/s "
+                      f"({quiet[-1]['status']}), loaded {loaded[-1]['run']['rows_per_s']:.0f} rows/s "
+                      f"({loaded[-1]['run']['status']}), {loaded[-1]['requests_per_s']:.0f} req/s, "
                       f"p50 {loaded[-1]['p50_ms']:.1f} ms, p99 {loaded[-1]['p99_ms']:.1f} ms, "
-                      f"errors {loaded[-1]['errors']}, log events {loaded[-1]['log_events']}, server CPU "
+                      f"errors {loaded[-1]['errors']}, log lines {loaded[-1]['log_lines']}, each follower got "
+                      f"{loaded[-1]['follower_lines_min']}-{loaded[-1]['follower_lines_max']} "
+                      f"(ends: {loaded[-1]['stream_ends']}), server CPU "
                       f"{loaded[-1]['server_cpu_s']:.1f} s, load generator CPU {loaded[-1]['loadgen_cpu_s']:.1f} s "
                       f"in {loaded[-1]['seconds']:.1f} s", flush=True)
             q = statistics.median(r["rows_per_s"] for r in quiet)
@@ -301,6 +338,9 @@ def main():
                 "p50_ms": statistics.median(r["p50_ms"] for r in loaded),
                 "p99_ms": statistics.median(r["p99_ms"] for r in loaded),
                 "errors": sum(r["errors"] for r in loaded),
+                "runs_not_success": sum(r["status"] != "success" for r in quiet) +
+                                    sum(r["run"]["status"] != "success" for r in loaded),
+                "streams_without_end": sum(args.followers - sum(r["stream_ends"].values()) for r in loaded),
                 "rss_kb_max": max(r["rss_kb_max"] for r in loaded),
                 "server_cpu_ms_per_request": statistics.median(r["server_cpu_ms_per_request"] for r in loaded),
                 "server_cpu_share": statistics.median(r["server_cpu_s"] / r["seconds"] for r in loaded),
@@ -319,12 +359,13 @@ def main():
           f"{results['cores']} cores; server RSS idle {results['rss_kb_idle'] / 1024:.1f} MiB, "
           f"peak {results['rss_kb_peak'] / 1024:.1f} MiB\n")
     print("| think time | requests/s | p50 | p99 | errors | server CPU / request | server CPU | load generator CPU "
-          "| run quiet | run loaded | slowdown |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| run quiet | run loaded | slowdown | runs not success | streams without end |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m in results["modes"].items():
         print(f"| {name[6:]} | {m['requests_per_s']:,.0f} | {m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms | {m['errors']} "
               f"| {m['server_cpu_ms_per_request']:.2f} ms | {100 * m['server_cpu_share']:.0f}% of a core "
-              f"| {100 * m['loadgen_cpu_share']:.0f}% of a core | {m['quiet_rows_per_s']:,.0f} rows/s | {m['loaded_rows_per_s']:,.0f} rows/s | {m['slowdown_pct']:.1f}% |")
+              f"| {100 * m['loadgen_cpu_share']:.0f}% of a core | {m['quiet_rows_per_s']:,.0f} rows/s | {m['loaded_rows_per_s']:,.0f} rows/s | {m['slowdown_pct']:.1f}% "
+              f"| {m['runs_not_success']} | {m['streams_without_end']} |")
     return 0
 
 
