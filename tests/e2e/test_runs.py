@@ -203,8 +203,15 @@ def test_trigger_comes_from_the_environment(project):
     project_with_fakes(project)
     project.smelt("run", "load", env={"SMELT_RUN_TRIGGER": "schedule"}, check=0)
     assert runs(project)["runs"][0]["trigger"] == "schedule"
+    # smelt schedule run says so itself
+    project.smelt("schedule", "add", "nightly", "--job", "load", "--interval", "@daily", check=0)
+    project.smelt("schedule", "run", "nightly", check=0)
+    latest = runs(project)["runs"][0]
+    assert latest["trigger"] == "schedule" and latest["job"] == "load" and runs(project)["total"] == 2
+    project.smelt("run", "load", check=0)
+    assert runs(project)["runs"][0]["trigger"] == "cli"
     # a dry run is no run
     project.smelt("run", "--dry-run", "load", check=0)
-    assert runs(project)["total"] == 1
-    assert json.loads(project.smelt("runs", "show", runs(project)["runs"][0]["run_id"], "--format", "json",
+    assert runs(project)["total"] == 3
+    assert json.loads(project.smelt("runs", "show", runs(project)["runs"][2]["run_id"], "--format", "json",
                                     check=0).stdout)["trigger"] == "schedule"

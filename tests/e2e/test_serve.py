@@ -87,6 +87,9 @@ def serve(request):
     yield start
     for s in servers:
         s.stop()
+    for s in servers:  # a clean stop: exit 0, nothing from the sanitizers (the ASan build runs this too)
+        assert s.proc.returncode == 0, s.err
+        assert "Sanitizer" not in s.err and "runtime error" not in s.err, s.err
 
 
 def csv_project(project):
@@ -527,6 +530,11 @@ def test_stopping_the_server_leaves_runs_to_finish(project, serve):
         time.sleep(0.3)
     assert run["status"] == "success" and run["trigger"] == "api"
     assert saved_state(project, "dev:tap-fake-to-target-fake") == {"bookmarks": {"things": {"id": 20}}}
+    # its stderr file, left by the stopped server, goes when the next server starts
+    assert [p.name for p in (project.root / ".smelt/serve").iterdir()] == [f"{run_id}.err"]
+    again = serve(project.root)
+    assert list((project.root / ".smelt/serve").iterdir()) == []
+    assert again.json("GET", f"/api/v1/runs/{run_id}")["status"] == "success"
 
 
 def test_server_answers_while_a_run_goes(project, serve):

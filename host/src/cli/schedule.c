@@ -347,6 +347,8 @@ static int schedule_run(struct cli *cli, int argc, char **argv)
 
 	/* The schedule's env over smelt's own, $VAR expanded against what is there already. */
 	envlist_from_environ(&env);
+	if (!envlist_get(&env, "SMELT_RUN_TRIGGER")) /* the run history says who started the run */
+		envlist_set(&env, "SMELT_RUN_TRIGGER", "schedule");
 	for (const cJSON *c = s->env ? s->env->child : NULL; c; c = c->next) {
 		char *raw = settings_value_to_string(c);
 		if (!raw)

@@ -8,6 +8,7 @@
 #include "util/strbuf.h"
 
 #include <smelt/sdk.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -121,8 +122,37 @@ static void *reaper(void *arg)
 	return NULL;
 }
 
+/* A server that stopped left the stderr files of its runs: those of runs that are over go. */
+static void clean_stale(const struct serve_ctx *sv)
+{
+	char *dir = path_join(sv->o->sys_dir, "serve");
+	DIR *d = opendir(dir);
+	free(dir);
+	if (!d)
+		return;
+	char err[SMELT_ERRBUF_SIZE];
+	struct store *st = open_store(sv, err, sizeof err);
+	struct dirent *e;
+	while (st && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".err"))
+			continue;
+		char *id = xstrndup(e->d_name, n - 4), status[32];
+		if (runs_status(st, id, status, sizeof status, NULL, err, sizeof err) != 0 ||
+		    (strcmp(status, "running") && strcmp(status, "queued"))) {
+			char *rel = xasprintf("serve/%s", e->d_name);
+			fs_unlink_under(sv->o->sys_dir, rel);
+			free(rel);
+		}
+		free(id);
+	}
+	store_close(st);
+	closedir(d);
+}
+
 struct children *children_new(const struct serve_ctx *sv)
 {
+	clean_stale(sv);
 	struct children *kids = xcalloc(1, sizeof *kids);
 	kids->sv = sv;
 	pthread_mutex_init(&kids->mu, NULL);

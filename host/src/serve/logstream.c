@@ -32,6 +32,7 @@ struct stream {
 	struct strbuf out;     /* events not sent yet */
 	size_t out_pos;
 	int ended;             /* `event: end` queued */
+	struct store *st;      /* opened on first use, closed with the stream */
 	char status[32];
 };
 
@@ -98,19 +99,17 @@ static size_t pump(struct stream *s)
 static int run_over(struct stream *s)
 {
 	char err[SMELT_ERRBUF_SIZE];
-	struct store *st = NULL;
-	char *db = path_join(s->sv->o->sys_dir, "smelt.db");
-	int over = 0;
-	if (store_open(db, &st, err, sizeof err) == 0) {
-		runs_reap_dead(st);
-		if (runs_status(st, s->run_id, s->status, sizeof s->status, NULL, err, sizeof err) == 0)
-			over = strcmp(s->status, "running") && strcmp(s->status, "queued");
-		else
-			over = 1;
-		store_close(st);
+	if (!s->st) {
+		char *db = path_join(s->sv->o->sys_dir, "smelt.db");
+		int rc = store_open(db, &s->st, err, sizeof err);
+		free(db);
+		if (rc)
+			return 0; /* try again at the next look */
 	}
-	free(db);
-	return over;
+	runs_reap_dead(s->st);
+	if (runs_status(s->st, s->run_id, s->status, sizeof s->status, NULL, err, sizeof err) != 0)
+		return 1; /* pruned meanwhile */
+	return strcmp(s->status, "running") && strcmp(s->status, "queued");
 }
 
 static void add_end(struct stream *s)
@@ -166,6 +165,7 @@ static void stream_free(void *cls)
 	struct stream *s = cls;
 	if (s->fd >= 0)
 		close(s->fd);
+	store_close(s->st);
 	strbuf_release(&s->line);
 	strbuf_release(&s->out);
 	free(s->rel);

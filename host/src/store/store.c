@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct store {
@@ -132,7 +133,24 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		return rc;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err, errlen)) {
+	/*
+	 * Switching a new database to WAL needs it alone, and SQLite answers
+	 * SQLITE_BUSY at once (no busy handler) when another process opens it
+	 * at the same moment: try again for up to 10 s.
+	 */
+	for (int tries = 0;; tries++) {
+		int rc = sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			break;
+		if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries >= 200) {
+			int r = db_fail(st, err, errlen, "journal mode");
+			store_close(st);
+			return r;
+		}
+		struct timespec ts = { 0, 50 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err, errlen)) {
 		store_close(st);
 		return SMELT_ERR;
 	}
