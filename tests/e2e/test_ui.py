@@ -178,7 +178,7 @@ plugins:
         assert seen is True
         browser.screenshot(SHOTS / "run-live.png")
         done = server.wait_run(run_id)
-        assert done["status"] == "success"
+        assert done["status"] == "success", json.dumps(done)
         browser.wait_for("document.querySelector('#run-facts .badge').textContent === 'success'",
                          what="the page noticing the end of the run")
         assert cell_rows(browser, "tr[data-stream=things] td[data-rows]") == "40"
