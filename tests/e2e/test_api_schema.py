@@ -78,7 +78,7 @@ def test_every_operation_refuses_a_missing_or_wrong_token(served):
 
 
 def test_schemathesis_finds_no_server_error_and_no_nonconformance(served):
-    _, server = served
+    project, server = served
     reports = artifacts_dir("schemathesis")
     proc = subprocess.run(
         # --url: the document names the default address (127.0.0.1:5000); this server's port differs
@@ -87,7 +87,7 @@ def test_schemathesis_finds_no_server_error_and_no_nonconformance(served):
          "--workers", "1", "--phases", "examples,coverage,fuzzing", "--request-timeout", "20",
          "--generation-database", "none", "--no-color", "--report", "junit",
          "--report-junit-path", str(reports / "junit.xml")],
-        capture_output=True, text=True, timeout=1500)
+        capture_output=True, text=True, timeout=1500, cwd=project.root)  # its .schemathesis/ cache goes there
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-12000:]
     # it tested the operations (not an empty document or a schema it could not load), each without failure
