@@ -6,7 +6,7 @@
 set -eu
 venv=$1
 python=${2:-python3}
-want="pytest pyyaml uv websocket-client schemathesis"
+want="pytest pyyaml uv websocket-client jsonschema schemathesis"
 if [ ! -x "$venv/bin/python" ]; then
 	"$python" -m venv "$venv"
 fi

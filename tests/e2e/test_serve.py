@@ -4,6 +4,7 @@ token, runs started over the API (rows in SQLite, the live log stream, cancel), 
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -13,10 +14,51 @@ import time
 import uuid
 
 import pytest
+from jsonschema import Draft202012Validator
 
-from conftest import FAKES, SMELT, clean_env, free_port, processes_matching
+from conftest import FAKES, SMELT, SOURCE, clean_env, free_port, processes_matching
 
 TOKEN = "test-token-" + "x" * 24
+OPENAPI = json.loads((SOURCE / "api/openapi.json").read_text())
+EXCHANGES = []  # (method, path, status, content type, body) of every request of a test
+
+
+def check_against_openapi(exchanges):
+    """Each answer of a documented operation has a documented status, and its JSON body matches
+    the documented schema (the repository's api/openapi.json: the contract)."""
+    checked = 0
+    for method, path, status, ctype, text in exchanges:
+        path = path.split("?")[0]
+        for template, item in OPENAPI["paths"].items():
+            if re.fullmatch(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)), path):
+                break
+        else:
+            continue
+        op = item.get(method.lower())
+        if op is None:
+            continue
+        assert str(status) in op["responses"], f"{method} {path}: {status} is not documented"
+        resp = op["responses"][str(status)]
+        if "$ref" in resp:
+            resp = OPENAPI["components"]["responses"][resp["$ref"].rsplit("/", 1)[1]]
+        media = ctype.split(";")[0].strip() if ctype else None
+        if "content" not in resp:
+            assert not text, f"{method} {path}: {status} has a body"
+            continue
+        assert media in resp["content"], f"{method} {path}: {status} answered {ctype}"
+        if media != "application/json":
+            continue
+        schema = dict(OPENAPI)
+        schema["$ref"] = "#" + "/".join(["", "paths", template.replace("~", "~0").replace("/", "~1"),
+                                         method.lower(), "responses", str(status), "content",
+                                         "application~1json", "schema"])
+        if "$ref" in op["responses"][str(status)]:
+            schema["$ref"] = "#/components/schemas/Error"
+        errors = [f"{'/'.join(map(str, e.path))}: {e.message}"
+                  for e in Draft202012Validator(schema).iter_errors(json.loads(text))]
+        assert not errors, f"{method} {path}: {status}: {errors}"
+        checked += 1
+    return checked
 SENTINEL = "s3ntinel-" + uuid.uuid4().hex
 
 
@@ -56,6 +98,7 @@ class Server:
         resp = conn.getresponse()
         text = resp.read().decode()
         conn.close()
+        EXCHANGES.append((method, path, resp.status, resp.getheader("Content-Type"), text))
         return resp.status, text, dict(resp.getheaders())
 
     def json(self, method, path, body=None, want=200, **kw):
@@ -78,6 +121,7 @@ class Server:
 @pytest.fixture
 def serve(request):
     servers = []
+    EXCHANGES.clear()
 
     def start(root, *args, **kw):
         s = Server(root, *args, **kw)
@@ -90,6 +134,7 @@ def serve(request):
     for s in servers:  # a clean stop: exit 0, nothing from the sanitizers (the ASan build runs this too)
         assert s.proc.returncode == 0, s.err
         assert "Sanitizer" not in s.err and "runtime error" not in s.err, s.err
+    check_against_openapi(EXCHANGES)
 
 
 def csv_project(project):
@@ -548,3 +593,29 @@ def test_server_answers_while_a_run_goes(project, serve):
     assert time.time() - t0 < 5
     s.json("POST", f"/api/v1/runs/{run_id}/cancel", want=202)
     assert wait_run(s, run_id)["status"] == "cancelled"
+
+
+def test_the_checker_catches_a_wrong_answer():
+    """check_against_openapi() is what makes every test above a conformance test: it must fail."""
+    assert check_against_openapi([("GET", "/api/v1/runs", 200, "application/json", '{"runs": [], "total": 0}')]) == 1
+    with pytest.raises(AssertionError, match="total"):
+        check_against_openapi([("GET", "/api/v1/runs", 200, "application/json", '{"runs": []}')])
+    with pytest.raises(AssertionError, match="not documented"):
+        check_against_openapi([("GET", "/api/v1/runs", 418, "application/json", '{"error": "x"}')])
+    with pytest.raises(AssertionError, match="status"):
+        check_against_openapi([("GET", "/api/v1/runs/abc", 200, "application/json",
+                                '{"run_id": "abc", "status": "weird", "trigger": "cli", "args": [], '
+                                '"started_at": "x", "blocks": []}')])
+
+
+def test_a_stalled_client_is_cut_off(project, serve):
+    """A client that sends half a request and stops is disconnected after 30 s, and others are
+    served meanwhile (one thread per connection)."""
+    csv_project(project)
+    s = serve(project.root)
+    with socket.create_connection(("127.0.0.1", s.port), timeout=60) as sock:
+        sock.sendall(b"GET /api/v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ")
+        t0 = time.time()
+        assert s.json("GET", "/api/v1/runs")["total"] == 0
+        assert sock.recv(1024) == b""  # closed by the server, nothing answered
+        assert 25 < time.time() - t0 < 45

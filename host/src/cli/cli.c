@@ -240,6 +240,11 @@ static const struct {
 	         "  smelt hub ping\n" },
 	{ "adapters", "  smelt adapters list\n"
 	              "  smelt adapters check\n" },
+	{ "runs", "  smelt runs list --status failed --since 7d\n"
+	          "  smelt runs show RUN_ID --format json\n"
+	          "  smelt runs prune --keep 100\n" },
+	{ "serve", "  smelt serve                            the API on 127.0.0.1:5000\n"
+	           "  smelt serve --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem\n" },
 };
 
 int cli_print_examples(FILE *out, const char *cmd)

@@ -160,7 +160,15 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	 * never both apply the same migration.
 	 */
 	int nmig = (int)(sizeof migrations / sizeof migrations[0]);
-	for (;;) {
+	/* up to date (the common case): no write transaction, so readers never queue behind a run's writes */
+	sqlite3_stmt *vq;
+	int current = -1;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &vq, NULL) == SQLITE_OK) {
+		if (sqlite3_step(vq) == SQLITE_ROW)
+			current = sqlite3_column_int(vq, 0);
+		sqlite3_finalize(vq);
+	}
+	for (; current != nmig;) {
 		sqlite3_stmt *q;
 		int version = -1;
 		if (exec(st, "BEGIN IMMEDIATE", err, errlen)) {
