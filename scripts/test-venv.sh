@@ -2,7 +2,8 @@
 # Prepares the venv the e2e tests run in: pytest, PyYAML (the loopback hub
 # serves tests/fixtures/hub's YAML as JSON) and uv (smelt's installer uses uv when
 # it is on PATH, which makes the tools' installs several times faster),
-# websocket-client (Chromium's DevTools protocol) and schemathesis (test_api_schema).
+# websocket-client (Chromium's DevTools protocol), jsonschema (test_serve) and
+# schemathesis (test_api_schema).
 set -eu
 venv=$1
 python=${2:-python3}
