@@ -1,12 +1,14 @@
 #!/bin/sh
 # Prepares the venv the e2e tests run in: pytest, PyYAML (the loopback hub
 # serves tests/fixtures/hub's YAML as JSON) and uv (smelt's installer uses uv when
-# it is on PATH, which makes the tools' installs several times faster);
-# openlineage-python and jsonschema check the OpenLineage events (test_lineage.py).
+# it is on PATH, which makes the tools' installs several times faster),
+# websocket-client (Chromium's DevTools protocol), jsonschema (test_serve and the
+# OpenLineage events of test_lineage), openlineage-python (test_lineage) and
+# schemathesis (test_api_schema).
 set -eu
 venv=$1
 python=${2:-python3}
-want="pytest pyyaml uv websocket-client openlineage-python jsonschema"
+want="pytest pyyaml uv websocket-client openlineage-python jsonschema schemathesis"
 if [ ! -x "$venv/bin/python" ]; then
 	"$python" -m venv "$venv"
 fi

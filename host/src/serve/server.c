@@ -7,6 +7,7 @@
 #include "serve/children.h"
 #include "serve/ctx.h"
 #include "serve/http.h"
+#include "serve/static.h"
 #include "build_config.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -137,6 +138,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->path = url;
 		r->bad_url = has_control(url);
 		*con_cls = r;
+		char ui_file[256];
+		if (!r->bad_url && static_wants(method, url, ui_file, sizeof ui_file)) /* the web UI: no token */
+			return send_reply(c, static_serve(sv->o->data_dir, ui_file));
 		int is_health = !strcmp(url, "/health") && (!strcmp(method, "GET") || !strcmp(method, "HEAD"));
 		if (!is_health &&
 		    !auth_check(sv->token, MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)))
