@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -441,6 +442,26 @@ int runs_status(struct store *st, const char *run_id, char *status, size_t statu
 	return SMELT_OK;
 }
 
+/*
+ * 1 when pid is a child of this process: a server's own runs, which it
+ * waits for and finishes with their real exit status.  Between their exit
+ * and that wait they are zombies, which proc_owner_check() calls gone.
+ */
+static int is_my_child(long pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	size_t got = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[got] = '\0';
+	const char *p = strrchr(buf, ')');
+	long ppid = 0;
+	return p && sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == (long)getpid();
+}
+
 void runs_reap_dead(struct store *st)
 {
 	sqlite3 *db = store_db(st);
@@ -458,7 +479,7 @@ void runs_reap_dead(struct store *st)
 		const char *h = (const char *)sqlite3_column_text(q, 1), *k = (const char *)sqlite3_column_text(q, 2);
 		snprintf(o.host, sizeof o.host, "%s", h ? h : "");
 		snprintf(o.host_key, sizeof o.host_key, "%s", k ? k : "");
-		if (proc_owner_check(&o) == PROC_GONE) {
+		if (proc_owner_check(&o) == PROC_GONE && !is_my_child(o.pid)) {
 			gone = xrealloc(gone, (n + 1) * sizeof *gone);
 			gone[n++] = xstrdup((const char *)sqlite3_column_text(q, 0));
 		}
