@@ -205,14 +205,14 @@ START_TEST(dead_owner_is_failed)
 	const char *b[] = { "x" };
 	struct runs_start r = { .run_id = "d", .args = b, .nargs = 1, .blocks = b, .nblocks = 1, .owner = &me };
 	ck_assert_int_eq(runs_begin(st, &r, err, sizeof err), 0);
-	runs_reap_dead(st);
+	runs_reap_dead(st, NULL, NULL);
 	char status[32];
 	ck_assert_int_eq(runs_status(st, "d", status, sizeof status, NULL, err, sizeof err), 0);
 	ck_assert_str_eq(status, "failed");
 	ck_assert_int_eq(proc_owner_self(&me), 0); /* and a live one stays running */
 	struct runs_start live = { .run_id = "e", .args = b, .nargs = 1, .blocks = b, .nblocks = 1, .owner = &me };
 	ck_assert_int_eq(runs_begin(st, &live, err, sizeof err), 0);
-	runs_reap_dead(st);
+	runs_reap_dead(st, NULL, NULL);
 	ck_assert_int_eq(runs_status(st, "e", status, sizeof status, NULL, err, sizeof err), 0);
 	ck_assert_str_eq(status, "running");
 }

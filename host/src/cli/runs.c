@@ -128,6 +128,7 @@ static int runs_list_cmd(struct cli *cli, int argc, char **argv)
 		return r;
 	char err[SMELT_ERRBUF_SIZE];
 	cJSON *res;
+	runs_reap_dead(st, NULL, NULL);
 	int rc = runs_list(st, &q, &res, err, sizeof err);
 	store_close(st);
 	project_free(p);
@@ -195,6 +196,7 @@ static int runs_show_cmd(struct cli *cli, int argc, char **argv)
 	if ((r = open_store(cli, &p, &st)) != 0)
 		return r;
 	cJSON *run;
+	runs_reap_dead(st, NULL, NULL);
 	int rc = runs_show(st, id, &run, err, sizeof err);
 	store_close(st);
 	project_free(p);

@@ -365,6 +365,7 @@ static struct reply list_runs(struct req *r)
 	if (!st)
 		return reply_error(500, "%s", err);
 	cJSON *res;
+	runs_reap_dead(st, children_supervised, r->sv->kids);
 	int rc = runs_list(st, &q, &res, err, sizeof err);
 	store_close(st);
 	if (rc)
@@ -390,6 +391,7 @@ static struct reply show_run(struct req *r, const char *id)
 	if (!st)
 		return reply_error(500, "%s", err);
 	cJSON *run;
+	runs_reap_dead(st, children_supervised, r->sv->kids);
 	int rc = runs_show(st, id, &run, err, sizeof err);
 	store_close(st);
 	if (rc)
@@ -494,7 +496,7 @@ static struct reply cancel_run(struct req *r, const char *id)
 	if (!st)
 		return reply_error(500, "%s", err);
 	struct proc_owner owner;
-	runs_reap_dead(st);
+	runs_reap_dead(st, children_supervised, r->sv->kids);
 	int rc = runs_status(st, id, status, sizeof status, &owner, err, sizeof err);
 	store_close(st);
 	if (rc)

@@ -293,3 +293,16 @@ int children_cancel(struct children *kids, const char *run_id)
 	pthread_mutex_unlock(&kids->mu);
 	return sent;
 }
+
+int children_supervised(void *arg, const char *run_id)
+{
+	struct children *kids = arg;
+	if (!kids)
+		return 0;
+	pthread_mutex_lock(&kids->mu);
+	int found = 0;
+	for (const struct child *c = kids->list; c && !found; c = c->next)
+		found = !strcmp(c->run_id, run_id);
+	pthread_mutex_unlock(&kids->mu);
+	return found;
+}

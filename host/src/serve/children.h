@@ -39,4 +39,11 @@ int children_start(struct children *kids, const char *run_id, const char *job, c
 /* SIGTERM to the group of run_id's child: 1 sent, 0 not a live child of this server. */
 int children_cancel(struct children *kids, const char *run_id);
 
+/*
+ * 1 when run_id is a run of kids not yet finished by its reaper (which
+ * records its real exit status), else 0.  kids is a struct children *;
+ * the shape fits runs_reap_dead()'s callback.
+ */
+int children_supervised(void *kids, const char *run_id);
+
 #endif

@@ -1,5 +1,6 @@
 /* logstream: a run's log as Server-Sent Events; see logstream.h. */
 #include "serve/logstream.h"
+#include "serve/children.h"
 #include "serve/ctx.h"
 #include "store/runs.h"
 #include "store/store.h"
@@ -106,7 +107,7 @@ static int run_over(struct stream *s)
 		if (rc)
 			return 0; /* try again at the next look */
 	}
-	runs_reap_dead(s->st);
+	runs_reap_dead(s->st, children_supervised, s->sv->kids);
 	if (runs_status(s->st, s->run_id, s->status, sizeof s->status, NULL, err, sizeof err) != 0)
 		return 1; /* pruned meanwhile */
 	return strcmp(s->status, "running") && strcmp(s->status, "queued");

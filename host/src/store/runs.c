@@ -10,7 +10,6 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -325,7 +324,6 @@ int runs_list(struct store *st, const struct runs_query *rq, cJSON **out, char *
 	*out = NULL;
 	if (rq->since && runs_parse_since(rq->since, since, sizeof since, err, errlen))
 		return SMELT_ERR_CONFIG;
-	runs_reap_dead(st);
 	char *sql = xasprintf("SELECT " RUN_COLUMNS " FROM run_history h %s ORDER BY h.started_at DESC, h.rowid DESC "
 	                      "LIMIT ?4 OFFSET ?5",
 	                      list_where);
@@ -369,7 +367,6 @@ int runs_show(struct store *st, const char *run_id, cJSON **out, char *err, size
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	*out = NULL;
-	runs_reap_dead(st);
 	if (prepare(db, "SELECT " RUN_COLUMNS " FROM run_history h WHERE h.run_id = ?", &q, err, errlen, "read run"))
 		return SMELT_ERR;
 	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_TRANSIENT);
@@ -442,27 +439,7 @@ int runs_status(struct store *st, const char *run_id, char *status, size_t statu
 	return SMELT_OK;
 }
 
-/*
- * 1 when pid is a child of this process: a server's own runs, which it
- * waits for and finishes with their real exit status.  Between their exit
- * and that wait they are zombies, which proc_owner_check() calls gone.
- */
-static int is_my_child(long pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return 0;
-	size_t got = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[got] = '\0';
-	const char *p = strrchr(buf, ')');
-	long ppid = 0;
-	return p && sscanf(p + 1, " %*c %ld", &ppid) == 1 && ppid == (long)getpid();
-}
-
-void runs_reap_dead(struct store *st)
+void runs_reap_dead(struct store *st, int (*supervised)(void *arg, const char *run_id), void *arg)
 {
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
@@ -479,9 +456,10 @@ void runs_reap_dead(struct store *st)
 		const char *h = (const char *)sqlite3_column_text(q, 1), *k = (const char *)sqlite3_column_text(q, 2);
 		snprintf(o.host, sizeof o.host, "%s", h ? h : "");
 		snprintf(o.host_key, sizeof o.host_key, "%s", k ? k : "");
-		if (proc_owner_check(&o) == PROC_GONE && !is_my_child(o.pid)) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+		if (proc_owner_check(&o) == PROC_GONE && !(supervised && supervised(arg, id))) {
 			gone = xrealloc(gone, (n + 1) * sizeof *gone);
-			gone[n++] = xstrdup((const char *)sqlite3_column_text(q, 0));
+			gone[n++] = xstrdup(id);
 		}
 	}
 	sqlite3_finalize(q);

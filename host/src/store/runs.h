@@ -104,8 +104,11 @@ int runs_prune(struct store *st, int keep, const char *older_than, void (*fn)(vo
 /*
  * Runs left "running" by a process that is provably gone (proc_owner_check())
  * become "failed" ("the process ... is gone").  Called before listings.
+ * supervised (may be NULL) names runs whose process a supervisor waits for
+ * and finishes with its real exit status (a server's own children, which
+ * look gone while they are zombies): those are left to it.
  */
-void runs_reap_dead(struct store *st);
+void runs_reap_dead(struct store *st, int (*supervised)(void *arg, const char *run_id), void *arg);
 
 /*
  * Parse since/older-than text into an SQLite-comparable UTC timestamp
