@@ -458,26 +458,6 @@ static int on_state(void *arg, const char *line, size_t len, unsigned long linen
 	return 0;
 }
 
-/* 0 when the catalog deselects property name of stream (selected: false, unless automatic; or unsupported). */
-static int singer_field_selected(const cJSON *stream, const char *name)
-{
-	const cJSON *m;
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(stream, "metadata"))
-	{
-		const cJSON *bc = cJSON_GetObjectItemCaseSensitive(m, "breadcrumb");
-		const cJSON *md = cJSON_GetObjectItemCaseSensitive(m, "metadata");
-		if (cJSON_GetArraySize(bc) != 2 || !cJSON_GetStringValue(cJSON_GetArrayItem(bc, 1)) ||
-		    strcmp(cJSON_GetArrayItem(bc, 1)->valuestring, name))
-			continue;
-		const char *inc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "inclusion"));
-		if (inc && !strcmp(inc, "unsupported"))
-			return 0;
-		if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(md, "selected")) && !(inc && !strcmp(inc, "automatic")))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Lineage: each selected stream of the catalog is an input dataset of the
  * tap and an output of the target (a target names its table after the
@@ -500,10 +480,12 @@ static void singer_report_datasets(struct singer *s, const struct smelt_plugin *
 			continue;
 		cJSON *fields = cJSON_CreateArray();
 		const cJSON *prop;
+		struct catalog_props ix = { 0 };
+		int indexed = catalog_props_index(&ix, st) == 0; /* else: searched */
 		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "schema"),
 		                                                          "properties"))
 		{
-			if (!singer_field_selected(st, prop->string))
+			if (!catalog_field_selected(indexed ? &ix : NULL, st, prop->string))
 				continue;
 			char type[128] = "";
 			const char *format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prop, "format"));
@@ -525,6 +507,7 @@ static void singer_report_datasets(struct singer *s, const struct smelt_plugin *
 				cJSON_AddStringToObject(f, "type", type);
 			cJSON_AddItemToArray(fields, f);
 		}
+		catalog_props_release(&ix);
 		for (int out = 0; out < 2; out++) {
 			const struct smelt_plugin *p = out ? target : tap;
 			char *ns = kit_asprintf("smelt://%s", attr(s, p, "name"));
