@@ -485,7 +485,7 @@ static void singer_report_datasets(struct singer *s, const struct smelt_plugin *
 		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "schema"),
 		                                                          "properties"))
 		{
-			if (!catalog_field_selected(indexed ? &ix : NULL, st, prop->string))
+			if (!prop->string || !catalog_field_selected(indexed ? &ix : NULL, st, prop->string))
 				continue;
 			char type[128] = "";
 			const char *format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prop, "format"));
