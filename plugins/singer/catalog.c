@@ -22,13 +22,8 @@ static const char *stream_id(const cJSON *stream)
  * (active), which resets it on the way in and out: there entries are only
  * appended, never removed, so the index cannot go stale.
  */
-static __thread struct {
-	const cJSON *md; /* the metadata array indexed, or NULL */
-	cJSON **slot;    /* open addressing: entries; NULL = empty */
-	size_t cap;      /* a power of two, more than twice n */
-	size_t n;        /* entries in the index */
-	int active;      /* inside catalog_apply_rules() */
-} md_ix;
+static __thread struct catalog_props md_ix; /* see catalog_apply_rules() */
+static __thread int md_ix_active;             /* inside catalog_apply_rules() */
 
 static const char *entry_prop(const cJSON *e)
 {
@@ -37,46 +32,66 @@ static const char *entry_prop(const cJSON *e)
 	return cJSON_IsString(p) ? p->valuestring : NULL;
 }
 
-static cJSON **ix_slot(const char *prop)
+static cJSON **ixp_slot(const struct catalog_props *ix, const char *prop)
 {
-	size_t h = 1469598103934665603ull, mask = md_ix.cap - 1;
+	size_t h = 1469598103934665603ull, mask = ix->cap - 1;
 	for (const char *c = prop; *c; c++)
 		h = (h ^ (unsigned char)*c) * 1099511628211ull;
 	for (h &= mask;; h = (h + 1) & mask)
-		if (!md_ix.slot[h] || !strcmp(entry_prop(md_ix.slot[h]), prop))
-			return &md_ix.slot[h];
+		if (!ix->slot[h] || !strcmp(entry_prop(ix->slot[h]), prop))
+			return &ix->slot[h];
+}
+
+void catalog_props_release(struct catalog_props *ix)
+{
+	free(ix->slot);
+	memset(ix, 0, sizeof *ix);
+}
+
+/* Index md (first entry of a name wins, as the linear search finds it); 0, or -1 out of memory. */
+static int ixp_build(struct catalog_props *ix, const cJSON *md)
+{
+	size_t cap = 16, count = (size_t)cJSON_GetArraySize(md);
+	const cJSON *e;
+	catalog_props_release(ix);
+	while (cap < 2 * count + 2)
+		cap *= 2;
+	if (!(ix->slot = calloc(cap, sizeof *ix->slot)))
+		return -1;
+	ix->cap = cap;
+	ix->md = md;
+	cJSON_ArrayForEach(e, md)
+	{
+		const char *name = entry_prop(e);
+		cJSON **s = name ? ixp_slot(ix, name) : NULL;
+		if (s && !*s) {
+			*s = (cJSON *)e;
+			ix->n++;
+		} else if (s) {
+			ix->dups = 1;
+		}
+	}
+	return 0;
+}
+
+int catalog_props_index(struct catalog_props *ix, const cJSON *stream)
+{
+	return ixp_build(ix, cJSON_GetObjectItemCaseSensitive(stream, "metadata"));
+}
+
+static cJSON **ix_slot(const char *prop)
+{
+	return ixp_slot(&md_ix, prop);
 }
 
 static void ix_reset(void)
 {
-	free(md_ix.slot);
-	md_ix.slot = NULL;
-	md_ix.md = NULL;
-	md_ix.cap = md_ix.n = 0;
+	catalog_props_release(&md_ix);
 }
 
-/* Index md (first entry of a name wins, as the linear search finds it); 0, or -1 out of memory. */
 static int ix_build(const cJSON *md)
 {
-	size_t cap = 16, count = (size_t)cJSON_GetArraySize(md);
-	const cJSON *e;
-	ix_reset();
-	while (cap < 2 * count + 2)
-		cap *= 2;
-	if (!(md_ix.slot = calloc(cap, sizeof *md_ix.slot)))
-		return -1;
-	md_ix.cap = cap;
-	md_ix.md = md;
-	cJSON_ArrayForEach(e, md)
-	{
-		const char *name = entry_prop(e);
-		cJSON **s = name ? ix_slot(name) : NULL;
-		if (s && !*s) {
-			*s = (cJSON *)e;
-			md_ix.n++;
-		}
-	}
-	return 0;
+	return ixp_build(&md_ix, md);
 }
 
 /* The "metadata" object of a metadata entry.  When the entry has none (or something else than an
@@ -108,7 +123,7 @@ static cJSON *entry(cJSON *stream, const char *prop, int create)
 		md = cJSON_AddArrayToObject(stream, "metadata");
 	}
 	cJSON *e;
-	int indexed = prop && md_ix.active && (md_ix.md == md || ix_build(md) == 0);
+	int indexed = prop && md_ix_active && (md_ix.md == md || ix_build(md) == 0);
 	if (indexed) {
 		e = *ix_slot(prop);
 		if (e || !create)
@@ -327,7 +342,7 @@ void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metad
 {
 	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
 	ix_reset();
-	md_ix.active = 1;
+	md_ix_active = 1;
 	if (cJSON_IsObject(schema))
 		apply_schema(catalog, schema);
 	/* every stream and top-level property gets an entry, then everything is deselected (!*.*) */
@@ -370,7 +385,7 @@ void catalog_apply_rules(cJSON *catalog, const cJSON *select, const cJSON *metad
 			}
 		}
 	}
-	md_ix.active = 0;
+	md_ix_active = 0;
 	ix_reset();
 }
 
@@ -379,6 +394,20 @@ int catalog_stream_selected(const cJSON *stream)
 	cJSON *m = entry((cJSON *)stream, NULL, 0);
 	const cJSON *sel = cJSON_GetObjectItemCaseSensitive(m, "selected");
 	return !m || cJSON_IsTrue(sel) || !strcmp(inclusion(m), "automatic");
+}
+
+/* The selection of metadata entry e (NULL: none), as catalog_selection() tells it. */
+static const char *entry_selection(const cJSON *e)
+{
+	if (!e)
+		return "selected"; /* no metadata: selected (Singer rule 1) */
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "metadata");
+	const char *inc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "inclusion"));
+	if (inc && !strcmp(inc, "automatic"))
+		return "automatic";
+	if (inc && !strcmp(inc, "unsupported"))
+		return "unsupported";
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "selected")) ? "selected" : "excluded";
 }
 
 const char *catalog_selection(const cJSON *stream, const char *prop)
@@ -391,15 +420,43 @@ const char *catalog_selection(const cJSON *stream, const char *prop)
 		const char *name = n == 2 ? cJSON_GetStringValue(cJSON_GetArrayItem(bc, 1)) : NULL;
 		if (prop ? !(name && !strcmp(name, prop)) : n != 0)
 			continue;
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "metadata");
-		const char *inc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(m, "inclusion"));
-		if (inc && !strcmp(inc, "automatic"))
-			return "automatic";
-		if (inc && !strcmp(inc, "unsupported"))
-			return "unsupported";
-		return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "selected")) ? "selected" : "excluded";
+		return entry_selection(e);
 	}
-	return "selected"; /* no metadata: selected (Singer rule 1) */
+	return entry_selection(NULL);
+}
+
+/* The selection of property prop of the stream indexed in ix (built from stream); ix NULL: a search. */
+static const char *prop_selection(const struct catalog_props *ix, const cJSON *stream, const char *prop)
+{
+	if (!ix || !ix->cap)
+		return catalog_selection(stream, prop);
+	return entry_selection(*ixp_slot(ix, prop));
+}
+
+/* Whether metadata entry e leaves its property out (unsupported, or selected: false unless automatic). */
+static int entry_deselects(const cJSON *e)
+{
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(e, "metadata");
+	const char *inc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "inclusion"));
+	if (inc && !strcmp(inc, "unsupported"))
+		return 1;
+	return cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(md, "selected")) && !(inc && !strcmp(inc, "automatic"));
+}
+
+int catalog_field_selected(const struct catalog_props *ix, const cJSON *stream, const char *name)
+{
+	if (ix && ix->cap && !ix->dups) {
+		const cJSON *e = *ixp_slot(ix, name);
+		return !(e && entry_deselects(e));
+	}
+	const cJSON *m;
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(stream, "metadata"))
+	{
+		const char *p = entry_prop(m);
+		if (p && !strcmp(p, name) && entry_deselects(m))
+			return 0;
+	}
+	return 1;
 }
 
 cJSON *catalog_selection_report(const cJSON *catalog, const cJSON *patterns)
@@ -425,17 +482,23 @@ cJSON *catalog_selection_report(const cJSON *catalog, const cJSON *patterns)
 		    !(props = cJSON_AddArrayToObject(s, "properties")))
 			goto oom;
 		const cJSON *schema = cJSON_GetObjectItemCaseSensitive(stream, "schema");
+		struct catalog_props ix = { 0 };
+		int indexed = catalog_props_index(&ix, stream) == 0; /* else: searched */
 		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(schema, "properties"))
 		{
 			cJSON *pp = cJSON_CreateObject();
 			if (!pp || !cJSON_AddItemToArray(props, pp)) {
 				cJSON_Delete(pp);
+				catalog_props_release(&ix);
 				goto oom;
 			}
 			if (!cJSON_AddStringToObject(pp, "name", prop->string) ||
-			    !cJSON_AddStringToObject(pp, "selection", catalog_selection(stream, prop->string)))
+			    !cJSON_AddStringToObject(pp, "selection", prop_selection(indexed ? &ix : NULL, stream, prop->string))) {
+				catalog_props_release(&ix);
 				goto oom;
+			}
 		}
+		catalog_props_release(&ix);
 	}
 	return o;
 oom:

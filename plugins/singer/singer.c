@@ -128,12 +128,20 @@ static int write_config(struct singer *s, const struct smelt_plugin *p, const ch
 
 /*
  * The tap's catalog with the rules applied, written to a private file
- * (*path, caller frees).  Discovery output is cached beside it under a
- * key of the config and the schema/metadata rules.
+ * (*path, caller frees) when path is not NULL, and handed over parsed
+ * (*tree, caller deletes) when tree is not NULL, so that no caller parses
+ * the file again (issue 19, W8).  Both are NULL when the tap has no catalog.
+ * Discovery output is cached beside it under a key of the config and the
+ * schema/metadata rules.
  */
 static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, const char *config_path,
-                           const char *config_json, unsigned flags, char **path, char *err, size_t errlen)
+                           const char *config_json, unsigned flags, char **path, cJSON **tree, char *err,
+                           size_t errlen)
 {
+	if (path)
+		*path = NULL;
+	if (tree)
+		*tree = NULL;
 	char *extras_json = NULL;
 	int rc = s->host->config_json(s->hctx, tap, SMELT_CFG_EXTRAS, &extras_json, err, errlen);
 	if (rc)
@@ -183,7 +191,6 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 			free(cache);
 			free(cache_key);
 			cJSON_Delete(extras);
-			*path = NULL;
 			LOG(s, SMELT_LOG_WARN, "'%s' lacks the 'discover' capability: running without a catalog",
 			    attr(s, tap, "name"));
 			return SMELT_OK;
@@ -237,13 +244,19 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	catalog_apply_rules(catalog, cJSON_GetObjectItemCaseSensitive(extras, "_select"), metadata, schema,
 	                    cJSON_GetObjectItemCaseSensitive(extras, "_select_filter"));
 	cJSON_Delete(extras);
-	char *text = cJSON_Print(catalog);
-	cJSON_Delete(catalog);
-	char name[64];
-	snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
-	*path = run_file(s, tap, name);
-	rc = write_private(s, *path, text, err, errlen);
-	free(text);
+	if (path) {
+		char *text = cJSON_Print(catalog);
+		char name[64];
+		snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
+		*path = run_file(s, tap, name);
+		rc = !text || !*path ? kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory")
+		                     : write_private(s, *path, text, err, errlen);
+		free(text);
+	}
+	if (tree && !rc)
+		*tree = catalog;
+	else
+		cJSON_Delete(catalog);
 	return rc;
 }
 
@@ -445,26 +458,6 @@ static int on_state(void *arg, const char *line, size_t len, unsigned long linen
 	return 0;
 }
 
-/* 0 when the catalog deselects property name of stream (selected: false, unless automatic; or unsupported). */
-static int singer_field_selected(const cJSON *stream, const char *name)
-{
-	const cJSON *m;
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(stream, "metadata"))
-	{
-		const cJSON *bc = cJSON_GetObjectItemCaseSensitive(m, "breadcrumb");
-		const cJSON *md = cJSON_GetObjectItemCaseSensitive(m, "metadata");
-		if (cJSON_GetArraySize(bc) != 2 || !cJSON_GetStringValue(cJSON_GetArrayItem(bc, 1)) ||
-		    strcmp(cJSON_GetArrayItem(bc, 1)->valuestring, name))
-			continue;
-		const char *inc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(md, "inclusion"));
-		if (inc && !strcmp(inc, "unsupported"))
-			return 0;
-		if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(md, "selected")) && !(inc && !strcmp(inc, "automatic")))
-			return 0;
-	}
-	return 1;
-}
-
 /*
  * Lineage: each selected stream of the catalog is an input dataset of the
  * tap and an output of the target (a target names its table after the
@@ -475,11 +468,8 @@ static int singer_field_selected(const cJSON *stream, const char *name)
  * target's tables (gx) names the same datasets.
  */
 static void singer_report_datasets(struct singer *s, const struct smelt_plugin *tap, const struct smelt_plugin *target,
-                                   const char *catalog_path)
+                                   const cJSON *catalog)
 {
-	char *text = kit_read_file(catalog_path, NULL);
-	cJSON *catalog = text ? cJSON_Parse(text) : NULL;
-	free(text);
 	const cJSON *st;
 	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(catalog, "streams"))
 	{
@@ -490,10 +480,12 @@ static void singer_report_datasets(struct singer *s, const struct smelt_plugin *
 			continue;
 		cJSON *fields = cJSON_CreateArray();
 		const cJSON *prop;
+		struct catalog_props ix = { 0 };
+		int indexed = catalog_props_index(&ix, st) == 0; /* else: searched */
 		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "schema"),
 		                                                          "properties"))
 		{
-			if (!singer_field_selected(st, prop->string))
+			if (!prop->string || !catalog_field_selected(indexed ? &ix : NULL, st, prop->string))
 				continue;
 			char type[128] = "";
 			const char *format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prop, "format"));
@@ -515,6 +507,7 @@ static void singer_report_datasets(struct singer *s, const struct smelt_plugin *
 				cJSON_AddStringToObject(f, "type", type);
 			cJSON_AddItemToArray(fields, f);
 		}
+		catalog_props_release(&ix);
 		for (int out = 0; out < 2; out++) {
 			const struct smelt_plugin *p = out ? target : tap;
 			char *ns = kit_asprintf("smelt://%s", attr(s, p, "name"));
@@ -534,7 +527,6 @@ static void singer_report_datasets(struct singer *s, const struct smelt_plugin *
 		}
 		cJSON_Delete(fields);
 	}
-	cJSON_Delete(catalog);
 }
 
 static int run_el(struct singer *s, const struct smelt_request *req, char *err, size_t errlen)
@@ -561,10 +553,12 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 	if (use_catalog || use_props) {
 		if ((rc = s->host->config_json(s->hctx, tap, 0, &tap_json, err, errlen)))
 			goto out;
-		if ((rc = prepare_catalog(s, tap, configs[0], tap_json, req->flags, &catalog, err, errlen)))
+		cJSON *tree = NULL;
+		if ((rc = prepare_catalog(s, tap, configs[0], tap_json, req->flags, &catalog, &tree, err, errlen)))
 			goto out;
-		if (catalog)
-			singer_report_datasets(s, tap, target, catalog);
+		if (tree)
+			singer_report_datasets(s, tap, target, tree);
+		cJSON_Delete(tree);
 	}
 	if (req->state_id && !(req->flags & (SMELT_RQ_FULL_REFRESH | SMELT_RQ_NO_STATE_UPDATE))) {
 		char *state = NULL;
@@ -699,7 +693,7 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 			            attr(s, p, "name"));
 		}
 		if ((rc = s->host->config_json(s->hctx, p, 0, &json, err, errlen)) ||
-		    (rc = prepare_catalog(s, p, config, json, req->flags, &catalog, err, errlen)))
+		    (rc = prepare_catalog(s, p, config, json, req->flags, &catalog, NULL, err, errlen)))
 			goto out;
 		if (req->kind == SMELT_REQ_DUMP) {
 			char *text = catalog ? kit_read_file(catalog, NULL) : NULL;
@@ -814,17 +808,15 @@ static int singer_select(void *state, const struct smelt_request *req, char **js
 	const struct smelt_plugin *p = req->plugins[0];
 	if (strcmp(attr(s, p, "type"), "extractors"))
 		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is not an extractor: it has no catalog", attr(s, p, "name"));
-	char *config = NULL, *config_json = NULL, *path = NULL, *extras_json = NULL, *text = NULL, *reply = NULL;
+	char *config = NULL, *config_json = NULL, *extras_json = NULL, *reply = NULL;
 	cJSON *catalog = NULL, *extras = NULL, *report = NULL;
 	int rc = write_config(s, p, NULL, &config, err, errlen);
 	if (!rc)
 		rc = s->host->config_json(s->hctx, p, 0, &config_json, err, errlen);
-	if (!rc)
-		rc = prepare_catalog(s, p, config, config_json, req->flags, &path, err, errlen);
-	if (!rc && !(text = path ? kit_read_file(path, NULL) : NULL))
+	if (!rc) /* the listing needs the rules applied, not a properties file for the tap */
+		rc = prepare_catalog(s, p, config, config_json, req->flags, NULL, &catalog, err, errlen);
+	if (!rc && !catalog)
 		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "'%s' produced no catalog", attr(s, p, "name"));
-	if (!rc && !(catalog = cJSON_Parse(text)))
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory"); /* prepare_catalog wrote it from cJSON */
 	if (!rc)
 		rc = s->host->config_json(s->hctx, p, SMELT_CFG_EXTRAS, &extras_json, err, errlen);
 	if (!rc && !(extras = cJSON_Parse(extras_json)))
@@ -840,8 +832,6 @@ static int singer_select(void *state, const struct smelt_request *req, char **js
 	cJSON_Delete(report);
 	cJSON_Delete(extras);
 	cJSON_Delete(catalog);
-	free(text);
-	free(path);
 	free(config);
 	s->host->free(config_json);
 	s->host->free(extras_json);

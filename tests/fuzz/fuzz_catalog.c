@@ -5,7 +5,9 @@
  * "_metadata": {...}, "_schema": {...}, "_select_filter": [...]}, any
  * types), the rest is the catalog the tap wrote.  The rules must never
  * crash, and applying them twice must select the same streams (they
- * start by deselecting everything, so they are idempotent).
+ * start by deselecting everything, so they are idempotent).  The indexed
+ * look-ups (select --list's report, the lineage's fields) must tell what the
+ * plain search of the metadata tells, duplicates of a property included.
  */
 #include "catalog.h"
 
@@ -22,6 +24,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		fprintf(stderr, "fuzz_catalog: %s\n", what); \
 		abort(); \
 	} while (0)
+
+/* The report and catalog_field_selected() with an index agree with the searches without one. */
+static void check_indexed(const cJSON *catalog)
+{
+	cJSON *report = catalog_selection_report(catalog, NULL);
+	if (!report)
+		return; /* a nameless property (schema.properties not an object) */
+	const cJSON *st, *prop, *rs = cJSON_GetObjectItemCaseSensitive(report, "streams")->child;
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(catalog, "streams"))
+	{
+		struct catalog_props ix = { 0 };
+		const cJSON *rp = cJSON_GetObjectItemCaseSensitive(rs, "properties")->child;
+		if (catalog_props_index(&ix, st))
+			FUZZ_FAIL("out of memory");
+		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "schema"),
+		                                                          "properties"))
+		{
+			const char *sel = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rp, "selection"));
+			if (!prop->string || !sel)
+				FUZZ_FAIL("the report lacks a property");
+			if (strcmp(sel, catalog_selection(st, prop->string)))
+				FUZZ_FAIL("the report's selection differs from catalog_selection()");
+			if (catalog_field_selected(&ix, st, prop->string) != catalog_field_selected(NULL, st, prop->string))
+				FUZZ_FAIL("catalog_field_selected() differs with the index");
+			rp = rp->next;
+		}
+		catalog_props_release(&ix);
+		rs = rs->next;
+	}
+	cJSON_Delete(report);
+}
 
 static void apply(cJSON *catalog, const cJSON *extras)
 {
@@ -53,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(catalog, "streams"))
 		if (i < sizeof first && first[i++] != (unsigned char)catalog_stream_selected(st))
 			FUZZ_FAIL("the same rules selected differently the second time");
+	check_indexed(catalog);
 	free(cJSON_PrintUnformatted(catalog));
 out:
 	cJSON_Delete(catalog);

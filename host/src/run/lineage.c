@@ -348,16 +348,55 @@ static const char *dataset_ns(const cJSON *ds)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ds, "namespace"));
 }
 
-static cJSON *find_dataset(cJSON *list, const char *ns, const char *name)
+/*
+ * The block's datasets by (namespace, name), and the rows its SMELT_EV_COUNT
+ * events report by stream: two open-addressing tables built once per block, so
+ * a catalog of thousands of streams costs linear time (issue 19, W8), not a
+ * scan of every dataset and every event per dataset.  Keys point into the
+ * datasets' own strings and into rt's events: nothing is copied.
+ */
+struct ds_slot {
+	const char *ns, *name; /* NULL: empty */
+	cJSON *ds;             /* dataset: the dataset; rows: unused */
+	long long rows;        /* rows: the sum of the counts */
+};
+struct ds_table {
+	struct ds_slot *slot;
+	size_t cap, n; /* cap a power of two, more than twice n */
+};
+
+static size_t ds_hash(const char *a, const char *b)
 {
-	cJSON *d;
-	cJSON_ArrayForEach(d, list)
-	{
-		if (!strcmp(dataset_ns(d), ns) &&
-		    !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "name")), name))
-			return d;
+	size_t h = 1469598103934665603ull;
+	for (const char *c = a; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *c = b; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of (ns, name): the one holding it, or the empty one where it goes (the table grows first). */
+static struct ds_slot *ds_slot(struct ds_table *t, const char *ns, const char *name)
+{
+	if (2 * (t->n + 1) >= t->cap) {
+		struct ds_table g = { xcalloc(t->cap ? 2 * t->cap : 64, sizeof *g.slot), t->cap ? 2 * t->cap : 64, 0 };
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slot[i].name)
+				*ds_slot(&g, t->slot[i].ns, t->slot[i].name) = t->slot[i], g.n++;
+		free(t->slot);
+		*t = g;
 	}
-	return NULL;
+	size_t mask = t->cap - 1;
+	for (size_t h = ds_hash(ns, name) & mask;; h = (h + 1) & mask)
+		if (!t->slot[h].name || (!strcmp(t->slot[h].ns, ns) && !strcmp(t->slot[h].name, name)))
+			return &t->slot[h];
+}
+
+/* The dataset (ns, name) of list (indexed in t), or NULL. */
+static cJSON *find_dataset(struct ds_table *t, const char *ns, const char *name)
+{
+	return t->cap ? ds_slot(t, ns, name)->ds : NULL;
 }
 
 /* The string member key of src copied into dst, when it is a string. */
@@ -426,20 +465,35 @@ static void set_rows(cJSON *ds, double rows)
 	cJSON_AddItemToObject(of, "outputStatistics", st);
 }
 
-/* The rows of stream that the block's SMELT_EV_COUNT events report; -1 when none. */
-static long long stream_rows(const struct runtime *rt, size_t block, const char *stream)
+/* The rows of each stream that the block's SMELT_EV_COUNT events report (a stream without any: no slot). */
+static void block_rows(struct ds_table *t, const struct runtime *rt, size_t block)
 {
-	long long n = -1;
 	for (size_t i = 0; i < rt->nevents; i++) {
 		const struct rt_event *e = &rt->events[i];
 		if (e->block == block && e->kind == SMELT_EV_COUNT && e->item && !strncmp(e->item, "stream ", 7) &&
-		    !strcmp(e->item + 7, stream) && e->count >= 0)
-			n = (n < 0 ? 0 : n) + e->count;
+		    e->count >= 0) {
+			struct ds_slot *sl = ds_slot(t, "", e->item + 7);
+			if (!sl->name) {
+				sl->ns = "";
+				sl->name = e->item + 7;
+				t->n++;
+			}
+			sl->rows += e->count;
+		}
 	}
-	return n;
 }
 
-static void add_dataset(struct lineage *l, const struct runtime *rt, size_t block, cJSON *ev, const struct rt_event *e)
+/* The rows of stream that the block's SMELT_EV_COUNT events report; -1 when none. */
+static long long stream_rows(struct ds_table *rows, const char *stream)
+{
+	if (!rows->cap)
+		return -1;
+	const struct ds_slot *sl = ds_slot(rows, "", stream);
+	return sl->name ? sl->rows : -1;
+}
+
+static void add_dataset(struct lineage *l, struct ds_table ix[2], struct ds_table *counts, cJSON *ev,
+                        const struct rt_event *e)
 {
 	int input = !strcmp(e->status, "input");
 	cJSON *detail = e->detail ? cJSON_Parse(e->detail) : NULL;
@@ -447,11 +501,16 @@ static void add_dataset(struct lineage *l, const struct runtime *rt, size_t bloc
 	if (!ns || !*ns)
 		ns = l->ns;
 	cJSON *list = cJSON_GetObjectItemCaseSensitive(ev, input ? "inputs" : "outputs");
-	cJSON *ds = find_dataset(list, ns, e->item);
+	cJSON *ds = find_dataset(&ix[input], ns, e->item);
 	if (!ds) {
 		ds = job_ref(ns, e->item);
 		cJSON_AddObjectToObject(ds, "facets");
 		cJSON_AddItemToArray(list, ds);
+		struct ds_slot *sl = ds_slot(&ix[input], ns, e->item);
+		sl->ns = dataset_ns(ds);
+		sl->name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ds, "name"));
+		sl->ds = ds;
+		ix[input].n++;
 	}
 	add_fields(cJSON_GetObjectItemCaseSensitive(ds, "facets"), cJSON_GetObjectItemCaseSensitive(detail, "fields"));
 	if (input) {
@@ -463,7 +522,7 @@ static void add_dataset(struct lineage *l, const struct runtime *rt, size_t bloc
 	} else {
 		const cJSON *rows = cJSON_GetObjectItemCaseSensitive(detail, "rows");
 		const char *stream = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(detail, "stream"));
-		long long n = stream ? stream_rows(rt, block, stream) : -1;
+		long long n = stream ? stream_rows(counts, stream) : -1;
 		if (cJSON_IsNumber(rows) && rows->valuedouble >= 0)
 			set_rows(ds, (double)(long long)rows->valuedouble);
 		else if (n >= 0)
@@ -483,12 +542,17 @@ void lineage_block_end(struct lineage *l, const struct runtime *rt, size_t index
 	if (!l || !l->block_name)
 		return;
 	cJSON *ev = event_new(l, end_type(rc), 1, rc, error);
+	struct ds_table ix[2] = { { 0 }, { 0 } }, rows = { 0 };
+	block_rows(&rows, rt, index + 1);
 	for (size_t i = 0; i < rt->nevents; i++) {
 		const struct rt_event *e = &rt->events[i];
 		if (e->block == index + 1 && e->kind == SMELT_EV_DATASET && e->item && *e->item && e->status &&
 		    (!strcmp(e->status, "input") || !strcmp(e->status, "output")))
-			add_dataset(l, rt, index + 1, ev, e);
+			add_dataset(l, ix, &rows, ev, e);
 	}
+	free(ix[0].slot);
+	free(ix[1].slot);
+	free(rows.slot);
 	emit(l, ev);
 	free(l->block_name);
 	l->block_name = NULL;

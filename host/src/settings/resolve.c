@@ -401,10 +401,13 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 
 static struct resolved_setting *add_item(struct settings *out, const struct setting_def *def, int own)
 {
-	out->items = xrealloc(out->items, (out->n + 1) * sizeof *out->items);
-	for (size_t i = 0; i < out->n; i++) /* the array moved: re-point the owned definitions */
-		if (out->items[i].own_def.name)
-			out->items[i].def = &out->items[i].own_def;
+	if (out->n >= out->cap) { /* doubled: a project of many settings costs linear time */
+		out->cap = out->n < 8 ? 16 : 2 * out->n;
+		out->items = xrealloc(out->items, out->cap * sizeof *out->items);
+		for (size_t i = 0; i < out->n; i++) /* the array moved: re-point the owned definitions */
+			if (out->items[i].own_def.name)
+				out->items[i].def = &out->items[i].own_def;
+	}
 	struct resolved_setting *rs = &out->items[out->n++];
 	memset(rs, 0, sizeof *rs);
 	if (own) {

@@ -71,6 +71,7 @@ struct settings {
 	struct resolved_setting *items; /* definition order, then extras, then custom */
 	size_t n;
 	char *plugin_name;              /* "tap-x", or "meltano" for the project */
+	size_t cap;                     /* items allocated (at least n once items grow; 0: unknown) */
 };
 
 /* Flags of settings_resolve() and settings_config_json(). */
