@@ -1195,7 +1195,6 @@ static int gx_run_block(void *state, const struct smelt_request *req, char *err,
 	return rc;
 }
 
-/* After install: import GX once (checks the install, compiles its bytecode so the first check is quick). */
 /*
  * After smelt install: great_expectations must be in the venv.  Its
  * dist-info is read, no Python started: importing GX costs 4-8 s on a

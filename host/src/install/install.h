@@ -15,10 +15,11 @@
  * Tools: `uv venv` + `uv pip install --python <venv>/bin/python` when uv is
  * on PATH ($SMELT_NO_UV=1 turns that off), else `<python> -m venv` +
  * `<venv>/bin/python -m pip install`.  Bytecode is compiled at install only
- * for items that ask (compile_bytecode; uv --compile-bytecode, else pip's
- * default), else left to Python at first import (pip --no-compile), as
- * Meltano does: compiling a whole venv costs more than the download.  The pip_url is split like a shell
- * splits words (quotes, backslashes) and passed as argv: no shell runs.
+ * for items that ask (compile_bytecode: uv --compile-bytecode, or pip's
+ * default); the others leave it to Python's first import (pip gets
+ * --no-compile), as Meltano does: compiling a whole venv cost more than
+ * its download.  The pip_url is split like a shell splits words (quotes,
+ * backslashes) and passed as argv: no shell runs.
  * The interpreter is the item's python, else $SMELT_PYTHON, else python3.
  *
  * Threading: install_plugins() runs workers on its own threads; call it
