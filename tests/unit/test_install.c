@@ -14,8 +14,13 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <glob.h>
+#include <spawn.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static char tmpdir[256];
 
@@ -166,6 +171,62 @@ START_TEST(parallel_install_failure_keeps_others)
 }
 END_TEST
 
+/* A wheel of one module, smelt_bc_probe, written by python3 into dir; returns its path (caller frees). */
+static char *probe_wheel(const char *dir)
+{
+	static const char script[] =
+		"import sys, zipfile\n"
+		"n = 'smelt_bc_probe-1.0'\n"
+		"with zipfile.ZipFile(sys.argv[1] + '/smelt_bc_probe-1.0-py3-none-any.whl', 'w') as z:\n"
+		"    z.writestr('smelt_bc_probe/__init__.py', 'X = 1\\n')\n"
+		"    z.writestr(n + '.dist-info/METADATA', 'Metadata-Version: 2.1\\nName: smelt-bc-probe\\nVersion: 1.0\\n')\n"
+		"    z.writestr(n + '.dist-info/WHEEL', 'Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n"
+		"    z.writestr(n + '.dist-info/RECORD', '')\n";
+	char *const argv[] = { "python3", "-c", (char *)script, (char *)dir, NULL };
+	pid_t pid;
+	int st;
+	ck_assert_int_eq(posix_spawnp(&pid, "python3", NULL, NULL, argv, environ), 0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return xasprintf("%s/smelt_bc_probe-1.0-py3-none-any.whl", dir);
+}
+
+/* Number of compiled files of the probe module in a venv. */
+static size_t probe_pycs(const char *venv)
+{
+	char *pat = xasprintf("%s/lib/python*/site-packages/smelt_bc_probe/__pycache__/*.pyc", venv);
+	glob_t g;
+	size_t n = glob(pat, 0, NULL, &g) == 0 ? g.gl_pathc : 0;
+	if (n)
+		globfree(&g);
+	free(pat);
+	return n;
+}
+
+/* Bytecode is compiled at install only for items that ask (Meltano leaves it to the first import). */
+START_TEST(bytecode_only_when_asked)
+{
+	char *wheel = probe_wheel(tmpdir);
+	char *url = xasprintf("--no-index %s", wheel);
+	char *v1 = xasprintf("%s/utilities/lazy/venv", tmpdir), *v2 = xasprintf("%s/orchestrators/eager/venv", tmpdir);
+	struct install_item items[] = {
+		{ .plugin_type = "utilities", .name = "lazy", .pip_url = url, .venv_dir = v1 },
+		{ .plugin_type = "orchestrators", .name = "eager", .pip_url = url, .venv_dir = v2, .compile_bytecode = 1 },
+	};
+	ck_assert_int_eq(install_plugins(items, 2, 0, 0), 0);
+	ck_assert_int_eq(items[0].result, INSTALL_DONE);
+	ck_assert_int_eq(items[1].result, INSTALL_DONE);
+	ck_assert_uint_eq(probe_pycs(v1), 0);
+	ck_assert_uint_gt(probe_pycs(v2), 0);
+	for (size_t i = 0; i < 2; i++)
+		install_item_release(&items[i]);
+	free(v1);
+	free(v2);
+	free(url);
+	free(wheel);
+}
+END_TEST
+
 START_TEST(missing_interpreter_fails_cleanly)
 {
 	char *v = xasprintf("%s/loaders/x/venv", tmpdir);
@@ -196,6 +257,7 @@ static Suite *install_suite(void)
 	tcase_add_checked_fixture(tc, setup_tmp, teardown_tmp);
 	tcase_add_test(tc, parallel_install_failure_keeps_others);
 	tcase_add_test(tc, missing_interpreter_fails_cleanly);
+	tcase_add_test(tc, bytecode_only_when_asked);
 	suite_add_tcase(s, tc);
 	return s;
 }

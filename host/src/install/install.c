@@ -367,11 +367,12 @@ static void install_one(struct pool *pool, struct job *job)
 	if (pool->uv) {
 		argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "install", argv[a++] = "--python";
 		argv[a++] = venv_py;
-		/* pip compiles bytecode at install; uv does not unless asked, and tools such as Airflow then
-		 * pay for it on every start */
-		argv[a++] = "--compile-bytecode";
+		if (it->compile_bytecode)
+			argv[a++] = "--compile-bytecode";
 	} else {
 		argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "install";
+		if (!it->compile_bytecode) /* pip compiles unless told not to */
+			argv[a++] = "--no-compile";
 	}
 	for (size_t i = 0; i < nargs; i++)
 		argv[a++] = args[i];

@@ -14,8 +14,12 @@
  *
  * Tools: `uv venv` + `uv pip install --python <venv>/bin/python` when uv is
  * on PATH ($SMELT_NO_UV=1 turns that off), else `<python> -m venv` +
- * `<venv>/bin/python -m pip install`.  The pip_url is split like a shell
- * splits words (quotes, backslashes) and passed as argv: no shell runs.
+ * `<venv>/bin/python -m pip install`.  Bytecode is compiled at install only
+ * for items that ask (compile_bytecode: uv --compile-bytecode, or pip's
+ * default); the others leave it to Python's first import (pip gets
+ * --no-compile), as Meltano does: compiling a whole venv cost more than
+ * its download.  The pip_url is split like a shell splits words (quotes,
+ * backslashes) and passed as argv: no shell runs.
  * The interpreter is the item's python, else $SMELT_PYTHON, else python3.
  *
  * Threading: install_plugins() runs workers on its own threads; call it
@@ -43,6 +47,8 @@ struct install_item {
 	const char *venv_dir;    /* <sys dir>/<type>/<name>/venv (its parent holds the fingerprint) */
 	const char *base_dir;    /* the folder venv_dir lies in (the sys dir): its files are made and removed
 	                            beneath it, following no symbolic link; NULL: plain paths (tests) */
+	int compile_bytecode;    /* 1: compile the venv's bytecode at install (tools that start several
+	                            processes at once, e.g. Airflow); 0: Python compiles at first import */
 	/* filled by install_plugins(): */
 	enum install_result result;
 	char *error;             /* on INSTALL_FAILED: the cause, then the tail of pip's output (malloc'ed) */

@@ -128,6 +128,8 @@ int plugin_installs_prepare(struct project *p, struct plugin *const *sel, size_t
 			.python = def->python ? own(out, xstrdup(def->python)) : NULL,
 			.venv_dir = own(out, venv),
 			.base_dir = p->sys_dir,
+			/* an orchestrator (Airflow) starts several processes at once that import it all */
+			.compile_bytecode = pl->type == PLUGIN_ORCHESTRATORS,
 		};
 	}
 	return SMELT_OK;
