@@ -66,7 +66,7 @@ class Pair:
         self.roots = {}
         for tool in ("meltano", "smelt"):
             root = tmp_path / tool
-            root.mkdir()
+            root.mkdir(parents=True)
             (root / "meltano.yml").write_text(project_yml(root))
             (root / "people.csv").write_text("id,name\n1,a\n2,b\n3,c\n")
             (root / "out").mkdir()
@@ -160,3 +160,76 @@ def test_state_export_and_import(pair):
     # not a JSON object: both refuse with a usage error
     m, s = pair.both("state", "import", input="[1]")
     assert m.returncode == s.returncode == 2, (m.stderr, s.stderr)
+
+
+# ---- add ------------------------------------------------------------------------------------------------
+
+COWSAY = """\
+name: cowsay
+namespace: cowsay
+variant: local
+label: cowsay
+pip_url: cowsay==6.1
+executable: cowsay
+"""
+
+
+@pytest.fixture
+def hub(tmp_path):
+    """The loopback Hub (tests/fixtures/hub), plus a utility `cowsay` whose pip_url is a tiny PyPI package."""
+    from hubserver import HubServer
+    from conftest import HUB_FIXTURES
+    root = tmp_path / "hub"
+    shutil.copytree(HUB_FIXTURES, root)
+    (root / "definitions/utilities/cowsay").mkdir()
+    (root / "definitions/utilities/cowsay/local.yml").write_text(COWSAY)
+    srv = HubServer(str(root)).start()
+    try:
+        yield {"MELTANO_HUB_API_ROOT": srv.api_root, "SMELT_HUB_URL": srv.api_root}
+    finally:
+        srv.stop()
+
+
+def fresh_pair(meltano, tmp_path):
+    p = Pair(meltano, tmp_path / "projects")
+    for root in p.roots.values():
+        (root / "meltano.yml").write_text("default_environment: dev\nproject_id: x\nenvironments:\n- name: dev\n")
+    return p
+
+
+def test_add_of_an_existing_plugin(meltano, hub, tmp_path):
+    p = fresh_pair(meltano, tmp_path)
+    m, s = p.both("add", "--no-install", "tap-csv", env=hub)
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    before = {}
+    for tool, root in p.roots.items():
+        assert p.run(tool, "config", "set", "tap-csv", "delimiter", ";", env=hub).returncode == 0
+        (root / "plugins/extractors/tap-csv--meltanolabs.lock").unlink()
+        before[tool] = (root / "meltano.yml").read_text()
+    # the same variant again: updated (the lock comes back), the project file and its config are kept
+    m, s = p.both("add", "--no-install", "tap-csv", env=hub)
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    assert "Updated extractor 'tap-csv' in your project" in m.stdout and "Updated extractor 'tap-csv'" in s.stdout
+    for tool, root in p.roots.items():
+        assert (root / "meltano.yml").read_text() == before[tool]
+        assert sorted(x.name for x in (root / "plugins/extractors").iterdir()) == ["tap-csv--meltanolabs.lock"]
+    assert (p.roots["meltano"] / "meltano.yml").read_text() == (p.roots["smelt"] / "meltano.yml").read_text()
+    # another variant: nothing changes, a message says why, exit 0
+    m, s = p.both("add", "--no-install", "tap-csv", "--variant", "meltano", env=hub)
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    assert "Extractor 'tap-csv' already exists in your" in m.stderr and "Extractor 'tap-csv' already exists" in s.stderr
+    assert "--inherit-from tap-csv --variant meltano" in m.stdout and "--inherit-from tap-csv --variant meltano" in s.stdout
+    for tool, root in p.roots.items():
+        assert (root / "meltano.yml").read_text() == before[tool]
+        assert sorted(x.name for x in (root / "plugins/extractors").iterdir()) == ["tap-csv--meltanolabs.lock"]
+
+
+def test_add_install_installs(meltano, hub, tmp_path):
+    p = fresh_pair(meltano, tmp_path)
+    env = {**hub, "SMELT_TOOL_CACHE": os.environ.get("SMELT_TOOL_CACHE", "")}
+    m, s = p.both("add", "--install", "cowsay", env=env)
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    # installed: the plugin runs at once, offline, with nothing installed by `invoke`
+    for tool in ("meltano", "smelt"):
+        proc = p.run(tool, "invoke", "--no-install", "cowsay", "-t", "moo-from-" + tool, env=env)
+        assert proc.returncode == 0 and "moo-from-" + tool in proc.stdout, (tool, proc.stdout, proc.stderr)
