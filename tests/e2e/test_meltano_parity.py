@@ -233,3 +233,24 @@ def test_add_install_installs(meltano, hub, tmp_path):
     for tool in ("meltano", "smelt"):
         proc = p.run(tool, "invoke", "--no-install", "cowsay", "-t", "moo-from-" + tool, env=env)
         assert proc.returncode == 0 and "moo-from-" + tool in proc.stdout, (tool, proc.stdout, proc.stderr)
+
+
+# ---- run ------------------------------------------------------------------------------------------------
+
+def test_run_options_after_the_blocks(pair):
+    def rows(tool):
+        path = pair.roots[tool] / "out/people.jsonl"
+        return [json.loads(line)["id"] for line in path.read_text().splitlines()] if path.exists() else []
+
+    m, s = pair.both("run", "tap-csv", "target-jsonl", "--state-id-suffix", "x")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    m, s = pair.both("state", "list")
+    assert m.stdout.split() == s.stdout.split() == ["dev:tap-csv-to-target-jsonl:x"]
+    m, s = pair.both("state", "get", "dev:tap-csv-to-target-jsonl:x")
+    assert json.loads(m.stdout) == json.loads(s.stdout) and json.loads(s.stdout)["singer_state"]["bookmarks"]
+    # incremental from the bookmark of that suffix: nothing new; --full-refresh (last) extracts everything again
+    m, s = pair.both("run", "tap-csv", "target-jsonl", "--state-id-suffix=x")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    m, s = pair.both("run", "tap-csv", "target-jsonl", "--state-id-suffix", "x", "--full-refresh")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    assert rows("meltano") == rows("smelt") == [1, 2, 3, 1, 2, 3]
