@@ -208,7 +208,7 @@ _smelt_positional()
 	schedule:set | schedule:remove | schedule:run)
 		[[ "$npos" == 0 ]] && _smelt_listing "$smelt" "$cwd" name 4 schedule list ;;
 	environment:remove) _smelt_listing "$smelt" "$cwd" name 3 environment list ;;
-	state:get | state:set | state:merge | state:clear | state:copy | state:move)
+	state:get | state:set | state:merge | state:clear | state:copy | state:move | state:edit)
 		_smelt_listing "$smelt" "$cwd" state_id 3 state list ;;
 	esac
 }

@@ -167,7 +167,7 @@ def test_smelt_continues_from_meltano_system_database(meltano, tmp_path):
     assert "from Meltano's system database" not in proc.stderr
 
     # `smelt state clear` means a full extraction next time: Meltano's older bookmark does not come back
-    proc = run_smelt(root, "state", "clear", STATE_ID)
+    proc = run_smelt(root, "state", "clear", "--force", STATE_ID)
     assert "still holds state" in proc.stderr
     assert digest(meltano_db) == before
     run_smelt(root, "run", "tap-csv", "target-jsonl")
@@ -233,7 +233,7 @@ def test_file_backend_shared_both_ways(meltano, tmp_path):
     run_smelt(root, "run", "tap-csv", "target-jsonl")
     assert ids(out) == [1, 2, 3, 4, 5, 6]
     # `smelt state clear` clears the shared state: Meltano finds none
-    run_smelt(root, "state", "clear", STATE_ID)
+    run_smelt(root, "state", "clear", "--force", STATE_ID)
     assert not state_file.exists()
     assert run_meltano(meltano, root, "state", "get", STATE_ID, check=None).stdout.strip() in ("", "{}")
 

@@ -95,7 +95,10 @@ def test_add_custom_and_remove_keep_comments(tmp_path):
     assert "  - name: target-x\n    namespace: target_x\n" in text
     assert "  utilities:\n  - name: tool\n" in (root / "subdir/utilities.meltano.yml").read_text() or \
         "  - name: tool\n" in text
-    assert "already in" in smelt("add", "extractor", "tap-new", "--custom", check=1).stderr
+    # as Meltano's: an existing plugin is left as it is, with a message, exit 0
+    added = yml.read_text()
+    assert "already exists" in smelt("add", "extractor", "tap-new", "--custom", check=0).stderr
+    assert yml.read_text() == added
     # remove: the entry, the install folder, lock files, from whichever file
     (root / ".smelt/extractors/tap-new").mkdir(parents=True)
     (root / "plugins/extractors").mkdir(parents=True)

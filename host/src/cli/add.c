@@ -14,6 +14,7 @@
 #include "util/names.h"
 #include "util/strbuf.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ struct add_opts {
 
 enum add_opt {
 	ADD_TYPE, ADD_VARIANT, ADD_INHERIT, ADD_AS, ADD_CUSTOM, ADD_NAMESPACE, ADD_PIP_URL, ADD_EXECUTABLE,
-	ADD_CAPABILITIES, ADD_SETTING, ADD_PYTHON, ADD_ADAPTER, ADD_LABEL, ADD_FROM_REF, ADD_INSTALL_FLAG,
+	ADD_CAPABILITIES, ADD_SETTING, ADD_PYTHON, ADD_ADAPTER, ADD_LABEL, ADD_FROM_REF, ADD_INSTALL_FLAG, ADD_INSTALL,
 };
 
 static const struct cli_option add_options[] = {
@@ -50,12 +51,12 @@ static const struct cli_option add_options[] = {
 	{ ADD_ADAPTER, "--adapter", 0, "NAME", "the adapter that runs it", 0, NULL },
 	{ ADD_LABEL, "--label", 0, "TEXT", "custom: its label", 0, NULL },
 	{ ADD_FROM_REF, "--from-ref", 0, "REF", "not implemented yet", CLI_OPT_HIDDEN, NULL },
-	/* Meltano's: installing is `smelt install`'s job */
+	{ ADD_INSTALL, "--install", 0, NULL, "install the added plugins (as 'smelt install' does)", 0, NULL },
+	/* Meltano's: an existing plugin is always updated; installing is `smelt install`'s job */
 	{ ADD_INSTALL_FLAG, "--update", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
 	{ ADD_INSTALL_FLAG, "--no-update", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
 	{ ADD_INSTALL_FLAG, "--force-install", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
 	{ ADD_INSTALL_FLAG, "--no-install", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
-	{ ADD_INSTALL_FLAG, "--install", 0, NULL, "ignored: 'smelt install' installs", CLI_OPT_HIDDEN, NULL },
 	{ 0 },
 };
 
@@ -183,6 +184,43 @@ static int check_names(const char *const *names, size_t n, const struct add_opts
 	return EXIT_OK;
 }
 
+/*
+ * `add` of a plugin the project already has, as Meltano 4.4's: a Hub plugin
+ * of the same variant is updated (its lock rewritten; the project file and
+ * its config are kept); another variant, an inherited or a custom plugin is
+ * left as it is with a message.  Both exit 0.
+ */
+static int add_existing(struct project *p, int type, const struct plugin *old, const struct add_opts *o)
+{
+	const char *variant = o->variant ? o->variant : old->variant;
+	if (!o->as && !o->inherit_from && !o->custom && !old->inherit_from && old->variant &&
+	    !strcmp(variant, old->variant)) {
+		char err[1024], *lock = NULL;
+		struct definition def;
+		definition_init(&def);
+		int rc = definitions_fetch(p, plugin_type_plural(type), old->name, variant, &def, &lock, err, sizeof err);
+		definition_release(&def);
+		free(lock);
+		if (rc < 0)
+			return cli_fail("%s", err);
+		printf("Updated %s '%s' in your project\n", plugin_type_singular(type), old->name);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "%c%s '%s' already exists in your project\n", toupper((unsigned char)*plugin_type_singular(type)),
+	        plugin_type_singular(type) + 1, old->name);
+	if (o->variant && old->variant && strcmp(o->variant, old->variant))
+		printf("To switch from the current '%s' variant to '%s', change `variant` (and `pip_url`) of '%s'\n"
+		       "in %s and run 'smelt install %s %s'; to keep both, add the other variant under its own name:\n"
+		       "\tsmelt add %s %s--%s --inherit-from %s --variant %s\n",
+		       old->variant, o->variant, old->name, p->file_name, plugin_type_singular(type), old->name,
+		       plugin_type_singular(type), old->name, o->variant, old->name, o->variant);
+	else
+		printf("To add it another time, configured differently, inherit from it under its own name:\n"
+		       "\tsmelt add %s %s--new --inherit-from %s\n",
+		       plugin_type_singular(type), old->name, old->name);
+	return EXIT_OK;
+}
+
 static int add_one(struct project *p, int type, const char *name, const struct add_opts *o)
 {
 	char err[1024];
@@ -191,8 +229,9 @@ static int add_one(struct project *p, int type, const char *name, const struct a
 	cJSON *entry = NULL, *requires = NULL;
 	char *lock = NULL;
 
-	if (project_find_plugin(p, type, new_name))
-		return cli_fail("%s '%s' is already in %s", plugin_type_singular(type), new_name, p->file_name);
+	const struct plugin *old = project_find_plugin(p, type, new_name);
+	if (old)
+		return add_existing(p, type, old, o);
 	if (inherit) {
 		entry = cJSON_CreateObject();
 		cJSON_AddStringToObject(entry, "name", new_name);
@@ -298,7 +337,7 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 	const char **names = calloc((size_t)argc + 1, sizeof *names);
 	const char **settings = calloc((size_t)argc + 1, sizeof *settings);
 	size_t nnames = 0;
-	int rc = EXIT_OK;
+	int rc = EXIT_OK, install = 0;
 	const char *v;
 	o.type = -1;
 	o.settings = settings;
@@ -342,6 +381,9 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 			goto done;
 		case ADD_INSTALL_FLAG:
 			break;
+		case ADD_INSTALL:
+			install = 1;
+			break;
 		default: { /* an option with one value */
 			const char **dst[] = { [ADD_VARIANT] = &o.variant, [ADD_INHERIT] = &o.inherit_from, [ADD_AS] = &o.as,
 			                       [ADD_NAMESPACE] = &o.namespace_, [ADD_PIP_URL] = &o.pip_url,
@@ -382,6 +424,13 @@ int cmd_add(struct cli *cli, int argc, char **argv)
 	for (size_t i = 0; i < nnames && rc == EXIT_OK; i++)
 		rc = add_one(p, o.type >= 0 ? o.type : infer_type(names[i]), names[i], &o);
 	project_free(p);
+	for (size_t i = 0; i < nnames && rc == EXIT_OK && install; i++) {
+		/* the plugins as now saved, through `smelt install TYPE NAME` */
+		int type = o.type >= 0 ? o.type : infer_type(names[i]);
+		char *args[] = { "install", "--plugin-type", (char *)plugin_type_singular(type),
+			         (char *)(o.as ? o.as : names[i]), NULL };
+		rc = cmd_install(cli, 4, args);
+	}
 done:
 	free(names);
 	free(settings);

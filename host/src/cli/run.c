@@ -126,10 +126,14 @@ static void print_summary(struct runtime *rt, const struct block_list *bl, const
 	        bl->n, bl->n == 1 ? "" : "s", total_s);
 }
 
-static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
+/*
+ * Options may come before, between or after the blocks, as Meltano's: the
+ * block words are moved to argv[1..] and *argc becomes 1 + their count.
+ */
+static int parse_opts(int *argc_io, char **argv, struct run_opts *o, int *first)
 {
 	const char *v;
-	int i;
+	int i, argc = *argc_io, nwords = 0;
 	const char *env;
 	o->strategy = "auto";
 	/* Meltano's MELTANO_RUN_* variables, and their SMELT_RUN_* twins */
@@ -137,10 +141,13 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 		o->flags |= SMELT_RQ_FULL_REFRESH;
 	if ((env = getenv("SMELT_RUN_STATE_STRATEGY")) || (env = getenv("MELTANO_RUN_STATE_STRATEGY")))
 		o->strategy = env;
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+	for (i = 1; i < argc; i++) {
 		char err[SMELT_ERRBUF_SIZE], *end;
 		long t;
 		switch (cli_opt_next(&run_spec, NULL, argc, argv, &i, &v)) {
+		case CLI_OPT_ARG:
+			argv[1 + nwords++] = argv[i];
+			break;
 		case CLI_OPT_HELP:
 			cli_help_print(stdout, &run_spec);
 			return -1;
@@ -199,7 +206,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 	}
 	if (strcmp(o->strategy, "auto") && strcmp(o->strategy, "merge") && strcmp(o->strategy, "overwrite"))
 		return cli_usage("run", "--state-strategy must be auto, merge or overwrite, not '%s'", o->strategy);
-	*first = i;
+	*first = 1;
+	*argc_io = 1 + nwords;
 	return 0;
 }
 
@@ -207,7 +215,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first)
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
 	struct run_opts o = { 0 };
-	int first = 1, rc = parse_opts(argc, argv, &o, &first);
+	int first = 1, rc = parse_opts(&argc, argv, &o, &first);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
 

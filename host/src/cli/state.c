@@ -1,6 +1,8 @@
 /*
- * smelt state list|get|set|merge|clear|copy|move: the incremental state
- * saved in the system database, by state id (<env>:<tap>-to-<target>[:suffix]).
+ * smelt state list|get|set|merge|clear|copy|move|edit|export|import: the
+ * incremental state saved in the system database, by state id
+ * (<env>:<tap>-to-<target>[:suffix]).  As Meltano's, set/clear/copy/move/edit
+ * ask for confirmation on stdin unless --force is given (no answer: abort, 1).
  */
 #include "cli/commands.h"
 #include "project/project.h"
@@ -12,8 +14,15 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+#include <ctype.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 
 enum state_opt { STATE_PATTERN, STATE_FORMAT, STATE_INPUT, STATE_FROM, STATE_ALL, STATE_NO_VALIDATE, STATE_FORCE };
 
@@ -24,7 +33,7 @@ static const struct cli_option state_options[] = {
 	{ STATE_FROM, "--from-state-id", 0, "SRC", "merge: the state saved under SRC", 0, NULL },
 	{ STATE_ALL, "--all", 0, NULL, "clear: every state", 0, NULL },
 	{ STATE_NO_VALIDATE, "--no-validate", 0, NULL, "set, merge: take JSON without 'singer_state'", 0, NULL },
-	{ STATE_FORCE, "--force", 'f', NULL, "ignored (Meltano's): nothing here asks for confirmation", 0, NULL },
+	{ STATE_FORCE, "--force", 'f', NULL, "set, clear, copy, move, edit: do not ask for confirmation", 0, NULL },
 	{ 0 },
 };
 
@@ -36,13 +45,20 @@ const struct cli_spec state_spec = {
 	         "smelt state merge ID [JSON] [--input-file FILE | --from-state-id SRC]\n"
 	         "smelt state clear ID | --all\n"
 	         "smelt state copy SRC DST\n"
-	         "smelt state move SRC DST",
+	         "smelt state move SRC DST\n"
+	         "smelt state edit ID\n"
+	         "smelt state export\n"
+	         "smelt state import [FILE]",
 	.text = "set replaces the saved state (the JSON needs a top-level 'singer_state');\n"
-	        "merge deep-merges into it as a partial state.\n",
+	        "merge deep-merges into it as a partial state; get of an unknown id prints {}.\n"
+	        "edit opens $VISUAL or $EDITOR on the state; export prints every state as\n"
+	        "{\"<id>\": {\"completed\": ..., \"partial\": ...}} and import (FILE or stdin) reads it back.\n"
+	        "set, clear, copy, move and edit ask for confirmation unless --force is given.\n",
 	.options = state_options,
 	.examples = "  smelt state list\n"
 	            "  smelt state get dev:tap-csv-to-target-sqlite\n"
-	            "  smelt state clear --force dev:tap-csv-to-target-sqlite\n",
+	            "  smelt state clear --force dev:tap-csv-to-target-sqlite\n"
+	            "  smelt state export > state.json\n",
 };
 
 struct list_ctx {
@@ -105,6 +121,219 @@ static char *singer_state_of(const char *text, int validate, char *err, size_t e
 	return strbuf_detach(&sb);
 }
 
+/*
+ * Ask "<prompt> [y/N]: " on stdout and read the answer from stdin, as
+ * Meltano's click.confirm does: 1 for y/yes; 0 (exit 1) for n/no or an empty
+ * line; end of input prints "Aborted!" and returns 0.
+ */
+static int confirm(const char *prompt)
+{
+	char line[64];
+	for (;;) {
+		printf("%s [y/N]: ", prompt);
+		fflush(stdout);
+		if (!fgets(line, sizeof line, stdin)) {
+			fputs("Aborted!\n", stderr);
+			return 0;
+		}
+		size_t n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		for (char *c = line; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if (!strcmp(line, "y") || !strcmp(line, "yes"))
+			return 1;
+		if (!*line || !strcmp(line, "n") || !strcmp(line, "no"))
+			return 0;
+		fputs("Error: invalid input\n", stderr);
+	}
+}
+
+/*
+ * Run $VISUAL or $EDITOR (else vi) on path, split at blanks, without a
+ * shell; 0 when it exits 0.
+ */
+static int run_editor(const char *path, char *err, size_t errlen)
+{
+	const char *ed = getenv("VISUAL");
+	if (!ed || !*ed)
+		ed = getenv("EDITOR");
+	if (!ed || !*ed)
+		ed = "vi";
+	char *copy = xstrdup(ed), *save = NULL;
+	char *argv[34];
+	int n = 0;
+	for (char *w = strtok_r(copy, " \t", &save); w && n < 32; w = strtok_r(NULL, " \t", &save))
+		argv[n++] = w;
+	argv[n++] = (char *)path;
+	argv[n] = NULL;
+	pid_t pid;
+	int status = 0, rc = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+	if (rc != 0) {
+		fail(err, errlen, SMELT_ERR, "cannot run the editor '%s': %s", argv[0], strerror(rc));
+		free(copy);
+		return -1;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fail(err, errlen, SMELT_ERR, "the editor '%s' failed", argv[0]);
+		free(copy);
+		return -1;
+	}
+	free(copy);
+	return 0;
+}
+
+/* The saved state of id as {"singer_state": ...}, or {} when there is none; caller frees. */
+static cJSON *wrapped_state(struct state_backend *b, const char *id, char *err, size_t errlen, int *rc)
+{
+	char *json = NULL;
+	*rc = state_backend_get(b, id, &json, err, errlen);
+	cJSON *w = cJSON_CreateObject();
+	if (!*rc && json)
+		cJSON_AddItemToObject(w, "singer_state", cJSON_Parse(json));
+	free(json);
+	return w;
+}
+
+/* smelt state edit ID: the state in an editor, saved as a complete state when changed. */
+static int state_edit(struct project *p, struct state_backend *b, const char *id)
+{
+	char err[SMELT_ERRBUF_SIZE * 2];
+	int rc;
+	cJSON *cur = wrapped_state(b, id, err, sizeof err, &rc);
+	if (rc) {
+		cJSON_Delete(cur);
+		return cli_fail("%s", err);
+	}
+	if (!cJSON_GetObjectItemCaseSensitive(cur, "singer_state"))
+		log_info("no state found for %s: creating a new state", id);
+	struct strbuf sb = STRBUF_INIT;
+	json_dump(&sb, cur, 2);
+	strbuf_addch(&sb, '\n');
+	char *path = path_join(p->sys_dir, "state-edit.XXXXXX.json");
+	int fd = mkstemps(path, 5), exit_code = EXIT_OK;
+	if (fd < 0 || write(fd, sb.buf, sb.len) != (ssize_t)sb.len) {
+		exit_code = cli_fail("cannot write '%s': %m", path);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	strbuf_reset(&sb);
+	if (run_editor(path, err, sizeof err) || read_file(path, &sb) != 0) {
+		exit_code = cli_fail("%s", *err ? err : "cannot read the edited state");
+		goto out;
+	}
+	const char *t = sb.buf;
+	while (isspace((unsigned char)*t))
+		t++;
+	if (!*t) {
+		log_info("empty content provided: no changes made");
+		goto out;
+	}
+	cJSON *edited = cJSON_Parse(t);
+	if (edited && cJSON_Compare(edited, cur, 1)) {
+		log_info("no changes detected");
+		cJSON_Delete(edited);
+		goto out;
+	}
+	cJSON_Delete(edited);
+	char *value = singer_state_of(t, 1, err, sizeof err);
+	if (!value || state_backend_put(b, id, value, 0, err, sizeof err))
+		exit_code = cli_fail("%s", err);
+	else
+		log_info("state of '%s' set", id);
+	free(value);
+out:
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	strbuf_release(&sb);
+	cJSON_Delete(cur);
+	return exit_code;
+}
+
+/* smelt state export: {"<id>": {"completed": {"singer_state": ...}, "partial": {}}} on one line. */
+static int state_export(struct state_backend *b)
+{
+	char err[SMELT_ERRBUF_SIZE * 2];
+	struct list_ctx c = { .out = STRBUF_INIT };
+	if (state_backend_list(b, NULL, list_one, &c, err, sizeof err)) {
+		strbuf_release(&c.out);
+		return cli_fail("%s", err);
+	}
+	cJSON *all = cJSON_CreateObject();
+	int exit_code = EXIT_OK, rc;
+	char *save = NULL;
+	for (char *id = strtok_r(c.out.buf, "\n", &save); id; id = strtok_r(NULL, "\n", &save)) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddItemToObject(e, "completed", wrapped_state(b, id, err, sizeof err, &rc));
+		cJSON_AddItemToObject(e, "partial", cJSON_CreateObject());
+		cJSON_AddItemToObject(all, id, e);
+		if (rc) {
+			exit_code = cli_fail("%s", err);
+			break;
+		}
+	}
+	if (exit_code == EXIT_OK) {
+		struct strbuf sb = STRBUF_INIT;
+		json_dump(&sb, all, -2);
+		printf("%s\n", sb.buf);
+		strbuf_release(&sb);
+	}
+	cJSON_Delete(all);
+	strbuf_release(&c.out);
+	return exit_code;
+}
+
+/* The "singer_state" of a {"singer_state": ...} object as compact JSON, or NULL; caller frees. */
+static char *inner_of(const cJSON *o)
+{
+	const cJSON *v = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "singer_state") : NULL;
+	if (!v)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	json_dump(&sb, v, -2);
+	return strbuf_detach(&sb);
+}
+
+/* smelt state import [FILE|-]: what export printed; each id present is overwritten. */
+static int state_import(struct state_backend *b, const char *file)
+{
+	char err[SMELT_ERRBUF_SIZE * 2];
+	struct strbuf sb = STRBUF_INIT;
+	int bad = read_file(file && strcmp(file, "-") ? file : "/dev/stdin", &sb);
+	if (bad) {
+		strbuf_release(&sb);
+		return cli_fail("cannot read '%s': %m", file ? file : "-");
+	}
+	cJSON *all = cJSON_Parse(sb.buf);
+	strbuf_release(&sb);
+	if (!cJSON_IsObject(all)) {
+		int r = all ? cli_usage("state", "import: expected a JSON object") : cli_fail("import: invalid JSON");
+		cJSON_Delete(all);
+		return r;
+	}
+	int count = 0, exit_code = EXIT_OK;
+	for (const cJSON *e = all->child; e && exit_code == EXIT_OK; e = e->next) {
+		char *done = inner_of(cJSON_GetObjectItemCaseSensitive(e, "completed"));
+		char *part = inner_of(cJSON_GetObjectItemCaseSensitive(e, "partial"));
+		if (state_backend_clear(b, e->string, err, sizeof err) ||
+		    (done && state_backend_put(b, e->string, done, 0, err, sizeof err)) ||
+		    (part && state_backend_put(b, e->string, part, 1, err, sizeof err)))
+			exit_code = cli_fail("%s", err);
+		else
+			count++;
+		free(done);
+		free(part);
+	}
+	cJSON_Delete(all);
+	if (exit_code == EXIT_OK)
+		log_info("imported %d state%s", count, count == 1 ? "" : "s");
+	return exit_code;
+}
+
 int cmd_state(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || cli_opt_is_help(argv[1])) {
@@ -113,7 +342,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 	}
 	const char *sub = argv[1], *pattern = NULL, *format = NULL, *input = NULL, *from = NULL;
 	const char *pos[3] = { 0 };
-	int npos = 0, all = 0, no_validate = 0;
+	int npos = 0, all = 0, no_validate = 0, force = 0;
 	for (int i = 2; i < argc; i++) {
 		const char *v;
 		switch (cli_opt_next(&state_spec, NULL, argc, argv, &i, &v)) {
@@ -138,7 +367,8 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		case STATE_NO_VALIDATE:
 			no_validate = 1;
 			break;
-		case STATE_FORCE: /* nothing here asks for confirmation */
+		case STATE_FORCE:
+			force = 1;
 			break;
 		case CLI_OPT_ARG:
 			if (npos >= 3)
@@ -158,6 +388,16 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		for (const char *c = ids[k] ? ids[k] : ""; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				return cli_usage("state", "a state id cannot hold control characters");
+	static const char *const prompts[][2] = {
+		{ "set", "This will overwrite the state's current value. Continue?" },
+		{ "edit", "This will overwrite the state's current value. Continue?" },
+		{ "clear", "This will clear state for the job(s). Continue?" },
+		{ "copy", "This will overwrite state for the destination. Continue?" },
+		{ "move", "This will clear the source state and overwrite destination state. Continue?" },
+	};
+	for (size_t k = 0; k < sizeof prompts / sizeof prompts[0]; k++)
+		if (!strcmp(sub, prompts[k][0]) && !force && !confirm(prompts[k][1]))
+			return EXIT_FAIL;
 	struct project *p;
 	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
 	if (rc)
@@ -189,7 +429,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		else if (state_backend_get(backend, pos[0], &json, err, sizeof err))
 			exit_code = cli_fail("%s", err);
 		else if (!json)
-			exit_code = cli_fail("no state with id '%s'", pos[0]);
+			puts("{}"); /* as Meltano: an unknown id has an empty state */
 		else {
 			cJSON *v = cJSON_Parse(json), *w = cJSON_CreateObject();
 			cJSON_AddItemToObject(w, "singer_state", v);
@@ -244,6 +484,13 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 			exit_code = cli_usage("state", "'state %s' takes SRC and DST", sub);
 		else if (store_state_copy(st, pos[0], pos[1], !strcmp(sub, "move"), err, sizeof err))
 			exit_code = cli_fail("%s", err);
+	} else if (!strcmp(sub, "edit")) {
+		exit_code = npos != 1 ? cli_usage("state", "'state edit' takes one state id") : state_edit(p, backend, pos[0]);
+	} else if (!strcmp(sub, "export")) {
+		exit_code = npos ? cli_usage("state", "'state export' takes no arguments") : state_export(backend);
+	} else if (!strcmp(sub, "import")) {
+		exit_code = npos > 1 ? cli_usage("state", "'state import' takes at most one file")
+		                     : state_import(backend, npos ? pos[0] : NULL);
 	} else {
 		exit_code = cli_usage("state", "unknown subcommand 'state %s'", sub);
 	}
