@@ -109,7 +109,13 @@ static void store_private_files(const char *path)
 	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
 	if (path[0] == ':' || !path[0])
 		return;
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/*
+	 * Created here only when it does not exist yet: closing a descriptor of
+	 * a database file that another connection of this process has open
+	 * drops that connection's POSIX locks (SQLite's "how to corrupt", 2.2),
+	 * which let a server's reaper overwrite a run's recorded end.
+	 */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
 	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
