@@ -98,6 +98,9 @@ def test_paths_follow_debian(root):
         first = gzip.decompress((doc / "changelog.Debian.gz").read_bytes()).decode().splitlines()[0]
         assert first == f"smelt ({VERSION}-1) unstable; urgency=medium"
     assert (usr / "share" / "man" / "man1" / "smelt.1.gz").is_file()
+    # smelt serve's contract and web UI (served from share/smelt beside bin/)
+    assert json.loads((usr / "share" / "smelt" / "openapi.json").read_text())["openapi"].startswith("3.1")
+    assert (usr / "share" / "smelt" / "ui" / "index.html").is_file()
     assert (usr / "share" / "bash-completion" / "completions" / "smelt").is_file()
     assert (usr / "share" / "zsh" / "vendor-completions" / "_smelt").is_file()
     for unit in ("smelt-run@.service", "smelt-run@.timer", "smelt-serve.service", "smelt.sysusers"):

@@ -60,6 +60,8 @@ int dispatch_has_op(const struct loaded_adapter *a, enum smelt_request_kind kind
 	case SMELT_REQ_INVOKE:
 	case SMELT_REQ_DUMP: return a->desc->invoke != NULL;
 	case SMELT_REQ_TEST: return a->desc->test != NULL;
+	case SMELT_REQ_EXPORT: return a->desc->export_schedules != NULL;
+	case SMELT_REQ_SELECT: return SMELT_HAS(a->desc, struct smelt_adapter, select) && a->desc->select != NULL;
 	default: return 0;
 	}
 }
@@ -107,6 +109,20 @@ int dispatch_call(struct loaded_adapter *a, const struct smelt_request *req, int
 		return rc;
 	}
 	case SMELT_REQ_TEST: return a->desc->test(a->state, req, err, errlen);
-	default: return SMELT_ERR_UNSUPPORTED; /* not reached: dispatch_has_op() said no */
+	case SMELT_REQ_EXPORT: return a->desc->export_schedules(a->state, req, err, errlen);
+	default: return SMELT_ERR_UNSUPPORTED; /* not reached, or an operation with a reply: dispatch_call_reply() */
 	}
+}
+
+int dispatch_call_reply(struct loaded_adapter *a, const struct smelt_request *req, char **reply, char *err,
+                        size_t errlen)
+{
+	*reply = NULL;
+	int rc = dispatch_check_op(a, req->kind, err, errlen);
+	if (rc)
+		return rc;
+	if (req->kind == SMELT_REQ_SELECT)
+		return a->desc->select(a->state, req, reply, err, errlen);
+	return fail(err, errlen, SMELT_ERR_UNSUPPORTED, "adapter '%s': %s: has no reply", a->desc->name,
+	            op_name(req->kind));
 }

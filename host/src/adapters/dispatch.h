@@ -62,7 +62,8 @@ struct smelt_request dispatch_request(enum smelt_request_kind kind, struct plugi
 
 /*
  * The operation of a that serves kind: run_block (EL, COMMAND), invoke
- * (INVOKE, DUMP), test (TEST); 1 when a has it, 0 when not (the adapter
+ * (INVOKE, DUMP), test (TEST), export_schedules (EXPORT), select (SELECT,
+ * ABI 1.2); 1 when a has it, 0 when not (the adapter
  * does not implement it yet) or for another kind.
  */
 int dispatch_has_op(const struct loaded_adapter *a, enum smelt_request_kind kind);
@@ -81,5 +82,13 @@ int dispatch_check_op(const struct loaded_adapter *a, enum smelt_request_kind ki
  */
 int dispatch_call(struct loaded_adapter *a, const struct smelt_request *req, int *tool_code, char *err,
                   size_t errlen);
+
+/*
+ * Call the operation of a that answers req->kind with a JSON reply (select):
+ * *reply is the adapter's text, allocated with the host's alloc (free()),
+ * NULL on failure.  Statuses as dispatch_call().
+ */
+int dispatch_call_reply(struct loaded_adapter *a, const struct smelt_request *req, char **reply, char *err,
+                        size_t errlen);
 
 #endif

@@ -1,5 +1,6 @@
 /* smelt schedule export [ORCHESTRATOR]: see schedule_export.h. */
 #include "cli/schedule_export.h"
+#include "adapters/dispatch.h"
 #include "cli/commands.h"
 #include "project/project.h"
 #include "run/jobs.h"
@@ -92,15 +93,14 @@ int schedule_export(struct cli *cli, int argc, char **argv)
 	struct loaded_adapter *a = runtime_adapter_for(&rt, pl, err, sizeof err);
 	if (!a) {
 		code = cli_fail("%s", err);
-	} else if (!a->desc->export_schedules) {
+	} else if (!dispatch_has_op(a, SMELT_REQ_EXPORT)) {
 		code = cli_not_implemented("schedule export");
 		fprintf(stderr, "(adapter '%s' has no export_schedules operation)\n", a->desc->name);
 	} else {
 		char *json = export_json(p);
-		const struct smelt_plugin *plugins[1] = { (const struct smelt_plugin *)pl };
-		struct smelt_request req = { .struct_size = sizeof req, .kind = SMELT_REQ_EXPORT, .plugins = plugins,
-		                             .nplugins = 1, .schedules_json = json };
-		int rc = a->desc->export_schedules(a->state, &req, err, sizeof err);
+		struct smelt_request req = dispatch_request(SMELT_REQ_EXPORT, &pl, 1);
+		req.schedules_json = json;
+		int rc = dispatch_call(a, &req, NULL, err, sizeof err);
 		free(json);
 		if (rc == SMELT_ERR_UNSUPPORTED)
 			code = cli_not_implemented(err[0] ? err : "schedule export");

@@ -3,6 +3,7 @@
  * patterns in smelt.yml (comment-preserving), or --list what its catalog
  * offers and what the patterns select.
  */
+#include "adapters/dispatch.h"
 #include "cli/commands.h"
 #include "project/project.h"
 #include "run/runtime.h"
@@ -58,13 +59,11 @@ static cJSON *ask_adapter(struct cli *cli, struct project *p, struct plugin *pl,
 	struct loaded_adapter *a = runtime_adapter_for(&rt, pl, err, sizeof err);
 	if (!a)
 		rc = SMELT_ERR_NOTFOUND;
-	else if (!SMELT_HAS(a->desc, struct smelt_adapter, select) || !a->desc->select)
+	else if (!dispatch_has_op(a, SMELT_REQ_SELECT))
 		rc = fail(err, sizeof err, SMELT_ERR_UNSUPPORTED, "adapter '%s' has no select operation", a->desc->name);
 	else if ((rc = runtime_prepare(&rt, &pl, 1, 1, err, sizeof err)) == SMELT_OK) {
-		const struct smelt_plugin *plugins[1] = { (const struct smelt_plugin *)pl };
-		struct smelt_request req = { .struct_size = sizeof req, .kind = SMELT_REQ_SELECT, .plugins = plugins,
-		                             .nplugins = 1 };
-		rc = a->desc->select(a->state, &req, &json, err, sizeof err);
+		struct smelt_request req = dispatch_request(SMELT_REQ_SELECT, &pl, 1);
+		rc = dispatch_call_reply(a, &req, &json, err, sizeof err);
 	}
 	cJSON *reply = rc == SMELT_OK && json ? cJSON_Parse(json) : NULL;
 	free(json); /* host->alloc() is malloc */
