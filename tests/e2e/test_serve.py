@@ -192,7 +192,8 @@ def wait_run(server, run_id, until=("success", "failed", "cancelled"), deadline_
 
 def saved_state(project, state_id):
     proc = project.smelt("state", "get", state_id)
-    return json.loads(proc.stdout)["singer_state"] if proc.returncode == 0 else None
+    # an unknown id prints {} (as Meltano's `state get` does)
+    return json.loads(proc.stdout).get("singer_state") if proc.returncode == 0 else None
 
 
 ENDPOINTS = [("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/project"), ("GET", "/api/v1/plugins"),

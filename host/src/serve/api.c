@@ -550,13 +550,28 @@ static int run_exists(struct req *r, const char *id, struct reply *rep)
 
 /* ---- state ----------------------------------------------------------------- */
 
+/* `smelt state get` of an unknown id prints {} and exits 0, as Meltano's does; the API answers 404. */
+static int state_found(const struct subcmd_result *res)
+{
+	cJSON *o = res->out ? cJSON_Parse(res->out) : NULL;
+	int found = cJSON_IsObject(o) && o->child;
+	cJSON_Delete(o);
+	return found;
+}
+
 static struct reply state_one(struct req *r, const char *id)
 {
 	if (!state_id_ok(id))
 		return reply_error(400, "not a state id");
 	if (is(r, "GET")) {
 		const char *args[] = { "state", "get", id, NULL };
-		return run_cmd(r, args, NULL, 0, 1);
+		struct subcmd_result res;
+		if (subcmd_run(r->sv, args, NULL, 0, &res))
+			return reply_error(500, "cannot run smelt");
+		struct reply rep = res.exit_code == 0 && !state_found(&res) ? reply_error(404, "no state with id '%s'", id)
+		                                                             : from_subcmd(&res, 1);
+		subcmd_result_release(&res);
+		return rep;
 	}
 	if (is(r, "PUT")) {
 		cJSON *body = cJSON_ParseWithLength(r->body.buf, r->body.len);
@@ -564,7 +579,7 @@ static struct reply state_one(struct req *r, const char *id)
 		cJSON_Delete(body);
 		if (!ok)
 			return reply_error(400, "the body must be a JSON object with a top-level \"singer_state\"");
-		const char *args[] = { "state", "set", id, "--input-file", "/dev/stdin", NULL };
+		const char *args[] = { "state", "set", "--force", id, "--input-file", "/dev/stdin", NULL };
 		struct subcmd_result res;
 		if (subcmd_run(r->sv, args, r->body.buf, r->body.len, &res))
 			return reply_error(500, "cannot run smelt");
@@ -583,11 +598,11 @@ static struct reply state_one(struct req *r, const char *id)
 		struct subcmd_result res;
 		if (subcmd_run(r->sv, get, NULL, 0, &res))
 			return reply_error(500, "cannot run smelt");
-		int exists = res.exit_code == 0;
+		int exists = res.exit_code == 0 && state_found(&res);
 		subcmd_result_release(&res);
 		if (!exists)
 			return reply_error(404, "no state with id '%s'", id);
-		const char *args[] = { "state", "clear", id, NULL };
+		const char *args[] = { "state", "clear", "--force", id, NULL };
 		if (subcmd_run(r->sv, args, NULL, 0, &res))
 			return reply_error(500, "cannot run smelt");
 		struct reply rep;

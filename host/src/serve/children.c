@@ -1,5 +1,6 @@
 /* children: the runs smelt serve starts and supervises; see children.h. */
 #include "serve/children.h"
+#include "serve/spawn.h"
 #include "serve/ctx.h"
 #include "store/runs.h"
 #include "store/store.h"
@@ -239,17 +240,7 @@ int children_start(struct children *kids, const char *run_id, const char *job, c
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, efd, 2);
-	posix_spawnattr_init(&at);
-	sigset_t none, def;
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGHUP);
-	sigaddset(&def, SIGPIPE);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSID);
+	spawn_attr_init(&at, POSIX_SPAWN_SETSID);
 	pid_t pid;
 	pthread_mutex_lock(&kids->mu); /* the reaper must not see the pid before the child is in the list */
 	int sp = posix_spawn(&pid, o->exe, &fa, &at, (char *const *)argv, env);

@@ -1,5 +1,6 @@
 /* subcmd: this smelt's own commands run for the server; see subcmd.h. */
 #include "serve/subcmd.h"
+#include "serve/spawn.h"
 #include "serve/ctx.h"
 #include "util/strbuf.h"
 
@@ -107,17 +108,7 @@ int subcmd_run(const struct serve_ctx *sv, const char *const *args, const char *
 	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, er[1], 2);
-	posix_spawnattr_init(&at);
-	sigset_t none, def;
-	sigemptyset(&none);
-	sigemptyset(&def);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &def);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+	spawn_attr_init(&at, POSIX_SPAWN_SETPGROUP);
 	posix_spawnattr_setpgroup(&at, 0);
 	char **env = child_env(NULL);
 	pid_t pid;
