@@ -123,8 +123,25 @@ static int write_config(struct singer *s, const struct smelt_plugin *p, const ch
 	return rc;
 }
 
-
-
+/*
+ * Keep a discovered catalog (valid JSON with streams) under key.  The cache
+ * is not secret, but lives in the private run dir all the same.
+ */
+static void cache_catalog(const char *cache, const char *cache_key, const char *raw, const char *key)
+{
+	FILE *f = fopen(cache, "w");
+	if (!f)
+		return;
+	fchmod(fileno(f), 0600); /* every file of the system folder is 0600 (issue 18) */
+	fputs(raw, f);
+	fclose(f);
+	f = fopen(cache_key, "w");
+	if (f) {
+		fchmod(fileno(f), 0600);
+		fputs(key, f);
+		fclose(f);
+	}
+}
 
 /*
  * The tap's catalog with the rules applied, written to a private file
@@ -178,6 +195,7 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	free(metadata_s);
 	snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
 	char *cache = run_file(s, tap, "tap.discovered.json"), *cache_key = run_file(s, tap, "tap.discovered.cache_key");
+	int fresh = 0; /* discovered now: cached once it proves a catalog */
 	if (!raw && !(flags & (SMELT_RQ_REFRESH_CATALOG | SMELT_RQ_FULL_REFRESH)) && !cJSON_IsFalse(use_cache)) {
 		char *old = kit_read_file(cache_key, NULL);
 		if (old && !strcmp(old, key))
@@ -210,37 +228,34 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		if (rc == SMELT_OK) {
 			raw = out.buf ? out.buf : strdup("");
 			out.buf = NULL;
-			/* the cache is not secret, but lives in the private run dir all the same */
-			FILE *f = fopen(cache, "w");
-			if (f) {
-				fchmod(fileno(f), 0600); /* every file of the system folder is 0600 (issue 18) */
-				fputs(raw, f);
-				fclose(f);
-				f = fopen(cache_key, "w");
-				if (f) {
-					fchmod(fileno(f), 0600);
-					fputs(key, f);
-					fclose(f);
-				}
-			}
+			fresh = 1;
 		}
 		free(out.buf);
 	}
-	free(cache);
-	free(cache_key);
 	if (rc) {
+		free(cache);
+		free(cache_key);
 		free(raw);
 		cJSON_Delete(extras);
 		return rc;
 	}
 	cJSON *catalog = cJSON_Parse(raw);
-	free(raw);
 	if (!catalog || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams"))) {
+		if (!fresh)
+			unlink(cache_key); /* a bad cached catalog: the next run discovers again */
+		free(cache);
+		free(cache_key);
+		free(raw);
 		cJSON_Delete(catalog);
 		cJSON_Delete(extras);
 		return kit_fail(err, errlen, SMELT_ERR_FAILED, "Invalid catalog from '%s': not a JSON object with 'streams'",
 		            attr(s, tap, "name"));
 	}
+	if (fresh)
+		cache_catalog(cache, cache_key, raw, key);
+	free(cache);
+	free(cache_key);
+	free(raw);
 	catalog_apply_rules(catalog, cJSON_GetObjectItemCaseSensitive(extras, "_select"), metadata, schema,
 	                    cJSON_GetObjectItemCaseSensitive(extras, "_select_filter"));
 	cJSON_Delete(extras);
