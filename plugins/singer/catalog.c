@@ -486,6 +486,8 @@ cJSON *catalog_selection_report(const cJSON *catalog, const cJSON *patterns)
 		int indexed = catalog_props_index(&ix, stream) == 0; /* else: searched */
 		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(schema, "properties"))
 		{
+			if (!prop->string)
+				continue; /* schema.properties given as an array: its entries have no name to list */
 			cJSON *pp = cJSON_CreateObject();
 			if (!pp || !cJSON_AddItemToArray(props, pp)) {
 				cJSON_Delete(pp);

@@ -63,7 +63,8 @@ int catalog_field_selected(const struct catalog_props *ix, const cJSON *stream, 
 /*
  * The reply of the adapter's select operation (sdk.h): every stream of
  * catalog (rules applied) and each of its schema's properties with its
- * selection, and the enabled patterns (patterns, or ["*.*"] when NULL).
+ * selection (nameless entries of a schema.properties given as an array are
+ * left out), and the enabled patterns (patterns, or ["*.*"] when NULL).
  * NULL when out of memory.  Caller frees with cJSON_Delete().
  */
 cJSON *catalog_selection_report(const cJSON *catalog, const cJSON *patterns);

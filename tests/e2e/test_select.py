@@ -94,3 +94,16 @@ def test_select_of_an_adapter_without_the_operation_is_not_implemented(project):
     proc = project.smelt("select", "tap-old", "--list", env={"SMELT_ADAPTER_PATH": str(BUILD / "tests/adapters/compat")})
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr == "smelt: error: select --list: not implemented yet\n(adapter 'legacy11' has no select operation)\n"
+
+
+def test_select_list_of_a_catalog_whose_properties_are_an_array(project):
+    # schema.properties as an array is not JSON Schema, but a tap may print it: the stream is
+    # listed without properties (it said "out of memory" before)
+    (project.root / "shop.catalog.json").write_text(json.dumps({"streams": [
+        {"tap_stream_id": "orders", "schema": {"properties": [{"type": "string"}]},
+         "metadata": [{"breadcrumb": [], "metadata": {"selected": True}}]}]}))
+    project.write("default_environment: dev\nenvironments: [{name: dev}]\nplugins:\n  extractors:\n"
+                  "  - name: tap-shop\n    namespace: tap_shop\n    executable: /bin/true\n"
+                  "    catalog: shop.catalog.json\n")
+    proc = project.smelt("select", "tap-shop", "--list", "--all", "--format", "json", check=0)
+    assert json.loads(proc.stdout)["streams"] == [{"stream": "orders", "selection": "selected", "properties": []}]
