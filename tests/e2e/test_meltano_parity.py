@@ -254,3 +254,29 @@ def test_run_options_after_the_blocks(pair):
     m, s = pair.both("run", "tap-csv", "target-jsonl", "--state-id-suffix", "x", "--full-refresh")
     assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
     assert rows("meltano") == rows("smelt") == [1, 2, 3, 1, 2, 3]
+
+
+def test_command_args_expand_variables_per_word(pair):
+    # $VAR and ${VAR} in a command's args come from the plugin's environment, each word expanded after
+    # the args are split (a value with a blank stays one argument); a word that expands to nothing fails
+    for root in pair.roots.values():
+        yml = root / "meltano.yml"
+        yml.write_text(yml.read_text() + """\
+  utilities:
+  - name: show
+    namespace: show
+    executable: /usr/bin/printf
+    env:
+      WHO: big world
+      GREETING: hello
+    commands:
+      hello:
+        args: "'[%s]' $WHO ${GREETING} $MISSING_NOT_SET_ANYWHERE"
+      partial:
+        args: "'[%s]' pre-${WHO}-post"
+""")
+    m, s = pair.both("invoke", "show:partial")
+    assert (m.returncode, m.stdout) == (s.returncode, s.stdout) == (0, "[pre-big world-post]"), (m.stderr, s.stderr)
+    m, s = pair.both("invoke", "show:hello")
+    assert m.returncode != 0 and s.returncode != 0, (m.stdout, s.stdout)
+    assert "MISSING_NOT_SET_ANYWHERE" in s.stderr and "expands to nothing" in s.stderr

@@ -270,9 +270,12 @@ plugins:
   - name: tap-echo
     namespace: tap_echo
     executable: /bin/echo
+    env:
+      WHO: x  y
     commands:
-      hello: "one 'two three' \\"$HOME\\" ;rm"
+      hello: "one 'two three' \\"$(id)\\" ;rm $WHO"
 """)
     proc = project.smelt("invoke", "tap-echo:hello", "five", check=0)
-    # quotes group words; no shell runs, so ';' and '$HOME' stay as they are
-    assert proc.stdout == "one two three $HOME ;rm five\n"
+    # quotes group words; no shell runs, so ';' and '$(id)' stay as they are; $WHO is expanded from the
+    # plugin's environment after the split, as Meltano does, so its two blanks stay in one word
+    assert proc.stdout == "one two three $(id) ;rm x  y five\n"

@@ -347,10 +347,10 @@ int execute_direct(struct runtime *rt, struct plugin *pl, const char *command, c
 			free(argv[0]);
 			argv[0] = xstrdup(c->executable);
 		}
-		if (c->args && argv_split(c->args, &argv, &n) != 0) {
+		int rc = c->args ? runtime_command_words(rt, pl, command, c->args, &argv, &n, err, errlen) : SMELT_OK;
+		if (rc) {
 			argv_free(argv);
-			return fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s' has an unterminated quote", command,
-			            pl->name);
+			return rc;
 		}
 	}
 	for (size_t i = 0; i < nargs; i++)

@@ -11,6 +11,7 @@
 #include "settings/state_config.h"
 #include "store/state_backend.h"
 #include "store/store.h"
+#include "util/argv.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -194,14 +195,90 @@ static size_t h_plugin_list(void *hctx, uint32_t types, const struct smelt_plugi
 	return n;
 }
 
+int runtime_command_words(struct runtime *rt, struct plugin *pl, const char *command, const char *args,
+                          char ***words, size_t *n, char *err, size_t errlen)
+{
+	char **split = NULL;
+	size_t ns = 0;
+	if (argv_split(args, &split, &ns) != 0) {
+		argv_free(split);
+		return fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s' has an unterminated quote", command,
+		            pl->name);
+	}
+	struct smelt_env *env = strchr(args, '$') ? runtime_env_new(rt, pl) : NULL;
+	int rc = SMELT_OK;
+	for (size_t i = 0; i < ns && !rc; i++) {
+		if (!env || !strchr(split[i], '$')) {
+			argv_push(words, n, split[i]);
+			continue;
+		}
+		int empty = 0;
+		char xerr[SMELT_ERRBUF_SIZE];
+		char *x = settings_expand(split[i], &env->list, 0, &empty, xerr, sizeof xerr);
+		if (!x)
+			rc = fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s': %s", command, pl->name, xerr);
+		else if (empty || !*x)
+			rc = fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s': argument '%s' expands to nothing",
+			          command, pl->name, split[i]);
+		else
+			argv_push(words, n, x);
+		free(x);
+	}
+	runtime_env_free(env);
+	argv_free(split);
+	return rc;
+}
+
+/* One word for kit_split_args() (the adapters' splitter: quotes, no backslash escapes); NULL when it cannot say it. */
+static char *quote_word(const char *w)
+{
+	if (*w && !strpbrk(w, " \t'\""))
+		return xstrdup(w);
+	if (!strchr(w, '\''))
+		return xasprintf("'%s'", w);
+	if (!strchr(w, '"'))
+		return xasprintf("\"%s\"", w);
+	return NULL;
+}
+
 static const char *h_plugin_command(void *hctx, const struct smelt_plugin *p, const char *command,
                                     const char **executable)
 {
-	const struct definition *d = def_of(RT(hctx), PL(p));
+	struct runtime *rt = RT(hctx);
+	const struct definition *d = def_of(rt, PL(p));
 	const struct plugin_command *c = d ? definition_find_command(d, command) : NULL;
 	if (executable)
 		*executable = c ? c->executable : NULL;
-	return c ? (c->args ? c->args : "") : NULL;
+	if (!c)
+		return NULL;
+	if (!c->args || !strchr(c->args, '$'))
+		return c->args ? c->args : "";
+	/* $VAR and ${VAR} expanded per word from the plugin's environment, re-quoted for the adapter's splitter */
+	char **words = NULL, err[SMELT_ERRBUF_SIZE];
+	size_t n = 0;
+	if (runtime_command_words(rt, PL(p), command, c->args, &words, &n, err, sizeof err) != SMELT_OK) {
+		log_warn("%s", err);
+		argv_free(words);
+		return c->args; /* the adapter runs it as written; the warning says why */
+	}
+	struct strbuf sb = STRBUF_INIT;
+	int ok = 1;
+	for (size_t i = 0; i < n && ok; i++) {
+		char *q = quote_word(words[i]);
+		if (q)
+			strbuf_addf(&sb, "%s%s", i ? " " : "", q);
+		else
+			ok = 0;
+		free(q);
+	}
+	argv_free(words);
+	if (!ok) {
+		strbuf_release(&sb);
+		log_warn("command '%s' of '%s': an expanded argument holds both quote characters; run as written", command,
+		         PL(p)->name);
+		return c->args;
+	}
+	return runtime_keep(rt, strbuf_detach(&sb));
 }
 
 static unsigned settings_flags(unsigned sdk_flags)

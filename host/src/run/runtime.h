@@ -98,6 +98,17 @@ void runtime_env_free(struct smelt_env *env);
 char *const *runtime_env_vars(const struct smelt_env *env);
 
 /*
+ * The words of a plugin command's args string, as Meltano builds them:
+ * split at blanks with quotes (util/argv.h) first, then $VAR and ${VAR}
+ * expanded in each word from the plugin's environment (runtime_env_new()),
+ * so a value with blanks stays one word.  A word that had references and
+ * expands to nothing is an error, as in Meltano.  Appends to *words and *n
+ * (argv_push); 0, or SMELT_ERR_CONFIG with err = "command 'C' of 'P': ...".
+ */
+int runtime_command_words(struct runtime *rt, struct plugin *pl, const char *command, const char *args,
+                          char ***words, size_t *n, char *err, size_t errlen);
+
+/*
  * Before running plugins: lock those without a lock file (auto-lock, the
  * Hub is asked only then) and, when install is set, install those whose
  * venv is missing or out of date; otherwise such a plugin is an error
