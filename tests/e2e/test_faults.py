@@ -181,7 +181,10 @@ def start_tool(project, work, mode, tty, argv=None):
             signal.signal(signal.SIGTTOU, signal.SIG_DFL)
             os.chdir(project.root)
             os.execve(SMELT, argv, clean_env())
-        os.setpgid(child, child)
+        try:  # both sides set the group, as a shell does; EACCES: the child already did and exec'd
+            os.setpgid(child, child)
+        except PermissionError:
+            pass
         (work / "smelt.pid").write_text(str(child))
         while True:
             _, status = os.waitpid(child, os.WUNTRACED)
