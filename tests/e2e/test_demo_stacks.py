@@ -1,0 +1,68 @@
+"""examples/demo's second stack (examples/demo/duckdb), without installing a tool: what smelt resolves
+from it is what test_two_stacks.py relies on.  One DuckDB release pinned in every venv that opens the
+warehouse file, the loader and dbt pointed at the same file and schema as the shared dbt sources, the
+Hub definitions read from the lock files it ships (no Hub), and the same jobs as the default stack
+with every tool swapped."""
+import json
+import re
+import shutil
+
+import pytest
+import yaml
+
+from conftest import HUB_FIXTURES, SOURCE, Smelt
+
+DEMO = SOURCE / "examples" / "demo"
+OFFLINE = {"SMELT_HUB_URL": "http://127.0.0.1:1", "SMELT_HUB_RETRY_DELAY": "0.01"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo-stacks") / "demo"
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns(".smelt", "target", "logs", "*.db", "*.duckdb"))
+    return root
+
+
+def plugins(root):
+    doc = yaml.safe_load((root / "smelt.yml").read_text())
+    return {p["name"]: p for kind in doc["plugins"].values() for p in kind}
+
+
+def test_one_duckdb_release_in_every_venv_that_opens_the_file(demo):
+    pins = {name: re.findall(r"(?:^|\s)duckdb==(\S+)", p["pip_url"])
+            for name, p in plugins(demo / "duckdb").items() if "pip_url" in p}
+    assert sorted(pins) == ["dbt-duckdb", "soda", "target-duckdb"]
+    assert all(v == ["1.2.2"] for v in pins.values()), pins
+
+
+def test_loader_and_dbt_share_the_file_and_the_sources_schema(demo):
+    stack = demo / "duckdb"
+    smelt = Smelt(stack)
+    settings = {s["name"]: s for s in smelt.json("config", "list", "target-duckdb", "--format", "json",
+                                                 env=OFFLINE)["settings"]}
+    warehouse = str(stack / "output" / "warehouse.duckdb")
+    assert settings["filepath"]["value"] == warehouse
+    assert settings["default_target_schema"]["value"] == "main"
+    profile = yaml.safe_load(smelt("invoke", "dbt-duckdb:profile", env=OFFLINE, check=0).stdout)
+    assert profile["smelt"]["outputs"]["dev"]["path"] == warehouse
+    sources = yaml.safe_load((demo / "transform" / "models" / "sources.yml").read_text())["sources"]
+    assert [s["schema"] for s in sources] == [settings["default_target_schema"]["value"]]
+    assert (stack / "output").is_dir()   # target-duckdb does not create the file's folder
+
+
+def test_hub_definitions_come_from_the_shipped_lock_files(demo):
+    for kind, name in (("loaders", "target-duckdb"), ("transformers", "dbt-duckdb")):
+        lock = json.loads((demo / "duckdb" / "plugins" / kind / f"{name}--jwills.lock").read_text())
+        hub = yaml.safe_load((HUB_FIXTURES / "definitions" / kind / name / "jwills.yml").read_text())
+        assert (lock["name"], lock["variant"], lock["pip_url"]) == (hub["name"], hub["variant"], hub["pip_url"])
+        assert [s["name"] for s in lock["settings"]] == [s["name"] for s in hub["settings"]]
+
+
+def test_the_same_jobs_with_every_tool_swapped(demo):
+    def jobs(where):
+        return {j["job_name"]: j["tasks"] for j in Smelt(where).json("job", "list", "--format", "json")["jobs"]}
+    swap = {"target-sqlite": "target-duckdb", "dbt-sqlite:build": "dbt-duckdb:build", "gx:validate": "soda:verify"}
+    default = jobs(demo)
+    assert default["daily"] == ["tap-csv target-sqlite dbt-sqlite:build gx:validate"]
+    assert jobs(demo / "duckdb") == {name: [" ".join(swap.get(w, w) for w in t.split()) for t in tasks]
+                                     for name, tasks in default.items()}
