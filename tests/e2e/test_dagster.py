@@ -268,7 +268,7 @@ elif args[:2] == ["schedule", "list"]:
     print(json.dumps({{"schedules": {{
         "job": [{{"name": "every-day", "interval": "@daily", "cron_interval": "0 0 * * *", "env": {{"K": "v-$HOME_X"}},
                   "environment": "prod", "job": {{"name": "daily-elt", "tasks": []}}}},
-                {{"name": "by-hand", "interval": "@once", "cron_interval": null, "env": {{}},
+                {{"name": "by-hand", "interval": "@once", "cron_interval": None, "env": {{}},
                   "job": {{"name": "fails", "tasks": []}}}}],
         "elt": [{{"name": "pair", "extractor": "tap-a", "loader": "target-b", "interval": "@hourly",
                   "cron_interval": "0 * * * *", "env": {{}}}}]}}}}))
@@ -288,7 +288,7 @@ for j in d.resolve_all_job_defs():
     if j.name.startswith("__"):
         continue
     out["jobs"][j.name] = [n.name for n in j.graph.nodes_in_topological_order]
-for s in d.resolve_all_schedule_defs():
+for s in d.get_repository_def().schedule_defs:
     out["schedules"][s.name] = [s.cron_schedule, s.execution_timezone, s.job_name]
 r = d.resolve_job_def("daily_elt").execute_in_process(tags={"smelt/schedule": "every-day"})
 out["daily_ok"] = r.success
