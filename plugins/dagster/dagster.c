@@ -45,6 +45,7 @@
 struct dagster {
 	const struct smelt_host_api *host; /* borrowed until destroy */
 	void *hctx;
+	int in_run; /* a block of smelt run: the tool's output goes to the run's log */
 };
 
 #define LOG(d, lvl, ...) (d)->host->log((d)->hctx, (lvl), __VA_ARGS__)
@@ -437,7 +438,7 @@ static int dagster_invoke(void *state, const struct smelt_request *req, int *exi
 	char **cmd_words = NULL;
 	char *graphql = fmt_alloc("%sdagster-graphql", c.venv_bin);
 	const char **argv = calloc(n + 64, sizeof *argv);
-	unsigned flags = SMELT_SPAWN_INHERIT_STDIO;
+	unsigned flags = d->in_run ? SMELT_SPAWN_STDIN_NULL | SMELT_SPAWN_STDOUT_LOG : SMELT_SPAWN_INHERIT_STDIO;
 	if (!graphql || !argv) {
 		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
@@ -495,8 +496,11 @@ out:
 /* smelt run dagster:CMD: the same commands, but a non-zero exit fails the block. */
 static int dagster_run_block(void *state, const struct smelt_request *req, char *err, size_t errlen)
 {
+	struct dagster *d = state;
 	int code = 0;
+	d->in_run = 1;
 	int rc = dagster_invoke(state, req, &code, err, errlen);
+	d->in_run = 0;
 	if (rc)
 		return rc;
 	if (code)
