@@ -333,3 +333,12 @@ def test_generated_code_location_from_smelt_json(dg, tmp_path):
     # the schedule's env and environment reach the ops of its runs only
     assert all(c["K"] == "v-x1" and c["env"] == "prod" for c in ran[:4]), ran
     assert all(c["K"] is None for c in ran[4:]), ran
+
+
+def test_usage_errors_are_clear(dg):
+    proc = dg.smelt("invoke", "dagster:execute")
+    assert proc.returncode != 0
+    assert "dagster:execute needs a job name (usage: smelt invoke dagster:execute JOB" in proc.stderr
+    proc = dg.smelt("invoke", "dagster:nope")
+    assert proc.returncode != 0
+    assert "dagster has no command 'nope' (ui, validate, jobs, schedules, execute, graphql" in proc.stderr
