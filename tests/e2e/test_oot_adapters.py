@@ -1,7 +1,8 @@
-"""Adapters built like a third party builds them (issue 15): plugins/soda is its own CMake project that
-the build configures against the SDK installed into the stage (cmake/OutOfTree.cmake).  Its sources use
-nothing of host/ or plugins/kit, its compile finds <smelt/sdk.h> through the installed smelt-sdk.pc only,
-its .so links nothing of the host, and the staged smelt loads it with the definitions it ships."""
+"""Adapters built like a third party builds them (issue 15): plugins/soda and plugins/dagster are each
+their own CMake project that the build configures against the SDK installed into the stage
+(cmake/OutOfTree.cmake).  Their sources use nothing of host/ or plugins/kit, their compile finds
+<smelt/sdk.h> through the installed smelt-sdk.pc only, their .so links nothing of the host, and the
+staged smelt loads them with the definitions they ship."""
 import json
 import os
 import re
@@ -12,7 +13,7 @@ from conftest import Smelt
 
 SOURCE = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("SMELT_BUILD") or SOURCE / "build")
-OOT = ["soda"]
+OOT = ["soda", "dagster"]
 
 
 def test_sources_use_only_the_installed_sdk():
@@ -49,6 +50,7 @@ def test_staged_smelt_loads_them_with_their_definitions(tmp_path):
     listed = json.loads(Smelt(tmp_path)("adapters", "list", "--format", "json").stdout)
     by_name = {a["name"]: a for a in listed["adapters"]}
     assert by_name["soda"]["category"] == "quality" and by_name["soda"]["abi"] == "1.2"
+    assert by_name["dagster"]["category"] == "orchestrate" and by_name["dagster"]["abi"] == "1.2"
     assert listed["refused"] == []
     # the definition it ships is the catalog's: `smelt add` finds it offline
     (tmp_path / "smelt.yml").write_text("version: 1\ndefault_environment: dev\nenvironments:\n- name: dev\n")
@@ -56,3 +58,6 @@ def test_staged_smelt_loads_them_with_their_definitions(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "soda-core==4.28.0" in (tmp_path / "smelt.yml").read_text() or \
         "soda-core==4.28.0" in "".join(p.read_text() for p in tmp_path.rglob("*.lock"))
+    proc = Smelt(tmp_path)("add", "orchestrator", "dagster")
+    assert proc.returncode == 0, proc.stderr
+    assert "dagster==1.13.28" in "".join(p.read_text() for p in tmp_path.rglob("dagster*.lock"))
