@@ -122,3 +122,21 @@ char *prepared_keep(const char *dir, const char *key, const char *text, const cJ
 	sweep(dir);
 	return path;
 }
+
+char *prepared_read(const char *dir, const char *key, const char *suffix)
+{
+	char *path = file_of(dir, key, suffix);
+	char *text = path ? kit_read_file(path, NULL) : NULL;
+	if (text)
+		utimensat(AT_FDCWD, path, NULL, 0); /* used now: not swept */
+	free(path);
+	return text;
+}
+
+int prepared_add(const char *dir, const char *key, const char *suffix, const char *text)
+{
+	char *path = file_of(dir, key, suffix);
+	int rc = path ? write_once(path, text) : -1;
+	free(path);
+	return rc;
+}

@@ -7,7 +7,8 @@
  * W8), and the result changes only when the catalog or the rules do.  So
  * it is kept in the tap's run folder as tap.prepared.<key>.json, with the
  * datasets it selects (catalog_datasets(), for lineage) beside it in
- * tap.prepared.<key>.datasets.json.  The key hashes the catalog's
+ * tap.prepared.<key>.datasets.json (and the reply of `smelt select --list`
+ * in tap.prepared.<key>.select.json).  The key hashes the catalog's
  * identity (the file it was read from: device, inode, size, modification
  * time) and the rules.
  *
@@ -47,5 +48,15 @@ char *prepared_find(const char *dir, const char *key, cJSON **datasets);
  * (caller frees), or NULL when it cannot be written.
  */
 char *prepared_keep(const char *dir, const char *key, const char *text, const cJSON *datasets);
+
+/*
+ * Another product of the catalog under key, kept beside it in
+ * tap.prepared.<key><suffix> (suffix: ".select.json", the reply of
+ * `smelt select --list`): prepared_read() returns its text (caller frees;
+ * NULL when none is kept, and then refreshes its modification time),
+ * prepared_add() keeps text (written once; 0, or -1 when it cannot be).
+ */
+char *prepared_read(const char *dir, const char *key, const char *suffix);
+int prepared_add(const char *dir, const char *key, const char *suffix, const char *text);
 
 #endif

@@ -180,23 +180,24 @@ static int discover(struct singer *s, const struct smelt_plugin *tap, const char
 
 /*
  * The tap's catalog with the rules applied: the file the tap reads (*path,
- * caller frees) when path is not NULL, the parsed catalog (*tree, caller
- * deletes) when tree is not NULL, the datasets it selects
+ * caller frees) when path is not NULL, the datasets it selects
  * (catalog_datasets(); *datasets, caller deletes) when datasets is not
- * NULL.  All are NULL when the tap has no catalog.  The catalog comes from
- * the `catalog` extra, else from discovery, whose output is cached under a
- * key of the config and the schema/metadata rules.  Without tree, a
- * catalog prepared before from the same file with the same rules is
- * reused as it is (prepared.h): no parse, no rules, no print.
+ * NULL, the reply of the select operation (catalog_selection_report(),
+ * printed; *listing, caller frees) when listing is not NULL.  All are NULL
+ * when the tap has no catalog.  The catalog comes from the `catalog`
+ * extra, else from discovery, whose output is cached under a key of the
+ * config and the schema/metadata rules.  What was prepared before from the
+ * same file with the same rules is reused as it is (prepared.h): no parse,
+ * no rules, no print.
  */
 static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, const char *config_path,
-                           const char *config_json, unsigned flags, char **path, cJSON **tree, cJSON **datasets,
+                           const char *config_json, unsigned flags, char **path, cJSON **datasets, char **listing,
                            char *err, size_t errlen)
 {
 	if (path)
 		*path = NULL;
-	if (tree)
-		*tree = NULL;
+	if (listing)
+		*listing = NULL;
 	if (datasets)
 		*datasets = NULL;
 	char *extras_json = NULL;
@@ -241,13 +242,23 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	}
 	/* the key is taken before the file is read: a change after it makes the next run miss, never reuse */
 	keyed = src && dir && prepared_key(src, (const char *const *)rules, pkey) == 0;
-	if (keyed && path && !tree) {
-		char *kept = prepared_find(dir, pkey, datasets);
-		if (kept) {
+	if (keyed) {
+		char *kept = path ? prepared_find(dir, pkey, datasets) : NULL;
+		char *list = listing ? prepared_read(dir, pkey, ".select.json") : NULL;
+		if ((kept || !path) && (list || !listing)) {
 			LOG(s, SMELT_LOG_DEBUG, "using the cached catalog of '%s', rules applied (tap.prepared.%s.json)",
 			    attr(s, tap, "name"), pkey);
-			*path = kept;
+			if (path)
+				*path = kept;
+			if (listing)
+				*listing = list;
 			goto out;
+		}
+		free(kept);
+		free(list);
+		if (datasets) {
+			cJSON_Delete(*datasets);
+			*datasets = NULL;
 		}
 	}
 	if (src && !(raw = kit_read_file(src, NULL))) {
@@ -303,9 +314,13 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 			            : write_private(s, *path, text, err, errlen);
 		}
 	}
-	if (!rc && tree) {
-		*tree = catalog;
-		catalog = NULL;
+	if (!rc && listing) {
+		cJSON *report = catalog_selection_report(catalog, select);
+		if (!report || !(*listing = cJSON_PrintUnformatted(report)))
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		else if (keyed)
+			prepared_add(dir, pkey, ".select.json", *listing);
+		cJSON_Delete(report);
 	}
 	if (!rc && datasets) {
 		*datasets = ds;
@@ -587,7 +602,7 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 		if ((rc = s->host->config_json(s->hctx, tap, 0, &tap_json, err, errlen)))
 			goto out;
 		cJSON *datasets = NULL;
-		if ((rc = prepare_catalog(s, tap, configs[0], tap_json, req->flags, &catalog, NULL, &datasets, err,
+		if ((rc = prepare_catalog(s, tap, configs[0], tap_json, req->flags, &catalog, &datasets, NULL, err,
 		                          errlen)))
 			goto out;
 		singer_report_datasets(s, tap, target, datasets);
@@ -841,33 +856,21 @@ static int singer_select(void *state, const struct smelt_request *req, char **js
 	const struct smelt_plugin *p = req->plugins[0];
 	if (strcmp(attr(s, p, "type"), "extractors"))
 		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is not an extractor: it has no catalog", attr(s, p, "name"));
-	char *config = NULL, *config_json = NULL, *extras_json = NULL, *reply = NULL;
-	cJSON *catalog = NULL, *extras = NULL, *report = NULL;
+	char *config = NULL, *config_json = NULL, *reply = NULL;
 	int rc = write_config(s, p, NULL, &config, err, errlen);
 	if (!rc)
 		rc = s->host->config_json(s->hctx, p, 0, &config_json, err, errlen);
 	if (!rc) /* the listing needs the rules applied, not a properties file for the tap */
-		rc = prepare_catalog(s, p, config, config_json, req->flags, NULL, &catalog, NULL, err, errlen);
-	if (!rc && !catalog)
+		rc = prepare_catalog(s, p, config, config_json, req->flags, NULL, NULL, &reply, err, errlen);
+	if (!rc && !reply)
 		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "'%s' produced no catalog", attr(s, p, "name"));
-	if (!rc)
-		rc = s->host->config_json(s->hctx, p, SMELT_CFG_EXTRAS, &extras_json, err, errlen);
-	if (!rc && !(extras = cJSON_Parse(extras_json)))
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-	if (!rc && (!(report = catalog_selection_report(catalog, cJSON_GetObjectItemCaseSensitive(extras, "_select"))) ||
-	            !(reply = cJSON_PrintUnformatted(report))))
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (!rc && !(*json = s->host->alloc(strlen(reply) + 1)))
 		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (!rc)
 		memcpy(*json, reply, strlen(reply) + 1);
 	free(reply);
-	cJSON_Delete(report);
-	cJSON_Delete(extras);
-	cJSON_Delete(catalog);
 	free(config);
 	s->host->free(config_json);
-	s->host->free(extras_json);
 	return rc;
 }
 

@@ -569,8 +569,17 @@ START_TEST(select_lists_the_selection_of_the_catalog)
 	mock_host_api(m)->free(json);
 	ck_assert_uint_eq(mock_ncalls(m), 1); /* discovery only: nothing runs the tap */
 	ck_assert_str_eq(mock_call(m, 0)->argv[3], "--discover");
-	/* the same cache as a run: no second discovery */
+	/* the same cache as a run: no second discovery, and the listing kept from the first */
 	ck_assert_int_eq(ad->select(mock_adapter_state(m), &r.req, &json, err, sizeof err), SMELT_OK);
+	ck_assert_ptr_nonnull(strstr(json, "{\"name\":\"total\",\"selection\":\"excluded\"}"));
+	mock_host_api(m)->free(json);
+	ck_assert_uint_eq(mock_ncalls(m), 1);
+	ck_assert_ptr_nonnull(mock_log_find(m, "using the cached catalog of 'tap-shop', rules applied"));
+	/* a changed rule lists the new selection */
+	mock_plugin_setting(tap, "_select", "[\"orders.*\"]", 0);
+	ck_assert_int_eq(ad->select(mock_adapter_state(m), &r.req, &json, err, sizeof err), SMELT_OK);
+	ck_assert_ptr_nonnull(strstr(json, "{\"name\":\"total\",\"selection\":\"selected\"}"));
+	ck_assert_ptr_nonnull(strstr(json, "\"enabled_patterns\":[\"orders.*\"]}"));
 	mock_host_api(m)->free(json);
 	ck_assert_uint_eq(mock_ncalls(m), 1);
 	/* a loader has no catalog */
