@@ -135,11 +135,13 @@ set(CPACK_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
 
 set(CPACK_DEBIAN_SMELT_PACKAGE_NAME smelt)
 set(CPACK_DEBIAN_SMELT_PACKAGE_SECTION utils)
-# dpkg-shlibdeps adds the libraries the binaries link; libcurl is not among them
-# because the Hub client dlopen()s it (host/src/hub/curl_lazy.c, the sonames
-# libcurl.so.4 then libcurl-gnutls.so.4), so it is named here.  XXX: keep in step.
+# dpkg-shlibdeps adds the libraries the binaries link; libcurl and libmicrohttpd
+# are not among them because the Hub client and `smelt serve` dlopen() them
+# (host/src/util/curl_lazy.c: libcurl.so.4 then libcurl-gnutls.so.4;
+# host/src/serve/mhd_lazy.c: libmicrohttpd.so.12), so they are named here.
+# XXX: keep in step with those sonames.
 set(CPACK_DEBIAN_SMELT_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_SMELT_PACKAGE_DEPENDS "libcurl4 | libcurl3-gnutls")
+set(CPACK_DEBIAN_SMELT_PACKAGE_DEPENDS "libcurl4 | libcurl3-gnutls, libmicrohttpd12")
 # Plugins are Python tools installed into virtualenvs (uv when on PATH, else venv).
 set(CPACK_DEBIAN_SMELT_PACKAGE_RECOMMENDS "python3-venv, ca-certificates")
 set(CPACK_DEBIAN_SMELT_PACKAGE_SUGGESTS "sqlite3")

@@ -507,3 +507,72 @@ oom:
 	cJSON_Delete(o);
 	return NULL;
 }
+
+/* The dataset field type of a property schema (see catalog_datasets); "" when it has none. */
+static void field_type(const cJSON *prop, char *type, size_t size)
+{
+	const char *format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prop, "format"));
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type"), *one;
+	type[0] = '\0';
+	if (format) {
+		snprintf(type, size, "%s", format);
+	} else if (cJSON_IsString(t)) {
+		snprintf(type, size, "%s", t->valuestring);
+	} else {
+		cJSON_ArrayForEach(one, t)
+		{
+			size_t used = strlen(type);
+			if (cJSON_IsString(one) && strcmp(one->valuestring, "null"))
+				snprintf(type + used, size - used, "%s%s", used ? "|" : "", one->valuestring);
+		}
+	}
+}
+
+cJSON *catalog_datasets(const cJSON *catalog)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *st;
+	if (!out)
+		return NULL;
+	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(catalog, "streams"))
+	{
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "tap_stream_id"));
+		if (!name)
+			name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "stream"));
+		if (!name || !catalog_stream_selected(st))
+			continue;
+		cJSON *ds = cJSON_CreateObject();
+		if (!ds || !cJSON_AddItemToArray(out, ds)) {
+			cJSON_Delete(ds);
+			cJSON_Delete(out);
+			return NULL;
+		}
+		cJSON *fields = cJSON_AddArrayToObject(ds, "fields");
+		int oom = !fields || !cJSON_AddStringToObject(ds, "stream", name);
+		struct catalog_props ix = { 0 };
+		int indexed = !oom && catalog_props_index(&ix, st) == 0; /* else: searched */
+		const cJSON *prop;
+		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "schema"),
+		                                                          "properties"))
+		{
+			if (oom || !prop->string || !catalog_field_selected(indexed ? &ix : NULL, st, prop->string))
+				continue;
+			char type[128];
+			field_type(prop, type, sizeof type);
+			cJSON *f = cJSON_CreateObject();
+			if (!f || !cJSON_AddItemToArray(fields, f)) {
+				cJSON_Delete(f);
+				oom = 1;
+			} else if (!cJSON_AddStringToObject(f, "name", prop->string) ||
+			           (type[0] && !cJSON_AddStringToObject(f, "type", type))) {
+				oom = 1;
+			}
+		}
+		catalog_props_release(&ix);
+		if (oom) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+	}
+	return out;
+}

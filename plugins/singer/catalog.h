@@ -69,4 +69,15 @@ int catalog_field_selected(const struct catalog_props *ix, const cJSON *stream, 
  */
 cJSON *catalog_selection_report(const cJSON *catalog, const cJSON *patterns);
 
+/*
+ * The datasets a run of catalog (rules applied) reads: for each selected
+ * stream, {"stream": name, "fields": [{"name": n, "type": t}, ...]} with
+ * its selected properties, t being the property's JSON Schema format when
+ * it has one ("date-time"), else its type(s) other than "null" joined by
+ * '|' (left out when there is none).  A stream is named by tap_stream_id,
+ * else stream; a stream with neither is left out.  NULL when out of
+ * memory.  Caller frees with cJSON_Delete().
+ */
+cJSON *catalog_datasets(const cJSON *catalog);
+
 #endif

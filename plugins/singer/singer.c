@@ -13,6 +13,7 @@
  */
 #include "catalog.h"
 #include "kit.h"
+#include "prepared.h"
 
 #include <smelt/sdk.h>
 
@@ -143,22 +144,62 @@ static void cache_catalog(const char *cache, const char *cache_key, const char *
 	}
 }
 
+/* The file a discovered catalog was cached in, when the cache under key is usable; caller frees. */
+static char *cached_discovery(const char *cache, const char *cache_key, const char *key)
+{
+	char *old = kit_read_file(cache_key, NULL);
+	int ok = old && !strcmp(old, key) && access(cache, R_OK) == 0;
+	free(old);
+	return ok ? strdup(cache) : NULL;
+}
+
+/* Run the tap's discovery; its output in *raw (caller frees). */
+static int discover(struct singer *s, const struct smelt_plugin *tap, const char *config_path, char **raw, char *err,
+                    size_t errlen)
+{
+	*raw = NULL;
+	const char *exe = s->host->plugin_path(s->hctx, tap, SMELT_PPATH_EXECUTABLE);
+	const char *argv[] = { exe, "--config", config_path, "--discover", NULL };
+	struct kit_collect out = { 0 };
+	struct smelt_env *env = s->host->env_new(s->hctx, tap);
+	struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, tap, "name"), .argv = argv,
+	                            .env = env, .on_line = kit_collect_line, .arg = &out };
+	struct smelt_exit ex = { .struct_size = sizeof ex };
+	int rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
+	s->host->env_free(env);
+	if (rc == SMELT_OK && !(ex.exited && ex.exit_code == 0))
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Catalog discovery failed: '%s --discover' exited with %d",
+		              attr(s, tap, "name"), ex.exited ? ex.exit_code : 128 + ex.term_signal);
+	if (rc == SMELT_OK) {
+		*raw = out.buf ? out.buf : strdup("");
+		out.buf = NULL;
+	}
+	free(out.buf);
+	return rc;
+}
+
 /*
- * The tap's catalog with the rules applied, written to a private file
- * (*path, caller frees) when path is not NULL, and handed over parsed
- * (*tree, caller deletes) when tree is not NULL, so that no caller parses
- * the file again (issue 19, W8).  Both are NULL when the tap has no catalog.
- * Discovery output is cached beside it under a key of the config and the
- * schema/metadata rules.
+ * The tap's catalog with the rules applied: the file the tap reads (*path,
+ * caller frees) when path is not NULL, the datasets it selects
+ * (catalog_datasets(); *datasets, caller deletes) when datasets is not
+ * NULL, the reply of the select operation (catalog_selection_report(),
+ * printed; *listing, caller frees) when listing is not NULL.  All are NULL
+ * when the tap has no catalog.  The catalog comes from the `catalog`
+ * extra, else from discovery, whose output is cached under a key of the
+ * config and the schema/metadata rules.  What was prepared before from the
+ * same file with the same rules is reused as it is (prepared.h): no parse,
+ * no rules, no print.
  */
 static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, const char *config_path,
-                           const char *config_json, unsigned flags, char **path, cJSON **tree, char *err,
-                           size_t errlen)
+                           const char *config_json, unsigned flags, char **path, cJSON **datasets, char **listing,
+                           char *err, size_t errlen)
 {
 	if (path)
 		*path = NULL;
-	if (tree)
-		*tree = NULL;
+	if (listing)
+		*listing = NULL;
+	if (datasets)
+		*datasets = NULL;
 	char *extras_json = NULL;
 	int rc = s->host->config_json(s->hctx, tap, SMELT_CFG_EXTRAS, &extras_json, err, errlen);
 	if (rc)
@@ -167,111 +208,135 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	s->host->free(extras_json);
 	const cJSON *schema = cJSON_GetObjectItemCaseSensitive(extras, "_schema");
 	const cJSON *metadata = cJSON_GetObjectItemCaseSensitive(extras, "_metadata");
+	const cJSON *select = cJSON_GetObjectItemCaseSensitive(extras, "_select");
+	const cJSON *filter = cJSON_GetObjectItemCaseSensitive(extras, "_select_filter");
 	const cJSON *catalog_extra = cJSON_GetObjectItemCaseSensitive(extras, "_catalog");
 	const cJSON *use_cache = cJSON_GetObjectItemCaseSensitive(extras, "_use_cached_catalog");
+	char *rules[4] = { cJSON_PrintUnformatted(select), cJSON_PrintUnformatted(metadata),
+		           cJSON_PrintUnformatted(schema), cJSON_PrintUnformatted(filter) };
+	const char *dir = s->host->plugin_path(s->hctx, tap, SMELT_PPATH_RUN_DIR);
+	char *src = NULL, *raw = NULL, *cache = NULL, *cache_key = NULL, *text = NULL;
+	char key[32], pkey[17];
+	cJSON *catalog = NULL, *ds = NULL;
+	int fresh = 0, keyed = 0; /* fresh: discovered now, cached once it proves a catalog */
 
-	char *raw = NULL;
 	if (cJSON_IsString(catalog_extra) && catalog_extra->valuestring[0]) {
 		const char *root = s->host->path(s->hctx, SMELT_PATH_PROJECT_ROOT);
-		char full[4096];
-		snprintf(full, sizeof full, "%s%s%s", catalog_extra->valuestring[0] == '/' ? "" : root,
-		         catalog_extra->valuestring[0] == '/' ? "" : "/", catalog_extra->valuestring);
+		src = kit_asprintf("%s%s%s", catalog_extra->valuestring[0] == '/' ? "" : root,
+		                   catalog_extra->valuestring[0] == '/' ? "" : "/", catalog_extra->valuestring);
 		struct stat cst; /* a regular file under 64 MiB only: never /dev/zero or a FIFO (issue 18) */
-		if (stat(full, &cst) != 0 || !S_ISREG(cst.st_mode) || cst.st_size > 64 * 1024 * 1024) {
-			cJSON_Delete(extras);
-			return kit_fail(err, errlen, SMELT_ERR_CONFIG,
-			                "the catalog '%s' of '%s' is not a regular file of at most 64 MiB", full,
-			                attr(s, tap, "name"));
+		if (!src || stat(src, &cst) != 0 || !S_ISREG(cst.st_mode) || cst.st_size > 64 * 1024 * 1024) {
+			rc = kit_fail(err, errlen, SMELT_ERR_CONFIG,
+			              "the catalog '%s' of '%s' is not a regular file of at most 64 MiB", src ? src : "?",
+			              attr(s, tap, "name"));
+			goto out;
 		}
-		if (!(raw = kit_read_file(full, NULL))) {
-			cJSON_Delete(extras);
-			return kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", full,
-			            attr(s, tap, "name"));
+	} else {
+		char *schema_s = rules[2], *metadata_s = rules[1];
+		uint64_t h = kit_fnv1a(kit_fnv1a(kit_fnv1a(KIT_FNV_INIT, config_json), schema_s), metadata_s);
+		snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
+		cache = run_file(s, tap, "tap.discovered.json");
+		cache_key = run_file(s, tap, "tap.discovered.cache_key");
+		if (!(flags & (SMELT_RQ_REFRESH_CATALOG | SMELT_RQ_FULL_REFRESH)) && !cJSON_IsFalse(use_cache))
+			src = cached_discovery(cache, cache_key, key);
+	}
+	/* the key is taken before the file is read: a change after it makes the next run miss, never reuse */
+	keyed = src && dir && prepared_key(src, (const char *const *)rules, pkey) == 0;
+	if (keyed) {
+		char *kept = path ? prepared_find(dir, pkey, datasets) : NULL;
+		char *list = listing ? prepared_read(dir, pkey, ".select.json") : NULL;
+		if ((kept || !path) && (list || !listing)) {
+			LOG(s, SMELT_LOG_DEBUG, "using the cached catalog of '%s', rules applied (tap.prepared.%s.json)",
+			    attr(s, tap, "name"), pkey);
+			if (path)
+				*path = kept;
+			if (listing)
+				*listing = list;
+			goto out;
+		}
+		free(kept);
+		free(list);
+		if (datasets) {
+			cJSON_Delete(*datasets);
+			*datasets = NULL;
 		}
 	}
-	char key[32], *schema_s = cJSON_PrintUnformatted(schema), *metadata_s = cJSON_PrintUnformatted(metadata);
-	uint64_t h = kit_fnv1a(kit_fnv1a(kit_fnv1a(KIT_FNV_INIT, config_json), schema_s), metadata_s);
-	free(schema_s);
-	free(metadata_s);
-	snprintf(key, sizeof key, "%016llx", (unsigned long long)h);
-	char *cache = run_file(s, tap, "tap.discovered.json"), *cache_key = run_file(s, tap, "tap.discovered.cache_key");
-	int fresh = 0; /* discovered now: cached once it proves a catalog */
-	if (!raw && !(flags & (SMELT_RQ_REFRESH_CATALOG | SMELT_RQ_FULL_REFRESH)) && !cJSON_IsFalse(use_cache)) {
-		char *old = kit_read_file(cache_key, NULL);
-		if (old && !strcmp(old, key))
-			raw = kit_read_file(cache, NULL);
-		free(old);
-		if (raw)
-			LOG(s, SMELT_LOG_DEBUG, "using the cached catalog of '%s'", attr(s, tap, "name"));
+	if (src && !(raw = kit_read_file(src, NULL))) {
+		if (!cache) {
+			rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", src,
+			              attr(s, tap, "name"));
+			goto out;
+		}
+		keyed = 0; /* the cache went away: discover */
 	}
+	if (raw && cache)
+		LOG(s, SMELT_LOG_DEBUG, "using the cached catalog of '%s'", attr(s, tap, "name"));
 	if (!raw) {
 		if (!has_cap(s, tap, "discover")) {
-			free(cache);
-			free(cache_key);
-			cJSON_Delete(extras);
 			LOG(s, SMELT_LOG_WARN, "'%s' lacks the 'discover' capability: running without a catalog",
 			    attr(s, tap, "name"));
-			return SMELT_OK;
+			goto out;
 		}
-		const char *exe = s->host->plugin_path(s->hctx, tap, SMELT_PPATH_EXECUTABLE);
-		const char *argv[] = { exe, "--config", config_path, "--discover", NULL };
-		struct kit_collect out = { 0 };
-		struct smelt_env *env = s->host->env_new(s->hctx, tap);
-		struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, tap, "name"), .argv = argv,
-		                            .env = env, .on_line = kit_collect_line, .arg = &out };
-		struct smelt_exit ex = { .struct_size = sizeof ex };
-		rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
-		s->host->env_free(env);
-		if (rc == SMELT_OK && !(ex.exited && ex.exit_code == 0))
-			rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Catalog discovery failed: '%s --discover' exited with %d",
-			          attr(s, tap, "name"), ex.exited ? ex.exit_code : 128 + ex.term_signal);
-		if (rc == SMELT_OK) {
-			raw = out.buf ? out.buf : strdup("");
-			out.buf = NULL;
-			fresh = 1;
-		}
-		free(out.buf);
+		if ((rc = discover(s, tap, config_path, &raw, err, errlen)))
+			goto out;
+		fresh = 1;
 	}
-	if (rc) {
-		free(cache);
-		free(cache_key);
-		free(raw);
-		cJSON_Delete(extras);
-		return rc;
-	}
-	cJSON *catalog = cJSON_Parse(raw);
+	catalog = cJSON_Parse(raw);
 	if (!catalog || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams"))) {
-		if (!fresh)
+		if (cache && !fresh)
 			unlink(cache_key); /* a bad cached catalog: the next run discovers again */
-		free(cache);
-		free(cache_key);
-		free(raw);
-		cJSON_Delete(catalog);
-		cJSON_Delete(extras);
-		return kit_fail(err, errlen, SMELT_ERR_FAILED, "Invalid catalog from '%s': not a JSON object with 'streams'",
-		            attr(s, tap, "name"));
+		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Invalid catalog from '%s': not a JSON object with 'streams'",
+		              attr(s, tap, "name"));
+		goto out;
 	}
-	if (fresh)
+	if (fresh) {
 		cache_catalog(cache, cache_key, raw, key);
+		keyed = dir && prepared_key(cache, (const char *const *)rules, pkey) == 0;
+	}
+	catalog_apply_rules(catalog, select, metadata, schema, filter);
+	if ((datasets || (path && keyed)) && !(ds = catalog_datasets(catalog))) {
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (path) {
+		text = cJSON_Print(catalog);
+		if (!text) {
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (keyed)
+			*path = prepared_keep(dir, pkey, text, ds);
+		if (!*path) { /* not kept: a private file of this run */
+			char name[64];
+			snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
+			*path = run_file(s, tap, name);
+			rc = !*path ? kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory")
+			            : write_private(s, *path, text, err, errlen);
+		}
+	}
+	if (!rc && listing) {
+		cJSON *report = catalog_selection_report(catalog, select);
+		if (!report || !(*listing = cJSON_PrintUnformatted(report)))
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		else if (keyed)
+			prepared_add(dir, pkey, ".select.json", *listing);
+		cJSON_Delete(report);
+	}
+	if (!rc && datasets) {
+		*datasets = ds;
+		ds = NULL;
+	}
+out:
+	for (int i = 0; i < 4; i++)
+		free(rules[i]);
+	free(src);
+	free(raw);
 	free(cache);
 	free(cache_key);
-	free(raw);
-	catalog_apply_rules(catalog, cJSON_GetObjectItemCaseSensitive(extras, "_select"), metadata, schema,
-	                    cJSON_GetObjectItemCaseSensitive(extras, "_select_filter"));
+	free(text);
+	cJSON_Delete(catalog);
+	cJSON_Delete(ds);
 	cJSON_Delete(extras);
-	if (path) {
-		char *text = cJSON_Print(catalog);
-		char name[64];
-		snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
-		*path = run_file(s, tap, name);
-		rc = !text || !*path ? kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory")
-		                     : write_private(s, *path, text, err, errlen);
-		free(text);
-	}
-	if (tree && !rc)
-		*tree = catalog;
-	else
-		cJSON_Delete(catalog);
 	return rc;
 }
 
@@ -441,30 +506,23 @@ static int on_state(void *arg, const char *line, size_t len, unsigned long linen
 {
 	struct state_sink *k = arg;
 	/* Meltano's json.loads() refuses trailing text after the value and a NUL byte: so do we, rather
-	 * than save a state cut short or followed by junk */
-	int valid = json_text_valid(line, len);
-	cJSON *v = valid ? cJSON_ParseWithLength(line, len) : NULL;
-	if (!v && valid) {
-		/* the text is JSON: cJSON ran out of memory, and the state must not be lost silently */
-		snprintf(k->err, sizeof k->err, "%s: line %lu: out of memory reading a state", k->label, lineno);
-		k->save_failed = 1;
-		return SMELT_ERR_NOMEM;
-	}
-	if (!v) {
+	 * than save a state cut short or followed by junk.  The check allocates nothing, and the state is
+	 * saved as the text the target wrote: a tap emitting a state per record pays no parse for it. */
+	if (!json_text_valid(line, len)) {
 		k->invalid++;
 		LOG(k->s, SMELT_LOG_WARN, "%s: line %lu: received state is invalid, incremental state has not been updated",
 		    k->label, lineno);
 		return 0;
 	}
-	if (!cJSON_IsObject(v))
+	size_t i = 0;
+	while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r' || line[i] == '\n'))
+		i++;
+	if (line[i] != '{')
 		LOG(k->s, SMELT_LOG_WARN, "%s: line %lu: state is not a JSON object (saved as is)", k->label, lineno);
-	cJSON_Delete(v);
 	if (!k->state_id)
 		return 0;
-	char *copy = strndup(line, len);
-	int rc = copy ? k->s->host->state_put(k->s->hctx, k->state_id, copy, k->partial, k->err, sizeof k->err)
-	              : SMELT_ERR_NOMEM;
-	free(copy);
+	/* line is NUL-terminated (sdk.h, on_line) and, being valid JSON text, holds no other NUL */
+	int rc = k->s->host->state_put(k->s->hctx, k->state_id, line, k->partial, k->err, sizeof k->err);
 	if (rc) {
 		k->save_failed = 1;
 		return rc; /* a state that cannot be saved fails the run */
@@ -483,46 +541,15 @@ static int on_state(void *arg, const char *line, size_t len, unsigned long linen
  * target's tables (gx) names the same datasets.
  */
 static void singer_report_datasets(struct singer *s, const struct smelt_plugin *tap, const struct smelt_plugin *target,
-                                   const cJSON *catalog)
+                                   const cJSON *datasets)
 {
-	const cJSON *st;
-	cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(catalog, "streams"))
+	const cJSON *ds;
+	cJSON_ArrayForEach(ds, datasets)
 	{
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "tap_stream_id"));
-		if (!name)
-			name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "stream"));
-		if (!name || !catalog_stream_selected(st))
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ds, "stream"));
+		cJSON *fields = cJSON_GetObjectItemCaseSensitive(ds, "fields");
+		if (!name || !cJSON_IsArray(fields))
 			continue;
-		cJSON *fields = cJSON_CreateArray();
-		const cJSON *prop;
-		struct catalog_props ix = { 0 };
-		int indexed = catalog_props_index(&ix, st) == 0; /* else: searched */
-		cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(st, "schema"),
-		                                                          "properties"))
-		{
-			if (!prop->string || !catalog_field_selected(indexed ? &ix : NULL, st, prop->string))
-				continue;
-			char type[128] = "";
-			const char *format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prop, "format"));
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type"), *one;
-			if (format)
-				snprintf(type, sizeof type, "%s", format);
-			else if (cJSON_IsString(t))
-				snprintf(type, sizeof type, "%s", t->valuestring);
-			else
-				cJSON_ArrayForEach(one, t)
-				{
-					if (cJSON_IsString(one) && strcmp(one->valuestring, "null"))
-						snprintf(type + strlen(type), sizeof type - strlen(type), "%s%s",
-						         type[0] ? "|" : "", one->valuestring);
-				}
-			cJSON *f = cJSON_CreateObject();
-			cJSON_AddStringToObject(f, "name", prop->string);
-			if (type[0])
-				cJSON_AddStringToObject(f, "type", type);
-			cJSON_AddItemToArray(fields, f);
-		}
-		catalog_props_release(&ix);
 		for (int out = 0; out < 2; out++) {
 			const struct smelt_plugin *p = out ? target : tap;
 			char *ns = kit_asprintf("smelt://%s", attr(s, p, "name"));
@@ -540,7 +567,6 @@ static void singer_report_datasets(struct singer *s, const struct smelt_plugin *
 			free(ns);
 			cJSON_Delete(detail);
 		}
-		cJSON_Delete(fields);
 	}
 }
 
@@ -568,12 +594,12 @@ static int run_el(struct singer *s, const struct smelt_request *req, char *err, 
 	if (use_catalog || use_props) {
 		if ((rc = s->host->config_json(s->hctx, tap, 0, &tap_json, err, errlen)))
 			goto out;
-		cJSON *tree = NULL;
-		if ((rc = prepare_catalog(s, tap, configs[0], tap_json, req->flags, &catalog, &tree, err, errlen)))
+		cJSON *datasets = NULL;
+		if ((rc = prepare_catalog(s, tap, configs[0], tap_json, req->flags, &catalog, &datasets, NULL, err,
+		                          errlen)))
 			goto out;
-		if (tree)
-			singer_report_datasets(s, tap, target, tree);
-		cJSON_Delete(tree);
+		singer_report_datasets(s, tap, target, datasets);
+		cJSON_Delete(datasets);
 	}
 	if (req->state_id && !(req->flags & (SMELT_RQ_FULL_REFRESH | SMELT_RQ_NO_STATE_UPDATE))) {
 		char *state = NULL;
@@ -708,7 +734,7 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 			            attr(s, p, "name"));
 		}
 		if ((rc = s->host->config_json(s->hctx, p, 0, &json, err, errlen)) ||
-		    (rc = prepare_catalog(s, p, config, json, req->flags, &catalog, NULL, err, errlen)))
+		    (rc = prepare_catalog(s, p, config, json, req->flags, &catalog, NULL, NULL, err, errlen)))
 			goto out;
 		if (req->kind == SMELT_REQ_DUMP) {
 			char *text = catalog ? kit_read_file(catalog, NULL) : NULL;
@@ -823,33 +849,21 @@ static int singer_select(void *state, const struct smelt_request *req, char **js
 	const struct smelt_plugin *p = req->plugins[0];
 	if (strcmp(attr(s, p, "type"), "extractors"))
 		return kit_fail(err, errlen, SMELT_ERR_CONFIG, "'%s' is not an extractor: it has no catalog", attr(s, p, "name"));
-	char *config = NULL, *config_json = NULL, *extras_json = NULL, *reply = NULL;
-	cJSON *catalog = NULL, *extras = NULL, *report = NULL;
+	char *config = NULL, *config_json = NULL, *reply = NULL;
 	int rc = write_config(s, p, NULL, &config, err, errlen);
 	if (!rc)
 		rc = s->host->config_json(s->hctx, p, 0, &config_json, err, errlen);
 	if (!rc) /* the listing needs the rules applied, not a properties file for the tap */
-		rc = prepare_catalog(s, p, config, config_json, req->flags, NULL, &catalog, err, errlen);
-	if (!rc && !catalog)
+		rc = prepare_catalog(s, p, config, config_json, req->flags, NULL, NULL, &reply, err, errlen);
+	if (!rc && !reply)
 		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "'%s' produced no catalog", attr(s, p, "name"));
-	if (!rc)
-		rc = s->host->config_json(s->hctx, p, SMELT_CFG_EXTRAS, &extras_json, err, errlen);
-	if (!rc && !(extras = cJSON_Parse(extras_json)))
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-	if (!rc && (!(report = catalog_selection_report(catalog, cJSON_GetObjectItemCaseSensitive(extras, "_select"))) ||
-	            !(reply = cJSON_PrintUnformatted(report))))
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (!rc && !(*json = s->host->alloc(strlen(reply) + 1)))
 		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (!rc)
 		memcpy(*json, reply, strlen(reply) + 1);
 	free(reply);
-	cJSON_Delete(report);
-	cJSON_Delete(extras);
-	cJSON_Delete(catalog);
 	free(config);
 	s->host->free(config_json);
-	s->host->free(extras_json);
 	return rc;
 }
 

@@ -173,3 +173,12 @@ def test_libcurl_is_loaded_only_by_commands_that_talk_to_the_hub(hub, project):
     proc, libs = loaded_libraries(["hub", "ping"], project, hub.api_root)
     assert proc.returncode == 0, proc.stderr
     assert [x for x in libs if "libcurl" in x], libs
+
+
+def test_libmicrohttpd_and_gnutls_are_loaded_only_by_serve(hub, project):
+    """Only `smelt serve` needs libmicrohttpd (and the GnuTLS it brings): other commands start without them."""
+    for args in (["--version"], ["config", "list", "tap-csv"], ["state", "list"], ["runs", "list"]):
+        proc, libs = loaded_libraries(args, project, hub.api_root)
+        assert proc.returncode == 0, proc.stderr
+        assert libs, "LD_DEBUG=libs reported no library at all"
+        assert not [x for x in libs if "libmicrohttpd" in x or "libgnutls" in x], (args, libs)

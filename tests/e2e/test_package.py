@@ -70,8 +70,9 @@ def test_two_packages_with_computed_dependencies(debs):
     # from dpkg-shlibdeps: the libraries smelt, the adapters and the connectors link
     for lib in ("libc6", "libyaml-0-2", "libcjson1", "libsqlite3-0"):
         assert lib in depends, depends
-    # dlopen()ed by the Hub client, so named by hand
+    # dlopen()ed by the Hub client and by smelt serve, so named by hand
     assert "libcurl4" in depends, depends
+    assert "libmicrohttpd12" in depends, depends
     assert field(debs["smelt-dev"], "Depends") == f"smelt (= {VERSION}-1)"
 
 

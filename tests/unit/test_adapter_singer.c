@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static struct mock_host *m;
 static const struct smelt_adapter *ad;
@@ -286,6 +289,119 @@ START_TEST(a_catalog_extra_must_be_a_regular_file)
 }
 END_TEST
 
+/* The dataset events of the run so far, in order, as one text ("input orders {...}\n..."). */
+static char *dataset_events(size_t from)
+{
+	size_t cap = 1, len = 0;
+	char *out = calloc(1, 1);
+	for (size_t i = from; i < mock_nevents(m); i++) {
+		const struct mock_event *e = mock_event(m, i);
+		if (e->kind != SMELT_EV_DATASET)
+			continue;
+		size_t n = strlen(e->status) + strlen(e->item) + strlen(e->detail_json) + 3;
+		out = realloc(out, cap += n);
+		len += (size_t)snprintf(out + len, cap - len, "%s %s %s\n", e->status, e->item, e->detail_json);
+	}
+	return out;
+}
+
+/* A catalog prepared by one run (rules applied) is what the next runs hand the tap, until the catalog or a rule changes. */
+START_TEST(a_prepared_catalog_is_kept_until_the_catalog_or_a_rule_changes)
+{
+	const char *file = mock_write_file(m, "extract/shop.catalog.json", catalog);
+	mock_plugin_setting(tap, "_catalog", "\"extract/shop.catalog.json\"", 0);
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	char *first = strdup(mock_call(m, 0)->argv[4]);
+	const char *run_dir = mock_path(m, ".smelt/run/tap-shop/tap.prepared.");
+	ck_assert_msg(!strncmp(first, run_dir, strlen(run_dir)), "%s", first);
+	struct stat st;
+	ck_assert_int_eq(stat(first, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(selected(first, "orders"), 1);
+	ck_assert_int_eq(selected(first, "customers"), 0);
+	char *events1 = dataset_events(0);
+	ck_assert_ptr_nonnull(strstr(events1, "input orders {\"namespace\":\"smelt://tap-shop\",\"fields\":["
+	                                      "{\"name\":\"id\",\"type\":\"integer\"},{\"name\":\"total\",\"type\":\"number\"}]"));
+	ck_assert_ptr_null(strstr(events1, "customers"));
+	ck_assert_ptr_null(mock_log_find(m, "rules applied"));
+
+	/* the next run reuses it, and reports the same datasets */
+	size_t ev = mock_nevents(m);
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	ck_assert_str_eq(mock_call(m, 2)->argv[4], first);
+	ck_assert_ptr_nonnull(mock_log_find(m, "using the cached catalog of 'tap-shop', rules applied"));
+	char *events2 = dataset_events(ev);
+	ck_assert_str_eq(events2, events1);
+
+	/* a changed rule is another file, with the new selection */
+	mock_plugin_setting(tap, "_select", "[\"customers.*\"]", 0);
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	const char *third = mock_call(m, 4)->argv[4];
+	ck_assert_str_ne(third, first);
+	ck_assert_int_eq(selected(third, "orders"), 0);
+	ck_assert_int_eq(selected(third, "customers"), 1);
+
+	/* a changed catalog (same rules as the first run) too: the stream it gained is there */
+	mock_plugin_setting(tap, "_select", "[\"orders.*\", \"refunds.*\"]", 0);
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	char *before = strdup(mock_call(m, 6)->argv[4]);
+	const char *was = "\"orders\", \"stream\": \"orders\"", *now = "\"refunds\", \"stream\": \"refunds\"";
+	const char *at = strstr(catalog, was);
+	char *bigger = malloc(sizeof catalog + strlen(now));
+	snprintf(bigger, sizeof catalog + strlen(now), "%.*s%s%s", (int)(at - catalog), catalog, now, at + strlen(was));
+	FILE *f = fopen(file, "w");
+	fputs(bigger, f);
+	fclose(f);
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	const char *after = mock_call(m, 8)->argv[4];
+	ck_assert_str_ne(after, before);
+	ck_assert_int_eq(selected(after, "refunds"), 1);
+	ck_assert_int_eq(selected(after, "orders"), -1);
+
+	/* a kept catalog whose datasets went missing is prepared again, never half used */
+	char *ds = malloc(strlen(after) + 16);
+	strcpy(ds, after);
+	strcpy(ds + strlen(ds) - strlen(".json"), ".datasets.json");
+	ck_assert_int_eq(unlink(ds), 0);
+	size_t logs_ev = mock_nevents(m);
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	ck_assert_str_eq(mock_call(m, 10)->argv[4], after);
+	ck_assert_int_eq(access(ds, R_OK), 0);
+	char *events3 = dataset_events(logs_ev);
+	ck_assert_ptr_nonnull(strstr(events3, "input refunds "));
+	free(ds);
+	free(events3);
+	free(before);
+	free(bigger);
+	free(events1);
+	free(events2);
+	free(first);
+}
+END_TEST
+
+/* Kept catalogs no run used for a day are removed when a new one is kept; a used one stays. */
+START_TEST(prepared_catalogs_unused_for_a_day_are_swept)
+{
+	mock_write_file(m, "extract/shop.catalog.json", catalog);
+	mock_plugin_setting(tap, "_catalog", "\"extract/shop.catalog.json\"", 0);
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	char *kept = strdup(mock_call(m, 0)->argv[4]);
+	const char *old = mock_write_file(m, ".smelt/run/tap-shop/tap.prepared.00000000deadbeef.json", "{}");
+	const char *other = mock_write_file(m, ".smelt/run/tap-shop/tap.discovered.json", "{}");
+	struct timespec two_days[2] = { { time(NULL) - 2 * 24 * 3600, 0 }, { time(NULL) - 2 * 24 * 3600, 0 } };
+	ck_assert_int_eq(utimensat(AT_FDCWD, old, two_days, 0), 0);
+	ck_assert_int_eq(utimensat(AT_FDCWD, other, two_days, 0), 0);
+	ck_assert_int_eq(utimensat(AT_FDCWD, kept, two_days, 0), 0);
+	ck_assert_int_eq(run_el(0), SMELT_OK); /* a hit: touches the kept one */
+	mock_plugin_setting(tap, "_select", "[\"customers.*\"]", 0);
+	ck_assert_int_eq(run_el(0), SMELT_OK); /* a new one is kept: the sweep runs */
+	ck_assert_int_eq(access(old, F_OK), -1);
+	ck_assert_int_eq(access(kept, F_OK), 0);
+	ck_assert_int_eq(access(other, F_OK), 0); /* only the prepared files are swept */
+	free(kept);
+}
+END_TEST
+
 START_TEST(stage_failures_name_the_stage)
 {
 	expect_discovery();
@@ -453,8 +569,17 @@ START_TEST(select_lists_the_selection_of_the_catalog)
 	mock_host_api(m)->free(json);
 	ck_assert_uint_eq(mock_ncalls(m), 1); /* discovery only: nothing runs the tap */
 	ck_assert_str_eq(mock_call(m, 0)->argv[3], "--discover");
-	/* the same cache as a run: no second discovery */
+	/* the same cache as a run: no second discovery, and the listing kept from the first */
 	ck_assert_int_eq(ad->select(mock_adapter_state(m), &r.req, &json, err, sizeof err), SMELT_OK);
+	ck_assert_ptr_nonnull(strstr(json, "{\"name\":\"total\",\"selection\":\"excluded\"}"));
+	mock_host_api(m)->free(json);
+	ck_assert_uint_eq(mock_ncalls(m), 1);
+	ck_assert_ptr_nonnull(mock_log_find(m, "using the cached catalog of 'tap-shop', rules applied"));
+	/* a changed rule lists the new selection */
+	mock_plugin_setting(tap, "_select", "[\"orders.*\"]", 0);
+	ck_assert_int_eq(ad->select(mock_adapter_state(m), &r.req, &json, err, sizeof err), SMELT_OK);
+	ck_assert_ptr_nonnull(strstr(json, "{\"name\":\"total\",\"selection\":\"selected\"}"));
+	ck_assert_ptr_nonnull(strstr(json, "\"enabled_patterns\":[\"orders.*\"]}"));
 	mock_host_api(m)->free(json);
 	ck_assert_uint_eq(mock_ncalls(m), 1);
 	/* a loader has no catalog */
@@ -478,6 +603,8 @@ int main(void)
 	tcase_add_test(tc, discovery_is_cached_on_config_and_rules);
 	tcase_add_test(tc, discovery_errors);
 	tcase_add_test(tc, a_catalog_extra_must_be_a_regular_file);
+	tcase_add_test(tc, a_prepared_catalog_is_kept_until_the_catalog_or_a_rule_changes);
+	tcase_add_test(tc, prepared_catalogs_unused_for_a_day_are_swept);
 	tcase_add_test(tc, stage_failures_name_the_stage);
 	tcase_add_test(tc, mappers_get_their_mapping_config);
 	tcase_add_test(tc, invoke_runs_a_command_of_the_definition);

@@ -407,22 +407,36 @@ static void copy_str(cJSON *dst, const cJSON *src, const char *key)
 		cJSON_AddStringToObject(dst, key, v);
 }
 
-static void add_fields(cJSON *facets, const cJSON *fields)
+/*
+ * The schema facet of a dataset from the "fields" of an event's detail:
+ * the array is moved over (not copied: a run of a thousand selected
+ * streams carries tens of thousands of fields), keeping of each field only
+ * the string members the facet defines and dropping fields without a name.
+ */
+static void add_fields(cJSON *facets, cJSON *detail)
 {
+	static const char *const keep[] = { "name", "type", "description" };
+	cJSON *fields = cJSON_GetObjectItemCaseSensitive(detail, "fields");
 	if (!cJSON_IsArray(fields) || cJSON_GetObjectItemCaseSensitive(facets, "schema"))
 		return;
-	cJSON *schema = facet(OL_SCHEMA), *out = cJSON_AddArrayToObject(schema, "fields");
-	const cJSON *f;
-	cJSON_ArrayForEach(f, fields)
-	{
-		if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name")))
+	cJSON_DetachItemViaPointer(detail, fields);
+	for (cJSON *f = fields->child, *next; f; f = next) {
+		next = f->next;
+		if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "name"))) {
+			cJSON_Delete(cJSON_DetachItemViaPointer(fields, f));
 			continue;
-		cJSON *o = cJSON_CreateObject();
-		copy_str(o, f, "name");
-		copy_str(o, f, "type");
-		copy_str(o, f, "description");
-		cJSON_AddItemToArray(out, o);
+		}
+		for (cJSON *m = f->child, *mnext; m; m = mnext) {
+			mnext = m->next;
+			int wanted = 0;
+			for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
+				wanted |= m->string && !strcmp(m->string, keep[k]) && cJSON_IsString(m);
+			if (!wanted)
+				cJSON_Delete(cJSON_DetachItemViaPointer(f, m));
+		}
 	}
+	cJSON *schema = facet(OL_SCHEMA);
+	cJSON_AddItemToObject(schema, "fields", fields);
 	cJSON_AddItemToObject(facets, "schema", schema);
 }
 
@@ -512,7 +526,7 @@ static void add_dataset(struct lineage *l, struct ds_table ix[2], struct ds_tabl
 		sl->ds = ds;
 		ix[input].n++;
 	}
-	add_fields(cJSON_GetObjectItemCaseSensitive(ds, "facets"), cJSON_GetObjectItemCaseSensitive(detail, "fields"));
+	add_fields(cJSON_GetObjectItemCaseSensitive(ds, "facets"), detail);
 	if (input) {
 		const cJSON *as = cJSON_GetObjectItemCaseSensitive(detail, "assertions");
 		cJSON *inf = cJSON_GetObjectItemCaseSensitive(ds, "inputFacets");

@@ -24,6 +24,16 @@ extern char **environ;
 #define STDERR_LINE_MAX (64 * 1024) /* longer logged lines are cut in the log, never in the data */
 #define GRACE_MS 10000              /* from SIGTERM to SIGKILL */
 #define DRAIN_MS 2000               /* how long to read pipes a grandchild keeps open after the child exited */
+/*
+ * A read shorter than BATCH_MIN_BYTES means the writer sends little at a
+ * time (a target flushing a state per record, a line of log per record):
+ * that pipe is then left alone for BATCH_WAIT_MS, so that the next read
+ * takes what was written meanwhile at once, instead of one poll() and one
+ * read() per line.  The pipe holds 64 KiB, so a writer fast enough to
+ * fill it meanwhile gets full reads, never waits.
+ */
+#define BATCH_MIN_BYTES 4096
+#define BATCH_WAIT_MS 1
 
 static int last_signal;
 
@@ -62,6 +72,7 @@ struct reader {
 	int overflow;           /* the current line exceeded the line cap: dropped up to its newline */
 	size_t linelen;         /* bytes of the current line so far, kept or not */
 	long long bytes;        /* bytes read */
+	long long not_before;   /* monotonic ms before which the pipe is not read again (BATCH_WAIT_MS) */
 };
 
 struct child {
@@ -159,11 +170,13 @@ static int reader_pump(struct sup *s, struct reader *r)
 		return 0;
 	}
 	r->bytes += got;
+	if (got < BATCH_MIN_BYTES)
+		r->not_before = now_ms() + BATCH_WAIT_MS;
 	const struct proc_stage *st = &s->stages[r->stage];
 	int whole = r->is_stdout && st->on_line; /* a callback gets whole lines; a log gets their first 64 KiB */
-	const char *p = buf, *end = buf + got;
+	char *p = buf, *end = buf + got;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t chunk = (size_t)((nl ? nl : end) - p);
 		r->linelen += chunk;
 		if (r->linelen > s->line_max) {
@@ -177,6 +190,15 @@ static int reader_pump(struct sup *s, struct reader *r)
 			}
 			r->overflow = 1;
 			strbuf_release(&r->line);
+		} else if (nl && !r->line.len && !r->overflow && (whole || chunk <= STDERR_LINE_MAX)) {
+			/* a whole line in buf (the common case): handed over from there, not copied */
+			size_t len = chunk && p[chunk - 1] == '\r' ? chunk - 1 : chunk;
+			p[len] = '\0';
+			emit_line(s, r, p, len);
+			r->truncated = 0;
+			r->linelen = 0;
+			p = nl + 1;
+			continue;
 		} else if (!whole && r->line.len + chunk > STDERR_LINE_MAX) {
 			size_t room = STDERR_LINE_MAX > r->line.len ? STDERR_LINE_MAX - r->line.len : 0;
 			strbuf_add(&r->line, p, room);
@@ -516,15 +538,20 @@ static int poll_once(struct sup *s)
 	size_t map[64], np = 0;
 	pfd[np].fd = s->sfd;
 	pfd[np++].events = POLLIN;
+	long long now = now_ms();
+	long long wait = s->next_tick - now;
 	for (size_t i = 0; i < s->nreaders && np < 64; i++) {
 		if (s->readers[i].fd < 0)
 			continue;
+		if (s->readers[i].not_before > now) { /* batching: see BATCH_WAIT_MS */
+			if (s->readers[i].not_before - now < wait)
+				wait = s->readers[i].not_before - now;
+			continue;
+		}
 		map[np] = i;
 		pfd[np].fd = s->readers[i].fd;
 		pfd[np++].events = POLLIN;
 	}
-	long long now = now_ms();
-	long long wait = s->next_tick - now;
 	if (s->deadline && s->deadline - now < wait)
 		wait = s->deadline - now;
 	if (s->kill_at && s->kill_at - now < wait)

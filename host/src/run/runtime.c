@@ -444,8 +444,7 @@ static int state_flush(struct runtime *rt, char *err, size_t errlen)
 	int rc = b ? state_backend_put(b, rt->pending_state.state_id, rt->pending_state.json, 0, err, errlen)
 	           : SMELT_ERR;
 	free(rt->pending_state.state_id);
-	free(rt->pending_state.json);
-	rt->pending_state.state_id = rt->pending_state.json = NULL;
+	rt->pending_state.state_id = rt->pending_state.json = NULL; /* json is buf, kept for the next */
 	rt->pending_state.last_ms = now_ms();
 	return rc;
 }
@@ -752,10 +751,15 @@ static int h_state_put(void *hctx, const char *state_id, const char *json, int p
 		rt->pending_state.last_ms = now_ms();
 		return rc;
 	}
-	free(rt->pending_state.json);
+	size_t n = strlen(json) + 1;
+	if (n > rt->pending_state.cap) {
+		rt->pending_state.buf = xrealloc(rt->pending_state.buf, n);
+		rt->pending_state.cap = n;
+	}
+	memcpy(rt->pending_state.buf, json, n);
+	rt->pending_state.json = rt->pending_state.buf;
 	if (!rt->pending_state.state_id)
 		rt->pending_state.state_id = xstrdup(state_id);
-	rt->pending_state.json = xstrdup(json);
 	if (now_ms() - rt->pending_state.last_ms >= STATE_COMMIT_MS)
 		rc = state_flush(rt, err, errlen);
 	return rc;
@@ -882,6 +886,7 @@ void runtime_release(struct runtime *rt)
 	char err[SMELT_ERRBUF_SIZE];
 	if (state_settle(rt, err, sizeof err) != SMELT_OK) /* nothing is pending outside a pipeline: a safety net */
 		log_error("%s", err);
+	free(rt->pending_state.buf);
 	loader_release(&rt->loader); /* destroy() before dlclose(), before the contexts go */
 	for (size_t i = 0; i < rt->nhctx; i++)
 		free(rt->hctxs[i]);

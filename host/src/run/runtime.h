@@ -48,7 +48,10 @@ struct runtime {
 	const char *heartbeat_run_id; /* the run whose heartbeat the supervisor's tick refreshes */
 	long long heartbeat_ms;       /* monotonic time of the last heartbeat */
 	struct {                      /* the newest complete state not committed yet (see h_state_put) */
-		char *state_id, *json;    /* owned; NULL: nothing pending */
+		char *state_id;           /* owned; NULL: nothing pending */
+		char *json;               /* buf when a state is pending, else NULL */
+		char *buf;                /* owned; kept between states, so a state per record costs no malloc */
+		size_t cap;               /* bytes of buf */
 		long long last_ms;        /* monotonic time of the last commit */
 		int failed;               /* a commit from the tick failed: err says why */
 		char err[SMELT_ERRBUF_SIZE];

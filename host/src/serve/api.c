@@ -34,7 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <microhttpd.h>
+#include "serve/mhd_lazy.h"
 
 #define API "/api/v1"
 

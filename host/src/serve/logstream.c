@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <microhttpd.h>
+#include "serve/mhd_lazy.h"
 
 #define POLL_MS 100          /* how often the log and the run's status are looked at */
 #define KEEPALIVE_MS 10000   /* a comment line this often */

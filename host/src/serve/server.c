@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <microhttpd.h>
+#include "serve/mhd_lazy.h"
 
 #define CONN_TIMEOUT_S 30     /* an idle or stalled connection is closed after this */
 #define CONN_LIMIT 1024       /* simultaneous connections */
@@ -248,6 +248,9 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		            "listening on '%s' (not a loopback address) needs TLS (--tls-cert F --tls-key F), or "
 		            "--insecure to send the token in clear text",
 		            o->listen);
+	char why[256];
+	if (!mhd_api_get(why, sizeof why))
+		return fail(err, errlen, SMELT_ERR_UNSUPPORTED, "smelt serve needs libmicrohttpd: %s", why);
 	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return fail(err, errlen, SMELT_ERR_UNSUPPORTED, "this libmicrohttpd has no TLS support");
 	if (mkdir_private(o->sys_dir) != 0)

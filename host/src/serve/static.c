@@ -5,7 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
+#include "serve/mhd_lazy.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
