@@ -242,3 +242,25 @@ def test_commands_that_never_touch_the_database_do_not_load_libpq(tmp_path, db):
     assert c.smelt("config", "list", "tap-csv", env=env).returncode == 0
     proc = c.smelt("state", "list", env=env)
     assert proc.returncode != 0 and "cannot load libpq" in proc.stderr and PW not in proc.stderr
+
+
+def test_connection_lost_during_a_run_is_opened_again(copies, db):
+    a, _ = copies
+    state_id = "dev:tap-fake-to-target-fake"
+    first = a.popen("run", "tap-fake", "target-fake")
+    wait_running(db, state_id)
+    time.sleep(1)
+    # what a server restart or a network cut does to smelt's session
+    killed = psql(db["pg"], db["name"], "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        f"WHERE application_name = 'smelt' AND datname = '{db['name']}'")
+    assert int(killed[0][0]) == 1
+    beat = psql(db["pg"], db["name"], "SELECT last_heartbeat_at FROM smelt.runs WHERE status = 'RUNNING'")[0][0]
+    time.sleep(3)
+    later = psql(db["pg"], db["name"], "SELECT last_heartbeat_at FROM smelt.runs WHERE status = 'RUNNING'")[0][0]
+    first.send_signal(signal.SIGTERM)
+    _, err = first.communicate(timeout=60)
+    assert later > beat, err
+    assert PW not in err
+    # the state committed after the reconnection is there
+    got = a.smelt("state", "get", state_id)
+    assert json.loads(got.stdout)["singer_state"]["bookmarks"]["things"]["id"] >= 10

@@ -29,6 +29,8 @@ struct store_pg {
 	char *label;       /* "PostgreSQL at host:port" */
 	int meltano_state; /* public.state exists: Meltano's state, read through */
 	int meltano_runs;  /* public.runs exists: Meltano's runs (its run locks) */
+	int in_tx;         /* inside BEGIN ... COMMIT: a lost connection is not re-opened there */
+	int warned;        /* a failed heartbeat was logged (once per store) */
 };
 
 const char *store_pg_label(const struct store_pg *g)
@@ -56,6 +58,23 @@ static PGresult *pg_query(struct store_pg *g, const char *sql, int n, const char
                           size_t errlen, const char *what)
 {
 	PGresult *r = g->pq->exec_params(g->conn, sql, n, NULL, params, NULL, NULL, 0);
+	/*
+	 * A connection lost since the last query (a server restart, a network
+	 * cut) is opened again and the query sent once more, unless inside a
+	 * transaction (whose earlier statements are lost with it).
+	 */
+	if (!g->in_tx && g->pq->status(g->conn) != CONNECTION_OK) {
+		if (r)
+			g->pq->clear(r);
+		g->pq->reset(g->conn);
+		if (g->pq->status(g->conn) == CONNECTION_OK) {
+			log_info("the connection to the system database (%s) was lost and is open again", g->label);
+			PGresult *tz = g->pq->exec(g->conn, "SET TIME ZONE 'UTC'");
+			if (tz)
+				g->pq->clear(tz);
+		}
+		r = g->pq->exec_params(g->conn, sql, n, NULL, params, NULL, NULL, 0);
+	}
 	ExecStatusType s = r ? g->pq->result_status(r) : PGRES_FATAL_ERROR;
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 		return r;
@@ -87,8 +106,16 @@ static char *pg_dup(struct store_pg *g, const PGresult *r, int row, int col)
 	return g->pq->getisnull(r, row, col) ? NULL : xstrdup(g->pq->getvalue(r, row, col));
 }
 
+static int pg_begin(struct store_pg *g, char *err, size_t errlen, const char *what)
+{
+	int rc = pg_run(g, "BEGIN", 0, NULL, err, errlen, what);
+	g->in_tx = rc == SMELT_OK;
+	return rc;
+}
+
 static void pg_rollback(struct store_pg *g)
 {
+	g->in_tx = 0;
 	PGresult *r = g->pq->exec(g->conn, "ROLLBACK");
 	if (r)
 		g->pq->clear(r);
@@ -98,6 +125,7 @@ static int pg_commit(struct store_pg *g, int rc, char *err, size_t errlen)
 {
 	if (rc == SMELT_OK)
 		rc = pg_run(g, "COMMIT", 0, NULL, err, errlen, "commit");
+	g->in_tx = 0;
 	if (rc != SMELT_OK)
 		pg_rollback(g);
 	return rc;
@@ -399,7 +427,7 @@ int store_pg_state_put(struct store_pg *g, const char *state_id, const char *jso
 		            "ON CONFLICT (state_id) DO UPDATE SET completed_state = $2, partial_state = '{}', "
 		            "updated_at = now()",
 		            2, p, err, errlen, "save state");
-	} else if (!(rc = pg_run(g, "BEGIN", 0, NULL, err, errlen, "save state"))) {
+	} else if (!(rc = pg_begin(g, err, errlen, "save state"))) {
 		/* the row exists and is locked before its partial payload is read, so merges never interleave */
 		const char *p1[] = { state_id };
 		PGresult *r = NULL;
@@ -540,7 +568,7 @@ int store_pg_run_begin(struct store_pg *g, const char *run_id, const char *state
 		snprintf(pid, sizeof pid, "%ld", owner->pid);
 		snprintf(start, sizeof start, "%llu", owner->start);
 	}
-	int rc = pg_run(g, "BEGIN", 0, NULL, err, errlen, "record run");
+	int rc = pg_begin(g, err, errlen, "record run");
 	if (rc)
 		return rc;
 	if (state_id) {
@@ -613,8 +641,10 @@ int store_pg_run_heartbeat(struct store_pg *g, const char *run_id)
 	const char *p[] = { run_id };
 	int rc = pg_run(g, "UPDATE smelt.runs SET last_heartbeat_at = now() WHERE run_id = $1 AND status = 'RUNNING'",
 	                1, p, err, sizeof err, "heartbeat");
-	if (rc)
-		log_warn("%s", err);
+	if (rc && !g->warned++)
+		log_warn("%s (the run goes on; other machines see it as stale 5 minutes after its last heartbeat)", err);
+	else if (!rc)
+		g->warned = 0;
 	return rc;
 }
 

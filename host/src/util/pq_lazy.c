@@ -39,7 +39,7 @@ static void pq_load(void)
 		return;
 	}
 	if (PQ_SYM(h, connectdb_params, "PQconnectdbParams") || PQ_SYM(h, status, "PQstatus") ||
-	    PQ_SYM(h, error_message, "PQerrorMessage") || PQ_SYM(h, finish, "PQfinish") || PQ_SYM(h, exec, "PQexec") ||
+	    PQ_SYM(h, error_message, "PQerrorMessage") || PQ_SYM(h, finish, "PQfinish") || PQ_SYM(h, reset, "PQreset") || PQ_SYM(h, exec, "PQexec") ||
 	    PQ_SYM(h, exec_params, "PQexecParams") || PQ_SYM(h, result_status, "PQresultStatus") ||
 	    PQ_SYM(h, result_error_message, "PQresultErrorMessage") || PQ_SYM(h, ntuples, "PQntuples") ||
 	    PQ_SYM(h, getvalue, "PQgetvalue") || PQ_SYM(h, getisnull, "PQgetisnull") ||

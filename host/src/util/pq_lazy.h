@@ -19,6 +19,7 @@ struct pq_api {
 	ConnStatusType (*status)(const PGconn *conn);
 	char *(*error_message)(const PGconn *conn);
 	void (*finish)(PGconn *conn);
+	void (*reset)(PGconn *conn);
 	PGresult *(*exec)(PGconn *conn, const char *query);
 	PGresult *(*exec_params)(PGconn *conn, const char *command, int nparams, const Oid *types,
 	                         const char *const *values, const int *lengths, const int *formats, int result_format);
