@@ -264,3 +264,19 @@ def test_connection_lost_during_a_run_is_opened_again(copies, db):
     # the state committed after the reconnection is there
     got = a.smelt("state", "get", state_id)
     assert json.loads(got.stdout)["singer_state"]["bookmarks"]["things"]["id"] >= 10
+
+
+def test_another_programs_state_table_is_left_alone(copies, db):
+    """A shared database may hold an application's own `state` and `runs` tables: they are not Meltano's."""
+    a, _ = copies
+    psql(db["pg"], db["name"], "CREATE TABLE public.state (id int, state_id text, name text); "
+                               "INSERT INTO public.state VALUES (1, 'dev:tap-fake-to-target-fake', 'x'); "
+                               "CREATE TABLE public.runs (job_name text, state text)")
+    env = {"TAP_FAKE_MODE": "ok", "TAP_FAKE_RECORDS": "4"}
+    proc = a.smelt("run", "tap-fake", "target-fake", env=env)
+    assert proc.returncode == 0, proc.stderr
+    listed = a.smelt("state", "list")
+    assert listed.returncode == 0 and listed.stdout.split() == ["dev:tap-fake-to-target-fake"], listed.stderr
+    got = a.smelt("state", "get", "dev:tap-fake-to-target-fake")
+    assert json.loads(got.stdout) == {"singer_state": {"bookmarks": {"things": {"id": 4}}}}
+    assert psql(db["pg"], db["name"], "SELECT * FROM public.state") == [["1", "dev:tap-fake-to-target-fake", "x"]]

@@ -170,7 +170,13 @@ static int pg_prepare_schema(struct store_pg *g, char *err, size_t errlen)
 	PGresult *r = pg_query(g,
 	                       "SELECT to_regclass('smelt.schema_version') IS NOT NULL AND "
 	                       "to_regclass('smelt.state') IS NOT NULL AND to_regclass('smelt.runs') IS NOT NULL, "
-	                       "to_regclass('public.state') IS NOT NULL, to_regclass('public.runs') IS NOT NULL",
+	                       /* Meltano's tables, told from another program's "state" or "runs" by their columns */
+	                       "(SELECT count(*) = 4 FROM information_schema.columns WHERE table_schema = 'public' AND "
+	                       " table_name = 'state' AND column_name IN ('state_id', 'completed_state', "
+	                       " 'partial_state', 'updated_at')), "
+	                       "(SELECT count(*) = 5 FROM information_schema.columns WHERE table_schema = 'public' AND "
+	                       " table_name = 'runs' AND column_name IN ('job_name', 'run_id', 'state', 'started_at', "
+	                       " 'last_heartbeat_at'))",
 	                       0, NULL, err, errlen, "read the schema");
 	if (!r)
 		return SMELT_ERR;
@@ -382,10 +388,11 @@ int store_pg_state_get(struct store_pg *g, const char *state_id, char **json, ch
 	char *mine = c || p ? singer_of(c, p) : NULL;
 	free(c);
 	free(p);
-	int rc = meltano_state(g, state_id, &theirs, &theirs_at, err, errlen);
-	if (rc < 0) {
-		free(mine);
-		return SMELT_ERR;
+	char merr[SMELT_ERRBUF_SIZE];
+	int rc = meltano_state(g, state_id, &theirs, &theirs_at, merr, sizeof merr);
+	if (rc < 0) { /* Meltano's table unreadable: Smelt's own state still counts, as with meltano_db.h */
+		log_warn("%s", merr);
+		rc = 0;
 	}
 	if (rc > 0 && mine) {
 		char cmine[27], ctheirs[27];

@@ -30,7 +30,7 @@
  * refuses the run too.
  *
  * Meltano read-through: when the database holds Meltano's "public.state"
- * table (Meltano ran with this database_uri), a state id's state is
+ * table (Meltano ran with this database_uri; told by its columns), a state id's state is
  * Meltano's when its record is newer than Smelt's or Smelt has none, as
  * for Meltano's SQLite database (meltano_db.h); listings include
  * Meltano's ids; clearing an id Meltano still holds records an empty
@@ -38,7 +38,10 @@
  *
  * The password of the URI never appears in a message: errors name
  * "PostgreSQL at host:port" and libpq's text, scrubbed of the password.
- * One connection per store, used by one thread at a time.
+ * One connection per store, used by one thread at a time; a connection
+ * lost between queries (server restart) is opened again once per query,
+ * outside transactions.  Needs PostgreSQL 11 or newer
+ * (hashtextextended()).
  */
 #ifndef SMELT_STORE_PG_H
 #define SMELT_STORE_PG_H
