@@ -149,3 +149,27 @@ def test_meltano_run_in_progress_refuses_smelt_run_of_the_same_state_id(copies):
     finally:
         os.killpg(first.pid, signal.SIGTERM)
         first.communicate(timeout=120)
+
+
+def test_config_set_database_uri_goes_to_dotenv_and_is_never_shown(meltano, tmp_path):
+    """`config set meltano database_uri` writes .env in both tools (Meltano's setting is env_specific);
+    Smelt also redacts a PostgreSQL URI that holds a password in `config list` (Meltano prints it)."""
+    uri = f"postgresql+psycopg://meltano:{PW}@db.example:5432/meltano"
+    results = {}
+    for tool, exe in (("meltano", str(meltano)), ("smelt", SMELT)):
+        root = tmp_path / tool
+        root.mkdir()
+        (root / "meltano.yml").write_text(project_yml(root))
+        proc = subprocess.run([exe, "config", "set", "meltano", "database_uri", uri], cwd=root,
+                              env=clean_env(MELTANO_ENV), capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        results[tool] = (proc, (root / ".env").read_text(), (root / "meltano.yml").read_text())
+    for tool, (_, dotenv, yml) in results.items():
+        assert "MELTANO_DATABASE_URI=" in dotenv and PW in dotenv, (tool, dotenv)
+        assert PW not in yml, tool
+    proc = results["smelt"][0]
+    assert PW not in proc.stdout + proc.stderr
+    listed = subprocess.run([SMELT, "config", "list", "meltano"], cwd=tmp_path / "smelt", env=clean_env(),
+                            capture_output=True, text=True, timeout=60)
+    line = next(line for line in listed.stdout.splitlines() if line.startswith("database_uri"))
+    assert "(redacted)" in line and PW not in listed.stdout

@@ -69,6 +69,12 @@ START_TEST(parses_and_redacts)
 	ck_assert_str_eq(u.redacted, "postgresql:///d?host=/run/pg&password=***");
 	pg_uri_release(&u);
 
+	ck_assert_int_eq(pg_uri_has_password("postgresql+psycopg://u:pw@h/d"), 1);
+	ck_assert_int_eq(pg_uri_has_password("postgresql://h/d?password=pw"), 1);
+	ck_assert_int_eq(pg_uri_has_password("postgresql://u@h/d"), 0);
+	ck_assert_int_eq(pg_uri_has_password("sqlite:///u:pw@x.db"), 0);
+	ck_assert_int_eq(pg_uri_has_password(NULL), 0);
+
 	char *s = pg_scrub("FATAL: password pw123 for pw123x", "pw123");
 	ck_assert_str_eq(s, "FATAL: password *** for ***x");
 	free(s);

@@ -175,3 +175,13 @@ char *pg_scrub(const char *msg, const char *secret)
 	}
 	return strbuf_detach(&sb);
 }
+
+int pg_uri_has_password(const char *uri)
+{
+	struct pg_uri u;
+	if (!pg_uri_is_pg(uri))
+		return 0;
+	int has = pg_uri_parse(uri, &u, NULL, 0) == SMELT_OK && u.password;
+	pg_uri_release(&u);
+	return has;
+}

@@ -15,6 +15,9 @@
 /* 1 when uri names PostgreSQL (the schemes above, case-insensitive), else 0. */
 int pg_uri_is_pg(const char *uri);
 
+/* 1 when uri names PostgreSQL and holds a password (in the userinfo or a password= parameter). */
+int pg_uri_has_password(const char *uri);
+
 /* A parsed URI; every string owned (pg_uri_release()). */
 struct pg_uri {
 	char *conninfo;  /* what libpq connects with: the URI with "+driver" removed */
