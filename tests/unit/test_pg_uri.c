@@ -55,13 +55,20 @@ START_TEST(parses_and_redacts)
 	ck_assert_str_eq(u.redacted, "postgres://me@db/x");
 	pg_uri_release(&u);
 
-	/* a password parameter, an '@' inside the password, IPv6 */
-	ck_assert_int_eq(pg_uri_parse("postgresql://u:p@ss@[::1]/d?password=other&application_name=a", &u, err,
+	/* a password parameter, an encoded '@' and a '?' inside the password, IPv6 */
+	ck_assert_int_eq(pg_uri_parse("postgresql://u:p%40s?s@[::1]/d?password=other&application_name=a", &u, err,
 	                              sizeof err),
 	                 SMELT_OK);
 	ck_assert_str_eq(u.host_port, "[::1]:5432");
-	ck_assert_str_eq(u.password, "p@ss");
+	ck_assert_str_eq(u.password, "p@s?s");
 	ck_assert_str_eq(u.redacted, "postgresql://u:***@[::1]/d?password=***&application_name=a");
+	pg_uri_release(&u);
+	/* '@' or '/' unencoded in a password: libpq would show part of it as a host or database name */
+	ck_assert_int_eq(pg_uri_parse("postgresql://u:p@ss@h/d", &u, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_msg(strstr(err, "percent-encode") && !strstr(err, "ss@h"), "%s", err);
+	pg_uri_release(&u);
+	ck_assert_int_eq(pg_uri_parse("postgres://u:pa/ss@h/d", &u, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_msg(!strstr(err, "pa/ss"), "%s", err);
 	pg_uri_release(&u);
 	ck_assert_int_eq(pg_uri_parse("postgresql:///d?host=/run/pg&password=pw123", &u, err, sizeof err), SMELT_OK);
 	ck_assert_str_eq(u.host_port, "localhost:5432");
@@ -74,6 +81,7 @@ START_TEST(parses_and_redacts)
 	ck_assert_int_eq(pg_uri_has_password("postgresql://u@h/d"), 0);
 	ck_assert_int_eq(pg_uri_has_password("sqlite:///u:pw@x.db"), 0);
 	ck_assert_int_eq(pg_uri_has_password(NULL), 0);
+	ck_assert_int_eq(pg_uri_has_password("postgresql://u:p@ss@h/d"), 1);
 
 	char *s = pg_scrub("FATAL: password pw123 for pw123x", "pw123");
 	ck_assert_str_eq(s, "FATAL: password *** for ***x");

@@ -93,14 +93,20 @@ int pg_uri_parse(const char *uri, struct pg_uri *u, char *err, size_t errlen)
 	if (!slen)
 		return fail(err, errlen, SMELT_ERR_CONFIG, "database_uri is not a postgresql:// URI");
 	const char *rest = uri + slen;
-	/* the authority ends at the first '/' or '?' after the userinfo (which ends at its last '@') */
-	size_t qpos = strcspn(rest, "?");
-	const char *at = NULL;
-	for (const char *p = rest; p < rest + qpos; p++)
-		if (*p == '@')
-			at = p;
+	/* libpq's reading: a userinfo ends at an '@' met before any '/' */
+	const char *at = rest + strcspn(rest, "@/");
+	if (*at != '@')
+		at = NULL;
 	const char *hosts = at ? at + 1 : rest;
 	size_t hlen = strcspn(hosts, "/?");
+	/*
+	 * An unencoded '@' or '/' in a password makes libpq take part of it for
+	 * the host or the database, which its messages then show: refused.
+	 */
+	const char *slash = at ? NULL : strchr(rest, '/');
+	if (memchr(hosts, '@', hlen) || (slash && memchr(slash, '@', strcspn(slash, "?"))))
+		return fail(err, errlen, SMELT_ERR_CONFIG,
+		            "database_uri: percent-encode '@' and '/' in the user name and password (%%40, %%2F)");
 	const char *tail = hosts + hlen; /* "/dbname?params" */
 
 	struct strbuf sb = STRBUF_INIT;
@@ -181,7 +187,7 @@ int pg_uri_has_password(const char *uri)
 	struct pg_uri u;
 	if (!pg_uri_is_pg(uri))
 		return 0;
-	int has = pg_uri_parse(uri, &u, NULL, 0) == SMELT_OK && u.password;
+	int has = pg_uri_parse(uri, &u, NULL, 0) != SMELT_OK || u.password; /* refused: it may hold one */
 	pg_uri_release(&u);
 	return has;
 }

@@ -15,7 +15,10 @@
 /* 1 when uri names PostgreSQL (the schemes above, case-insensitive), else 0. */
 int pg_uri_is_pg(const char *uri);
 
-/* 1 when uri names PostgreSQL and holds a password (in the userinfo or a password= parameter). */
+/*
+ * 1 when uri names PostgreSQL and holds a password (in the userinfo or a
+ * password= parameter), or is refused by pg_uri_parse() (it may hold one).
+ */
 int pg_uri_has_password(const char *uri);
 
 /* A parsed URI; every string owned (pg_uri_release()). */
