@@ -143,7 +143,8 @@ set(CPACK_DEBIAN_SMELT_PACKAGE_SECTION utils)
 set(CPACK_DEBIAN_SMELT_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_SMELT_PACKAGE_DEPENDS "libcurl4 | libcurl3-gnutls, libmicrohttpd12")
 # Plugins are Python tools installed into virtualenvs (uv when on PATH, else venv).
-set(CPACK_DEBIAN_SMELT_PACKAGE_RECOMMENDS "python3-venv, ca-certificates")
+# libpq5: dlopen()ed only when database_uri names PostgreSQL (host/src/util/pq_lazy.c).
+set(CPACK_DEBIAN_SMELT_PACKAGE_RECOMMENDS "python3-venv, ca-certificates, libpq5")
 set(CPACK_DEBIAN_SMELT_PACKAGE_SUGGESTS "sqlite3")
 set(CPACK_DEBIAN_SMELT_DESCRIPTION "control plane of a data stack
 Smelt reads a project file (smelt.yml, or a Meltano project's meltano.yml

@@ -6,7 +6,7 @@
 #   scripts/deps.sh test    plus what `make test` needs (the package test's
 #                           lintian, the completion, man page and systemd unit checks)
 set -eu
-want="build-essential cmake pkg-config libyaml-dev libcjson-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libmicrohttpd-dev libmicrohttpd12 check python3 python3-venv python3-dev"
+want="build-essential cmake pkg-config libyaml-dev libcjson-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libpq-dev libmicrohttpd-dev libmicrohttpd12 check python3 python3-venv python3-dev"
 package="dpkg-dev file"
 case "${1:-build}" in
 package) want="$want $package" ;;

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "project/project.h"
 #include "settings/state_config.h"
+#include "settings/system_db.h"
 #include "store/state_backend.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -407,7 +408,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 	char *dbpath = path_join(p->sys_dir, "smelt.db");
 	int exit_code = EXIT_OK;
 	struct state_backend *backend = NULL; /* get/set/merge go through state_backend.uri */
-	if (mkdir_private(p->sys_dir) != 0 || store_open(dbpath, &st, err, sizeof err) ||
+	if (settings_open_store(p, &st, err, sizeof err) ||
 	    settings_open_state_backend(p, st, &backend, err, sizeof err)) {
 		exit_code = cli_fail("%s", err);
 		goto out;

@@ -9,6 +9,7 @@
 #include "settings/required.h"
 #include "settings/settings.h"
 #include "settings/state_config.h"
+#include "settings/system_db.h"
 #include "store/state_backend.h"
 #include "store/store.h"
 #include "util/argv.h"
@@ -920,13 +921,7 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen)
 {
 	if (rt->store)
 		return rt->store;
-	if (mkdir_private(rt->project->sys_dir) != 0) { /* 0700: it holds secrets */
-		fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", rt->project->sys_dir, strerror(errno));
-		return NULL;
-	}
-	char *path = path_join(rt->project->sys_dir, "smelt.db");
-	store_open(path, &rt->store, err, errlen);
-	free(path);
+	settings_open_store(rt->project, &rt->store, err, errlen); /* database_uri: SQLite or PostgreSQL */
 	return rt->store;
 }
 

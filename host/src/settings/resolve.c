@@ -1,6 +1,7 @@
 /* settings/resolve: resolving a plugin's settings by precedence and building process environments; see settings.h. */
 #include "settings/settings.h"
 #include "settings/internal.h"
+#include "store/pg_uri.h"
 #include "project/project.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -391,6 +392,8 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 	}
 	rs->value = value;
 	rs->source = src;
+	if (!strcmp(rs->name, "database_uri") && pg_uri_has_password(cJSON_GetStringValue(value)))
+		rs->sensitive = 1; /* a PostgreSQL URI with a password is a secret: redacted, scrubbed from logs */
 	if (rs->sensitive && !cJSON_IsNull(value)) {
 		char *txt = settings_value_to_string(value);
 		log_add_secret(txt);
@@ -630,6 +633,7 @@ static int resolve(struct project *p, struct plugin *pl, const cJSON *overrides,
 			d.name = (char *)project_settings[i].name;
 			d.kind = project_settings[i].kind;
 			d.sensitive = project_settings[i].sensitive;
+			d.env_specific = !strcmp(d.name, "database_uri"); /* as Meltano's settings.yml: `config set` writes .env */
 			d.value = project_settings[i].default_json ? cJSON_Parse(project_settings[i].default_json) : NULL;
 			add_item(out, &d, 1);
 			cJSON_Delete(d.value);

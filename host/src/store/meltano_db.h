@@ -18,7 +18,8 @@
  * The path of Meltano's database for a project: the sqlite:/// path in
  * MELTANO_DATABASE_URI when that is set, else
  * <root>/<MELTANO_SYS_DIR_ROOT or .meltano>/meltano.db.  NULL when
- * database_uri names another engine (PostgreSQL: not read).  Caller frees.
+ * database_uri names another engine (PostgreSQL: store_pg.h reads Meltano's
+ * state there).  Caller frees.
  */
 char *meltano_db_path(const char *project_root);
 

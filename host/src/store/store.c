@@ -1,5 +1,6 @@
 /* store: the system database; see store.h. */
 #include "store/store.h"
+#include "store/store_pg.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -20,6 +21,7 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *setting_get; /* prepared on first use and kept: a run reads a hundred settings */
+	struct store_pg *pg; /* state and run locks in PostgreSQL (store_use_postgres()); NULL: SQLite */
 };
 
 /* Forward migrations: entry i brings the schema from version i to i + 1.  Append only. */
@@ -232,11 +234,28 @@ sqlite3 *store_db(struct store *st)
 	return st->db;
 }
 
+int store_use_postgres(struct store *st, const char *uri, char *err, size_t errlen)
+{
+	struct store_pg *g;
+	int rc = store_pg_open(uri, &g, err, errlen);
+	if (rc)
+		return rc;
+	store_pg_close(st->pg);
+	st->pg = g;
+	return SMELT_OK;
+}
+
+const char *store_label(const struct store *st)
+{
+	return st->pg ? store_pg_label(st->pg) : "SQLite";
+}
+
 void store_close(struct store *st)
 {
 	if (!st)
 		return;
 	sqlite3_finalize(st->setting_get);
+	store_pg_close(st->pg);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -250,6 +269,8 @@ static char *column_dup(sqlite3_stmt *q, int col)
 int store_state_get_raw(struct store *st, const char *state_id, char **completed, char **partial, char *err,
                         size_t errlen)
 {
+	if (st->pg)
+		return store_pg_state_get_raw(st->pg, state_id, completed, partial, err, errlen);
 	sqlite3_stmt *q;
 	*completed = *partial = NULL;
 	if (sqlite3_prepare_v2(st->db, "SELECT completed_state, partial_state FROM state WHERE state_id = ?", -1, &q,
@@ -268,6 +289,8 @@ int store_state_get_raw(struct store *st, const char *state_id, char **completed
 /* The stored payloads are {"singer_state": value} objects, as Meltano keeps them. */
 int store_state_get(struct store *st, const char *state_id, char **json, char *err, size_t errlen)
 {
+	if (st->pg)
+		return store_pg_state_get(st->pg, state_id, json, err, errlen);
 	char *c, *p;
 	*json = NULL;
 	if (store_state_get_raw(st, state_id, &c, &p, err, errlen))
@@ -295,6 +318,8 @@ int store_state_get(struct store *st, const char *state_id, char **json, char *e
 int store_state_put(struct store *st, const char *state_id, const char *json, int partial, char *err,
                     size_t errlen)
 {
+	if (st->pg)
+		return store_pg_state_put(st->pg, state_id, json, partial, err, errlen);
 	cJSON *value = cJSON_Parse(json);
 	if (!value)
 		return fail(err, errlen, SMELT_ERR_CONFIG, "state for '%s' is not valid JSON", state_id);
@@ -380,11 +405,15 @@ static int simple(struct store *st, const char *sql, const char *a, const char *
 
 int store_state_clear(struct store *st, const char *state_id, char *err, size_t errlen)
 {
+	if (st->pg)
+		return store_pg_state_clear(st->pg, state_id, err, errlen);
 	return simple(st, "DELETE FROM state WHERE state_id = ?", state_id, NULL, err, errlen, "clear state");
 }
 
 int store_state_copy(struct store *st, const char *src, const char *dst, int move, char *err, size_t errlen)
 {
+	if (st->pg)
+		return store_pg_state_copy(st->pg, src, dst, move, err, errlen);
 	char *c, *p;
 	if (store_state_get_raw(st, src, &c, &p, err, errlen))
 		return SMELT_ERR;
@@ -420,6 +449,8 @@ int store_state_list(struct store *st, const char *glob,
                      void (*fn)(void *arg, const char *state_id, const char *updated_at), void *arg, char *err,
                      size_t errlen)
 {
+	if (st->pg)
+		return store_pg_state_list(st->pg, glob, fn, arg, err, errlen);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(st->db, "SELECT state_id, updated_at FROM state ORDER BY state_id", -1, &q, NULL) !=
 	    SQLITE_OK)
@@ -498,6 +529,8 @@ static void fail_dead(struct store *st, const char *state_id)
 int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
                     const struct proc_owner *owner, char *err, size_t errlen)
 {
+	if (st->pg)
+		return store_pg_run_begin(st->pg, run_id, state_id, name, force, owner, err, errlen);
 	int rc = exec(st, "BEGIN IMMEDIATE", err, errlen);
 	if (rc)
 		return rc;
@@ -554,6 +587,8 @@ int store_run_begin(struct store *st, const char *run_id, const char *state_id, 
 
 int store_run_heartbeat(struct store *st, const char *run_id)
 {
+	if (st->pg)
+		return store_pg_run_heartbeat(st->pg, run_id);
 	return simple(st,
 	              "UPDATE runs SET last_heartbeat_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE run_id = ? "
 	              "AND status = 'RUNNING'",
@@ -563,6 +598,8 @@ int store_run_heartbeat(struct store *st, const char *run_id)
 int store_run_end(struct store *st, const char *run_id, enum run_status status, const char *error,
                   const char *payload_json, char *err, size_t errlen)
 {
+	if (st->pg)
+		return store_pg_run_end(st->pg, run_id, run_status_name(status), error, payload_json, err, errlen);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(st->db,
 	                       "UPDATE runs SET status = ?2, error = ?3, payload = ?4, "
@@ -582,6 +619,8 @@ int store_run_end(struct store *st, const char *run_id, enum run_status status, 
 
 int store_runs_json(struct store *st, const char *state_id, int limit, char **json, char *err, size_t errlen)
 {
+	if (st->pg)
+		return store_pg_runs_json(st->pg, state_id, limit, json, err, errlen);
 	sqlite3_stmt *q;
 	*json = NULL;
 	if (sqlite3_prepare_v2(st->db,
@@ -663,6 +702,8 @@ int store_settings_clear(struct store *st, const char *plugin, char *err, size_t
 
 int store_state_updated_at(struct store *st, const char *state_id, char **updated_at)
 {
+	if (st->pg)
+		return store_pg_state_updated_at(st->pg, state_id, updated_at);
 	sqlite3_stmt *q;
 	*updated_at = NULL;
 	if (sqlite3_prepare_v2(st->db, "SELECT updated_at FROM state WHERE state_id = ?", -1, &q, NULL) != SQLITE_OK)

@@ -3,6 +3,13 @@
  * schema migrations, runs with heartbeats, incremental state (complete
  * and partial payloads per state id, merged as Meltano does), and plugin
  * settings stored with `--store db`.  Every write is its own transaction.
+ *
+ * When the project's database_uri names PostgreSQL (settings/system_db.h
+ * calls store_use_postgres()), the state functions and the run-lock
+ * functions (store_run_*, store_runs_json) use that server instead
+ * (store_pg.h), so machines sharing it share state and one run per state
+ * id is enforced across them; the run history (runs.h) and `--store db`
+ * settings stay in the working copy's SQLite file.
  */
 #ifndef SMELT_STORE_H
 #define SMELT_STORE_H
@@ -25,6 +32,16 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen);
 void store_close(struct store *st); /* accepts NULL */
 /* The open SQLite handle (borrowed until store_close()), for store/runs.c. */
 struct sqlite3 *store_db(struct store *st);
+/*
+ * Keep state and run locks in the PostgreSQL database uri names (a
+ * postgresql:// or postgresql+<driver>:// URI) from now on: connects (libpq
+ * is loaded now, never before) and creates Smelt's tables there when
+ * missing.  SMELT_ERR_CONFIG for a URI that does not parse, SMELT_ERR
+ * when the server cannot be used; err never holds the password.
+ */
+int store_use_postgres(struct store *st, const char *uri, char *err, size_t errlen);
+/* "SQLite" or "PostgreSQL at host:port" (borrowed), for messages. */
+const char *store_label(const struct store *st);
 
 /* State: the Singer state value, partial merged over complete; *json NULL when none (free()). */
 int store_state_get(struct store *st, const char *state_id, char **json, char *err, size_t errlen);
