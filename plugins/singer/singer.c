@@ -299,7 +299,7 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		goto out;
 	}
 	if (path) {
-		text = cJSON_Print(catalog);
+		text = cJSON_PrintUnformatted(catalog);
 		if (!text) {
 			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 			goto out;
