@@ -2,6 +2,9 @@
  * server: libmicrohttpd around the API (serve/api.c): one thread per
  * connection (a live log stream may block its own thread, never the
  * others), connection timeouts, the body cap, the bearer token, TLS.
+ * The threads answering requests run at a lower scheduling priority
+ * (SERVE_NICE) than the runs the server starts, so a crowd of clients
+ * slows the server, not the runs.
  */
 #include "serve/serve.h"
 #include "serve/children.h"
@@ -22,12 +25,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <microhttpd.h>
 
 #define CONN_TIMEOUT_S 30     /* an idle or stalled connection is closed after this */
 #define CONN_LIMIT 1024       /* simultaneous connections */
+#define SERVE_NICE 10         /* the request threads' nice value (runs keep the server's start value) */
 
 struct reply reply_json(unsigned status, cJSON *v)
 {
@@ -215,6 +222,35 @@ bad:
 	            "--listen must be HOST:PORT with an IP address (127.0.0.1:5000, [::1]:5000), not '%s'", text);
 }
 
+/*
+ * Lower the calling thread's priority (Linux: nice is per thread); the
+ * daemon's threads, made from it later, inherit it.  With the kernel's
+ * autogroups (one scheduling group per session) a thread's nice only
+ * counts inside its session, and runs are sessions of their own: so a
+ * server that leads its session (systemd, setsid) also lowers its
+ * session's group.  One started from a shell leaves the shell's session
+ * alone.  Failures change nothing.
+ */
+static void lower_priority(void)
+{
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno || now >= SERVE_NICE)
+		return;
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), SERVE_NICE) != 0)
+		return;
+	if (getsid(0) == getpid()) {
+		int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			char text[16];
+			int n = snprintf(text, sizeof text, "%d", SERVE_NICE);
+			ssize_t w = write(fd, text, (size_t)n);
+			(void)w;
+			close(fd);
+		}
+	}
+}
+
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
@@ -276,6 +312,8 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		free(sv);
 		return fail(err, errlen, SMELT_ERR, "cannot start a thread");
 	}
+	/* after the reaper thread (which starts the runs) was made: it keeps the normal priority */
+	lower_priority();
 	/* SIGTERM/SIGINT end the server; SIGPIPE from a gone client must not */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -313,6 +351,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		log_info("stopping (%s): open streams end, runs in progress go on and record their own end",
 		         got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 		atomic_store(&sv->stopping, 1);
+		children_notify(sv->kids); /* wakes the live log streams, which end */
 		MHD_stop_daemon(d);
 	}
 	children_free(sv->kids);
