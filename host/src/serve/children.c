@@ -2,6 +2,7 @@
 #include "serve/children.h"
 #include "serve/spawn.h"
 #include "serve/ctx.h"
+#include "serve/dbpool.h"
 #include "store/runs.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -105,11 +106,13 @@ void children_unsubscribe(struct children *kids, int fd)
 
 static struct store *open_store(const struct serve_ctx *sv, char *err, size_t errlen)
 {
-	struct store *st = NULL;
-	char *db = path_join(sv->o->sys_dir, "smelt.db");
-	store_open(db, &st, err, errlen);
-	free(db);
-	return st;
+	char ebuf[SMELT_ERRBUF_SIZE];
+	return dbpool_get(sv->db, err ? err : ebuf, err ? errlen : sizeof ebuf);
+}
+
+static void close_store(const struct serve_ctx *sv, struct store *st)
+{
+	dbpool_put(sv->db, st);
 }
 
 /* The last "smelt: error: " message of the child's stderr file; NULL when none (free()). */
@@ -156,7 +159,7 @@ static void finish(struct children *kids, struct child *c, int status)
 		const char *verdict = c->cancelled ? "cancelled" : code == 0 ? "success" : "failed";
 		runs_end(st, c->run_id, verdict, code, code ? why : NULL, err, sizeof err);
 		free(why);
-		store_close(st);
+		close_store(kids->sv, st);
 	}
 	fs_unlink_under(kids->sv->o->sys_dir, rel);
 	free(rel);
@@ -271,7 +274,7 @@ static void clean_stale(const struct serve_ctx *sv)
 		}
 		free(id);
 	}
-	store_close(st);
+	close_store(sv, st);
 	closedir(d);
 }
 
@@ -328,7 +331,7 @@ int children_start(struct children *kids, const char *run_id, const char *job, c
 	/* answerable for the queued run: this server until the child is started, then the child */
 	struct proc_owner me;
 	int rc = runs_queue(st, run_id, "api", job, args, nargs, proc_owner_self(&me) == 0 ? &me : NULL, err, errlen);
-	store_close(st);
+	close_store(kids->sv, st);
 	if (rc)
 		return rc;
 	char *rel = xasprintf("serve/%s.err", run_id);
@@ -396,7 +399,7 @@ int children_start(struct children *kids, const char *run_id, const char *job, c
 		if (proc_owner_of(job_.pid, &child) == 0 && (st = open_store(kids->sv, err, errlen)) != NULL) {
 			char oerr[SMELT_ERRBUF_SIZE];
 			runs_queued_owner(st, run_id, &child, oerr, sizeof oerr);
-			store_close(st);
+			close_store(kids->sv, st);
 		}
 	}
 	posix_spawn_file_actions_destroy(&fa);
@@ -413,7 +416,7 @@ failed:
 	if ((st = open_store(kids->sv, NULL, 0)) != NULL) {
 		char derr[SMELT_ERRBUF_SIZE];
 		runs_end(st, run_id, "failed", -1, err, derr, sizeof derr);
-		store_close(st);
+		close_store(kids->sv, st);
 	}
 	return rc;
 }

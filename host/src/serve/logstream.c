@@ -2,6 +2,7 @@
 #include "serve/logstream.h"
 #include "serve/children.h"
 #include "serve/ctx.h"
+#include "serve/dbpool.h"
 #include "store/runs.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -135,13 +136,8 @@ static void watch_process(struct stream *s, const struct proc_owner *owner)
 static int run_over(struct stream *s)
 {
 	char err[SMELT_ERRBUF_SIZE];
-	if (!s->st) {
-		char *db = path_join(s->sv->o->sys_dir, "smelt.db");
-		int rc = store_open(db, &s->st, err, sizeof err);
-		free(db);
-		if (rc)
-			return 0; /* try again at the next look */
-	}
+	if (!s->st && !(s->st = dbpool_get(s->sv->db, err, sizeof err)))
+		return 0; /* try again at the next look */
 	runs_reap_dead(s->st, children_supervised, s->sv->kids);
 	struct proc_owner owner;
 	if (runs_status(s->st, s->run_id, s->status, sizeof s->status, &owner, err, sizeof err) != 0)
@@ -283,7 +279,7 @@ static void stream_free(void *cls)
 	if (s->pidfd >= 0)
 		close(s->pidfd);
 	children_unsubscribe(s->sv->kids, s->sub);
-	store_close(s->st);
+	dbpool_put(s->sv->db, s->st);
 	strbuf_release(&s->line);
 	strbuf_release(&s->out);
 	free(s->rel);

@@ -9,6 +9,7 @@
 #include "serve/serve.h"
 #include "serve/children.h"
 #include "serve/ctx.h"
+#include "serve/dbpool.h"
 #include "serve/http.h"
 #include "serve/static.h"
 #include "build_config.h"
@@ -304,8 +305,12 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		free(sv);
 		return SMELT_ERR_CONFIG;
 	}
+	char *db = path_join(o->sys_dir, "smelt.db");
+	sv->db = dbpool_new(db);
+	free(db);
 	sv->kids = children_new(sv);
 	if (!sv->kids) {
+		dbpool_free(sv->db);
 		free(cert);
 		free(key);
 		free(token_from);
@@ -355,6 +360,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		MHD_stop_daemon(d);
 	}
 	children_free(sv->kids);
+	dbpool_free(sv->db);
 	pthread_mutex_destroy(&sv->project_lock);
 	free(cert);
 	free(key);
