@@ -26,6 +26,7 @@ struct serve_opts {
 	const char *environment;  /* --environment given to smelt serve, NULL: none */
 	int no_environment;       /* --no-environment given */
 	const char *data_dir;     /* share/smelt of this install (openapi.json, ui/) */
+	int nice;                 /* the request threads' nice value (0: not lowered); runs keep the server's */
 };
 
 /*

@@ -3,8 +3,8 @@
  * connection (a live log stream may block its own thread, never the
  * others), connection timeouts, the body cap, the bearer token, TLS.
  * The threads answering requests run at a lower scheduling priority
- * (SERVE_NICE) than the runs the server starts, so a crowd of clients
- * slows the server, not the runs.
+ * (--nice, 10 by default) than the runs the server starts, so a crowd of
+ * clients slows the server, not the runs.
  */
 #include "serve/serve.h"
 #include "serve/children.h"
@@ -35,7 +35,6 @@
 
 #define CONN_TIMEOUT_S 30     /* an idle or stalled connection is closed after this */
 #define CONN_LIMIT 1024       /* simultaneous connections */
-#define SERVE_NICE 10         /* the request threads' nice value (runs keep the server's start value) */
 
 struct reply reply_json(unsigned status, cJSON *v)
 {
@@ -232,19 +231,19 @@ bad:
  * session's group.  One started from a shell leaves the shell's session
  * alone.  Failures change nothing.
  */
-static void lower_priority(void)
+static void lower_priority(int nice)
 {
 	errno = 0;
 	int now = getpriority(PRIO_PROCESS, (id_t)gettid());
-	if (errno || now >= SERVE_NICE)
+	if (errno || now >= nice)
 		return;
-	if (setpriority(PRIO_PROCESS, (id_t)gettid(), SERVE_NICE) != 0)
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), nice) != 0)
 		return;
 	if (getsid(0) == getpid()) {
 		int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			char text[16];
-			int n = snprintf(text, sizeof text, "%d", SERVE_NICE);
+			int n = snprintf(text, sizeof text, "%d", nice);
 			ssize_t w = write(fd, text, (size_t)n);
 			(void)w;
 			close(fd);
@@ -318,7 +317,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		return fail(err, errlen, SMELT_ERR, "cannot start a thread");
 	}
 	/* after the reaper thread (which starts the runs) was made: it keeps the normal priority */
-	lower_priority();
+	lower_priority(o->nice);
 	/* SIGTERM/SIGINT end the server; SIGPIPE from a gone client must not */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
