@@ -2,7 +2,7 @@
 """Load on `smelt serve` while a 1M-record native run goes (issue 17; not a timed test).
 
     python3 bench/serve_load.py [BUILD_DIR] [--clients 200] [--followers 20] [--records 1000000]
-                                [--repeats 3] [--think-ms 0,1000]
+                                [--repeats 3] [--think-ms 0,1000] [--server-nice N]
 
 Sets up a project in BUILD_DIR/bench-work/serve-load (a generated CSV of RECORDS rows x 10
 columns, tap-csv -> target-sqlite, both Smelt's native connectors; 40 small runs so the run
@@ -295,6 +295,8 @@ def main():
     ap.add_argument("--records", type=int, default=1000000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--think-ms", default="0,1000", help="comma-separated think times to measure")
+    ap.add_argument("--server-nice", type=int, default=None,
+                    help="smelt serve --nice N (the request threads' priority; default: the server's own, 10)")
     args = ap.parse_args()
     build = Path(args.build).resolve()
     smelt = build / "stage/bin/smelt"
@@ -303,9 +305,11 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     err = open(work / "serve.stderr", "w")
-    server = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{port}"], cwd=work, env=runner_env(),
+    nice = ["--nice", str(args.server_nice)] if args.server_nice is not None else []
+    server = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{port}", *nice], cwd=work, env=runner_env(),
                               stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     results = {"clients": args.clients, "followers": args.followers, "records": args.records,
+               "server_nice": args.server_nice,
                "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "modes": {}}
     try:
         for _ in range(100):
