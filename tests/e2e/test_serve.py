@@ -207,6 +207,18 @@ ENDPOINTS = [("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/project"), ("GET"
              ("GET", "/api/v1/adapters"), ("POST", "/api/v1/adapters/singer/check"), ("GET", "/api/v1/nope")]
 
 
+def test_the_token_test_asks_every_operation_of_the_document():
+    """ENDPOINTS (the 401 test above) holds every operation of api/openapi.json but /health."""
+    asked = set()
+    for method, path in ENDPOINTS:
+        for template in OPENAPI["paths"]:
+            if re.fullmatch(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)), path):
+                asked.add((method, template))
+    documented = {(m.upper(), t) for t, item in OPENAPI["paths"].items() for m in item
+                  if m in ("get", "put", "post", "delete") and t != "/health"}
+    assert documented - asked == set()
+
+
 def test_token_required_everywhere_but_health(project, serve):
     csv_project(project)
     s = serve(project.root)
