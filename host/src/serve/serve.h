@@ -5,6 +5,9 @@
  * (serve/children.h); everything else reads the system database or runs
  * this smelt's own commands (serve/subcmd.h), so the API follows the
  * CLI's rules.  Security: see serve/auth.h and SECURITY notes in README.
+ * The threads answering requests run at nice opts->nice, the runs at the
+ * server's own priority (serve/server.c), so clients slow the server, not
+ * the runs.
  */
 #ifndef SMELT_SERVE_H
 #define SMELT_SERVE_H
