@@ -716,7 +716,13 @@ def test_runs_keep_their_priority_and_the_server_lowers_its_own(project, serve):
         return int(stat.rsplit(")", 1)[1].split()[16])
 
     base = os.nice(0)  # the server's start value (0 unless the tests run under nice)
-    kids = [p for p in processes_matching(run_id) if Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")[1:2] == [b"--cwd"]]
+    def argv(pid):
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:  # ended meanwhile
+            return []
+
+    kids = [p for p in processes_matching(run_id) if argv(p)[1:2] == [b"--cwd"]]  # smelt --cwd ROOT run ...
     assert kids and all(nice(p) == base for p in kids), [(p, nice(p)) for p in kids]
     values = set()
     for t in os.listdir(f"/proc/{s.proc.pid}/task"):
