@@ -2,7 +2,7 @@
 """Load on `smelt serve` while a 1M-record native run goes (issue 17; not a timed test).
 
     python3 bench/serve_load.py [BUILD_DIR] [--clients 200] [--followers 20] [--records 1000000]
-                                [--repeats 3] [--think-ms 0,1000]
+                                [--repeats 3] [--think-ms 0,1000] [--server-nice N]
 
 Sets up a project in BUILD_DIR/bench-work/serve-load (a generated CSV of RECORDS rows x 10
 columns, tap-csv -> target-sqlite, both Smelt's native connectors; 40 small runs so the run
@@ -256,6 +256,7 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
     stop.set()
     t_end = time.perf_counter()
     await asyncio.wait(followers, timeout=30)   # the streams end on their own once the run has
+    streams_done_s = time.perf_counter() - t_end
     unfinished = {k: v for k, v in stats.phase.items() if v != "done"}
     if unfinished:
         print(f"  {len(unfinished)} log streams still open {time.perf_counter() - t_end:.0f} s after the run ended: "
@@ -270,7 +271,8 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
             "log_lines": log_lines, "follower_lines_min": min(stats.per_follower, default=0),
             "follower_lines_max": max(stats.per_follower, default=0), "stream_ends": stats.ends,
             "rss_kb_max": max((s.get("VmRSS", 0) for s in samples), default=0),
-            "server_cpu_s": server_cpu, "loadgen_cpu_s": gen_cpu,
+            "server_cpu_s": server_cpu, "loadgen_cpu_s": gen_cpu, "loadavg_1m": os.getloadavg()[0],
+            "streams_closed_after_s": streams_done_s,
             "server_cpu_ms_per_request": 1000 * server_cpu / len(lat) if lat else None}
 
 
@@ -293,6 +295,8 @@ def main():
     ap.add_argument("--records", type=int, default=1000000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--think-ms", default="0,1000", help="comma-separated think times to measure")
+    ap.add_argument("--server-nice", type=int, default=None,
+                    help="smelt serve --nice N (the request threads' priority; default: the server's own, 10)")
     args = ap.parse_args()
     build = Path(args.build).resolve()
     smelt = build / "stage/bin/smelt"
@@ -301,9 +305,11 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     err = open(work / "serve.stderr", "w")
-    server = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{port}"], cwd=work, env=runner_env(),
+    nice = ["--nice", str(args.server_nice)] if args.server_nice is not None else []
+    server = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{port}", *nice], cwd=work, env=runner_env(),
                               stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     results = {"clients": args.clients, "followers": args.followers, "records": args.records,
+               "server_nice": args.server_nice,
                "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "modes": {}}
     try:
         for _ in range(100):
@@ -328,7 +334,8 @@ def main():
                       f"{loaded[-1]['follower_lines_min']}-{loaded[-1]['follower_lines_max']} "
                       f"(ends: {loaded[-1]['stream_ends']}), server CPU "
                       f"{loaded[-1]['server_cpu_s']:.1f} s, load generator CPU {loaded[-1]['loadgen_cpu_s']:.1f} s "
-                      f"in {loaded[-1]['seconds']:.1f} s", flush=True)
+                      f"in {loaded[-1]['seconds']:.1f} s, machine load average {loaded[-1]['loadavg_1m']:.1f}",
+                      flush=True)
             q = statistics.median(r["rows_per_s"] for r in quiet)
             lo = statistics.median(r["run"]["rows_per_s"] for r in loaded)
             results["modes"][f"think_{think_ms}ms"] = {
@@ -344,7 +351,8 @@ def main():
                 "rss_kb_max": max(r["rss_kb_max"] for r in loaded),
                 "server_cpu_ms_per_request": statistics.median(r["server_cpu_ms_per_request"] for r in loaded),
                 "server_cpu_share": statistics.median(r["server_cpu_s"] / r["seconds"] for r in loaded),
-                "loadgen_cpu_share": statistics.median(r["loadgen_cpu_s"] / r["seconds"] for r in loaded)}
+                "loadgen_cpu_share": statistics.median(r["loadgen_cpu_s"] / r["seconds"] for r in loaded),
+                "loadavg_1m": statistics.median(r["loadavg_1m"] for r in loaded)}
         results["rss_kb_peak"] = memory(server.pid).get("VmHWM")
     finally:
         server.send_signal(signal.SIGTERM)
@@ -359,13 +367,13 @@ def main():
           f"{results['cores']} cores; server RSS idle {results['rss_kb_idle'] / 1024:.1f} MiB, "
           f"peak {results['rss_kb_peak'] / 1024:.1f} MiB\n")
     print("| think time | requests/s | p50 | p99 | errors | server CPU / request | server CPU | load generator CPU "
-          "| run quiet | run loaded | slowdown | runs not success | streams without end |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| run quiet | run loaded | slowdown | runs not success | streams without end | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, m in results["modes"].items():
         print(f"| {name[6:]} | {m['requests_per_s']:,.0f} | {m['p50_ms']:.1f} ms | {m['p99_ms']:.1f} ms | {m['errors']} "
               f"| {m['server_cpu_ms_per_request']:.2f} ms | {100 * m['server_cpu_share']:.0f}% of a core "
               f"| {100 * m['loadgen_cpu_share']:.0f}% of a core | {m['quiet_rows_per_s']:,.0f} rows/s | {m['loaded_rows_per_s']:,.0f} rows/s | {m['slowdown_pct']:.1f}% "
-              f"| {m['runs_not_success']} | {m['streams_without_end']} |")
+              f"| {m['runs_not_success']} | {m['streams_without_end']} | {m['loadavg_1m']:.1f} |")
     return 0
 
 

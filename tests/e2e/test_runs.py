@@ -138,7 +138,7 @@ def test_filters_and_limit(project):
     proc = project.smelt("runs", "list", "--since", "yesterday")
     assert proc.returncode == 2 and "'yesterday' is not a time" in proc.stderr
     proc = project.smelt("runs", "list", "--status", "ok")
-    assert proc.returncode == 2 and "--status must be running, success, failed or cancelled" in proc.stderr
+    assert proc.returncode == 2 and "--status must be queued, running, success, failed or cancelled" in proc.stderr
     proc = project.smelt("runs", "list", "--limit", "0")
     assert proc.returncode == 2
 

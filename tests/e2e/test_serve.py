@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -12,6 +13,7 @@ import ssl
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -65,13 +67,13 @@ SENTINEL = "s3ntinel-" + uuid.uuid4().hex
 class Server:
     """A smelt serve process on a free port of 127.0.0.1; stop() always runs (fixture finalizer)."""
 
-    def __init__(self, root, *args, env=None, token=TOKEN):
+    def __init__(self, root, *args, env=None, token=TOKEN, smelt=SMELT):
         self.root = root
         self.port = free_port()
         extra = {"SMELT_SERVE_TOKEN": token} if token else {}
         extra.update(env or {})
         self.token = token
-        self.proc = subprocess.Popen([SMELT, "serve", "--listen", f"127.0.0.1:{self.port}", *args], cwd=root,
+        self.proc = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{self.port}", *args], cwd=root,
                                      env=clean_env(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, start_new_session=True)
         end = time.time() + 30
@@ -203,6 +205,18 @@ ENDPOINTS = [("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/project"), ("GET"
              ("GET", "/api/v1/runs/abc/log"), ("GET", "/api/v1/runs/abc/log/stream"), ("GET", "/api/v1/state"),
              ("GET", "/api/v1/state/dev:x"), ("PUT", "/api/v1/state/dev:x"), ("DELETE", "/api/v1/state/dev:x"),
              ("GET", "/api/v1/adapters"), ("POST", "/api/v1/adapters/singer/check"), ("GET", "/api/v1/nope")]
+
+
+def test_the_token_test_asks_every_operation_of_the_document():
+    """ENDPOINTS (the 401 test above) holds every operation of api/openapi.json but /health."""
+    asked = set()
+    for method, path in ENDPOINTS:
+        for template in OPENAPI["paths"]:
+            if re.fullmatch(re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)), path):
+                asked.add((method, template))
+    documented = {(m.upper(), t) for t, item in OPENAPI["paths"].items() for m in item
+                  if m in ("get", "put", "post", "delete") and t != "/health"}
+    assert documented - asked == set()
 
 
 def test_token_required_everywhere_but_health(project, serve):
@@ -621,3 +635,102 @@ def test_a_stalled_client_is_cut_off(project, serve):
         assert s.json("GET", "/api/v1/runs")["total"] == 0
         assert sock.recv(1024) == b""  # closed by the server, nothing answered
         assert 25 < time.time() - t0 < 45
+
+
+def test_a_queued_run_whose_process_died_unwatched_is_failed(project, serve, tmp_path):
+    """The server records a run "queued" before its child starts; when the child dies before the
+    run begins while no server is up, the next `smelt runs` must not show it queued forever."""
+    csv_project(project)
+    # a smelt install whose binary is swapped, once the server runs, for a stand-in that waits for
+    # a go file and exits without recording anything (the child the server starts for the run)
+    inst = tmp_path / "inst"
+    (inst / "bin").mkdir(parents=True)
+    stage = os.path.dirname(os.path.dirname(os.path.realpath(SMELT)))
+    for d in ("lib", "share"):
+        os.symlink(os.path.join(stage, d), inst / d)
+    exe = inst / "bin/smelt"
+    shutil.copy(SMELT, exe)
+    s = serve(project.root, smelt=str(exe))
+    go = tmp_path / "go"
+    stand_in = tmp_path / "stand-in"
+    stand_in.write_text(f"#!/bin/sh\nwhile [ ! -e '{go}' ]; do sleep 0.05; done\nexit 3\n")
+    stand_in.chmod(0o755)
+    os.replace(stand_in, exe)
+    run_id = s.json("POST", "/api/v1/runs", {"blocks": ["tap-fake", "target-fake"]}, want=202)["run_id"]
+    assert len(processes_matching(run_id)) == 1
+    s.stop()
+    assert s.proc.returncode == 0
+    # its process lives: still queued
+    assert project.smelt.json("runs", "show", run_id, "--format", "json")["status"] == "queued"
+    go.write_text("")
+    end = time.time() + 60
+    while processes_matching(run_id) and time.time() < end:
+        time.sleep(0.05)
+    assert processes_matching(run_id) == []
+    run = project.smelt.json("runs", "show", run_id, "--format", "json")
+    assert run["status"] == "failed" and "gone before the run began" in run["error"], run
+    assert project.smelt.json("runs", "list", "--status", "queued", "--format", "json")["total"] == 0
+
+
+def test_live_log_streams_end_with_the_run(project, serve):
+    """Each of several live log streams of a run gets every line, then the end event with the
+    run's final status, then the end of the connection: no stream outlives the run (before, a
+    stream stayed open after its end event until the server's 30 s idle timeout, longer than the
+    20 s this client waits). When the end event arrives, the run's record is final."""
+    csv_project(project)
+    s = serve(project.root)
+    s.json("PUT", "/api/v1/plugins/tap-fake/settings/records", {"value": 15})
+    run_id = s.json("POST", "/api/v1/runs", {"blocks": ["tap-fake", "target-fake"]}, want=202)["run_id"]
+    socks = []
+    for _ in range(8):
+        sock = socket.create_connection(("127.0.0.1", s.port), timeout=20)
+        sock.sendall(f"GET /api/v1/runs/{run_id}/log/stream HTTP/1.1\r\nHost: x\r\n"
+                     f"Authorization: Bearer {TOKEN}\r\n\r\n".encode())
+        socks.append(sock)
+    for sock in socks:
+        data = b""
+        while b"event: end" not in data:
+            chunk = sock.recv(65536)
+            assert chunk, "the stream closed before its end event"
+            data += chunk
+        assert s.json("GET", f"/api/v1/runs/{run_id}")["status"] == "success"
+        while chunk := sock.recv(65536):  # socket.timeout (20 s) fails the test
+            data += chunk
+        sock.close()
+        text = data.decode()
+        assert text.startswith("HTTP/1.1 200") and "connection: close" in text.lower().split("\r\n\r\n")[0]
+        assert '{"status":"success"}' in text.split("event: end", 1)[1]
+        assert f"Run {run_id} succeeded" in text
+
+
+def test_runs_keep_their_priority_and_the_server_lowers_its_own(project, serve):
+    """The threads answering requests run at nice 10; the runs the server starts at the nice the
+    server was started with, so clients of the API slow the server, not the runs."""
+    csv_project(project)
+    s = serve(project.root)
+    run_id = s.json("POST", "/api/v1/runs", {"blocks": ["tap-fake", "target-fake"]}, want=202)["run_id"]
+    wait_run(s, run_id, until=("running",))
+
+    def nice(pid, tid=None):
+        stat = Path(f"/proc/{pid}/task/{tid or pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[16])
+
+    base = os.nice(0)  # the server's start value (0 unless the tests run under nice)
+    def argv(pid):
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except FileNotFoundError:  # ended meanwhile
+            return []
+
+    kids = [p for p in processes_matching(run_id) if argv(p)[1:2] == [b"--cwd"]]  # smelt --cwd ROOT run ...
+    assert kids and all(nice(p) == base for p in kids), [(p, nice(p)) for p in kids]
+    values = set()
+    for t in os.listdir(f"/proc/{s.proc.pid}/task"):
+        try:
+            values.add(nice(s.proc.pid, t))
+        except FileNotFoundError:  # a connection's thread that ended meanwhile
+            pass
+    # the reaper (which starts the runs) keeps the start value, the others are lowered to 10
+    assert sorted(values) == sorted({base, max(base, 10)})
+    s.json("POST", f"/api/v1/runs/{run_id}/cancel", want=202)
+    assert wait_run(s, run_id)["status"] == "cancelled"

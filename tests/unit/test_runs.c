@@ -99,8 +99,8 @@ END_TEST
 START_TEST(queued_run_is_taken_over_and_ids_are_not_reused)
 {
 	const char *args[] = { "tap", "target" };
-	ck_assert_int_eq(runs_queue(st, "q1", "api", NULL, args, 2, err, sizeof err), 0);
-	ck_assert_int_eq(runs_queue(st, "q1", "api", NULL, args, 2, err, sizeof err), SMELT_ERR_CONFIG);
+	ck_assert_int_eq(runs_queue(st, "q1", "api", NULL, args, 2, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(runs_queue(st, "q1", "api", NULL, args, 2, NULL, err, sizeof err), SMELT_ERR_CONFIG);
 	begin("q1", NULL);
 	cJSON *run;
 	ck_assert_int_eq(runs_show(st, "q1", &run, err, sizeof err), 0);
@@ -218,6 +218,36 @@ START_TEST(dead_owner_is_failed)
 }
 END_TEST
 
+START_TEST(queued_run_of_a_gone_process_is_failed)
+{
+	/* the server queued it, started its child, and the child died before the run began */
+	struct proc_owner me, gone;
+	const char *args[] = { "tap", "target" };
+	ck_assert_int_eq(proc_owner_self(&me), 0);
+	gone = me;
+	gone.start += 12345;
+	ck_assert_int_eq(runs_queue(st, "qa", "api", NULL, args, 2, &me, err, sizeof err), 0);
+	ck_assert_int_eq(runs_queue(st, "qb", "api", NULL, args, 2, &me, err, sizeof err), 0);
+	ck_assert_int_eq(runs_queued_owner(st, "qb", &gone, err, sizeof err), 0);
+	runs_reap_dead(st, NULL, NULL);
+	char status[32];
+	ck_assert_int_eq(runs_status(st, "qa", status, sizeof status, NULL, err, sizeof err), 0);
+	ck_assert_str_eq(status, "queued"); /* its process lives: it stays queued */
+	ck_assert_int_eq(runs_status(st, "qb", status, sizeof status, NULL, err, sizeof err), 0);
+	ck_assert_str_eq(status, "failed");
+	cJSON *run;
+	ck_assert_int_eq(runs_show(st, "qb", &run, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(strstr(get(run, "error")->valuestring, "gone before the run began"));
+	cJSON_Delete(run);
+	/* a run that began is not touched by runs_queued_owner */
+	begin("qa", NULL);
+	ck_assert_int_eq(runs_queued_owner(st, "qa", &gone, err, sizeof err), 0);
+	runs_reap_dead(st, NULL, NULL);
+	ck_assert_int_eq(runs_status(st, "qa", status, sizeof status, NULL, err, sizeof err), 0);
+	ck_assert_str_eq(status, "running");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runs");
@@ -230,6 +260,7 @@ int main(void)
 	tcase_add_test(tc, prune_keeps_newest_and_running);
 	tcase_add_test(tc, parse_since);
 	tcase_add_test(tc, dead_owner_is_failed);
+	tcase_add_test(tc, queued_run_of_a_gone_process_is_failed);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

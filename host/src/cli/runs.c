@@ -20,7 +20,7 @@ enum runs_opt { RUNS_JOB, RUNS_STATUS, RUNS_SINCE, RUNS_LIMIT, RUNS_FORMAT, RUNS
 
 static const struct cli_option runs_options[] = {
 	{ RUNS_JOB, "--job", 0, "J", "list: only runs of this job", 0, "list" },
-	{ RUNS_STATUS, "--status", 0, "S", "list: running, success, failed or cancelled", 0, "list" },
+	{ RUNS_STATUS, "--status", 0, "S", "list: queued, running, success, failed or cancelled", 0, "list" },
 	{ RUNS_SINCE, "--since", 0, "D", "list: runs started since D", 0, "list" },
 	{ RUNS_LIMIT, "--limit", 0, "N", "list: at most N runs, newest first", 0, "list" },
 	{ RUNS_FORMAT, "--format", 0, "text|json", "list, show: output format (default text)", 0, "list show" },
@@ -36,9 +36,10 @@ const struct cli_spec runs_spec = {
 	         "smelt runs prune --keep N | --older-than D",
 	.text = "Every run (from the command line, the API server, a schedule or an orchestrator)\n"
 	        "is recorded with its blocks, their status, duration, rows per stream and results.\n"
-	        "Statuses: running, success, failed, cancelled.  D is a duration back from now\n"
-	        "(7d, 12h, 30m) or an ISO date (2026-12-01, 2026-12-01T10:00:00Z).  prune deletes\n"
-	        "finished runs and their logs (.smelt/logs/RUN_ID).\n",
+	        "Statuses: queued (started by smelt serve, not begun yet), running, success,\n"
+	        "failed, cancelled.  D is a duration back from now (7d, 12h, 30m) or an ISO date\n"
+	        "(2026-12-01, 2026-12-01T10:00:00Z).  prune deletes finished runs and their logs\n"
+	        "(.smelt/logs/RUN_ID).\n",
 	.options = runs_options,
 	.examples = "  smelt runs list --status failed --since 7d\n"
 	            "  smelt runs show RUN_ID --format json\n"
@@ -119,9 +120,10 @@ static int runs_list_cmd(struct cli *cli, int argc, char **argv)
 		default: return cli_opt_unknown(&runs_spec, "list", argv[i]);
 		}
 	}
-	if (q.status && strcmp(q.status, "running") && strcmp(q.status, "success") && strcmp(q.status, "failed") &&
-	    strcmp(q.status, "cancelled"))
-		return cli_usage("runs", "--status must be running, success, failed or cancelled, not '%s'", q.status);
+	if (q.status && strcmp(q.status, "queued") && strcmp(q.status, "running") && strcmp(q.status, "success") &&
+	    strcmp(q.status, "failed") && strcmp(q.status, "cancelled"))
+		return cli_usage("runs", "--status must be queued, running, success, failed or cancelled, not '%s'",
+		                 q.status);
 	struct project *p;
 	struct store *st;
 	if ((r = open_store(cli, &p, &st)) != 0)

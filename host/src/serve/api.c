@@ -9,6 +9,7 @@
 #include "serve/http.h"
 #include "serve/children.h"
 #include "serve/ctx.h"
+#include "serve/dbpool.h"
 #include "serve/logstream.h"
 #include "serve/subcmd.h"
 #include "build_config.h"
@@ -89,14 +90,12 @@ static int state_id_ok(const char *s)
 
 static struct store *open_store(const struct req *r, char *err, size_t errlen)
 {
-	struct store *st = NULL;
-	char *db = path_join(r->sv->o->sys_dir, "smelt.db");
-	if (mkdir_private(r->sv->o->sys_dir) == 0)
-		store_open(db, &st, err, errlen);
-	else
-		fail(err, errlen, SMELT_ERR, "cannot create '%s'", r->sv->o->sys_dir);
-	free(db);
-	return st;
+	return dbpool_get(r->sv->db, err, errlen);
+}
+
+static void close_store(const struct req *r, struct store *st)
+{
+	dbpool_put(r->sv->db, st);
 }
 
 /* Load the project model (under the lock: the model is not thread-safe); NULL with err set. */
@@ -367,7 +366,7 @@ static struct reply list_runs(struct req *r)
 	cJSON *res;
 	runs_reap_dead(st, children_supervised, r->sv->kids);
 	int rc = runs_list(st, &q, &res, err, sizeof err);
-	store_close(st);
+	close_store(r, st);
 	if (rc)
 		return reply_error(rc == SMELT_ERR_CONFIG ? 400 : 500, "%s", err);
 	return reply_json(200, res);
@@ -393,7 +392,7 @@ static struct reply show_run(struct req *r, const char *id)
 	cJSON *run;
 	runs_reap_dead(st, children_supervised, r->sv->kids);
 	int rc = runs_show(st, id, &run, err, sizeof err);
-	store_close(st);
+	close_store(r, st);
 	if (rc)
 		return reply_error(rc == SMELT_ERR_NOTFOUND ? 404 : 500, "%s", err);
 	return reply_json(200, run);
@@ -498,7 +497,7 @@ static struct reply cancel_run(struct req *r, const char *id)
 	struct proc_owner owner;
 	runs_reap_dead(st, children_supervised, r->sv->kids);
 	int rc = runs_status(st, id, status, sizeof status, &owner, err, sizeof err);
-	store_close(st);
+	close_store(r, st);
 	if (rc)
 		return reply_error(rc == SMELT_ERR_NOTFOUND ? 404 : 500, "%s", err);
 	if (strcmp(status, "running") && strcmp(status, "queued"))
@@ -540,7 +539,7 @@ static int run_exists(struct req *r, const char *id, struct reply *rep)
 		return 0;
 	}
 	int rc = runs_status(st, id, status, sizeof status, NULL, err, sizeof err);
-	store_close(st);
+	close_store(r, st);
 	if (rc) {
 		*rep = reply_error(rc == SMELT_ERR_NOTFOUND ? 404 : 500, "%s", err);
 		return 0;

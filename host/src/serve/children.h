@@ -4,10 +4,17 @@
  * session and process group, with SMELT_RUN_TRIGGER=api.  They use the
  * same system database, run locks and logs as runs from the CLI.
  *
- * A reaper thread waits for them (every 200 ms); a child that ended
- * without finishing its run in the history (killed, or failed before it
- * recorded anything) gets its run finished there: "cancelled" when it was
+ * A reaper thread starts them (so they get its normal scheduling
+ * priority, not the lowered one of the threads answering requests) and
+ * waits for them, woken by their pidfds; a child that ended without
+ * finishing its run in the history (killed, or failed before it recorded
+ * anything) gets its run finished there: "cancelled" when it was
  * cancelled, else "failed", with its exit code and last error line.
+ * Then every subscriber (children_subscribe()) is woken.
+ *
+ * A queued run names its process in the history: the server, then the
+ * child once started, so a later `smelt runs` or server fails a run whose
+ * child died before it began while no server watched (runs_reap_dead()).
  *
  * Server stop: children are not killed.  They run on, detached (their own
  * session), and finish their run themselves: state is saved as the target
@@ -35,6 +42,16 @@ void children_free(struct children *kids);
  */
 int children_start(struct children *kids, const char *run_id, const char *job, const char *const *args, size_t nargs,
                    int full_refresh, char *err, size_t errlen);
+
+/*
+ * An eventfd (EFD_NONBLOCK) that becomes readable each time the reaper
+ * finished a run or children_notify() is called; -1 when none can be
+ * made.  Give it back with children_unsubscribe() (which closes it).
+ */
+int children_subscribe(struct children *kids);
+void children_unsubscribe(struct children *kids, int fd);
+/* Wake every subscriber (the reaper finished a run; the server stops). */
+void children_notify(struct children *kids);
 
 /* SIGTERM to the group of run_id's child: 1 sent, 0 not a live child of this server. */
 int children_cancel(struct children *kids, const char *run_id);

@@ -2,10 +2,14 @@
  * server: libmicrohttpd around the API (serve/api.c): one thread per
  * connection (a live log stream may block its own thread, never the
  * others), connection timeouts, the body cap, the bearer token, TLS.
+ * The threads answering requests run at a lower scheduling priority
+ * (--nice, 10 by default) than the runs the server starts, so a crowd of
+ * clients slows the server, not the runs.
  */
 #include "serve/serve.h"
 #include "serve/children.h"
 #include "serve/ctx.h"
+#include "serve/dbpool.h"
 #include "serve/http.h"
 #include "serve/static.h"
 #include "build_config.h"
@@ -22,8 +26,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include "serve/mhd_lazy.h"
 
 #define CONN_TIMEOUT_S 30     /* an idle or stalled connection is closed after this */
@@ -215,6 +222,35 @@ bad:
 	            "--listen must be HOST:PORT with an IP address (127.0.0.1:5000, [::1]:5000), not '%s'", text);
 }
 
+/*
+ * Lower the calling thread's priority (Linux: nice is per thread); the
+ * daemon's threads, made from it later, inherit it.  With the kernel's
+ * autogroups (one scheduling group per session) a thread's nice only
+ * counts inside its session, and runs are sessions of their own: so a
+ * server that leads its session (systemd, setsid) also lowers its
+ * session's group.  One started from a shell leaves the shell's session
+ * alone.  Failures change nothing.
+ */
+static void lower_priority(int nice)
+{
+	errno = 0;
+	int now = getpriority(PRIO_PROCESS, (id_t)gettid());
+	if (errno || now >= nice)
+		return;
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), nice) != 0)
+		return;
+	if (getsid(0) == getpid()) {
+		int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			char text[16];
+			int n = snprintf(text, sizeof text, "%d", nice);
+			ssize_t w = write(fd, text, (size_t)n);
+			(void)w;
+			close(fd);
+		}
+	}
+}
+
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
@@ -271,14 +307,20 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		free(sv);
 		return SMELT_ERR_CONFIG;
 	}
+	char *db = path_join(o->sys_dir, "smelt.db");
+	sv->db = dbpool_new(db);
+	free(db);
 	sv->kids = children_new(sv);
 	if (!sv->kids) {
+		dbpool_free(sv->db);
 		free(cert);
 		free(key);
 		free(token_from);
 		free(sv);
 		return fail(err, errlen, SMELT_ERR, "cannot start a thread");
 	}
+	/* after the reaper thread (which starts the runs) was made: it keeps the normal priority */
+	lower_priority(o->nice);
 	/* SIGTERM/SIGINT end the server; SIGPIPE from a gone client must not */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -316,9 +358,11 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		log_info("stopping (%s): open streams end, runs in progress go on and record their own end",
 		         got_signal == SIGINT ? "SIGINT" : "SIGTERM");
 		atomic_store(&sv->stopping, 1);
+		children_notify(sv->kids); /* wakes the live log streams, which end */
 		MHD_stop_daemon(d);
 	}
 	children_free(sv->kids);
+	dbpool_free(sv->db);
 	pthread_mutex_destroy(&sv->project_lock);
 	free(cert);
 	free(key);

@@ -35,6 +35,16 @@ static void bind_opt(sqlite3_stmt *q, int col, const char *s)
 		sqlite3_bind_null(q, col);
 }
 
+static void bind_owner(sqlite3_stmt *q, int col, const struct proc_owner *o)
+{
+	if (o && o->pid > 0) {
+		sqlite3_bind_text(q, col, o->host, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(q, col + 1, o->host_key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(q, col + 2, o->pid);
+		sqlite3_bind_int64(q, col + 3, (sqlite3_int64)o->start);
+	}
+}
+
 static int exec(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? SMELT_OK : SMELT_ERR;
@@ -71,12 +81,7 @@ int runs_begin(struct store *st, const struct runs_start *r, char *err, size_t e
 		sqlite3_bind_text(q, 3, r->trigger ? r->trigger : "cli", -1, SQLITE_TRANSIENT);
 		bind_opt(q, 4, args_text);
 		bind_opt(q, 5, r->log_path);
-		if (r->owner && r->owner->pid > 0) {
-			sqlite3_bind_text(q, 6, r->owner->host, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_text(q, 7, r->owner->host_key, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(q, 8, r->owner->pid);
-			sqlite3_bind_int64(q, 9, (sqlite3_int64)r->owner->start);
-		}
+		bind_owner(q, 6, r->owner);
 		if (sqlite3_step(q) != SQLITE_DONE)
 			rc = db_fail(db, err, errlen, "record run");
 		sqlite3_finalize(q);
@@ -112,7 +117,7 @@ int runs_begin(struct store *st, const struct runs_start *r, char *err, size_t e
 }
 
 int runs_queue(struct store *st, const char *run_id, const char *trigger, const char *job,
-               const char *const *args, size_t nargs, char *err, size_t errlen)
+               const char *const *args, size_t nargs, const struct proc_owner *owner, char *err, size_t errlen)
 {
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
@@ -121,13 +126,16 @@ int runs_queue(struct store *st, const char *run_id, const char *trigger, const 
 		cJSON_AddItemToArray(a, cJSON_CreateString(args[i]));
 	char *text = cJSON_PrintUnformatted(a);
 	cJSON_Delete(a);
-	int rc = prepare(db, "INSERT INTO run_history(run_id, job, trigger, args, status) VALUES(?, ?, ?, ?, 'queued')",
+	int rc = prepare(db,
+	                 "INSERT INTO run_history(run_id, job, trigger, args, status, host, host_key, pid, pid_start) "
+	                 "VALUES(?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8)",
 	                 &q, err, errlen, "record run");
 	if (!rc) {
 		sqlite3_bind_text(q, 1, run_id, -1, SQLITE_TRANSIENT);
 		bind_opt(q, 2, job);
 		sqlite3_bind_text(q, 3, trigger, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(q, 4, text, -1, SQLITE_TRANSIENT);
+		bind_owner(q, 5, owner);
 		int s = sqlite3_step(q);
 		if (s == SQLITE_CONSTRAINT)
 			rc = fail(err, errlen, SMELT_ERR_CONFIG, "run id '%s' was used before; give a new one", run_id);
@@ -136,6 +144,22 @@ int runs_queue(struct store *st, const char *run_id, const char *trigger, const 
 		sqlite3_finalize(q);
 	}
 	free(text);
+	return rc;
+}
+
+int runs_queued_owner(struct store *st, const char *run_id, const struct proc_owner *owner, char *err, size_t errlen)
+{
+	sqlite3 *db = store_db(st);
+	sqlite3_stmt *q;
+	if (prepare(db,
+	            "UPDATE run_history SET host = ?2, host_key = ?3, pid = ?4, pid_start = ?5 "
+	            "WHERE run_id = ?1 AND status = 'queued'",
+	            &q, err, errlen, "record run"))
+		return SMELT_ERR;
+	sqlite3_bind_text(q, 1, run_id, -1, SQLITE_TRANSIENT);
+	bind_owner(q, 2, owner);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? SMELT_OK : db_fail(db, err, errlen, "record run");
+	sqlite3_finalize(q);
 	return rc;
 }
 
@@ -444,11 +468,12 @@ void runs_reap_dead(struct store *st, int (*supervised)(void *arg, const char *r
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db,
-	                       "SELECT run_id, host, host_key, pid, pid_start FROM run_history "
-	                       "WHERE status = 'running' AND pid IS NOT NULL",
+	                       "SELECT run_id, host, host_key, pid, pid_start, status FROM run_history "
+	                       "WHERE status IN ('running', 'queued') AND pid IS NOT NULL",
 	                       -1, &q, NULL) != SQLITE_OK)
 		return;
 	char **gone = NULL;
+	int *queued = NULL;
 	size_t n = 0;
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct proc_owner o = { .pid = (long)sqlite3_column_int64(q, 3),
@@ -459,16 +484,22 @@ void runs_reap_dead(struct store *st, int (*supervised)(void *arg, const char *r
 		const char *id = (const char *)sqlite3_column_text(q, 0);
 		if (proc_owner_check(&o) == PROC_GONE && !(supervised && supervised(arg, id))) {
 			gone = xrealloc(gone, (n + 1) * sizeof *gone);
+			queued = xrealloc(queued, (n + 1) * sizeof *queued);
+			queued[n] = !strcmp((const char *)sqlite3_column_text(q, 5), "queued");
 			gone[n++] = xstrdup(id);
 		}
 	}
 	sqlite3_finalize(q);
 	for (size_t i = 0; i < n; i++) {
 		char err[SMELT_ERRBUF_SIZE];
-		runs_end(st, gone[i], "failed", -1, "the process running it is gone; it was likely killed", err, sizeof err);
+		runs_end(st, gone[i], "failed", -1,
+		         queued[i] ? "the process that was to run it is gone before the run began; it was likely killed"
+		                   : "the process running it is gone; it was likely killed",
+		         err, sizeof err);
 		free(gone[i]);
 	}
 	free(gone);
+	free(queued);
 }
 
 int runs_prune(struct store *st, int keep, const char *older_than, void (*fn)(void *arg, const char *run_id),

@@ -6,7 +6,8 @@
  * code, the error and where its log is.  run/history.c writes it during a
  * run; `smelt runs` and `smelt serve` read it.
  *
- * Statuses: "running", "success", "failed", "cancelled"; a block is also
+ * Statuses: "queued" (the server recorded it, its process has not begun),
+ * "running", "success", "failed", "cancelled"; a block is also
  * "pending" (not started) or "skipped" (the run stopped before it).
  *
  * Every function takes a borrowed store and is safe to call from several
@@ -45,10 +46,15 @@ int runs_begin(struct store *st, const struct runs_start *r, char *err, size_t e
 /*
  * Record a run the server is about to start as "queued" (trigger "api"),
  * so it is listed from the moment its id is known; runs_begin() in the
- * child takes it over.  A used id is refused.
+ * child takes it over.  A used id is refused.  owner (borrowed, may be
+ * NULL) is the process answerable for it until then: the server, then
+ * the child once started (runs_queued_owner()); when that process is
+ * provably gone and the run is still queued, runs_reap_dead() fails it.
  */
 int runs_queue(struct store *st, const char *run_id, const char *trigger, const char *job,
-               const char *const *args, size_t nargs, char *err, size_t errlen);
+               const char *const *args, size_t nargs, const struct proc_owner *owner, char *err, size_t errlen);
+/* The process of a run still "queued" is now owner (borrowed); a run that began already is left as is. */
+int runs_queued_owner(struct store *st, const char *run_id, const struct proc_owner *owner, char *err, size_t errlen);
 /* Mark block idx (0-based) of run_id "running" from now. */
 int runs_block_begin(struct store *st, const char *run_id, size_t idx, char *err, size_t errlen);
 /*
@@ -102,8 +108,9 @@ int runs_prune(struct store *st, int keep, const char *older_than, void (*fn)(vo
                void *arg, int *removed, char *err, size_t errlen);
 
 /*
- * Runs left "running" by a process that is provably gone (proc_owner_check())
- * become "failed" ("the process ... is gone").  Called before listings.
+ * Runs left "running" (or "queued") by a process that is provably gone
+ * (proc_owner_check()) become "failed" ("the process ... is gone").
+ * Called before listings.
  * supervised (may be NULL) names runs whose process a supervisor waits for
  * and finishes with its real exit status (a server's own children, which
  * look gone while they are zombies): those are left to it.

@@ -30,9 +30,14 @@ static int stat_of(long pid, char *state, unsigned long long *start)
 
 int proc_owner_self(struct proc_owner *o)
 {
+	return proc_owner_of((long)getpid(), o);
+}
+
+int proc_owner_of(long pid, struct proc_owner *o)
+{
 	char boot[64] = "", ns[64] = "";
 	memset(o, 0, sizeof *o);
-	o->pid = (long)getpid();
+	o->pid = pid;
 	if (gethostname(o->host, sizeof o->host - 1) != 0)
 		return SMELT_ERR;
 	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);

@@ -26,6 +26,8 @@ enum proc_liveness {
 
 /* Fill o with the calling process; SMELT_ERR when /proc cannot be read (o then fails every check). */
 int proc_owner_self(struct proc_owner *o);
+/* Fill o with process pid of this host and pid namespace (a child just started); SMELT_ERR when unreadable. */
+int proc_owner_of(long pid, struct proc_owner *o);
 /* Whether the process o names is alive, provably gone, or out of sight. */
 enum proc_liveness proc_owner_check(const struct proc_owner *o);
 
