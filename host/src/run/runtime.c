@@ -167,6 +167,12 @@ static const char *h_plugin_attr(void *hctx, const struct smelt_plugin *p, const
 			v = cJSON_GetObjectItemCaseSensitive(d->extras, "dialect");
 		return cJSON_IsString(v) ? v->valuestring : NULL;
 	}
+	if (!strcmp(key, "commands")) { /* the command names, one per line */
+		struct strbuf sb = STRBUF_INIT;
+		for (size_t i = 0; d && i < d->ncommands; i++)
+			strbuf_addf(&sb, "%s\n", d->commands[i].name);
+		return sb.buf ? runtime_keep(rt, strbuf_detach(&sb)) : NULL;
+	}
 	return NULL;
 }
 
