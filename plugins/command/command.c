@@ -42,6 +42,19 @@ static const char *attr(struct command_adapter *c, const struct smelt_plugin *p,
 	return v ? v : "";
 }
 
+/* 1 when command is one of p's command names (the host's "commands" attribute: one per line). */
+static int has_command(struct command_adapter *c, const struct smelt_plugin *p, const char *command)
+{
+	size_t n = strlen(command);
+	for (const char *at = attr(c, p, "commands"); *at;) {
+		size_t len = strcspn(at, "\n");
+		if (len == n && !strncmp(at, command, n))
+			return 1;
+		at += len + (at[len] == '\n');
+	}
+	return 0;
+}
+
 /*
  * argv of plugin p's command (NULL: the plugin's executable alone) followed
  * by extra[0..nextra): *argv and *words are malloc'ed (free both).  0, or a
@@ -56,9 +69,12 @@ static int command_argv(struct command_adapter *c, const struct smelt_plugin *p,
 	*argv = NULL;
 	*words = NULL;
 	if (command && !(args = c->host->plugin_command(c->hctx, p, command, &cmd_exe)))
-		return kit_fail(err, errlen, SMELT_ERR_NOTFOUND,
-		                "plugin '%s' has no command '%s' (see 'smelt invoke --list-commands %s')", attr(c, p, "name"),
-		                command, attr(c, p, "name"));
+		return has_command(c, p, command)
+		               ? kit_fail(err, errlen, SMELT_ERR_CONFIG, "command '%s' of '%s' cannot be run (see above)",
+		                          command, attr(c, p, "name"))
+		               : kit_fail(err, errlen, SMELT_ERR_NOTFOUND,
+		                          "plugin '%s' has no command '%s' (see 'smelt invoke --list-commands %s')",
+		                          attr(c, p, "name"), command, attr(c, p, "name"));
 	size_t max = strlen(args) / 2 + 2;
 	*argv = calloc(max + nextra + 2, sizeof **argv);
 	*words = malloc(strlen(args) + 1);

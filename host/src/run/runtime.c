@@ -263,9 +263,9 @@ static const char *h_plugin_command(void *hctx, const struct smelt_plugin *p, co
 	char **words = NULL, err[SMELT_ERRBUF_SIZE];
 	size_t n = 0;
 	if (runtime_command_words(rt, PL(p), command, c->args, &words, &n, err, sizeof err) != SMELT_OK) {
-		log_warn("%s", err);
+		log_error("%s", err);
 		argv_free(words);
-		return c->args; /* the adapter runs it as written; the warning says why */
+		return NULL; /* not run, as Meltano refuses it; the error says why */
 	}
 	struct strbuf sb = STRBUF_INIT;
 	int ok = 1;

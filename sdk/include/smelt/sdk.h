@@ -264,7 +264,9 @@ struct smelt_host_api {
 	/*
 	 * The args string of a plugin command (from the project or lock file),
 	 * and its executable override in *executable (NULL when none).  NULL
-	 * when the plugin has no such command.  Borrowed until destroy().
+	 * when the plugin has no such command, or when a $VAR in its args
+	 * cannot be expanded (the host has logged why).  Borrowed until
+	 * destroy().
 	 */
 	const char *(*plugin_command)(void *hctx, const struct smelt_plugin *p, const char *command,
 	                              const char **executable);
