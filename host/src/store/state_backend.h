@@ -124,4 +124,14 @@ struct blob_ops {
 int state_s3_open(const char *uri, const char *endpoint, const char *region, const char *key_id,
                   const char *secret, const struct blob_ops **ops, void **ctx, char *err, size_t errlen);
 
+/*
+ * One page of a ListObjectsV2 reply (XML text body): fn(rel, LastModified
+ * or NULL) for each <Contents> whose <Key> starts with prefix (rel: the
+ * key after it; XML entities decoded).  Returns 1 when the page says more
+ * follow (<IsTruncated>true</IsTruncated>) with a non-empty
+ * <NextContinuationToken>, stored in token; else 0.
+ */
+int state_s3_parse_list(const char *body, const char *prefix,
+                        void (*fn)(void *arg, const char *rel, const char *updated_at), void *arg, struct strbuf *token);
+
 #endif

@@ -271,17 +271,49 @@ static int xml_take(const char **at, const char *end, const char *tag, struct st
 	return 1;
 }
 
+int state_s3_parse_list(const char *body, const char *prefix,
+                        void (*fn)(void *arg, const char *rel, const char *updated_at), void *arg, struct strbuf *token)
+{
+	struct strbuf key = STRBUF_INIT, at = STRBUF_INIT, trunc = STRBUF_INIT;
+	size_t plen = strlen(prefix);
+	const char *p = body, *c;
+	while ((c = strstr(p, "<Contents>"))) {
+		const char *end = strstr(c, "</Contents>");
+		if (!end)
+			break;
+		const char *q = c;
+		if (xml_take(&q, end, "Key", &key) && key.len > plen && !strncmp(key.buf, prefix, plen)) {
+			const char *r = c;
+			int have_at = xml_take(&r, end, "LastModified", &at);
+			fn(arg, key.buf + plen, have_at ? at.buf : NULL);
+		}
+		p = end + strlen("</Contents>");
+	}
+	const char *r = body;
+	int more = xml_take(&r, NULL, "IsTruncated", &trunc) && trunc.buf && !strcmp(trunc.buf, "true");
+	r = body;
+	if (more && (!xml_take(&r, NULL, "NextContinuationToken", token) || !token->len))
+		more = 0; /* no token to go on with: a server that says "truncated" forever ends here */
+	strbuf_release(&key);
+	strbuf_release(&at);
+	strbuf_release(&trunc);
+	return more;
+}
+
 /* ListObjectsV2 beneath the prefix, page by page: fn(rel, LastModified) for each object. */
 static int s3_list(void *ctx, void (*fn)(void *arg, const char *rel, const char *updated_at), void *arg, char *err,
                    size_t errlen)
 {
 	struct s3 *s = ctx;
-	struct strbuf token = STRBUF_INIT, query = STRBUF_INIT, body = STRBUF_INIT, key = STRBUF_INIT,
-		      at = STRBUF_INIT, pfx = STRBUF_INIT;
+	struct strbuf token = STRBUF_INIT, query = STRBUF_INIT, body = STRBUF_INIT, pfx = STRBUF_INIT;
 	if (*s->prefix)
 		strbuf_addf(&pfx, "%s/", s->prefix);
-	int rc = SMELT_OK;
+	int rc = SMELT_OK, pages = 0;
 	for (int more = 1; more && rc == SMELT_OK;) {
+		if (++pages > 100000) { /* a server repeating its continuation token would never end */
+			rc = fail(err, errlen, SMELT_ERR, "s3://%s: listing did not end after %d pages", s->bucket, pages - 1);
+			break;
+		}
 		strbuf_reset(&query);
 		if (token.len) {
 			strbuf_addstr(&query, "continuation-token=");
@@ -304,32 +336,11 @@ static int s3_list(void *ctx, void (*fn)(void *arg, const char *rel, const char 
 			          *code ? " " : "", code);
 			break;
 		}
-		const char *c;
-		while ((c = strstr(p, "<Contents>"))) {
-			const char *end = strstr(c, "</Contents>");
-			if (!end)
-				break;
-			const char *q = c;
-			if (xml_take(&q, end, "Key", &key) && key.len > pfx.len && !strncmp(key.buf, pfx.buf ? pfx.buf : "", pfx.len)) {
-				const char *r = c;
-				int have_at = xml_take(&r, end, "LastModified", &at);
-				fn(arg, key.buf + pfx.len, have_at ? at.buf : NULL);
-			}
-			p = end + 11;
-		}
-		const char *r = body.buf ? body.buf : "";
-		struct strbuf trunc = STRBUF_INIT;
-		more = xml_take(&r, NULL, "IsTruncated", &trunc) && !strcmp(trunc.buf, "true");
-		strbuf_release(&trunc);
-		r = body.buf ? body.buf : "";
-		if (more && !xml_take(&r, NULL, "NextContinuationToken", &token))
-			more = 0;
+		more = state_s3_parse_list(p, pfx.buf ? pfx.buf : "", fn, arg, &token);
 	}
 	strbuf_release(&token);
 	strbuf_release(&query);
 	strbuf_release(&body);
-	strbuf_release(&key);
-	strbuf_release(&at);
 	strbuf_release(&pfx);
 	return rc;
 }
