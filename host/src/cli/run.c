@@ -23,6 +23,7 @@
 enum run_opt {
 	RUN_FULL_REFRESH, RUN_REFRESH_CATALOG, RUN_NO_STATE_UPDATE, RUN_SUFFIX, RUN_STRATEGY, RUN_MERGE_STATE,
 	RUN_FORCE, RUN_DRY_RUN, RUN_RUN_ID, RUN_TIMEOUT, RUN_NO_INSTALL, RUN_INSTALL, RUN_QUIET, RUN_VERBOSE,
+	RUN_STATE_ID,
 };
 
 static const struct cli_option run_options[] = {
@@ -30,6 +31,7 @@ static const struct cli_option run_options[] = {
 	{ RUN_REFRESH_CATALOG, "--refresh-catalog", 0, NULL, "ignore the cached catalog", 0, NULL },
 	{ RUN_NO_STATE_UPDATE, "--no-state-update", 0, NULL, "neither read nor write state, take no lock", 0, NULL },
 	{ RUN_SUFFIX, "--state-id-suffix", 0, "S", "append ':S' to state ids (overrides the environment's)", 0, NULL },
+	{ RUN_STATE_ID, "--state-id", 0, "ID", "the state id of the run's one extract/load block (as Meltano's elt)", 0, NULL },
 	{ RUN_STRATEGY, "--state-strategy", 0, "S", "auto, merge or overwrite", 0, NULL },
 	{ RUN_MERGE_STATE, "--merge-state", 0, NULL, "the same as --state-strategy merge", 0, NULL },
 	{ RUN_FORCE, "--force", 'f', NULL, "run even when the same pipeline is already running", 0, NULL },
@@ -186,6 +188,9 @@ static int parse_opts(int *argc_io, char **argv, struct run_opts *o, int *first)
 			break;
 		case RUN_STRATEGY:
 			o->strategy = v;
+			break;
+		case RUN_STATE_ID:
+			o->state_id = v;
 			break;
 		case RUN_RUN_ID:
 			o->run_id = v;

@@ -142,11 +142,19 @@ static int schedule_add(struct cli *cli, int argc, char **argv)
 	if ((rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p)) != 0)
 		return rc;
 	char err[1024];
-	if (project_find_schedule(p, o.name)) {
-		rc = cli_fail("schedule '%s' already exists", o.name);
+	if (project_find_schedule(p, o.name)) { /* as Meltano's: a notice on stdout, nothing written, exit 0 */
+		printf("Schedule '%s' already exists.\n", o.name);
+		rc = EXIT_OK;
 		goto out;
 	}
-	if (check_targets(p, &o, err, sizeof err) != 0) {
+	/* as Meltano's: a job that does not exist (yet) is scheduled all the same, with a warning */
+	struct sched_opts checked = o;
+	if (o.job && !project_find_job(p, o.job)) {
+		log_warn("job '%s' does not exist (yet): 'smelt schedule run %s' fails until it is added ('smelt job add')",
+		         o.job, o.name);
+		checked.job = NULL;
+	}
+	if (check_targets(p, &checked, err, sizeof err) != 0) {
 		rc = cli_fail("%s", err);
 		goto out;
 	}
@@ -378,6 +386,10 @@ static int schedule_run(struct cli *cli, int argc, char **argv)
 		argv_push(&child, &nchild, argv[i]);
 	for (size_t i = 0; i < nargs; i++)
 		argv_push(&child, &nchild, args[i]);
+	if (!s->job) { /* an extractor/loader schedule keeps its state under its own name, as Meltano's elt */
+		argv_push(&child, &nchild, "--state-id");
+		argv_push(&child, &nchild, s->name);
+	}
 
 	/* The schedule's env over smelt's own, $VAR expanded against what is there already. */
 	envlist_from_environ(&env);

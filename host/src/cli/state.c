@@ -467,14 +467,11 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		free(text);
 		free(value);
 	} else if (!strcmp(sub, "clear")) {
+		int count = 0;
 		if (all) {
-			struct list_ctx c = { .out = STRBUF_INIT };
-			store_state_list(st, NULL, list_one, &c, err, sizeof err);
-			char *save = NULL;
-			for (char *id = strtok_r(c.out.buf, "\n", &save); id; id = strtok_r(NULL, "\n", &save))
-				store_state_clear(st, id, err, sizeof err);
-			log_info("cleared %d state%s", c.count, c.count == 1 ? "" : "s");
-			strbuf_release(&c.out);
+			if (state_backend_clear_all(backend, &count, err, sizeof err))
+				exit_code = cli_fail("%s", err);
+			log_info("cleared %d state%s", count, count == 1 ? "" : "s");
 		} else if (npos != 1) {
 			exit_code = cli_usage("state", "'state clear' takes one state id or --all");
 		} else if (state_backend_clear(backend, pos[0], err, sizeof err)) {
@@ -483,7 +480,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 	} else if (!strcmp(sub, "copy") || !strcmp(sub, "move")) {
 		if (npos != 2)
 			exit_code = cli_usage("state", "'state %s' takes SRC and DST", sub);
-		else if (store_state_copy(st, pos[0], pos[1], !strcmp(sub, "move"), err, sizeof err))
+		else if (state_backend_copy(backend, pos[0], pos[1], !strcmp(sub, "move"), err, sizeof err))
 			exit_code = cli_fail("%s", err);
 	} else if (!strcmp(sub, "edit")) {
 		exit_code = npos != 1 ? cli_usage("state", "'state edit' takes one state id") : state_edit(p, backend, pos[0]);

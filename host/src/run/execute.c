@@ -135,7 +135,9 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	/* Never cut: a run id holds no ':' (name_check_run_id()), so "<run id>:<n>" is unique per run. */
 	char *block_run_id = xasprintf("%s:%zu", rt->run_id, index + 1);
 	if (b->kind == BLOCK_EL && !(flags & SMELT_RQ_NO_STATE_UPDATE)) {
-		if (!rt->project->active) {
+		if (o->state_id) {
+			state_id = xstrdup(o->state_id); /* as given, without the environment (Meltano's elt --state-id) */
+		} else if (!rt->project->active) {
 			log_warn("no environment is active: the run is stateless");
 		} else if (!(state_id = state_id_for(rt->project, b, o->suffix, err, errlen))) {
 			free(block_run_id);
@@ -241,6 +243,12 @@ static int make_log_dir(struct runtime *rt, char *err, size_t errlen)
 int execute_begin(struct runtime *rt, const struct block_list *bl, const struct run_opts *o, char *err, size_t errlen)
 {
 	char uuid[37];
+	size_t nel = 0;
+	for (size_t i = 0; i < bl->n; i++)
+		nel += bl->items[i].kind == BLOCK_EL;
+	if (o->state_id && nel > 1)
+		return fail(err, errlen, SMELT_ERR_CONFIG, "--state-id names the state of one extract/load block; the run has %zu",
+		            nel);
 	if (!o->run_id)
 		uuid4(uuid);
 	rt->run_id = xstrdup(o->run_id ? o->run_id : uuid);

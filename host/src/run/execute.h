@@ -30,6 +30,7 @@ struct runtime;
 struct run_opts {
 	unsigned flags;           /* enum smelt_request_flags */
 	const char *suffix;       /* --state-id-suffix */
+	const char *state_id;     /* --state-id: the one EL block's state id as given (NULL: <env>:<tap>-to-<target>) */
 	const char *strategy;     /* auto, merge, overwrite */
 	int force;
 	int timeout_s;
@@ -42,7 +43,8 @@ struct run_opts {
  * Start the run in rt: rt->run_id = o->run_id or a new UUID, the run's
  * deadline (o->timeout_s), and, unless o is a dry run,
  * <sys_dir>/logs/<run_id>/run.log opened as the run log (a reused run id
- * is refused: SMELT_ERR_CONFIG) and every plugin of bl prepared
+ * is refused: SMELT_ERR_CONFIG; so is o->state_id with more than one
+ * extract/load block) and every plugin of bl prepared
  * (runtime_prepare(): lock, install unless SMELT_RQ_NO_INSTALL, required
  * settings).  0, or a negative status with err set (the run log is closed
  * again when preparing fails).

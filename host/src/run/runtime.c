@@ -168,6 +168,12 @@ static const char *h_plugin_attr(void *hctx, const struct smelt_plugin *p, const
 			v = cJSON_GetObjectItemCaseSensitive(d->extras, "dialect");
 		return cJSON_IsString(v) ? v->valuestring : NULL;
 	}
+	if (!strcmp(key, "commands")) { /* the command names, one per line */
+		struct strbuf sb = STRBUF_INIT;
+		for (size_t i = 0; d && i < d->ncommands; i++)
+			strbuf_addf(&sb, "%s\n", d->commands[i].name);
+		return sb.buf ? runtime_keep(rt, strbuf_detach(&sb)) : NULL;
+	}
 	return NULL;
 }
 
@@ -258,9 +264,9 @@ static const char *h_plugin_command(void *hctx, const struct smelt_plugin *p, co
 	char **words = NULL, err[SMELT_ERRBUF_SIZE];
 	size_t n = 0;
 	if (runtime_command_words(rt, PL(p), command, c->args, &words, &n, err, sizeof err) != SMELT_OK) {
-		log_warn("%s", err);
+		log_error("%s", err);
 		argv_free(words);
-		return c->args; /* the adapter runs it as written; the warning says why */
+		return NULL; /* not run, as Meltano refuses it; the error says why */
 	}
 	struct strbuf sb = STRBUF_INIT;
 	int ok = 1;

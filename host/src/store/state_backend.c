@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 enum backend_kind { BACKEND_SYSTEMDB, BACKEND_BLOB };
 
@@ -72,7 +73,7 @@ static void dir_close(void *ctx)
 	free(d);
 }
 
-static const struct blob_ops dir_ops = { dir_read, dir_write, dir_remove, dir_close };
+static const struct blob_ops dir_ops = { dir_read, dir_write, dir_remove, dir_close, NULL };
 
 /* ---- opening ------------------------------------------------------------------------- */
 
@@ -412,6 +413,48 @@ int state_backend_clear(struct state_backend *b, const char *state_id, char *err
 	int rc = b->ops->remove(b->ctx, rel, err, errlen);
 	free(rel);
 	blob_unlock(b, state_id);
+	if (rc == SMELT_OK && b->ops == &dir_ops) { /* Meltano removes the folder too; an emptied one goes */
+		char *dir = path_join(((struct dir_store *)b->ctx)->dir, state_id);
+		rmdir(dir);
+		free(dir);
+	}
+	return rc;
+}
+
+int state_backend_copy(struct state_backend *b, const char *src, const char *dst, int move, char *err, size_t errlen)
+{
+	if (b->kind == BACKEND_SYSTEMDB && b->store && !b->meltano_db) /* one transaction */
+		return store_state_copy(b->store, src, dst, move, err, errlen);
+	char *json = NULL;
+	int rc = state_backend_get(b, src, &json, err, errlen);
+	if (rc == SMELT_OK && !json)
+		rc = fail(err, errlen, SMELT_ERR_NOTFOUND, "no state with id '%s'", src);
+	if (rc == SMELT_OK)
+		rc = state_backend_put(b, dst, json, 0, err, errlen);
+	if (rc == SMELT_OK && move && strcmp(src, dst))
+		rc = state_backend_clear(b, src, err, errlen);
+	free(json);
+	return rc;
+}
+
+static void collect_id(void *arg, const char *id, const char *updated_at)
+{
+	(void)updated_at;
+	struct strbuf *sb = arg;
+	strbuf_addstr(sb, id);
+	strbuf_addch(sb, '\n');
+}
+
+int state_backend_clear_all(struct state_backend *b, int *count, char *err, size_t errlen)
+{
+	struct strbuf ids = STRBUF_INIT;
+	*count = 0;
+	int rc = state_backend_list(b, NULL, collect_id, &ids, err, errlen);
+	char *save = NULL;
+	for (char *id = rc ? NULL : strtok_r(ids.buf, "\n", &save); id && rc == SMELT_OK; id = strtok_r(NULL, "\n", &save))
+		if ((rc = state_backend_clear(b, id, err, errlen)) == SMELT_OK)
+			(*count)++;
+	strbuf_release(&ids);
 	return rc;
 }
 
@@ -439,6 +482,17 @@ static void collect_one(void *arg, const char *id, const char *updated_at)
 	cJSON_AddStringToObject(c->ids, id, updated_at ? updated_at : "");
 }
 
+/* An object "<state_id>/state.json" of a listable store is a state id (as Meltano's get_state_ids()). */
+static void collect_object(void *arg, const char *rel, const char *updated_at)
+{
+	const char *slash = strchr(rel, '/');
+	if (!slash || slash == rel || strcmp(slash + 1, "state.json"))
+		return;
+	char *id = xstrndup(rel, (size_t)(slash - rel));
+	collect_one(arg, id, updated_at);
+	free(id);
+}
+
 static int cmp_items(const void *x, const void *y)
 {
 	return strcmp((*(cJSON *const *)x)->string, (*(cJSON *const *)y)->string);
@@ -458,8 +512,10 @@ int state_backend_list(struct state_backend *b, const char *glob,
 			rc = SMELT_ERR;
 		else if (b->meltano_db && meltano_db_state_list(b->meltano_db, collect_one, &c, merr, sizeof merr))
 			log_warn("%s", merr);
+	} else if (b->ops->list) {
+		rc = b->ops->list(b->ctx, collect_object, &c, err, errlen);
 	} else if (b->ops != &dir_ops) {
-		rc = fail(err, errlen, SMELT_ERR, "listing the states of %s is not supported yet", b->label);
+		rc = fail(err, errlen, SMELT_ERR, "listing the states of %s is not supported", b->label);
 	} else {
 		const char *dir = ((struct dir_store *)b->ctx)->dir;
 		DIR *d = opendir(dir);

@@ -73,7 +73,8 @@ int state_backend_put(struct state_backend *b, const char *state_id, const char 
  * Meltano's database still holds state for the id, an empty state ({}) is
  * recorded instead, so the read-through does not bring Meltano's back
  * (Meltano's database is never written).  file/s3: <state_id>/state.json
- * is removed under the lock, as Meltano's `state clear` does.
+ * is removed under the lock, as Meltano's `state clear` does (and, for
+ * file, the emptied <state_id> folder).
  */
 int state_backend_clear(struct state_backend *b, const char *state_id, char *err, size_t errlen);
 
@@ -81,11 +82,23 @@ int state_backend_clear(struct state_backend *b, const char *state_id, char *err
  * Call fn for each state id matching glob (NULL: all), sorted.
  * systemdb: Smelt's ids and Meltano's (the newer updated_at when both
  * have one); file: the folders holding a state.json (updated_at: its
- * mtime); s3: refused (not supported yet).
+ * mtime); s3: the <prefix>/<id>/state.json objects (ListObjectsV2;
+ * updated_at: LastModified).
  */
 int state_backend_list(struct state_backend *b, const char *glob,
                        void (*fn)(void *arg, const char *state_id, const char *updated_at), void *arg, char *err,
                        size_t errlen);
+
+/*
+ * state copy / move, as Meltano's: dst's state becomes src's (partial
+ * merged over complete) as a complete state, then, for move, src is
+ * cleared (state_backend_clear()).  SMELT_ERR_NOTFOUND with err = "no
+ * state with id 'src'" when src has none (nothing is written).
+ */
+int state_backend_copy(struct state_backend *b, const char *src, const char *dst, int move, char *err, size_t errlen);
+
+/* state clear --all: every id state_backend_list() finds, cleared; their number in *count. */
+int state_backend_clear_all(struct state_backend *b, int *count, char *err, size_t errlen);
 
 /* ---- object stores (the file and S3 backends) ---------------------------------------- */
 
@@ -97,6 +110,9 @@ struct blob_ops {
 	/* A missing object is success. */
 	int (*remove)(void *ctx, const char *rel, char *err, size_t errlen);
 	void (*close)(void *ctx);
+	/* Every object beneath the store: fn(rel, its last change as ISO 8601 or NULL); NULL: not listable. */
+	int (*list)(void *ctx, void (*fn)(void *arg, const char *rel, const char *updated_at), void *arg, char *err,
+	            size_t errlen);
 };
 
 /*
@@ -107,5 +123,15 @@ struct blob_ops {
  */
 int state_s3_open(const char *uri, const char *endpoint, const char *region, const char *key_id,
                   const char *secret, const struct blob_ops **ops, void **ctx, char *err, size_t errlen);
+
+/*
+ * One page of a ListObjectsV2 reply (XML text body): fn(rel, LastModified
+ * or NULL) for each <Contents> whose <Key> starts with prefix (rel: the
+ * key after it; XML entities decoded).  Returns 1 when the page says more
+ * follow (<IsTruncated>true</IsTruncated>) with a non-empty
+ * <NextContinuationToken>, stored in token; else 0.
+ */
+int state_s3_parse_list(const char *body, const char *prefix,
+                        void (*fn)(void *arg, const char *rel, const char *updated_at), void *arg, struct strbuf *token);
 
 #endif

@@ -107,12 +107,13 @@ static void error_code(const char *body, char *out, size_t outlen)
 }
 
 /*
- * One signed request on object rel (beneath the prefix).  Returns the
- * HTTP status (body appended to out when not NULL), or SMELT_ERR with err
- * filled when the request could not be made.
+ * One signed request on object rel (beneath the prefix), or on the bucket
+ * itself when rel is NULL, with query (canonical: sorted, encoded; NULL:
+ * none).  Returns the HTTP status (body appended to out when not NULL),
+ * or SMELT_ERR with err filled when the request could not be made.
  */
-static int s3_request(struct s3 *s, const char *method, const char *rel, const char *data, size_t len,
-                      struct strbuf *out, char *err, size_t errlen)
+static int s3_request_q(struct s3 *s, const char *method, const char *rel, const char *query, const char *data,
+                        size_t len, struct strbuf *out, char *err, size_t errlen)
 {
 	char errbuf[256] = "";
 	const struct curl_api *curl = curl_api_get(errbuf, sizeof errbuf);
@@ -122,13 +123,15 @@ static int s3_request(struct s3 *s, const char *method, const char *rel, const c
 	struct strbuf path = STRBUF_INIT, url = STRBUF_INIT, canon = STRBUF_INIT, hdr = STRBUF_INIT;
 	strbuf_addch(&path, '/');
 	uri_encode(&path, s->bucket, 0);
-	strbuf_addch(&path, '/');
-	if (*s->prefix) {
-		uri_encode(&path, s->prefix, 1);
+	if (rel) {
 		strbuf_addch(&path, '/');
+		if (*s->prefix) {
+			uri_encode(&path, s->prefix, 1);
+			strbuf_addch(&path, '/');
+		}
+		uri_encode(&path, rel, 1);
 	}
-	uri_encode(&path, rel, 1);
-	strbuf_addf(&url, "%s%s", s->base, path.buf);
+	strbuf_addf(&url, "%s%s%s%s", s->base, path.buf, query ? "?" : "", query ? query : "");
 
 	char payload_hash[65], amz_date[17], day[9];
 	sha256_hex(data ? data : "", data ? len : 0, payload_hash);
@@ -151,9 +154,9 @@ static int s3_request(struct s3 *s, const char *method, const char *rel, const c
 		headers = curl->slist_append(headers, "Content-Type: application/json");
 	headers = curl->slist_append(headers, "Expect:");
 	if (s->key_id && s->secret) {
-		strbuf_addf(&canon, "%s\n%s\n\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\n\n"
+		strbuf_addf(&canon, "%s\n%s\n%s\nhost:%s\nx-amz-content-sha256:%s\nx-amz-date:%s\n\n"
 		                    "host;x-amz-content-sha256;x-amz-date\n%s",
-		            method, path.buf, s->host, payload_hash, amz_date, payload_hash);
+		            method, path.buf, query ? query : "", s->host, payload_hash, amz_date, payload_hash);
 		char canon_hash[65], sig_hex[65];
 		sha256_hex(canon.buf, canon.len, canon_hash);
 		strbuf_reset(&canon);
@@ -209,7 +212,7 @@ static int s3_request(struct s3 *s, const char *method, const char *rel, const c
 	CURLcode cc = curl->easy_perform(c);
 	if (cc != CURLE_OK) {
 		rc = fail(err, errlen, SMELT_ERR, "s3://%s/%s%s%s: %s", s->bucket, s->prefix, *s->prefix ? "/" : "",
-		          rel, *errbuf ? errbuf : curl->easy_strerror(cc));
+		          rel ? rel : "", *errbuf ? errbuf : curl->easy_strerror(cc));
 	} else {
 		curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 		rc = (int)status;
@@ -217,7 +220,7 @@ static int s3_request(struct s3 *s, const char *method, const char *rel, const c
 			char code[64];
 			error_code(sink.buf ? sink.buf : "", code, sizeof code);
 			rc = fail(err, errlen, SMELT_ERR, "s3://%s/%s%s%s: %s failed with HTTP %ld%s%s", s->bucket, s->prefix,
-			          *s->prefix ? "/" : "", rel, method, status, *code ? " " : "", code);
+			          *s->prefix ? "/" : "", rel ? rel : "", method, status, *code ? " " : "", code);
 		}
 	}
 	strbuf_release(&sink);
@@ -232,6 +235,113 @@ out:
 	strbuf_release(&url);
 	strbuf_release(&canon);
 	strbuf_release(&hdr);
+	return rc;
+}
+
+static int s3_request(struct s3 *s, const char *method, const char *rel, const char *data, size_t len,
+                      struct strbuf *out, char *err, size_t errlen)
+{
+	return s3_request_q(s, method, rel, NULL, data, len, out, err, errlen);
+}
+
+/* The text of the first <tag>...</tag> at or after *at, XML entities decoded, into out; 0 when none. */
+static int xml_take(const char **at, const char *end, const char *tag, struct strbuf *out)
+{
+	char open[48], close[48];
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	const char *a = strstr(*at, open), *z = a ? strstr(a, close) : NULL;
+	if (!a || !z || (end && z > end))
+		return 0;
+	static const char *const ent[][2] = { { "&amp;", "&" }, { "&lt;", "<" }, { "&gt;", ">" }, { "&quot;", "\"" },
+		                              { "&apos;", "'" } };
+	strbuf_reset(out);
+	for (const char *p = a + strlen(open); p < z;) {
+		size_t k = 0;
+		while (k < 5 && strncmp(p, ent[k][0], strlen(ent[k][0])))
+			k++;
+		if (k < 5) {
+			strbuf_addstr(out, ent[k][1]);
+			p += strlen(ent[k][0]);
+		} else {
+			strbuf_addch(out, *p++);
+		}
+	}
+	*at = z + strlen(close);
+	return 1;
+}
+
+int state_s3_parse_list(const char *body, const char *prefix,
+                        void (*fn)(void *arg, const char *rel, const char *updated_at), void *arg, struct strbuf *token)
+{
+	struct strbuf key = STRBUF_INIT, at = STRBUF_INIT, trunc = STRBUF_INIT;
+	size_t plen = strlen(prefix);
+	const char *p = body, *c;
+	while ((c = strstr(p, "<Contents>"))) {
+		const char *end = strstr(c, "</Contents>");
+		if (!end)
+			break;
+		const char *q = c;
+		if (xml_take(&q, end, "Key", &key) && key.len > plen && !strncmp(key.buf, prefix, plen)) {
+			const char *r = c;
+			int have_at = xml_take(&r, end, "LastModified", &at);
+			fn(arg, key.buf + plen, have_at ? at.buf : NULL);
+		}
+		p = end + strlen("</Contents>");
+	}
+	const char *r = body;
+	int more = xml_take(&r, NULL, "IsTruncated", &trunc) && trunc.buf && !strcmp(trunc.buf, "true");
+	r = body;
+	if (more && (!xml_take(&r, NULL, "NextContinuationToken", token) || !token->len))
+		more = 0; /* no token to go on with: a server that says "truncated" forever ends here */
+	strbuf_release(&key);
+	strbuf_release(&at);
+	strbuf_release(&trunc);
+	return more;
+}
+
+/* ListObjectsV2 beneath the prefix, page by page: fn(rel, LastModified) for each object. */
+static int s3_list(void *ctx, void (*fn)(void *arg, const char *rel, const char *updated_at), void *arg, char *err,
+                   size_t errlen)
+{
+	struct s3 *s = ctx;
+	struct strbuf token = STRBUF_INIT, query = STRBUF_INIT, body = STRBUF_INIT, pfx = STRBUF_INIT;
+	if (*s->prefix)
+		strbuf_addf(&pfx, "%s/", s->prefix);
+	int rc = SMELT_OK, pages = 0;
+	for (int more = 1; more && rc == SMELT_OK;) {
+		if (++pages > 100000) { /* a server repeating its continuation token would never end */
+			rc = fail(err, errlen, SMELT_ERR, "s3://%s: listing did not end after %d pages", s->bucket, pages - 1);
+			break;
+		}
+		strbuf_reset(&query);
+		if (token.len) {
+			strbuf_addstr(&query, "continuation-token=");
+			uri_encode(&query, token.buf, 0);
+			strbuf_addch(&query, '&');
+		}
+		strbuf_addstr(&query, "list-type=2&prefix=");
+		uri_encode(&query, pfx.buf ? pfx.buf : "", 0);
+		strbuf_reset(&body);
+		int st = s3_request_q(s, "GET", NULL, query.buf, NULL, 0, &body, err, errlen);
+		if (st < 0) {
+			rc = st;
+			break;
+		}
+		const char *p = body.buf ? body.buf : "";
+		if (st != 200) {
+			char code[64];
+			error_code(p, code, sizeof code);
+			rc = fail(err, errlen, SMELT_ERR, "s3://%s: listing failed with HTTP %d%s%s", s->bucket, st,
+			          *code ? " " : "", code);
+			break;
+		}
+		more = state_s3_parse_list(p, pfx.buf ? pfx.buf : "", fn, arg, &token);
+	}
+	strbuf_release(&token);
+	strbuf_release(&query);
+	strbuf_release(&body);
+	strbuf_release(&pfx);
 	return rc;
 }
 
@@ -283,7 +393,7 @@ static void s3_close(void *ctx)
 	free(s);
 }
 
-static const struct blob_ops s3_ops = { s3_read, s3_write, s3_remove, s3_close };
+static const struct blob_ops s3_ops = { s3_read, s3_write, s3_remove, s3_close, s3_list };
 
 int state_s3_open(const char *uri, const char *endpoint, const char *region, const char *key_id,
                   const char *secret, const struct blob_ops **ops, void **ctx, char *err, size_t errlen)

@@ -247,8 +247,9 @@ struct smelt_host_api {
 	 * Attributes of a plugin, as the project and its lock file define it:
 	 * "name", "namespace", "variant", "type" (plural, e.g. "extractors"),
 	 * "executable", "pip_url", "inherit_from", "adapter", "dialect" (a
-	 * loader's extra, from the project or the lock file).  Borrowed until
-	 * destroy(); NULL when unset.
+	 * loader's extra, from the project or the lock file), "commands" (the
+	 * names of its `commands:`, each followed by a newline; hosts before
+	 * the command adapter answer NULL).  Borrowed until destroy(); NULL when unset.
 	 */
 	const char *(*plugin_attr)(void *hctx, const struct smelt_plugin *p, const char *key);
 	/* 1 when the plugin's capabilities list holds cap, else 0. */
@@ -263,7 +264,9 @@ struct smelt_host_api {
 	/*
 	 * The args string of a plugin command (from the project or lock file),
 	 * and its executable override in *executable (NULL when none).  NULL
-	 * when the plugin has no such command.  Borrowed until destroy().
+	 * when the plugin has no such command, or when a $VAR in its args
+	 * cannot be expanded (the host has logged why).  Borrowed until
+	 * destroy().
 	 */
 	const char *(*plugin_command)(void *hctx, const struct smelt_plugin *p, const char *command,
 	                              const char **executable);
