@@ -107,13 +107,17 @@ def test_both_stacks_ran_their_own_tools(demo):
 
 def test_dagster_shows_the_stacks_jobs_and_schedule(demo):
     root, _ = demo
-    proc = Smelt(root / "duckdb")("invoke", "dagster:schedules", env=env(), timeout=600)
+    query = ("{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } "
+             "schedules { name cronSchedule executionTimezone pipelineName } } } } }")
+    proc = Smelt(root / "duckdb")("invoke", "dagster:graphql", query, env=env(), timeout=600)
     assert proc.returncode == 0, out(proc)[-4000:]
-    assert "Schedule: daily [STOPPED]" in proc.stdout and "Cron Schedule: 0 0 * * *" in proc.stdout, proc.stdout
-    proc = Smelt(root / "duckdb")("invoke", "dagster:jobs", env=env(), timeout=600)
-    assert proc.returncode == 0, out(proc)[-4000:]
-    jobs = {line.split()[-1] for line in proc.stdout.splitlines() if line.startswith("Job: ")}
-    assert jobs == {"daily", "load"}, proc.stdout
+    # Dagster's answer is the stdout line starting {"data" (its log lines share stdout)
+    answers = [line for line in proc.stdout.splitlines() if line.startswith('{"data"')]
+    assert answers, proc.stdout[-4000:]
+    node = json.loads(answers[-1])["data"]["repositoriesOrError"]["nodes"][0]
+    assert {j["name"] for j in node["jobs"] if not j["name"].startswith("__")} == {"daily", "load"}
+    assert [(s["name"], s["cronSchedule"], s["executionTimezone"], s["pipelineName"]) for s in node["schedules"]] \
+        == [("daily", "0 0 * * *", "UTC", "daily")]
 
 
 def test_same_rows_per_table(demo):
