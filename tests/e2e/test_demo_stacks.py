@@ -1,15 +1,19 @@
 """examples/demo's second stack (examples/demo/duckdb), without installing a tool: what smelt resolves
 from it is what test_two_stacks.py relies on.  One DuckDB release pinned in every venv that opens the
 warehouse file, the loader and dbt pointed at the same file and schema as the shared dbt sources, the
-Hub definitions read from the lock files it ships (no Hub), and the same jobs as the default stack
-with every tool swapped."""
+Hub definitions read from the lock files it ships (no Hub), the same jobs as the default stack
+with every tool swapped, and Dagster, not Airflow, as the orchestrator its jobs and schedule are exported
+to (a Dagster code location; exporting needs no Dagster install)."""
 import json
 import re
 import shutil
 
+from pathlib import Path
+
 import pytest
 import yaml
 
+import conftest
 from conftest import HUB_FIXTURES, SOURCE, Smelt
 
 DEMO = SOURCE / "examples" / "demo"
@@ -66,3 +70,28 @@ def test_the_same_jobs_with_every_tool_swapped(demo):
     assert default["daily"] == ["tap-csv target-sqlite dbt-sqlite:build gx:validate"]
     assert jobs(demo / "duckdb") == {name: [" ".join(swap.get(w, w) for w in t.split()) for t in tasks]
                                      for name, tasks in default.items()}
+
+
+def test_the_duckdb_stack_exports_its_jobs_and_schedule_to_a_dagster_code_location(demo):
+    stack = demo / "duckdb"
+    doc = yaml.safe_load((stack / "smelt.yml").read_text())
+    assert [p["name"] for p in doc["plugins"]["orchestrators"]] == ["dagster"]
+    assert "orchestrators" not in yaml.safe_load((demo / "smelt.yml").read_text())["plugins"]
+    smelt = Smelt(stack)
+    # the plugin is run by the dagster adapter (airflow claims the orchestrators no namespace claims)
+    commands = smelt("invoke", "--list-commands", "dagster", env=OFFLINE, check=0).stdout
+    assert "dagster:execute" in commands and "dagster:ui" in commands, commands
+    assert "airflow" not in commands
+    # `smelt schedule export` with no name goes to the project's one orchestrator
+    proc = smelt("schedule", "export", env=OFFLINE, check=0)
+    assert "exported 1 schedule and 2 jobs to 'dagster'" in proc.stderr, proc.stderr
+    defs = stack / "orchestrate" / "dagster" / "definitions.py"
+    assert f"Dagster code location in '{defs}': 2 jobs, 1 schedule" in proc.stderr, proc.stderr
+    shipped = next(Path(conftest.STAGE).glob("lib*/smelt/adapters/dagster/smelt_dagster.py"))
+    assert defs.read_text() == shipped.read_text()
+    assert sorted(p.name for p in (stack / "orchestrate").iterdir()) == ["dagster"]   # nothing for Airflow
+    # what the code location will read at each load: the stack's jobs and its @daily schedule
+    schedules = smelt.json("schedule", "list", "--format", "json", env=OFFLINE)["schedules"]
+    assert [(s["name"], s["job"]["name"], s["cron_interval"]) for s in schedules["job"]] == \
+        [("daily", "daily", "0 0 * * *")]
+    assert schedules.get("elt", []) == []

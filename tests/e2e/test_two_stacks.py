@@ -1,12 +1,15 @@
 """One project, two stacks (issue 15): examples/demo runs the same CSV files through its default stack
-(tap-csv -> target-sqlite -> dbt-sqlite -> Great Expectations) and through its second stack in
-examples/demo/duckdb (tap-csv -> target-duckdb -> dbt-duckdb -> Soda), all real tools from PyPI installed
-by smelt.  Both stacks load the same rows, build the same revenue model, and each quality tool fails the
-run on the same planted bad row, naming its check."""
+(tap-csv -> target-sqlite -> dbt-sqlite -> Great Expectations, with `smelt run`) and through its second
+stack in examples/demo/duckdb (tap-csv -> target-duckdb -> dbt-duckdb -> Soda, with the job run by
+Dagster from the code location `smelt schedule export dagster` writes), all real tools from PyPI
+installed by smelt.  Both stacks load the same rows, build the same revenue model, and each quality tool
+fails its stack's run on the same planted bad row, naming its check: `smelt run` with its error line,
+the Dagster run with smelt's exit code and that line."""
 import json
 import shutil
 import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -27,16 +30,34 @@ def out(proc):
     return proc.stdout + proc.stderr
 
 
+DAILY_OP = "tap_csv_target_duckdb_dbt_duckdb_build_soda_verify"   # the one task of duckdb/'s daily job
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """A copy of examples/demo whose two stacks have each run their daily job once on the shipped data."""
+    """A copy of examples/demo whose two stacks have each run their daily job once on the shipped data:
+    the default stack with `smelt run daily`, the DuckDB stack through Dagster."""
     root = tmp_path_factory.mktemp("two-stacks") / "demo"
-    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns(".smelt", "target", "logs", "*.db", "*.duckdb"))
-    runs = {}
-    for stack, where in (("sqlite", root), ("duckdb", root / "duckdb")):
-        proc = Smelt(where)("run", "daily", env=env(), timeout=2400)
-        assert proc.returncode == 0, f"{stack} stack: smelt run daily failed\n{out(proc)}"
-        runs[stack] = proc
+    shutil.copytree(DEMO, root, ignore=shutil.ignore_patterns(".smelt", "target", "logs", "*.db", "*.duckdb",
+                                                              "orchestrate"))
+    runs, seconds = {}, {}
+    started = time.monotonic()
+    proc = Smelt(root)("run", "daily", env=env(), timeout=2400)
+    assert proc.returncode == 0, f"sqlite stack: smelt run daily failed\n{out(proc)}"
+    runs["sqlite"], seconds["sqlite: install dbt, gx + smelt run daily"] = proc, time.monotonic() - started
+
+    duck = Smelt(root / "duckdb")
+    started = time.monotonic()
+    proc = duck("install", env=env(), timeout=2400)   # target-duckdb, dbt-duckdb, soda and dagster
+    assert proc.returncode == 0, f"duckdb stack: smelt install failed\n{out(proc)}"
+    seconds["duckdb: smelt install (4 tools)"] = time.monotonic() - started
+    proc = duck("schedule", "export", "dagster", env=env())
+    assert proc.returncode == 0, out(proc)
+    started = time.monotonic()
+    proc = duck("invoke", "dagster:execute", "daily", env=env(), timeout=2400)
+    assert proc.returncode == 0, f"duckdb stack: dagster:execute daily failed\n{out(proc)[-6000:]}"
+    runs["duckdb"], seconds["duckdb: dagster:execute daily"] = proc, time.monotonic() - started
+    print("\n" + "; ".join(f"{k} {v:.1f} s" for k, v in seconds.items()))
     return root, runs
 
 
@@ -71,12 +92,32 @@ def test_both_stacks_ran_their_own_tools(demo):
     _, runs = demo
     for stack, blocks in (("sqlite", ("tap-csv target-sqlite", "dbt-sqlite:build", "gx:validate")),
                           ("duckdb", ("tap-csv target-duckdb", "dbt-duckdb:build", "soda:verify"))):
-        table = [line.split() for line in runs[stack].stderr.splitlines() if line.startswith(" ")]
+        # smelt's summary table (the DuckDB stack's smelt ran in Dagster's op, its output in the op's stdout)
+        table = [line.split() for line in out(runs[stack]).splitlines() if line.startswith(" ")]
         for block in blocks:
             words = block.split()
-            assert any(row[:len(words) + 1] == words + ["ok"] for row in table), out(runs[stack])
+            assert any(row[:len(words) + 1] == words + ["ok"] for row in table), out(runs[stack])[-6000:]
     assert "13 checks: 13 passed" in runs["sqlite"].stderr       # the GX suites of quality/
-    assert "12 checks: 12 passed" in runs["duckdb"].stderr       # the Soda contracts of duckdb/quality/soda/
+    assert "12 checks: 12 passed" in out(runs["duckdb"])         # the Soda contracts of duckdb/quality/soda/
+    # the DuckDB stack's job was a Dagster run: its one op ran `smelt run` with the job's task
+    dagster = out(runs["duckdb"])
+    assert f'Started execution of step "{DAILY_OP}"' in dagster, dagster[-6000:]
+    assert "RUN_SUCCESS" in dagster, dagster[-6000:]
+
+
+def test_dagster_shows_the_stacks_jobs_and_schedule(demo):
+    root, _ = demo
+    query = ("{ repositoriesOrError { ... on RepositoryConnection { nodes { jobs { name } "
+             "schedules { name cronSchedule executionTimezone pipelineName } } } } }")
+    proc = Smelt(root / "duckdb")("invoke", "dagster:graphql", query, env=env(), timeout=600)
+    assert proc.returncode == 0, out(proc)[-4000:]
+    # Dagster's answer is the stdout line starting {"data" (its log lines share stdout)
+    answers = [line for line in proc.stdout.splitlines() if line.startswith('{"data"')]
+    assert answers, proc.stdout[-4000:]
+    node = json.loads(answers[-1])["data"]["repositoriesOrError"]["nodes"][0]
+    assert {j["name"] for j in node["jobs"] if not j["name"].startswith("__")} == {"daily", "load"}
+    assert [(s["name"], s["cronSchedule"], s["executionTimezone"], s["pipelineName"]) for s in node["schedules"]] \
+        == [("daily", "0 0 * * *", "UTC", "daily")]
 
 
 def test_same_rows_per_table(demo):
@@ -100,20 +141,27 @@ def test_each_quality_tool_catches_the_same_bad_row(demo):
     root, _ = demo
     with open(root / "data" / "orders.csv", "a") as f:
         f.write(BAD_ROW)
-    # the orders stream is incremental (replication_key id): each stack loads row 41 only, then checks
-    gx = Smelt(root)("run", "tap-csv", "target-sqlite", "gx:validate", env=env(), timeout=1200)
-    soda = Smelt(root / "duckdb")("run", "tap-csv", "target-duckdb", "soda:verify", env=env(), timeout=1200)
+    # each stack runs its daily job again, the way it ran it first; the orders stream is incremental
+    # (replication_key id): each loads row 41 only, dbt builds on it, then the quality tool checks
+    gx = Smelt(root)("run", "daily", env=env(), timeout=1200)
+    dagster = Smelt(root / "duckdb")("invoke", "dagster:execute", "daily", env=env(), timeout=1200)
     assert gx.returncode == 1, out(gx)
-    assert soda.returncode == 1, out(soda)
+    assert dagster.returncode == 1, out(dagster)[-6000:]
     # each names its check and the bad value it saw, on the line that fails the run
-    assert "block 2/2 'gx:validate' failed: gx:validate: 1 of 13 expectations failed, first: orders: " \
+    assert "block 3/3 'gx:validate' failed: gx:validate: 1 of 13 expectations failed, first: orders: " \
            "expect_column_values_to_be_between(column=amount, min_value=0, max_value=10000) " \
            "(1 of 41 values unexpected (2.4%): [-15.0])" in gx.stderr, out(gx)
-    assert "block 2/2 'soda:verify' failed: soda:verify: 1 of 12 checks failed, first: orders: " \
-           "amount between 0 and 10000 (invalid_count: 1," in soda.stderr, out(soda)
-    for proc in (gx, soda):
-        assert "Traceback" not in out(proc)
-    # the bad row is the one row both warehouses gained
+    assert "Traceback" not in out(gx)
+    # the Dagster run fails in its op, with smelt's exit code and smelt's error line naming Soda's check
+    log = out(dagster)
+    assert "RUN_FAILURE" in log, log[-6000:]
+    assert "run tap-csv target-duckdb dbt-duckdb:build soda:verify failed (exit code 1): " \
+           "smelt error: block 3/3 'soda:verify' failed: soda:verify: 1 of 12 checks failed, first: orders: " \
+           "amount between 0 and 10000 (invalid_count: 1," in log, log[-6000:]
+    # the bad row is the one row both warehouses gained, and both revenue models include it
     bad = "select id, customer_id, amount from orders where amount < 0"
     assert sqlite_rows(root, bad) == duckdb_rows(root, bad) == [(41, 2, -15.0)]
     assert sqlite_rows(root, COUNTS) == duckdb_rows(root, COUNTS) == [("customers", 5), ("orders", 41)]
+    revenue = [[(c, n, o, round(r, 2)) for c, n, o, r in rows(root, REVENUE)] for rows in (sqlite_rows, duckdb_rows)]
+    assert revenue[0] == revenue[1]
+    assert sum(r for *_, r in revenue[0]) == pytest.approx(3006.73 - 15)
