@@ -227,6 +227,19 @@ def test_connection_errors_name_the_server_never_the_password(tmp_path, postgres
     assert PW not in proc.stderr
 
 
+def test_a_password_libpq_cannot_decode_never_shows(tmp_path):
+    """libpq quotes a userinfo it cannot percent-decode as written (%00, or a '%' not followed by two hex
+    digits): the message names the server, never the password, decoded or not."""
+    port = free_port()
+    for i, pw in enumerate(("Zq9%00Kx7w", "Zq9%41%zzKx7w", "Zq9%zz%41Kx7w")):
+        c = Copy(tmp_path / f"c{i}", f"postgresql://postgres:{pw}@127.0.0.1:{port}/smelt")
+        proc = c.smelt("state", "list")
+        assert proc.returncode != 0
+        assert f"cannot connect to the system database (database_uri) at 127.0.0.1:{port}" in proc.stderr
+        for part in ("Zq9", "Kx7w"):
+            assert part not in proc.stderr + proc.stdout
+
+
 def test_unsupported_database_uri_is_refused(tmp_path):
     c = Copy(tmp_path / "c", f"mysql://root:{PW}@127.0.0.1/meltano")
     proc = c.smelt("state", "list")

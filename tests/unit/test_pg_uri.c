@@ -61,6 +61,7 @@ START_TEST(parses_and_redacts)
 	                 SMELT_OK);
 	ck_assert_str_eq(u.host_port, "[::1]:5432");
 	ck_assert_str_eq(u.password, "p@s?s");
+	ck_assert_str_eq(u.password_raw, "p%40s?s"); /* as libpq quotes it when it cannot decode it */
 	ck_assert_str_eq(u.redacted, "postgresql://u:***@[::1]/d?password=***&application_name=a");
 	pg_uri_release(&u);
 	/* '@' or '/' unencoded in a password: libpq would show part of it as a host or database name */
@@ -73,6 +74,7 @@ START_TEST(parses_and_redacts)
 	ck_assert_int_eq(pg_uri_parse("postgresql:///d?host=/run/pg&password=pw123", &u, err, sizeof err), SMELT_OK);
 	ck_assert_str_eq(u.host_port, "localhost:5432");
 	ck_assert_str_eq(u.password, "pw123");
+	ck_assert_str_eq(u.password_raw, "pw123");
 	ck_assert_str_eq(u.redacted, "postgresql:///d?host=/run/pg&password=***");
 	pg_uri_release(&u);
 

@@ -124,6 +124,31 @@ START_TEST(callback_can_stop)
 }
 END_TEST
 
+/* on_line's contract (sdk.h): the line ends at len with a NUL, whichever read delivered it */
+static int c_strings(void *arg, const char *line, size_t len, unsigned long lineno)
+{
+	struct lines *l = arg;
+	(void)lineno;
+	strbuf_addstr(&l->all, line); /* as a C string, as Singer's state sink hands it on */
+	strbuf_addch(&l->all, len == strlen(line) ? '|' : '!');
+	return 0;
+}
+
+START_TEST(crlf_lines_split_across_reads_end_with_nul)
+{
+	/* each CRLF line reaches the supervisor in two reads: the second half comes 50 ms later */
+	char *a[] = { "sh", "-c", "printf '{\"a\"'; sleep 0.05; printf ':1}\\r\\n{\"b\"'; sleep 0.05; printf ':2}\\r\\n'",
+		      NULL };
+	struct lines l = { STRBUF_INIT, 0 };
+	struct proc_stage st[1] = { { .label = "a", .argv = a, .on_line = c_strings, .arg = &l } };
+	struct proc_result res[1];
+	ck_assert_int_eq(proc_pipeline(st, 1, NULL, res, err, sizeof err), SMELT_OK);
+	ck_assert_str_eq(l.all.buf, "{\"a\":1}|{\"b\":2}|");
+	strbuf_release(&l.all);
+	no_zombies();
+}
+END_TEST
+
 START_TEST(long_line_below_the_cap_passes)
 {
 	/* a 5 MB line (under the 50 MiB cap) through two stages and into the callback */
@@ -359,6 +384,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("line cap");
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, crlf_lines_split_across_reads_end_with_nul);
 	tcase_add_test(tc, line_cap_stops_the_run);
 	tcase_add_test(tc, line_cap_applies_to_stderr);
 	suite_add_tcase(s, tc);

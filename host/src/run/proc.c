@@ -210,7 +210,7 @@ static int reader_pump(struct sup *s, struct reader *r)
 			break;
 		size_t len = r->line.len;
 		if (len && r->line.buf[len - 1] == '\r')
-			len--;
+			r->line.buf[--len] = '\0'; /* on_line's line ends with a NUL at len (sdk.h) */
 		if (!r->overflow)
 			emit_line(s, r, r->line.buf, len);
 		strbuf_reset(&r->line);

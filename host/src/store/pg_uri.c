@@ -68,6 +68,7 @@ void pg_uri_release(struct pg_uri *u)
 	free(u->host_port);
 	free(u->redacted);
 	free(u->password);
+	free(u->password_raw);
 	memset(u, 0, sizeof *u);
 }
 
@@ -123,6 +124,7 @@ int pg_uri_parse(const char *uri, struct pg_uri *u, char *err, size_t errlen)
 			pw = colon + 1;
 			pwlen = (size_t)(at - pw);
 			u->password = percent_decode(pw, pwlen);
+			u->password_raw = xstrndup(pw, pwlen);
 		}
 	}
 	/* a password= parameter counts too */
@@ -130,8 +132,10 @@ int pg_uri_parse(const char *uri, struct pg_uri *u, char *err, size_t errlen)
 	for (const char *p = q; p && *p;) {
 		p++;
 		size_t n = strcspn(p, "&");
-		if (n >= 9 && !strncasecmp(p, "password=", 9) && !u->password)
+		if (n >= 9 && !strncasecmp(p, "password=", 9) && !u->password) {
 			u->password = percent_decode(p + 9, n - 9);
+			u->password_raw = xstrndup(p + 9, n - 9);
+		}
 		p += n;
 	}
 

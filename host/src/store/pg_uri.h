@@ -27,6 +27,9 @@ struct pg_uri {
 	char *host_port; /* "host:port" for messages; "localhost:5432" when the URI names neither */
 	char *redacted;  /* the URI with the password and any password= parameter replaced by "***" */
 	char *password;  /* as written, percent-decoded; NULL when none (to scrub from messages) */
+	/* as written, not decoded; NULL when none.  libpq quotes it so in its message about a userinfo or
+	 * parameter it cannot decode (%00, a '%' without two hex digits): scrubbed too */
+	char *password_raw;
 };
 
 /*

@@ -38,10 +38,19 @@ const char *store_pg_label(const struct store_pg *g)
 	return g->label;
 }
 
+/* A copy of libpq's msg without the password, as written in the URI or decoded; caller frees. */
+static char *pg_clean(const struct store_pg *g, const char *msg)
+{
+	char *raw = pg_scrub(msg, g->uri.password_raw);
+	char *clean = pg_scrub(raw, g->uri.password);
+	free(raw);
+	return clean;
+}
+
 /* err = "system database (PostgreSQL at h:p): what: msg", msg scrubbed of the password and trimmed. */
 static int pg_fail(struct store_pg *g, char *err, size_t errlen, const char *what, const char *msg)
 {
-	char *clean = pg_scrub(msg, g->uri.password);
+	char *clean = pg_clean(g, msg);
 	size_t n = strlen(clean);
 	while (n && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
 		clean[--n] = 0;
@@ -219,6 +228,8 @@ int store_pg_open(const char *uri, struct store_pg **out, char *err, size_t errl
 		return rc;
 	}
 	g->label = xasprintf("PostgreSQL at %s", g->uri.host_port);
+	if (g->uri.password_raw)
+		log_add_secret(g->uri.password_raw);
 	if (g->uri.password)
 		log_add_secret(g->uri.password);
 	char lerr[SMELT_ERRBUF_SIZE];
@@ -232,7 +243,7 @@ int store_pg_open(const char *uri, struct store_pg **out, char *err, size_t errl
 	const char *const vals[] = { "10", g->uri.conninfo, "smelt", NULL };
 	g->conn = g->pq->connectdb_params(keys, vals, 1);
 	if (!g->conn || g->pq->status(g->conn) != CONNECTION_OK) {
-		char *msg = pg_scrub(g->conn ? g->pq->error_message(g->conn) : "out of memory", g->uri.password);
+		char *msg = pg_clean(g, g->conn ? g->pq->error_message(g->conn) : "out of memory");
 		size_t n = strlen(msg);
 		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 			msg[--n] = 0;
