@@ -4,6 +4,7 @@
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/lineage.h"
+#include "run/plugin_env.h"
 #include "run/proc.h"
 #include "run/runfiles.h"
 #include "settings/required.h"
@@ -356,9 +357,10 @@ struct smelt_env *runtime_env_new(struct runtime *rt, struct plugin *pl)
 {
 	struct smelt_env *env = xcalloc(1, sizeof *env);
 	char err[SMELT_ERRBUF_SIZE];
-	envlist_from_environ(&env->list);
+	plugin_env_base(pl, &env->list);
 	if (settings_plugin_env(rt->project, pl, NULL, &env->list, err, sizeof err) != SMELT_OK)
 		log_warn("%s", err);
+	plugin_env_finish(rt, pl, &env->list);
 	/* The venv's bin, then smelt's own programs, then the inherited PATH. */
 	struct strbuf path = STRBUF_INIT;
 	const char *venv = pl ? runtime_plugin_path(rt, pl, SMELT_PPATH_VENV) : NULL;

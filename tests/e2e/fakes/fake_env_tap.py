@@ -1,0 +1,27 @@
+#!/usr/bin/env python3
+"""A Singer tap that writes the environment it was given to $ENVDUMP_DIR/tap-<mode>.json (mode:
+discover or sync), then behaves: one stream `things` with two records and a state."""
+import json
+import os
+import sys
+
+args = sys.argv[1:]
+mode = "discover" if "--discover" in args else "sync"
+with open(os.path.join(os.environ["ENVDUMP_DIR"], f"tap-{mode}.json"), "w") as f:
+    json.dump(dict(os.environ), f, indent=1, sort_keys=True)
+schema = {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}
+if mode == "discover":
+    json.dump({"streams": [{"tap_stream_id": "things", "stream": "things", "schema": schema,
+                            "metadata": [{"breadcrumb": [], "metadata": {"inclusion": "available",
+                                                                         "selected-by-default": True}},
+                                         {"breadcrumb": ["properties", "id"], "metadata": {"inclusion": "automatic"}},
+                                         {"breadcrumb": ["properties", "v"], "metadata": {"inclusion": "available"}}]}]},
+              sys.stdout)
+    sys.exit(0)
+print("fake-env-tap: starting sync", file=sys.stderr, flush=True)
+out = [{"type": "SCHEMA", "stream": "things", "key_properties": ["id"], "schema": schema},
+       {"type": "RECORD", "stream": "things", "record": {"id": 1, "v": "a"}},
+       {"type": "RECORD", "stream": "things", "record": {"id": 2, "v": "b"}},
+       {"type": "STATE", "value": {"bookmarks": {"things": {"id": 2}}}}]
+for msg in out:
+    print(json.dumps(msg))
