@@ -141,6 +141,7 @@ int main(int argc, char **argv)
 			if (log_parse_level(v) < 0)
 				return cli_usage(NULL, "unknown log level '%s' (debug, info, warning, error, critical, disabled)", v);
 			log_set_level(log_parse_level(v));
+			setenv("MELTANO_CLI_LOG_LEVEL", v, 1); /* Meltano's CLI override of cli.log_level, seen by plugins */
 			break;
 		case G_LOG_FORMAT:
 			if (!strcmp(v, "json"))
