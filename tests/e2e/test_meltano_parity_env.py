@@ -261,3 +261,74 @@ def test_config_print_env_has_the_aliases(pair):
     s = pair.run("smelt", "config", "print", "tap-envdump", "--format", "env")
     assert "MELTANO_EXTRACT_USER='alice'\n" in s.stdout and "MELTANO_EXTRACT_PASSWORD='*****'\n" in s.stdout
     assert "TAP_ENVDUMP_MADE_UP_INNER='1'\n" in s.stdout
+
+
+# ---- logs -----------------------------------------------------------------------------------------------
+
+# Keys of Meltano's plugin lines smelt does not write, and why.
+MELTANO_LOG_ONLY = {
+    "_logger", "_name",  # Python logger internals structlog leaks into Meltano's lines
+    "producer", "consumer", "string_id",  # Meltano's EL block internals (string_id repeats name)
+}
+TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+KV_PAIR = re.compile(r"""(\w+)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\S+)""")
+
+
+def json_lines(text):
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def kv_lines(text):
+    out = []
+    for line in text.splitlines():
+        pairs = dict(KV_PAIR.findall(line))
+        if "event" in pairs:
+            out.append({k: v[1:-1] if v[:1] in "'\"" else v for k, v in pairs.items()})
+    return out
+
+
+def plugin_line(lines, start):
+    (line,) = [e for e in lines if e["event"].startswith(start)]
+    return line
+
+
+def test_json_log_lines_carry_meltanos_keys(pair):
+    m, s = pair.both("--log-format", "json", "run", "tap-envdump", "target-envdump", env={"ENVDUMP_LEAK": "1"})
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    mlines, slines = json_lines(m.stderr), json_lines(s.stderr)
+    assert len(slines) == len(s.stderr.splitlines()), s.stderr  # every line is an object
+    for start in ("fake-env-tap: starting sync", "fake-env-target: done", "fake-env-tap: discover with"):
+        ml, sl = plugin_line(mlines, start), plugin_line(slines, start)
+        missing = set(ml) - set(sl) - MELTANO_LOG_ONLY
+        assert not missing, (start, missing, sl)
+        for key in ("name", "stdio", "cmd_type", "job_name", "type", "level"):
+            assert ml.get(key) == sl.get(key) or key not in ml, (start, key, ml, sl)
+        assert re.fullmatch(TIMESTAMP, ml["timestamp"]) and re.fullmatch(TIMESTAMP, sl["timestamp"])
+        assert re.fullmatch(r"[0-9a-f-]{36}", sl["run_id"])
+    assert plugin_line(slines, "fake-env-tap: discover with")["type"] == "discovery"
+    assert plugin_line(slines, "fake-env-tap: starting sync")["cmd_type"] == "elb"
+    # smelt's own lines: event, level, timestamp too; run_id during the run
+    own = [e for e in slines if e["source"] == "smelt"]
+    assert own and all({"event", "level", "timestamp"} <= set(e) for e in own)
+    assert all(e["level"] in ("debug", "info", "warning", "error", "critical") for e in slines)
+    assert own[-1]["event"] == "run summary" and own[-1]["run_id"] == plugin_line(slines, "fake-env-target")["run_id"]
+    # the tap printed its password: Meltano logs it, smelt never does
+    assert SECRET in m.stderr
+    assert SECRET not in s.stderr + s.stdout and "with password *****" in s.stderr
+    for log in (pair.roots["smelt"] / ".smelt/logs").rglob("*"):
+        if log.is_file():
+            assert SECRET not in log.read_text(errors="replace")
+
+
+def test_key_value_log_format(pair):
+    for spelling in ("key-value", "key_value"):
+        m, s = pair.both("--log-format", spelling, "run", "tap-envdump", "target-envdump")
+        assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+        ml, sl = plugin_line(kv_lines(m.stderr), "fake-env-tap: starting sync"), \
+            plugin_line(kv_lines(s.stderr), "fake-env-tap: starting sync")
+        assert not set(ml) - set(sl) - MELTANO_LOG_ONLY - {"logger"}, (ml, sl)
+        for key in ("name", "stdio", "cmd_type", "job_name", "level"):
+            assert ml[key] == sl[key], (key, ml, sl)
+        assert re.fullmatch(TIMESTAMP, sl["timestamp"])
+    bad = pair.run("smelt", "--log-format", "xml", "run", "tap-envdump", "target-envdump")
+    assert bad.returncode == 2 and "key-value" in bad.stderr

@@ -123,6 +123,9 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	char aerr[SMELT_ERRBUF_SIZE * 4] = "";
 	if (b->kind == BLOCK_EL) /* each plugin sees what the ones before it are configured with (run/plugin_env.h) */
 		plugin_env_el_enter(rt, b->plugins, b->nplugins);
+	/* Meltano's keys of the plugins' log lines (JSON, key-value) */
+	log_context_set(1, "cmd_type", b->kind == BLOCK_EL ? "elb" : "command");
+	log_context_set(1, "job_name", b->kind == BLOCK_EL ? state_id : NULL);
 	/* a command block's live line; an EL block draws its own progress */
 	char *label = b->kind == BLOCK_COMMAND ? xasprintf("[%zu/%zu] %s", index + 1, total, b->text) : NULL;
 	rt->block = index + 1;
@@ -134,6 +137,8 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	log_status(NULL);
 	free(label);
 	plugin_env_el_leave();
+	log_context_set(1, "cmd_type", NULL);
+	log_context_set(1, "job_name", NULL);
 	double secs = (double)(monotonic_ms() - t0) / 1000.0;
 	*secs_out = secs;
 	if (rc != SMELT_OK) {
@@ -197,6 +202,7 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 	if (!o->run_id)
 		uuid4(uuid);
 	rt->run_id = xstrdup(o->run_id ? o->run_id : uuid);
+	log_context_set(0, "run_id", rt->run_id); /* on every JSON / key-value line of the run, as in Meltano */
 	rt->check_required = 1;
 	rt->timeout_s = o->timeout_s;
 	if (o->timeout_s)
@@ -272,6 +278,7 @@ void execute_record_end(struct runtime *rt, const struct run_opts *o, int rc, in
 void execute_end(struct runtime *rt)
 {
 	(void)rt;
+	log_context_set(0, "run_id", NULL);
 	log_open_file_capped(NULL, 0);
 }
 

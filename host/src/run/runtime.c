@@ -718,7 +718,15 @@ static int h_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, st
 
 static int h_run(void *hctx, const struct smelt_spawn *spec, struct smelt_exit *ex, char *err, size_t errlen)
 {
-	return h_pipeline(hctx, spec, 1, ex, err, errlen);
+	int discovery = 0; /* a Singer tap's discovery: Meltano's log lines say type=discovery */
+	for (size_t i = 0; spec && spec->argv && spec->argv[i]; i++)
+		discovery |= !strcmp(spec->argv[i], "--discover");
+	if (discovery)
+		log_context_set(1, "type", "discovery");
+	int rc = h_pipeline(hctx, spec, 1, ex, err, errlen);
+	if (discovery)
+		log_context_set(1, "type", NULL);
+	return rc;
 }
 
 /* The state backend of state_backend.uri (store/state_backend.h), opened on first use. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A Singer tap that writes the environment it was given to $ENVDUMP_DIR/tap-<mode>.json (mode:
-discover or sync), then behaves: one stream `things` with two records and a state."""
+discover or sync), then behaves (with ENVDUMP_LEAK set, it first prints its password on stderr): one stream `things` with two records and a state."""
 import json
 import os
 import sys
@@ -9,6 +9,8 @@ args = sys.argv[1:]
 mode = "discover" if "--discover" in args else "sync"
 with open(os.path.join(os.environ["ENVDUMP_DIR"], f"tap-{mode}.json"), "w") as f:
     json.dump(dict(os.environ), f, indent=1, sort_keys=True)
+if os.environ.get("ENVDUMP_LEAK"):  # a careless tap: its secret on stderr (smelt must scrub it)
+    print(f"fake-env-tap: {mode} with password {os.environ.get('TAP_ENVDUMP_PASSWORD')}", file=sys.stderr, flush=True)
 schema = {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}
 if mode == "discover":
     json.dump({"streams": [{"tap_stream_id": "things", "stream": "things", "schema": schema,
