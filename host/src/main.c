@@ -45,7 +45,7 @@ static const struct cli_option global_options[] = {
 	{ G_NO_ENV, "--no-environment", 0, NULL, "select no environment", 0, NULL },
 	{ G_ENV_FILE, "--env-file", 0, "PATH", "read settings from PATH instead of <project>/.env", 0, NULL },
 	{ G_LOG_LEVEL, "--log-level", 0, "LEVEL", "debug, info, warning, error, critical or disabled", 0, NULL },
-	{ G_LOG_FORMAT, "--log-format", 0, "FORMAT", "text, json or key-value (log lines on stderr)", 0, NULL },
+	{ G_LOG_FORMAT, "--log-format", 0, "FORMAT", "text or json (log lines on stderr; also key-value, as Meltano's)", 0, NULL },
 	{ G_QUIET, "--quiet", 'q', NULL, "print only errors and a command's final line", 0, NULL },
 	{ G_VERBOSE, "--verbose", 'v', NULL, "also print the tools' own log lines", 0, NULL },
 	{ G_VERSION, "--version", 'V', NULL, "print the version", 0, NULL },

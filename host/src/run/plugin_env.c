@@ -1,5 +1,6 @@
 /* run/plugin_env: see plugin_env.h. */
 #include "run/plugin_env.h"
+#include "run/runfiles.h"
 #include "run/runtime.h"
 #include "project/project.h"
 #include "settings/settings.h"
@@ -152,10 +153,21 @@ static void logging_file(struct runtime *rt, struct plugin *pl, struct envlist *
 	const char *dir = runtime_plugin_path(rt, pl, SMELT_PPATH_RUN_DIR);
 	char *path = xasprintf("%s/%s", dir, file);
 	const char *sys = rt->project->sys_dir;
-	if (mkdir_private(sys) != 0 || fs_write_under(sys, path, text, strlen(text), 0600, 0700) != 0)
+	int known = 0; /* written already by this smelt (each plugin environment built names it again) */
+	for (size_t i = 0; i < rt->nprivate && !known; i++)
+		known = !strcmp(rt->private_files[i], path);
+	/* like every generated file of the run folder: recorded first, removed after the run (or by the next sweep) */
+	if (!known && (mkdir_private(sys) != 0 || runfiles_register(sys, path) != 0 ||
+	               fs_write_under(sys, path, text, strlen(text), 0600, 0700) != 0)) {
 		log_warn("cannot write '%s': %s", path, fs_beneath_strerror(errno));
-	else
-		envlist_set(env, var, path);
+		free(path);
+		return;
+	}
+	if (!known) {
+		rt->private_files = xrealloc(rt->private_files, (rt->nprivate + 1) * sizeof *rt->private_files);
+		rt->private_files[rt->nprivate++] = xstrdup(path);
+	}
+	envlist_set(env, var, path);
 	free(path);
 }
 

@@ -6,7 +6,8 @@
  *    and LOGGING_CONF_FILE naming logging configurations written into the
  *    plugin's run folder (<sys dir>/run/<name>/<tap|target|mapper>.
  *    singer_sdk_logging.json and .pipelinewise_logging.conf, messages only,
- *    at smelt's log level), unless the user's environment names its own;
+ *    at smelt's log level; removed after the run like the other generated
+ *    files), unless the user's environment names its own;
  *    every plugin gets PYTHONWARNINGS=once unless set.
  *
  *  - Inside an EL block (smelt run), each plugin also sees what the plugins

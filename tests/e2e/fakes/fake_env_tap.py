@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A Singer tap that writes the environment it was given to $ENVDUMP_DIR/tap-<mode>.json (mode:
+"""A Singer tap that writes the environment it was given (and the logging configuration files it names, as "file:<VAR>") to $ENVDUMP_DIR/tap-<mode>.json (mode:
 discover or sync), then behaves (with ENVDUMP_LEAK set, it first prints its password on stderr): one stream `things` with two records and a state."""
 import json
 import os
@@ -7,8 +7,11 @@ import sys
 
 args = sys.argv[1:]
 mode = "discover" if "--discover" in args else "sync"
+# the logging configurations it was pointed to, read now (smelt removes them after the run)
+files = {f"file:{var}": open(os.environ[var]).read() for var in ("SINGER_SDK_LOG_CONFIG", "LOGGING_CONF_FILE")
+         if os.path.isfile(os.environ.get(var, ""))}
 with open(os.path.join(os.environ["ENVDUMP_DIR"], f"tap-{mode}.json"), "w") as f:
-    json.dump(dict(os.environ), f, indent=1, sort_keys=True)
+    json.dump({**os.environ, **files}, f, indent=1, sort_keys=True)
 if os.environ.get("ENVDUMP_LEAK"):  # a careless tap: its secret on stderr (smelt must scrub it)
     print(f"fake-env-tap: {mode} with password {os.environ.get('TAP_ENVDUMP_PASSWORD')}", file=sys.stderr, flush=True)
 schema = {"type": "object", "properties": {"id": {"type": "integer"}, "v": {"type": "string"}}}

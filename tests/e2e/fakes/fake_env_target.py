@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""A Singer target that writes the environment it was given to $ENVDUMP_DIR/target.json, reads its
+"""A Singer target that writes the environment it was given (and the logging configuration files it names, as "file:<VAR>") to $ENVDUMP_DIR/target.json, reads its
 input and emits the last state it saw."""
 import json
 import os
 import sys
 
+# the logging configurations it was pointed to, read now (smelt removes them after the run)
+files = {f"file:{var}": open(os.environ[var]).read() for var in ("SINGER_SDK_LOG_CONFIG", "LOGGING_CONF_FILE")
+         if os.path.isfile(os.environ.get(var, ""))}
 with open(os.path.join(os.environ["ENVDUMP_DIR"], "target.json"), "w") as f:
-    json.dump(dict(os.environ), f, indent=1, sort_keys=True)
+    json.dump({**os.environ, **files}, f, indent=1, sort_keys=True)
 state = None
 for line in sys.stdin:
     msg = json.loads(line)
