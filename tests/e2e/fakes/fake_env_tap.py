@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""A Singer tap that writes the environment it was given (and the logging configuration files it names, as "file:<VAR>") to $ENVDUMP_DIR/tap-<mode>.json (mode:
-discover or sync), then behaves (with ENVDUMP_LEAK set, it first prints its password on stderr): one stream `things` with two records and a state."""
+"""A Singer tap that writes the environment it was given (and the text of the logging configuration
+files it names, as "file:<VAR>") to $ENVDUMP_DIR/tap-<mode>.json (mode: discover or sync), then
+behaves: one stream `things` with two records and a state.  With ENVDUMP_LEAK set it first prints
+its password on stderr, as a careless tap would."""
 import json
 import os
 import sys

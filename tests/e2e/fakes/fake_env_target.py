@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""A Singer target that writes the environment it was given (and the logging configuration files it names, as "file:<VAR>") to $ENVDUMP_DIR/target.json, reads its
-input and emits the last state it saw."""
+"""A Singer target that writes the environment it was given (and the text of the logging
+configuration files it names, as "file:<VAR>") to $ENVDUMP_DIR/target.json, reads its input and
+emits the last state it saw."""
 import json
 import os
 import sys
