@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const struct cli_command cli_commands[] = {
@@ -143,7 +144,8 @@ int main(int argc, char **argv)
 			if (log_parse_level(v) < 0)
 				return cli_usage(NULL, "unknown log level '%s' (debug, info, warning, error, critical, disabled)", v);
 			log_set_level(log_parse_level(v));
-			setenv("MELTANO_CLI_LOG_LEVEL", v, 1); /* Meltano's CLI override of cli.log_level, seen by plugins */
+			/* Meltano's CLI override of cli.log_level, seen by plugins (in Meltano's spelling) */
+			setenv("MELTANO_CLI_LOG_LEVEL", strcasecmp(v, "warn") ? v : "warning", 1);
 			break;
 		case G_LOG_FORMAT:
 			if (!strcmp(v, "json"))
@@ -155,7 +157,8 @@ int main(int argc, char **argv)
 				log_set_format(LOG_FORMAT_TEXT), log_set_color(cli.color && !strcmp(v, "colored"));
 			else
 				return cli_usage(NULL, "unknown log format '%s' (text, json, key-value)", v);
-			setenv("MELTANO_CLI_LOG_FORMAT", v, 1); /* Meltano's CLI override of cli.log_format, seen by plugins */
+			if (strcmp(v, "text")) /* Meltano's CLI override of cli.log_format, seen by plugins (its values) */
+				setenv("MELTANO_CLI_LOG_FORMAT", strcmp(v, "key-value") ? v : "key_value", 1);
 			break;
 		case G_CWD:
 			cli.cwd = v;
