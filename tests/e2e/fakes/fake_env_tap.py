@@ -10,8 +10,11 @@ import sys
 args = sys.argv[1:]
 mode = "discover" if "--discover" in args else "sync"
 # the logging configurations it was pointed to, read now (smelt removes them after the run)
-files = {f"file:{var}": open(os.environ[var]).read() for var in ("SINGER_SDK_LOG_CONFIG", "LOGGING_CONF_FILE")
-         if os.path.isfile(os.environ.get(var, ""))}
+files = {}
+for var in ("SINGER_SDK_LOG_CONFIG", "LOGGING_CONF_FILE"):
+    if os.path.isfile(os.environ.get(var, "")):
+        with open(os.environ[var]) as f:
+            files[f"file:{var}"] = f.read()
 with open(os.path.join(os.environ["ENVDUMP_DIR"], f"tap-{mode}.json"), "w") as f:
     json.dump({**os.environ, **files}, f, indent=1, sort_keys=True)
 if os.environ.get("ENVDUMP_LEAK"):  # a careless tap: its secret on stderr (smelt must scrub it)

@@ -7,8 +7,11 @@ import os
 import sys
 
 # the logging configurations it was pointed to, read now (smelt removes them after the run)
-files = {f"file:{var}": open(os.environ[var]).read() for var in ("SINGER_SDK_LOG_CONFIG", "LOGGING_CONF_FILE")
-         if os.path.isfile(os.environ.get(var, ""))}
+files = {}
+for var in ("SINGER_SDK_LOG_CONFIG", "LOGGING_CONF_FILE"):
+    if os.path.isfile(os.environ.get(var, "")):
+        with open(os.environ[var]) as f:
+            files[f"file:{var}"] = f.read()
 with open(os.path.join(os.environ["ENVDUMP_DIR"], "target.json"), "w") as f:
     json.dump({**os.environ, **files}, f, indent=1, sort_keys=True)
 state = None
