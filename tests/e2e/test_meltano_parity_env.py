@@ -152,7 +152,8 @@ def normalize(env, root, tool):
     for key, value in env.items():
         value = value.replace(db, "<system db>").replace(sys_dir, "<sys dir>").replace(str(root), "<root>")
         if key == "PATH" and tool == "smelt":
-            value = os.pathsep.join(p for p in value.split(os.pathsep) if p != str(LIBEXEC))
+            value = os.pathsep.join(p for p in value.split(os.pathsep)
+                                    if os.path.realpath(p) != os.path.realpath(LIBEXEC))
         out[key] = value
     return out
 
