@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const struct cli_command cli_commands[] = {
@@ -45,7 +46,7 @@ static const struct cli_option global_options[] = {
 	{ G_NO_ENV, "--no-environment", 0, NULL, "select no environment", 0, NULL },
 	{ G_ENV_FILE, "--env-file", 0, "PATH", "read settings from PATH instead of <project>/.env", 0, NULL },
 	{ G_LOG_LEVEL, "--log-level", 0, "LEVEL", "debug, info, warning, error, critical or disabled", 0, NULL },
-	{ G_LOG_FORMAT, "--log-format", 0, "FORMAT", "text or json (log lines on stderr)", 0, NULL },
+	{ G_LOG_FORMAT, "--log-format", 0, "FORMAT", "text or json (log lines on stderr; also key-value, as Meltano's)", 0, NULL },
 	{ G_QUIET, "--quiet", 'q', NULL, "print only errors and a command's final line", 0, NULL },
 	{ G_VERBOSE, "--verbose", 'v', NULL, "also print the tools' own log lines", 0, NULL },
 	{ G_VERSION, "--version", 'V', NULL, "print the version", 0, NULL },
@@ -119,6 +120,8 @@ int main(int argc, char **argv)
 		log_set_level(log_parse_level(v));
 	if ((v = getenv("SMELT_LOG_FORMAT")) && !strcmp(v, "json"))
 		log_set_format(LOG_FORMAT_JSON);
+	else if (v && (!strcmp(v, "key-value") || !strcmp(v, "key_value")))
+		log_set_format(LOG_FORMAT_KV);
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		switch (cli_opt_next(&global_spec, NULL, argc, argv, &i, &v)) {
@@ -141,15 +144,21 @@ int main(int argc, char **argv)
 			if (log_parse_level(v) < 0)
 				return cli_usage(NULL, "unknown log level '%s' (debug, info, warning, error, critical, disabled)", v);
 			log_set_level(log_parse_level(v));
+			/* Meltano's CLI override of cli.log_level, seen by plugins (in Meltano's spelling) */
+			setenv("MELTANO_CLI_LOG_LEVEL", strcasecmp(v, "warn") ? v : "warning", 1);
 			break;
 		case G_LOG_FORMAT:
 			if (!strcmp(v, "json"))
 				log_set_format(LOG_FORMAT_JSON);
+			else if (!strcmp(v, "key-value") || !strcmp(v, "key_value"))
+				log_set_format(LOG_FORMAT_KV);
 			else if (!strcmp(v, "text") || !strcmp(v, "plain") || !strcmp(v, "uncolored") ||
 			         !strcmp(v, "colored"))
 				log_set_format(LOG_FORMAT_TEXT), log_set_color(cli.color && !strcmp(v, "colored"));
 			else
-				return cli_usage(NULL, "unknown log format '%s' (text, json)", v);
+				return cli_usage(NULL, "unknown log format '%s' (text, json, key-value)", v);
+			if (strcmp(v, "text")) /* Meltano's CLI override of cli.log_format, seen by plugins (its values) */
+				setenv("MELTANO_CLI_LOG_FORMAT", strcmp(v, "key-value") ? v : "key_value", 1);
 			break;
 		case G_CWD:
 			cli.cwd = v;

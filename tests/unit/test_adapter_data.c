@@ -173,22 +173,27 @@ START_TEST(extras_come_from_the_adapters)
 }
 END_TEST
 
-/* The stage's adapters declare Meltano's extras as before (SMELT_ADAPTER_PATH set by ctest). */
+/* The stage's adapters declare Meltano's extras, in the order and with the defaults of its EXTRA_SETTINGS
+ * (SMELT_ADAPTER_PATH set by ctest). */
 START_TEST(stage_adapters_declare_the_meltano_extras)
 {
 	size_t n;
 	const struct extra_def *x = plugin_type_extras(PLUGIN_EXTRACTORS, &n);
 	ck_assert_uint_eq(n, 9);
-	ck_assert_str_eq(x[0].name, "select");
-	ck_assert_str_eq(x[0].default_json, "[\"*.*\"]");
-	ck_assert_str_eq(x[6].name, "load_schema");
-	ck_assert_str_eq(x[6].default_json, "\"$MELTANO_EXTRACTOR_NAMESPACE\"");
-	ck_assert_str_eq(x[7].default_json, "true");
+	ck_assert_str_eq(x[0].name, "log_parser");
+	ck_assert_str_eq(x[0].default_json, "\"singer-sdk\"");
+	ck_assert_str_eq(x[3].name, "load_schema");
+	ck_assert_str_eq(x[3].default_json, "\"$MELTANO_EXTRACTOR_NAMESPACE\"");
+	ck_assert_str_eq(x[4].name, "select");
+	ck_assert_str_eq(x[4].default_json, "[\"*.*\"]");
+	ck_assert_str_eq(x[8].name, "use_cached_catalog");
+	ck_assert_str_eq(x[8].default_json, "true");
 	x = plugin_type_extras(PLUGIN_LOADERS, &n);
 	ck_assert_uint_eq(n, 2);
-	ck_assert_str_eq(x[0].name, "dialect");
+	ck_assert_str_eq(x[0].name, "log_parser");
+	ck_assert_str_eq(x[1].name, "dialect");
 	x = plugin_type_extras(PLUGIN_MAPPERS, &n);
-	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(n, 2);
 	x = plugin_type_extras(PLUGIN_TRANSFORMS, &n);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(x[1].name, "vars");

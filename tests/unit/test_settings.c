@@ -362,6 +362,36 @@ START_TEST(plugin_environment)
 }
 END_TEST
 
+/* Meltano's as_env: the leaves of object values, project settings with their defaults (settings/env_vars.c). */
+START_TEST(plugin_environment_leaves_and_project_settings)
+{
+	char err[256];
+	struct project *p = load("", "    config:\n      made_up:\n        inner: 1\n        deep: {x: true}\n"
+	                         "    metadata:\n      s:\n        replication-key: id\n", "", "");
+	struct envlist e = ENVLIST_INIT;
+	ck_assert_int_eq(settings_plugin_env(p, project_find_plugin(p, -1, "tap-c"), NULL, &e, err, sizeof err), 0);
+	ck_assert_str_eq(envlist_get(&e, "TAP_C__METADATA"), "{\"s\": {\"replication-key\": \"id\"}}");
+	ck_assert_str_eq(envlist_get(&e, "TAP_C__METADATA_S_REPLICATION_KEY"), "id");
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT__METADATA_S_REPLICATION_KEY"), "id");
+	/* an undeclared object: only its leaves */
+	ck_assert_str_eq(envlist_get(&e, "TAP_C_MADE_UP_INNER"), "1");
+	ck_assert_str_eq(envlist_get(&e, "TAP_NS_MADE_UP_DEEP_X"), "true");
+	ck_assert_ptr_null(envlist_get(&e, "TAP_C_MADE_UP"));
+	/* an empty object default is a leaf of its own */
+	ck_assert_str_eq(envlist_get(&e, "TAP_C__SCHEMA"), "{}");
+	ck_assert_str_eq(envlist_get(&e, "TAP_C__LOG_PARSER"), "singer-sdk");
+	/* project settings, defaults too, but not smelt's own */
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_STATE_BACKEND_URI"), "systemdb");
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_ELT_BUFFER_SIZE"), "104857600");
+	ck_assert_ptr_null(envlist_get(&e, "MELTANO_LINEAGE_ENABLED"));
+	ck_assert_int_eq(strncmp(envlist_get(&e, "MELTANO_USER_AGENT"), "smelt/", 6), 0);
+	/* no environment active: MELTANO_ENVIRONMENT is empty, as Meltano's */
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_ENVIRONMENT"), "");
+	envlist_release(&e);
+	project_free(p);
+}
+END_TEST
+
 START_TEST(writing_to_stores)
 {
 	char err[256];
@@ -611,6 +641,7 @@ static Suite *suite(void)
 		{ "kinds", kinds_and_casting },
 		{ "redaction", redaction_and_scrubbing },
 		{ "plugin_env", plugin_environment },
+		{ "plugin_env_leaves", plugin_environment_leaves_and_project_settings },
 		{ "stores", writing_to_stores },
 		{ "project", project_settings },
 		{ "long_integers", long_integers_stay_exact },

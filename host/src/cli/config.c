@@ -213,27 +213,29 @@ static void env_quote(struct strbuf *sb, const char *v)
 	strbuf_addch(sb, '\'');
 }
 
+struct env_lines {
+	const struct opts *o;
+	struct strbuf *sb;
+};
+
+static void env_line(void *arg, const struct resolved_setting *rs, const char *name, const char *value)
+{
+	struct env_lines *l = arg;
+	if (!shown(l->o, rs))
+		return;
+	strbuf_addf(l->sb, "%s=", name);
+	env_quote(l->sb, rs->sensitive && !l->o->unsafe ? REDACTED_PRINT : value);
+	strbuf_addch(l->sb, '\n');
+}
+
 static int do_print(struct project *p, struct plugin *pl, const struct settings *s, const struct opts *o)
 {
 	struct strbuf sb = STRBUF_INIT;
-	(void)p;
-	(void)pl;
-	if (o->format == FORMAT_ENV) {
-		for (size_t i = 0; i < s->n; i++) {
-			const struct resolved_setting *rs = &s->items[i];
-			if (!shown(o, rs) || cJSON_IsNull(rs->value))
-				continue;
-			char *v = settings_value_to_string(rs->value);
-			for (size_t k = 0; k < rs->nenv; k++) {
-				if (rs->env[k][0] == '!')
-					continue;
-				strbuf_addf(&sb, "%s=", rs->env[k]);
-				env_quote(&sb, rs->sensitive && !o->unsafe ? REDACTED_PRINT : v);
-				strbuf_addch(&sb, '\n');
-			}
-			free(v);
-		}
+	if (o->format == FORMAT_ENV) { /* the names Meltano writes (MELTANO_EXTRACT_* too), in its order */
+		struct env_lines lines = { o, &sb };
+		settings_each_env(p, pl, s, env_line, &lines);
 		fputs(sb.buf, stdout);
+		putchar('\n'); /* Meltano echoes its dotenv text, which ends with a newline, with one more */
 		strbuf_release(&sb);
 		return EXIT_OK;
 	}

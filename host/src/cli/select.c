@@ -200,8 +200,8 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 	if (!npos)
 		return cli_usage("select", "which extractor?");
 	struct project *p;
-	/* a listing sees the catalog a run would (the default environment); edits go to the plugin itself */
-	int rc = project_open_cli(cli, do_list || npos == 1 ? ENV_DEFAULT_OR_NONE : ENV_IGNORE_DEFAULT, &p);
+	/* as Meltano's select: only an environment chosen explicitly (flag, variable, .env) is active */
+	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
 	if (rc)
 		return rc;
 	struct plugin *pl = project_find_plugin(p, PLUGIN_EXTRACTORS, pos[0]);

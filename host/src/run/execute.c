@@ -3,6 +3,7 @@
 #include "adapters/dispatch.h"
 #include "project/project.h"
 #include "run/blocks.h"
+#include "run/plugin_env.h"
 #include "run/history.h"
 #include "run/lineage.h"
 #include "run/proc.h"
@@ -53,55 +54,6 @@ static char *state_id_for(struct project *p, const struct block *b, const char *
 	if (suffix && *suffix)
 		strbuf_addf(&sb, ":%s", suffix);
 	return strbuf_detach(&sb);
-}
-
-/*
- * An EL block's plugins see each other's information variables, as in
- * Meltano's ELT context: a loader's `default_target_schema:
- * $MELTANO_EXTRACT__LOAD_SCHEMA` expands to the extractor's load schema.
- * They are put in smelt's own environment for the block (every plugin
- * environment and every expansion starts from it) and taken out after.
- */
-static char **el_context_enter(struct runtime *rt, const struct block *b)
-{
-	static const char *const prefixes[] = { "MELTANO_EXTRACT", "MELTANO_LOAD", "MELTANO_MAP",
-	                                        "SMELT_EXTRACT", "SMELT_LOAD", "SMELT_MAP" };
-	char **names = xcalloc(1, sizeof *names);
-	size_t n = 0;
-	for (size_t i = 0; i < b->nplugins; i++) {
-		struct envlist env = ENVLIST_INIT;
-		char err[SMELT_ERRBUF_SIZE];
-		if (settings_plugin_env(rt->project, b->plugins[i], NULL, &env, err, sizeof err) != 0) {
-			envlist_release(&env);
-			continue;
-		}
-		for (size_t v = 0; v < env.n; v++) {
-			const char *eq = strchr(env.vars[v], '=');
-			int match = 0;
-			for (size_t k = 0; eq && k < sizeof prefixes / sizeof prefixes[0]; k++)
-				match |= !strncmp(env.vars[v], prefixes[k], strlen(prefixes[k]));
-			if (!match)
-				continue;
-			char *name = xstrndup(env.vars[v], (size_t)(eq - env.vars[v]));
-			if (getenv(name)) { /* the user's own value wins */
-				free(name);
-				continue;
-			}
-			setenv(name, eq + 1, 1);
-			names = xrealloc(names, (n + 2) * sizeof *names);
-			names[n++] = name;
-			names[n] = NULL;
-		}
-		envlist_release(&env);
-	}
-	return names;
-}
-
-static void el_context_leave(char **names)
-{
-	for (char **v = names; v && *v; v++)
-		unsetenv(*v);
-	argv_free(names);
 }
 
 static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o, size_t index, size_t total,
@@ -171,7 +123,11 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	log_debug("block %zu/%zu: %s", index + 1, total, b->text);
 	long long t0 = monotonic_ms();
 	char aerr[SMELT_ERRBUF_SIZE * 4] = "";
-	char **context = b->kind == BLOCK_EL ? el_context_enter(rt, b) : NULL;
+	if (b->kind == BLOCK_EL) /* each plugin sees what the ones before it are configured with (run/plugin_env.h) */
+		plugin_env_el_enter(rt, b->plugins, b->nplugins);
+	/* Meltano's keys of the plugins' log lines (JSON, key-value) */
+	log_context_set(1, "cmd_type", b->kind == BLOCK_EL ? "elb" : "command");
+	log_context_set(1, "job_name", b->kind == BLOCK_EL ? state_id : NULL);
 	/* a command block's live line; an EL block draws its own progress */
 	char *label = b->kind == BLOCK_COMMAND ? xasprintf("[%zu/%zu] %s", index + 1, total, b->text) : NULL;
 	rt->block = index + 1;
@@ -182,7 +138,9 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	rt->status_label = NULL;
 	log_status(NULL);
 	free(label);
-	el_context_leave(context);
+	plugin_env_el_leave();
+	log_context_set(1, "cmd_type", NULL);
+	log_context_set(1, "job_name", NULL);
 	double secs = (double)(monotonic_ms() - t0) / 1000.0;
 	*secs_out = secs;
 	if (rc != SMELT_OK) {
@@ -252,6 +210,7 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 	if (!o->run_id)
 		uuid4(uuid);
 	rt->run_id = xstrdup(o->run_id ? o->run_id : uuid);
+	log_context_set(0, "run_id", rt->run_id); /* on every JSON / key-value line of the run, as in Meltano */
 	rt->check_required = 1;
 	rt->timeout_s = o->timeout_s;
 	if (o->timeout_s)
@@ -327,6 +286,7 @@ void execute_record_end(struct runtime *rt, const struct run_opts *o, int rc, in
 void execute_end(struct runtime *rt)
 {
 	(void)rt;
+	log_context_set(0, "run_id", NULL);
 	log_open_file_capped(NULL, 0);
 }
 

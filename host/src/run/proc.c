@@ -151,7 +151,8 @@ static void emit_line(struct sup *s, struct reader *r, const char *line, size_t 
 	/* Singer METRIC lines are parsed for the progress line (on_stderr); showing them is debug detail */
 	if (!r->is_stdout && level == SMELT_LOG_INFO && memmem(line, len, "METRIC: ", 8))
 		level = SMELT_LOG_DEBUG;
-	log_msg(level, label, "%.*s%s", (int)len, line, r->truncated ? " [...]" : "");
+	log_plugin_msg(level, label, r->is_stdout ? "stdout" : "stderr", "%.*s%s", (int)len, line,
+	               r->truncated ? " [...]" : "");
 }
 
 /* Read what is available; returns 0 at EOF (fd closed), 1 otherwise. */

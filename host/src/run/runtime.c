@@ -4,6 +4,7 @@
 #include "install/project_install.h"
 #include "project/project.h"
 #include "run/lineage.h"
+#include "run/plugin_env.h"
 #include "run/proc.h"
 #include "run/runfiles.h"
 #include "settings/required.h"
@@ -363,9 +364,10 @@ struct smelt_env *runtime_env_new(struct runtime *rt, struct plugin *pl)
 {
 	struct smelt_env *env = xcalloc(1, sizeof *env);
 	char err[SMELT_ERRBUF_SIZE];
-	envlist_from_environ(&env->list);
+	plugin_env_base(pl, &env->list);
 	if (settings_plugin_env(rt->project, pl, NULL, &env->list, err, sizeof err) != SMELT_OK)
 		log_warn("%s", err);
+	plugin_env_finish(rt, pl, &env->list);
 	/* The venv's bin, then smelt's own programs, then the inherited PATH. */
 	struct strbuf path = STRBUF_INIT;
 	const char *venv = pl ? runtime_plugin_path(rt, pl, SMELT_PPATH_VENV) : NULL;
@@ -724,7 +726,15 @@ static int h_pipeline(void *hctx, const struct smelt_spawn *stages, size_t n, st
 
 static int h_run(void *hctx, const struct smelt_spawn *spec, struct smelt_exit *ex, char *err, size_t errlen)
 {
-	return h_pipeline(hctx, spec, 1, ex, err, errlen);
+	int discovery = 0; /* a Singer tap's discovery: Meltano's log lines say type=discovery */
+	for (size_t i = 0; spec && spec->argv && spec->argv[i]; i++)
+		discovery |= !strcmp(spec->argv[i], "--discover");
+	if (discovery)
+		log_context_set(1, "type", "discovery");
+	int rc = h_pipeline(hctx, spec, 1, ex, err, errlen);
+	if (discovery)
+		log_context_set(1, "type", NULL);
+	return rc;
 }
 
 /* The state backend of state_backend.uri (store/state_backend.h), opened on first use. */

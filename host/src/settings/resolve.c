@@ -489,10 +489,10 @@ static void info_vars(struct project *p, struct plugin *pl, struct envlist *e)
 	envlist_set(e, "SMELT_PROJECT_ROOT", p->root);
 	envlist_set(e, "MELTANO_SYS_DIR_ROOT", p->sys_dir);
 	envlist_set(e, "SMELT_SYS_DIR_ROOT", p->sys_dir);
-	if (p->active) {
-		envlist_set(e, "MELTANO_ENVIRONMENT", p->active->name);
+	/* "" when none is active, as in Meltano */
+	envlist_set(e, "MELTANO_ENVIRONMENT", p->active ? p->active->name : "");
+	if (p->active)
 		envlist_set(e, "SMELT_ENVIRONMENT", p->active->name);
-	}
 	if (!pl)
 		return;
 	char *up = settings_env_name(NULL, plugin_type_singular(pl->type));
@@ -774,52 +774,13 @@ int settings_plugin_env(struct project *p, struct plugin *pl, const struct setti
 	info_vars(p, pl, env);
 	info_vars(p, pl, &scratch);
 
-	/* project settings as MELTANO_* (only those set somewhere) */
-	if (pl) {
-		struct settings ps = { 0 };
-		char perr[256];
-		if (settings_resolve(p, NULL, NULL, SETTINGS_NO_DB, &ps, perr, sizeof perr) == 0) {
-			for (size_t i = 0; i < ps.n; i++) {
-				if (ps.items[i].source == SOURCE_DEFAULT || cJSON_IsNull(ps.items[i].value))
-					continue;
-				char *k = settings_env_name("meltano", ps.items[i].name);
-				char *v = settings_value_to_string(ps.items[i].value);
-				envlist_set(env, k, v);
-				free(k);
-				free(v);
-			}
-		}
-		settings_release(&ps);
-	}
+	/* project settings as MELTANO_* (defaults too, as Meltano gives them) */
+	if (pl)
+		settings_project_env(p, env);
 
-	/* settings under every written name */
-	char **prefixes = NULL;
-	size_t nprefixes = 0;
-	if (pl) {
-		int depth = 0;
-		for (struct plugin *q = pl; q && depth++ < MAX_INHERIT_DEPTH; q = q->parent) {
-			add_unique(&prefixes, &nprefixes, xstrdup(q->name));
-			add_unique(&prefixes, &nprefixes, xstrdup(plugin_namespace(p, q)));
-			if (!q->parent && q->inherit_from)
-				add_unique(&prefixes, &nprefixes, xstrdup(q->inherit_from));
-		}
-		add_unique(&prefixes, &nprefixes, xasprintf("meltano_%s", plugin_type_verb(pl->type)));
-	}
-	for (size_t i = 0; i < s->n; i++) {
-		const struct resolved_setting *rs = &s->items[i];
-		char *v = settings_value_to_string(rs->value);
-		if (!v)
-			continue;
-		if (rs->def->env)
-			envlist_set(env, rs->def->env, v);
-		for (size_t k = 0; k < nprefixes; k++) {
-			char *name = settings_env_name(prefixes[k], rs->name);
-			envlist_set(env, name, v);
-			free(name);
-		}
-		free(v);
-	}
-	free_strv(prefixes, nprefixes);
+	/* settings under every written name, and the leaves of object values */
+	if (pl)
+		settings_config_env(p, pl, s, env);
 	for (size_t i = 0; i < env->n; i++) {
 		const char *eq = strchr(env->vars[i], '=');
 		char *name = xstrndup(env->vars[i], (size_t)(eq - env->vars[i]));

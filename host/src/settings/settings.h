@@ -139,6 +139,31 @@ void envlist_release(struct envlist *e);
 int settings_plugin_env(struct project *p, struct plugin *pl, const struct settings *s, struct envlist *env,
                         char *err, size_t errlen);
 
+/*
+ * The variables Meltano writes the settings s of pl (NULL: the project,
+ * prefix MELTANO) to (its as_env, settings/env_vars.c): every non-null
+ * value under each written name, in order: the definition's `env:`,
+ * <NAME>_<SETTING>, <NAMESPACE>_<SETTING>, the parent's prefixes,
+ * MELTANO_<VERB>_<SETTING> (extras with a double underscore), then the
+ * `env_aliases` that are not negated.  Then, as the settings Meltano makes
+ * up for them, the leaves of object values written in the project file,
+ * an environment, a parent or (extras) the definition: `_metadata:
+ * {s: {replication-key: id}}` also gives TAP_X__METADATA_S_REPLICATION_KEY=id.
+ * A custom (undeclared) setting with an object value has only its leaves.
+ * fn gets each (the setting, for a leaf the one it belongs to; name;
+ * value); all borrowed for the call.
+ */
+typedef void (*settings_env_fn)(void *arg, const struct resolved_setting *rs, const char *name, const char *value);
+void settings_each_env(struct project *p, struct plugin *pl, const struct settings *s, settings_env_fn fn, void *arg);
+/* settings_each_env() into env (later names replace earlier ones). */
+void settings_config_env(struct project *p, struct plugin *pl, const struct settings *s, struct envlist *env);
+/*
+ * Every project setting with a value (defaults too) as MELTANO_<SETTING>,
+ * as Meltano gives them to plugins (smelt-only settings left out), and
+ * MELTANO_USER_AGENT ("smelt/<version>").
+ */
+void settings_project_env(struct project *p, struct envlist *env);
+
 /* Env var name: parts joined with '_', upper-cased, non-[A-Za-z0-9] -> '_' (Meltano to_env_var). Caller frees. */
 char *settings_env_name(const char *prefix, const char *name);
 

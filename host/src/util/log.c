@@ -25,6 +25,10 @@ static int plugin_floor = SMELT_LOG_INFO; /* lowest level of a plugin line shown
 static char *held[LOG_HELD_MAX]; /* ring of plugin lines kept from the terminal */
 static size_t held_next, held_n;
 
+/* Fields of JSON and key-value lines (log_context_set()): [0] on every line, [1] on plugin lines only. */
+#define LOG_CONTEXT_MAX 8
+static struct { char *key, *value; } context[2][LOG_CONTEXT_MAX];
+
 int log_parse_level(const char *name)
 {
 	static const struct { const char *name; int level; } names[] = {
@@ -68,7 +72,8 @@ static int shown(enum smelt_log_level level, const char *source)
 		return 0;
 	if (verbosity == LOG_QUIET)
 		return level >= SMELT_LOG_ERROR;
-	if (host || verbosity == LOG_VERBOSE || cur_level <= SMELT_LOG_DEBUG)
+	/* JSON and key-value lines go to programs: every plugin line, as Meltano's */
+	if (host || verbosity == LOG_VERBOSE || cur_level <= SMELT_LOG_DEBUG || cur_format != LOG_FORMAT_TEXT)
 		return 1;
 	return (int)level >= plugin_floor;
 }
@@ -272,10 +277,113 @@ static void timestamp(char *buf, size_t len)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ldZ", (long)(tv.tv_usec / 1000));
+	snprintf(buf + n, len - n, ".%06ldZ", (long)tv.tv_usec); /* Meltano's (structlog's) precision */
 }
 
-void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, va_list ap)
+void log_context_set(int plugin_only, const char *key, const char *value)
+{
+	int set = plugin_only ? 1 : 0;
+	size_t i = 0;
+	while (i < LOG_CONTEXT_MAX && context[set][i].key && strcmp(context[set][i].key, key))
+		i++;
+	if (i == LOG_CONTEXT_MAX)
+		return;
+	if (!context[set][i].key) {
+		if (!value)
+			return;
+		context[set][i].key = xstrdup(key);
+	}
+	free(context[set][i].value);
+	context[set][i].value = value ? xstrdup(value) : NULL;
+	if (!value) { /* keep the array dense: the last one takes the freed place */
+		free(context[set][i].key);
+		size_t last = i;
+		while (last + 1 < LOG_CONTEXT_MAX && context[set][last + 1].key)
+			last++;
+		context[set][i] = context[set][last];
+		context[set][last].key = context[set][last].value = NULL;
+	}
+}
+
+/* A Python repr() of a string, as structlog's key-value renderer writes values. */
+static void py_repr(struct strbuf *sb, const char *s)
+{
+	char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+	strbuf_addch(sb, q);
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '\\' || *c == (unsigned char)q)
+			strbuf_addf(sb, "\\%c", *c);
+		else if (*c == '\n')
+			strbuf_addstr(sb, "\\n");
+		else if (*c == '\r')
+			strbuf_addstr(sb, "\\r");
+		else if (*c == '\t')
+			strbuf_addstr(sb, "\\t");
+		else if (*c < 0x20 || *c == 0x7f)
+			strbuf_addf(sb, "\\x%02x", *c);
+		else
+			strbuf_addch(sb, (char)*c);
+	}
+	strbuf_addch(sb, q);
+}
+
+/* One field of a structured line; raw: value is JSON text (numbers, objects) rather than a string. */
+static void field(struct strbuf *sb, const char *key, const char *value, int raw)
+{
+	if (cur_format == LOG_FORMAT_JSON) {
+		strbuf_addstr(sb, sb->len > 1 ? ", " : "");
+		json_quote(sb, key);
+		strbuf_addstr(sb, ": ");
+		if (raw)
+			strbuf_addstr(sb, value);
+		else
+			json_quote(sb, value);
+	} else {
+		strbuf_addf(sb, "%s%s=", sb->len ? " " : "", key);
+		if (raw)
+			strbuf_addstr(sb, value);
+		else
+			py_repr(sb, value);
+	}
+}
+
+/*
+ * A JSON or key-value line with Meltano's keys: event, for a plugin's line
+ * name and stdio (stdio non-NULL) and the plugin context, the context of
+ * every line (run_id), fields' members, level, timestamp; then smelt's
+ * own key source.
+ */
+static void structured_line(struct strbuf *sb, enum smelt_log_level level, const char *source, const char *stdio,
+                            const char *msg, const char *ts, const cJSON *fields)
+{
+	if (cur_format == LOG_FORMAT_JSON)
+		strbuf_addch(sb, '{');
+	field(sb, "event", msg, 0);
+	if (stdio) {
+		field(sb, "name", source, 0);
+		field(sb, "stdio", stdio, 0);
+		for (size_t i = 0; i < LOG_CONTEXT_MAX && context[1][i].key; i++)
+			field(sb, context[1][i].key, context[1][i].value, 0);
+	}
+	for (const cJSON *f = fields ? fields->child : NULL; f; f = f->next) {
+		char *v = cJSON_PrintUnformatted(f);
+		if (cur_format != LOG_FORMAT_JSON && cJSON_IsString(f))
+			field(sb, f->string, f->valuestring, 0);
+		else
+			field(sb, f->string, v ? v : "null", 1);
+		free(v);
+	}
+	for (size_t i = 0; i < LOG_CONTEXT_MAX && context[0][i].key; i++)
+		if (!cJSON_GetObjectItemCaseSensitive(fields, context[0][i].key))
+			field(sb, context[0][i].key, context[0][i].value, 0);
+	field(sb, "level", level_name(level), 0);
+	field(sb, "timestamp", ts, 0);
+	field(sb, "source", source, 0);
+	strbuf_addstr(sb, cur_format == LOG_FORMAT_JSON ? "}\n" : "\n");
+}
+
+static void plugin_vmsg(enum smelt_log_level level, const char *source, const char *stdio, const char *fmt,
+                        va_list ap)
 {
 	if (!log_enabled(level))
 		return;
@@ -295,12 +403,8 @@ void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, v
 	/* plugin info lines kept from the terminal are held for a failure report */
 	int keep = !show && level == SMELT_LOG_INFO && cur_level <= SMELT_LOG_INFO && strcmp(source, "smelt");
 	if (show || keep) {
-		if (cur_format == LOG_FORMAT_JSON) {
-			strbuf_addf(&line, "{\"timestamp\":\"%s\",\"level\":\"%s\",\"source\":", ts, level_name(level));
-			json_quote(&line, source);
-			strbuf_addstr(&line, ",\"event\":");
-			json_quote(&line, msg);
-			strbuf_addstr(&line, "}\n");
+		if (cur_format != LOG_FORMAT_TEXT) {
+			structured_line(&line, level, source, stdio, msg, ts, NULL);
 		} else if (use_color) {
 			strbuf_addf(&line, "%s%s\033[0m \033[1m%s\033[0m %s%s\033[0m\n", level_color(level),
 			            level_name(level), source, level_color(level), msg);
@@ -316,12 +420,25 @@ void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, v
 	free(msg);
 }
 
+void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, va_list ap)
+{
+	plugin_vmsg(level, source, NULL, fmt, ap);
+}
+
+void log_plugin_msg(enum smelt_log_level level, const char *source, const char *stdio, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	plugin_vmsg(level, source, stdio, fmt, ap);
+	va_end(ap);
+}
+
 static void say(int always, const char *fmt, va_list ap0)
 {
 	va_list ap;
 	int show = always ? cur_level <= SMELT_LOG_ERROR : shown(SMELT_LOG_INFO, "smelt");
-	if (cur_format == LOG_FORMAT_JSON || log_file) {
-		/* the run log and JSON consumers get it as an event */
+	if (cur_format != LOG_FORMAT_TEXT || log_file) {
+		/* the run log and JSON / key-value consumers get it as an event */
 		int plain = cur_format == LOG_FORMAT_TEXT;
 		int saved = cur_level;
 		enum log_verbosity saved_v = verbosity;
@@ -366,7 +483,7 @@ void log_say_final(const char *fmt, ...)
 
 void log_event_fields(int always, const char *event, const struct cJSON *fields)
 {
-	if (cur_format != LOG_FORMAT_JSON)
+	if (cur_format == LOG_FORMAT_TEXT)
 		return;
 	char ts[40];
 	timestamp(ts, sizeof ts);
@@ -377,16 +494,7 @@ void log_event_fields(int always, const char *event, const struct cJSON *fields)
 	if (!(always ? cur_level <= SMELT_LOG_ERROR : shown(SMELT_LOG_INFO, "smelt")))
 		return;
 	struct strbuf line = STRBUF_INIT;
-	strbuf_addf(&line, "{\"timestamp\":\"%s\",\"level\":\"info\",\"source\":\"smelt\",\"event\":", ts);
-	json_quote(&line, event);
-	for (const cJSON *f = fields ? fields->child : NULL; f; f = f->next) {
-		char *v = cJSON_PrintUnformatted(f);
-		strbuf_addch(&line, ',');
-		json_quote(&line, f->string);
-		strbuf_addf(&line, ":%s", v ? v : "null");
-		free(v);
-	}
-	strbuf_addstr(&line, "}\n");
+	structured_line(&line, SMELT_LOG_INFO, "smelt", NULL, event, ts, fields);
 	log_print(line.buf);
 	strbuf_release(&line);
 }

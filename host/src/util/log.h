@@ -10,7 +10,14 @@
 #include <smelt/sdk.h>
 #include <stdarg.h>
 
-enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON = 1 };
+/*
+ * TEXT: "source level: message" lines for people.  JSON and KV (Meltano's
+ * key_value): one object / one line of key='value' pairs per line, with
+ * Meltano's keys (event, level, timestamp; a plugin's lines also name,
+ * stdio and the context of log_context_set(), e.g. run_id, cmd_type), then
+ * smelt's own key source.
+ */
+enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON = 1, LOG_FORMAT_KV = 2 };
 
 #define LOG_LEVEL_DISABLED 100
 
@@ -81,6 +88,22 @@ void log_status(const char *text);
 void log_msg(enum smelt_log_level level, const char *source, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, va_list ap);
+/*
+ * A line a plugin wrote on stdio ("stdout" or "stderr"), as log_msg(); its
+ * JSON and key-value lines also carry name, stdio and the plugin context.
+ * In those formats every plugin line is shown (not only warnings and
+ * errors), as Meltano shows them.
+ */
+void log_plugin_msg(enum smelt_log_level level, const char *source, const char *stdio, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * Add key: value (copied; NULL removes key) to the JSON and key-value lines
+ * logged from now on: every line (plugin_only 0, e.g. run_id), or the
+ * lines of plugins only (1, e.g. cmd_type, job_name, type).  At most 8 of
+ * each; more are ignored.
+ */
+void log_context_set(int plugin_only, const char *key, const char *value);
 
 /*
  * A line of smelt's own output for people (a progress line, the run's
@@ -92,7 +115,7 @@ void log_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_say_final(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * In JSON format: one log event of smelt at info level whose object also
+ * In JSON (and key-value) format: one log event of smelt at info level whose object also
  * carries fields' members (after timestamp, level, source and event), so
  * a summary is data, not text; always: shown with LOG_QUIET too.  The run
  * log gets the event text.  fields is borrowed.  Does nothing in text
