@@ -216,8 +216,6 @@ static void env_quote(struct strbuf *sb, const char *v)
 static int do_print(struct project *p, struct plugin *pl, const struct settings *s, const struct opts *o)
 {
 	struct strbuf sb = STRBUF_INIT;
-	(void)p;
-	(void)pl;
 	if (o->format == FORMAT_ENV) {
 		for (size_t i = 0; i < s->n; i++) {
 			const struct resolved_setting *rs = &s->items[i];
@@ -237,25 +235,11 @@ static int do_print(struct project *p, struct plugin *pl, const struct settings 
 		strbuf_release(&sb);
 		return EXIT_OK;
 	}
-	/* json: only the shown kind (plain settings, or extras with --extras) */
-	struct settings view = *s;
-	unsigned flags = o->unsafe ? 0 : SETTINGS_REDACT;
-	if (o->extras) {
-		flags |= SETTINGS_EXTRAS;
-		/* only extras: filter by building the JSON from extras alone */
-		cJSON *all = settings_config_json(&view, flags);
-		cJSON *only = cJSON_CreateObject();
-		for (cJSON *c = all->child; c; c = c->next)
-			if (c->string[0] == '_')
-				cJSON_AddItemToObject(only, c->string, cJSON_Duplicate(c, 1));
-		cJSON_Delete(all);
-		json_dump(&sb, only, 2);
-		cJSON_Delete(only);
-	} else {
-		cJSON *cfg = settings_config_json(&view, flags);
-		json_dump(&sb, cfg, 2);
-		cJSON_Delete(cfg);
-	}
+	/* json: only the shown kind (plain settings, or extras with --extras), shaped as Meltano's */
+	unsigned flags = (o->unsafe ? 0 : SETTINGS_REDACT) | (o->extras ? SETTINGS_EXTRAS : 0);
+	cJSON *cfg = settings_print_json(s, settings_style_of(p, pl), flags);
+	json_dump(&sb, cfg, 2);
+	cJSON_Delete(cfg);
 	printf("%s\n", sb.buf);
 	strbuf_release(&sb);
 	return EXIT_OK;
