@@ -323,10 +323,11 @@ START_TEST(redaction_and_scrubbing)
 	ck_assert_ptr_nonnull(cJSON_GetObjectItem(cfg, "a.b"));
 	ck_assert_ptr_nonnull(cJSON_GetObjectItem(cfg, "_select"));
 	cJSON_Delete(cfg);
-	/* a made-up config key is a custom setting */
-	rs = settings_find(&s, "extra_thing");
+	/* a made-up config key is a custom setting, one per leaf of nested config (Meltano's from_missing) */
+	ck_assert_ptr_null(settings_find(&s, "extra_thing"));
+	rs = settings_find(&s, "extra_thing.x");
 	ck_assert_int_eq(rs->custom, 1);
-	ck_assert_int_eq(rs->kind, KIND_OBJECT);
+	ck_assert_int_eq(rs->kind, KIND_INTEGER);
 	/* the resolved secret is scrubbed from log lines */
 	char *scrubbed = log_scrub("token=hunter2-secret;");
 	ck_assert_str_eq(scrubbed, "token=*****;");
@@ -548,15 +549,26 @@ START_TEST(deep_config_resolves_quickly)
 	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	/* a hang guard, not a speed assertion: the old exponential compare never ended at 90 levels */
 	ck_assert_msg(secs < 30.0, "took %.2f s", secs);
-	const struct resolved_setting *rs = settings_find(&s, "deep");
+	/* the leaf is a custom setting of its own, named by its dotted path */
+	struct strbuf path = STRBUF_INIT;
+	strbuf_addstr(&path, "deep");
+	for (int i = 0; i < 90; i++)
+		strbuf_addf(&path, ".k%d", i);
+	const struct resolved_setting *rs = settings_find(&s, path.buf);
+	strbuf_release(&path);
 	ck_assert_ptr_nonnull(rs);
 	const cJSON *leaf = rs->value;
+	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "leaf"), "leaf not found");
+	/* and the plugin's config nests it back */
+	cJSON *nested = settings_config_json(&s, 0);
+	leaf = cJSON_GetObjectItemCaseSensitive(nested, "deep");
 	for (int i = 0; i < 90 && leaf; i++) {
 		char k[16];
 		snprintf(k, sizeof k, "k%d", i);
 		leaf = cJSON_GetObjectItemCaseSensitive(leaf, k);
 	}
-	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "leaf"), "leaf not found");
+	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "leaf"), "nested leaf not found");
+	cJSON_Delete(nested);
 	settings_release(&s);
 	project_free(p);
 	strbuf_release(&cfg);
@@ -601,6 +613,76 @@ START_TEST(sensitive_values_stay_out_of_errors)
 }
 END_TEST
 
+/* issue 16: Meltano's parse_date for date_iso8601 settings */
+START_TEST(relative_dates)
+{
+	struct timespec now = { 1796612400, 52697000 }; /* 2026-12-07T03:00:00.052697 UTC */
+	static const struct { const char *in, *out; } cases[] = {
+		{ "2021-10-01", "2021-10-01" },
+		{ "2021-10-01T00:00:00Z", "2021-10-01T00:00:00Z" },
+		{ "2021-10-01 08:30:00+02:00", "2021-10-01 08:30:00+02:00" },
+		{ "1 month ago", "2026-11-07T03:00:00.052697" },
+		{ "2 days ago", "2026-12-05T03:00:00.052697" },
+		{ "an hour ago", "2026-12-07T02:00:00.052697" },
+		{ "3 Weeks ago", "2026-11-16T03:00:00.052697" },
+		{ "1 year ago", "2025-12-07T03:00:00.052697" },
+		{ "yesterday", "2026-12-06T03:00:00.052697" },
+		{ "now", "2026-12-07T03:00:00.052697" },
+		{ "not a date", "not a date" },
+		{ "2021-13-01", "2021-13-01" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = settings_parse_date(cases[i].in, &now);
+		ck_assert_msg(!strcmp(got, cases[i].out), "%s: %s", cases[i].in, got);
+		free(got);
+	}
+	/* the end of a longer month clamps: 31 March less one month is 28 February */
+	struct timespec march = { 1806462000, 0 }; /* 2027-03-31T03:00:00 UTC */
+	char *got = settings_parse_date("1 month ago", &march);
+	ck_assert_str_eq(got, "2027-02-28T03:00:00");
+	free(got);
+	ck_assert_ptr_null(settings_parse_date(NULL, &now));
+}
+END_TEST
+
+/* issue 16: config print's shapes (Singer nested without nulls, others flat with nulls), empty secrets */
+START_TEST(print_styles)
+{
+	char err[256];
+	struct project *p = load("    config:\n      a.b: 1\n      nested: {x: $NOT_SET_ANYWHERE_Q, y: [$NOT_SET_ANYWHERE_Q]}\n",
+	                         "", "", "TAP_P_SECRET=\n");
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, project_find_plugin(p, -1, "tap-p"), NULL, 0, &s, err, sizeof err), 0);
+	cJSON *singer = settings_print_json(&s, SETTINGS_STYLE_SINGER, SETTINGS_REDACT);
+	cJSON *flat = settings_print_json(&s, SETTINGS_STYLE_FLAT, SETTINGS_REDACT);
+	cJSON *airflow = settings_print_json(&s, SETTINGS_STYLE_AIRFLOW, SETTINGS_REDACT);
+	/* an empty secret has nothing to hide */
+	ck_assert_str_eq(cJSON_GetObjectItem(singer, "secret")->valuestring, "");
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(singer, "a"), "b")->valueint, 1);
+	ck_assert_ptr_null(cJSON_GetObjectItem(singer, "flag")); /* no value: left out */
+	ck_assert_ptr_null(cJSON_GetObjectItem(singer, "a.b"));
+	/* an unset $VAR inside an object is null (left out), inside an array "" */
+	const cJSON *nested = cJSON_GetObjectItem(singer, "nested");
+	ck_assert_ptr_null(cJSON_GetObjectItem(nested, "x"));
+	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(nested, "y"), 0)->valuestring, "");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(flat, "flag")));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(flat, "nested.x")));
+	ck_assert_int_eq(cJSON_GetObjectItem(flat, "a.b")->valueint, 1);
+	ck_assert_ptr_null(cJSON_GetObjectItem(flat, "_select"));
+	ck_assert_str_eq(cJSON_GetObjectItem(airflow, "flag")->valuestring, "None");
+	ck_assert_str_eq(cJSON_GetObjectItem(airflow, "port")->valuestring, "1");
+	cJSON_Delete(singer);
+	cJSON_Delete(flat);
+	cJSON_Delete(airflow);
+	cJSON *extras = settings_print_json(&s, SETTINGS_STYLE_SINGER, SETTINGS_EXTRAS);
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(extras, "_select"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(extras, "port"));
+	cJSON_Delete(extras);
+	settings_release(&s);
+	project_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("settings");
@@ -617,6 +699,8 @@ static Suite *suite(void)
 		{ "deep_config", deep_config_resolves_quickly },
 		{ "sensitive_errors", sensitive_values_stay_out_of_errors },
 		{ "db_level", db_level_belongs_to_the_project },
+		{ "relative_dates", relative_dates },
+		{ "print_styles", print_styles },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);
