@@ -7,6 +7,7 @@
  * reprs); `list` groups the required settings first.
  */
 #include "cli/commands.h"
+#include "hub/hub.h"
 #include "hub/project_hub.h"
 #include "project/project.h"
 #include "settings/required.h"
@@ -606,7 +607,10 @@ static int open_target(struct cli *cli, const char *target, int type, struct pro
 		return rc;
 	if (*pl && hub_plugin_lockable(*pl) && !file_exists_lock(*p, *pl)) {
 		char err[1024];
-		if (hub_autolock(*p, pl, 1, err, sizeof err) < 0)
+		rc = hub_autolock(*p, pl, 1, err, sizeof err);
+		if (rc == HUB_UNKNOWN_VARIANT) /* as Meltano: an error, not an empty config (issue 16) */
+			return cli_fail("%s", strstr(err, ": ") ? strstr(err, ": ") + 2 : err);
+		if (rc < 0)
 			log_warn("%s: no lock file and none could be fetched: %s", (*pl)->name, err);
 	}
 	return EXIT_OK;
