@@ -163,3 +163,18 @@ def test_legacy_schedules_list_as_in_meltano(meltano, hub, tmp_path):
     assert [s["name"] for s in theirs["elt"]] == [s["name"] for s in mine["elt"]] == ["gitlab-to-postgres"]
     # every field Meltano prints, Smelt prints with the same value (Smelt adds a few of its own)
     assert {k: mine["elt"][0].get(k) for k in theirs["elt"][0]} == theirs["elt"][0]
+
+
+def test_inherit_from_child_has_its_own_namespace(meltano, hub, tmp_path):
+    """A plugin with inherit_from loads into a schema named after itself, as with Meltano (its namespace is
+    its own name), not into its parent's."""
+    pair = Copies(meltano, hub, tmp_path, "inherit")
+    for ptype, name, extra in (("extractors", "tap-github-team-a", "_load_schema"),
+                               ("extractors", "tap-github-team-a-nightly", "_load_schema"),
+                               ("loaders", "target-jsonl-archive", "_dialect")):
+        got = {}
+        for tool in ("meltano", "smelt"):
+            proc = pair.run(tool, "config", "print", name, "--plugin-type", ptype, "--extras")
+            assert proc.returncode == 0, proc.stderr[-400:]
+            got[tool] = json.loads(proc.stdout)[extra]
+        assert got["meltano"] == got["smelt"] == name.replace("-", "_")

@@ -159,16 +159,20 @@ START_TEST(precedence_each_level_beats_the_next)
 	         "TAP_C_PORT=10\n");
 	ck_assert_int_eq(project_select_environment(p, "dev", 0, ENV_IGNORE_DEFAULT, err, sizeof err), 0);
 	expect(p, "tap-c", NULL, "port", "10", SOURCE_DOTENV);
-	/* 2: the process environment beats .env (namespace prefix, inherited) */
+	/* the parent's namespace prefix is not the child's: a plugin with inherit_from has its own
+	 * namespace, its name (as in Meltano) */
 	setenv("TAP_NS_PORT", "11", 1);
+	expect(p, "tap-c", NULL, "port", "10", SOURCE_DOTENV);
+	/* 2: the process environment beats .env */
+	setenv("TAP_C_PORT", "11", 1);
 	expect(p, "tap-c", NULL, "port", "11", SOURCE_ENV);
 	/* 1: an override beats everything */
 	cJSON *ov = cJSON_Parse("{\"port\": 12}");
 	expect(p, "tap-c", ov, "port", "12", SOURCE_CLI);
 	cJSON_Delete(ov);
 	/* the name prefix is read before the namespace prefix */
-	setenv("TAP_C_PORT", "13", 1);
-	expect(p, "tap-c", NULL, "port", "13", SOURCE_ENV);
+	setenv("TAP_P_PORT", "13", 1);
+	expect(p, "tap-p", NULL, "port", "13", SOURCE_ENV);
 	project_free(p);
 	shared_db->reset(shared_db->ctx, "extractors.tap-c", err, sizeof err);
 }
@@ -348,10 +352,10 @@ START_TEST(plugin_environment)
 	ck_assert_str_eq(envlist_get(&e, "TAP_NS_PORT"), "3");
 	ck_assert_str_eq(envlist_get(&e, "TAP_P_PORT"), "3"); /* the parent's prefix */
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT_PORT"), "3");
-	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT__LOAD_SCHEMA"), "tap_ns");
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT__LOAD_SCHEMA"), "tap_c"); /* its own namespace */
 	ck_assert_str_eq(envlist_get(&e, "TAP_C__SELECT"), "[\"*.*\"]");
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACTOR_NAME"), "tap-c");
-	ck_assert_str_eq(envlist_get(&e, "SMELT_EXTRACTOR_NAMESPACE"), "tap_ns");
+	ck_assert_str_eq(envlist_get(&e, "SMELT_EXTRACTOR_NAMESPACE"), "tap_c");
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_PROJECT_ROOT"), tmp);
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_ENVIRONMENT"), "dev");
 	ck_assert_str_eq(envlist_get(&e, "PROJ"), "proj-value");
