@@ -162,7 +162,7 @@ def compare(dumped):
     """The two environments are the same apart from the listed differences; returns smelt's."""
     m, s = dumped["meltano"], dumped["smelt"]
     assert m.pop("MELTANO_USER_AGENT") == "Meltano/4.4.1"
-    assert re.fullmatch(r"smelt/\d+\.\d+\.\d+\S*", s.pop("MELTANO_USER_AGENT"))
+    assert re.fullmatch(r"Smelt/\d+\.\d+\.\d+\S*", s.pop("MELTANO_USER_AGENT"))
     for key in MELTANO_ONLY:
         m.pop(key, None)
     extra = {k for k in s if k.startswith("SMELT_") or k in SMELT_ONLY}

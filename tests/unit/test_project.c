@@ -82,7 +82,8 @@ START_TEST(loads_every_key)
 	ck_assert_ptr_nonnull(cd);
 	ck_assert_uint_eq(cd->nsettings, 8);
 	ck_assert_str_eq(cd->namespace_, "tap_custom_ns");
-	ck_assert_str_eq(plugin_namespace(p, child), "tap_custom_ns");
+	/* inherit_from: the plugin's own namespace, from its name, as in Meltano */
+	ck_assert_str_eq(plugin_namespace(p, child), "tap_child");
 
 	/* a locked plugin: the definition comes from plugins/loaders/<name>--<variant>.lock */
 	struct plugin *tgt = project_find_plugin(p, PLUGIN_LOADERS, "target-jsonl");

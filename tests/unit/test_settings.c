@@ -159,16 +159,20 @@ START_TEST(precedence_each_level_beats_the_next)
 	         "TAP_C_PORT=10\n");
 	ck_assert_int_eq(project_select_environment(p, "dev", 0, ENV_IGNORE_DEFAULT, err, sizeof err), 0);
 	expect(p, "tap-c", NULL, "port", "10", SOURCE_DOTENV);
-	/* 2: the process environment beats .env (namespace prefix, inherited) */
+	/* the parent's namespace prefix is not the child's: a plugin with inherit_from has its own
+	 * namespace, its name (as in Meltano) */
 	setenv("TAP_NS_PORT", "11", 1);
+	expect(p, "tap-c", NULL, "port", "10", SOURCE_DOTENV);
+	/* 2: the process environment beats .env */
+	setenv("TAP_C_PORT", "11", 1);
 	expect(p, "tap-c", NULL, "port", "11", SOURCE_ENV);
 	/* 1: an override beats everything */
 	cJSON *ov = cJSON_Parse("{\"port\": 12}");
 	expect(p, "tap-c", ov, "port", "12", SOURCE_CLI);
 	cJSON_Delete(ov);
 	/* the name prefix is read before the namespace prefix */
-	setenv("TAP_C_PORT", "13", 1);
-	expect(p, "tap-c", NULL, "port", "13", SOURCE_ENV);
+	setenv("TAP_P_PORT", "13", 1);
+	expect(p, "tap-p", NULL, "port", "13", SOURCE_ENV);
 	project_free(p);
 	shared_db->reset(shared_db->ctx, "extractors.tap-c", err, sizeof err);
 }
@@ -323,10 +327,11 @@ START_TEST(redaction_and_scrubbing)
 	ck_assert_ptr_nonnull(cJSON_GetObjectItem(cfg, "a.b"));
 	ck_assert_ptr_nonnull(cJSON_GetObjectItem(cfg, "_select"));
 	cJSON_Delete(cfg);
-	/* a made-up config key is a custom setting */
-	rs = settings_find(&s, "extra_thing");
+	/* a made-up config key is a custom setting, one per leaf of nested config (Meltano's from_missing) */
+	ck_assert_ptr_null(settings_find(&s, "extra_thing"));
+	rs = settings_find(&s, "extra_thing.x");
 	ck_assert_int_eq(rs->custom, 1);
-	ck_assert_int_eq(rs->kind, KIND_OBJECT);
+	ck_assert_int_eq(rs->kind, KIND_INTEGER);
 	/* the resolved secret is scrubbed from log lines */
 	char *scrubbed = log_scrub("token=hunter2-secret;");
 	ck_assert_str_eq(scrubbed, "token=*****;");
@@ -347,10 +352,10 @@ START_TEST(plugin_environment)
 	ck_assert_str_eq(envlist_get(&e, "TAP_NS_PORT"), "3");
 	ck_assert_str_eq(envlist_get(&e, "TAP_P_PORT"), "3"); /* the parent's prefix */
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT_PORT"), "3");
-	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT__LOAD_SCHEMA"), "tap_ns");
+	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACT__LOAD_SCHEMA"), "tap_c"); /* its own namespace */
 	ck_assert_str_eq(envlist_get(&e, "TAP_C__SELECT"), "[\"*.*\"]");
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_EXTRACTOR_NAME"), "tap-c");
-	ck_assert_str_eq(envlist_get(&e, "SMELT_EXTRACTOR_NAMESPACE"), "tap_ns");
+	ck_assert_str_eq(envlist_get(&e, "SMELT_EXTRACTOR_NAMESPACE"), "tap_c");
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_PROJECT_ROOT"), tmp);
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_ENVIRONMENT"), "dev");
 	ck_assert_str_eq(envlist_get(&e, "PROJ"), "proj-value");
@@ -384,7 +389,7 @@ START_TEST(plugin_environment_leaves_and_project_settings)
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_STATE_BACKEND_URI"), "systemdb");
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_ELT_BUFFER_SIZE"), "104857600");
 	ck_assert_ptr_null(envlist_get(&e, "MELTANO_LINEAGE_ENABLED"));
-	ck_assert_int_eq(strncmp(envlist_get(&e, "MELTANO_USER_AGENT"), "smelt/", 6), 0);
+	ck_assert_int_eq(strncmp(envlist_get(&e, "MELTANO_USER_AGENT"), "Smelt/", 6), 0);
 	/* no environment active: MELTANO_ENVIRONMENT is empty, as Meltano's */
 	ck_assert_str_eq(envlist_get(&e, "MELTANO_ENVIRONMENT"), "");
 	envlist_release(&e);
@@ -578,15 +583,26 @@ START_TEST(deep_config_resolves_quickly)
 	double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	/* a hang guard, not a speed assertion: the old exponential compare never ended at 90 levels */
 	ck_assert_msg(secs < 30.0, "took %.2f s", secs);
-	const struct resolved_setting *rs = settings_find(&s, "deep");
+	/* the leaf is a custom setting of its own, named by its dotted path */
+	struct strbuf path = STRBUF_INIT;
+	strbuf_addstr(&path, "deep");
+	for (int i = 0; i < 90; i++)
+		strbuf_addf(&path, ".k%d", i);
+	const struct resolved_setting *rs = settings_find(&s, path.buf);
+	strbuf_release(&path);
 	ck_assert_ptr_nonnull(rs);
 	const cJSON *leaf = rs->value;
+	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "leaf"), "leaf not found");
+	/* and the plugin's config nests it back */
+	cJSON *nested = settings_config_json(&s, 0);
+	leaf = cJSON_GetObjectItemCaseSensitive(nested, "deep");
 	for (int i = 0; i < 90 && leaf; i++) {
 		char k[16];
 		snprintf(k, sizeof k, "k%d", i);
 		leaf = cJSON_GetObjectItemCaseSensitive(leaf, k);
 	}
-	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "leaf"), "leaf not found");
+	ck_assert_msg(cJSON_IsString(leaf) && !strcmp(leaf->valuestring, "leaf"), "nested leaf not found");
+	cJSON_Delete(nested);
 	settings_release(&s);
 	project_free(p);
 	strbuf_release(&cfg);
@@ -631,6 +647,76 @@ START_TEST(sensitive_values_stay_out_of_errors)
 }
 END_TEST
 
+/* issue 16: Meltano's parse_date for date_iso8601 settings */
+START_TEST(relative_dates)
+{
+	struct timespec now = { 1796612400, 52697000 }; /* 2026-12-07T03:00:00.052697 UTC */
+	static const struct { const char *in, *out; } cases[] = {
+		{ "2021-10-01", "2021-10-01" },
+		{ "2021-10-01T00:00:00Z", "2021-10-01T00:00:00Z" },
+		{ "2021-10-01 08:30:00+02:00", "2021-10-01 08:30:00+02:00" },
+		{ "1 month ago", "2026-11-07T03:00:00.052697" },
+		{ "2 days ago", "2026-12-05T03:00:00.052697" },
+		{ "an hour ago", "2026-12-07T02:00:00.052697" },
+		{ "3 Weeks ago", "2026-11-16T03:00:00.052697" },
+		{ "1 year ago", "2025-12-07T03:00:00.052697" },
+		{ "yesterday", "2026-12-06T03:00:00.052697" },
+		{ "now", "2026-12-07T03:00:00.052697" },
+		{ "not a date", "not a date" },
+		{ "2021-13-01", "2021-13-01" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *got = settings_parse_date(cases[i].in, &now);
+		ck_assert_msg(!strcmp(got, cases[i].out), "%s: %s", cases[i].in, got);
+		free(got);
+	}
+	/* the end of a longer month clamps: 31 March less one month is 28 February */
+	struct timespec march = { 1806462000, 0 }; /* 2027-03-31T03:00:00 UTC */
+	char *got = settings_parse_date("1 month ago", &march);
+	ck_assert_str_eq(got, "2027-02-28T03:00:00");
+	free(got);
+	ck_assert_ptr_null(settings_parse_date(NULL, &now));
+}
+END_TEST
+
+/* issue 16: config print's shapes (Singer nested without nulls, others flat with nulls), empty secrets */
+START_TEST(print_styles)
+{
+	char err[256];
+	struct project *p = load("    config:\n      a.b: 1\n      nested: {x: $NOT_SET_ANYWHERE_Q, y: [$NOT_SET_ANYWHERE_Q]}\n",
+	                         "", "", "TAP_P_SECRET=\n");
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, project_find_plugin(p, -1, "tap-p"), NULL, 0, &s, err, sizeof err), 0);
+	cJSON *singer = settings_print_json(&s, SETTINGS_STYLE_SINGER, SETTINGS_REDACT);
+	cJSON *flat = settings_print_json(&s, SETTINGS_STYLE_FLAT, SETTINGS_REDACT);
+	cJSON *airflow = settings_print_json(&s, SETTINGS_STYLE_AIRFLOW, SETTINGS_REDACT);
+	/* an empty secret has nothing to hide */
+	ck_assert_str_eq(cJSON_GetObjectItem(singer, "secret")->valuestring, "");
+	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(singer, "a"), "b")->valueint, 1);
+	ck_assert_ptr_null(cJSON_GetObjectItem(singer, "flag")); /* no value: left out */
+	ck_assert_ptr_null(cJSON_GetObjectItem(singer, "a.b"));
+	/* an unset $VAR inside an object is null (left out), inside an array "" */
+	const cJSON *nested = cJSON_GetObjectItem(singer, "nested");
+	ck_assert_ptr_null(cJSON_GetObjectItem(nested, "x"));
+	ck_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(nested, "y"), 0)->valuestring, "");
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(flat, "flag")));
+	ck_assert(cJSON_IsNull(cJSON_GetObjectItem(flat, "nested.x")));
+	ck_assert_int_eq(cJSON_GetObjectItem(flat, "a.b")->valueint, 1);
+	ck_assert_ptr_null(cJSON_GetObjectItem(flat, "_select"));
+	ck_assert_str_eq(cJSON_GetObjectItem(airflow, "flag")->valuestring, "None");
+	ck_assert_str_eq(cJSON_GetObjectItem(airflow, "port")->valuestring, "1");
+	cJSON_Delete(singer);
+	cJSON_Delete(flat);
+	cJSON_Delete(airflow);
+	cJSON *extras = settings_print_json(&s, SETTINGS_STYLE_SINGER, SETTINGS_EXTRAS);
+	ck_assert_ptr_nonnull(cJSON_GetObjectItem(extras, "_select"));
+	ck_assert_ptr_null(cJSON_GetObjectItem(extras, "port"));
+	cJSON_Delete(extras);
+	settings_release(&s);
+	project_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("settings");
@@ -648,6 +734,8 @@ static Suite *suite(void)
 		{ "deep_config", deep_config_resolves_quickly },
 		{ "sensitive_errors", sensitive_values_stay_out_of_errors },
 		{ "db_level", db_level_belongs_to_the_project },
+		{ "relative_dates", relative_dates },
+		{ "print_styles", print_styles },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);

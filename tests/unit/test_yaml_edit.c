@@ -144,7 +144,8 @@ START_TEST(scalars_round_trip)
 	static const char *const values[] = {
 		"\"plain\"", "\"true\"", "\"yes\"", "\"123\"", "\"1.5\"", "\"\"", "\" lead\"", "\"a: b\"", "\"#x\"",
 		"\"it's\"", "\"line\\nbreak\"", "\"-e git+https://x\"", "\"~\"", "\"null\"", "\"@daily\"", "\"*.*\"",
-		"\"0755\"", "true", "false", "null", "42", "-7", "1.25", "1e+20", "[]", "{}", "\"é ü\"",
+		"\"0755\"", "\"2021-10-01 00:00:00\"", "\"2021-10-01T00:00:00Z\"", "true", "false", "null", "42",
+		"-7", "1.25", "1e+20", "[]", "{}", "\"é ü\"",
 	};
 	char err[256];
 	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
@@ -161,6 +162,32 @@ START_TEST(scalars_round_trip)
 		cJSON_Delete(v);
 		ydoc_free(d);
 		strbuf_release(&text);
+	}
+}
+END_TEST
+
+START_TEST(timestamps_read_in_iso_form)
+{
+	/* issue 16: an unquoted timestamp reads as Python's isoformat() (Meltano's), its zone kept */
+	static const struct { const char *yaml, *want; } cases[] = {
+		{ "k: 2022-12-31 23:59:59\n", "2022-12-31T23:59:59" },
+		{ "k: 2021-10-01T00:00:00Z\n", "2021-10-01T00:00:00Z" },
+		{ "k: 2021-06-15T08:30:00+02:00\n", "2021-06-15T08:30:00+02:00" },
+		{ "k: 2021-06-15t8:30:00.5 -05:00\n", "2021-06-15T08:30:00.500000-05:00" },
+		{ "k: 2021-06-15 08:30:00.000\n", "2021-06-15T08:30:00" },
+		{ "k: 2020-01-01\n", "2020-01-01" },
+		{ "k: '2022-12-31 23:59:59'\n", "2022-12-31 23:59:59" }, /* quoted: a string as written */
+		{ "k: 2022-12-31 23:59\n", "2022-12-31 23:59" },         /* not a timestamp */
+	};
+	char err[256];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ydoc *d;
+		ck_assert_int_eq(ydoc_parse(cases[i].yaml, strlen(cases[i].yaml), "t", &d, err, sizeof err), 0);
+		cJSON *v = ynode_to_json(ynode_get(d->root, "k", NULL));
+		ck_assert_msg(cJSON_IsString(v) && !strcmp(v->valuestring, cases[i].want), "%s -> %s", cases[i].yaml,
+		              cJSON_IsString(v) ? v->valuestring : "(not a string)");
+		cJSON_Delete(v);
+		ydoc_free(d);
 	}
 }
 END_TEST
@@ -405,6 +432,7 @@ static Suite *suite(void)
 	tcase_add_test(t, flow_style_edits_keep_every_node);
 	tcase_add_test(t, unsafe_edit_fails_and_changes_nothing);
 	tcase_add_test(t, long_numbers_keep_their_text);
+	tcase_add_test(t, timestamps_read_in_iso_form);
 	suite_add_tcase(s, t);
 	return s;
 }

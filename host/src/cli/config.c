@@ -7,6 +7,7 @@
  * reprs); `list` groups the required settings first.
  */
 #include "cli/commands.h"
+#include "hub/hub.h"
 #include "hub/project_hub.h"
 #include "project/project.h"
 #include "settings/required.h"
@@ -239,25 +240,11 @@ static int do_print(struct project *p, struct plugin *pl, const struct settings 
 		strbuf_release(&sb);
 		return EXIT_OK;
 	}
-	/* json: only the shown kind (plain settings, or extras with --extras) */
-	struct settings view = *s;
-	unsigned flags = o->unsafe ? 0 : SETTINGS_REDACT;
-	if (o->extras) {
-		flags |= SETTINGS_EXTRAS;
-		/* only extras: filter by building the JSON from extras alone */
-		cJSON *all = settings_config_json(&view, flags);
-		cJSON *only = cJSON_CreateObject();
-		for (cJSON *c = all->child; c; c = c->next)
-			if (c->string[0] == '_')
-				cJSON_AddItemToObject(only, c->string, cJSON_Duplicate(c, 1));
-		cJSON_Delete(all);
-		json_dump(&sb, only, 2);
-		cJSON_Delete(only);
-	} else {
-		cJSON *cfg = settings_config_json(&view, flags);
-		json_dump(&sb, cfg, 2);
-		cJSON_Delete(cfg);
-	}
+	/* json: only the shown kind (plain settings, or extras with --extras), shaped as Meltano's */
+	unsigned flags = (o->unsafe ? 0 : SETTINGS_REDACT) | (o->extras ? SETTINGS_EXTRAS : 0);
+	cJSON *cfg = settings_print_json(s, settings_style_of(p, pl), flags);
+	json_dump(&sb, cfg, 2);
+	cJSON_Delete(cfg);
 	printf("%s\n", sb.buf);
 	strbuf_release(&sb);
 	return EXIT_OK;
@@ -624,7 +611,10 @@ static int open_target(struct cli *cli, const char *target, int type, struct pro
 		return rc;
 	if (*pl && hub_plugin_lockable(*pl) && !file_exists_lock(*p, *pl)) {
 		char err[1024];
-		if (hub_autolock(*p, pl, 1, err, sizeof err) < 0)
+		rc = hub_autolock(*p, pl, 1, err, sizeof err);
+		if (rc == HUB_UNKNOWN_VARIANT) /* as Meltano: an error, not an empty config (issue 16) */
+			return cli_fail("%s", strstr(err, ": ") ? strstr(err, ": ") + 2 : err);
+		if (rc < 0)
 			log_warn("%s: no lock file and none could be fetched: %s", (*pl)->name, err);
 	}
 	return EXIT_OK;

@@ -69,9 +69,11 @@ int hub_autolock(struct project *p, struct plugin *const *pls, size_t n, char *e
 		}
 		char *path = NULL;
 		char perr[1024];
-		if (resolve_lock(&hub, p->root, type, pl->name, pl->variant, 0, NULL, &path, perr, sizeof perr) != 0) {
-			rc = fail(err, errlen, -1, "cannot lock %s '%s': %s", plugin_type_singular(pl->type), pl->name,
-			          perr);
+		int lrc = resolve_lock(&hub, p->root, type, pl->name, pl->variant, 0, NULL, &path, perr, sizeof perr);
+		if (lrc != 0) {
+			/* HUB_UNKNOWN_VARIANT stays itself: the Hub answered, the project names a variant it has not */
+			rc = fail(err, errlen, lrc == HUB_UNKNOWN_VARIANT ? HUB_UNKNOWN_VARIANT : -1, "cannot lock %s '%s': %s",
+			          plugin_type_singular(pl->type), pl->name, perr);
 		} else {
 			log_info("%s: no lock file, locked the definition in %s", pl->name, path);
 			written++;

@@ -37,7 +37,9 @@ int hub_plugin_lockable(const struct plugin *pl);
  * (pls NULL) or pls[0..n).  Logs "<name>: locked ... from ..." for each
  * lock written.  Returns the number of lock files written, or a negative
  * status with err filled (the first failure; plugins before it stay
- * locked).  Writes no lock file for a plugin it cannot fetch.
+ * locked): HUB_UNKNOWN_VARIANT when the Hub does not know the variant
+ * (e.g. spelled with another case), -1 otherwise.  Writes no lock file for
+ * a plugin it cannot fetch.
  */
 int hub_autolock(struct project *p, struct plugin *const *pls, size_t n, char *err, size_t errlen);
 

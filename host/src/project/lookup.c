@@ -284,7 +284,9 @@ const char *plugin_namespace(struct project *p, struct plugin *pl)
 	char err[256];
 	if (pl->namespace_)
 		return pl->namespace_;
-	const struct definition *d = project_plugin_def(p, pl, err, sizeof err);
+	/* a plugin that inherits (inherit_from) takes its own name, as in Meltano: its load schema,
+	 * env prefix and MELTANO_<TYPE>_NAMESPACE are its own, not its parent's */
+	const struct definition *d = pl->inherit_from ? NULL : project_plugin_def(p, pl, err, sizeof err);
 	if (d && d->namespace_)
 		return d->namespace_;
 	/* fall back without the lock: keep a derived copy in the entry */
@@ -295,4 +297,13 @@ const char *plugin_namespace(struct project *p, struct plugin *pl)
 				*c = '_';
 	}
 	return pl->entry.namespace_;
+}
+
+const char *plugin_claim_namespace(struct project *p, struct plugin *pl)
+{
+	char err[256];
+	if (pl->namespace_ || !pl->inherit_from)
+		return plugin_namespace(p, pl);
+	const struct definition *d = project_plugin_def(p, pl, err, sizeof err);
+	return d && d->namespace_ ? d->namespace_ : plugin_namespace(p, pl);
 }

@@ -214,8 +214,12 @@ struct schedule *project_find_schedule(const struct project *p, const char *name
 /* The active environment's overrides for plugin pl, NULL when none. */
 const struct env_plugin *project_env_plugin(const struct project *p, const struct plugin *pl);
 
-/* The plugin's namespace: as written, else the lock's, else name with '-' -> '_'.  Borrowed. */
+/* The plugin's namespace: as written, else (not inheriting) the lock's, else name with '-' -> '_' (a plugin
+ * with inherit_from gets its own, as in Meltano).  Borrowed. */
 const char *plugin_namespace(struct project *p, struct plugin *pl);
+/* The namespace adapters are chosen by: plugin_namespace(), except that a plugin with inherit_from and
+ * no namespace of its own is claimed by its definition's (a child of dbt-postgres stays dbt's).  Borrowed. */
+const char *plugin_claim_namespace(struct project *p, struct plugin *pl);
 /* The name used for the lock file and the Hub: inherit_from's base, else name. */
 const char *plugin_base_name(const struct plugin *pl);
 

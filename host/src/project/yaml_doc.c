@@ -536,6 +536,76 @@ int ynode_is_null(const struct ynode *n)
 	return n->style == YAML_PLAIN_SCALAR_STYLE && match_null(n->value);
 }
 
+/*
+ * A plain YAML 1.1 timestamp with a time of day ("2022-12-31 23:59:59",
+ * "2021-10-01t00:00:00.5Z") in the ISO form Meltano passes on (Python's
+ * isoformat(): a 'T', microseconds padded to six digits or dropped when
+ * zero).  Unlike Meltano, whose YAML loader drops the zone, an offset or Z
+ * is kept as written: dropping it would move the instant.  NULL when s is
+ * not such a timestamp; caller frees.
+ */
+static char *iso_timestamp(const char *s)
+{
+	const char *p = s;
+	for (int i = 0; i < 10; i++, p++)
+		if ((i == 4 || i == 7) ? *p != '-' : !isdigit((unsigned char)*p))
+			return NULL;
+	if (*p == 'T' || *p == 't')
+		p++;
+	else if (*p == ' ' || *p == '\t')
+		while (*p == ' ' || *p == '\t')
+			p++;
+	else
+		return NULL;
+	const char *hh = p;
+	if (!isdigit((unsigned char)*p))
+		return NULL;
+	if (isdigit((unsigned char)p[1]))
+		p++;
+	p++;
+	size_t hlen = (size_t)(p - hh);
+	if (p[0] != ':' || !isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+	    !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
+		return NULL;
+	const char *ms = p + 1;
+	p += 6;
+	char frac[7] = "";
+	int nonzero = 0;
+	if (*p == '.') {
+		size_t k = 0;
+		for (p++; isdigit((unsigned char)*p); p++)
+			if (k < 6) {
+				frac[k++] = *p;
+				nonzero |= *p != '0';
+			}
+		while (k < 6)
+			frac[k++] = '0';
+		frac[6] = '\0';
+	}
+	while (*p == ' ' || *p == '\t')
+		p++;
+	const char *zone = p;
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return NULL;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p == ':') {
+			p++;
+			if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+				return NULL;
+			p += 2;
+		}
+	}
+	if (*p)
+		return NULL;
+	return xasprintf("%.10sT%s%.*s:%.5s%s%s%s", s, hlen == 1 ? "0" : "", (int)hlen, hh, ms, nonzero ? "." : "",
+	                 nonzero ? frac : "", zone);
+}
+
 static cJSON *scalar_json(const struct ynode *n)
 {
 	int b;
@@ -560,6 +630,12 @@ static cJSON *scalar_json(const struct ynode *n)
 				num->valuestring = xasprintf("%llu", u);
 		}
 		return num;
+	}
+	char *ts = iso_timestamp(n->value);
+	if (ts) {
+		cJSON *j = cJSON_CreateString(ts);
+		free(ts);
+		return j;
 	}
 	return cJSON_CreateString(n->value);
 }

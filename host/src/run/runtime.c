@@ -149,8 +149,8 @@ static const char *h_plugin_attr(void *hctx, const struct smelt_plugin *p, const
 	const struct definition *d = def_of(rt, pl);
 	if (!strcmp(key, "name"))
 		return pl->name;
-	if (!strcmp(key, "namespace"))
-		return plugin_namespace(rt->project, pl);
+	if (!strcmp(key, "namespace")) /* the tool's: an inherit_from child keeps its definition's */
+		return plugin_claim_namespace(rt->project, pl);
 	if (!strcmp(key, "variant"))
 		return pl->variant ? pl->variant : d ? d->variant : NULL;
 	if (!strcmp(key, "type"))
@@ -964,7 +964,7 @@ static struct dispatch_host dispatch_host_of(struct runtime *rt)
 struct loaded_adapter *runtime_adapter_for(struct runtime *rt, struct plugin *pl, char *err, size_t errlen)
 {
 	struct dispatch_host h = dispatch_host_of(rt);
-	return dispatch_adapter_for(&rt->loader, &h, pl, plugin_namespace(rt->project, pl), err, errlen);
+	return dispatch_adapter_for(&rt->loader, &h, pl, plugin_claim_namespace(rt->project, pl), err, errlen);
 }
 
 int runtime_init_adapter(struct runtime *rt, struct loaded_adapter *a, char *err, size_t errlen)

@@ -159,5 +159,5 @@ void settings_project_env(struct project *p, struct envlist *env)
 	}
 	settings_release(&ps);
 	/* Meltano's project env names its user agent; plugins that call APIs pass it on */
-	envlist_set(env, "MELTANO_USER_AGENT", "smelt/" SMELT_VERSION);
+	envlist_set(env, "MELTANO_USER_AGENT", "Smelt/" SMELT_VERSION);
 }

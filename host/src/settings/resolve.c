@@ -6,6 +6,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
+#include "build_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -62,7 +63,12 @@ static const struct project_setting project_settings[] = {
 	{ "snowplow.collector_endpoints", KIND_ARRAY, "[\"https://sp.meltano.com\"]", 0 },
 };
 
-/* Expand every string inside v (objects, arrays) in place; *all_empty when v was a string that became "". */
+/*
+ * Expand every string inside v (objects, arrays) in place; *all_empty when
+ * v was a string that became "".  A string member of an object that
+ * expands to nothing becomes null, as in Meltano, where each leaf of nested
+ * config is a setting of its own (a string inside an array stays "").
+ */
 static int expand_json(cJSON *v, const struct envlist *env, int strict, int *all_empty, char *err, size_t errlen)
 {
 	if (all_empty)
@@ -80,9 +86,16 @@ static int expand_json(cJSON *v, const struct envlist *env, int strict, int *all
 			*all_empty = empty;
 		return 0;
 	}
-	for (cJSON *c = v ? v->child : NULL; c; c = c->next)
-		if (expand_json(c, env, strict, NULL, err, errlen) < 0)
+	for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
+		int empty = 0;
+		if (expand_json(c, env, strict, &empty, err, errlen) < 0)
 			return SMELT_ERR_CONFIG;
+		if (empty && cJSON_IsObject(v)) { /* the member keeps its key, its value becomes null */
+			cJSON_free(c->valuestring);
+			c->valuestring = NULL;
+			c->type = cJSON_NULL;
+		}
+	}
 	return 0;
 }
 
@@ -459,18 +472,25 @@ static enum setting_kind kind_of_value(const cJSON *v)
 	return KIND_STRING;
 }
 
-/* Config keys no definition declares become custom settings. */
+/*
+ * Config keys no definition declares become custom settings, one per leaf
+ * of nested config (Meltano's SettingDefinition.from_missing over the
+ * dot-flattened config): {a: {b: 1, c: 2}} gives "a.b" and "a.c", also
+ * when "a" itself is a defined object setting (the leaves are then merged
+ * into it when the config is nested, so a child's and a parent's nested
+ * keys both count).  Arrays and empty objects are leaves.
+ */
 static void add_custom(struct settings *out, const cJSON *cfg, const char *prefix)
 {
 	for (const cJSON *c = cfg ? cfg->child : NULL; c; c = c->next) {
 		char *name = prefix ? xasprintf("%s.%s", prefix, c->string) : xstrdup(c->string);
 		int is_prefix;
-		if (covered(out, name, &is_prefix)) {
+		if (cJSON_IsObject(c) && c->child) {
+			add_custom(out, c, name);
 			free(name);
 			continue;
 		}
-		if (is_prefix && cJSON_IsObject(c)) {
-			add_custom(out, c, name);
+		if (covered(out, name, &is_prefix)) {
 			free(name);
 			continue;
 		}
@@ -543,6 +563,9 @@ static void build_expand_env(struct project *p, struct plugin *pl, const struct 
 {
 	add_dotenv(e, p);
 	envlist_from_environ(e);
+	/* Meltano's project env names the tool in MELTANO_USER_AGENT (definitions use it as a default) */
+	if (!envlist_get(e, "MELTANO_USER_AGENT"))
+		envlist_set(e, "MELTANO_USER_AGENT", "Smelt/" SMELT_VERSION);
 	add_env_object(e, p->env);
 	info_vars(p, pl, e);
 	if (def && def->env)
@@ -720,8 +743,11 @@ cJSON *settings_config_json(const struct settings *s, unsigned flags)
 			continue;
 		if (rs->extra && !(flags & SETTINGS_EXTRAS))
 			continue;
-		cJSON *v = (flags & SETTINGS_REDACT) && rs->sensitive ? cJSON_CreateString("*****")
-		                                                        : cJSON_Duplicate(rs->value, 1);
+		cJSON *v = rs->extra ? cJSON_Duplicate(rs->value, 1) : settings_post_process(rs, rs->value);
+		if ((flags & SETTINGS_REDACT) && settings_redacts(rs, v)) {
+			cJSON_Delete(v);
+			v = cJSON_CreateString("*****");
+		}
 		if ((flags & SETTINGS_FLAT) || rs->extra) {
 			cJSON_DeleteItemFromObjectCaseSensitive(o, rs->name);
 			cJSON_AddItemToObject(o, rs->name, v);

@@ -26,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 #include <stddef.h>
+#include <time.h>
 
 struct project;
 struct plugin;
@@ -103,6 +104,45 @@ const struct resolved_setting *settings_find(const struct settings *s, const cha
  * what a plugin's config file holds.  Caller frees with cJSON_Delete().
  */
 cJSON *settings_config_json(const struct settings *s, unsigned flags);
+
+/*
+ * A resolved value as the plugin gets it (Meltano's post_process_value):
+ * the definition's value_post_processor (stringify, upcase_string,
+ * parse_date), else a date_iso8601 setting's relative date ("1 month ago")
+ * made an ISO timestamp.  Returns a new value (caller frees); null for
+ * NULL/null.
+ */
+cJSON *settings_post_process(const struct resolved_setting *rs, const cJSON *v);
+
+/*
+ * Meltano's parse_date: an ISO 8601 date or timestamp is returned as is; a
+ * relative date ("now", "today", "yesterday", "N units ago", "a month ago",
+ * "N units"; seconds to years) becomes the UTC timestamp it names relative
+ * to now, as "YYYY-MM-DDThh:mm:ss.ffffff"; anything else is returned as is.
+ * NULL for NULL.  Caller frees.
+ */
+char *settings_parse_date(const char *s, const struct timespec *now);
+
+/* 1 when v of rs is redacted in output: a sensitive setting with a value Python calls truthy
+ * (an empty string, 0 or false has nothing to hide and prints as it is, as in Meltano). */
+int settings_redacts(const struct resolved_setting *rs, const cJSON *v);
+
+/* How `config print --format json` shapes a plugin's settings (Meltano's process_config). */
+enum settings_style {
+	SETTINGS_STYLE_SINGER = 0,  /* extractors, loaders, mappers: no nulls, dotted names nested */
+	SETTINGS_STYLE_FLAT = 1,    /* other plugins: every setting by its (dotted) name, null when unset */
+	SETTINGS_STYLE_AIRFLOW = 2, /* the airflow orchestrator: nested, every value as Python's str() */
+};
+/* The style of pl (NULL: the project's settings: flat). */
+enum settings_style settings_style_of(const struct project *p, const struct plugin *pl);
+
+/*
+ * `config print --format json` as Meltano prints it: the settings (or with
+ * SETTINGS_EXTRAS only the extras, flat and unprocessed) of s, post-processed
+ * and shaped by style; SETTINGS_REDACT replaces truthy sensitive values by
+ * "*****".  Caller frees with cJSON_Delete().
+ */
+cJSON *settings_print_json(const struct settings *s, enum settings_style style, unsigned flags);
 
 /* A value as an env-var string: strings as is, true/false, numbers, JSON for objects/arrays; NULL for null.  Caller frees. */
 char *settings_value_to_string(const cJSON *v);
