@@ -26,6 +26,7 @@ import pytest
 
 from conftest import LIBEXEC, SMELT, clean_env, free_port, uv_venv
 from meltano_support import MELTANO_ENV, meltano_fixture, native_tap_csv_yml
+from net_support import terminate, wait_answering
 
 STATE_ID = "dev:tap-csv-to-target-jsonl"
 SECRET = "s3cr3t-Never-Printed-9f2"
@@ -45,21 +46,11 @@ def moto(tmp_path_factory):
                                                 signal.signal(signal.SIGQUIT, signal.SIG_DFL)))
     url = f"http://127.0.0.1:{port}"
     try:
-        end = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=2)
-                break
-            except OSError:
-                if time.time() > end or proc.poll() is not None:
-                    raise
-                time.sleep(0.3)
+        wait_answering(proc, lambda: urllib.request.urlopen(url + "/moto-api/", timeout=2).close() is None, 60,
+                       lambda: f"moto_server on {url}", poll_s=0.3)
         yield venv, url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
+        if not terminate(proc, 10):
             proc.kill()
             proc.wait()
 
