@@ -6,8 +6,7 @@ import sys
 from pathlib import Path
 
 import conftest
-
-from conftest import Smelt
+from tool_support import ToolProject
 
 DATA = Path(__file__).resolve().parent / "data" / "gx"
 
@@ -16,9 +15,12 @@ DATA = Path(__file__).resolve().parent / "data" / "gx"
 GX_PIP_URL = "great-expectations[postgresql]>=1.3,<2 pandas<3 sqlalchemy<2.1"
 
 
+GX_VARS = {"GX_ANALYTICS_ENABLED": "False"}  # GX analytics off
+
+
 def tool_env(extra=None):
     """conftest.tool_env() with GX analytics off."""
-    return conftest.tool_env({"GX_ANALYTICS_ENABLED": "False", **(extra or {})})
+    return conftest.tool_env({**GX_VARS, **(extra or {})})
 
 
 def project_yml(extra_plugins=""):
@@ -49,26 +51,19 @@ plugins:
 """
 
 
-class GxProject:
+class GxProject(ToolProject):
     """A project folder with tap-csv, target-sqlite and gx installed (once)."""
 
     def __init__(self, root):
-        self.root = Path(root)
-        self.smelt_cli = Smelt(self.root)
-        (self.root / "data").mkdir(exist_ok=True)
+        super().__init__(root, GX_VARS)
         (self.root / "quality").mkdir(exist_ok=True)
         self.write_yml()
 
     def write_yml(self, extra_plugins=""):
         (self.root / "smelt.yml").write_text(project_yml(extra_plugins))
 
-    def smelt(self, *args, env=None, **kw):
-        return self.smelt_cli(*args, env=tool_env(env), **kw)
-
     def install(self):
-        proc = self.smelt("install", "gx", timeout=1200)
-        if proc.returncode != 0:
-            raise AssertionError(f"smelt install gx failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return super().install("gx", timeout=1200)
 
     def use_orders(self, csv_name):
         """Puts a CSV in place as data/orders.csv and drops the warehouse, so the next run loads it afresh."""

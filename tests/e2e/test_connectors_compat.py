@@ -8,15 +8,13 @@ import subprocess
 
 import pytest
 
-from conftest import LIBEXEC, TOOL_CACHE, clean_env, uv_venv
+from conftest import LIBEXEC, TOOL_CACHE, clean_env
+from meltano_support import MELTANO_ENV, meltano_fixture, native_tap_csv_yml
 
 CSV = 'id,name,amount,joined\n1,"Lovelace, Ada",10.5,2024-01-03T10:00:00Z\n2,"Grace ""Amazing"" Hopper",20,2024-01-05T12:30:00Z\n3,Zoë,,2024-02-11T08:15:00Z\n'
 
 
-@pytest.fixture(scope="module")
-def meltano(tmp_path_factory):
-    venv = uv_venv(tmp_path_factory.mktemp("meltano") / "venv", "meltano>=4,<5")
-    return venv / "bin/meltano"
+meltano = meltano_fixture("meltano>=4,<5")
 
 
 def project_yml(root):
@@ -29,14 +27,7 @@ environments:
 - name: dev
 plugins:
   extractors:
-  - name: tap-csv
-    namespace: tap_csv
-    executable: {LIBEXEC}/tap-csv
-    capabilities: [catalog, discover, state, about]
-    config:
-      files:
-      - {{entity: people, path: {root}/people.csv, keys: [id], replication_key: id}}
-  loaders:
+{native_tap_csv_yml(root, settings=False)}  loaders:
   - name: target-sqlite
     namespace: target_sqlite
     executable: {LIBEXEC}/target-sqlite
@@ -54,8 +45,7 @@ def test_native_connectors_under_meltano_match_smelt(meltano, tmp_path, project)
     mdir.mkdir()
     (mdir / "people.csv").write_text(CSV)
     (mdir / "meltano.yml").write_text(project_yml(mdir))
-    env = clean_env({"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_DISABLE_TRACKING": "true",
-                     "MELTANO_CLI_DISABLE_VERSION_CHECK": "true"})
+    env = clean_env(MELTANO_ENV)
     proc = subprocess.run([str(meltano), "run", "tap-csv", "target-sqlite"], cwd=mdir, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 import conftest
-from conftest import Smelt, free_port, processes_matching
+from conftest import free_port, processes_matching
+from tool_support import ToolProject
 
 ORDERS = "id,customer,amount,updated_at\n1,ann,12.5,2024-01-01\n2,bob,40.0,2024-01-02\n3,cy,7.25,2024-01-03\n"
 
@@ -98,16 +99,11 @@ def op_order(job):
     return order
 
 
-class DagsterProject:
+class DagsterProject(ToolProject):
     def __init__(self, root):
-        self.root = root
-        self.cli = Smelt(root)
-        (root / "data").mkdir()
-        (root / "data" / "orders.csv").write_text(ORDERS)
-        (root / "smelt.yml").write_text(PROJECT)
-
-    def smelt(self, *args, env=None, **kw):
-        return self.cli(*args, env=conftest.tool_env(env), **kw)
+        super().__init__(root)
+        (self.root / "data" / "orders.csv").write_text(ORDERS)
+        (self.root / "smelt.yml").write_text(PROJECT)
 
     @property
     def venv(self):
@@ -124,8 +120,7 @@ def dg(tmp_path_factory):
     started = time.monotonic()
     proc = p.smelt("add", "orchestrator", "dagster")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = p.smelt("install", "dagster")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    p.install("dagster", timeout=600)
     p.install_s = time.monotonic() - started
     assert (p.venv / "bin" / "dagster").exists()
     return p
@@ -201,7 +196,7 @@ def _post(url, query, timeout=60):
 
 def test_ui_serves_on_localhost_and_a_schedule_added_later_shows_after_a_reload(dg):
     port = free_port()
-    proc = dg.cli.popen("invoke", "dagster:ui", env=conftest.tool_env({"SMELT_DAGSTER_PORT": str(port)}))
+    proc = dg.cli.popen("invoke", "dagster:ui", env=dg.env({"SMELT_DAGSTER_PORT": str(port)}))
     base = f"http://127.0.0.1:{port}"
     try:
         end = time.time() + 300

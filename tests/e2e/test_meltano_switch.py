@@ -25,17 +25,14 @@ import urllib.request
 import pytest
 
 from conftest import LIBEXEC, SMELT, clean_env, free_port, uv_venv
+from meltano_support import MELTANO_ENV, meltano_fixture, native_tap_csv_yml
+from net_support import terminate, wait_answering
 
-MELTANO_ENV = {"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_DISABLE_TRACKING": "true",
-               "MELTANO_CLI_DISABLE_VERSION_CHECK": "true"}
 STATE_ID = "dev:tap-csv-to-target-jsonl"
 SECRET = "s3cr3t-Never-Printed-9f2"
 
 
-@pytest.fixture(scope="module")
-def meltano(tmp_path_factory):
-    venv = uv_venv(tmp_path_factory.mktemp("meltano") / "venv", "meltano[s3]==4.4.1")
-    return venv / "bin/meltano"
+meltano = meltano_fixture("meltano[s3]==4.4.1")
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +46,11 @@ def moto(tmp_path_factory):
                                                 signal.signal(signal.SIGQUIT, signal.SIG_DFL)))
     url = f"http://127.0.0.1:{port}"
     try:
-        end = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/moto-api/", timeout=2)
-                break
-            except OSError:
-                if time.time() > end or proc.poll() is not None:
-                    raise
-                time.sleep(0.3)
+        wait_answering(proc, lambda: urllib.request.urlopen(url + "/moto-api/", timeout=2).close() is None, 60,
+                       lambda: f"moto_server on {url}", poll_s=0.3)
         yield venv, url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
+        if not terminate(proc, 10):
             proc.kill()
             proc.wait()
 
@@ -77,17 +64,7 @@ environments:
 - name: dev
 plugins:
   extractors:
-  - name: tap-csv
-    namespace: tap_csv
-    executable: {LIBEXEC}/tap-csv
-    capabilities: [catalog, discover, state, about]
-    settings:
-    - name: files
-      kind: array
-    config:
-      files:
-      - {{entity: people, path: {root}/people.csv, keys: [id], replication_key: id}}
-  loaders:
+{native_tap_csv_yml(root)}  loaders:
   - name: target-jsonl
     namespace: target_jsonl
     executable: {LIBEXEC}/target-jsonl
@@ -350,17 +327,7 @@ environments:
 - name: dev
 plugins:
   extractors:
-  - name: tap-csv
-    namespace: tap_csv
-    executable: {LIBEXEC}/tap-csv
-    capabilities: [catalog, discover, state, about]
-    settings:
-    - name: files
-      kind: array
-    config:
-      files:
-      - {{entity: people, path: {root}/people.csv, keys: [id], replication_key: id}}
-  loaders:
+{native_tap_csv_yml(root)}  loaders:
   - name: target-jsonl-py
     namespace: target_jsonl
     pip_url: target-jsonl

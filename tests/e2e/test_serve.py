@@ -19,6 +19,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from conftest import FAKES, SMELT, SOURCE, clean_env, free_port, processes_matching
+from net_support import terminate, wait_answering
 
 TOKEN = "test-token-" + "x" * 24
 OPENAPI = json.loads((SOURCE / "api/openapi.json").read_text())
@@ -76,16 +77,9 @@ class Server:
         self.proc = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{self.port}", *args], cwd=root,
                                      env=clean_env(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, start_new_session=True)
-        end = time.time() + 30
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"smelt serve exited {self.proc.returncode}: {self.proc.communicate()}")
-            try:
-                if self.request("GET", "/health", token=None)[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError("smelt serve did not answer /health")
+        wait_answering(self.proc, lambda: self.request("GET", "/health", token=None)[0] == 200, 30,
+                       lambda: self.proc.communicate() if self.proc.poll() is not None else "no answer on /health",
+                       poll_s=0.1)
 
     def request(self, method, path, body=None, token="default", headers=None, raw=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -109,13 +103,9 @@ class Server:
         return json.loads(text) if text else None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if not terminate(self.proc, 30):
+            self.proc.kill()
+            self.proc.wait()
         if not hasattr(self, "out"):
             self.out, self.err = self.proc.communicate()
 

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-import conftest
 from conftest import Smelt
+from tool_support import ToolProject
 
 GOOD = "id,customer_id,amount\n1,10,12.5\n2,11,40.0\n3,12,7.25\n"
 BAD = GOOD + "4,,4242.5\n"   # a planted bad row: no customer, an amount over 1000
@@ -59,23 +59,14 @@ plugins:
 """
 
 
-def env(extra=None):
-    return conftest.tool_env({"SODA_CORE_TELEMETRY_ENABLED": "false", **(extra or {})})
-
-
-class SodaProject:
+class SodaProject(ToolProject):
     def __init__(self, root):
-        self.root = root
-        self.cli = Smelt(root)
-        (root / "data").mkdir()
-        (root / "quality" / "soda").mkdir(parents=True)
+        super().__init__(root, {"SODA_CORE_TELEMETRY_ENABLED": "false"})
+        (self.root / "quality" / "soda").mkdir(parents=True)
         self.write_yml()
 
     def write_yml(self, extra=""):
         (self.root / "smelt.yml").write_text(PROJECT.format(extra=extra))
-
-    def smelt(self, *args, env_extra=None, **kw):
-        return self.cli(*args, env=env(env_extra), **kw)
 
     def orders(self, text):
         (self.root / "data" / "orders.csv").write_text(text)
@@ -87,8 +78,7 @@ class SodaProject:
 @pytest.fixture(scope="module")
 def soda(tmp_path_factory):
     p = SodaProject(tmp_path_factory.mktemp("soda-project"))
-    proc = p.smelt("install", "soda", timeout=1800)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    p.install("soda")
     return p
 
 
@@ -205,7 +195,7 @@ def test_postgres_password_only_through_the_environment(sp, postgres):
       default_target_schema: public
 """)
     secret = {"WAREHOUSE_PG_PASSWORD": pg["password"], "SODA_SOURCE": "warehouse-pg"}
-    proc = sp.smelt("invoke", "soda:verify", env_extra=secret)
+    proc = sp.smelt("invoke", "soda:verify", env=secret)
     assert proc.returncode == 1, out(proc)
     assert "FAIL  orders: every order has a customer: missing_count: 1, missing_percent: 50.0" in proc.stdout, out(proc)
     assert "dataset smelt/soda_e2e/public/orders" in proc.stdout
@@ -236,7 +226,7 @@ def test_duckdb_warehouse(sp):
       filepath: output/wh.duckdb
       default_target_schema: tap_csv
 """)
-    proc = sp.smelt("invoke", "soda:verify", env_extra={"SODA_SOURCE": "target-duckdb"})
+    proc = sp.smelt("invoke", "soda:verify", env={"SODA_SOURCE": "target-duckdb"})
     assert proc.returncode == 1, out(proc)
     assert "Contract orders (quality/soda/orders.yml, dataset smelt/wh/tap_csv/orders): 3 of 4 checks passed" \
         in proc.stdout, out(proc)

@@ -15,17 +15,13 @@ import uuid
 
 import pytest
 
-from conftest import FAKES, LIBEXEC, SMELT, clean_env, uv_venv
+from conftest import FAKES, LIBEXEC, SMELT, clean_env
+from meltano_support import MELTANO_ENV, meltano_fixture, native_tap_csv_yml
 from test_system_db_postgres import PW, psql
 
-MELTANO_ENV = {"MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false", "MELTANO_DISABLE_TRACKING": "true",
-               "MELTANO_CLI_DISABLE_VERSION_CHECK": "true"}
 
 
-@pytest.fixture(scope="module")
-def meltano(tmp_path_factory):
-    venv = uv_venv(tmp_path_factory.mktemp("meltano") / "venv", "meltano[postgres]==4.4.1")
-    return venv / "bin/meltano"
+meltano = meltano_fixture("meltano[postgres]==4.4.1")
 
 
 def project_yml(root):
@@ -37,17 +33,7 @@ environments:
 - name: dev
 plugins:
   extractors:
-  - name: tap-csv
-    namespace: tap_csv
-    executable: {LIBEXEC}/tap-csv
-    capabilities: [catalog, discover, state, about]
-    settings:
-    - name: files
-      kind: array
-    config:
-      files:
-      - {{entity: people, path: {root}/people.csv, keys: [id], replication_key: id}}
-  - name: tap-fake
+{native_tap_csv_yml(root)}  - name: tap-fake
     namespace: tap_fake
     executable: {FAKES}/fake_tap.py
     capabilities: [state]

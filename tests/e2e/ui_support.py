@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from conftest import BUILD, SMELT, clean_env, free_port
+from net_support import terminate, wait_answering
 
 TOKEN = "ui-test-token-7f3c9b1e5a2d4c68"
 
@@ -50,17 +51,8 @@ class Server:
             raise
 
     def _wait(self, deadline_s=60):
-        end = time.time() + deadline_s
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"smelt serve exited with {self.proc.returncode}: {self.stderr()[-3000:]}")
-            try:
-                if request(self.base, "/health", token=None, timeout=2)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"smelt serve did not answer /health within {deadline_s}s: {self.stderr()[-3000:]}")
+        wait_answering(self.proc, lambda: request(self.base, "/health", token=None, timeout=2)[0] == 200,
+                       deadline_s, lambda: self.stderr()[-3000:])
 
     def get(self, path):
         status, body = request(self.base, path)
@@ -83,12 +75,7 @@ class Server:
 
     def stop(self):
         """SIGTERM the server, wait, then clean its process group; the exit must be sanitizer-clean."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
+        terminate(self.proc, 30)
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except ProcessLookupError:

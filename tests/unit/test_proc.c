@@ -224,18 +224,22 @@ END_TEST
 START_TEST(interactive_stage_gets_its_own_group_and_signals)
 {
 	/* SMELT_SPAWN_INHERIT_STDIO too: a group of its own (not smelt's), signalled as a whole */
-	char *a[] = { "sh", "-c", "sleep 60 & echo $! > \"$0\"; wait", "/tmp/smelt-test-proc-gc", NULL };
-	unlink("/tmp/smelt-test-proc-gc");
+	/* a folder of its own: concurrent builds running this suite must not share the pid file */
+	char dir[] = "/tmp/smelt-test-proc-gc-XXXXXX", pidfile[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(pidfile, sizeof pidfile, "%s/pid", dir);
+	char *a[] = { "sh", "-c", "sleep 60 & echo $! > \"$0\"; wait", pidfile, NULL };
 	struct proc_stage st[1] = { { .label = "a", .argv = a, .flags = SMELT_SPAWN_INHERIT_STDIO } };
 	struct proc_result res[1];
 	struct proc_opts o = { .timeout_s = 1 };
 	ck_assert_int_eq(proc_pipeline(st, 1, &o, res, err, sizeof err), SMELT_ERR_INTERRUPTED);
-	FILE *f = fopen("/tmp/smelt-test-proc-gc", "r");
+	FILE *f = fopen(pidfile, "r");
 	long gc = 0;
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(fscanf(f, "%ld", &gc), 1);
 	fclose(f);
-	unlink("/tmp/smelt-test-proc-gc");
+	unlink(pidfile);
+	rmdir(dir);
 	ck_assert_msg(wait_dead(gc, 2000), "grandchild %ld outlived the timeout", gc);
 	ck_assert(res[0].exit.signaled && res[0].exit.term_signal == SIGTERM);
 	no_zombies();
