@@ -25,7 +25,8 @@
  *
  *   build   evidence sources + evidence build; the site moves to build_dir
  *   sources evidence sources only
- *   dev     evidence sources + evidence dev on dev.host:dev.port
+ *   dev     evidence sources + evidence dev on dev.host (port 3000 or the
+ *           next free one: Evidence's CLI fixes it)
  *   serve   the built site over HTTP on serve.host:serve.port (the venv's
  *           python -m http.server)
  */
@@ -901,16 +902,22 @@ static int ev_command(struct ev *s, const struct smelt_request *req, enum ev_cmd
 		goto out;
 	}
 	if (!rc && cmd == EV_DEV)
-		rc = server_addr(s, &c, "dev", 3000, &host, port, sizeof port, err, errlen);
+		rc = server_addr(s, &c, "dev", 3000, &host, port, sizeof port, err, errlen); /* the port: Evidence's */
 	if (!rc)
 		rc = evidence_step(s, p, &pa, env, "sources", code, err, errlen);
 	if (!rc && cmd == EV_SOURCES)
 		LOG(s, SMELT_LOG_INFO, "evidence sources: '%s' refreshed from the warehouse", c.source);
 	if (!rc && cmd == EV_DEV) {
-		const char *args[] = { "dev", "--host", host, "--port", port, "--strictPort", NULL };
-		LOG(s, SMELT_LOG_INFO, "Evidence dev server on http://%s:%s/ (pages from %s/pages)", host, port,
-		    shown_path(s, c.project_dir));
-		rc = run_evidence(s, p, &pa, env, args, 6, interactive ? SMELT_SPAWN_INHERIT_STDIO : SMELT_SPAWN_STDIN_NULL,
+		/*
+		 * Evidence's CLI starts `vite dev --port 3000` and appends our
+		 * arguments: a second --port makes Vite's port an array it cannot
+		 * listen on, so the port is Vite's choice (3000, else the next
+		 * free one), printed in its "Local:" line.
+		 */
+		const char *args[] = { "dev", "--host", host, NULL };
+		LOG(s, SMELT_LOG_INFO, "Evidence dev server on %s, port 3000 or the next free one (pages from %s/pages)",
+		    host, shown_path(s, c.project_dir));
+		rc = run_evidence(s, p, &pa, env, args, 3, interactive ? SMELT_SPAWN_INHERIT_STDIO : SMELT_SPAWN_STDIN_NULL,
 		                  code, err, errlen);
 	}
 	if (!rc && cmd == EV_BUILD) {
@@ -1065,7 +1072,7 @@ static const char *const ev_namespaces[] = { "evidence", NULL };
 static const struct smelt_command ev_commands[] = {
 	{ "build", "Build the static site from analyze/evidence/pages over the project's warehouse" },
 	{ "sources", "Refresh the pages' data from the warehouse (Evidence's sources)" },
-	{ "dev", "Evidence's dev server on 127.0.0.1 (dev.host, dev.port)" },
+	{ "dev", "Evidence's dev server on 127.0.0.1 (dev.host; port 3000 or the next free one)" },
 	{ "serve", "Serve the built site on 127.0.0.1 (serve.host, serve.port)" },
 	{ NULL, NULL },
 };

@@ -7,9 +7,10 @@ equal the same SQL run on the warehouse with sqlite3 (screenshot kept in
 names no evidence (test_host_names_no_tool)."""
 import json
 import os
-import signal
+import re
 import sqlite3
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -197,24 +198,39 @@ def test_missing_pages_and_unknown_command_are_clear_errors(ev):
 
 
 def test_dev_server_answers_on_loopback(ev):
+    """evidence:dev serves the live pages on 127.0.0.1 (port 3000 or the next free one, Evidence's choice,
+    read from Vite's "Local:" line)."""
     root, _, _ = ev
-    port = free_port()
-    server = subprocess.Popen([SMELT, "invoke", "evidence:dev"], cwd=root,
-                              env=clean_env({**npm_env(), "EVIDENCE_DEV_PORT": str(port)}),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen([SMELT, "invoke", "evidence:dev"], cwd=root, env=clean_env(npm_env()),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines, found = [], []
+
+    def read():
+        for line in server.stdout:
+            lines.append(line)
+            m = re.search(r"Local:\s+http://([0-9.]+):(\d+)/", line)
+            if m and not found:
+                found.append((m.group(1), int(m.group(2))))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     try:
         end = time.time() + 300
+        while not found and time.time() < end and server.poll() is None:
+            time.sleep(0.5)
+        assert found, "".join(lines)[-3000:]
+        host, port = found[0]
+        assert host == "127.0.0.1"
         body = ""
         while time.time() < end:
-            assert server.poll() is None, server.stdout.read()
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60) as resp:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as resp:
                     body = resp.read().decode(errors="replace")
-                    if resp.status == 200:
+                    if resp.status == 200 and "Orders" in body:
                         break
             except OSError:
                 pass
             time.sleep(1)
-        assert "Orders" in body, body[:2000]
+        assert "Orders" in body, body[:2000] + "".join(lines)[-3000:]
     finally:
         stop_group(server)
