@@ -199,7 +199,7 @@ def test_missing_pages_and_unknown_command_are_clear_errors(ev):
 
 def test_dev_server_answers_on_loopback(ev):
     """evidence:dev serves the live pages on 127.0.0.1 (port 3000 or the next free one, Evidence's choice,
-    read from Vite's "Local:" line)."""
+    read from Vite's "Local:" line) and the browser shows the warehouse's figure."""
     root, _, _ = ev
     server = subprocess.Popen([SMELT, "invoke", "evidence:dev"], cwd=root, env=clean_env(npm_env()),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -221,16 +221,13 @@ def test_dev_server_answers_on_loopback(ev):
         assert found, "".join(lines)[-3000:]
         host, port = found[0]
         assert host == "127.0.0.1"
-        body = ""
-        while time.time() < end:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as resp:
-                    body = resp.read().decode(errors="replace")
-                    if resp.status == 200 and "Orders" in body:
-                        break
-            except OSError:
-                pass
-            time.sleep(1)
-        assert "Orders" in body, body[:2000] + "".join(lines)[-3000:]
+        # the dev server renders in the browser (no prerendering): the figure appears once Vite compiled the page
+        orders = warehouse_sql(root, "select count(*) from orders")[0]
+        with Browser() as b:
+            b.navigate(f"http://127.0.0.1:{port}/")
+            b.wait_for("document.querySelector('#fig-orders') && "
+                       f"document.querySelector('#fig-orders').innerText.trim() === '{orders}'",
+                       deadline_s=max(30, end - time.time()), what=f"the orders figure {orders} on the dev server")
+            b.screenshot(SHOTS / "dev.png")
     finally:
         stop_group(server)
