@@ -9,7 +9,7 @@
 # the staged smelt finds it.  The sanitizer build passes its flags on.
 include(ExternalProject)
 
-set(SMELT_OOT_ADAPTERS soda dagster)
+set(SMELT_OOT_ADAPTERS soda dagster evidence)
 set(SMELT_SDK_STAMP ${CMAKE_BINARY_DIR}/oot/sdk-installed.stamp)
 add_custom_command(OUTPUT ${SMELT_SDK_STAMP}
   COMMAND ${CMAKE_COMMAND} --install ${CMAKE_BINARY_DIR} --component dev --prefix ${SMELT_STAGE}

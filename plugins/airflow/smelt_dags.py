@@ -10,7 +10,9 @@ project and builds, for each schedule:
   active run at a time, tagged `smelt`, `schedule:<name>`, `job:<name>`;
   a schedule without cron (@once, @manual) gets a DAG you trigger by hand;
 * one task per run block, in order, each running `smelt run <block>` in
-  the project with the schedule's env and environment.  No shell is
+  the project with the schedule's env and environment (the extract/load
+  block of an extractor/loader schedule with `--state-id <schedule>`, the
+  state id Meltano and `smelt schedule run` give it).  No shell is
   involved: smelt gets an argv list.  Smelt's output goes to the task log;
   a failing block fails the task with Smelt's error message.
 
@@ -158,6 +160,9 @@ def _dag_for(schedule: dict, kind: str) -> DAG:
     previous = None
     seen = set()
     for step in steps:
+        words = step.split()
+        if kind == "elt" and words and words[0] == schedule.get("extractor"):
+            words += ["--state-id", name]  # Meltano's `elt --state-id=<schedule>`, as `smelt schedule run`
         task_id = _safe_id(step)
         base, n = task_id, 2
         while task_id in seen:
@@ -167,7 +172,7 @@ def _dag_for(schedule: dict, kind: str) -> DAG:
             task_id=task_id,
             python_callable=run_smelt,
             op_kwargs={
-                "words": step.split(),
+                "words": words,
                 "schedule_env": schedule.get("env") or {},
                 "environment": schedule.get("environment"),
             },

@@ -1,6 +1,7 @@
 """The README's table of adapters ("The adapters in this repository") is what `smelt adapters list` finds
 in the build: the same adapters, each under the category the adapter itself declares, each with its
-README.  Quality and orchestrate offer two tools (issue 15: gx or soda, airflow or dagster);
+README.  Quality, orchestrate and analysis offer two tools (issue 15: gx or soda, airflow or dagster,
+superset or evidence);
 extract-load (singer, which runs every tap and target) and transform (dbt, which runs every dbt-<warehouse>)
 have one adapter each, as the README says."""
 import re
@@ -45,6 +46,6 @@ def test_two_tools_where_the_category_offers_a_choice(tmp_path):
     assert by_category["orchestrate"] == {"airflow", "dagster"}
     assert by_category["extract-load"] == {"singer"}
     assert by_category["transform"] == {"dbt"}
-    assert "superset" in by_category["analysis"]
+    assert by_category["analysis"] == {"superset", "evidence"}
     assert by_category["other"] == {"command"}  # utilities' commands (plugins/command)
     assert set(by_category) == {"extract-load", "transform", "quality", "orchestrate", "analysis", "other"}

@@ -82,6 +82,21 @@ def test_dag_test_runs_smelt_and_loads_sqlite(af):
     assert "singer_state" in state
 
 
+def test_extractor_loader_schedule_keeps_its_state_under_the_schedules_name(af):
+    """An extractor/loader schedule's DAG saves state where `smelt schedule run` and Meltano do: under
+    the schedule's name, not <env>:<tap>-to-<target>."""
+    af("schedule", "add", "csv-daily", "--extractor", "tap-csv", "--loader", "target-sqlite",
+       "--interval", "@daily", check=0)
+    try:
+        proc = af("invoke", "airflow", "dags", "test", "smelt_csv-daily", timeout=900)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+        assert "smelt run tap-csv target-sqlite --state-id csv-daily" in proc.stdout + proc.stderr
+        state = json.loads(af("state", "get", "csv-daily", check=0).stdout)
+        assert "singer_state" in state, state
+    finally:
+        af("schedule", "remove", "csv-daily", check=0)
+
+
 def test_failing_block_fails_the_airflow_task_with_smelts_error(af):
     proc = af("invoke", "airflow", "dags", "test", "smelt_often-broken_broken", timeout=900)
     assert proc.returncode == 1

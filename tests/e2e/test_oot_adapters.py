@@ -13,7 +13,7 @@ from conftest import Smelt
 
 SOURCE = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("SMELT_BUILD") or SOURCE / "build")
-OOT = ["soda", "dagster"]
+OOT = ["soda", "dagster", "evidence"]
 
 
 def test_sources_use_only_the_installed_sdk():
