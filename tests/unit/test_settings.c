@@ -689,7 +689,7 @@ START_TEST(print_styles)
 	ck_assert_int_eq(settings_resolve(p, project_find_plugin(p, -1, "tap-p"), NULL, 0, &s, err, sizeof err), 0);
 	cJSON *singer = settings_print_json(&s, SETTINGS_STYLE_SINGER, SETTINGS_REDACT);
 	cJSON *flat = settings_print_json(&s, SETTINGS_STYLE_FLAT, SETTINGS_REDACT);
-	cJSON *airflow = settings_print_json(&s, SETTINGS_STYLE_AIRFLOW, SETTINGS_REDACT);
+	cJSON *airflow = settings_print_json(&s, SETTINGS_STYLE_PYTHON_STR, SETTINGS_REDACT);
 	/* an empty secret has nothing to hide */
 	ck_assert_str_eq(cJSON_GetObjectItem(singer, "secret")->valuestring, "");
 	ck_assert_int_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(singer, "a"), "b")->valueint, 1);

@@ -215,6 +215,8 @@ static void scan_types(struct adapter_data *d, const char *data_dir, const char 
 			}
 		const cJSON *extras = cJSON_GetObjectItemCaseSensitive(t, "extras");
 		info.extras = cJSON_IsArray(extras) ? extras : NULL;
+		const cJSON *py = cJSON_GetObjectItemCaseSensitive(t, "print_as_python_str");
+		info.print_as_python_str = cJSON_IsArray(py) ? py : NULL;
 		d->types = xrealloc(d->types, (d->ntypes + 1) * sizeof *d->types);
 		d->types[d->ntypes++] = info;
 	}

@@ -15,7 +15,10 @@
  *                                      "value": ["*.*"]}, ...]}, ...}
  *       name_prefixes: a plugin whose name starts so is of that type (the
  *       advice of "Block x not found"); extras: the type's extras
- *       (MELTANO.md section 2), in the order `smelt config list` shows them.
+ *       (MELTANO.md section 2), in the order `smelt config list` shows them;
+ *       print_as_python_str: names of plugins (or of the plugin they
+ *       inherit from) whose `config print` shows every value as Python's
+ *       str(), nested, as Meltano does for its Airflow plugin.
  *
  * The folders are the loader's (loader_discover()): the install's adapter
  * folder, each folder of $SMELT_ADAPTER_PATH, then <project root>/adapters.
@@ -50,6 +53,7 @@ struct adapter_type_info {
 	char *adapter;         /* the data folder's name */
 	char **name_prefixes;  /* NULL-terminated, never NULL */
 	const cJSON *extras;   /* the "extras" array, or NULL (borrowed from the parsed file) */
+	const cJSON *print_as_python_str; /* the "print_as_python_str" array, or NULL (borrowed) */
 };
 
 struct adapter_data {

@@ -4,6 +4,7 @@
  * shape Meltano prints it for each kind of plugin; see settings.h.
  */
 #include "settings/settings.h"
+#include "project/adapter_data.h"
 #include "project/project.h"
 #include "util/json.h"
 #include "util/strbuf.h"
@@ -172,7 +173,6 @@ cJSON *settings_post_process(const struct resolved_setting *rs, const cJSON *v)
 
 enum settings_style settings_style_of(const struct project *p, const struct plugin *pl)
 {
-	(void)p;
 	if (!pl)
 		return SETTINGS_STYLE_FLAT;
 	if (pl->type == PLUGIN_EXTRACTORS || pl->type == PLUGIN_LOADERS || pl->type == PLUGIN_MAPPERS)
@@ -181,8 +181,16 @@ enum settings_style settings_style_of(const struct project *p, const struct plug
 	for (int depth = 0; root->parent && depth < 16; depth++)
 		root = root->parent;
 	const char *base = root->inherit_from ? root->inherit_from : root->name;
-	if (pl->type == PLUGIN_ORCHESTRATORS && !strcmp(base, "airflow"))
-		return SETTINGS_STYLE_AIRFLOW;
+	/* the adapters say which plugins print as Python's str() (adapter_data.h, print_as_python_str) */
+	const struct adapter_data *d = adapter_data_get(p ? p->root : NULL);
+	for (size_t i = 0; i < d->ntypes; i++) {
+		const cJSON *n;
+		if (plugin_type_parse(d->types[i].plugin_type) != (int)pl->type)
+			continue;
+		cJSON_ArrayForEach(n, d->types[i].print_as_python_str)
+			if (cJSON_IsString(n) && !strcmp(n->valuestring, base))
+				return SETTINGS_STYLE_PYTHON_STR;
+	}
 	return SETTINGS_STYLE_FLAT;
 }
 
@@ -261,7 +269,7 @@ cJSON *settings_print_json(const struct settings *s, enum settings_style style, 
 		if (extras || style == SETTINGS_STYLE_FLAT) {
 			cJSON_DeleteItemFromObjectCaseSensitive(o, rs->name);
 			cJSON_AddItemToObject(o, rs->name, v);
-		} else if (style == SETTINGS_STYLE_AIRFLOW) {
+		} else if (style == SETTINGS_STYLE_PYTHON_STR) {
 			nest_first(o, rs->name, python_str(v));
 			cJSON_Delete(v);
 		} else if (cJSON_IsNull(v)) {

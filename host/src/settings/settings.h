@@ -131,7 +131,7 @@ int settings_redacts(const struct resolved_setting *rs, const cJSON *v);
 enum settings_style {
 	SETTINGS_STYLE_SINGER = 0,  /* extractors, loaders, mappers: no nulls, dotted names nested */
 	SETTINGS_STYLE_FLAT = 1,    /* other plugins: every setting by its (dotted) name, null when unset */
-	SETTINGS_STYLE_AIRFLOW = 2, /* the airflow orchestrator: nested, every value as Python's str() */
+	SETTINGS_STYLE_PYTHON_STR = 2, /* nested, every value as Python's str() (Meltano's Airflow; adapter data) */
 };
 /* The style of pl (NULL: the project's settings: flat). */
 enum settings_style settings_style_of(const struct project *p, const struct plugin *pl);
