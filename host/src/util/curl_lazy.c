@@ -1,7 +1,7 @@
 /* curl_lazy: libcurl loaded with dlopen on first use; see curl_lazy.h. */
 #include "util/curl_lazy.h"
+#include "util/dl_api.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,38 +14,24 @@ static struct curl_api curl_table;
 static int curl_ok;
 static char curl_err[256];
 
-/* Resolve one symbol into a function pointer field; 0 when found. */
-static int curl_sym(void *handle, const char *name, void *field, size_t size)
-{
-	void *p = dlsym(handle, name);
-	if (!p) {
-		snprintf(curl_err, sizeof curl_err, "libcurl lacks '%s'", name);
-		return -1;
-	}
-	/* POSIX guarantees data and function pointers convert through void *. */
-	memcpy(field, &p, size);
-	return 0;
-}
-
-#define CURL_SYM(h, field, name) curl_sym((h), (name), &curl_table.field, sizeof curl_table.field)
+static const struct dl_api_sym curl_syms[] = {
+	DL_API_SYM(struct curl_api, global_init, "curl_global_init"),
+	DL_API_SYM(struct curl_api, easy_init, "curl_easy_init"),
+	DL_API_SYM(struct curl_api, easy_cleanup, "curl_easy_cleanup"),
+	DL_API_SYM(struct curl_api, easy_reset, "curl_easy_reset"),
+	DL_API_SYM(struct curl_api, easy_setopt, "curl_easy_setopt"),
+	DL_API_SYM(struct curl_api, easy_perform, "curl_easy_perform"),
+	DL_API_SYM(struct curl_api, easy_getinfo, "curl_easy_getinfo"),
+	DL_API_SYM(struct curl_api, easy_strerror, "curl_easy_strerror"),
+	DL_API_SYM(struct curl_api, slist_append, "curl_slist_append"),
+	DL_API_SYM(struct curl_api, slist_free_all, "curl_slist_free_all"),
+};
 
 static void curl_load(void)
 {
-	void *h = NULL;
-	for (const char *const *n = curl_sonames; *n && !h; n++)
-		h = dlopen(*n, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(curl_err, sizeof curl_err, "cannot load libcurl: %s", dlerror());
+	if (dl_api_load(curl_sonames, "libcurl", "", curl_syms, sizeof curl_syms / sizeof curl_syms[0], &curl_table,
+	                curl_err, sizeof curl_err))
 		return;
-	}
-	if (CURL_SYM(h, global_init, "curl_global_init") || CURL_SYM(h, easy_init, "curl_easy_init") ||
-	    CURL_SYM(h, easy_cleanup, "curl_easy_cleanup") || CURL_SYM(h, easy_reset, "curl_easy_reset") ||
-	    CURL_SYM(h, easy_setopt, "curl_easy_setopt") || CURL_SYM(h, easy_perform, "curl_easy_perform") ||
-	    CURL_SYM(h, easy_getinfo, "curl_easy_getinfo") ||
-	    CURL_SYM(h, easy_strerror, "curl_easy_strerror") ||
-	    CURL_SYM(h, slist_append, "curl_slist_append") ||
-	    CURL_SYM(h, slist_free_all, "curl_slist_free_all"))
-		return; /* the handle stays open: harmless, and dlclose of libcurl is not worth the risk */
 	if (curl_table.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(curl_err, sizeof curl_err, "cannot initialise libcurl");
 		return;

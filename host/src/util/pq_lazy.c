@@ -1,7 +1,7 @@
 /* pq_lazy: libpq loaded with dlopen on first use; see pq_lazy.h. */
 #include "util/pq_lazy.h"
+#include "util/dl_api.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,41 +12,30 @@ static struct pq_api pq_table;
 static int pq_ok;
 static char pq_err[384];
 
-/* Resolve one symbol into a function pointer field; 0 when found. */
-static int pq_sym(void *handle, const char *name, void *field, size_t size)
-{
-	void *p = dlsym(handle, name);
-	if (!p) {
-		snprintf(pq_err, sizeof pq_err, "libpq lacks '%s'", name);
-		return -1;
-	}
-	/* POSIX guarantees data and function pointers convert through void *. */
-	memcpy(field, &p, size);
-	return 0;
-}
-
-#define PQ_SYM(h, field, name) pq_sym((h), (name), &pq_table.field, sizeof pq_table.field)
+static const struct dl_api_sym pq_syms[] = {
+	DL_API_SYM(struct pq_api, connectdb_params, "PQconnectdbParams"),
+	DL_API_SYM(struct pq_api, status, "PQstatus"),
+	DL_API_SYM(struct pq_api, error_message, "PQerrorMessage"),
+	DL_API_SYM(struct pq_api, finish, "PQfinish"),
+	DL_API_SYM(struct pq_api, reset, "PQreset"),
+	DL_API_SYM(struct pq_api, exec, "PQexec"),
+	DL_API_SYM(struct pq_api, exec_params, "PQexecParams"),
+	DL_API_SYM(struct pq_api, result_status, "PQresultStatus"),
+	DL_API_SYM(struct pq_api, result_error_message, "PQresultErrorMessage"),
+	DL_API_SYM(struct pq_api, ntuples, "PQntuples"),
+	DL_API_SYM(struct pq_api, getvalue, "PQgetvalue"),
+	DL_API_SYM(struct pq_api, getisnull, "PQgetisnull"),
+	DL_API_SYM(struct pq_api, cmd_tuples, "PQcmdTuples"),
+	DL_API_SYM(struct pq_api, clear, "PQclear"),
+	DL_API_SYM(struct pq_api, set_notice_processor, "PQsetNoticeProcessor"),
+};
 
 static void pq_load(void)
 {
 	const char *name = getenv("SMELT_LIBPQ");
-	if (!name || !*name)
-		name = "libpq.so.5";
-	void *h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		snprintf(pq_err, sizeof pq_err, "cannot load libpq (PostgreSQL's client library, Debian's libpq5): %s",
-		         dlerror());
-		return;
-	}
-	if (PQ_SYM(h, connectdb_params, "PQconnectdbParams") || PQ_SYM(h, status, "PQstatus") ||
-	    PQ_SYM(h, error_message, "PQerrorMessage") || PQ_SYM(h, finish, "PQfinish") || PQ_SYM(h, reset, "PQreset") || PQ_SYM(h, exec, "PQexec") ||
-	    PQ_SYM(h, exec_params, "PQexecParams") || PQ_SYM(h, result_status, "PQresultStatus") ||
-	    PQ_SYM(h, result_error_message, "PQresultErrorMessage") || PQ_SYM(h, ntuples, "PQntuples") ||
-	    PQ_SYM(h, getvalue, "PQgetvalue") || PQ_SYM(h, getisnull, "PQgetisnull") ||
-	    PQ_SYM(h, cmd_tuples, "PQcmdTuples") || PQ_SYM(h, clear, "PQclear") ||
-	    PQ_SYM(h, set_notice_processor, "PQsetNoticeProcessor"))
-		return; /* the handle stays open: harmless */
-	pq_ok = 1;
+	const char *const sonames[] = { name && *name ? name : "libpq.so.5", NULL };
+	pq_ok = dl_api_load(sonames, "libpq", " (PostgreSQL's client library, Debian's libpq5)", pq_syms,
+	                    sizeof pq_syms / sizeof pq_syms[0], &pq_table, pq_err, sizeof pq_err) == 0;
 }
 
 const struct pq_api *pq_api_get(char *err, size_t errlen)
