@@ -214,7 +214,30 @@ class Browser:
         return res.get("result", {}).get("value")
 
     def navigate(self, url):
-        self.call("Page.navigate", url=url)
+        """Go to url. When that loads a new document, return once the new one is there, so a
+        wait_for that follows cannot be satisfied by the page being left (CDP omits loaderId
+        for a same-document navigation such as a change of the hash only)."""
+        self._mark_stale()
+        res = self.call("Page.navigate", url=url)
+        if res.get("errorText"):
+            raise RuntimeError(f"navigate {url}: {res['errorText']}")
+        if res.get("loaderId"):
+            self._wait_new_document(url)
+
+    def reload(self):
+        """Load the page again, as F5 does; returns once the new document is there."""
+        self._mark_stale()
+        self.call("Page.reload")
+        self._wait_new_document("the reload")
+
+    def _mark_stale(self):
+        try:
+            self.evaluate("window.__smeltStale = true")
+        except RuntimeError:  # no document to mark yet
+            pass
+
+    def _wait_new_document(self, what):
+        self.wait_for("!window.__smeltStale && document.readyState !== 'loading'", what=f"a new document for {what}")
 
     def wait_for(self, expression, deadline_s=90, what=None):
         """Poll a JS expression until it is truthy; returns its value."""

@@ -118,13 +118,15 @@ def test_runs_page_and_run_page_show_a_real_run(served, browser):
     browser.screenshot(SHOTS / "runs.png")
 
     # the token was asked once: a reload goes straight to the runs
-    browser.navigate(server.base + "/#/runs")
+    browser.reload()
     browser.wait_for(f"!!document.querySelector({json.dumps(row)}) && !!document.querySelector({json.dumps(row2)})",
                      what="the runs list after a reload")
     assert browser.evaluate("document.getElementById('login').hidden") is True
 
     # the run's page: its block, with the rows of each stream the warehouse holds
-    browser.evaluate(f"document.querySelector({json.dumps(row + ' a')}).click()")
+    link = json.dumps(row + " a")
+    browser.wait_for(f"(() => {{ const a = document.querySelector({link}); if (a) a.click(); return !!a; }})()",
+                     what="the run's link")
     browser.wait_for("!!document.querySelector('tr[data-stream=customers]')", what="the per-stream rows")
     assert browser.evaluate("document.getElementById('run-id').textContent") == run_id
     assert browser.evaluate("document.querySelector('#run-facts .badge').textContent") == "success"
