@@ -116,6 +116,18 @@ def wait_port(port, deadline_s=60):
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {deadline_s}s")
 
 
+def wait_until(pred, deadline_s=60, what="the condition"):
+    """Poll pred() until it is truthy (returns its value); fail naming what was awaited. Use it
+    instead of a bare sleep before acting on a running process: a loaded machine is slow."""
+    end = time.time() + deadline_s
+    while time.time() < end:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out after {deadline_s}s waiting for {what}")
+
+
 def processes_matching(marker):
     """PIDs of live processes whose command line holds marker (zombies excluded)."""
     found = []

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import FAKES, processes_matching
+from conftest import FAKES, processes_matching, wait_until
 
 
 def fake_project(project, tap_config, target_config, marker=None):
@@ -142,7 +142,7 @@ def test_200mb_single_line_passes_the_relay(project):
 def test_signal_stops_everything_and_keeps_state(project, sig):
     marker = fake_project(project, {"records": 1000, "state_every": 2, "mode": "slow"}, {})
     proc = project.smelt.popen("run", "tap-fake", "target-fake")
-    time.sleep(3)
+    wait_until(lambda: saved_state(project), what="a first saved state")
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
@@ -157,7 +157,7 @@ def test_second_run_of_same_pipeline_is_refused(project):
     fake_project(project, {"records": 1000, "state_every": 2, "mode": "slow"}, {})
     first = project.smelt.popen("run", "tap-fake", "target-fake")
     try:
-        time.sleep(2)
+        wait_until(lambda: saved_state(project), what="the first run's first saved state")
         proc = project.smelt("run", "tap-fake", "target-fake")
         assert proc.returncode == 1
         assert "already running" in proc.stderr and "dev:tap-fake-to-target-fake" in proc.stderr

@@ -5,7 +5,7 @@ import signal
 import sqlite3
 import time
 
-from conftest import FAKES
+from conftest import FAKES, wait_until
 
 
 def project_with_fakes(project, records=6, mode="ok"):
@@ -99,7 +99,7 @@ def test_failed_run_keeps_error_exit_code_and_skipped_blocks(project):
 def test_interrupted_run_is_cancelled(project):
     project_with_fakes(project, records=1000, mode="slow")
     proc = project.smelt.popen("run", "tap-fake", "target-fake")
-    time.sleep(3)
+    wait_until(lambda: runs(project)["runs"], what="the run in the history")
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=60)
     [run] = runs(project)["runs"]

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import FAKES, SMELT, SOURCE, clean_env
+from conftest import FAKES, SMELT, SOURCE, clean_env, wait_until
 from test_run import fake_project
 
 DEMO = SOURCE / "examples" / "demo"
@@ -339,7 +339,7 @@ def test_run_without_a_required_setting_stops_before_installing(project):
 def test_sigint_exits_130(project):
     fake_project(project, {"records": 1000, "state_every": 2, "mode": "slow"}, {})
     proc = project.smelt.popen("run", "tap-fake", "target-fake")
-    time.sleep(3)
+    wait_until(lambda: project.smelt.json("runs", "list", "--format", "json")["runs"], what="the run in the history")
     proc.send_signal(2)
     proc.communicate(timeout=60)
     assert proc.returncode == 130

@@ -268,6 +268,45 @@ START_TEST(sighup_stops_like_sigterm)
 }
 END_TEST
 
+START_TEST(held_signal_waits_for_the_next_pipeline_or_take)
+{
+	/* a SIGTERM between pipelines neither kills the process nor is lost */
+	proc_signals_hold();
+	raise(SIGTERM);
+	ck_assert_int_eq(proc_signal_take(), SIGTERM);
+	ck_assert_int_eq(proc_last_signal(), SIGTERM);
+	ck_assert_int_eq(proc_signal_take(), 0); /* taken once */
+
+	/* one pending when a pipeline starts stops it at once */
+	char *a[] = { "sleep", "30", NULL };
+	struct proc_stage st[1] = { { .label = "sleeper", .argv = a } };
+	struct proc_result res[1];
+	raise(SIGINT);
+	time_t t0 = time(NULL);
+	ck_assert_int_eq(proc_pipeline(st, 1, NULL, res, err, sizeof err), SMELT_ERR_INTERRUPTED);
+	ck_assert(time(NULL) - t0 < 5);
+	ck_assert_int_eq(proc_last_signal(), SIGINT);
+	ck_assert_msg(strstr(err, "interrupted"), "got: %s", err);
+	no_zombies();
+
+	/* stages do not inherit the hold: a stage that signals itself dies of it at once */
+	char *b[] = { "sh", "-c", "kill -TERM $$; sleep 10; exit 7", NULL };
+	struct proc_stage st2[1] = { { .label = "self", .argv = b } };
+	t0 = time(NULL);
+	ck_assert_int_eq(proc_pipeline(st2, 1, NULL, res, err, sizeof err), SMELT_OK);
+	ck_assert(time(NULL) - t0 < 5);
+	ck_assert(res[0].exit.signaled && res[0].exit.term_signal == SIGTERM);
+
+	/* the release takes what is still pending, then restores the mask: the process survives */
+	raise(SIGHUP);
+	proc_signals_release();
+	sigset_t now;
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	ck_assert(!sigismember(&now, SIGTERM) && !sigismember(&now, SIGINT) && !sigismember(&now, SIGHUP));
+	no_zombies();
+}
+END_TEST
+
 START_TEST(children_die_with_smelt)
 {
 	/* a helper process plays smelt: it runs a pipeline and is killed by SIGKILL mid-way */
@@ -384,6 +423,7 @@ int main(void)
 	tcase_add_test(tc, signals_reach_the_whole_group);
 	tcase_add_test(tc, interactive_stage_gets_its_own_group_and_signals);
 	tcase_add_test(tc, sighup_stops_like_sigterm);
+	tcase_add_test(tc, held_signal_waits_for_the_next_pipeline_or_take);
 	tcase_add_test(tc, children_die_with_smelt);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("line cap");

@@ -220,6 +220,8 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 	log_debug("run %s: %zu block%s", rt->run_id, bl->n, bl->n == 1 ? "" : "s");
 	if (o->flags & SMELT_RQ_DRY_RUN)
 		return SMELT_OK;
+	/* from here to execute_end(), a stop signal stops the run, recorded as such, and never kills smelt mid-way */
+	proc_signals_hold();
 	history_run_begin(rt, o->words, o->nwords, bl);
 	struct strbuf job = STRBUF_INIT; /* OpenLineage: a job named by the run's words */
 	for (size_t i = 0; i < o->nwords; i++)
@@ -251,6 +253,11 @@ int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct
 	int rc = SMELT_OK;
 	int record = !(o->flags & SMELT_RQ_DRY_RUN);
 	for (*done = 0; *done < bl->n; (*done)++) {
+		int sig = proc_signal_take(); /* one that came while nothing ran: the next block does not start */
+		if (sig) {
+			rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "the process was %s", proc_signal_outcome(sig));
+			break;
+		}
 		if (record)
 			history_block_begin(rt, *done);
 		lineage_block_start(rt->lineage, *done, bl->items[*done].text);
@@ -286,6 +293,7 @@ void execute_record_end(struct runtime *rt, const struct run_opts *o, int rc, in
 void execute_end(struct runtime *rt)
 {
 	(void)rt;
+	proc_signals_release();
 	log_context_set(0, "run_id", NULL);
 	log_open_file_capped(NULL, 0);
 }

@@ -36,10 +36,71 @@ extern char **environ;
 #define BATCH_WAIT_MS 1
 
 static int last_signal;
+static int held;              /* nesting depth of proc_signals_hold() */
+static sigset_t before_hold;  /* the mask before the outermost hold: what stages start with */
 
 int proc_last_signal(void)
 {
 	return last_signal;
+}
+
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
+}
+
+const char *proc_signal_outcome(int sig)
+{
+	return sig == SIGINT ? "interrupted" : sig == SIGHUP ? "terminated (SIGHUP)" : "terminated";
+}
+
+void proc_signals_hold(void)
+{
+	sigset_t set;
+	if (held++)
+		return;
+	stop_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, &before_hold);
+}
+
+int proc_signal_take(void)
+{
+	sigset_t set;
+	struct timespec now = { 0, 0 };
+	if (!held)
+		return 0;
+	stop_signals(&set);
+	int sig = sigtimedwait(&set, NULL, &now);
+	if (sig <= 0)
+		return 0;
+	if (!last_signal)
+		last_signal = sig;
+	log_warn("received %s: stopping", signal_name(sig));
+	return sig;
+}
+
+void proc_signals_release(void)
+{
+	if (!held)
+		return;
+	if (held == 1) {
+		sigset_t set;
+		struct timespec now = { 0, 0 };
+		stop_signals(&set);
+		int sig;
+		while ((sig = sigtimedwait(&set, NULL, &now)) > 0)
+			log_debug("%s arrived as the run ended; nothing was left to stop", signal_name(sig));
+		sigprocmask(SIG_SETMASK, &before_hold, NULL);
+	}
+	held--;
 }
 
 void proc_describe_exit(const struct smelt_exit *ex, char *buf, size_t len)
@@ -437,7 +498,8 @@ static int start_stage(struct sup *s, size_t i, int *prev_read, int devnull, pid
 	}
 	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(st, file, child_in, out[1], errp[1], rep[1], s->pgid, s->term, self, &s->oldmask);
+		child_exec(st, file, child_in, out[1], errp[1], rep[1], s->pgid, s->term, self,
+		           held ? &before_hold : &s->oldmask);
 	free(file);
 	close(rep[1]);
 	if (out[1] >= 0)
@@ -515,9 +577,7 @@ static void handle_signals(struct sup *s)
 			continue;
 		if (!last_signal) {
 			last_signal = (int)si.ssi_signo;
-			log_warn("received %s: stopping", si.ssi_signo == SIGINT   ? "SIGINT"
-			                                  : si.ssi_signo == SIGTERM ? "SIGTERM"
-			                                                            : "SIGHUP");
+			log_warn("received %s: stopping", signal_name((int)si.ssi_signo));
 			/* the stages' whole group, interactive or not; SIGHUP arrives as SIGTERM */
 			signal_all(s, si.ssi_signo == SIGHUP ? SIGTERM : (int)si.ssi_signo);
 			s->kill_at = now_ms() + GRACE_MS;
@@ -707,8 +767,7 @@ static int outcome(const struct sup *s, int rc, char *err, size_t errlen)
 	if (rc == SMELT_OK && s->timed_out)
 		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "run timed out after %d s", s->opts->timeout_s);
 	if (rc == SMELT_OK && last_signal)
-		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "the process was %s",
-		          last_signal == SIGINT ? "interrupted" : last_signal == SIGHUP ? "terminated (SIGHUP)" : "terminated");
+		rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "the process was %s", proc_signal_outcome(last_signal));
 	return rc;
 }
 

@@ -111,6 +111,33 @@ int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_o
 /* The signal that interrupted the last proc_pipeline() call (SIGINT, SIGTERM, SIGHUP), or 0. */
 int proc_last_signal(void);
 
+/*
+ * A run-wide hold on SIGINT, SIGTERM and SIGHUP, for the work between
+ * pipelines (recording the run, preparing plugins, between blocks), where
+ * no supervisor reads them and their default action would end smelt with
+ * the run half recorded.  proc_signals_hold() blocks them, so one that
+ * arrives stays pending: a proc_pipeline() call then reads it at once
+ * (stopping its stages as usual), and proc_signal_take() takes it between
+ * pipelines.  Stages never inherit the hold: they start with the mask
+ * smelt had before it.  proc_signals_release() restores that mask; a stop
+ * signal still pending then is taken first (the run it would have stopped
+ * is over) and only logged.  Holds nest; not thread-safe (the CLI's main
+ * thread only).
+ */
+void proc_signals_hold(void);
+
+/*
+ * Take a pending SIGINT, SIGTERM or SIGHUP (only while held): returns it,
+ * logged and made proc_last_signal(), or 0 when none is pending.
+ */
+int proc_signal_take(void);
+
+/* End the hold of proc_signals_hold(); see there. */
+void proc_signals_release(void);
+
+/* How a stop signal ended the work, for messages: "interrupted" (SIGINT), "terminated", ... */
+const char *proc_signal_outcome(int sig);
+
 /* struct proc_owner, proc_owner_self(), proc_owner_check(): util/proc_owner.h (included above). */
 
 /* Describe an exit for messages: "exited with code 3", "was killed by SIGKILL", ... */
