@@ -266,7 +266,7 @@ def test_connection_lost_during_a_run_is_opened_again(copies, db):
     # what a server restart or a network cut does to smelt's session
     killed = psql(db["pg"], db["name"], "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                         f"WHERE application_name = 'smelt' AND datname = '{db['name']}'")
-    assert int(killed[0][0]) == 1
+    assert int(killed[0][0]) >= 1  # the run's session (and the one its settings were read with)
     beat = psql(db["pg"], db["name"], "SELECT last_heartbeat_at FROM smelt.runs WHERE status = 'RUNNING'")[0][0]
     time.sleep(3)
     later = psql(db["pg"], db["name"], "SELECT last_heartbeat_at FROM smelt.runs WHERE status = 'RUNNING'")[0][0]
