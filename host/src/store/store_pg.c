@@ -35,6 +35,8 @@ struct store_pg {
 	int warned;        /* a failed heartbeat was logged (once per store) */
 	/* the session's statement_timeout and lock_timeout (ms): what the next query wants, what is set */
 	int want_stmt_ms, want_lock_ms, have_stmt_ms, have_lock_ms;
+	char *held_run_id;   /* the run lock this process holds (store_pg_run_begin() .. _end()); NULL: none */
+	char *held_state_id; /* its state id: writes of its state are fenced by that lock */
 	char *lost_state_id; /* a run of this state id lost its lock (another machine took it over): no more writes */
 	char *lost_why;      /* why, for messages */
 };
@@ -389,6 +391,8 @@ void store_pg_close(struct store_pg *g)
 	if (g->conn)
 		g->pq->finish(g->conn);
 	pg_uri_release(&g->uri);
+	free(g->held_run_id);
+	free(g->held_state_id);
 	free(g->lost_state_id);
 	free(g->lost_why);
 	free(g->label);
@@ -545,6 +549,35 @@ int store_pg_state_get(struct store_pg *g, const char *state_id, char **json, ch
 	return SMELT_OK;
 }
 
+/*
+ * The run lock run_id of state_id is no longer RUNNING: remember it (no
+ * more writes of that state), log who took it once, and fail with err.
+ */
+static int lost_lock(struct store_pg *g, const char *run_id, const char *state_id, char *err, size_t errlen)
+{
+	if (!g->lost_state_id || strcmp(g->lost_state_id, state_id)) {
+		char qerr[SMELT_ERRBUF_SIZE];
+		const char *p[] = { run_id };
+		PGresult *r = pg_query(g, "SELECT status, coalesce(error, '') FROM smelt.runs WHERE run_id = $1", 1, p,
+		                       qerr, sizeof qerr, "read the run lock");
+		const char *why = r && g->pq->ntuples(r) > 0 ? g->pq->getvalue(r, 0, 1) : "";
+		free(g->lost_state_id);
+		free(g->lost_why);
+		g->lost_state_id = xstrdup(state_id);
+		g->lost_why = xasprintf("its run %s is %s in the system database (%s)%s%s", run_id,
+		                        r && g->pq->ntuples(r) > 0 ? g->pq->getvalue(r, 0, 0) : "gone", g->label,
+		                        *why ? ": " : "", why);
+		if (r)
+			g->pq->clear(r);
+		log_error("the run lock of '%s' was taken over by another process: %s; this run stops so that two runs "
+		          "never write its state",
+		          state_id, g->lost_why);
+	}
+	return fail(err, errlen, SMELT_ERR,
+	            "the state of '%s' is not saved: this run lost its lock to another process (%s)", state_id,
+	            g->lost_why);
+}
+
 int store_pg_state_put(struct store_pg *g, const char *state_id, const char *json, int partial, char *err,
                        size_t errlen)
 {
@@ -559,20 +592,47 @@ int store_pg_state_put(struct store_pg *g, const char *state_id, const char *jso
 	cJSON_AddItemToObject(wrapped, "singer_state", value);
 	struct strbuf sb = STRBUF_INIT;
 	int rc;
+	/*
+	 * Fencing: the state of the id whose run lock this process holds is
+	 * written only while that lock row is still RUNNING, checked in the same
+	 * statement with the row share-locked, so another machine that marks the
+	 * run stale (an UPDATE of that row) and takes the lock over is ordered
+	 * before or after the write, never beside it.
+	 */
+	const char *fence = g->held_state_id && !strcmp(g->held_state_id, state_id) ? g->held_run_id : NULL;
 	if (!partial) {
 		json_dump(&sb, wrapped, -2);
-		const char *p[] = { state_id, sb.buf };
-		rc = pg_run(g,
-		            "INSERT INTO smelt.state (state_id, completed_state, partial_state) VALUES ($1, $2, '{}') "
-		            "ON CONFLICT (state_id) DO UPDATE SET completed_state = $2, partial_state = '{}', "
-		            "updated_at = now()",
-		            2, p, err, errlen, "save state");
+		const char *p[] = { state_id, sb.buf, fence };
+		PGresult *r = pg_query(g,
+		                       "INSERT INTO smelt.state (state_id, completed_state, partial_state) "
+		                       "SELECT $1, $2, '{}' WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM smelt.runs "
+		                       "WHERE run_id = $3 AND status = 'RUNNING' FOR SHARE) "
+		                       "ON CONFLICT (state_id) DO UPDATE SET completed_state = $2, partial_state = '{}', "
+		                       "updated_at = now()",
+		                       3, p, err, errlen, "save state");
+		rc = r ? SMELT_OK : SMELT_ERR;
+		if (r && pg_changed(g, r) == 0)
+			rc = lost_lock(g, fence, state_id, err, errlen);
+		if (r)
+			g->pq->clear(r);
 	} else if (!(rc = pg_begin(g, err, errlen, "save state"))) {
 		/* the row exists and is locked before its partial payload is read, so merges never interleave */
 		const char *p1[] = { state_id };
 		PGresult *r = NULL;
-		rc = pg_run(g, "INSERT INTO smelt.state (state_id) VALUES ($1) ON CONFLICT (state_id) DO NOTHING", 1, p1,
-		            err, errlen, "save state");
+		if (fence) {
+			const char *pf[] = { fence };
+			if (!(r = pg_query(g, "SELECT 1 FROM smelt.runs WHERE run_id = $1 AND status = 'RUNNING' FOR SHARE", 1,
+			                   pf, err, errlen, "save state")))
+				rc = SMELT_ERR;
+			else if (g->pq->ntuples(r) == 0)
+				rc = lost_lock(g, fence, state_id, err, errlen);
+			if (r)
+				g->pq->clear(r);
+			r = NULL;
+		}
+		if (!rc)
+			rc = pg_run(g, "INSERT INTO smelt.state (state_id) VALUES ($1) ON CONFLICT (state_id) DO NOTHING", 1,
+			            p1, err, errlen, "save state");
 		if (!rc && !(r = pg_query(g, "SELECT partial_state FROM smelt.state WHERE state_id = $1 FOR UPDATE", 1, p1,
 		                          err, errlen, "save state")))
 			rc = SMELT_ERR;
@@ -764,9 +824,15 @@ int store_pg_run_begin(struct store_pg *g, const char *run_id, const char *state
 			rc = SMELT_ERR;
 		}
 	}
-	if (!rc && state_id && g->lost_state_id && !strcmp(g->lost_state_id, state_id)) {
-		free(g->lost_state_id); /* this process holds the lock of that state id again */
-		g->lost_state_id = NULL;
+	if (!rc && state_id) {
+		if (g->lost_state_id && !strcmp(g->lost_state_id, state_id)) {
+			free(g->lost_state_id); /* this process holds the lock of that state id again */
+			g->lost_state_id = NULL;
+		}
+		free(g->held_run_id);
+		free(g->held_state_id);
+		g->held_run_id = xstrdup(run_id);
+		g->held_state_id = xstrdup(state_id);
 	}
 	if (!rc) {
 		const char *p[] = { run_id, state_id, name, known ? owner->host : NULL, known ? owner->host_key : NULL,
@@ -801,24 +867,12 @@ int store_pg_run_heartbeat(struct store_pg *g, const char *run_id)
 	if (beat)
 		return SMELT_OK;
 	/* no RUNNING row: another machine took the lock over (it marked this run stale), or someone ended it */
-	r = pg_query(g, "SELECT state_id, status, coalesce(error, '') FROM smelt.runs WHERE run_id = $1", 1, p, err,
-	             sizeof err, "heartbeat");
-	if (!r)
-		return SMELT_ERR;
-	if (g->pq->ntuples(r) > 0 && !g->pq->getisnull(r, 0, 0)) {
-		free(g->lost_state_id);
-		free(g->lost_why);
-		g->lost_state_id = xstrdup(g->pq->getvalue(r, 0, 0));
-		const char *why = g->pq->getvalue(r, 0, 2);
-		g->lost_why = xasprintf("its run %s is marked %s in the system database (%s)%s%s", run_id,
-		                        g->pq->getvalue(r, 0, 1), g->label, *why ? ": " : "", why);
-		log_error("the run lock of '%s' was taken over by another process: %s; this run stops so that two runs "
-		          "never write its state",
-		          g->lost_state_id, g->lost_why);
+	if (g->held_run_id && !strcmp(g->held_run_id, run_id)) {
+		lost_lock(g, run_id, g->held_state_id, err, sizeof err);
 	} else {
-		log_error("the run lock %s is gone from the system database (%s); this run stops", run_id, g->label);
+		log_error("the run lock %s is no longer running in the system database (%s); this run stops", run_id,
+		          g->label);
 	}
-	g->pq->clear(r);
 	return SMELT_ERR_NOTFOUND;
 }
 
@@ -826,8 +880,15 @@ int store_pg_run_end(struct store_pg *g, const char *run_id, const char *status,
                      const char *payload_json, char *err, size_t errlen)
 {
 	const char *p[] = { run_id, status, error, payload_json };
+	if (g->held_run_id && !strcmp(g->held_run_id, run_id)) {
+		free(g->held_run_id);
+		free(g->held_state_id);
+		g->held_run_id = g->held_state_id = NULL;
+	}
 	return pg_run(g,
-	              "UPDATE smelt.runs SET status = $2, error = $3, payload = $4, ended_at = now() WHERE run_id = $1",
+	              /* a lock another machine took over keeps the reason it gave */
+	              "UPDATE smelt.runs SET status = $2, error = $3, payload = $4, ended_at = now() WHERE run_id = $1 "
+	              "AND status = 'RUNNING'",
 	              4, p, err, errlen, "finish run");
 }
 
