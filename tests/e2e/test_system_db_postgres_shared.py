@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import time
 
+from test_serve import serve, wait_run  # noqa: F401 (fixture)
 from test_system_db_postgres import PW, Copy, copies, db, psql, wait_running  # noqa: F401 (fixtures)
 
 FAST = {"TAP_FAKE_MODE": "ok", "TAP_FAKE_RECORDS": "4"}
@@ -84,6 +85,21 @@ def test_running_run_of_one_copy_is_listed_by_the_other(copies, db):
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=60)
     assert runs(b)["runs"][0]["status"] == "cancelled"
+
+
+def test_the_server_of_one_copy_shares_the_history(copies, db, serve):
+    """`smelt serve` in copy B lists the runs of copy A, and the runs it starts are listed in copy A."""
+    a, b = copies
+    assert a.smelt("run", "--run-id", "from-cli", "tap-fake", "target-fake", env=FAST).returncode == 0
+    s = serve(b.root, env=FAST)
+    listed = s.json("GET", "/api/v1/runs")
+    assert [(r["run_id"], r["status"]) for r in listed["runs"]] == [("from-cli", "success")]
+    assert s.json("GET", "/api/v1/runs/from-cli")["blocks"][0]["state_id"] == "dev:tap-fake-to-target-fake"
+    run_id = s.json("POST", "/api/v1/runs", {"blocks": ["tap-fake", "target-fake"]}, want=202)["run_id"]
+    assert wait_run(s, run_id)["status"] == "success"
+    mine = runs(a)["runs"][0]
+    assert (mine["run_id"], mine["trigger"], mine["status"]) == (run_id, "api", "success")
+    assert local_history(a) == local_history(b) == []
 
 
 def test_settings_stored_in_the_database_are_shared(copies, db):
