@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_PG_SCHEMA_VERSION 2
+#define STORE_PG_SCHEMA_VERSION 1
 /* pg_advisory_xact_lock key serialising schema creation ("smelt" in ASCII, then 1) */
 #define SCHEMA_LOCK_KEY "495638211700001"
 
@@ -233,7 +233,11 @@ static const char schema_sql[] =
 	"  payload text,"
 	"  host text, host_key text, pid bigint, pid_start bigint);"
 	"CREATE INDEX IF NOT EXISTS runs_state ON smelt.runs (state_id, status);"
-	/* 2: the run history (store/runs.h) and `config set --store db` settings, shared by every machine */
+	/*
+	 * Added later, still version 1 (only new tables, created when missing:
+	 * a smelt that does not know them keeps working beside them): the run
+	 * history (store/runs.h) and `config set --store db` settings.
+	 */
 	"CREATE TABLE IF NOT EXISTS smelt.run_history ("
 	"  seq bigserial,"
 	"  run_id text PRIMARY KEY,"
@@ -265,7 +269,6 @@ static const char schema_sql[] =
 	"  name text NOT NULL,"
 	"  value text,"
 	"  PRIMARY KEY (plugin, name));"
-	"UPDATE smelt.schema_version SET version = 2 WHERE version < 2;"
 	"COMMIT;";
 
 /* Create smelt's tables when missing, check their version, and see whether Meltano's are there. */
@@ -345,11 +348,16 @@ int store_pg_open(const char *uri, struct store_pg **out, char *err, size_t errl
 	 * TCP keepalives (and a 30 s limit on unacknowledged data) find a
 	 * server or network that died under an open connection.
 	 */
-	const char *const keys[] = { "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
-		                     "keepalives_count", "tcp_user_timeout", "dbname", "fallback_application_name",
+	const char *const keys[] = { "tcp_user_timeout", "connect_timeout", "keepalives", "keepalives_idle",
+		                     "keepalives_interval", "keepalives_count", "dbname", "fallback_application_name",
 		                     NULL };
-	const char *const vals[] = { "10", "1", "30", "10", "3", "30000", g->uri.conninfo, "smelt", NULL };
+	const char *const vals[] = { "30000", "10", "1", "30", "10", "3", g->uri.conninfo, "smelt", NULL };
 	g->conn = g->pq->connectdb_params(keys, vals, 1);
+	if (g->conn && g->pq->status(g->conn) != CONNECTION_OK &&
+	    strstr(g->pq->error_message(g->conn), "tcp_user_timeout")) { /* a libpq older than 12: without it */
+		g->pq->finish(g->conn);
+		g->conn = g->pq->connectdb_params(keys + 1, vals + 1, 1);
+	}
 	if (!g->conn || g->pq->status(g->conn) != CONNECTION_OK) {
 		char *msg = pg_clean(g, g->conn ? g->pq->error_message(g->conn) : "out of memory");
 		size_t n = strlen(msg);

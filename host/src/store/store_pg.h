@@ -15,7 +15,8 @@
  *   smelt.runs   (run_id UNIQUE, state_id, name, status RUNNING/SUCCESS/
  *                FAIL/STATE_EDIT, started_at, last_heartbeat_at, ended_at,
  *                error, payload, host, host_key, pid, pid_start).
- * Schema version 2 adds (created by the first smelt that needs them):
+ * Also (tables added later, created by the first smelt that needs them;
+ * the version stays 1 as a smelt without them keeps working beside them):
  *   smelt.run_history, smelt.run_blocks  the run history (store/runs.h,
  *                through store/runs_pg.h), as in SQLite, plus a seq column
  *                for the order of runs that started in the same instant.
