@@ -5,9 +5,13 @@ PyPI through the shared tool cache) on one PostgreSQL server started by the test
   database_uri, continues from the bookmark Meltano left (read through Meltano's `state` table,
   which Smelt never writes), and `state get` agrees with Meltano's.
 - While Meltano runs a pipeline (its `runs` row RUNNING, heartbeat fresh), Smelt refuses to run the
-  same state id from another copy."""
+  same state id from another copy.
+- Settings Meltano stored with `config set --store db` (pickled, in its plugin_settings table on the
+  server) are used by Smelt with the same precedence as for Meltano's SQLite database; one that is not
+  plain data is named."""
 import json
 import os
+import pickle
 import signal
 import subprocess
 import time
@@ -45,6 +49,9 @@ plugins:
     executable: {LIBEXEC}/target-jsonl
     settings:
     - name: destination_path
+    - name: do_timestamp_file
+      kind: boolean
+    - name: batch_note
     config:
       destination_path: {root}/out
   - name: target-fake
@@ -159,3 +166,39 @@ def test_config_set_database_uri_goes_to_dotenv_and_is_never_shown(meltano, tmp_
                             capture_output=True, text=True, timeout=60)
     line = next(line for line in listed.stdout.splitlines() if line.startswith("database_uri"))
     assert "(redacted)" in line and PW not in listed.stdout
+
+
+def test_settings_meltano_stored_in_postgres_are_used(copies):
+    run = copies["run"]
+    m = run("meltano", "config", "set", "--store", "db", "target-jsonl", "do_timestamp_file", "false")
+    assert m.returncode == 0, m.stderr
+    assert psql(copies["pg"], copies["db"], "SELECT namespace, name FROM public.plugin_settings") == \
+        [["loaders.target-jsonl.default", "do_timestamp_file"]]
+    # a value that is not plain data (a Python tuple): Meltano reads it, Smelt names it and goes on
+    blob = pickle.dumps((1, 2), protocol=5).hex()
+    psql(copies["pg"], copies["db"], "INSERT INTO public.plugin_settings (name, namespace, value, enabled) VALUES "
+                                     f"('batch_note', 'loaders.target-jsonl.default', '\\x{blob}'::bytea, true)")
+    m = run("meltano", "config", "print", "target-jsonl", "--format", "json")
+    s = run("smelt", "config", "print", "target-jsonl", "--format", "json")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    theirs, mine = json.loads(m.stdout), json.loads(s.stdout)
+    assert theirs["do_timestamp_file"] is mine["do_timestamp_file"] is False
+    assert theirs["batch_note"] == [1, 2] and "batch_note" not in mine
+    assert "setting 'batch_note' of 'loaders.target-jsonl.default' in Meltano's plugin_settings table (PostgreSQL " \
+           f"at 127.0.0.1:{copies['pg']['port']}) is not plain data" in s.stderr
+    assert PW not in s.stderr
+    listing = run("smelt", "config", "list", "target-jsonl").stdout
+    assert "do_timestamp_file [env: TARGET_JSONL_DO_TIMESTAMP_FILE] current value: false (from the system " \
+           "database)" in listing
+    # Smelt's own `--store db` value comes first (as in SQLite); Meltano's row is left as it was
+    s = run("smelt", "config", "set", "--store", "db", "target-jsonl", "do_timestamp_file", "true")
+    assert s.returncode == 0, s.stderr
+    assert json.loads(run("smelt", "config", "print", "target-jsonl", "--format", "json").stdout)[
+        "do_timestamp_file"] is True
+    assert json.loads(run("meltano", "config", "print", "target-jsonl", "--format", "json").stdout)[
+        "do_timestamp_file"] is False
+    assert psql(copies["pg"], copies["db"], "SELECT plugin, name, value FROM smelt.plugin_settings") == \
+        [["loaders.target-jsonl", "do_timestamp_file", "true"]]
+    # Meltano 4.4.1 still works on the database Smelt shares with it
+    m = run("meltano", "config", "list", "target-jsonl")
+    assert m.returncode == 0, m.stderr

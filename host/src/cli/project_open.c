@@ -3,6 +3,7 @@
 #include "project/project.h"
 #include "run/runfiles.h"
 #include "settings/settings.h"
+#include "settings/system_db.h"
 
 int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project **out)
 {
@@ -16,7 +17,7 @@ int project_open_cli(struct cli *cli, enum env_behavior behavior, struct project
 		project_free(p);
 		return cli_fail("%s", err);
 	}
-	settings_db_attach(p, settings_system_db_new(p->sys_dir, p->root));
+	settings_db_attach(p, settings_project_db_new(p)); /* database_uri: SQLite or PostgreSQL */
 	runfiles_sweep(p->sys_dir); /* private files of smelt processes that died (issue 18 item 9) */
 	cli_meltano_gitignore(p);
 	*out = p;

@@ -4,6 +4,7 @@
  */
 #include "cli/commands.h"
 #include "project/project.h"
+#include "settings/system_db.h"
 #include "store/runs.h"
 #include "store/store.h"
 #include "util/fs.h"
@@ -52,13 +53,11 @@ static int open_store(struct cli *cli, struct project **p, struct store **st)
 	if (rc)
 		return rc;
 	char err[SMELT_ERRBUF_SIZE];
-	char *db = path_join((*p)->sys_dir, "smelt.db");
-	if (mkdir_private((*p)->sys_dir) != 0 || store_open(db, st, err, sizeof err)) {
-		free(db);
+	/* database_uri: the history is in PostgreSQL when it names a server */
+	if (settings_open_store(*p, st, err, sizeof err)) {
 		project_free(*p);
 		return cli_fail("%s", err);
 	}
-	free(db);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "project/project.h"
 #include "serve/serve.h"
+#include "settings/system_db.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -72,6 +73,11 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	struct project *p;
 	if ((r = project_open_cli(cli, ENV_DEFAULT_OR_NONE, &p)) != 0)
 		return r;
+	char *pg_uri = NULL, uerr[SMELT_ERRBUF_SIZE];
+	if (settings_system_db_uri(p, &pg_uri, uerr, sizeof uerr)) { /* a shared history when it names PostgreSQL */
+		project_free(p);
+		return cli_fail("%s", uerr);
+	}
 	char *bindir = path_dirname(cli->paths.exe);
 	char *data = xasprintf("%s/../share/smelt", bindir);
 	char *real = realpath(data, NULL);
@@ -82,12 +88,14 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
 	o.environment = cli->environment;
 	o.no_environment = cli->no_environment;
 	o.sys_dir = p->sys_dir;
+	o.database_uri = pg_uri;
 	o.data_dir = real ? real : data;
 	char err[SMELT_ERRBUF_SIZE * 2];
 	int rc = serve_run(&o, err, sizeof err);
 	free(real);
 	free(data);
 	free(bindir);
+	free(pg_uri);
 	project_free(p);
 	if (rc)
 		return rc == SMELT_ERR_CONFIG ? cli_usage("serve", "%s", err) : cli_fail("%s", err);

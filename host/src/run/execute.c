@@ -98,6 +98,7 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 		if (state_id) {
 			if (!(st = runtime_store(rt, err, errlen))) {
 				free(state_id);
+				free(block_run_id);
 				return SMELT_ERR;
 			}
 			struct proc_owner me; /* so the next run can tell at once when this one's process is gone */

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 /* The hctx lent to one adapter. */
@@ -480,8 +481,12 @@ static void tick(void *arg)
 	long long now = now_ms();
 	if (now - rt->heartbeat_ms >= 1000) {
 		rt->heartbeat_ms = now;
-		if (rt->store && rt->heartbeat_run_id)
-			store_run_heartbeat(rt->store, rt->heartbeat_run_id);
+		/* another machine took the run's lock over (store.h): stop as a SIGTERM would, state unsaved */
+		if (rt->store && rt->heartbeat_run_id &&
+		    store_run_heartbeat(rt->store, rt->heartbeat_run_id) == SMELT_ERR_NOTFOUND) {
+			rt->heartbeat_run_id = NULL;
+			kill(getpid(), SIGTERM);
+		}
 		if (rt->status_label) {
 			static const char spin[] = "|/-\\";
 			char line[256];

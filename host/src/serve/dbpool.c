@@ -9,6 +9,7 @@
 
 struct dbpool {
 	char *path;
+	char *pg_uri; /* NULL: SQLite only */
 	pthread_mutex_t mu;   /* guards idle, nidle */
 	struct store *idle[DBPOOL_IDLE];
 	size_t nidle;
@@ -22,6 +23,12 @@ struct dbpool *dbpool_new(const char *path)
 	return p;
 }
 
+void dbpool_use_postgres(struct dbpool *p, const char *uri)
+{
+	free(p->pg_uri);
+	p->pg_uri = uri ? xstrdup(uri) : NULL;
+}
+
 void dbpool_free(struct dbpool *p)
 {
 	if (!p)
@@ -30,6 +37,7 @@ void dbpool_free(struct dbpool *p)
 		store_close(p->idle[i]);
 	pthread_mutex_destroy(&p->mu);
 	free(p->path);
+	free(p->pg_uri);
 	free(p);
 }
 
@@ -42,6 +50,10 @@ struct store *dbpool_get(struct dbpool *p, char *err, size_t errlen)
 	pthread_mutex_unlock(&p->mu);
 	if (!st && store_open(p->path, &st, err, errlen) != SMELT_OK)
 		return NULL;
+	if (p->pg_uri && !store_pg_of(st) && store_use_postgres(st, p->pg_uri, err, errlen) != SMELT_OK) {
+		store_close(st);
+		return NULL;
+	}
 	return st;
 }
 

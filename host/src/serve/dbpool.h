@@ -17,6 +17,12 @@ struct store;
 
 /* A pool of connections to the database at path (copied).  Never NULL. */
 struct dbpool *dbpool_new(const char *path);
+/*
+ * Connections from now on also keep state, run locks, the run history and
+ * settings in the PostgreSQL database uri names (store_use_postgres();
+ * copied; NULL: SQLite only).  Call before the first dbpool_get().
+ */
+void dbpool_use_postgres(struct dbpool *p, const char *uri);
 /* Close every idle connection and free the pool (none may be out); accepts NULL. */
 void dbpool_free(struct dbpool *p);
 /* An open connection (the caller's until dbpool_put), or NULL with err filled. */

@@ -26,6 +26,7 @@ struct serve_opts {
 	const char *file;         /* its smelt.yml or meltano.yml (absolute) */
 	const char *env_file;     /* --env-file given to smelt, NULL: <root>/.env */
 	const char *sys_dir;      /* its .smelt folder */
+	const char *database_uri; /* the PostgreSQL system database (database_uri), NULL: SQLite */
 	const char *environment;  /* --environment given to smelt serve, NULL: none */
 	int no_environment;       /* --no-environment given */
 	const char *data_dir;     /* share/smelt of this install (openapi.json, ui/) */

@@ -309,6 +309,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 	}
 	char *db = path_join(o->sys_dir, "smelt.db");
 	sv->db = dbpool_new(db);
+	dbpool_use_postgres(sv->db, o->database_uri);
 	free(db);
 	sv->kids = children_new(sv);
 	if (!sv->kids) {

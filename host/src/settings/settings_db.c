@@ -1,12 +1,17 @@
 /*
  * settings_db - the SOURCE_DB level backed by the system database
  * (host/src/store): settings_system_db_new() makes a settings_db_ops whose
- * context opens <sys_dir>/smelt.db lazily (reads never create it); closing
- * the backend closes the database.
+ * context opens <sys_dir>/smelt.db lazily (reads never create it);
+ * settings_project_db_new() (system_db.h) one that opens what the
+ * project's database_uri names, PostgreSQL included.  Closing the backend
+ * closes the database.
  */
+#include "project/project.h"
 #include "settings/settings.h"
+#include "settings/system_db.h"
 #include "store/meltano_db.h"
 #include "store/store.h"
+#include "store/store_pg.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -19,7 +24,23 @@ struct sysdb {
 	char *dir;         /* <sys_dir> */
 	struct store *st;  /* NULL until opened */
 	char *meltano_db;  /* Meltano's .meltano/meltano.db, read when smelt.db has no value; NULL: none */
+	struct project *p; /* borrowed; NULL: always <sys_dir>/smelt.db (settings_system_db_new()) */
+	int pg;            /* -1 not known yet, 0 SQLite, 1 database_uri names PostgreSQL */
+	int pg_failed;     /* the server could not be used: said once, then the level is empty */
 };
+
+/* Open the PostgreSQL system database of c->p; 0 opened, 1 it failed before, negative (once) on failure. */
+static int sysdb_open_pg(struct sysdb *c, char *err, size_t errlen)
+{
+	if (c->pg_failed)
+		return 1;
+	int rc = settings_open_store(c->p, &c->st, err, errlen);
+	if (rc) {
+		c->pg_failed = 1;
+		return rc < 0 ? rc : SMELT_ERR;
+	}
+	return 0;
+}
 
 
 /* 0 opened, 1 no database (and create is 0), negative on failure. */
@@ -27,6 +48,14 @@ static int sysdb_open(struct sysdb *c, int create, char *err, size_t errlen)
 {
 	if (c->st)
 		return 0;
+	if (c->p && c->pg < 0) {
+		char *uri = NULL, uerr[SMELT_ERRBUF_SIZE];
+		/* a database_uri that cannot be used is reported by the commands that open the database */
+		c->pg = settings_system_db_uri(c->p, &uri, uerr, sizeof uerr) == SMELT_OK && uri;
+		free(uri);
+	}
+	if (c->pg > 0)
+		return sysdb_open_pg(c, err, errlen);
 	if (!create && !file_exists(c->path))
 		return 1;
 	if (mkdir_private(c->dir) < 0)
@@ -46,6 +75,8 @@ static int sysdb_get(void *ctx, const char *ns, const char *name, char **json_ou
 	if (*json_out)
 		return 1;
 	/* read through to Meltano's database (never written): `meltano config set --store db` */
+	if (c->pg > 0)
+		return rc == 0 ? store_pg_meltano_setting_get(store_pg_of(c->st), ns, name, json_out, err, errlen) : 0;
 	return c->meltano_db ? meltano_db_setting_get(c->meltano_db, ns, name, json_out, err, errlen) : 0;
 }
 
@@ -53,6 +84,8 @@ static int sysdb_set(void *ctx, const char *ns, const char *name, const char *js
 {
 	struct sysdb *c = ctx;
 	int rc = sysdb_open(c, 1, err, errlen);
+	if (rc > 0)
+		return fail(err, errlen, SMELT_ERR, "the system database cannot be used (see above)");
 	return rc < 0 ? rc : store_setting_set(c->st, ns, name, json, err, errlen);
 }
 
@@ -91,7 +124,17 @@ struct settings_db_ops *settings_system_db_new(const char *sys_dir, const char *
 	c->dir = xstrdup(sys_dir);
 	c->path = path_join(sys_dir, "smelt.db");
 	c->meltano_db = project_root ? meltano_db_path(project_root) : NULL;
+	c->pg = 0;
 	struct settings_db_ops *db = xcalloc(1, sizeof *db);
 	*db = (struct settings_db_ops){ c, sysdb_get, sysdb_set, sysdb_unset, sysdb_reset, sysdb_close };
+	return db;
+}
+
+struct settings_db_ops *settings_project_db_new(struct project *p)
+{
+	struct settings_db_ops *db = settings_system_db_new(p->sys_dir, p->root);
+	struct sysdb *c = db->ctx;
+	c->p = p;
+	c->pg = -1;
 	return db;
 }

@@ -20,7 +20,8 @@ static char *database_uri(struct project *p, int *rc, char *err, size_t errlen)
 	struct settings s = { 0 };
 	char *uri = NULL;
 	*rc = SMELT_OK;
-	if (settings_resolve(p, NULL, NULL, 0, &s, err, errlen)) {
+	/* never from the system database itself (which it names): that level is skipped */
+	if (settings_resolve(p, NULL, NULL, SETTINGS_NO_DB, &s, err, errlen)) {
 		*rc = SMELT_ERR_CONFIG;
 	} else {
 		const struct resolved_setting *r = settings_find(&s, "database_uri");
@@ -29,6 +30,29 @@ static char *database_uri(struct project *p, int *rc, char *err, size_t errlen)
 	}
 	settings_release(&s);
 	return uri;
+}
+
+int settings_system_db_uri(struct project *p, char **uri, char *err, size_t errlen)
+{
+	int rc;
+	*uri = database_uri(p, &rc, err, errlen);
+	if (rc)
+		return rc;
+	if (*uri && !pg_uri_is_pg(*uri) && strncasecmp(*uri, "sqlite:", 7)) {
+		size_t n = strcspn(*uri, ":");
+		rc = fail(err, errlen, SMELT_ERR_CONFIG,
+		          "database_uri: '%.*s' databases are not supported; use sqlite:/// (a file in the project) or "
+		          "postgresql:// (shared by machines)",
+		          (int)(n < 40 ? n : 40), *uri);
+		free(*uri);
+		*uri = NULL;
+		return rc;
+	}
+	if (*uri && !pg_uri_is_pg(*uri)) {
+		free(*uri);
+		*uri = NULL;
+	}
+	return SMELT_OK;
 }
 
 int settings_open_store(struct project *p, struct store **out, char *err, size_t errlen)

@@ -7,10 +7,10 @@
  *                          to the file a sqlite:/// URI names, which is
  *                          Meltano's: store/meltano_db.h reads it)
  *   postgresql://..., postgres://..., postgresql+psycopg://... (any
- *                          "+driver")  <sys_dir>/smelt.db for the run
- *                          history and `--store db` settings, state and
- *                          run locks with heartbeats in that PostgreSQL
- *                          database (store/store_pg.h)
+ *                          "+driver")  state, run locks with heartbeats,
+ *                          the run history and `--store db` settings in
+ *                          that PostgreSQL database (store/store_pg.h);
+ *                          <sys_dir>/smelt.db is still opened, unused
  *   any other scheme       refused (SMELT_ERR_CONFIG naming the scheme),
  *                          never silently replaced by a local file
  */
@@ -29,5 +29,25 @@ struct store;
  * database cannot be opened or reached; err never holds a password.
  */
 int settings_open_store(struct project *p, struct store **out, char *err, size_t errlen);
+
+/*
+ * The PostgreSQL URI p's database_uri names (*uri, caller frees), or *uri
+ * NULL when the system database is SQLite.  SMELT_ERR_CONFIG as
+ * settings_open_store() for a scheme that is not supported.  Resolved
+ * without the system-database level of settings (never read from itself).
+ */
+int settings_system_db_uri(struct project *p, char **uri, char *err, size_t errlen);
+
+/*
+ * The SOURCE_DB settings backend of p (settings.h's settings_db_ops): the
+ * system database settings_open_store() opens, on first use (reads never
+ * create a SQLite file): with a PostgreSQL database_uri, settings stored
+ * with `--store db` are on the server (shared by every working copy),
+ * else in <sys_dir>/smelt.db.  A value Smelt has not stored is read from
+ * Meltano's (never written): its public.plugin_settings on the same
+ * PostgreSQL server, else its SQLite .meltano/meltano.db.  p is borrowed
+ * and must outlive the backend (project_free() closes it first).
+ */
+struct settings_db_ops *settings_project_db_new(struct project *p);
 
 #endif

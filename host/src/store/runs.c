@@ -1,5 +1,6 @@
 /* runs: the run history; see runs.h. */
 #include "store/runs.h"
+#include "store/runs_pg.h"
 #include "store/store.h"
 #include "util/proc_owner.h"
 #include "util/log.h"
@@ -52,6 +53,8 @@ static int exec(sqlite3 *db, const char *sql)
 
 int runs_begin(struct store *st, const struct runs_start *r, char *err, size_t errlen)
 {
+	if (store_pg_of(st))
+		return runs_pg_begin(store_pg_of(st), r, err, errlen);
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q = NULL;
 	cJSON *args = cJSON_CreateArray();
@@ -119,6 +122,8 @@ int runs_begin(struct store *st, const struct runs_start *r, char *err, size_t e
 int runs_queue(struct store *st, const char *run_id, const char *trigger, const char *job,
                const char *const *args, size_t nargs, const struct proc_owner *owner, char *err, size_t errlen)
 {
+	if (store_pg_of(st))
+		return runs_pg_queue(store_pg_of(st), run_id, trigger, job, args, nargs, owner, err, errlen);
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	cJSON *a = cJSON_CreateArray();
@@ -149,6 +154,8 @@ int runs_queue(struct store *st, const char *run_id, const char *trigger, const 
 
 int runs_queued_owner(struct store *st, const char *run_id, const struct proc_owner *owner, char *err, size_t errlen)
 {
+	if (store_pg_of(st))
+		return runs_pg_queued_owner(store_pg_of(st), run_id, owner, err, errlen);
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	if (prepare(db,
@@ -165,6 +172,8 @@ int runs_queued_owner(struct store *st, const char *run_id, const struct proc_ow
 
 int runs_block_begin(struct store *st, const char *run_id, size_t idx, char *err, size_t errlen)
 {
+	if (store_pg_of(st))
+		return runs_pg_block_begin(store_pg_of(st), run_id, idx, err, errlen);
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	if (prepare(db, "UPDATE run_blocks SET status = 'running', started_at = " NOW " WHERE run_id = ? AND idx = ?", &q,
@@ -180,6 +189,8 @@ int runs_block_begin(struct store *st, const char *run_id, size_t idx, char *err
 int runs_block_end(struct store *st, const char *run_id, size_t idx, const char *status, double seconds,
                    long long rows, const cJSON *detail, char *err, size_t errlen)
 {
+	if (store_pg_of(st))
+		return runs_pg_block_end(store_pg_of(st), run_id, idx, status, seconds, rows, detail, err, errlen);
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	if (prepare(db,
@@ -204,6 +215,8 @@ int runs_block_end(struct store *st, const char *run_id, size_t idx, const char 
 int runs_end(struct store *st, const char *run_id, const char *status, int exit_code, const char *error, char *err,
              size_t errlen)
 {
+	if (store_pg_of(st))
+		return runs_pg_end(store_pg_of(st), run_id, status, exit_code, error, err, errlen);
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	if (exec(db, "BEGIN IMMEDIATE"))
@@ -348,6 +361,8 @@ int runs_list(struct store *st, const struct runs_query *rq, cJSON **out, char *
 	*out = NULL;
 	if (rq->since && runs_parse_since(rq->since, since, sizeof since, err, errlen))
 		return SMELT_ERR_CONFIG;
+	if (store_pg_of(st))
+		return runs_pg_list(store_pg_of(st), rq, rq->since ? since : NULL, out, err, errlen);
 	char *sql = xasprintf("SELECT " RUN_COLUMNS " FROM run_history h %s ORDER BY h.started_at DESC, h.rowid DESC "
 	                      "LIMIT ?4 OFFSET ?5",
 	                      list_where);
@@ -388,6 +403,8 @@ int runs_list(struct store *st, const struct runs_query *rq, cJSON **out, char *
 
 int runs_show(struct store *st, const char *run_id, cJSON **out, char *err, size_t errlen)
 {
+	if (store_pg_of(st))
+		return runs_pg_show(store_pg_of(st), run_id, out, err, errlen);
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	*out = NULL;
@@ -440,6 +457,8 @@ int runs_show(struct store *st, const char *run_id, cJSON **out, char *err, size
 int runs_status(struct store *st, const char *run_id, char *status, size_t statuslen, struct proc_owner *owner,
                 char *err, size_t errlen)
 {
+	if (store_pg_of(st))
+		return runs_pg_status(store_pg_of(st), run_id, status, statuslen, owner, err, errlen);
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	if (prepare(db, "SELECT status, host, host_key, pid, pid_start FROM run_history WHERE run_id = ?", &q, err, errlen,
@@ -465,6 +484,10 @@ int runs_status(struct store *st, const char *run_id, char *status, size_t statu
 
 void runs_reap_dead(struct store *st, int (*supervised)(void *arg, const char *run_id), void *arg)
 {
+	if (store_pg_of(st)) {
+		runs_pg_reap_dead(store_pg_of(st), supervised, arg);
+		return;
+	}
 	sqlite3 *db = store_db(st);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db,
@@ -510,6 +533,8 @@ int runs_prune(struct store *st, int keep, const char *older_than, void (*fn)(vo
 	*removed = 0;
 	if (older_than && runs_parse_since(older_than, before, sizeof before, err, errlen))
 		return SMELT_ERR_CONFIG;
+	if (store_pg_of(st))
+		return runs_pg_prune(store_pg_of(st), keep, older_than ? before : NULL, fn, arg, removed, err, errlen);
 	sqlite3_stmt *q;
 	if (prepare(db,
 	            "SELECT run_id FROM run_history WHERE status NOT IN ('running', 'queued') AND ("

@@ -10,6 +10,11 @@
  * "running", "success", "failed", "cancelled"; a block is also
  * "pending" (not started) or "skipped" (the run stopped before it).
  *
+ * With a PostgreSQL database_uri (store_use_postgres()), every function
+ * works on the server's smelt.run_history and smelt.run_blocks instead
+ * (store/runs_pg.h), so working copies on several machines share one
+ * history; the contracts are the same.
+ *
  * Every function takes a borrowed store and is safe to call from several
  * threads as long as each thread uses its own store (one SQLite
  * connection per thread).  Negative status with err filled on failure.

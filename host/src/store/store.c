@@ -245,6 +245,11 @@ int store_use_postgres(struct store *st, const char *uri, char *err, size_t errl
 	return SMELT_OK;
 }
 
+struct store_pg *store_pg_of(struct store *st)
+{
+	return st->pg;
+}
+
 const char *store_label(const struct store *st)
 {
 	return st->pg ? store_pg_label(st->pg) : "SQLite";
@@ -657,6 +662,14 @@ int store_runs_json(struct store *st, const char *state_id, int limit, char **js
 int store_setting_get(struct store *st, const char *plugin, const char *name, char **value)
 {
 	*value = NULL;
+	if (st->pg) {
+		char err[SMELT_ERRBUF_SIZE];
+		if (store_pg_setting_get(st->pg, plugin, name, value, err, sizeof err)) {
+			log_warn("%s", err);
+			return SMELT_ERR;
+		}
+		return SMELT_OK;
+	}
 	if (!st->setting_get &&
 	    sqlite3_prepare_v3(st->db, "SELECT value FROM plugin_settings WHERE plugin = ? AND name = ?", -1,
 	                       SQLITE_PREPARE_PERSISTENT, &st->setting_get, NULL) != SQLITE_OK)
@@ -674,6 +687,8 @@ int store_setting_get(struct store *st, const char *plugin, const char *name, ch
 int store_setting_set(struct store *st, const char *plugin, const char *name, const char *value, char *err,
                       size_t errlen)
 {
+	if (st->pg)
+		return store_pg_setting_set(st->pg, plugin, name, value, err, errlen);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(st->db,
 	                       "INSERT INTO plugin_settings(plugin, name, value) VALUES(?1, ?2, ?3) "
@@ -690,12 +705,16 @@ int store_setting_set(struct store *st, const char *plugin, const char *name, co
 
 int store_setting_unset(struct store *st, const char *plugin, const char *name, char *err, size_t errlen)
 {
+	if (st->pg)
+		return store_pg_setting_unset(st->pg, plugin, name, err, errlen);
 	return simple(st, "DELETE FROM plugin_settings WHERE plugin = ? AND name = ?", plugin, name, err, errlen,
 	              "unset setting");
 }
 
 int store_settings_clear(struct store *st, const char *plugin, char *err, size_t errlen)
 {
+	if (st->pg)
+		return store_pg_setting_unset(st->pg, plugin, NULL, err, errlen);
 	return simple(st, "DELETE FROM plugin_settings WHERE plugin = ?", plugin, NULL, err, errlen,
 	              "clear settings");
 }

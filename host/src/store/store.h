@@ -5,11 +5,12 @@
  * settings stored with `--store db`.  Every write is its own transaction.
  *
  * When the project's database_uri names PostgreSQL (settings/system_db.h
- * calls store_use_postgres()), the state functions and the run-lock
- * functions (store_run_*, store_runs_json) use that server instead
- * (store_pg.h), so machines sharing it share state and one run per state
- * id is enforced across them; the run history (runs.h) and `--store db`
- * settings stay in the working copy's SQLite file.
+ * calls store_use_postgres()), the state functions, the run-lock
+ * functions (store_run_*, store_runs_json), the run history (runs.h) and
+ * `--store db` settings use that server instead (store_pg.h), so machines
+ * sharing it share state, history and settings, and one run per state id
+ * is enforced across them.  The SQLite file is then still opened (and
+ * created) but holds nothing new.
  */
 #ifndef SMELT_STORE_H
 #define SMELT_STORE_H
@@ -40,6 +41,8 @@ struct sqlite3 *store_db(struct store *st);
  * when the server cannot be used; err never holds the password.
  */
 int store_use_postgres(struct store *st, const char *uri, char *err, size_t errlen);
+/* The PostgreSQL part store_use_postgres() attached (borrowed), or NULL: everything is in SQLite. */
+struct store_pg *store_pg_of(struct store *st);
 /* "SQLite" or "PostgreSQL at host:port" (borrowed), for messages. */
 const char *store_label(const struct store *st);
 
@@ -75,6 +78,11 @@ const char *run_status_name(enum run_status s);
  */
 int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
                     const struct proc_owner *owner, char *err, size_t errlen);
+/*
+ * Refresh run_id's heartbeat.  With PostgreSQL, SMELT_ERR_NOTFOUND when the
+ * run lost its lock to another machine (store_pg_run_heartbeat()): the
+ * caller stops the run.
+ */
 int store_run_heartbeat(struct store *st, const char *run_id);
 /* Finish a run with its status, error text (may be NULL) and a JSON payload of block results (may be NULL). */
 int store_run_end(struct store *st, const char *run_id, enum run_status status, const char *error,

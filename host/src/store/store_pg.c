@@ -1,6 +1,7 @@
 /* store_pg: the system database in PostgreSQL; see store_pg.h. */
 #include "store/store_pg.h"
 #include "store/pg_uri.h"
+#include "store/pickle.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/pq_lazy.h"
@@ -29,9 +30,22 @@ struct store_pg {
 	char *label;       /* "PostgreSQL at host:port" */
 	int meltano_state; /* public.state exists: Meltano's state, read through */
 	int meltano_runs;  /* public.runs exists: Meltano's runs (its run locks) */
+	int meltano_settings; /* public.plugin_settings exists: Meltano's `--store db` settings */
 	int in_tx;         /* inside BEGIN ... COMMIT: a lost connection is not re-opened there */
 	int warned;        /* a failed heartbeat was logged (once per store) */
+	/* the session's statement_timeout and lock_timeout (ms): what the next query wants, what is set */
+	int want_stmt_ms, want_lock_ms, have_stmt_ms, have_lock_ms;
+	char *held_run_id;   /* the run lock this process holds (store_pg_run_begin() .. _end()); NULL: none */
+	char *held_state_id; /* its state id: writes of its state are fenced by that lock */
+	char *lost_state_id; /* a run of this state id lost its lock (another machine took it over): no more writes */
+	char *lost_why;      /* why, for messages */
 };
+
+/* Time limits of statements (ms): a dead server or a held lock fails a command instead of hanging it. */
+#define LIMIT_STMT_MS 30000 /* any statement */
+#define LIMIT_LOCK_MS 10000 /* waiting for a row or advisory lock another session holds */
+#define LIMIT_BEAT_MS 5000  /* a heartbeat: the run's supervisor loop waits for it */
+#define LIMIT_LIST_MS 120000 /* listings and pruning of a long history */
 
 const char *store_pg_label(const struct store_pg *g)
 {
@@ -62,11 +76,39 @@ static int pg_fail(struct store_pg *g, char *err, size_t errlen, const char *wha
 	return rc;
 }
 
-/* Run sql with n text parameters (NULL entries are SQL NULL); the result, or NULL with err filled. */
-static PGresult *pg_query(struct store_pg *g, const char *sql, int n, const char *const *params, char *err,
-                          size_t errlen, const char *what)
+/* The time limits the next statements get (applied outside transactions, when they change). */
+static void pg_limits(struct store_pg *g, int stmt_ms, int lock_ms)
 {
-	PGresult *r = g->pq->exec_params(g->conn, sql, n, NULL, params, NULL, NULL, 0);
+	g->want_stmt_ms = stmt_ms;
+	g->want_lock_ms = lock_ms;
+}
+
+/* Set the session's limits to what is wanted when they differ; a failure leaves them to be set again. */
+static void pg_apply_limits(struct store_pg *g)
+{
+	if (g->in_tx || (g->want_stmt_ms == g->have_stmt_ms && g->want_lock_ms == g->have_lock_ms))
+		return;
+	char sql[160];
+	snprintf(sql, sizeof sql, "SET statement_timeout = %d; SET lock_timeout = %d", g->want_stmt_ms,
+	         g->want_lock_ms);
+	PGresult *r = g->pq->exec(g->conn, sql);
+	if (r && g->pq->result_status(r) == PGRES_COMMAND_OK) {
+		g->have_stmt_ms = g->want_stmt_ms;
+		g->have_lock_ms = g->want_lock_ms;
+	}
+	if (r)
+		g->pq->clear(r);
+}
+
+/* What the session needs after (re)connecting: UTC times, no stuck transaction left holding locks. */
+static const char session_sql[] = "SET TIME ZONE 'UTC'; SET idle_in_transaction_session_timeout = 60000";
+
+/* Run sql with n text parameters (NULL entries are SQL NULL); the result, or NULL with err filled. */
+static PGresult *pg_query_fmt(struct store_pg *g, const char *sql, int n, const char *const *params, char *err,
+                              size_t errlen, const char *what, int binary)
+{
+	pg_apply_limits(g);
+	PGresult *r = g->pq->exec_params(g->conn, sql, n, NULL, params, NULL, NULL, binary);
 	/*
 	 * A connection lost since the last query (a server restart, a network
 	 * cut) is opened again and the query sent once more, unless inside a
@@ -78,19 +120,39 @@ static PGresult *pg_query(struct store_pg *g, const char *sql, int n, const char
 		g->pq->reset(g->conn);
 		if (g->pq->status(g->conn) == CONNECTION_OK) {
 			log_info("the connection to the system database (%s) was lost and is open again", g->label);
-			PGresult *tz = g->pq->exec(g->conn, "SET TIME ZONE 'UTC'");
+			PGresult *tz = g->pq->exec(g->conn, session_sql);
 			if (tz)
 				g->pq->clear(tz);
+			g->have_stmt_ms = g->have_lock_ms = -1;
+			pg_apply_limits(g);
 		}
-		r = g->pq->exec_params(g->conn, sql, n, NULL, params, NULL, NULL, 0);
+		r = g->pq->exec_params(g->conn, sql, n, NULL, params, NULL, NULL, binary);
 	}
 	ExecStatusType s = r ? g->pq->result_status(r) : PGRES_FATAL_ERROR;
 	if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 		return r;
-	pg_fail(g, err, errlen, what, r ? g->pq->result_error_message(r) : g->pq->error_message(g->conn));
+	const char *msg = r ? g->pq->result_error_message(r) : g->pq->error_message(g->conn);
+	if (strstr(msg, "lock timeout")) {
+		char *m = xasprintf("%s (another session held a lock for more than %d s; smelt gave up waiting)", msg,
+		                    g->have_lock_ms / 1000);
+		pg_fail(g, err, errlen, what, m);
+		free(m);
+	} else if (strstr(msg, "statement timeout")) {
+		char *m = xasprintf("%s (no answer within %d s)", msg, g->have_stmt_ms / 1000);
+		pg_fail(g, err, errlen, what, m);
+		free(m);
+	} else {
+		pg_fail(g, err, errlen, what, msg);
+	}
 	if (r)
 		g->pq->clear(r);
 	return NULL;
+}
+
+static PGresult *pg_query(struct store_pg *g, const char *sql, int n, const char *const *params, char *err,
+                          size_t errlen, const char *what)
+{
+	return pg_query_fmt(g, sql, n, params, err, errlen, what, 0);
 }
 
 static int pg_run(struct store_pg *g, const char *sql, int n, const char *const *params, char *err, size_t errlen,
@@ -171,6 +233,42 @@ static const char schema_sql[] =
 	"  payload text,"
 	"  host text, host_key text, pid bigint, pid_start bigint);"
 	"CREATE INDEX IF NOT EXISTS runs_state ON smelt.runs (state_id, status);"
+	/*
+	 * Added later, still version 1 (only new tables, created when missing:
+	 * a smelt that does not know them keeps working beside them): the run
+	 * history (store/runs.h) and `config set --store db` settings.
+	 */
+	"CREATE TABLE IF NOT EXISTS smelt.run_history ("
+	"  seq bigserial,"
+	"  run_id text PRIMARY KEY,"
+	"  job text,"
+	"  trigger text NOT NULL DEFAULT 'cli',"
+	"  args text,"
+	"  status text NOT NULL,"
+	"  started_at timestamptz NOT NULL DEFAULT now(),"
+	"  ended_at timestamptz,"
+	"  duration_s double precision,"
+	"  exit_code integer,"
+	"  error text,"
+	"  log_path text,"
+	"  host text, host_key text, pid bigint, pid_start bigint);"
+	"CREATE INDEX IF NOT EXISTS run_history_started ON smelt.run_history (started_at);"
+	"CREATE TABLE IF NOT EXISTS smelt.run_blocks ("
+	"  run_id text NOT NULL REFERENCES smelt.run_history (run_id) ON DELETE CASCADE,"
+	"  idx integer NOT NULL,"
+	"  block text NOT NULL,"
+	"  kind text NOT NULL,"
+	"  status text NOT NULL,"
+	"  started_at timestamptz,"
+	"  duration_s double precision,"
+	"  rows bigint,"
+	"  detail text,"
+	"  PRIMARY KEY (run_id, idx));"
+	"CREATE TABLE IF NOT EXISTS smelt.plugin_settings ("
+	"  plugin text NOT NULL,"
+	"  name text NOT NULL,"
+	"  value text,"
+	"  PRIMARY KEY (plugin, name));"
 	"COMMIT;";
 
 /* Create smelt's tables when missing, check their version, and see whether Meltano's are there. */
@@ -178,20 +276,26 @@ static int pg_prepare_schema(struct store_pg *g, char *err, size_t errlen)
 {
 	PGresult *r = pg_query(g,
 	                       "SELECT to_regclass('smelt.schema_version') IS NOT NULL AND "
-	                       "to_regclass('smelt.state') IS NOT NULL AND to_regclass('smelt.runs') IS NOT NULL, "
+	                       "to_regclass('smelt.state') IS NOT NULL AND to_regclass('smelt.runs') IS NOT NULL AND "
+	                       "to_regclass('smelt.run_history') IS NOT NULL AND to_regclass('smelt.run_blocks') IS NOT "
+	                       "NULL AND to_regclass('smelt.plugin_settings') IS NOT NULL, "
 	                       /* Meltano's tables, told from another program's "state" or "runs" by their columns */
 	                       "(SELECT count(*) = 4 FROM information_schema.columns WHERE table_schema = 'public' AND "
 	                       " table_name = 'state' AND column_name IN ('state_id', 'completed_state', "
 	                       " 'partial_state', 'updated_at')), "
 	                       "(SELECT count(*) = 5 FROM information_schema.columns WHERE table_schema = 'public' AND "
 	                       " table_name = 'runs' AND column_name IN ('job_name', 'run_id', 'state', 'started_at', "
-	                       " 'last_heartbeat_at'))",
+	                       " 'last_heartbeat_at')), "
+	                       "(SELECT count(*) = 4 FROM information_schema.columns WHERE table_schema = 'public' AND "
+	                       " table_name = 'plugin_settings' AND column_name IN ('namespace', 'name', 'value', "
+	                       " 'enabled'))",
 	                       0, NULL, err, errlen, "read the schema");
 	if (!r)
 		return SMELT_ERR;
 	int have = !strcmp(g->pq->getvalue(r, 0, 0), "t");
 	g->meltano_state = !strcmp(g->pq->getvalue(r, 0, 1), "t");
 	g->meltano_runs = !strcmp(g->pq->getvalue(r, 0, 2), "t");
+	g->meltano_settings = !strcmp(g->pq->getvalue(r, 0, 3), "t");
 	g->pq->clear(r);
 	if (!have) {
 		r = g->pq->exec(g->conn, schema_sql);
@@ -238,10 +342,22 @@ int store_pg_open(const char *uri, struct store_pg **out, char *err, size_t errl
 		store_pg_close(g);
 		return rc;
 	}
-	/* keywords after dbname override what the URI says; before it, the URI wins */
-	const char *const keys[] = { "connect_timeout", "dbname", "fallback_application_name", NULL };
-	const char *const vals[] = { "10", g->uri.conninfo, "smelt", NULL };
+	/*
+	 * Keywords after dbname override what the URI says; before it, the URI
+	 * wins.  A server that does not answer fails the connection after 10 s;
+	 * TCP keepalives (and a 30 s limit on unacknowledged data) find a
+	 * server or network that died under an open connection.
+	 */
+	const char *const keys[] = { "tcp_user_timeout", "connect_timeout", "keepalives", "keepalives_idle",
+		                     "keepalives_interval", "keepalives_count", "dbname", "fallback_application_name",
+		                     NULL };
+	const char *const vals[] = { "30000", "10", "1", "30", "10", "3", g->uri.conninfo, "smelt", NULL };
 	g->conn = g->pq->connectdb_params(keys, vals, 1);
+	if (g->conn && g->pq->status(g->conn) != CONNECTION_OK &&
+	    strstr(g->pq->error_message(g->conn), "tcp_user_timeout")) { /* a libpq older than 12: without it */
+		g->pq->finish(g->conn);
+		g->conn = g->pq->connectdb_params(keys + 1, vals + 1, 1);
+	}
 	if (!g->conn || g->pq->status(g->conn) != CONNECTION_OK) {
 		char *msg = pg_clean(g, g->conn ? g->pq->error_message(g->conn) : "out of memory");
 		size_t n = strlen(msg);
@@ -257,8 +373,18 @@ int store_pg_open(const char *uri, struct store_pg **out, char *err, size_t errl
 		return rc;
 	}
 	g->pq->set_notice_processor(g->conn, quiet_notice, NULL);
-	if (pg_run(g, "SET TIME ZONE 'UTC'", 0, NULL, err, errlen, "set the time zone") ||
-	    pg_prepare_schema(g, err, errlen)) {
+	g->have_stmt_ms = g->have_lock_ms = -1;
+	pg_limits(g, LIMIT_STMT_MS, LIMIT_LOCK_MS);
+	PGresult *r = g->pq->exec(g->conn, session_sql);
+	if (!r || g->pq->result_status(r) != PGRES_COMMAND_OK) {
+		pg_fail(g, err, errlen, "set up the session", r ? g->pq->result_error_message(r) : "out of memory");
+		if (r)
+			g->pq->clear(r);
+		store_pg_close(g);
+		return SMELT_ERR;
+	}
+	g->pq->clear(r);
+	if (pg_prepare_schema(g, err, errlen)) {
 		store_pg_close(g);
 		return SMELT_ERR;
 	}
@@ -273,6 +399,10 @@ void store_pg_close(struct store_pg *g)
 	if (g->conn)
 		g->pq->finish(g->conn);
 	pg_uri_release(&g->uri);
+	free(g->held_run_id);
+	free(g->held_state_id);
+	free(g->lost_state_id);
+	free(g->lost_why);
 	free(g->label);
 	free(g);
 }
@@ -427,9 +557,42 @@ int store_pg_state_get(struct store_pg *g, const char *state_id, char **json, ch
 	return SMELT_OK;
 }
 
+/*
+ * The run lock run_id of state_id is no longer RUNNING: remember it (no
+ * more writes of that state), log who took it once, and fail with err.
+ */
+static int lost_lock(struct store_pg *g, const char *run_id, const char *state_id, char *err, size_t errlen)
+{
+	if (!g->lost_state_id || strcmp(g->lost_state_id, state_id)) {
+		char qerr[SMELT_ERRBUF_SIZE];
+		const char *p[] = { run_id };
+		PGresult *r = pg_query(g, "SELECT status, coalesce(error, '') FROM smelt.runs WHERE run_id = $1", 1, p,
+		                       qerr, sizeof qerr, "read the run lock");
+		const char *why = r && g->pq->ntuples(r) > 0 ? g->pq->getvalue(r, 0, 1) : "";
+		free(g->lost_state_id);
+		free(g->lost_why);
+		g->lost_state_id = xstrdup(state_id);
+		g->lost_why = xasprintf("its run %s is %s in the system database (%s)%s%s", run_id,
+		                        r && g->pq->ntuples(r) > 0 ? g->pq->getvalue(r, 0, 0) : "gone", g->label,
+		                        *why ? ": " : "", why);
+		if (r)
+			g->pq->clear(r);
+		log_error("the run lock of '%s' was taken over by another process: %s; this run stops so that two runs "
+		          "never write its state",
+		          state_id, g->lost_why);
+	}
+	return fail(err, errlen, SMELT_ERR,
+	            "the state of '%s' is not saved: this run lost its lock to another process (%s)", state_id,
+	            g->lost_why);
+}
+
 int store_pg_state_put(struct store_pg *g, const char *state_id, const char *json, int partial, char *err,
                        size_t errlen)
 {
+	if (g->lost_state_id && !strcmp(g->lost_state_id, state_id))
+		return fail(err, errlen, SMELT_ERR,
+		            "the state of '%s' is not saved: this run lost its lock to another process (%s)", state_id,
+		            g->lost_why);
 	cJSON *value = cJSON_Parse(json);
 	if (!value)
 		return fail(err, errlen, SMELT_ERR_CONFIG, "state for '%s' is not valid JSON", state_id);
@@ -437,20 +600,47 @@ int store_pg_state_put(struct store_pg *g, const char *state_id, const char *jso
 	cJSON_AddItemToObject(wrapped, "singer_state", value);
 	struct strbuf sb = STRBUF_INIT;
 	int rc;
+	/*
+	 * Fencing: the state of the id whose run lock this process holds is
+	 * written only while that lock row is still RUNNING, checked in the same
+	 * statement with the row share-locked, so another machine that marks the
+	 * run stale (an UPDATE of that row) and takes the lock over is ordered
+	 * before or after the write, never beside it.
+	 */
+	const char *fence = g->held_state_id && !strcmp(g->held_state_id, state_id) ? g->held_run_id : NULL;
 	if (!partial) {
 		json_dump(&sb, wrapped, -2);
-		const char *p[] = { state_id, sb.buf };
-		rc = pg_run(g,
-		            "INSERT INTO smelt.state (state_id, completed_state, partial_state) VALUES ($1, $2, '{}') "
-		            "ON CONFLICT (state_id) DO UPDATE SET completed_state = $2, partial_state = '{}', "
-		            "updated_at = now()",
-		            2, p, err, errlen, "save state");
+		const char *p[] = { state_id, sb.buf, fence };
+		PGresult *r = pg_query(g,
+		                       "INSERT INTO smelt.state (state_id, completed_state, partial_state) "
+		                       "SELECT $1, $2, '{}' WHERE $3::text IS NULL OR EXISTS (SELECT 1 FROM smelt.runs "
+		                       "WHERE run_id = $3 AND status = 'RUNNING' FOR SHARE) "
+		                       "ON CONFLICT (state_id) DO UPDATE SET completed_state = $2, partial_state = '{}', "
+		                       "updated_at = now()",
+		                       3, p, err, errlen, "save state");
+		rc = r ? SMELT_OK : SMELT_ERR;
+		if (r && pg_changed(g, r) == 0)
+			rc = lost_lock(g, fence, state_id, err, errlen);
+		if (r)
+			g->pq->clear(r);
 	} else if (!(rc = pg_begin(g, err, errlen, "save state"))) {
 		/* the row exists and is locked before its partial payload is read, so merges never interleave */
 		const char *p1[] = { state_id };
 		PGresult *r = NULL;
-		rc = pg_run(g, "INSERT INTO smelt.state (state_id) VALUES ($1) ON CONFLICT (state_id) DO NOTHING", 1, p1,
-		            err, errlen, "save state");
+		if (fence) {
+			const char *pf[] = { fence };
+			if (!(r = pg_query(g, "SELECT 1 FROM smelt.runs WHERE run_id = $1 AND status = 'RUNNING' FOR SHARE", 1,
+			                   pf, err, errlen, "save state")))
+				rc = SMELT_ERR;
+			else if (g->pq->ntuples(r) == 0)
+				rc = lost_lock(g, fence, state_id, err, errlen);
+			if (r)
+				g->pq->clear(r);
+			r = NULL;
+		}
+		if (!rc)
+			rc = pg_run(g, "INSERT INTO smelt.state (state_id) VALUES ($1) ON CONFLICT (state_id) DO NOTHING", 1,
+			            p1, err, errlen, "save state");
 		if (!rc && !(r = pg_query(g, "SELECT partial_state FROM smelt.state WHERE state_id = $1 FOR UPDATE", 1, p1,
 		                          err, errlen, "save state")))
 			rc = SMELT_ERR;
@@ -642,6 +832,16 @@ int store_pg_run_begin(struct store_pg *g, const char *run_id, const char *state
 			rc = SMELT_ERR;
 		}
 	}
+	if (!rc && state_id) {
+		if (g->lost_state_id && !strcmp(g->lost_state_id, state_id)) {
+			free(g->lost_state_id); /* this process holds the lock of that state id again */
+			g->lost_state_id = NULL;
+		}
+		free(g->held_run_id);
+		free(g->held_state_id);
+		g->held_run_id = xstrdup(run_id);
+		g->held_state_id = xstrdup(state_id);
+	}
 	if (!rc) {
 		const char *p[] = { run_id, state_id, name, known ? owner->host : NULL, known ? owner->host_key : NULL,
 			            known ? pid : NULL, known ? start : NULL };
@@ -657,21 +857,46 @@ int store_pg_run_heartbeat(struct store_pg *g, const char *run_id)
 {
 	char err[SMELT_ERRBUF_SIZE];
 	const char *p[] = { run_id };
-	int rc = pg_run(g, "UPDATE smelt.runs SET last_heartbeat_at = now() WHERE run_id = $1 AND status = 'RUNNING'",
-	                1, p, err, sizeof err, "heartbeat");
-	if (rc && !g->warned++)
-		log_warn("%s (the run goes on; other machines see it as stale 5 minutes after its last heartbeat)", err);
-	else if (!rc)
-		g->warned = 0;
-	return rc;
+	pg_limits(g, LIMIT_BEAT_MS, LIMIT_BEAT_MS);
+	PGresult *r = pg_query(g,
+	                       "UPDATE smelt.runs SET last_heartbeat_at = now() WHERE run_id = $1 AND status = 'RUNNING' "
+	                       "RETURNING 1",
+	                       1, p, err, sizeof err, "heartbeat");
+	pg_limits(g, LIMIT_STMT_MS, LIMIT_LOCK_MS);
+	if (!r) {
+		if (!g->warned++)
+			log_warn("%s (the run goes on; other machines see it as stale 5 minutes after its last heartbeat)",
+			         err);
+		return SMELT_ERR;
+	}
+	g->warned = 0;
+	int beat = g->pq->ntuples(r) > 0;
+	g->pq->clear(r);
+	if (beat)
+		return SMELT_OK;
+	/* no RUNNING row: another machine took the lock over (it marked this run stale), or someone ended it */
+	if (g->held_run_id && !strcmp(g->held_run_id, run_id)) {
+		lost_lock(g, run_id, g->held_state_id, err, sizeof err);
+	} else {
+		log_error("the run lock %s is no longer running in the system database (%s); this run stops", run_id,
+		          g->label);
+	}
+	return SMELT_ERR_NOTFOUND;
 }
 
 int store_pg_run_end(struct store_pg *g, const char *run_id, const char *status, const char *error,
                      const char *payload_json, char *err, size_t errlen)
 {
 	const char *p[] = { run_id, status, error, payload_json };
+	if (g->held_run_id && !strcmp(g->held_run_id, run_id)) {
+		free(g->held_run_id);
+		free(g->held_state_id);
+		g->held_run_id = g->held_state_id = NULL;
+	}
 	return pg_run(g,
-	              "UPDATE smelt.runs SET status = $2, error = $3, payload = $4, ended_at = now() WHERE run_id = $1",
+	              /* a lock another machine took over keeps the reason it gave */
+	              "UPDATE smelt.runs SET status = $2, error = $3, payload = $4, ended_at = now() WHERE run_id = $1 "
+	              "AND status = 'RUNNING'",
 	              4, p, err, errlen, "finish run");
 }
 
@@ -707,4 +932,97 @@ int store_pg_runs_json(struct store_pg *g, const char *state_id, int limit, char
 	g->pq->clear(r);
 	*json = strbuf_detach(&sb);
 	return SMELT_OK;
+}
+
+/* ---- plugin settings stored with `config set --store db` ---------------------------- */
+
+int store_pg_setting_get(struct store_pg *g, const char *plugin, const char *name, char **value, char *err,
+                         size_t errlen)
+{
+	const char *p[] = { plugin, name };
+	*value = NULL;
+	PGresult *r = pg_query(g, "SELECT value FROM smelt.plugin_settings WHERE plugin = $1 AND name = $2", 2, p, err,
+	                       errlen, "read setting");
+	if (!r)
+		return SMELT_ERR;
+	if (g->pq->ntuples(r) > 0)
+		*value = pg_dup(g, r, 0, 0);
+	g->pq->clear(r);
+	return SMELT_OK;
+}
+
+int store_pg_setting_set(struct store_pg *g, const char *plugin, const char *name, const char *value, char *err,
+                         size_t errlen)
+{
+	const char *p[] = { plugin, name, value };
+	return pg_run(g,
+	              "INSERT INTO smelt.plugin_settings (plugin, name, value) VALUES ($1, $2, $3) "
+	              "ON CONFLICT (plugin, name) DO UPDATE SET value = $3",
+	              3, p, err, errlen, "save setting");
+}
+
+int store_pg_setting_unset(struct store_pg *g, const char *plugin, const char *name, char *err, size_t errlen)
+{
+	const char *p[] = { plugin, name };
+	return pg_run(g, "DELETE FROM smelt.plugin_settings WHERE plugin = $1 AND (name = $2 OR $2 IS NULL)", 2, p, err,
+	              errlen, name ? "unset setting" : "clear settings");
+}
+
+int store_pg_meltano_setting_get(struct store_pg *g, const char *ns, const char *name, char **json, char *err,
+                                 size_t errlen)
+{
+	*json = NULL;
+	if (!g->meltano_settings)
+		return 0;
+	char *mns = strcmp(ns, "meltano") ? xasprintf("%s.default", ns) : xstrdup(ns);
+	const char *p[] = { mns, name };
+	/* the pickled value as bytes: the result in binary format */
+	PGresult *r = pg_query_fmt(g,
+	                           "SELECT value FROM public.plugin_settings WHERE namespace = $1 AND name = $2 AND "
+	                           "enabled AND value IS NOT NULL",
+	                           2, p, err, errlen, "read Meltano's plugin_settings", 1);
+	int rc = r ? 0 : SMELT_ERR;
+	if (r && g->pq->ntuples(r) > 0) {
+		char why[160];
+		const unsigned char *b = (const unsigned char *)g->pq->getvalue(r, 0, 0);
+		size_t n = (size_t)g->pq->getlength(r, 0, 0);
+		if (pickle_to_json(b, n, json, why, sizeof why) == SMELT_OK)
+			rc = 1;
+		else
+			rc = fail(err, errlen, SMELT_ERR,
+			          "setting '%s' of '%s' in Meltano's plugin_settings table (%s) is not plain data: %s", name,
+			          mns, g->label, why);
+	}
+	if (r)
+		g->pq->clear(r);
+	free(mns);
+	return rc;
+}
+
+/* ---- for store/runs_pg.c ------------------------------------------------------------ */
+
+const struct pq_api *store_pg_api(const struct store_pg *g)
+{
+	return g->pq;
+}
+
+PGresult *store_pg_exec(struct store_pg *g, const char *sql, int n, const char *const *params, char *err,
+                        size_t errlen, const char *what)
+{
+	return pg_query(g, sql, n, params, err, errlen, what);
+}
+
+int store_pg_begin(struct store_pg *g, char *err, size_t errlen, const char *what)
+{
+	return pg_begin(g, err, errlen, what);
+}
+
+int store_pg_commit(struct store_pg *g, int rc, char *err, size_t errlen)
+{
+	return pg_commit(g, rc, err, errlen);
+}
+
+void store_pg_slow(struct store_pg *g, int slow)
+{
+	pg_limits(g, slow ? LIMIT_LIST_MS : LIMIT_STMT_MS, LIMIT_LOCK_MS);
 }

@@ -25,6 +25,7 @@ static const struct dl_api_sym pq_syms[] = {
 	DL_API_SYM(struct pq_api, ntuples, "PQntuples"),
 	DL_API_SYM(struct pq_api, getvalue, "PQgetvalue"),
 	DL_API_SYM(struct pq_api, getisnull, "PQgetisnull"),
+	DL_API_SYM(struct pq_api, getlength, "PQgetlength"),
 	DL_API_SYM(struct pq_api, cmd_tuples, "PQcmdTuples"),
 	DL_API_SYM(struct pq_api, clear, "PQclear"),
 	DL_API_SYM(struct pq_api, set_notice_processor, "PQsetNoticeProcessor"),

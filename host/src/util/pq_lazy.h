@@ -28,6 +28,7 @@ struct pq_api {
 	int (*ntuples)(const PGresult *res);
 	char *(*getvalue)(const PGresult *res, int row, int col);
 	int (*getisnull)(const PGresult *res, int row, int col);
+	int (*getlength)(const PGresult *res, int row, int col);
 	char *(*cmd_tuples)(PGresult *res);
 	void (*clear)(PGresult *res);
 	PQnoticeProcessor (*set_notice_processor)(PGconn *conn, PQnoticeProcessor proc, void *arg);
