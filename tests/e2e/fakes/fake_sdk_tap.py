@@ -2,9 +2,16 @@
 `structured-logging` capability: one stream `things` of three records.  It logs through the SDK's
 logging (so SINGER_SDK_LOG_CONFIG decides the format): an info line with a stream name, a warning
 with extra fields, a line quoting its password (a careless tap), and writes two lines of its own
-straight to stderr: a plain one and a broken JSON one (never lost by whoever reads its stderr)."""
+straight to stderr: a plain one and a broken JSON one (never lost by whoever reads its stderr).
+With $SDKFAKE_DUMP set it first copies the logging configuration SINGER_SDK_LOG_CONFIG names to
+$SDKFAKE_DUMP/sdk_log_config.json (the file is removed after the run)."""
+import os
+import shutil
 import sys
 import typing as t
+
+if os.environ.get("SDKFAKE_DUMP") and os.path.isfile(os.environ.get("SINGER_SDK_LOG_CONFIG", "")):
+    shutil.copyfile(os.environ["SINGER_SDK_LOG_CONFIG"], os.path.join(os.environ["SDKFAKE_DUMP"], "sdk_log_config.json"))
 
 from singer_sdk import Stream, Tap
 from singer_sdk import typing as th
