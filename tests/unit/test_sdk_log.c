@@ -214,6 +214,37 @@ START_TEST(text_format_shows_the_message_at_its_level)
 }
 END_TEST
 
+START_TEST(text_format_prints_a_records_exception_as_python)
+{
+	sdk_log_use("tap-x", 1);
+	const char *line = "{\"level\":\"error\",\"pid\":1,\"logger_name\":\"tap-x\",\"ts\":1,\"thread_name\":\"t\","
+	                   "\"app_name\":\"singer-sdk\",\"message\":\"sync failed\",\"exception\":{\"type\":\"ValueError\","
+	                   "\"module\":\"builtins\",\"message\":\"bad row\",\"traceback\":[{\"filename\":\"/t/tap.py\","
+	                   "\"function\":\"get_records\",\"lineno\":12,\"line\":\"        raise ValueError('bad row')\\n\"}],"
+	                   "\"cause\":{\"type\":\"KeyError\",\"module\":\"builtins\",\"message\":\"'id'\"}}}";
+	int rc;
+	char *out = emitted("tap-x", line, 0, &rc);
+	ck_assert_int_eq(rc, 1);
+	ck_assert_str_eq(out, "tap-x error: sync failed\n"
+	                      "tap-x error: KeyError: 'id'\n"
+	                      "tap-x error: The above exception was the direct cause of the following exception:\n"
+	                      "tap-x error: Traceback (most recent call last):\n"
+	                      "tap-x error:   File \"/t/tap.py\", line 12, in get_records\n"
+	                      "tap-x error:     raise ValueError('bad row')\n"
+	                      "tap-x error: ValueError: bad row\n");
+	free(out);
+	/* JSON: one line, the exception a field */
+	log_set_format(LOG_FORMAT_JSON);
+	out = emitted("tap-x", line, 0, &rc);
+	ck_assert_msg(strchr(out, '\n') == out + strlen(out) - 1, "%s", out); /* one line */
+	cJSON *v = cJSON_Parse(out);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(v, "plugin_exception");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type")), "ValueError");
+	cJSON_Delete(v);
+	free(out);
+}
+END_TEST
+
 START_TEST(key_value_format_carries_the_fields)
 {
 	sdk_log_use("tap-x", 1);
@@ -224,6 +255,17 @@ START_TEST(key_value_format_carries_the_fields)
 	ck_assert_msg(!strncmp(out, "event='slow source' name='tap-x' stdio='stderr' pid=4242 thread_name='MainThread' "
 	                            "app_name='singer-sdk' rows_per_s=12 region='eu' plugin_logger='tap-x.things' "
 	                            "stream_name='things' level='warning' timestamp=", 160), "%s", out);
+	free(out);
+	/* other values as Python's repr() of them, as structlog writes them */
+	out = emitted("tap-x", METRIC_LINE, 0, &rc);
+	ck_assert_msg(strstr(out, " metric_info={'type': 'counter', 'metric': 'record_count', 'value': 3, "
+	                          "'tags': {'stream': 'things'}} "), "%s", out);
+	free(out);
+	const char *line = "{\"level\":\"info\",\"pid\":1,\"logger_name\":\"x\",\"ts\":1,\"thread_name\":\"t\","
+	                   "\"app_name\":\"a\",\"message\":\"m\",\"extra\":{\"ok\":true,\"no\":false,"
+	                   "\"list\":[1,\"it's\",null,2.5]}}";
+	out = emitted("tap-x", line, 0, &rc);
+	ck_assert_msg(strstr(out, " ok=True no=False list=[1, \"it's\", None, 2.5] "), "%s", out);
 	free(out);
 }
 END_TEST
@@ -243,6 +285,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, emits_json_lines_with_the_records_fields_scrubbed);
 	tcase_add_test(tc, text_format_shows_the_message_at_its_level);
+	tcase_add_test(tc, text_format_prints_a_records_exception_as_python);
 	tcase_add_test(tc, key_value_format_carries_the_fields);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -178,6 +178,46 @@ static void scrub_tree(cJSON *v)
 	}
 }
 
+/*
+ * An exception of a record (the SDK's _format_exception(): type, module,
+ * message, traceback frames, cause or context) as Python prints one, a
+ * line at a time, for the text format: its cause first, as Python does.
+ */
+static void exception_lines(const cJSON *e, enum smelt_log_level level, const char *label, int depth)
+{
+	const cJSON *cause = cJSON_GetObjectItemCaseSensitive(e, "cause");
+	const cJSON *context = cJSON_GetObjectItemCaseSensitive(e, "context");
+	const cJSON *chained = cJSON_IsObject(cause) ? cause : cJSON_IsObject(context) ? context : NULL;
+	if (chained && depth < 8) {
+		exception_lines(chained, level, label, depth + 1);
+		log_plugin_msg(level, label, "stderr", "%s", chained == cause
+		               ? "The above exception was the direct cause of the following exception:"
+		               : "During handling of the above exception, another exception occurred:");
+	}
+	const cJSON *tb = cJSON_GetObjectItemCaseSensitive(e, "traceback");
+	if (cJSON_GetArraySize(tb) > 0)
+		log_plugin_msg(level, label, "stderr", "Traceback (most recent call last):");
+	for (const cJSON *f = cJSON_IsArray(tb) ? tb->child : NULL; f; f = f->next) {
+		const char *file = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "filename"));
+		const char *func = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "function"));
+		const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "line"));
+		const cJSON *lineno = cJSON_GetObjectItemCaseSensitive(f, "lineno");
+		log_plugin_msg(level, label, "stderr", "  File \"%s\", line %d, in %s", file ? file : "?",
+		               cJSON_IsNumber(lineno) ? lineno->valueint : 0, func ? func : "?");
+		while (code && is_space(*code))
+			code++;
+		size_t n = code ? strlen(code) : 0;
+		while (n && is_space(code[n - 1]))
+			n--;
+		if (n)
+			log_plugin_msg(level, label, "stderr", "    %.*s", (int)n, code);
+	}
+	const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
+	const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "message"));
+	log_plugin_msg(level, label, "stderr", "%s%s%s", type ? type : "Exception", msg && *msg ? ": " : "",
+	               msg ? msg : "");
+}
+
 int sdk_log_emit(const char *label, const char *line, size_t len, int quiet)
 {
 	struct sdk_record r;
@@ -196,6 +236,10 @@ int sdk_log_emit(const char *label, const char *line, size_t len, int quiet)
 	} else {
 		log_plugin_fields(level, label, "stderr", r.fields, "%s", r.message);
 	}
+	/* the text format has no fields: a record's exception follows its message, as Python prints it */
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(r.fields, "plugin_exception");
+	if (log_get_format() == LOG_FORMAT_TEXT && cJSON_IsObject(e))
+		exception_lines(e, level, label, 0);
 	sdk_record_release(&r);
 	return 1;
 }

@@ -65,7 +65,10 @@ void sdk_log_reset(void);
  * text).  quiet: the stage's SMELT_SPAWN_QUIET (its info lines become
  * debug lines).  A METRIC record is logged at debug level in text format
  * ("METRIC: {metric_info}", like the SDK's plain metric lines) and at its
- * own level in JSON and key-value formats, as Meltano does.
+ * own level in JSON and key-value formats, as Meltano does.  In text
+ * format a record's exception (plugin_exception) follows its message as
+ * Python prints a traceback, a log line per line, at the record's level
+ * (Meltano's console renders it too).
  */
 int sdk_log_emit(const char *label, const char *line, size_t len, int quiet);
 

@@ -327,6 +327,31 @@ static void py_repr(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, q);
 }
 
+/* A JSON value as Python's repr() writes what json.loads() makes of it (True, None, {'k': 'v'}). */
+static void py_value(struct strbuf *sb, const cJSON *v)
+{
+	if (cJSON_IsString(v)) {
+		py_repr(sb, v->valuestring);
+	} else if (cJSON_IsBool(v) || cJSON_IsNull(v)) {
+		strbuf_addstr(sb, cJSON_IsTrue(v) ? "True" : cJSON_IsFalse(v) ? "False" : "None");
+	} else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+		strbuf_addch(sb, cJSON_IsObject(v) ? '{' : '[');
+		for (const cJSON *c = v->child; c; c = c->next) {
+			strbuf_addstr(sb, c == v->child ? "" : ", ");
+			if (cJSON_IsObject(v)) {
+				py_repr(sb, c->string ? c->string : "");
+				strbuf_addstr(sb, ": ");
+			}
+			py_value(sb, c);
+		}
+		strbuf_addch(sb, cJSON_IsObject(v) ? '}' : ']');
+	} else {
+		char *t = cJSON_PrintUnformatted(v);
+		strbuf_addstr(sb, t ? t : "None");
+		free(t);
+	}
+}
+
 /* One field of a structured line; raw: value is JSON text (numbers, objects) rather than a string. */
 static void field(struct strbuf *sb, const char *key, const char *value, int raw)
 {
@@ -382,11 +407,15 @@ static void structured_line(struct strbuf *sb, enum smelt_log_level level, const
 	for (const cJSON *f = fields ? fields->child : NULL; f; f = f->next) {
 		if (stdio && reserved(f->string)) /* a plugin's field never shadows the line's own keys */
 			continue;
+		if (cur_format != LOG_FORMAT_JSON) { /* structlog's key-value: repr() of the Python value */
+			struct strbuf v = STRBUF_INIT;
+			py_value(&v, f);
+			field(sb, f->string, v.buf, 1);
+			strbuf_release(&v);
+			continue;
+		}
 		char *v = cJSON_PrintUnformatted(f);
-		if (cur_format != LOG_FORMAT_JSON && cJSON_IsString(f))
-			field(sb, f->string, f->valuestring, 0);
-		else
-			field(sb, f->string, v ? v : "null", 1);
+		field(sb, f->string, v ? v : "null", 1);
 		free(v);
 	}
 	for (size_t i = 0; i < LOG_CONTEXT_MAX && context[0][i].key; i++)
