@@ -39,7 +39,9 @@ const struct cli_spec invoke_spec = {
 	.usage = "smelt invoke [OPTIONS] PLUGIN[:COMMAND] [ARGS...]",
 	.text = "Options go before PLUGIN: the words after it are the tool's.\n",
 	.options = invoke_options,
-	.notes = "The exit code is the tool's own.\n",
+	.notes = "The exit code is the tool's own.  On a terminal the tool has it; where logs are collected\n"
+	         "(stderr not a terminal, --log-format json or key-value) its stderr lines are logged, as\n"
+	         "Meltano's invoke logs them, with secrets scrubbed.\n",
 	.examples = "  smelt invoke tap-csv --discover        run the plugin's executable\n"
 	            "  smelt invoke dbt-sqlite:run            one of its commands\n"
 	            "  smelt invoke --list-commands dbt-sqlite --format json\n",

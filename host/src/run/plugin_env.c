@@ -1,8 +1,8 @@
 /* run/plugin_env: see plugin_env.h. */
 #include "run/plugin_env.h"
 #include "run/runfiles.h"
-#include "run/sdk_log.h"
 #include "run/runtime.h"
+#include "run/sdk_log.h"
 #include "project/project.h"
 #include "settings/settings.h"
 #include "util/fs.h"
