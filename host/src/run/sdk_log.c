@@ -247,7 +247,7 @@ int sdk_log_emit(const char *label, const char *line, size_t len, int quiet)
 cJSON *sdk_log_metric(const char *line, size_t len)
 {
 	struct sdk_record r;
-	if (!memchr(line, '{', len) || !sdk_log_parse(line, len, &r))
+	if (!memmem(line, len, "\"metric_info\"", 13) || !sdk_log_parse(line, len, &r)) /* most lines: no parse */
 		return NULL;
 	cJSON *info = r.metric ? cJSON_DetachItemFromObjectCaseSensitive(r.fields, "metric_info") : NULL;
 	sdk_record_release(&r);
