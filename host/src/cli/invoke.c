@@ -1,7 +1,10 @@
 /*
  * smelt invoke PLUGIN[:COMMAND] [ARGS...]: run a plugin (or one of its
  * commands) with its settings in the environment and its venv on PATH,
- * and return the tool's own exit code.  The adapter that claims the
+ * and return the tool's own exit code.  Where logs are collected (stderr
+ * not a terminal, --log-format json or key-value) the tool's stderr is
+ * logged line by line, as Meltano's invoke does; stdin and stdout are
+ * always the tool's.  The adapter that claims the
  * plugin does the work; a plugin no adapter claims (a utility on PATH,
  * sqlfluff, ...) is run by the host directly.
  */
@@ -9,6 +12,7 @@
 #include "adapters/dispatch.h"
 #include "project/project.h"
 #include "run/execute.h"
+#include "run/proc.h"
 #include "run/runtime.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -35,7 +39,9 @@ const struct cli_spec invoke_spec = {
 	.usage = "smelt invoke [OPTIONS] PLUGIN[:COMMAND] [ARGS...]",
 	.text = "Options go before PLUGIN: the words after it are the tool's.\n",
 	.options = invoke_options,
-	.notes = "The exit code is the tool's own.\n",
+	.notes = "The exit code is the tool's own.  On a terminal the tool has it; where logs are collected\n"
+	         "(stderr not a terminal, --log-format json or key-value) its stderr lines are logged, as\n"
+	         "Meltano's invoke logs them, with secrets scrubbed.\n",
 	.examples = "  smelt invoke tap-csv --discover        run the plugin's executable\n"
 	            "  smelt invoke dbt-sqlite:run            one of its commands\n"
 	            "  smelt invoke --list-commands dbt-sqlite --format json\n",
@@ -162,6 +168,19 @@ int cmd_invoke(struct cli *cli, int argc, char **argv)
 
 	struct runtime rt;
 	runtime_init(&rt, &cli->paths, p);
+	/*
+	 * Meltano's invoke logs the tool's stderr line by line (stdio=stderr,
+	 * cmd_type=command); smelt does where logs are collected: a JSON or
+	 * key-value log, or stderr not a terminal (unless the log level or
+	 * --quiet would hide the lines: then the tool's stderr is left alone
+	 * rather than lost).  On a terminal with the text format the tool has
+	 * the terminal (a REPL's prompt on stderr works).
+	 */
+	if (log_get_format() != LOG_FORMAT_TEXT ||
+	    (!isatty(STDERR_FILENO) && log_level() <= SMELT_LOG_INFO && log_get_verbosity() != LOG_QUIET)) {
+		proc_log_inherited_stderr(1);
+		log_context_set(1, "cmd_type", "command");
+	}
 	char err[SMELT_ERRBUF_SIZE * 4] = "";
 	int exit_code = EXIT_OK;
 	if (list) {

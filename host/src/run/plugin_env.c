@@ -2,9 +2,11 @@
 #include "run/plugin_env.h"
 #include "run/runfiles.h"
 #include "run/runtime.h"
+#include "run/sdk_log.h"
 #include "project/project.h"
 #include "settings/settings.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
@@ -171,6 +173,29 @@ static void logging_file(struct runtime *rt, struct plugin *pl, struct envlist *
 	free(path);
 }
 
+/*
+ * Meltano's PluginInvoker.get_log_parser(): the plugin has the
+ * structured-logging capability and its _log_parser extra (default
+ * "singer-sdk" for Singer plugins) names the Singer SDK's parser.
+ */
+static int structured_logging(struct runtime *rt, struct plugin *pl)
+{
+	char err[SMELT_ERRBUF_SIZE];
+	const struct definition *d = project_plugin_def(rt->project, pl, err, sizeof err);
+	if (!d || !definition_has_capability(d, "structured-logging"))
+		return 0;
+	struct settings s = { 0 };
+	int yes = 0;
+	if (settings_resolve(rt->project, pl, NULL, SETTINGS_EXTRAS, &s, err, sizeof err) == SMELT_OK) {
+		const struct resolved_setting *r = settings_find(&s, "_log_parser");
+		yes = r && cJSON_IsString(r->value) && !strcmp(r->value->valuestring, "singer-sdk");
+	} else {
+		log_debug("%s: %s", pl->name, err);
+	}
+	settings_release(&s);
+	return yes;
+}
+
 void plugin_env_finish(struct runtime *rt, struct plugin *pl, struct envlist *env)
 {
 	if (!envlist_get(env, "PYTHONWARNINGS"))
@@ -184,14 +209,17 @@ void plugin_env_finish(struct runtime *rt, struct plugin *pl, struct envlist *en
 	if (!kind)
 		return;
 	const char *level = python_level();
+	int structured = structured_logging(rt, pl);
+	sdk_log_use(pl->name, structured);
 	struct strbuf sb = STRBUF_INIT;
 	char *file = xasprintf("%s.singer_sdk_logging.json", kind);
+	/* Meltano's file (json.dumps(indent=2)), with the SDK's StructuredFormatter for structured logging */
 	strbuf_addf(&sb, "{\n  \"version\": 1,\n  \"disable_existing_loggers\": false,\n  \"formatters\": {\n"
-	            "    \"singer_formatter\": {\n      \"format\": \"%%(message)s\"\n    }\n  },\n"
+	            "    \"singer_formatter\": {\n      %s\n    }\n  },\n"
 	            "  \"handlers\": {\n    \"console\": {\n      \"class\": \"logging.StreamHandler\",\n"
 	            "      \"formatter\": \"singer_formatter\",\n      \"stream\": \"ext://sys.stderr\"\n    }\n  },\n"
 	            "  \"root\": {\n    \"handlers\": [\n      \"console\"\n    ],\n    \"level\": \"%s\"\n  }\n}",
-	            level);
+	            structured ? "\"()\": \"singer_sdk.logging.StructuredFormatter\"" : "\"format\": \"%(message)s\"", level);
 	logging_file(rt, pl, env, "SINGER_SDK_LOG_CONFIG", file, sb.buf);
 	free(file);
 	strbuf_reset(&sb);

@@ -5,9 +5,13 @@
  *  - Singer plugins (extractors, loaders, mappers) get SINGER_SDK_LOG_CONFIG
  *    and LOGGING_CONF_FILE naming logging configurations written into the
  *    plugin's run folder (<sys dir>/run/<name>/<tap|target|mapper>.
- *    singer_sdk_logging.json and .pipelinewise_logging.conf, messages only,
- *    at smelt's log level; removed after the run like the other generated
- *    files), unless the user's environment names its own;
+ *    singer_sdk_logging.json and .pipelinewise_logging.conf, Meltano's
+ *    files: messages only, at smelt's log level; removed after the run
+ *    like the other generated files), unless the user's environment names
+ *    its own.  A plugin with the `structured-logging` capability and the
+ *    `_log_parser` "singer-sdk" (the default) gets the Singer SDK's
+ *    StructuredFormatter instead, and its JSON stderr lines are read by
+ *    run/sdk_log.h (sdk_log_use() is called for every Singer plugin);
  *    every plugin gets PYTHONWARNINGS=once unless set.
  *
  *  - Inside an EL block (smelt run), each plugin also sees what the plugins

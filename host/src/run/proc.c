@@ -1,5 +1,6 @@
 /* proc: the process supervisor; see proc.h. */
 #include "run/proc.h"
+#include "run/sdk_log.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -38,6 +39,12 @@ extern char **environ;
 static int last_signal;
 static int held;              /* nesting depth of proc_signals_hold() */
 static sigset_t before_hold;  /* the mask before the outermost hold: what stages start with */
+static int log_inherited_stderr; /* proc_log_inherited_stderr() */
+
+void proc_log_inherited_stderr(int on)
+{
+	log_inherited_stderr = on;
+}
 
 int proc_last_signal(void)
 {
@@ -189,6 +196,9 @@ static void emit_line(struct sup *s, struct reader *r, const char *line, size_t 
 		s->opts->on_stderr(s->opts->stderr_arg, r->stage, line, len);
 	enum smelt_log_level level = (st->flags & SMELT_SPAWN_QUIET) ? SMELT_LOG_DEBUG : SMELT_LOG_INFO;
 	const char *label = st->label ? st->label : "plugin";
+	/* a Singer SDK structured record (run/sdk_log.h) is logged with its own level and fields */
+	if (!r->is_stdout && !r->truncated && sdk_log_emit(label, line, len, !!(st->flags & SMELT_SPAWN_QUIET)))
+		return;
 	/* "prog: level: message" (git style, the native connectors): the prefix is already in our line format */
 	size_t ll = strlen(label);
 	if (!r->is_stdout && len > ll + 2 && !strncmp(line, label, ll) && line[ll] == ':' && line[ll + 1] == ' ') {
@@ -486,8 +496,8 @@ static int start_stage(struct sup *s, size_t i, int *prev_read, int devnull, pid
 		return fail(err, errlen, SMELT_ERR, "cannot run '%s' for '%s': not found on PATH", st->argv[0],
 		            st->label ? st->label : st->argv[0]);
 	}
-	if (!s->inherit) {
-		if (pipe2(out, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0) {
+	if (!s->inherit || log_inherited_stderr) {
+		if ((!s->inherit && pipe2(out, O_CLOEXEC) != 0) || pipe2(errp, O_CLOEXEC) != 0) {
 			free(file);
 			return fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
 		}

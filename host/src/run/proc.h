@@ -108,6 +108,14 @@ struct proc_opts {
 int proc_pipeline(const struct proc_stage *stages, size_t n, const struct proc_opts *opts,
                   struct proc_result *res, char *err, size_t errlen);
 
+/*
+ * on 1: from now on, a stage with SMELT_SPAWN_INHERIT_STDIO gets smelt's
+ * stdin and stdout (and the terminal's foreground) but its stderr is read
+ * and logged line by line like any stage's (scrubbed, in the log format),
+ * as Meltano's invoke does; 0 (the default): all three are smelt's.
+ */
+void proc_log_inherited_stderr(int on);
+
 /* The signal that interrupted the last proc_pipeline() call (SIGINT, SIGTERM, SIGHUP), or 0. */
 int proc_last_signal(void);
 

@@ -7,6 +7,7 @@
 #include "run/plugin_env.h"
 #include "run/proc.h"
 #include "run/runfiles.h"
+#include "run/sdk_log.h"
 #include "settings/required.h"
 #include "settings/settings.h"
 #include "settings/state_config.h"
@@ -537,10 +538,11 @@ static void flow_stderr(void *arg, size_t stage, const char *line, size_t len)
 {
 	struct flow *f = arg;
 	const char *m = stage == 0 ? memmem(line, len, "METRIC: ", 8) : NULL;
-	if (!m)
+	/* a plain metric line, or the metric_info of a Singer SDK structured one (run/sdk_log.h) */
+	cJSON *v = m ? cJSON_ParseWithLength(m + 8, len - (size_t)(m + 8 - line))
+	             : stage == 0 && sdk_log_used(f->specs[0].label) ? sdk_log_metric(line, len) : NULL;
+	if (!v)
 		return;
-	m += 8;
-	cJSON *v = cJSON_ParseWithLength(m, len - (size_t)(m - line));
 	const char *metric = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(v, "metric"));
 	const cJSON *value = cJSON_GetObjectItemCaseSensitive(v, "value");
 	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(v, "tags");

@@ -327,6 +327,31 @@ static void py_repr(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, q);
 }
 
+/* A JSON value as Python's repr() writes what json.loads() makes of it (True, None, {'k': 'v'}). */
+static void py_value(struct strbuf *sb, const cJSON *v)
+{
+	if (cJSON_IsString(v)) {
+		py_repr(sb, v->valuestring);
+	} else if (cJSON_IsBool(v) || cJSON_IsNull(v)) {
+		strbuf_addstr(sb, cJSON_IsTrue(v) ? "True" : cJSON_IsFalse(v) ? "False" : "None");
+	} else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+		strbuf_addch(sb, cJSON_IsObject(v) ? '{' : '[');
+		for (const cJSON *c = v->child; c; c = c->next) {
+			strbuf_addstr(sb, c == v->child ? "" : ", ");
+			if (cJSON_IsObject(v)) {
+				py_repr(sb, c->string ? c->string : "");
+				strbuf_addstr(sb, ": ");
+			}
+			py_value(sb, c);
+		}
+		strbuf_addch(sb, cJSON_IsObject(v) ? '}' : ']');
+	} else {
+		char *t = cJSON_PrintUnformatted(v);
+		strbuf_addstr(sb, t ? t : "None");
+		free(t);
+	}
+}
+
 /* One field of a structured line; raw: value is JSON text (numbers, objects) rather than a string. */
 static void field(struct strbuf *sb, const char *key, const char *value, int raw)
 {
@@ -345,6 +370,20 @@ static void field(struct strbuf *sb, const char *key, const char *value, int raw
 		else
 			py_repr(sb, value);
 	}
+}
+
+/* A key a plugin line writes itself: event, name, stdio, level, timestamp, source, the context's. */
+static int reserved(const char *key)
+{
+	static const char *const own[] = { "event", "name", "stdio", "level", "timestamp", "source" };
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+		if (!strcmp(key, own[i]))
+			return 1;
+	for (int set = 0; set < 2; set++)
+		for (size_t i = 0; i < LOG_CONTEXT_MAX && context[set][i].key; i++)
+			if (!strcmp(key, context[set][i].key))
+				return 1;
+	return 0;
 }
 
 /*
@@ -366,15 +405,21 @@ static void structured_line(struct strbuf *sb, enum smelt_log_level level, const
 			field(sb, context[1][i].key, context[1][i].value, 0);
 	}
 	for (const cJSON *f = fields ? fields->child : NULL; f; f = f->next) {
+		if (stdio && reserved(f->string)) /* a plugin's field never shadows the line's own keys */
+			continue;
+		if (cur_format != LOG_FORMAT_JSON) { /* structlog's key-value: repr() of the Python value */
+			struct strbuf v = STRBUF_INIT;
+			py_value(&v, f);
+			field(sb, f->string, v.buf, 1);
+			strbuf_release(&v);
+			continue;
+		}
 		char *v = cJSON_PrintUnformatted(f);
-		if (cur_format != LOG_FORMAT_JSON && cJSON_IsString(f))
-			field(sb, f->string, f->valuestring, 0);
-		else
-			field(sb, f->string, v ? v : "null", 1);
+		field(sb, f->string, v ? v : "null", 1);
 		free(v);
 	}
 	for (size_t i = 0; i < LOG_CONTEXT_MAX && context[0][i].key; i++)
-		if (!cJSON_GetObjectItemCaseSensitive(fields, context[0][i].key))
+		if (stdio || !cJSON_GetObjectItemCaseSensitive(fields, context[0][i].key))
 			field(sb, context[0][i].key, context[0][i].value, 0);
 	field(sb, "level", level_name(level), 0);
 	field(sb, "timestamp", ts, 0);
@@ -382,8 +427,8 @@ static void structured_line(struct strbuf *sb, enum smelt_log_level level, const
 	strbuf_addstr(sb, cur_format == LOG_FORMAT_JSON ? "}\n" : "\n");
 }
 
-static void plugin_vmsg(enum smelt_log_level level, const char *source, const char *stdio, const char *fmt,
-                        va_list ap)
+static void plugin_vmsg(enum smelt_log_level level, const char *source, const char *stdio, const cJSON *fields,
+                        const char *fmt, va_list ap)
 {
 	if (!log_enabled(level))
 		return;
@@ -404,7 +449,7 @@ static void plugin_vmsg(enum smelt_log_level level, const char *source, const ch
 	int keep = !show && level == SMELT_LOG_INFO && cur_level <= SMELT_LOG_INFO && strcmp(source, "smelt");
 	if (show || keep) {
 		if (cur_format != LOG_FORMAT_TEXT) {
-			structured_line(&line, level, source, stdio, msg, ts, NULL);
+			structured_line(&line, level, source, stdio, msg, ts, fields);
 		} else if (use_color) {
 			strbuf_addf(&line, "%s%s\033[0m \033[1m%s\033[0m %s%s\033[0m\n", level_color(level),
 			            level_name(level), source, level_color(level), msg);
@@ -422,14 +467,23 @@ static void plugin_vmsg(enum smelt_log_level level, const char *source, const ch
 
 void log_vmsg(enum smelt_log_level level, const char *source, const char *fmt, va_list ap)
 {
-	plugin_vmsg(level, source, NULL, fmt, ap);
+	plugin_vmsg(level, source, NULL, NULL, fmt, ap);
 }
 
 void log_plugin_msg(enum smelt_log_level level, const char *source, const char *stdio, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	plugin_vmsg(level, source, stdio, fmt, ap);
+	plugin_vmsg(level, source, stdio, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void log_plugin_fields(enum smelt_log_level level, const char *source, const char *stdio, const struct cJSON *fields,
+                       const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	plugin_vmsg(level, source, stdio, fields, fmt, ap);
 	va_end(ap);
 }
 

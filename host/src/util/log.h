@@ -98,6 +98,17 @@ void log_plugin_msg(enum smelt_log_level level, const char *source, const char *
 	__attribute__((format(printf, 4, 5)));
 
 /*
+ * log_plugin_msg() with fields: in JSON and key-value format the line also
+ * carries fields' members (borrowed; already scrubbed by the caller) after
+ * name, stdio and the plugin context, except those named like a key the
+ * line writes itself (event, name, stdio, level, timestamp, source, a
+ * context key).  The text format and the run log get the message only.
+ */
+struct cJSON;
+void log_plugin_fields(enum smelt_log_level level, const char *source, const char *stdio, const struct cJSON *fields,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
  * Add key: value (copied; NULL removes key) to the JSON and key-value lines
  * logged from now on: every line (plugin_only 0, e.g. run_id), or the
  * lines of plugins only (1, e.g. cmd_type, job_name, type).  At most 8 of
