@@ -165,6 +165,27 @@ def test_legacy_schedules_list_as_in_meltano(meltano, hub, tmp_path):
     assert {k: mine["elt"][0].get(k) for k in theirs["elt"][0]} == theirs["elt"][0]
 
 
+def test_extras_of_a_legacy_transform_and_an_extractor(meltano, hub, tmp_path):
+    """`config print --extras` prints what Meltano prints: a legacy dbt `transforms` plugin gets its package
+    name from its namespace and the Hub definition's `vars` under the project's (merged key by key), and an
+    object extra (`vars`, `metadata`) prints its leaves flattened too ("_vars.schema")."""
+    pair = Copies(meltano, hub, tmp_path, "legacy")
+    for ptype, name in (("transforms", "tap-gitlab"), ("extractors", "tap-gitlab")):
+        got = {}
+        for tool in ("meltano", "smelt"):
+            proc = pair.run(tool, "config", "print", name, "--plugin-type", ptype, "--extras")
+            assert proc.returncode == 0, proc.stderr[-400:]
+            got[tool] = json.loads(proc.stdout)
+        assert got["meltano"] == got["smelt"], (ptype, got)
+        assert list(got["meltano"]) == list(got["smelt"]), (ptype, got)
+    transform = json.loads(pair.run("smelt", "config", "print", "tap-gitlab", "--plugin-type", "transforms",
+                                          "--extras").stdout)
+    assert transform["_package_name"] == "tap_gitlab"
+    assert transform["_vars"] == {"schema": "{{ env_var('DBT_SOURCE_SCHEMA') }}",
+                                  "ultimate_license": "{{ env_var('GITLAB_API_ULTIMATE_LICENSE', False) }}"}
+    assert transform["_vars.ultimate_license"] == transform["_vars"]["ultimate_license"]
+
+
 def test_inherit_from_child_has_its_own_namespace(meltano, hub, tmp_path):
     """A plugin with inherit_from loads into a schema named after itself, as with Meltano (its namespace is
     its own name), not into its parent's."""
