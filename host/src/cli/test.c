@@ -133,7 +133,7 @@ static int run_test(struct runtime *rt, struct loaded_adapter *a, struct plugin 
 	if (rc != SMELT_OK && rc != SMELT_ERR_FAILED)
 		return cli_fail("%s: %s", pl->name, err[0] ? err : smelt_strerror(rc));
 	if (rc == SMELT_ERR_FAILED && err[0])
-		log_info("%s: %s", pl->name, err);
+		log_error("%s: %s", pl->name, err);
 	int reported = 0;
 	for (size_t i = before; i < rt->nevents; i++)
 		reported |= rt->events[i].kind == SMELT_EV_RESULT;
