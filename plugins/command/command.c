@@ -13,8 +13,9 @@
  *                          "`PLUGIN CMD` failed with exit code: N".
  *   smelt test PLUGIN[:T]  the plugin's commands whose name starts with
  *                          "test" (or T only), each with the terminal's
- *                          stdio, then one line per test and Meltano's
- *                          summary; any failure fails the request.
+ *                          stdio, a result event per test; any failure
+ *                          fails the request.  The host prints Meltano's
+ *                          separator lines and report.
  *   smelt invoke PLUGIN[:CMD] ARGS...  the executable (or the command), stdio
  *                          inherited; the tool's exit code is smelt's.
  *
@@ -28,8 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 struct command_adapter {
 	const struct smelt_host_api *host; /* borrowed until destroy */
@@ -156,35 +155,6 @@ static char **command_names(struct command_adapter *c, const struct smelt_plugin
 	return names;
 }
 
-/* The terminal's width as Python's shutil.get_terminal_size() finds it: $COLUMNS, stdout's, else 80. */
-static int terminal_width(void)
-{
-	const char *cols = getenv("COLUMNS");
-	int n = cols ? atoi(cols) : 0;
-	struct winsize ws;
-	if (n <= 0 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
-		n = ws.ws_col;
-	return n > 0 ? n : 80;
-}
-
-/* Meltano's separator line: "\n=== title ===" centred in the terminal's width. */
-static void sep_line(const char *title)
-{
-	int width = terminal_width(), len = (int)strlen(title);
-	int fill = (width - len - 2) / 2;
-	if (fill < 1)
-		fill = 1;
-	putchar('\n');
-	for (int i = 0; i < fill; i++)
-		putchar('=');
-	printf(" %s ", title);
-	for (int i = 0; i < fill; i++)
-		putchar('=');
-	if (1 + 2 * fill + len + 2 + 1 <= width)
-		putchar('=');
-	putchar('\n');
-}
-
 struct test_result {
 	const char *name;
 	int code;
@@ -204,43 +174,25 @@ static int command_test(void *state, const struct smelt_request *req, char *err,
 		free(buf);
 		return kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	}
-	/* As `meltano test`: the commands named test*, or the one named (whatever its name) */
+	/* As `meltano test`: the commands named test*, or the one named (whatever its name).  The host
+	 * (`smelt test`) prints Meltano's separator lines and one report for every plugin tested. */
 	size_t nres = 0;
 	if (req->command)
 		res[nres++].name = req->command;
 	for (size_t i = 0; !req->command && i < n; i++)
 		if (!strncmp(names[i], "test", 4))
 			res[nres++].name = names[i];
-	int rc = SMELT_OK, passed = 0, failed = 0;
+	int rc = SMELT_OK, failed = 0;
 	for (size_t i = 0; rc == SMELT_OK && i < nres; i++) {
 		char label[512];
 		snprintf(label, sizeof label, "%s:%s", name, res[i].name);
-		sep_line(label);
-		fflush(stdout);
 		rc = run_command(c, p, res[i].name, NULL, 0, SMELT_SPAWN_INHERIT_STDIO, &res[i].code, err, errlen);
 		if (rc == SMELT_OK) {
 			struct smelt_event ev = { .struct_size = sizeof ev, .kind = SMELT_EV_RESULT, .item = label,
 				                  .status = res[i].code ? "fail" : "pass", .count = -1, .seconds = -1 };
 			c->host->event(c->hctx, &ev);
-			if (res[i].code)
-				failed++;
-			else
-				passed++;
+			failed += res[i].code != 0;
 		}
-	}
-	if (rc == SMELT_OK && nres) {
-		/* Meltano's report: "<plugin>:<test>" padded with dots (to 60 columns, 8 of them its bold's escapes) */
-		putchar('\n');
-		for (size_t i = 0; i < nres; i++) {
-			int len = printf("%s:%s", name, res[i].name);
-			for (int k = len; k < 52; k++)
-				putchar('.');
-			printf(" %s\n", res[i].code ? "failure" : "success");
-		}
-		char summary[160];
-		snprintf(summary, sizeof summary, "Testing completed %s. %d test(s) successful. %d test(s) failed.",
-		         failed ? "with failures" : "successfully", passed, failed);
-		sep_line(summary);
 	}
 	fflush(stdout);
 	if (rc == SMELT_OK && failed)

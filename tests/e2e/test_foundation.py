@@ -62,6 +62,8 @@ plugins:
   utilities:
   - name: thing
     namespace: test_thing
+    commands:
+      test_it: check
 """)
     for args in (["run", "thing:go"], ["invoke", "thing"], ["test", "thing"]):
         proc = smelt(*args, cwd=tmp_path)

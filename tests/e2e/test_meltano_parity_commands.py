@@ -137,3 +137,47 @@ def test_sqlfluff_lint(pair):
     m, s = pair.both("run", "sqlfluff:lint", env=env)
     assert m.returncode == s.returncode == 1, (m.stderr, s.stderr)
     assert "`sqlfluff lint` failed with exit code: 1" in s.stderr, s.stderr
+
+
+OTHER = """\
+  - name: other
+    namespace: other
+    executable: {root}/tool.py
+    commands:
+      plain: plain
+      test_x: other x
+      test_y: other fail y
+"""
+
+
+def test_one_report_for_several_plugins(pair):
+    """Several plugins (named in any order, --all, a test named twice, an extractor without tests): the tests
+    run plugin after plugin in the project's order and one report covers them all, as Meltano's."""
+    for root in pair.roots.values():
+        yml = root / "meltano.yml"
+        yml.write_text(yml.read_text() + OTHER.format(root=root))
+    for args, rc, summary in (
+            (("other", "mytool"), 1, "2 test(s) successful. 2 test(s) failed."),
+            (("other:test_x", "mytool:test_good", "other:plain", "other:test_x"), 0,
+             "3 test(s) successful. 0 test(s) failed."),
+            (("--all",), 1, "2 test(s) successful. 2 test(s) failed."),
+            (("tap-csv",), 0, "0 test(s) successful. 0 test(s) failed.")):
+        m, s = pair.both("test", *args)
+        assert m.returncode == s.returncode == rc, (args, m.stderr, s.stderr)
+        assert m.stdout == s.stdout, (args, m.stdout, s.stdout)
+        assert s.stdout.count("Testing completed") == 1 and summary in s.stdout, s.stdout
+        assert calls(pair, "meltano") == calls(pair, "smelt"), args
+    # the first run's report: mytool's tests first (it comes first in the project), then other's
+    m, s = pair.both("test", "other", "mytool")
+    report = [line for line in s.stdout.splitlines() if line.endswith((" success", " failure"))]
+    assert report == ["mytool:test_good.................................... success",
+                      "mytool:test_bad..................................... failure",
+                      "other:test_x........................................ success",
+                      "other:test_y........................................ failure"], s.stdout
+    assert calls(pair, "meltano") == calls(pair, "smelt") == ["testing good", "testing fail", "other x",
+                                                              "other fail y"]
+    # a plugin that is not in the project: nothing runs, exit 1
+    m, s = pair.both("test", "mytool", "nope")
+    assert m.returncode == s.returncode == 1
+    assert calls(pair, "meltano") == calls(pair, "smelt") == []
+    assert "plugin 'nope' is not in meltano.yml" in s.stderr

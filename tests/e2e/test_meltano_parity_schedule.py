@@ -3,8 +3,8 @@
 - an extractor/loader schedule keeps its state under the schedule's name (Meltano's `elt --state-id`),
   a job schedule under `<env>:<tap>-to-<target>`: what `meltano schedule run` left in Meltano's system
   database is where `smelt schedule run` continues, on the same project folder;
-- `schedule add` of a name that exists (a notice, exit 0, nothing written) or of a job that does not
-  exist (scheduled all the same, exit 0);
+- `schedule add` of a name that exists (a notice, exit 0, nothing written), of a job that does not
+  exist or of an extractor/loader that is not in the project (scheduled all the same, exit 0);
 - `state copy`, `move` and `clear --all` act on the configured state backend, file:// and s3:// (moto's
   S3 server on 127.0.0.1), with the same files, objects and listings as Meltano's."""
 import json
@@ -104,6 +104,38 @@ def test_schedule_add_of_a_duplicate_or_an_unknown_job(pair):
         assert m.returncode == s.returncode == 0, (args, m.stderr, s.stderr)
         assert m.stdout == s.stdout == f"Schedule '{args[0]}' already exists.\n"
         assert {t: (r / "meltano.yml").read_text() for t, r in pair.roots.items()} == before
+
+
+def test_schedule_add_of_plugins_not_in_the_project(pair):
+    """An extractor and a loader that are not in the project (or are of another type) are scheduled all the
+    same, as Meltano's are: the same message, exit 0 and schedule; Smelt adds a warning naming each."""
+    for args in (("daily", "--extractor", "tap-nope", "--loader", "target-nope"),
+                 ("mixed", "--extractor", "tap-csv", "--loader", "tap-csv", "--transform", "run")):
+        m, s = pair.both("schedule", "add", *args, "--interval", "@daily")
+        assert m.returncode == s.returncode == 0, (args, m.stderr, s.stderr)
+        assert m.stdout == s.stdout == f"Scheduled elt '{args[0]}' at @daily\n"
+    # one unknown plugin of two: the same again, the warning names it
+    for args in (("again", "--extractor", "tap-nope", "--loader", "target-jsonl"),
+                 ("x", "--extractor", "tap-csv", "--loader", "target-nope")):
+        m, s = pair.both("schedule", "add", *args, "--interval", "@daily")
+        assert m.returncode == s.returncode == 0 and m.stdout == s.stdout, (args, m.stderr, s.stderr)
+        unknown = "extractor 'tap-nope'" if args[0] == "again" else "loader 'target-nope'"
+        assert f"{unknown} is not in meltano.yml" in s.stderr, s.stderr
+    # the same entries, their keys in the same order
+    written = schedules(pair.roots["meltano"])
+    assert written == schedules(pair.roots["smelt"])
+    assert [list(x) for x in written] == [list(x) for x in schedules(pair.roots["smelt"])]
+    assert written[0] == {"name": "daily", "interval": "@daily", "extractor": "tap-nope", "loader": "target-nope",
+                          "transform": "skip"}
+    # and they list alike (Smelt adds fields of its own)
+    m, s = pair.both("schedule", "list", "--format", "json")
+    assert m.returncode == s.returncode == 0, (m.stderr, s.stderr)
+    theirs, mine = json.loads(m.stdout)["schedules"]["elt"], json.loads(s.stdout)["schedules"]["elt"]
+    assert [{k: b.get(k) for k in a} for a, b in zip(theirs, mine)] == theirs and len(mine) == len(theirs) == 4, (theirs, mine)
+    # `schedule set` to a plugin not in the project: accepted too
+    m, s = pair.both("schedule", "set", "daily", "--loader", "target-other")
+    assert m.returncode == s.returncode == 0 and m.stdout == s.stdout, (m.stderr, s.stderr)
+    assert schedules(pair.roots["meltano"]) == schedules(pair.roots["smelt"])
 
 
 def use_backend(pair, uri_of):

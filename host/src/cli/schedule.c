@@ -96,23 +96,26 @@ static int parse_sched_opts(int argc, char **argv, struct sched_opts *o)
 	return 0;
 }
 
-/* Checks shared by add and set: interval, job, extractor and loader exist with the right types. */
+/*
+ * Checks shared by add and set: the interval is valid (else -1, err says
+ * why).  A job, extractor or loader that is not in the project is scheduled
+ * all the same, as Meltano's are, with a warning naming it: the schedule
+ * fails when it runs until the plugin or job is added.
+ */
 static int check_targets(struct project *p, const struct sched_opts *o, char *err, size_t errlen)
 {
 	if (o->interval && cron_validate(o->interval, err, errlen) != 0)
 		return -1;
-	if (o->job && !project_find_job(p, o->job)) {
-		snprintf(err, errlen, "job '%s' does not exist; see 'smelt job add'", o->job);
-		return -1;
-	}
-	if (o->extractor && !project_find_plugin(p, PLUGIN_EXTRACTORS, o->extractor)) {
-		snprintf(err, errlen, "extractor '%s' is not in %s", o->extractor, p->file_name);
-		return -1;
-	}
-	if (o->loader && !project_find_plugin(p, PLUGIN_LOADERS, o->loader)) {
-		snprintf(err, errlen, "loader '%s' is not in %s", o->loader, p->file_name);
-		return -1;
-	}
+	if (o->job && !project_find_job(p, o->job))
+		log_warn("job '%s' does not exist (yet): 'smelt schedule run %s' fails until it is added ('smelt job add')",
+		         o->job, o->name);
+	const char *what[] = { "extractor", "loader" };
+	const char *names[] = { o->extractor, o->loader };
+	enum plugin_type types[] = { PLUGIN_EXTRACTORS, PLUGIN_LOADERS };
+	for (size_t i = 0; i < 2; i++)
+		if (names[i] && !project_find_plugin(p, types[i], names[i]))
+			log_warn("%s '%s' is not in %s (yet): 'smelt schedule run %s' fails until it is added ('smelt add "
+			         "%s %s')", what[i], names[i], p->file_name, o->name, what[i], names[i]);
 	return 0;
 }
 
@@ -147,14 +150,7 @@ static int schedule_add(struct cli *cli, int argc, char **argv)
 		rc = EXIT_OK;
 		goto out;
 	}
-	/* as Meltano's: a job that does not exist (yet) is scheduled all the same, with a warning */
-	struct sched_opts checked = o;
-	if (o.job && !project_find_job(p, o.job)) {
-		log_warn("job '%s' does not exist (yet): 'smelt schedule run %s' fails until it is added ('smelt job add')",
-		         o.job, o.name);
-		checked.job = NULL;
-	}
-	if (check_targets(p, &checked, err, sizeof err) != 0) {
+	if (check_targets(p, &o, err, sizeof err) != 0) {
 		rc = cli_fail("%s", err);
 		goto out;
 	}
@@ -163,11 +159,11 @@ static int schedule_add(struct cli *cli, int argc, char **argv)
 	if (o.job) {
 		cJSON_AddStringToObject(entry, "interval", o.interval);
 		cJSON_AddStringToObject(entry, "job", o.job);
-	} else {
+	} else { /* in Meltano's order */
+		cJSON_AddStringToObject(entry, "interval", o.interval);
 		cJSON_AddStringToObject(entry, "extractor", o.extractor);
 		cJSON_AddStringToObject(entry, "loader", o.loader);
 		cJSON_AddStringToObject(entry, "transform", o.transform ? o.transform : "skip");
-		cJSON_AddStringToObject(entry, "interval", o.interval);
 	}
 	const char *path[] = { "schedules" };
 	rc = project_edit_append(p, p->files[0], path, 1, entry, err, sizeof err);

@@ -252,6 +252,19 @@ int settings_redacts(const struct resolved_setting *rs, const cJSON *v)
 	return rs->sensitive && truthy_value(v);
 }
 
+/* Add "<prefix>.<key>" for every leaf of obj (a value that is no object, or an empty one), as Meltano's flatten. */
+static void add_flat_leaves(cJSON *o, const char *prefix, const cJSON *obj)
+{
+	for (const cJSON *c = obj->child; c; c = c->next) {
+		char *key = xasprintf("%s.%s", prefix, c->string);
+		if (cJSON_IsObject(c) && c->child)
+			add_flat_leaves(o, key, c);
+		else if (!cJSON_GetObjectItemCaseSensitive(o, key))
+			cJSON_AddItemToObject(o, key, xnonnull(cJSON_Duplicate(c, 1)));
+		free(key);
+	}
+}
+
 cJSON *settings_print_json(const struct settings *s, enum settings_style style, unsigned flags)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -277,6 +290,14 @@ cJSON *settings_print_json(const struct settings *s, enum settings_style style, 
 		} else {
 			nest_first(o, rs->name, v);
 		}
+	}
+	/* as Meltano's: an object extra set in the project (or a definition's default, such as a Hub
+	 * transform's vars) prints its leaves too, flattened ("_vars.schema"), after the extras */
+	for (size_t i = 0; extras && i < s->n; i++) {
+		const struct resolved_setting *rs = &s->items[i];
+		if (rs->extra && cJSON_IsObject(rs->value) && !rs->sensitive &&
+		    (rs->source == SOURCE_PROJECT || rs->source == SOURCE_ENVIRONMENT || rs->source == SOURCE_DEFAULT))
+			add_flat_leaves(o, rs->name, rs->value);
 	}
 	return o;
 }

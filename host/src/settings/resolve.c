@@ -258,6 +258,31 @@ static const char *env_lookup(const struct resolver *r, const char *name, int do
 	return v ? v : getenv(name);
 }
 
+/*
+ * An object extra (`vars`, `metadata`, `schema`) given in the project file
+ * or the active environment, merged as Meltano merges it: leaf by leaf over
+ * the definition's default (a Hub transform's `vars`), then the project's,
+ * then the environment's.  Takes value (the level that won), returns the
+ * merged object.
+ */
+static cJSON *merge_object_extra(const struct resolver *r, const char *extra, enum setting_source src,
+                                 cJSON *value)
+{
+	const cJSON *levels[3] = {
+		r->def && r->def->extras ? cJSON_GetObjectItemCaseSensitive(r->def->extras, extra) : NULL,
+		src == SOURCE_ENVIRONMENT && r->pl ? cJSON_GetObjectItemCaseSensitive(r->pl->extras, extra) : NULL,
+		value,
+	};
+	if (!cJSON_IsObject(levels[0]) && !cJSON_IsObject(levels[1]))
+		return value;
+	cJSON *merged = xnonnull(cJSON_CreateObject());
+	for (int i = 0; i < 3; i++)
+		if (cJSON_IsObject(levels[i]))
+			json_merge(merged, levels[i]);
+	cJSON_Delete(value);
+	return merged;
+}
+
 /* Resolve one setting into rs. */
 static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 {
@@ -376,6 +401,8 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 		expandable = 1;
 	}
 	(void)from_string_env;
+	if (extra && (src == SOURCE_ENVIRONMENT || src == SOURCE_PROJECT) && cJSON_IsObject(value))
+		value = merge_object_extra(r, extra, src, value);
 	if (expandable) {
 		cJSON *before = xnonnull(cJSON_Duplicate(value, 1));
 		int empty = 0;
