@@ -150,6 +150,35 @@ OTHER = """\
 """
 
 
+TESTED_TAP = """\
+  - name: tap-tested
+    namespace: tap_tested
+    executable: {root}/tool.py
+    commands:
+      test: tap test
+      test_fails: tap test fail
+      describe: tap describe
+  loaders:
+"""
+
+
+def test_tests_of_an_extractor(pair):
+    """An extractor's test* commands run as Meltano runs them (its adapter has no tests of its own): in the
+    report, a non-zero exit a failure; stdout and the exit code as Meltano's."""
+    for root in pair.roots.values():
+        yml = root / "meltano.yml"
+        yml.write_text(yml.read_text().replace("  loaders:\n", TESTED_TAP.format(root=root), 1))
+    for args, rc, summary, ran in (
+            (("tap-tested",), 1, "1 test(s) successful. 1 test(s) failed.", ["tap test", "tap test fail"]),
+            (("tap-tested:test",), 0, "1 test(s) successful. 0 test(s) failed.", ["tap test"]),
+            (("tap-tested:describe",), 0, "1 test(s) successful. 0 test(s) failed.", ["tap describe"])):
+        m, s = pair.both("test", *args)
+        assert m.returncode == s.returncode == rc, (args, m.stderr, s.stderr)
+        assert m.stdout == s.stdout, (args, m.stdout, s.stdout)
+        assert summary in s.stdout, s.stdout
+        assert calls(pair, "meltano") == calls(pair, "smelt") == ran, args
+
+
 def test_one_report_for_several_plugins(pair):
     """Several plugins (named in any order, --all, a test named twice, an extractor without tests): the tests
     run plugin after plugin in the project's order and one report covers them all, as Meltano's."""

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "adapters/dispatch.h"
 #include "project/project.h"
+#include "run/execute.h"
 #include "run/runtime.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -143,6 +144,36 @@ static int run_test(struct runtime *rt, struct loaded_adapter *a, struct plugin 
 	return 0;
 }
 
+/*
+ * A test command of a plugin whose adapter has no tests of its own (an
+ * extractor's `test`): run as `smelt invoke PLUGIN:TEST` runs it, which is
+ * how Meltano runs every plugin's tests; a non-zero exit is a failed test.
+ * Returns as run_test().
+ */
+static int run_invoked_test(struct runtime *rt, struct loaded_adapter *a, struct plugin *pl, const char *test,
+                            struct report *r)
+{
+	char err[SMELT_ERRBUF_SIZE * 4] = "";
+	char *label = xasprintf("%s:%s", pl->name, test);
+	sep_line(label);
+	fflush(stdout);
+	int code = 0, rc;
+	if (a && dispatch_has_op(a, SMELT_REQ_INVOKE)) {
+		struct smelt_request req = dispatch_request(SMELT_REQ_INVOKE, &pl, 1);
+		req.command = test;
+		rc = dispatch_call(a, &req, &code, err, sizeof err);
+	} else {
+		rc = execute_direct(rt, pl, test, NULL, 0, &code, err, sizeof err);
+	}
+	fflush(stdout);
+	if (rc) {
+		free(label);
+		return cli_fail("%s: %s", pl->name, err[0] ? err : smelt_strerror(rc));
+	}
+	report_add(r, label, code != 0);
+	return 0;
+}
+
 /* Run the tests sel selects, in Meltano's order: the test* commands as defined, then the others named, in the
  * order they were named. */
 static int run_selection(struct runtime *rt, struct selection *sel, struct report *r)
@@ -177,7 +208,10 @@ static int run_selection(struct runtime *rt, struct selection *sel, struct repor
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			rc = run_test(rt, a, pl, tests[i], r);
 	} else if (n) {
-		rc = a ? cli_not_implemented("test") : cli_fail("%s", err);
+		if (runtime_prepare(rt, &pl, 1, 1, err, sizeof err))
+			rc = cli_fail("%s", err);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = run_invoked_test(rt, a, pl, tests[i], r);
 	} /* else: nothing to run, as Meltano's for a plugin without tests */
 	free(tests);
 	return rc;
