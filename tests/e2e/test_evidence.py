@@ -285,7 +285,7 @@ def duck(ev):
     """ev's project with target-duckdb installed (PyPI) and its DuckDB file loaded with 31 orders, where
     the SQLite warehouse holds 23: the page can only show 31 when it reads the DuckDB file."""
     root, port, cli = ev
-    proc = cli("install", "loader", "target-duckdb", env=npm_env(), timeout=1200)
+    proc = cli("install", "target-duckdb", env=npm_env(), timeout=1200)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     write_data(root, 31)
     try:
