@@ -81,7 +81,7 @@ async function open(file) {
 	return { instance, connection: await instance.connect() };
 }
 
-/* Strips a trailing ';' and ends a trailing line comment, so the query can be wrapped. */
+/* The query without trailing ';' (DuckDB runs one statement), ending in a newline after a line comment. */
 function cleanQuery(sql) {
 	let s = sql.trim();
 	while (s.endsWith(';')) s = s.slice(0, -1).trim();
