@@ -177,11 +177,18 @@ def test_the_duckdb_stacks_evidence_page_shows_the_sqlite_stacks_revenue(demo):
                        "document.querySelector('#fig-revenue').innerText.trim().length > 0", what="the revenue figure")
             shown = b.evaluate("['customers', 'orders', 'revenue'].map(f => "
                                "document.querySelector('#fig-' + f).innerText.trim())")
+            # the per-country table (Evidence's DataTable: each row twice, screen and print copies)
+            rows_js = ("[...document.querySelectorAll('tr')].map(tr => [...tr.querySelectorAll('td')]"
+                       ".map(td => td.innerText.trim())).filter(r => r.length === 4)")
+            b.wait_for(rows_js + ".length >= 4", what="the per-country table")
+            rows = b.evaluate(rows_js)
             b.screenshot(artifacts_dir("evidence") / "two-stacks.png")
     finally:
         stop_group(server)
     assert shown == [str(customers), str(orders), f"{revenue:,.2f}"], shown
     assert (customers, orders, round(revenue, 2)) == (5, 40, 3006.73)
+    model = [(c, n, o) for c, n, o, _ in sqlite_rows(root, REVENUE)]
+    assert sorted({(r[0], int(r[1]), int(r[2])) for r in rows}) == model, rows
 
 
 def test_each_quality_tool_catches_the_same_bad_row(demo):
