@@ -17,11 +17,19 @@
  * wants it): evidence.plugins.yaml, evidence.settings.json
  * (no usage statistics), pages -> <project_dir>/pages (a symlink, so `dev`
  * sees edits), components -> <project_dir>/components when present, and
- * sources/<source_name>/ with a generated connection.yaml (type sqlite, no
- * options) and one query per file of <project_dir>/sources (.sql files), or one
- * `select *` per table of the warehouse when there is none.  The
- * warehouse file comes from the settings of the source loader and reaches
- * Evidence only through the environment (EVIDENCE_SOURCE__<name>__filename).
+ * sources/<source_name>/ with a generated connection.yaml (type sqlite or
+ * duckdb, no options) and one query per file of <project_dir>/sources (.sql
+ * files), or one `select *` per table of the warehouse when there is none.
+ * The warehouse file comes from the settings of the source loader and
+ * reaches Evidence only through the environment
+ * (EVIDENCE_SOURCE__<name>__filename).
+ *
+ * Two kinds of warehouse: SQLite (target-sqlite) through Evidence's own
+ * @evidence-dev/sqlite, and DuckDB (target-duckdb) through the datasource
+ * this adapter ships in app/duckdb (smelt-evidence-duckdb, on DuckDB's own
+ * Node API with its prebuilt binary from npm, the DuckDB release that
+ * writes the file, opened read-only).  evidence.plugins.yaml names the one
+ * the source needs.
  *
  *   build   evidence sources + evidence build; the site moves to build_dir
  *   sources evidence sources only
@@ -292,6 +300,29 @@ static cJSON *settings_of(struct ev *s, const struct smelt_plugin *p, unsigned f
 
 /* ---- the warehouse ---------------------------------------------------------------- */
 
+/* What kind of file a loader writes; EV_WH_NONE for a loader this adapter cannot read. */
+enum ev_wh { EV_WH_NONE, EV_WH_SQLITE, EV_WH_DUCKDB };
+
+/* Evidence's datasource type of each kind, and the package that provides it. */
+static const char *const wh_type[] = { "", "sqlite", "duckdb" };
+static const char *const wh_package[] = { "", "@evidence-dev/sqlite", "smelt-evidence-duckdb" };
+
+/* The kind of warehouse plugin p writes, from its name, namespace, dialect and pip_url. */
+static enum ev_wh warehouse_kind(struct ev *s, const struct smelt_plugin *p)
+{
+	char hay[1024];
+	snprintf(hay, sizeof hay, "%s %s %s %s", attr(s, p, "name"), attr(s, p, "namespace"), attr(s, p, "dialect"),
+	         attr(s, p, "pip_url"));
+	for (char *c = hay; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	/* target-duckdb's pip_url may name no DuckDB but its name does; SQLite first, as before */
+	if (strstr(hay, "sqlite"))
+		return EV_WH_SQLITE;
+	if (strstr(hay, "duckdb"))
+		return EV_WH_DUCKDB;
+	return EV_WH_NONE;
+}
+
 /* The first of keys holding a non-empty string. */
 static const char *first_str(const cJSON *cfg, const char *const *keys)
 {
@@ -301,7 +332,7 @@ static const char *first_str(const cJSON *cfg, const char *const *keys)
 	return NULL;
 }
 
-/* The source loader: the setting, else the first loader writing to SQLite. */
+/* The source loader: the setting, else the first loader writing to SQLite or DuckDB. */
 static const struct smelt_plugin *find_source(struct ev *s, const char *name, char *err, size_t errlen)
 {
 	if (name) {
@@ -313,47 +344,48 @@ static const struct smelt_plugin *find_source(struct ev *s, const char *name, ch
 	}
 	const struct smelt_plugin *list[64];
 	size_t n = s->host->plugin_list(s->hctx, SMELT_PT_LOADER, list, 64);
-	for (size_t i = 0; i < n && i < 64; i++) {
-		char hay[512];
-		snprintf(hay, sizeof hay, "%s %s %s", attr(s, list[i], "name"), attr(s, list[i], "namespace"),
-		         attr(s, list[i], "dialect"));
-		if (strstr(hay, "sqlite"))
+	for (size_t i = 0; i < n && i < 64; i++)
+		if (warehouse_kind(s, list[i]) != EV_WH_NONE)
 			return list[i];
-	}
 	fail(err, errlen, SMELT_ERR_CONFIG,
-	     "no loader with a SQLite warehouse: set the evidence plugin's 'source' setting to one (e.g. target-sqlite)");
+	     "no loader with a SQLite or DuckDB warehouse: set the evidence plugin's 'source' setting to one (e.g. "
+	     "target-sqlite or target-duckdb)");
 	return NULL;
 }
 
 /*
- * The absolute path of the SQLite file the source plugin p writes (caller
- * frees): its `database` setting (name.db when the name has no suffix and
- * only name.db exists, as Meltano's target-sqlite writes), else
- * path/filepath.  NULL with err.
+ * The absolute path of the warehouse file the source plugin p writes
+ * (caller frees), its kind in *kind.  SQLite: its `database` setting
+ * (name.db when the name has no suffix and only name.db exists, as
+ * Meltano's target-sqlite writes), else path/filepath.  DuckDB
+ * (target-duckdb): filepath, else path (a local file: a MotherDuck `md:`
+ * URI is refused).  NULL with err.
  */
-static char *warehouse_of(struct ev *s, const struct smelt_plugin *p, char *err, size_t errlen)
+static char *warehouse_of(struct ev *s, const struct smelt_plugin *p, enum ev_wh *kind, char *err, size_t errlen)
 {
 	const char *name = attr(s, p, "name");
-	char hay[1024];
-	snprintf(hay, sizeof hay, "%s %s %s %s", name, attr(s, p, "namespace"), attr(s, p, "dialect"),
-	         attr(s, p, "pip_url"));
-	for (char *c = hay; *c; c++)
-		*c = (char)tolower((unsigned char)*c);
-	if (!strstr(hay, "sqlite")) {
+	*kind = warehouse_kind(s, p);
+	if (*kind == EV_WH_NONE) {
 		fail(err, errlen, SMELT_ERR_CONFIG,
-		     "source '%s' does not write to SQLite: the evidence adapter reads SQLite warehouses (Evidence's DuckDB "
-		     "connector cannot open DuckDB 2.x files; see the evidence adapter's README)", name);
+		     "source '%s' writes neither to SQLite nor to DuckDB: the evidence adapter reads SQLite and DuckDB "
+		     "warehouses (set 'source' to a loader like target-sqlite or target-duckdb)", name);
 		return NULL;
 	}
 	cJSON *cfg = settings_of(s, p, 0, err, errlen);
 	if (!cfg)
 		return NULL;
-	static const char *const keys[] = { "database", "path", "filepath", "database_path", NULL };
-	const char *f = first_str(cfg, keys);
+	static const char *const sqlite_keys[] = { "database", "path", "filepath", "database_path", NULL };
+	static const char *const duckdb_keys[] = { "filepath", "path", NULL };
+	const char *f = first_str(cfg, *kind == EV_WH_DUCKDB ? duckdb_keys : sqlite_keys);
 	char *full = NULL;
 	if (!f) {
-		fail(err, errlen, SMELT_ERR_CONFIG, "source '%s' has no database file setting", name);
-	} else if ((full = abs_path(s, f))) {
+		fail(err, errlen, SMELT_ERR_CONFIG, "source '%s' has no database file setting%s", name,
+		     *kind == EV_WH_DUCKDB ? " (filepath or path)" : "");
+	} else if (*kind == EV_WH_DUCKDB && (!strncmp(f, "md:", 3) || !strncmp(f, "motherduck:", 11))) {
+		fail(err, errlen, SMELT_ERR_CONFIG,
+		     "source '%s' writes to MotherDuck, not to a DuckDB file: the evidence adapter reads local files", name);
+		f = NULL;
+	} else if ((full = abs_path(s, f)) && *kind == EV_WH_SQLITE) {
 		/* Meltano's target-sqlite appends .db to a name without a suffix; others keep the name */
 		const char *base = strrchr(full, '/') ? strrchr(full, '/') + 1 : full;
 		char *db = !is_file(full) && !strchr(base, '.') ? fmt_alloc("%s.db", full) : NULL;
@@ -512,6 +544,34 @@ static int npm_done(const struct paths *pa)
 	return done;
 }
 
+/*
+ * Copies the DuckDB datasource this adapter ships (<shipped>/duckdb: its
+ * package.json, index.cjs and tables.cjs) into <app>/duckdb, the folder the
+ * lock's "file:duckdb" dependency links into node_modules.  Done before npm
+ * ci and again before each command, so a new adapter version's connector is
+ * used even when the lock did not change.
+ */
+static int copy_connector(const struct paths *pa, char *err, size_t errlen)
+{
+	static const char *const files[] = { "package.json", "index.cjs", "tables.cjs", NULL };
+	char *dir = fmt_alloc("%s/duckdb", pa->app);
+	int rc = !dir ? fail(err, errlen, SMELT_ERR_NOMEM, "out of memory") : SMELT_OK;
+	if (!rc && make_dirs(dir) != 0)
+		rc = fail(err, errlen, SMELT_ERR, "cannot create %s: %s", dir, strerror(errno));
+	for (int i = 0; files[i] && !rc; i++) {
+		char *from = fmt_alloc("%s/duckdb/%s", pa->shipped, files[i]), *to = fmt_alloc("%s/%s", dir, files[i]);
+		if (!from || !to)
+			rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		else if (copy_file(from, to) != 0)
+			rc = fail(err, errlen, SMELT_ERR, "cannot copy %s to %s: %s (reinstall the evidence adapter)", from, to,
+			          strerror(errno));
+		free(from);
+		free(to);
+	}
+	free(dir);
+	return rc;
+}
+
 /* npm ci of the shipped package.json and lock into <app>, with the wheel's Node. */
 static int npm_install(struct ev *s, const struct smelt_plugin *p, const struct paths *pa, char *err, size_t errlen)
 {
@@ -535,6 +595,8 @@ static int npm_install(struct ev *s, const struct smelt_plugin *p, const struct 
 		free(from);
 		free(to);
 	}
+	if (!rc)
+		rc = copy_connector(pa, err, errlen);
 	for (size_t i = 0; i < sizeof shims / sizeof shims[0] && !rc; i++) {
 		char *target = shims[i][1] ? fmt_alloc("%s/%s", pa->wheel, shims[i][1]) : strdup(pa->node);
 		char *link = fmt_alloc("%s/%s", pa->bin, shims[i][0]);
@@ -580,7 +642,7 @@ static int npm_install(struct ev *s, const struct smelt_plugin *p, const struct 
 static int ensure_installed(struct ev *s, const struct smelt_plugin *p, const struct paths *pa, char *err,
                             size_t errlen)
 {
-	return npm_done(pa) ? SMELT_OK : npm_install(s, p, pa, err, errlen);
+	return npm_done(pa) ? copy_connector(pa, err, errlen) : npm_install(s, p, pa, err, errlen);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -616,15 +678,66 @@ static int warehouse_tables(const char *db, char **names, size_t cap, size_t *n,
 	return status;
 }
 
+/* The tables collected from the DuckDB connector's table listing. */
+struct table_list {
+	char **names; /* "table\tschema", malloc'ed */
+	size_t cap, n;
+};
+
+/* on_line of tables.cjs: one "table<TAB>schema" per line; names Evidence cannot take are skipped. */
+static int table_line(void *arg, const char *line, size_t len, unsigned long lineno)
+{
+	struct table_list *t = arg;
+	const char *tab = memchr(line, '\t', len);
+	(void)lineno;
+	if (!tab || !is_ident(line, (size_t)(tab - line)) || t->n >= t->cap)
+		return 0;
+	for (const char *c = tab + 1; *c; c++)
+		if (*c == '"')
+			return 0; /* a schema name that would need escaping: not queried by default */
+	if (!(t->names[t->n] = strdup(line)))
+		return SMELT_ERR_NOMEM;
+	t->n++;
+	return 0;
+}
+
+/*
+ * The tables of the DuckDB warehouse into names[] ("table<TAB>schema", the
+ * schema main first, one per table name), their count in *n: the
+ * connector's tables.cjs, run with the installed Node (the C side links no
+ * DuckDB).
+ */
+static int duckdb_tables(struct ev *s, const struct smelt_plugin *p, const struct paths *pa, struct smelt_env *env,
+                         const char *db, char **names, size_t cap, size_t *n, char *err, size_t errlen)
+{
+	struct table_list t = { .names = names, .cap = cap, .n = 0 };
+	char *script = fmt_alloc("%s/duckdb/tables.cjs", pa->app);
+	*n = 0;
+	if (!script)
+		return fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+	const char *argv[] = { pa->node, script, db, NULL };
+	struct smelt_spawn spec = { .struct_size = sizeof spec, .label = attr(s, p, "name"), .argv = argv, .env = env,
+		                    .cwd = pa->work, .flags = SMELT_SPAWN_STDIN_NULL, .on_line = table_line, .arg = &t };
+	struct smelt_exit ex = { .struct_size = sizeof ex };
+	int rc = s->host->run(s->hctx, &spec, &ex, err, errlen);
+	*n = t.n;
+	if (!rc && (ex.not_started || !ex.exited || ex.exit_code))
+		rc = fail(err, errlen, SMELT_ERR_FAILED, "cannot list the tables of the DuckDB warehouse %s (see the log "
+		          "above)", shown_path(s, db));
+	free(script);
+	return rc;
+}
+
 /* Writes sources/<source>/: connection.yaml and the queries. */
-static int write_source(struct ev *s, const char *srcdir, const char *source, const char *queries_dir,
-                        const char *db, char *err, size_t errlen)
+static int write_source(struct ev *s, const struct smelt_plugin *p, const struct paths *pa, struct smelt_env *env,
+                        const char *srcdir, const char *source, const char *queries_dir, const char *db,
+                        enum ev_wh kind, char *err, size_t errlen)
 {
 	if (remove_tree(srcdir) != 0 || make_dirs(srcdir) != 0)
 		return fail(err, errlen, SMELT_ERR, "cannot prepare %s: %s", srcdir, strerror(errno));
 	char *conn = fmt_alloc("%s/connection.yaml", srcdir);
 	char *yaml = fmt_alloc("# generated by smelt's evidence adapter: the file comes from the environment\n"
-	                       "name: %s\ntype: sqlite\noptions: {}\n", source);
+	                       "name: %s\ntype: %s\noptions: {}\n", source, wh_type[kind]);
 	int rc = SMELT_OK;
 	if (!conn || !yaml || write_file(conn, yaml, strlen(yaml)) != 0)
 		rc = fail(err, errlen, SMELT_ERR, "cannot write %s", conn ? conn : "connection.yaml");
@@ -656,11 +769,17 @@ static int write_source(struct ev *s, const char *srcdir, const char *source, co
 	/* no queries of the project: every table of the warehouse, as it is */
 	char *tables[EV_MAX_QUERIES];
 	size_t nt = 0;
-	rc = warehouse_tables(db, tables, EV_MAX_QUERIES, &nt, err, errlen);
+	rc = kind == EV_WH_DUCKDB ? duckdb_tables(s, p, pa, env, db, tables, EV_MAX_QUERIES, &nt, err, errlen)
+	                          : warehouse_tables(db, tables, EV_MAX_QUERIES, &nt, err, errlen);
 	qsort(tables, nt, sizeof *tables, cmp_str);
 	for (size_t i = 0; i < nt; i++) {
+		char *schema = strchr(tables[i], '\t');
+		if (schema)
+			*schema++ = '\0'; /* DuckDB: "table<TAB>schema" */
 		char *path = rc ? NULL : fmt_alloc("%s/%s.sql", srcdir, tables[i]);
-		char *sql = rc ? NULL : fmt_alloc("select * from \"%s\"\n", tables[i]);
+		char *sql = rc ? NULL
+		               : schema ? fmt_alloc("select * from \"%s\".\"%s\"\n", schema, tables[i])
+		                        : fmt_alloc("select * from \"%s\"\n", tables[i]);
 		if (!rc && (!path || !sql || write_file(path, sql, strlen(sql)) != 0))
 			rc = fail(err, errlen, SMELT_ERR, "cannot write the query of table %s", tables[i]);
 		free(path);
@@ -669,7 +788,8 @@ static int write_source(struct ev *s, const char *srcdir, const char *source, co
 	}
 	if (!rc && !nt)
 		rc = fail(err, errlen, SMELT_ERR_NOTFOUND,
-		          "the warehouse %s has no tables: load it first (e.g. smelt run tap-csv target-sqlite)", shown_path(s, db));
+		          "the warehouse %s has no tables: load it first (e.g. smelt run tap-csv %s)", shown_path(s, db),
+		          kind == EV_WH_DUCKDB ? "target-duckdb" : "target-sqlite");
 	return rc;
 }
 
@@ -723,11 +843,9 @@ static int prepare(struct ev *s, const struct smelt_plugin *p, const struct path
 	char *srcdir = fmt_alloc("%s/sources/%s", pa->work, c->source);
 	char *plugins = fmt_alloc("%s/evidence.plugins.yaml", pa->work);
 	char *settings = fmt_alloc("%s/evidence.settings.json", pa->work);
-	char *db = NULL, *rel = NULL, *var = NULL;
+	char *db = NULL, *rel = NULL, *var = NULL, *plugins_yaml = NULL;
+	enum ev_wh kind = EV_WH_NONE;
 	int rc = SMELT_OK;
-	static const char plugins_yaml[] = "# generated by smelt's evidence adapter\n"
-	                                   "components:\n  \"@evidence-dev/core-components\": {}\n"
-	                                   "datasources:\n  \"@evidence-dev/sqlite\": {}\n";
 	static const char settings_json[] = "{\"send_anonymous_usage_stats\": \"no\"}\n";
 	if (!pages || !components || !queries || !wpages || !wcomponents || !wsources || !srcdir || !plugins || !settings)
 		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
@@ -738,13 +856,18 @@ static int prepare(struct ev *s, const struct smelt_plugin *p, const struct path
 	const struct smelt_plugin *src = rc ? NULL : find_source(s, json_str(c->st, "source"), err, errlen);
 	if (!rc && !src)
 		rc = SMELT_ERR_CONFIG;
-	if (!rc && !(db = warehouse_of(s, src, err, errlen)))
+	if (!rc && !(db = warehouse_of(s, src, &kind, err, errlen)))
 		rc = SMELT_ERR_CONFIG;
+	/* only the datasource the warehouse needs: the DuckDB one loads a native binary built for linux-x64 */
+	if (!rc && !(plugins_yaml = fmt_alloc("# generated by smelt's evidence adapter\n"
+	                                      "components:\n  \"@evidence-dev/core-components\": {}\n"
+	                                      "datasources:\n  \"%s\": {}\n", wh_package[kind])))
+		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (!rc && !is_file(db))
 		rc = fail(err, errlen, SMELT_ERR_NOTFOUND,
 		          "the warehouse %s does not exist yet: load it first (e.g. smelt run tap-csv %s)", shown_path(s, db),
 		          attr(s, src, "name"));
-	if (!rc && (make_dirs(pa->work) != 0 || write_file(plugins, plugins_yaml, sizeof plugins_yaml - 1) != 0 ||
+	if (!rc && (make_dirs(pa->work) != 0 || write_file(plugins, plugins_yaml, strlen(plugins_yaml)) != 0 ||
 	            write_file(settings, settings_json, sizeof settings_json - 1) != 0))
 		rc = fail(err, errlen, SMELT_ERR, "cannot write the Evidence project in %s: %s", pa->work, strerror(errno));
 	if (!rc && link_to(pages, wpages) != 0)
@@ -754,12 +877,12 @@ static int prepare(struct ev *s, const struct smelt_plugin *p, const struct path
 	if (!rc && (remove_tree(wsources) != 0 || make_dirs(wsources) != 0))
 		rc = fail(err, errlen, SMELT_ERR, "cannot prepare %s: %s", wsources, strerror(errno));
 	if (!rc)
-		rc = write_source(s, srcdir, c->source, queries, db, err, errlen);
+		rc = write_source(s, p, pa, env, srcdir, c->source, queries, db, kind, err, errlen);
 	if (!rc && (!(rel = relative_to(srcdir, db)) || !(var = fmt_alloc("EVIDENCE_SOURCE__%s__filename", c->source))))
 		rc = fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 	if (!rc) {
 		s->host->env_set(env, var, rel);
-		LOG(s, SMELT_LOG_DEBUG, "evidence source '%s': %s", c->source, shown_path(s, db));
+		LOG(s, SMELT_LOG_DEBUG, "evidence source '%s' (%s): %s", c->source, wh_type[kind], shown_path(s, db));
 	}
 	free(pages);
 	free(components);
@@ -773,6 +896,7 @@ static int prepare(struct ev *s, const struct smelt_plugin *p, const struct path
 	free(db);
 	free(rel);
 	free(var);
+	free(plugins_yaml);
 	return rc;
 }
 

@@ -37,6 +37,10 @@ def test_one_duckdb_release_in_every_venv_that_opens_the_file(demo):
             for name, p in plugins(demo / "duckdb").items() if "pip_url" in p}
     assert sorted(pins) == ["dbt-duckdb", "soda", "target-duckdb"]
     assert all(v == ["1.2.2"] for v in pins.values()), pins
+    # Evidence opens it too, with the DuckDB datasource its adapter ships: DuckDB's Node API of that release
+    lock = json.loads(next(Path(conftest.STAGE).glob("lib*/smelt/adapters/evidence/app/package-lock.json"))
+                      .read_text())
+    assert lock["packages"]["node_modules/@duckdb/node-api"]["version"] == "1.2.2-alpha.19"
 
 
 def test_loader_and_dbt_share_the_file_and_the_sources_schema(demo):
@@ -95,3 +99,20 @@ def test_the_duckdb_stack_exports_its_jobs_and_schedule_to_a_dagster_code_locati
     assert [(s["name"], s["job"]["name"], s["cron_interval"]) for s in schedules["job"]] == \
         [("daily", "daily", "0 0 * * *")]
     assert schedules.get("elt", []) == []
+
+
+def test_the_duckdb_stack_analyses_its_own_file_with_evidence(demo):
+    """The analysis category swapped too: Superset is the default stack's, Evidence this stack's, its pages
+    in duckdb/analyze/evidence/pages over the revenue model in output/warehouse.duckdb (the real build is
+    test_evidence.py's DuckDB case)."""
+    stack = demo / "duckdb"
+    doc = yaml.safe_load((stack / "smelt.yml").read_text())
+    assert [p["name"] for p in doc["plugins"]["utilities"]] == ["soda", "evidence"]
+    smelt = Smelt(stack)
+    settings = {s["name"]: s["value"] for s in smelt.json("config", "list", "evidence", "--format", "json",
+                                                          env=OFFLINE)["settings"]}
+    assert settings["source"] == "target-duckdb" and settings["project_dir"] == "analyze/evidence"
+    page = (stack / "analyze" / "evidence" / "pages" / "index.md").read_text()
+    assert "from warehouse.revenue_by_country" in page
+    commands = smelt("invoke", "--list-commands", "evidence", env=OFFLINE, check=0).stdout
+    assert "evidence:build" in commands and "evidence:serve" in commands, commands

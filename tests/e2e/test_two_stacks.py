@@ -4,17 +4,22 @@ stack in examples/demo/duckdb (tap-csv -> target-duckdb -> dbt-duckdb -> Soda, w
 Dagster from the code location `smelt schedule export dagster` writes), all real tools from PyPI
 installed by smelt.  Both stacks load the same rows, build the same revenue model, and each quality tool
 fails its stack's run on the same planted bad row, naming its check: `smelt run` with its error line,
-the Dagster run with smelt's exit code and that line."""
+the Dagster run with smelt's exit code and that line.  The DuckDB stack's analysis tool, Evidence, builds
+its page over the DuckDB file, and a headless Chromium sees on it the revenue the SQLite stack's model
+holds (screenshot in <build>/test-artifacts/evidence/two-stacks.png)."""
 import json
 import shutil
 import sqlite3
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
 import conftest
-from conftest import SOURCE, Smelt
+from conftest import SMELT, SOURCE, Smelt, clean_env, free_port
+from superset_support import Browser, stop_group
+from ui_support import artifacts_dir
 
 DEMO = SOURCE / "examples" / "demo"
 # Valid for every dbt test (known customer, known status, new id) but a negative amount: the GX suite's
@@ -23,7 +28,9 @@ BAD_ROW = "41,2,-15.00,paid,2024-06-30T09:00:00Z\n"
 
 
 def env():
-    return conftest.tool_env({"SODA_CORE_TELEMETRY_ENABLED": "false"})
+    # npm's cache beside uv's: `smelt install` of the DuckDB stack runs Evidence's npm ci
+    return conftest.tool_env({"SODA_CORE_TELEMETRY_ENABLED": "false",
+                              "npm_config_cache": str(conftest.TOOL_CACHE / "npm")})
 
 
 def out(proc):
@@ -48,9 +55,9 @@ def demo(tmp_path_factory):
 
     duck = Smelt(root / "duckdb")
     started = time.monotonic()
-    proc = duck("install", env=env(), timeout=2400)   # target-duckdb, dbt-duckdb, soda and dagster
+    proc = duck("install", env=env(), timeout=3600)   # target-duckdb, dbt-duckdb, soda, evidence and dagster
     assert proc.returncode == 0, f"duckdb stack: smelt install failed\n{out(proc)}"
-    seconds["duckdb: smelt install (4 tools)"] = time.monotonic() - started
+    seconds["duckdb: smelt install (5 tools)"] = time.monotonic() - started
     proc = duck("schedule", "export", "dagster", env=env())
     assert proc.returncode == 0, out(proc)
     started = time.monotonic()
@@ -135,6 +142,53 @@ def test_same_revenue_model(demo):
     assert sqlite == duckdb
     assert [c for c, *_ in sqlite] == ["FI", "GB", "NL", "US"]
     assert sum(r for *_, r in sqlite) == pytest.approx(3006.73)
+
+
+def test_the_duckdb_stacks_evidence_page_shows_the_sqlite_stacks_revenue(demo):
+    """Evidence over the DuckDB file (the stack's page, duckdb/analyze/evidence/pages/index.md) shows the
+    customers, orders and revenue that the SQLite stack's revenue model holds."""
+    root, _ = demo
+    duck = Smelt(root / "duckdb")
+    started = time.monotonic()
+    proc = duck("invoke", "evidence:build", env=env(), timeout=1800)
+    assert proc.returncode == 0, out(proc)[-6000:]
+    print(f"\nduckdb: evidence:build {time.monotonic() - started:.1f} s")
+    [(customers, orders, revenue)] = sqlite_rows(root, "select sum(customers), sum(orders), sum(revenue) "
+                                                       "from revenue_by_country")
+    port = free_port()
+    server = subprocess.Popen([SMELT, "invoke", "evidence:serve"], cwd=root / "duckdb",
+                              env=clean_env({**env(), "EVIDENCE_SERVE_PORT": str(port)}),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        end = time.time() + 60
+        while True:
+            assert server.poll() is None, server.stdout.read()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.time() < end, "evidence:serve did not answer on 127.0.0.1"
+            time.sleep(0.3)
+        with Browser() as b:
+            b.navigate(f"http://127.0.0.1:{port}/")
+            b.wait_for("document.querySelector('#fig-revenue') && "
+                       "document.querySelector('#fig-revenue').innerText.trim().length > 0", what="the revenue figure")
+            shown = b.evaluate("['customers', 'orders', 'revenue'].map(f => "
+                               "document.querySelector('#fig-' + f).innerText.trim())")
+            # the per-country table (Evidence's DataTable: each row twice, screen and print copies)
+            rows_js = ("[...document.querySelectorAll('tr')].map(tr => [...tr.querySelectorAll('td')]"
+                       ".map(td => td.innerText.trim())).filter(r => r.length === 4)")
+            b.wait_for(rows_js + ".length >= 4", what="the per-country table")
+            rows = b.evaluate(rows_js)
+            b.screenshot(artifacts_dir("evidence") / "two-stacks.png")
+    finally:
+        stop_group(server)
+    assert shown == [str(customers), str(orders), f"{revenue:,.2f}"], shown
+    assert (customers, orders, round(revenue, 2)) == (5, 40, 3006.73)
+    model = [(c, n, o) for c, n, o, _ in sqlite_rows(root, REVENUE)]
+    assert sorted({(r[0], int(r[1]), int(r[2])) for r in rows}) == model, rows
 
 
 def test_each_quality_tool_catches_the_same_bad_row(demo):
