@@ -297,6 +297,11 @@ def main():
     ap.add_argument("--think-ms", default="0,1000", help="comma-separated think times to measure")
     ap.add_argument("--server-nice", type=int, default=None,
                     help="smelt serve --nice N (the request threads' priority; default: the server's own, 10)")
+    ap.add_argument("--server-sched", choices=("idle", "normal"), default=None,
+                    help="smelt serve --sched POLICY (the request threads' policy; default: the server's own, idle)")
+    ap.add_argument("--loadgen-idle", action="store_true",
+                    help="run this load generator under SCHED_IDLE (it then competes with the run no more than "
+                         "an idle-priority server does; by default it runs at normal priority)")
     args = ap.parse_args()
     build = Path(args.build).resolve()
     smelt = build / "stage/bin/smelt"
@@ -306,10 +311,14 @@ def main():
     base = f"http://127.0.0.1:{port}"
     err = open(work / "serve.stderr", "w")
     nice = ["--nice", str(args.server_nice)] if args.server_nice is not None else []
+    if args.server_sched:
+        nice += ["--sched", args.server_sched]
     server = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{port}", *nice], cwd=work, env=runner_env(),
                               stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    if args.loadgen_idle:  # after the server started: it must not inherit the policy
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     results = {"clients": args.clients, "followers": args.followers, "records": args.records,
-               "server_nice": args.server_nice,
+               "server_nice": args.server_nice, "server_sched": args.server_sched, "loadgen_idle": args.loadgen_idle,
                "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "modes": {}}
     try:
         for _ in range(100):

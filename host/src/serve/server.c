@@ -3,14 +3,15 @@
  * connection (a live log stream may block its own thread, never the
  * others), connection timeouts, the body cap, the bearer token, TLS.
  * The threads answering requests run at a lower scheduling priority
- * (--nice, 10 by default) than the runs the server starts, so a crowd of
- * clients slows the server, not the runs.
+ * (SCHED_IDLE and nice 10 by default: --sched, --nice) than the runs the
+ * server starts, so a crowd of clients slows the server, not the runs.
  */
 #include "serve/serve.h"
 #include "serve/children.h"
 #include "serve/ctx.h"
 #include "serve/dbpool.h"
 #include "serve/http.h"
+#include "serve/respcache.h"
 #include "serve/static.h"
 #include "build_config.h"
 #include "util/fs.h"
@@ -27,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -223,16 +226,24 @@ bad:
 }
 
 /*
- * Lower the calling thread's priority (Linux: nice is per thread); the
- * daemon's threads, made from it later, inherit it.  With the kernel's
- * autogroups (one scheduling group per session) a thread's nice only
- * counts inside its session, and runs are sessions of their own: so a
- * server that leads its session (systemd, setsid) also lowers its
- * session's group.  One started from a shell leaves the shell's session
- * alone.  Failures change nothing.
+ * Lower the calling thread's priority (Linux: nice and the scheduling
+ * policy are per thread); the daemon's threads, made from it later,
+ * inherit both.  With idle, the thread runs under SCHED_IDLE: it gets a
+ * CPU when nothing else wants it, and a waking run preempts it at once;
+ * the kernel still gives it a small share (weight 3 against 1024 for a
+ * nice 0 task), so a busy machine slows the API, never stops it.  With
+ * the kernel's autogroups (one scheduling group per session) a thread's
+ * nice only counts inside its session, and runs are sessions of their
+ * own: so a server that leads its session (systemd, setsid) also lowers
+ * its session's group.  One started from a shell leaves the shell's
+ * session alone.  Failures change nothing.
  */
-static void lower_priority(int nice)
+static void lower_priority(int nice, int idle)
 {
+	if (idle) {
+		struct sched_param sp = { .sched_priority = 0 };
+		pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	}
 	errno = 0;
 	int now = getpriority(PRIO_PROCESS, (id_t)gettid());
 	if (errno || now >= nice)
@@ -310,8 +321,10 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 	char *db = path_join(o->sys_dir, "smelt.db");
 	sv->db = dbpool_new(db);
 	free(db);
+	sv->cache = respcache_new(sv->db);
 	sv->kids = children_new(sv);
 	if (!sv->kids) {
+		respcache_free(sv->cache);
 		dbpool_free(sv->db);
 		free(cert);
 		free(key);
@@ -320,7 +333,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		return fail(err, errlen, SMELT_ERR, "cannot start a thread");
 	}
 	/* after the reaper thread (which starts the runs) was made: it keeps the normal priority */
-	lower_priority(o->nice);
+	lower_priority(o->nice, o->idle);
 	/* SIGTERM/SIGINT end the server; SIGPIPE from a gone client must not */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -362,6 +375,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		MHD_stop_daemon(d);
 	}
 	children_free(sv->kids);
+	respcache_free(sv->cache);
 	dbpool_free(sv->db);
 	pthread_mutex_destroy(&sv->project_lock);
 	free(cert);
