@@ -3,7 +3,8 @@
 
     python3 bench/serve_load.py [BUILD_DIR] [--clients 200] [--followers 20] [--records 1000000]
                                 [--repeats 3] [--think-ms 0,1000] [--server-nice N]
-                                [--server-sched idle|normal] [--loadgen-idle] [--sched-trace]
+                                [--server-sched idle|normal] [--server-busy-cpu PCT] [--loadgen-idle]
+                                [--sched-trace]
 
 Sets up a project in BUILD_DIR/bench-work/serve-load (a generated CSV of RECORDS rows x 10
 columns, tap-csv -> target-sqlite, both Smelt's native connectors; 40 small runs so the run
@@ -62,6 +63,7 @@ class Trace:
         self.path = path
         self.proc = subprocess.Popen(["perf", "record", "-q", "-e", EVENTS, "-a", "-o", path],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)  # perf's tracing is on before the run forks (its fork must be seen)
 
     def stop(self):
         self.proc.send_signal(signal.SIGINT)
@@ -91,7 +93,7 @@ def analyze(path, server_pid):
         tgid[tid] = pid
         kv = dict(KV.findall(rest))
         if ev == "sched:sched_process_fork":
-            if int(kv["pid"]) in family or tid in family:
+            if pid == server_pid or int(kv["pid"]) in family or tid in family:  # pid: the forking task's process
                 family.add(int(kv["child_pid"]))
         elif ev in ("sched:sched_wakeup", "sched:sched_wakeup_new"):
             runnable.setdefault(int(kv["pid"]), ts)
@@ -419,6 +421,8 @@ def main():
                     help="smelt serve --nice N (the request threads' priority; default: the server's own, 10)")
     ap.add_argument("--server-sched", choices=("idle", "normal"), default=None,
                     help="smelt serve --sched POLICY (the request threads' policy; default: the server's own, idle)")
+    ap.add_argument("--server-busy-cpu", type=int, default=None,
+                    help="smelt serve --busy-cpu PCT (the requests' CPU while runs go; default: the server's own, 5)")
     ap.add_argument("--sched-trace", action="store_true",
                     help="record the scheduler's events (perf, machine-wide) during each run and report how long "
                          "the run's processes waited for a CPU while the server's threads had it")
@@ -436,12 +440,14 @@ def main():
     nice = ["--nice", str(args.server_nice)] if args.server_nice is not None else []
     if args.server_sched:
         nice += ["--sched", args.server_sched]
+    if args.server_busy_cpu is not None:
+        nice += ["--busy-cpu", str(args.server_busy_cpu)]
     server = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{port}", *nice], cwd=work, env=runner_env(),
                               stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     if args.loadgen_idle:  # after the server started: it must not inherit the policy
         os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     results = {"clients": args.clients, "followers": args.followers, "records": args.records,
-               "server_nice": args.server_nice, "server_sched": args.server_sched, "loadgen_idle": args.loadgen_idle,
+               "server_nice": args.server_nice, "server_sched": args.server_sched, "server_busy_cpu": args.server_busy_cpu, "loadgen_idle": args.loadgen_idle,
                "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "modes": {}}
     try:
         for _ in range(100):

@@ -31,6 +31,7 @@ struct serve_opts {
 	const char *data_dir;     /* share/smelt of this install (openapi.json, ui/) */
 	int nice;                 /* the request threads' nice value (0: not lowered); runs keep the server's */
 	int idle;                 /* the request threads run under SCHED_IDLE; runs keep the server's policy */
+	int busy_cpu;             /* while its runs go, requests take at most this % of one CPU (100: no limit) */
 };
 
 /*

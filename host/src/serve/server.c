@@ -7,6 +7,7 @@
  * server starts, so a crowd of clients slows the server, not the runs.
  */
 #include "serve/serve.h"
+#include "serve/budget.h"
 #include "serve/children.h"
 #include "serve/ctx.h"
 #include "serve/dbpool.h"
@@ -170,6 +171,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->too_large)
 		return send_reply(c, reply_error(413, "the request body is over %u bytes", HTTP_BODY_MAX));
+	budget_admit(sv->budget, children_running(sv->kids) > 0); /* runs go: the server keeps to its share */
 	return send_reply(c, api_handle(r));
 }
 
@@ -322,8 +324,10 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 	sv->db = dbpool_new(db);
 	free(db);
 	sv->cache = respcache_new(sv->db);
+	sv->budget = budget_new(o->busy_cpu);
 	sv->kids = children_new(sv);
 	if (!sv->kids) {
+		budget_free(sv->budget);
 		respcache_free(sv->cache);
 		dbpool_free(sv->db);
 		free(cert);
@@ -375,6 +379,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		MHD_stop_daemon(d);
 	}
 	children_free(sv->kids);
+	budget_free(sv->budget);
 	respcache_free(sv->cache);
 	dbpool_free(sv->db);
 	pthread_mutex_destroy(&sv->project_lock);
