@@ -354,11 +354,11 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
     readers = [asyncio.create_task(reader_client(port, run_ids, stop, stats, think))
                for _ in range(args.clients - args.followers)]
     await asyncio.sleep(1.0)  # the readers are connected and going before the run starts
+    tr = Trace(str(work / "sched.data")) if args.sched_trace else None
     stats.lat.clear()
     stats.errors = 0
     t0 = time.perf_counter()
     cpu0, gen0 = cpu_seconds(pid), time.process_time()
-    tr = Trace(str(work / "sched.data")) if args.sched_trace else None
     run_id = await loop.run_in_executor(None, start_run, base)
     followers = [asyncio.create_task(follower_client(port, run_id, stop, stats, i)) for i in range(args.followers)]
     samples = []

@@ -3,6 +3,7 @@ bench/serve_load.py): the request threads run under SCHED_IDLE while the runs ke
 and the run listings are answered from a cache that the system database's changes invalidate, with
 ETags and 304 for clients that send If-None-Match."""
 import os
+import time
 from pathlib import Path
 
 from conftest import processes_matching
@@ -112,3 +113,58 @@ def test_cached_listings_follow_a_run_and_a_prune(project, serve):
     project.smelt("runs", "prune", "--keep", "0", check=0)
     assert s.json("GET", "/api/v1/runs")["total"] == 0
     s.json("GET", f"/api/v1/runs/{run_id}", want=404)
+
+
+def cpu_seconds(pid):
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_busy_cpu_holds_the_server_to_its_share_while_a_run_goes(project, serve):
+    """Clients asking flat out while a run goes get answers, slowly: the server's CPU stays within
+    --busy-cpu percent of one CPU (here 2%, plus the 50 ms it may spend at once)."""
+    import http.client
+    import threading
+    csv_project(project)
+    s = serve(project.root, "--busy-cpu", "2")
+    run_id = s.json("POST", "/api/v1/runs", {"blocks": ["tap-fake", "target-fake"]}, want=202)["run_id"]
+    wait_run(s, run_id, until=("running",))
+    answered, failed, stop = [0], [0], threading.Event()
+
+    def hammer():
+        conn = http.client.HTTPConnection("127.0.0.1", s.port, timeout=60)
+        while not stop.is_set():
+            conn.request("GET", "/api/v1/runs", headers={"Authorization": f"Bearer {s.token}"})
+            resp = conn.getresponse()
+            resp.read()
+            if resp.status == 200:
+                answered[0] += 1
+            else:
+                failed[0] += 1
+        conn.close()
+
+    cpu0, t0 = cpu_seconds(s.proc.pid), time.monotonic()
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(4)
+    stop.set()
+    for t in threads:
+        t.join()
+    used, wall = cpu_seconds(s.proc.pid) - cpu0, time.monotonic() - t0
+    assert answered[0] > 0 and failed[0] == 0
+    assert used <= 0.02 * wall + 0.05 + 0.03, (used, wall, answered[0])  # 0.03: the clock's ticks
+    s.json("POST", f"/api/v1/runs/{run_id}/cancel", want=202)
+    assert wait_run(s, run_id)["status"] == "cancelled"
+    # no run going: no waiting (a burst of requests answers at once)
+    t0 = time.monotonic()
+    for _ in range(50):
+        s.json("GET", "/api/v1/runs")
+    assert time.monotonic() - t0 < 10
+
+
+def test_busy_cpu_takes_a_percentage(project):
+    csv_project(project)
+    proc = project.smelt("serve", "--busy-cpu", "0")
+    assert proc.returncode == 2
+    assert "--busy-cpu must be a whole number from 1 to 100, not '0'" in proc.stderr
