@@ -3,6 +3,8 @@
 
     python3 bench/serve_load.py [BUILD_DIR] [--clients 200] [--followers 20] [--records 1000000]
                                 [--repeats 3] [--think-ms 0,1000] [--server-nice N]
+                                [--server-sched idle|normal] [--server-busy-cpu PCT] [--loadgen-idle]
+                                [--sched-trace]
 
 Sets up a project in BUILD_DIR/bench-work/serve-load (a generated CSV of RECORDS rows x 10
 columns, tap-csv -> target-sqlite, both Smelt's native connectors; 40 small runs so the run
@@ -18,12 +20,22 @@ Quiet and loaded runs alternate, so drift of the machine hits both.  It prints r
 p50/p99 latency, errors, the server's RSS (peak VmHWM and the largest VmRSS seen under load) and
 the run's own speed (rows/s, from the run's recorded duration) with and without the load, and
 writes everything to serve-load.json in the work folder.  The load generator is Python asyncio
-in this process, on the same machine: its CPU competes with the run's, which the numbers include.
+in this process, on the same machine: its CPU competes with the run's, which the numbers include
+(--loadgen-idle runs it under SCHED_IDLE instead).
+
+On a machine shared with other work the run's speed wanders more than the effect sought, so
+--sched-trace also records the scheduler's events machine-wide (`perf record -e sched:*`, needs
+perf and the right to trace) during each run and reports, for the run's processes, how long they
+were runnable but waiting for a CPU, split by what ran on that CPU meanwhile: the server's threads,
+the run's own other process, or anything else.  The part behind the server is what the server
+took from the run, whatever else the machine does.
 """
 import argparse
 import asyncio
+import bisect
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -35,6 +47,105 @@ import urllib.request
 from pathlib import Path
 
 TOKEN = "bench-serve-load-token-5d1e"
+
+
+# ---- --sched-trace: where the run's processes waited for a CPU (perf's scheduler events) ----
+
+EVENTS = "sched:sched_switch,sched:sched_wakeup,sched:sched_wakeup_new,sched:sched_process_fork"
+HEAD = re.compile(r"^\s*(.+?)\s+(\d+)/(\d+)\s+\[(\d+)\]\s+([\d.]+):\s+(\S+):\s+(.*)$")
+KV = re.compile(r"(\w+)=(\S+)")
+
+
+class Trace:
+    """perf record of the scheduler's events, machine-wide, while a run goes."""
+
+    def __init__(self, path):
+        self.path = path
+        self.proc = subprocess.Popen(["perf", "record", "-q", "-e", EVENTS, "-a", "-o", path],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)  # perf's tracing is on before the run forks (its fork must be seen)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=60)
+
+
+def analyze(path, server_pid):
+    """Where the run's processes waited for a CPU: the time each spent runnable but not running, split by
+    what ran on its CPU meanwhile (the server's threads, the run's own other processes, anything else)."""
+    out = subprocess.run(["perf", "script", "-i", path, "-F", "comm,pid,tid,cpu,time,event,trace"],
+                         capture_output=True, text=True, errors="replace").stdout
+    tgid = {}            # tid -> tgid
+    family = {server_pid}  # the server's threads and everything forked from them
+    segs = {}            # cpu -> list of (start, end, tid)
+    cur = {}             # cpu -> (tid, since)
+    runnable = {}        # tid -> since
+    waits = []           # (tid, cpu, start, end)
+    t_first = t_last = None
+    for line in out.splitlines():
+        m = HEAD.match(line)
+        if not m:
+            continue
+        _, pid, tid, cpu, ts, ev, rest = m.groups()
+        pid, tid, cpu, ts = int(pid), int(tid), int(cpu), float(ts)
+        t_first = ts if t_first is None else t_first
+        t_last = ts
+        tgid[tid] = pid
+        kv = dict(KV.findall(rest))
+        if ev == "sched:sched_process_fork":
+            if pid == server_pid or int(kv["pid"]) in family or tid in family:  # pid: the forking task's process
+                family.add(int(kv["child_pid"]))
+        elif ev in ("sched:sched_wakeup", "sched:sched_wakeup_new"):
+            runnable.setdefault(int(kv["pid"]), ts)
+        elif ev == "sched:sched_switch":
+            prev, nxt = int(kv["prev_pid"]), int(kv["next_pid"])
+            if cpu in cur:
+                segs.setdefault(cpu, []).append((cur[cpu][1], ts, cur[cpu][0]))
+            cur[cpu] = (nxt, ts)
+            if kv["prev_state"].startswith("R"):
+                runnable[prev] = ts
+            else:
+                runnable.pop(prev, None)
+            since = runnable.pop(nxt, None)
+            if since is not None:
+                waits.append((nxt, cpu, since, ts))
+    for cpu, (tid, since) in cur.items():
+        segs.setdefault(cpu, []).append((since, t_last, tid))
+
+    def kind(tid):
+        if tid == 0:
+            return "idle"
+        g = tgid.get(tid)
+        if g == server_pid or tid == server_pid:
+            return "server"
+        if tid in family or g in family:
+            return "run"
+        return "other"
+
+    run_tids = {t for t in family if kind(t) == "run"}
+    starts = {c: [s[0] for s in v] for c, v in segs.items()}
+    behind = {"server": 0.0, "run": 0.0, "other": 0.0, "idle": 0.0}
+    for tid, cpu, a, b in waits:
+        if tid not in run_tids:
+            continue
+        lst = segs.get(cpu, [])
+        i = max(0, bisect.bisect_right(starts.get(cpu, []), a) - 1)
+        while i < len(lst) and lst[i][0] < b:
+            s, e, who = lst[i]
+            ov = min(e, b) - max(s, a)
+            if ov > 0 and who != tid:
+                behind[kind(who)] += ov
+            i += 1
+    ran = {"server": 0.0, "run": 0.0}
+    for v in segs.values():
+        for s, e, who in v:
+            k = kind(who)
+            if k in ran:
+                ran[k] += e - s
+    return {"window_s": (t_last - t_first) if t_first else 0, "run_tasks": len(run_tids),
+            "run_cpu_s": ran["run"], "server_cpu_s": ran["server"],
+            "run_waited_behind_server_s": behind["server"], "run_waited_behind_run_s": behind["run"],
+            "run_waited_behind_other_s": behind["other"]}
 
 
 def free_port():
@@ -243,6 +354,7 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
     readers = [asyncio.create_task(reader_client(port, run_ids, stop, stats, think))
                for _ in range(args.clients - args.followers)]
     await asyncio.sleep(1.0)  # the readers are connected and going before the run starts
+    tr = Trace(str(work / "sched.data")) if args.sched_trace else None
     stats.lat.clear()
     stats.errors = 0
     t0 = time.perf_counter()
@@ -253,6 +365,8 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
     run = await loop.run_in_executor(None, wait_run, base, run_id, pid, samples)
     wall = time.perf_counter() - t0
     server_cpu, gen_cpu = cpu_seconds(pid) - cpu0, time.process_time() - gen0
+    if tr:
+        tr.stop()
     stop.set()
     t_end = time.perf_counter()
     await asyncio.wait(followers, timeout=30)   # the streams end on their own once the run has
@@ -264,7 +378,10 @@ async def loaded_run(base, port, pid, work, args, think, run_ids):
     await asyncio.wait(readers, timeout=10)
     log_lines = await loop.run_in_executor(None, log_line_count, base, run_id)
     lat = sorted(stats.lat)
-    return {"run": summarize(run, args.records), "requests": len(lat), "seconds": wall,
+    summary = summarize(run, args.records)
+    if tr:
+        summary["sched"] = await loop.run_in_executor(None, analyze, str(work / "sched.data"), pid)
+    return {"run": summary, "requests": len(lat), "seconds": wall,
             "requests_per_s": len(lat) / wall, "p50_ms": 1000 * lat[len(lat) // 2] if lat else None,
             "p99_ms": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
             "errors": stats.errors, "log_streams": stats.streams_opened, "log_events": stats.log_events,
@@ -281,10 +398,15 @@ def summarize(run, records):
             "rows": run.get("rows"), "rows_per_s": records / run["duration_s"] if run.get("duration_s") else None}
 
 
-def quiet_run(base, pid, work, records):
+def quiet_run(base, pid, work, records, trace=False):
     (work / "output/wh.db").unlink(missing_ok=True)
+    tr = Trace(str(work / "sched.data")) if trace else None
     run_id = start_run(base)
-    return summarize(wait_run(base, run_id, pid, []), records)
+    out = summarize(wait_run(base, run_id, pid, []), records)
+    if tr:
+        tr.stop()
+        out["sched"] = analyze(str(work / "sched.data"), pid)
+    return out
 
 
 def main():
@@ -297,6 +419,16 @@ def main():
     ap.add_argument("--think-ms", default="0,1000", help="comma-separated think times to measure")
     ap.add_argument("--server-nice", type=int, default=None,
                     help="smelt serve --nice N (the request threads' priority; default: the server's own, 10)")
+    ap.add_argument("--server-sched", choices=("idle", "normal"), default=None,
+                    help="smelt serve --sched POLICY (the request threads' policy; default: the server's own, idle)")
+    ap.add_argument("--server-busy-cpu", type=int, default=None,
+                    help="smelt serve --busy-cpu PCT (the requests' CPU while runs go; default: the server's own, 5)")
+    ap.add_argument("--sched-trace", action="store_true",
+                    help="record the scheduler's events (perf, machine-wide) during each run and report how long "
+                         "the run's processes waited for a CPU while the server's threads had it")
+    ap.add_argument("--loadgen-idle", action="store_true",
+                    help="run this load generator under SCHED_IDLE (it then competes with the run no more than "
+                         "an idle-priority server does; by default it runs at normal priority)")
     args = ap.parse_args()
     build = Path(args.build).resolve()
     smelt = build / "stage/bin/smelt"
@@ -306,10 +438,16 @@ def main():
     base = f"http://127.0.0.1:{port}"
     err = open(work / "serve.stderr", "w")
     nice = ["--nice", str(args.server_nice)] if args.server_nice is not None else []
+    if args.server_sched:
+        nice += ["--sched", args.server_sched]
+    if args.server_busy_cpu is not None:
+        nice += ["--busy-cpu", str(args.server_busy_cpu)]
     server = subprocess.Popen([smelt, "serve", "--listen", f"127.0.0.1:{port}", *nice], cwd=work, env=runner_env(),
                               stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+    if args.loadgen_idle:  # after the server started: it must not inherit the policy
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     results = {"clients": args.clients, "followers": args.followers, "records": args.records,
-               "server_nice": args.server_nice,
+               "server_nice": args.server_nice, "server_sched": args.server_sched, "server_busy_cpu": args.server_busy_cpu, "loadgen_idle": args.loadgen_idle,
                "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"), "modes": {}}
     try:
         for _ in range(100):
@@ -324,7 +462,7 @@ def main():
         for think_ms in [int(x) for x in args.think_ms.split(",")]:
             quiet, loaded = [], []
             for i in range(args.repeats):
-                quiet.append(quiet_run(base, server.pid, work, args.records))
+                quiet.append(quiet_run(base, server.pid, work, args.records, args.sched_trace))
                 loaded.append(asyncio.run(loaded_run(base, port, server.pid, work, args, think_ms / 1000, run_ids)))
                 print(f"think {think_ms} ms, round {i + 1}: quiet {quiet[-1]['rows_per_s']:.0f} rows/s "
                       f"({quiet[-1]['status']}), loaded {loaded[-1]['run']['rows_per_s']:.0f} rows/s "
@@ -336,6 +474,14 @@ def main():
                       f"{loaded[-1]['server_cpu_s']:.1f} s, load generator CPU {loaded[-1]['loadgen_cpu_s']:.1f} s "
                       f"in {loaded[-1]['seconds']:.1f} s, machine load average {loaded[-1]['loadavg_1m']:.1f}",
                       flush=True)
+                if args.sched_trace:
+                    for name, r in (("quiet", quiet[-1]), ("loaded", loaded[-1]["run"])):
+                        t = r["sched"]
+                        print(f"  {name}: run {r['duration_s']:.2f} s, its processes ran {t['run_cpu_s']:.2f} s and "
+                              f"waited {t['run_waited_behind_server_s'] * 1000:.0f} ms behind the server, "
+                              f"{t['run_waited_behind_run_s'] * 1000:.0f} ms behind each other, "
+                              f"{t['run_waited_behind_other_s'] * 1000:.0f} ms behind other work; "
+                              f"the server ran {t['server_cpu_s']:.2f} s", flush=True)
             q = statistics.median(r["rows_per_s"] for r in quiet)
             lo = statistics.median(r["run"]["rows_per_s"] for r in loaded)
             results["modes"][f"think_{think_ms}ms"] = {
@@ -353,6 +499,13 @@ def main():
                 "server_cpu_share": statistics.median(r["server_cpu_s"] / r["seconds"] for r in loaded),
                 "loadgen_cpu_share": statistics.median(r["loadgen_cpu_s"] / r["seconds"] for r in loaded),
                 "loadavg_1m": statistics.median(r["loadavg_1m"] for r in loaded)}
+            if args.sched_trace:
+                m = results["modes"][f"think_{think_ms}ms"]
+                for name, runs in (("quiet", quiet), ("loaded", [r["run"] for r in loaded])):
+                    m[f"sched_{name}"] = {k: statistics.median(r["sched"][k] for r in runs)
+                                          for k in runs[0]["sched"]}
+                    m[f"sched_{name}"]["behind_server_share_of_run"] = statistics.median(
+                        r["sched"]["run_waited_behind_server_s"] / r["duration_s"] for r in runs)
         results["rss_kb_peak"] = memory(server.pid).get("VmHWM")
     finally:
         server.send_signal(signal.SIGTERM)
@@ -374,6 +527,13 @@ def main():
               f"| {m['server_cpu_ms_per_request']:.2f} ms | {100 * m['server_cpu_share']:.0f}% of a core "
               f"| {100 * m['loadgen_cpu_share']:.0f}% of a core | {m['quiet_rows_per_s']:,.0f} rows/s | {m['loaded_rows_per_s']:,.0f} rows/s | {m['slowdown_pct']:.1f}% "
               f"| {m['runs_not_success']} | {m['streams_without_end']} | {m['loadavg_1m']:.1f} |")
+    for name, m in results["modes"].items():
+        if "sched_loaded" in m:
+            t = m["sched_loaded"]
+            print(f"\n{name[6:]}: loaded runs (medians) waited {t['run_waited_behind_server_s'] * 1000:.0f} ms behind the "
+                  f"server ({100 * t['behind_server_share_of_run']:.2f}% of the run's duration), "
+                  f"{t['run_waited_behind_other_s'] * 1000:.0f} ms behind other work; quiet runs "
+                  f"{m['sched_quiet']['run_waited_behind_server_s'] * 1000:.0f} ms behind the server")
     return 0
 
 

@@ -11,6 +11,7 @@
 #include "serve/ctx.h"
 #include "serve/dbpool.h"
 #include "serve/logstream.h"
+#include "serve/respcache.h"
 #include "serve/subcmd.h"
 #include "build_config.h"
 #include "project/definition.h"
@@ -348,6 +349,66 @@ static int int_query(const struct req *r, const char *name, int dflt, int max, i
 	return 0;
 }
 
+/*
+ * A run listing's answer: from the cache while the database has not
+ * changed, else made by fill() and stored (key NULL: neither looked up nor
+ * stored); with its ETag, or 304 when the
+ * client's If-None-Match names it.  The runs of dead processes are marked
+ * first (a write: the generation moves on), then the generation is read,
+ * then the database (respcache.h says why in this order).
+ */
+static struct reply cached_json(struct req *r, const char *key,
+                                int (*fill)(struct store *st, const void *arg, cJSON **out, char *err, size_t errlen),
+                                const void *arg, unsigned (*status_of)(int rc))
+{
+	char err[SMELT_ERRBUF_SIZE], etag[RESPCACHE_ETAG_SIZE];
+	struct store *st = open_store(r, err, sizeof err);
+	if (!st)
+		return reply_error(500, "%s", err);
+	runs_reap_dead(st, children_supervised, r->sv->kids);
+	long long gen = respcache_generation(r->sv->cache);
+	char *text = NULL;
+	size_t len = 0;
+	if (!key || respcache_get(r->sv->cache, key, gen, &text, &len, etag) != 0) {
+		cJSON *v;
+		int rc = fill(st, arg, &v, err, sizeof err);
+		if (rc) {
+			close_store(r, st);
+			return reply_error(status_of(rc), "%s", err);
+		}
+		text = cJSON_PrintUnformatted(v);
+		cJSON_Delete(v);
+		len = strlen(text);
+		if (key)
+			respcache_put(r->sv->cache, key, gen, text, len, etag);
+		else
+			respcache_etag(text, len, etag);
+	}
+	close_store(r, st);
+	struct MHD_Response *resp;
+	unsigned status = 200;
+	if (respcache_etag_matches(MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "If-None-Match"), etag)) {
+		free(text);
+		status = 304;
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	} else {
+		resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+		MHD_add_response_header(resp, "Content-Type", "application/json");
+	}
+	MHD_add_response_header(resp, "ETag", etag);
+	return (struct reply){ status, resp };
+}
+
+static int fill_list(struct store *st, const void *arg, cJSON **out, char *err, size_t errlen)
+{
+	return runs_list(st, arg, out, err, errlen);
+}
+
+static unsigned list_status(int rc)
+{
+	return rc == SMELT_ERR_CONFIG ? 400 : 500;
+}
+
 static struct reply list_runs(struct req *r)
 {
 	struct runs_query q = { .job = req_query(r, "job"), .status = req_query(r, "status"),
@@ -359,17 +420,17 @@ static struct reply list_runs(struct req *r)
 	if (q.status && strcmp(q.status, "queued") && strcmp(q.status, "running") && strcmp(q.status, "success") &&
 	    strcmp(q.status, "failed") && strcmp(q.status, "cancelled"))
 		return reply_error(400, "status must be queued, running, success, failed or cancelled");
-	char err[SMELT_ERRBUF_SIZE];
-	struct store *st = open_store(r, err, sizeof err);
-	if (!st)
-		return reply_error(500, "%s", err);
-	cJSON *res;
-	runs_reap_dead(st, children_supervised, r->sv->kids);
-	int rc = runs_list(st, &q, &res, err, sizeof err);
-	close_store(r, st);
-	if (rc)
-		return reply_error(rc == SMELT_ERR_CONFIG ? 400 : 500, "%s", err);
-	return reply_json(200, res);
+	/*
+	 * the key: the query as runs_list() sees it (unknown arguments and their order make no new entry);
+	 * none with since=, which may be relative to now (7d): the answer changes with the clock
+	 */
+	struct strbuf key = STRBUF_INIT;
+	strbuf_addf(&key, "runs\x1f%d\x1f%d\x1f%c%s\x1f%c%s\x1f%c%s", q.limit, q.offset, q.job ? '=' : '-',
+	            q.job ? q.job : "", q.status ? '=' : '-', q.status ? q.status : "", q.since ? '=' : '-',
+	            q.since ? q.since : "");
+	struct reply rep = cached_json(r, q.since ? NULL : key.buf, fill_list, &q, list_status);
+	strbuf_release(&key);
+	return rep;
 }
 
 /* 400 for a malformed run id (no lookup at all), else 0. */
@@ -383,19 +444,22 @@ static int bad_run_id(const char *id, struct reply *rep)
 	return 0;
 }
 
+static int fill_show(struct store *st, const void *arg, cJSON **out, char *err, size_t errlen)
+{
+	return runs_show(st, arg, out, err, errlen);
+}
+
+static unsigned show_status(int rc)
+{
+	return rc == SMELT_ERR_NOTFOUND ? 404 : 500;
+}
+
 static struct reply show_run(struct req *r, const char *id)
 {
-	char err[SMELT_ERRBUF_SIZE];
-	struct store *st = open_store(r, err, sizeof err);
-	if (!st)
-		return reply_error(500, "%s", err);
-	cJSON *run;
-	runs_reap_dead(st, children_supervised, r->sv->kids);
-	int rc = runs_show(st, id, &run, err, sizeof err);
-	close_store(r, st);
-	if (rc)
-		return reply_error(rc == SMELT_ERR_NOTFOUND ? 404 : 500, "%s", err);
-	return reply_json(200, run);
+	char *key = xasprintf("run\x1f%s", id);
+	struct reply rep = cached_json(r, key, fill_show, id, show_status);
+	free(key);
+	return rep;
 }
 
 static int arg_ok(const char *s)

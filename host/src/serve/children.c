@@ -435,6 +435,16 @@ int children_cancel(struct children *kids, const char *run_id)
 	return sent;
 }
 
+int children_running(struct children *kids)
+{
+	int n = 0;
+	pthread_mutex_lock(&kids->mu);
+	for (const struct child *c = kids->list; c; c = c->next)
+		n++;
+	pthread_mutex_unlock(&kids->mu);
+	return n;
+}
+
 int children_supervised(void *arg, const char *run_id)
 {
 	struct children *kids = arg;

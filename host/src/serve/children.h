@@ -63,4 +63,7 @@ int children_cancel(struct children *kids, const char *run_id);
  */
 int children_supervised(void *kids, const char *run_id);
 
+/* How many runs this server started are in progress (started, not yet reaped). */
+int children_running(struct children *kids);
+
 #endif

@@ -5,9 +5,9 @@
  * (serve/children.h); everything else reads the system database or runs
  * this smelt's own commands (serve/subcmd.h), so the API follows the
  * CLI's rules.  Security: see serve/auth.h and SECURITY notes in README.
- * The threads answering requests run at nice opts->nice, the runs at the
- * server's own priority (serve/server.c), so clients slow the server, not
- * the runs.
+ * The threads answering requests run at nice opts->nice and, with
+ * opts->idle, under SCHED_IDLE; the runs at the server's own priority and
+ * policy (serve/server.c), so clients slow the server, not the runs.
  */
 #ifndef SMELT_SERVE_H
 #define SMELT_SERVE_H
@@ -31,6 +31,8 @@ struct serve_opts {
 	int no_environment;       /* --no-environment given */
 	const char *data_dir;     /* share/smelt of this install (openapi.json, ui/) */
 	int nice;                 /* the request threads' nice value (0: not lowered); runs keep the server's */
+	int idle;                 /* the request threads run under SCHED_IDLE; runs keep the server's policy */
+	int busy_cpu;             /* while its runs go, requests take at most this % of one CPU (100: no limit) */
 };
 
 /*

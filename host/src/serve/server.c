@@ -3,14 +3,16 @@
  * connection (a live log stream may block its own thread, never the
  * others), connection timeouts, the body cap, the bearer token, TLS.
  * The threads answering requests run at a lower scheduling priority
- * (--nice, 10 by default) than the runs the server starts, so a crowd of
- * clients slows the server, not the runs.
+ * (SCHED_IDLE and nice 10 by default: --sched, --nice) than the runs the
+ * server starts, so a crowd of clients slows the server, not the runs.
  */
 #include "serve/serve.h"
+#include "serve/budget.h"
 #include "serve/children.h"
 #include "serve/ctx.h"
 #include "serve/dbpool.h"
 #include "serve/http.h"
+#include "serve/respcache.h"
 #include "serve/static.h"
 #include "build_config.h"
 #include "util/fs.h"
@@ -27,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -167,6 +171,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->too_large)
 		return send_reply(c, reply_error(413, "the request body is over %u bytes", HTTP_BODY_MAX));
+	budget_admit(sv->budget, children_running(sv->kids) > 0); /* runs go: the server keeps to its share */
 	return send_reply(c, api_handle(r));
 }
 
@@ -223,16 +228,24 @@ bad:
 }
 
 /*
- * Lower the calling thread's priority (Linux: nice is per thread); the
- * daemon's threads, made from it later, inherit it.  With the kernel's
- * autogroups (one scheduling group per session) a thread's nice only
- * counts inside its session, and runs are sessions of their own: so a
- * server that leads its session (systemd, setsid) also lowers its
- * session's group.  One started from a shell leaves the shell's session
- * alone.  Failures change nothing.
+ * Lower the calling thread's priority (Linux: nice and the scheduling
+ * policy are per thread); the daemon's threads, made from it later,
+ * inherit both.  With idle, the thread runs under SCHED_IDLE: it gets a
+ * CPU when nothing else wants it, and a waking run preempts it at once;
+ * the kernel still gives it a small share (weight 3 against 1024 for a
+ * nice 0 task), so a busy machine slows the API, never stops it.  With
+ * the kernel's autogroups (one scheduling group per session) a thread's
+ * nice only counts inside its session, and runs are sessions of their
+ * own: so a server that leads its session (systemd, setsid) also lowers
+ * its session's group.  One started from a shell leaves the shell's
+ * session alone.  Failures change nothing.
  */
-static void lower_priority(int nice)
+static void lower_priority(int nice, int idle)
 {
+	if (idle) {
+		struct sched_param sp = { .sched_priority = 0 };
+		pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	}
 	errno = 0;
 	int now = getpriority(PRIO_PROCESS, (id_t)gettid());
 	if (errno || now >= nice)
@@ -311,8 +324,12 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 	sv->db = dbpool_new(db);
 	dbpool_use_postgres(sv->db, o->database_uri);
 	free(db);
+	sv->cache = respcache_new(sv->db);
+	sv->budget = budget_new(o->busy_cpu);
 	sv->kids = children_new(sv);
 	if (!sv->kids) {
+		budget_free(sv->budget);
+		respcache_free(sv->cache);
 		dbpool_free(sv->db);
 		free(cert);
 		free(key);
@@ -321,7 +338,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		return fail(err, errlen, SMELT_ERR, "cannot start a thread");
 	}
 	/* after the reaper thread (which starts the runs) was made: it keeps the normal priority */
-	lower_priority(o->nice);
+	lower_priority(o->nice, o->idle);
 	/* SIGTERM/SIGINT end the server; SIGPIPE from a gone client must not */
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -363,6 +380,8 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 		MHD_stop_daemon(d);
 	}
 	children_free(sv->kids);
+	budget_free(sv->budget);
+	respcache_free(sv->cache);
 	dbpool_free(sv->db);
 	pthread_mutex_destroy(&sv->project_lock);
 	free(cert);

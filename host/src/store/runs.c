@@ -505,7 +505,7 @@ void runs_reap_dead(struct store *st, int (*supervised)(void *arg, const char *r
 		snprintf(o.host, sizeof o.host, "%s", h ? h : "");
 		snprintf(o.host_key, sizeof o.host_key, "%s", k ? k : "");
 		const char *id = (const char *)sqlite3_column_text(q, 0);
-		if (proc_owner_check(&o) == PROC_GONE && !(supervised && supervised(arg, id))) {
+		if (!(supervised && supervised(arg, id)) && proc_owner_check(&o) == PROC_GONE) {
 			gone = xrealloc(gone, (n + 1) * sizeof *gone);
 			queued = xrealloc(queued, (n + 1) * sizeof *queued);
 			queued[n] = !strcmp((const char *)sqlite3_column_text(q, 5), "queued");
