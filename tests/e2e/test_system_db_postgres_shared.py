@@ -99,6 +99,10 @@ def test_the_server_of_one_copy_shares_the_history(copies, db, serve):
     assert wait_run(s, run_id)["status"] == "success"
     mine = runs(a)["runs"][0]
     assert (mine["run_id"], mine["trigger"], mine["status"]) == (run_id, "api", "success")
+    # a run another machine records later is listed at once (no answer kept from before it)
+    assert a.smelt("run", "--run-id", "later", "tap-fake", "target-fake", env=FAST).returncode == 0
+    assert s.json("GET", "/api/v1/runs")["runs"][0]["run_id"] == "later"
+    assert s.json("GET", "/api/v1/runs/later")["status"] == "success"
     assert local_history(a) == local_history(b) == []
 
 

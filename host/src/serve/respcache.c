@@ -28,6 +28,7 @@ struct respcache {
 	sqlite3_stmt *version;           /* PRAGMA data_version on it */
 	long long last;                  /* the data_version seen last */
 	long long gen;
+	int off;                         /* the runs are on a PostgreSQL server: no generation, no caching */
 	pthread_mutex_t mu;              /* guards the entries, bytes, tick */
 	struct entry e[RESPCACHE_ENTRIES];
 	size_t bytes;
@@ -63,9 +64,15 @@ long long respcache_generation(struct respcache *c)
 {
 	long long gen = -1;
 	pthread_mutex_lock(&c->gen_mu);
-	if (!c->st) {
+	if (!c->st && !c->off) {
 		char err[SMELT_ERRBUF_SIZE];
 		c->st = dbpool_get(c->pool, err, sizeof err);
+		/* runs kept on a PostgreSQL server change without SQLite's data_version knowing: never cached */
+		if (c->st && store_pg_of(c->st)) {
+			dbpool_put(c->pool, c->st);
+			c->st = NULL;
+			c->off = 1;
+		}
 		if (c->st && sqlite3_prepare_v2(store_db(c->st), "PRAGMA data_version", -1, &c->version, NULL) != SQLITE_OK) {
 			sqlite3_finalize(c->version);
 			c->version = NULL;

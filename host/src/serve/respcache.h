@@ -10,7 +10,9 @@
  * connection (a run, the CLI, this server) has committed anything to the
  * database since.  The generation is SQLite's "PRAGMA data_version" of a
  * connection the cache keeps for that alone: a few microseconds, no
- * interval, nothing stale.  Each answer also gets an ETag (a hash of its
+ * interval, nothing stale.  With a PostgreSQL system database (runs on a
+ * server other machines write to) there is no such generation: nothing is
+ * cached, every answer still gets its ETag.  Each answer also gets an ETag (a hash of its
  * text), so a client that sends If-None-Match gets 304 without a body.
  *
  * Callers: read the generation (respcache_generation) BEFORE reading the
