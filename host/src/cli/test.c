@@ -154,11 +154,13 @@ static int run_invoked_test(struct runtime *rt, struct loaded_adapter *a, struct
                             struct report *r)
 {
 	char err[SMELT_ERRBUF_SIZE * 4] = "";
+	if (a && !dispatch_has_op(a, SMELT_REQ_INVOKE))
+		return cli_not_implemented("test"); /* the adapter that claims it can neither test nor invoke it */
 	char *label = xasprintf("%s:%s", pl->name, test);
 	sep_line(label);
 	fflush(stdout);
 	int code = 0, rc;
-	if (a && dispatch_has_op(a, SMELT_REQ_INVOKE)) {
+	if (a) {
 		struct smelt_request req = dispatch_request(SMELT_REQ_INVOKE, &pl, 1);
 		req.command = test;
 		rc = dispatch_call(a, &req, &code, err, sizeof err);

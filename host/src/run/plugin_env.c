@@ -175,8 +175,9 @@ static void logging_file(struct runtime *rt, struct plugin *pl, struct envlist *
 
 /*
  * Meltano's PluginInvoker.get_log_parser(): the plugin has the
- * structured-logging capability and its _log_parser extra (default
- * "singer-sdk" for Singer plugins) names the Singer SDK's parser.
+ * structured-logging capability and its _log_parser extra names the
+ * Singer SDK's parser: the default the plugin type's adapter data gives
+ * (plugins/singer/plugin_types.json), which a project may override.
  */
 static int structured_logging(struct runtime *rt, struct plugin *pl)
 {
@@ -188,7 +189,10 @@ static int structured_logging(struct runtime *rt, struct plugin *pl)
 	int yes = 0;
 	if (settings_resolve(rt->project, pl, NULL, SETTINGS_EXTRAS, &s, err, sizeof err) == SMELT_OK) {
 		const struct resolved_setting *r = settings_find(&s, "_log_parser");
-		yes = r && cJSON_IsString(r->value) && !strcmp(r->value->valuestring, "singer-sdk");
+		/* the parser the plugin type's adapter names as the default (its data, not the host, knows which) */
+		const cJSON *dflt = r && r->def ? r->def->value : NULL;
+		yes = r && cJSON_IsString(r->value) && cJSON_IsString(dflt) &&
+		      !strcmp(r->value->valuestring, dflt->valuestring);
 	} else {
 		log_debug("%s: %s", pl->name, err);
 	}
