@@ -54,6 +54,22 @@ static int prepare(sqlite3 *db, const char *path, const char *sql, sqlite3_stmt 
 	return fail(err, errlen, SMELT_ERR, "cannot read Meltano's system database '%s': %s", path, sqlite3_errmsg(db));
 }
 
+char *meltano_state_singer(const char *completed, const char *partial)
+{
+	cJSON *merged = json_parse_exact(completed ? completed : "{}"), *part = json_parse_exact(partial ? partial : "{}");
+	if (!merged || !cJSON_IsObject(merged)) {
+		cJSON_Delete(merged);
+		merged = cJSON_CreateObject();
+	}
+	if (part && cJSON_IsObject(part))
+		json_merge(merged, part);
+	cJSON_Delete(part);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(merged, "singer_state");
+	char *out = v ? json_print(v) : NULL;
+	cJSON_Delete(merged);
+	return out;
+}
+
 int meltano_db_state_get(const char *path, const char *state_id, char **json, char **updated_at, char *err,
                          size_t errlen)
 {
@@ -84,23 +100,16 @@ int meltano_db_state_get(const char *path, const char *state_id, char **json, ch
 	if (step == SQLITE_ROW) {
 		const char *c = (const char *)sqlite3_column_text(q, 0), *p = (const char *)sqlite3_column_text(q, 1);
 		const char *u = (const char *)sqlite3_column_text(q, 2);
-		cJSON *merged = json_parse_exact(c ? c : "{}"), *part = json_parse_exact(p ? p : "{}");
-		if (!merged || !cJSON_IsObject(merged)) {
-			cJSON_Delete(merged);
-			merged = cJSON_CreateObject();
-		}
-		if (part && cJSON_IsObject(part))
-			json_merge(merged, part);
-		cJSON_Delete(part);
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(merged, "singer_state");
-		if (v) {
+		char *found = meltano_state_singer(c, p);
+		if (found) {
 			rc = 1;
 			if (json)
-				*json = json_print(v);
+				*json = found;
+			else
+				free(found);
 			if (updated_at)
 				*updated_at = xstrdup(u ? u : "");
 		}
-		cJSON_Delete(merged);
 	} else if (step != SQLITE_DONE) {
 		rc = fail(err, errlen, SMELT_ERR, "cannot read Meltano's system database '%s': %s", path,
 		          sqlite3_errmsg(db));

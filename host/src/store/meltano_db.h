@@ -24,6 +24,14 @@
 char *meltano_db_path(const char *project_root);
 
 /*
+ * The state a row of Meltano's `state` table holds (in SQLite or in
+ * PostgreSQL): partial_state deep-merged over completed_state (either
+ * NULL: none), and of that the "singer_state" value as compact JSON
+ * (malloc()ed; the caller frees it).  NULL when there is none.
+ */
+char *meltano_state_singer(const char *completed, const char *partial);
+
+/*
  * The Singer state Meltano stored for state_id (its partial payload
  * deep-merged over the completed one, the "singer_state" value, compact
  * JSON) and when it was written (updated_at as "YYYY-MM-DD HH:MM:SS.ffffff",

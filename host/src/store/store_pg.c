@@ -1,5 +1,6 @@
 /* store_pg: the system database in PostgreSQL; see store_pg.h. */
 #include "store/store_pg.h"
+#include "store/meltano_db.h"
 #include "store/pg_uri.h"
 #include "store/pickle.h"
 #include "util/json.h"
@@ -407,23 +408,6 @@ void store_pg_close(struct store_pg *g)
 	free(g);
 }
 
-/* The "singer_state" value of completed with partial deep-merged over it, compact JSON; NULL when none. */
-static char *singer_of(const char *completed, const char *partial)
-{
-	cJSON *merged = json_parse_exact(completed ? completed : "{}"), *part = json_parse_exact(partial ? partial : "{}");
-	if (!merged || !cJSON_IsObject(merged)) {
-		cJSON_Delete(merged);
-		merged = cJSON_CreateObject();
-	}
-	if (part && cJSON_IsObject(part))
-		json_merge(merged, part);
-	cJSON_Delete(part);
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(merged, "singer_state");
-	char *out = v ? json_print(v) : NULL;
-	cJSON_Delete(merged);
-	return out;
-}
-
 /* ---- state ---------------------------------------------------------------------------- */
 
 int store_pg_state_get_raw(struct store_pg *g, const char *state_id, char **completed, char **partial, char *err,
@@ -497,7 +481,7 @@ static int meltano_state(struct store_pg *g, const char *state_id, char **json, 
 	*json = NULL;
 	int rc = meltano_raw(g, state_id, &c, &p, at, err, errlen);
 	if (rc > 0) {
-		*json = singer_of(c, p);
+		*json = meltano_state_singer(c, p);
 		rc = *json != NULL;
 	}
 	if (rc <= 0) {
@@ -526,7 +510,7 @@ int store_pg_state_get(struct store_pg *g, const char *state_id, char **json, ch
 	*json = NULL;
 	if (store_pg_state_get_raw(g, state_id, &c, &p, err, errlen))
 		return SMELT_ERR;
-	char *mine = c || p ? singer_of(c, p) : NULL;
+	char *mine = c || p ? meltano_state_singer(c, p) : NULL;
 	free(c);
 	free(p);
 	char merr[SMELT_ERRBUF_SIZE];
