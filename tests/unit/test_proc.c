@@ -163,6 +163,39 @@ START_TEST(long_line_below_the_cap_passes)
 }
 END_TEST
 
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void note_written(void *arg, size_t stage, const char *line, size_t len)
+{
+	if (stage == 0 && len >= 7 && !memcmp(line, "written", 7))
+		*(double *)arg = mono_s();
+}
+
+START_TEST(a_stage_writes_ahead_up_to_a_mebibyte)
+{
+	/* 900,000 bytes fit in the grown pipe: the writer is done long before the reader wakes (2 s) */
+	char *a[] = { "sh", "-c", "head -c 900000 /dev/zero; echo written >&2", NULL };
+	char *b[] = { "sh", "-c", "sleep 2; wc -c", NULL };
+	struct lines l = { STRBUF_INIT, 0 };
+	double written = 0;
+	struct proc_opts o = { .on_stderr = note_written, .stderr_arg = &written };
+	struct proc_stage st[2] = { { .label = "a", .argv = a }, { .label = "b", .argv = b, .on_line = collect, .arg = &l } };
+	struct proc_result res[2];
+	double t0 = mono_s();
+	ck_assert_int_eq(proc_pipeline(st, 2, &o, res, err, sizeof err), SMELT_OK);
+	ck_assert_str_eq(l.all.buf, "900000|");
+	ck_assert_msg(written > 0, "the writer's stderr line was not seen");
+	ck_assert_msg(written - t0 < 1.5, "the writer waited %.2f s for its reader", written - t0);
+	strbuf_release(&l.all);
+	no_zombies();
+}
+END_TEST
+
 START_TEST(env_and_cwd_are_the_childs)
 {
 	char *a[] = { "sh", "-c", "echo \"$FOO:$(pwd)\"", NULL };
@@ -411,6 +444,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, pipeline_wires_stdout_to_stdin);
 	tcase_add_test(tc, reports_exit_codes);
+	tcase_add_test(tc, a_stage_writes_ahead_up_to_a_mebibyte);
 	tcase_add_test(tc, missing_executable_is_an_error);
 	tcase_add_test(tc, downstream_exit_stops_upstream);
 	tcase_add_test(tc, timeout_interrupts);

@@ -30,11 +30,17 @@ extern char **environ;
  * time (a target flushing a state per record, a line of log per record):
  * that pipe is then left alone for BATCH_WAIT_MS, so that the next read
  * takes what was written meanwhile at once, instead of one poll() and one
- * read() per line.  The pipe holds 64 KiB, so a writer fast enough to
+ * read() per line.  The pipe holds PIPE_BYTES, so a writer fast enough to
  * fill it meanwhile gets full reads, never waits.
  */
 #define BATCH_MIN_BYTES 4096
 #define BATCH_WAIT_MS 1
+
+/* Grow a stdout pipe to PROC_PIPE_BYTES; where the kernel refuses, it keeps its size (see proc.h). */
+static void grow_pipe(int fd)
+{
+	(void)fcntl(fd, F_SETPIPE_SZ, PROC_PIPE_BYTES);
+}
 
 static int last_signal;
 static int held;              /* nesting depth of proc_signals_hold() */
@@ -501,6 +507,8 @@ static int start_stage(struct sup *s, size_t i, int *prev_read, int devnull, pid
 			free(file);
 			return fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
 		}
+		if (out[0] >= 0)
+			grow_pipe(out[0]);
 	}
 	if (pipe2(rep, O_CLOEXEC) != 0) {
 		free(file);

@@ -51,7 +51,16 @@
  * flushing a state per record) costs one read per millisecond, not one
  * poll() and one read() per line.  Lines therefore reach on_line and the
  * log up to 1 ms after they were written, in order, none lost; a writer
- * that fills the 64 KiB pipe meanwhile gets full reads and never waits.
+ * that fills the pipe meanwhile gets full reads and never waits.
+ *
+ * Pipe size: each stage's stdout pipe (stage to stage, and the last
+ * stage's to smelt) is grown to PROC_PIPE_BYTES = 1 MiB with
+ * F_SETPIPE_SZ, where the kernel allows it (a user past
+ * /proc/sys/fs/pipe-user-pages-soft, or a pipe-max-size below 1 MiB, keeps
+ * the default 64 KiB: slower, never an error).  A tap and a target then
+ * switch far less often (the tap writes ahead up to 1 MiB instead of 64
+ * KiB) and a target that flushes a state per record never waits for smelt
+ * during the 1 ms batching pause.  Stderr pipes keep the default size.
  */
 #ifndef SMELT_PROC_H
 #define SMELT_PROC_H
@@ -62,6 +71,7 @@
 #include <stddef.h>
 
 #define PROC_LINE_MAX ((size_t)50 * 1024 * 1024) /* default line cap: Meltano's elt.buffer_size / 2 */
+#define PROC_PIPE_BYTES (1024 * 1024)                /* stdout pipes grow to this (see "Pipe size") */
 
 struct proc_stage {
 	const char *label;        /* log source, e.g. "tap-csv" */
