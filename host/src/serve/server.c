@@ -135,6 +135,12 @@ static int has_control(const char *s)
 	return 0;
 }
 
+/* budget_admit()'s question: do runs the server started go? */
+static int runs_going(void *kids)
+{
+	return children_running(kids) > 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -171,8 +177,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->too_large)
 		return send_reply(c, reply_error(413, "the request body is over %u bytes", HTTP_BODY_MAX));
-	budget_admit(sv->budget, children_running(sv->kids) > 0); /* runs go: the server keeps to its share */
-	return send_reply(c, api_handle(r));
+	budget_admit(sv->budget, runs_going, sv->kids); /* runs go: the server keeps to its share */
+	enum MHD_Result ret = send_reply(c, api_handle(r));
+	budget_done(sv->budget);
+	return ret;
 }
 
 /* "HOST:PORT", "[V6]:PORT" or ":PORT"/"PORT" (loopback) into addr; 0 or -1. */
