@@ -1,9 +1,11 @@
 /*
  * bench-gen-tap: a fast Singer tap for benchmarks.  Emits N records of a
  * 10-field stream (about 280 bytes a line) with a STATE every K records.
- *   bench-gen-tap [--config FILE] [--records N] [--state-every K] [--line-mb M]
+ *   bench-gen-tap [--config FILE] [--records N] [--state-every K] [--line-mb M] [--streams S]
  * Config keys (a flat JSON object, read naively): records, state_every,
- * line_mb (one record whose text field is M MB instead).
+ * line_mb (one record whose text field is M MB instead), streams (S > 1:
+ * streams events_0 .. events_<S-1>, the records dealt round-robin, each
+ * state bookmarks every stream).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +22,29 @@ static long config_long(const char *text, const char *key, long def)
 	return p ? strtol(p + 1, NULL, 10) : def;
 }
 
+/* The --streams S > 1 variant: the same records dealt over S streams. */
+static int many_streams(long records, long every, long streams)
+{
+	for (long k = 0; k < streams; k++)
+		printf("{\"type\":\"SCHEMA\",\"stream\":\"events_%ld\",\"key_properties\":[\"id\"],\"schema\":{\"type\":"
+		       "\"object\",\"properties\":{\"id\":{\"type\":\"integer\"},\"name\":{\"type\":\"string\"},"
+		       "\"note\":{\"type\":\"string\"}}}}\n", k);
+	for (long i = 1; i <= records; i++) {
+		printf("{\"type\":\"RECORD\",\"stream\":\"events_%ld\",\"record\":{\"id\":%ld,\"name\":\"User number %ld\","
+		       "\"note\":\"a benchmark row with some text in it\"}}\n", i % streams, i, i % 100000);
+		if (i % every == 0) {
+			fputs("{\"type\":\"STATE\",\"value\":{\"bookmarks\":{", stdout);
+			for (long k = 0; k < streams; k++)
+				printf("%s\"events_%ld\":{\"id\":%ld}", k ? "," : "", k, i);
+			fputs("}}}\n", stdout);
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	long records = 1000000, every = 10000, line_mb = 0;
+	long records = 1000000, every = 10000, line_mb = 0, streams = 1;
 	char *config = NULL;
 	for (int i = 1; i + 1 < argc; i++) {
 		if (!strcmp(argv[i], "--config")) {
@@ -36,6 +58,8 @@ int main(int argc, char **argv)
 			records = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "--state-every")) {
 			every = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--streams")) {
+			streams = atol(argv[++i]);
 		} else if (!strcmp(argv[i], "--line-mb")) {
 			line_mb = atol(argv[++i]);
 		}
@@ -43,9 +67,12 @@ int main(int argc, char **argv)
 	records = config_long(config, "records", records);
 	every = config_long(config, "state_every", every);
 	line_mb = config_long(config, "line_mb", line_mb);
+	streams = config_long(config, "streams", streams);
 	free(config);
 	static char buf[1 << 20];
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
+	if (streams > 1)
+		return many_streams(records, every, streams);
 	fputs("{\"type\":\"SCHEMA\",\"stream\":\"events\",\"key_properties\":[\"id\"],\"schema\":{\"type\":\"object\","
 	      "\"properties\":{\"id\":{\"type\":\"integer\"},\"user_id\":{\"type\":\"integer\"},\"kind\":{\"type\":\"string\"},"
 	      "\"name\":{\"type\":\"string\"},\"email\":{\"type\":\"string\"},\"amount\":{\"type\":\"number\"},"
