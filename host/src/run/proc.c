@@ -84,15 +84,22 @@ void proc_signals_hold(void)
 	sigprocmask(SIG_BLOCK, &set, &before_hold);
 }
 
-int proc_signal_take(void)
+/* A pending (held) SIGINT, SIGTERM or SIGHUP, taken off the queue; 0 when none. */
+static int pending_stop_signal(void)
 {
 	sigset_t set;
 	struct timespec now = { 0, 0 };
-	if (!held)
-		return 0;
 	stop_signals(&set);
 	int sig = sigtimedwait(&set, NULL, &now);
-	if (sig <= 0)
+	return sig > 0 ? sig : 0;
+}
+
+int proc_signal_take(void)
+{
+	if (!held)
+		return 0;
+	int sig = pending_stop_signal();
+	if (!sig)
 		return 0;
 	if (!last_signal)
 		last_signal = sig;
@@ -105,11 +112,7 @@ void proc_signals_release(void)
 	if (!held)
 		return;
 	if (held == 1) {
-		sigset_t set;
-		struct timespec now = { 0, 0 };
-		stop_signals(&set);
-		int sig;
-		while ((sig = sigtimedwait(&set, NULL, &now)) > 0)
+		for (int sig; (sig = pending_stop_signal()) != 0;)
 			log_debug("%s arrived as the run ended; nothing was left to stop", signal_name(sig));
 		sigprocmask(SIG_SETMASK, &before_hold, NULL);
 	}
