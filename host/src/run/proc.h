@@ -61,6 +61,9 @@
  * switch far less often (the tap writes ahead up to 1 MiB instead of 64
  * KiB) and a target that flushes a state per record never waits for smelt
  * during the 1 ms batching pause.  Stderr pipes keep the default size.
+ * The kernel counts a grown pipe's 256 pages against the user's
+ * pipe-user-pages-soft (16384 pages by default: 32 pipelines of two stages
+ * at once; root is not limited).
  */
 #ifndef SMELT_PROC_H
 #define SMELT_PROC_H
