@@ -1,5 +1,6 @@
 /* Check suite for host/src/run/proc: pipelines, callbacks, failures, early exits, timeouts. */
 #include "run/proc.h"
+#include "util/log.h"
 #include "util/strbuf.h"
 
 #include <check.h>
@@ -193,6 +194,27 @@ START_TEST(a_stage_writes_ahead_up_to_a_mebibyte)
 	ck_assert_msg(written - t0 < 1.5, "the writer waited %.2f s for its reader", written - t0);
 	strbuf_release(&l.all);
 	no_zombies();
+}
+END_TEST
+
+START_TEST(a_level_prefix_is_read_and_other_text_kept_whole)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/tmp/smelt-test-proc-log-%d", (int)getpid());
+	ck_assert_int_eq(log_open_file(path), 0);
+	char *a[] = { "sh", "-c", "echo 'tap: warning: careful' >&2; echo 'tap: counted 3 rows' >&2", NULL };
+	struct proc_stage st[1] = { { .label = "tap", .argv = a } };
+	struct proc_result res[1];
+	ck_assert_int_eq(proc_pipeline(st, 1, NULL, res, err, sizeof err), SMELT_OK);
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	char text[4096] = "";
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	text[n] = 0;
+	fclose(f);
+	unlink(path);
+	ck_assert_msg(strstr(text, "careful") && !strstr(text, "tap: warning: careful"), "%s", text);
+	ck_assert_msg(strstr(text, "tap: counted 3 rows"), "the tool's own 'tap: ' was cut: %s", text);
 }
 END_TEST
 
@@ -445,6 +467,7 @@ int main(void)
 	tcase_add_test(tc, pipeline_wires_stdout_to_stdin);
 	tcase_add_test(tc, reports_exit_codes);
 	tcase_add_test(tc, a_stage_writes_ahead_up_to_a_mebibyte);
+	tcase_add_test(tc, a_level_prefix_is_read_and_other_text_kept_whole);
 	tcase_add_test(tc, missing_executable_is_an_error);
 	tcase_add_test(tc, downstream_exit_stops_upstream);
 	tcase_add_test(tc, timeout_interrupts);

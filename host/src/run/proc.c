@@ -208,20 +208,23 @@ static void emit_line(struct sup *s, struct reader *r, const char *line, size_t 
 	/* a Singer SDK structured record (run/sdk_log.h) is logged with its own level and fields */
 	if (!r->is_stdout && !r->truncated && sdk_log_emit(label, line, len, !!(st->flags & SMELT_SPAWN_QUIET)))
 		return;
-	/* "prog: level: message" (git style, the native connectors): the prefix is already in our line format */
+	/*
+	 * "prog: level: message" (git style, the native connectors): the prefix is already in our
+	 * line format.  A line that only starts with "prog: " is the tool's own text and kept whole.
+	 */
 	size_t ll = strlen(label);
 	if (!r->is_stdout && len > ll + 2 && !strncmp(line, label, ll) && line[ll] == ':' && line[ll + 1] == ' ') {
 		static const struct { const char *word; enum smelt_log_level level; } levels[] = {
 			{ "info: ", SMELT_LOG_INFO }, { "warning: ", SMELT_LOG_WARN }, { "error: ", SMELT_LOG_ERROR },
 			{ "debug: ", SMELT_LOG_DEBUG },
 		};
-		line += ll + 2;
-		len -= ll + 2;
+		const char *rest = line + ll + 2;
+		size_t rest_len = len - ll - 2;
 		for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
 			size_t wl = strlen(levels[i].word);
-			if (len >= wl && !strncmp(line, levels[i].word, wl)) {
-				line += wl;
-				len -= wl;
+			if (rest_len >= wl && !strncmp(rest, levels[i].word, wl)) {
+				line = rest + wl;
+				len = rest_len - wl;
 				if (!(st->flags & SMELT_SPAWN_QUIET) || levels[i].level > SMELT_LOG_INFO)
 					level = levels[i].level;
 				break;
