@@ -14,7 +14,7 @@
 #define PREPARED_PREFIX "tap.prepared."
 #define PREPARED_MAX_AGE_S (24 * 3600)
 /* Bump when catalog_apply_rules() or catalog_datasets() change what they produce. */
-#define PREPARED_FORMAT "1"
+#define PREPARED_FORMAT "2" /* 2: a property without a metadata entry gets one */
 
 int prepared_key(const char *src, const char *const rules[4], char key[17])
 {

@@ -12,6 +12,7 @@
  * saved bookmark never runs ahead of what the target committed.
  */
 #include "catalog.h"
+#include "catalog_text.h"
 #include "kit.h"
 #include "prepared.h"
 
@@ -261,7 +262,8 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 			*datasets = NULL;
 		}
 	}
-	if (src && !(raw = kit_read_file(src, NULL))) {
+	size_t raw_len = 0;
+	if (src && !(raw = kit_read_file(src, &raw_len))) {
 		if (!cache) {
 			rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", src,
 			              attr(s, tap, "name"));
@@ -279,10 +281,17 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		}
 		if ((rc = discover(s, tap, config_path, &raw, err, errlen)))
 			goto out;
+		raw_len = strlen(raw);
 		fresh = 1;
 	}
-	catalog = cJSON_Parse(raw);
-	if (!catalog || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams"))) {
+	/* the rules applied to the text as it is read (catalog_text.h); a text it does not take is parsed */
+	int parse = catalog_text_prepare(raw, raw_len, select, metadata, schema, filter, path ? &text : NULL, NULL,
+	                                 datasets || path ? &ds : NULL, listing);
+	if (parse < 0) {
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (parse && (!(catalog = cJSON_Parse(raw)) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams")))) {
 		if (cache && !fresh)
 			unlink(cache_key); /* a bad cached catalog: the next run discovers again */
 		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Invalid catalog from '%s': not a JSON object with 'streams'",
@@ -293,17 +302,26 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		cache_catalog(cache, cache_key, raw, key);
 		keyed = dir && prepared_key(cache, (const char *const *)rules, pkey) == 0;
 	}
-	catalog_apply_rules(catalog, select, metadata, schema, filter);
-	if ((datasets || (path && keyed)) && !(ds = catalog_datasets(catalog))) {
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (path) {
-		text = cJSON_PrintUnformatted(catalog);
-		if (!text) {
+	if (parse) {
+		catalog_apply_rules(catalog, select, metadata, schema, filter);
+		if ((datasets || path) && !(ds = catalog_datasets(catalog))) {
 			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 			goto out;
 		}
+		if (path && !(text = cJSON_PrintUnformatted(catalog))) {
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (listing) {
+			cJSON *report = catalog_selection_report(catalog, select);
+			if (!report || !(*listing = cJSON_PrintUnformatted(report)))
+				rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			cJSON_Delete(report);
+			if (rc)
+				goto out;
+		}
+	}
+	if (path) {
 		if (keyed)
 			*path = prepared_keep(dir, pkey, text, ds);
 		if (!*path) { /* not kept: a private file of this run */
@@ -314,19 +332,17 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 			            : write_private(s, *path, text, err, errlen);
 		}
 	}
-	if (!rc && listing) {
-		cJSON *report = catalog_selection_report(catalog, select);
-		if (!report || !(*listing = cJSON_PrintUnformatted(report)))
-			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-		else if (keyed)
-			prepared_add(dir, pkey, ".select.json", *listing);
-		cJSON_Delete(report);
-	}
+	if (!rc && listing && keyed)
+		prepared_add(dir, pkey, ".select.json", *listing);
 	if (!rc && datasets) {
 		*datasets = ds;
 		ds = NULL;
 	}
 out:
+	if (rc && listing) {
+		free(*listing);
+		*listing = NULL;
+	}
 	for (int i = 0; i < 4; i++)
 		free(rules[i]);
 	free(src);
