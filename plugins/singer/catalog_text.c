@@ -8,7 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
+#define INLINE static inline __attribute__((always_inline))
 #define MAX_DEPTH 512 /* cJSON refuses more than 1000 */
 #define TYPE_SIZE 128 /* catalog_datasets()'s buffer for a field's type */
 
@@ -28,7 +34,8 @@ struct name {
 };
 
 struct reader {
-	const char *p; /* the next byte; the input ends with a NUL, which nothing below takes */
+	const char *p;   /* the next byte; the input ends with a NUL, which nothing below takes */
+	const char *end; /* that NUL */
 	int depth;
 };
 
@@ -38,7 +45,7 @@ static const unsigned char str_stop[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
-static void ws(struct reader *r)
+INLINE void ws(struct reader *r)
 {
 	while (*r->p == ' ' || *r->p == '\n' || *r->p == '\r' || *r->p == '\t')
 		r->p++;
@@ -59,16 +66,14 @@ static long hex4(const char *h)
 }
 
 /*
- * The string at r->p (a '"'), into s.  Only what cJSON decodes the way
- * JSON means it: no raw control character, the usual escapes, \uXXXX with
- * four hex digits, never \u0000 (cJSON cuts the string there), surrogates
- * only in pairs.  0, or -1.
+ * The rest of a string from q (a byte str_stop[] stops at) to its closing
+ * quote, into s (s->p set).  Only what cJSON decodes the way JSON means it:
+ * no raw control character, the usual escapes, \uXXXX with four hex
+ * digits, never \u0000 (cJSON cuts the string there), surrogates only in
+ * pairs.  0, or -1.
  */
-static int scan_string(struct reader *r, struct str *s)
+static int scan_string_rest(struct reader *r, struct str *s, const unsigned char *q)
 {
-	const unsigned char *q = (const unsigned char *)r->p + 1;
-	s->p = (const char *)q;
-	s->esc = 0;
 	for (;;) {
 		while (!str_stop[*q])
 			q++;
@@ -101,6 +106,34 @@ static int scan_string(struct reader *r, struct str *s)
 	s->n = (size_t)((const char *)q - s->p);
 	r->p = (const char *)q + 1;
 	return 0;
+}
+
+/* The string at r->p (a '"'), into s (see scan_string_rest()); 16 bytes at a time to its first special byte. */
+INLINE int scan_string(struct reader *r, struct str *s)
+{
+	const unsigned char *q = (const unsigned char *)r->p + 1;
+	s->p = (const char *)q;
+	s->esc = 0;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
+	while ((const char *)q + 16 <= r->end) {
+		__m128i v = _mm_loadu_si128((const __m128i *)q);
+		__m128i stop = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		                            _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));
+		int m = _mm_movemask_epi8(stop);
+		if (!m) {
+			q += 16;
+			continue;
+		}
+		q += __builtin_ctz((unsigned)m);
+		if (*q != '"')
+			break;
+		s->n = (size_t)((const char *)q - s->p);
+		r->p = (const char *)q + 1;
+		return 0;
+	}
+#endif
+	return scan_string_rest(r, s, q);
 }
 
 static int is_digit(char c)
@@ -153,7 +186,7 @@ static int scan_number(struct reader *r)
 }
 
 /* After '{' or '[' at r->p: 1 when the container is empty (and read), 0 when something follows, -1. */
-static int open_c(struct reader *r, char close)
+INLINE int open_c(struct reader *r, char close)
 {
 	if (++r->depth > MAX_DEPTH)
 		return -1;
@@ -167,7 +200,7 @@ static int open_c(struct reader *r, char close)
 }
 
 /* After a member or an element: 1 when the container ended (and was read), 0 when another follows, -1. */
-static int next_c(struct reader *r, char close)
+INLINE int next_c(struct reader *r, char close)
 {
 	ws(r);
 	if (*r->p == ',') {
@@ -183,7 +216,7 @@ static int next_c(struct reader *r, char close)
 }
 
 /* A member's key and its ':'; r is then at the value. */
-static int scan_key(struct reader *r, struct str *k)
+INLINE int scan_key(struct reader *r, struct str *k)
 {
 	if (*r->p != '"' || scan_string(r, k))
 		return -1;
@@ -292,23 +325,57 @@ static int str_is(const struct str *s, const char *lit, size_t n)
 	return eq;
 }
 
-#define STR_IS(s, lit) str_is((s), lit, sizeof lit - 1)
+/* str_is() of a literal: as written, a compare of its length the compiler unrolls */
+#define STR_IS(s, lit) \
+	((s)->esc ? str_is((s), lit, sizeof lit - 1) : (s)->n == sizeof lit - 1 && !memcmp((s)->p, lit, sizeof lit - 1))
 
 /* ---------------------------------------------------------------- output */
 
 struct buf {
 	char *p;
-	size_t n, cap;
+	size_t n, cap; /* n < cap: there is always room for the final NUL */
 	int oom;
+	int fd;        /* >= 0: written there whenever full (cap fixed) instead of growing */
+	int werr;      /* writing to fd failed: its errno */
 };
 
-static void put(struct buf *b, const char *s, size_t n)
+#define BUF_SINK (1 << 18) /* the buffer of a buf written to a file */
+
+/* Write n bytes of s to b's file; 0, or -1 (b->werr set). */
+static int buf_write(struct buf *b, const char *s, size_t n)
 {
-	if (b->cap - b->n <= n) {
+	while (n && !b->werr) {
+		ssize_t w = write(b->fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			b->werr = w < 0 ? errno : EIO;
+			break;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return b->werr ? -1 : 0;
+}
+
+/* put() when s does not fit: b written out (fd) or grown, then s. */
+static void put_more(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom || b->werr)
+		return;
+	if (b->fd >= 0) {
+		if (buf_write(b, b->p, b->n))
+			return;
+		b->n = 0;
+		if (n >= b->cap) {
+			buf_write(b, s, n);
+			return;
+		}
+	} else {
 		size_t cap = b->cap ? b->cap : 1 << 16;
 		while (cap - b->n <= n)
 			cap *= 2;
-		char *p = b->oom ? NULL : realloc(b->p, cap);
+		char *p = realloc(b->p, cap);
 		if (!p) {
 			b->oom = 1;
 			return;
@@ -318,15 +385,42 @@ static void put(struct buf *b, const char *s, size_t n)
 	}
 	memcpy(b->p + b->n, s, n);
 	b->n += n;
+}
+
+INLINE void put(struct buf *b, const char *s, size_t n)
+{
+	if (__builtin_expect(b->cap - b->n <= n, 0)) {
+		put_more(b, s, n);
+		return;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+}
+
+INLINE void putc_(struct buf *b, char c)
+{
+	if (__builtin_expect(b->cap - b->n <= 1, 0)) {
+		put_more(b, &c, 1);
+		return;
+	}
+	b->p[b->n++] = c;
+}
+
+/* The end of b: NUL-terminated in memory, or the rest written to its file; 0, or -1. */
+static int buf_finish(struct buf *b)
+{
+	if (b->oom || b->werr)
+		return -1;
+	if (b->fd >= 0)
+		return buf_write(b, b->p, b->n);
+	if (!b->p && !(b->p = malloc(b->cap = 1)))
+		return b->oom = 1, -1;
 	b->p[b->n] = '\0';
+	return 0;
 }
 
 #define PUTS(b, lit) put((b), lit, sizeof lit - 1)
 
-static void putc_(struct buf *b, char c)
-{
-	put(b, &c, 1);
-}
 
 /* s (NUL-terminated) as a JSON string, escaped as cJSON_PrintUnformatted() escapes it. */
 static void put_escaped(struct buf *b, const char *s)
@@ -386,9 +480,8 @@ static void put_key(struct buf *b, const struct str *k)
 		size_t n, cap; \
 	}
 
-/* Append a zeroed element to vector a; its index, or -1 when out of memory. */
-#define PUSH(a) ((a).n < (a).cap || vec_grow((void **)&(a).v, &(a).cap, sizeof *(a).v) == 0 \
-	         ? (memset(&(a).v[(a).n], 0, sizeof *(a).v), (long)(a).n++) : -1L)
+/* Append an element to vector a (the caller sets all of it); its index, or -1 when out of memory. */
+#define PUSH(a) ((a).n < (a).cap || vec_grow((void **)&(a).v, &(a).cap, sizeof *(a).v) == 0 ? (long)(a).n++ : -1L)
 
 static int vec_grow(void **v, size_t *cap, size_t size)
 {
@@ -429,6 +522,9 @@ struct dmem {
 /* What a rule set. */
 enum { O_TRUE, O_FALSE, O_AUTOMATIC, O_JSON };
 
+/* The key set_selected() sets (put_member() knows it by its address). */
+static const char selected_key[] = "selected";
+
 /* A key a rule set in an entry's metadata object. */
 struct ovr {
 	const char *key;   /* decoded, NUL-terminated (a rule's, or a literal) */
@@ -440,19 +536,21 @@ struct ovr {
 
 /* An entry of the stream's metadata. */
 struct entry {
-	const char *text; /* an original entry's bytes */
+	const char *text;   /* an original entry's bytes */
+	const char *md_end; /* md_obj: the '}' that ends its metadata object */
+	struct name nm;     /* bc 2 and the second a string: that string */
 	size_t tn;
-	size_t m0, m1;    /* its members in emems */
-	long md;          /* its first "metadata" member, index in emems; -1 */
-	int md_obj;       /* that member is an object: its members are dmems[d0, d1) */
-	size_t d0, d1;
-	int bc;           /* how many items its breadcrumb has (none: 0) */
-	struct name nm;   /* bc 2 and the second a string: that string */
-	int created;      /* made by the rules: 1 for a property (prop), 2 for the stream */
-	long prop;
-	int touched;      /* a rule set a key: written anew, its metadata an object */
-	long o_head, o_tail;
-	long same;        /* the next entry of the same property name, -1 */
+	uint32_t m0, m1;    /* its members in emems */
+	uint32_t d0, d1;    /* md_obj: its metadata object's members in dmems */
+	int32_t md;         /* its first "metadata" member, index in emems; -1 */
+	int32_t prop;       /* created for a property: that property */
+	int32_t o_head, o_tail; /* what the rules set, in order; -1 */
+	int32_t same;       /* the next entry of the same property name, -1 */
+	int bc;             /* how many items its breadcrumb has (none: 0) */
+	unsigned char md_obj;   /* that member is an object */
+	unsigned char replaced; /* a rule set a key the metadata object had (not only appended keys) */
+	unsigned char created;  /* made by the rules: 1 for a property (prop), 2 for the stream */
+	unsigned char touched;  /* a rule set a key: written anew, its metadata an object */
 };
 
 /* A property of the stream's schema. */
@@ -481,6 +579,7 @@ struct pat {
 };
 
 struct ctx {
+	const char *end; /* the input's NUL */
 	const cJSON *metadata, *schema, *filter;
 	struct pat *pats;
 	size_t npats;
@@ -602,10 +701,7 @@ static int scan_props(struct ctx *c, struct reader *r)
 		if (skip_value(r))
 			return -1;
 		struct prop *p = &c->props.v[i];
-		p->key = k;
-		p->v = v;
-		p->vn = (size_t)(r->p - v);
-		p->entry = -1;
+		*p = (struct prop){ .key = k, .v = v, .vn = (size_t)(r->p - v), .entry = -1 };
 		if (!(p->nm.p = a_decode(c, &k, &p->nm.n)))
 			return -1;
 		e = next_c(r, '}');
@@ -682,7 +778,7 @@ static unsigned char incl_code(const struct str *s)
 static int scan_entry_md(struct ctx *c, struct reader *r, long ei)
 {
 	int e = open_c(r, '}');
-	c->entries.v[ei].d0 = c->dmems.n;
+	c->entries.v[ei].d0 = (uint32_t)c->dmems.n;
 	while (e == 0) {
 		long i = PUSH(c->dmems);
 		struct dmem *d;
@@ -707,8 +803,9 @@ static int scan_entry_md(struct ctx *c, struct reader *r, long ei)
 		d->sel = *v == 't' ? S_TRUE : *v == 'f' ? S_FALSE : S_OTHER;
 		e = next_c(r, '}');
 	}
-	c->entries.v[ei].d1 = c->dmems.n;
+	c->entries.v[ei].d1 = (uint32_t)c->dmems.n;
 	c->entries.v[ei].md_obj = 1;
+	c->entries.v[ei].md_end = r->p - 1;
 	return e < 0 ? -1 : 0;
 }
 
@@ -722,11 +819,7 @@ static int scan_entry(struct ctx *c, struct reader *r)
 		return -1;
 	const char *start = r->p;
 	int e = open_c(r, '}'), has_bc = 0;
-	c->entries.v[ei].m0 = c->emems.n;
-	c->entries.v[ei].md = -1;
-	c->entries.v[ei].prop = -1;
-	c->entries.v[ei].o_head = c->entries.v[ei].o_tail = -1;
-	c->entries.v[ei].same = -1;
+	c->entries.v[ei] = (struct entry){ .m0 = (uint32_t)c->emems.n, .md = -1, .prop = -1, .o_head = -1, .o_tail = -1, .same = -1 };
 	while (e == 0) {
 		long i = PUSH(c->emems);
 		struct str k;
@@ -752,7 +845,7 @@ static int scan_entry(struct ctx *c, struct reader *r)
 	if (e < 0)
 		return -1;
 	struct entry *en = &c->entries.v[ei];
-	en->m1 = c->emems.n;
+	en->m1 = (uint32_t)c->emems.n;
 	en->text = start;
 	en->tn = (size_t)(r->p - start);
 	return 0;
@@ -872,13 +965,8 @@ static long new_entry(struct ctx *c, int created, long prop)
 	if (oi < 0)
 		return c->oom = 1, -1;
 	struct entry *en = &c->entries.v[ei];
-	en->created = created;
-	en->prop = prop;
-	en->md = -1;
-	en->md_obj = 1;
-	en->touched = 1;
-	en->same = -1;
-	en->o_head = en->o_tail = oi;
+	*en = (struct entry){ .created = (unsigned char)created, .prop = (int32_t)prop, .md = -1, .md_obj = 1, .touched = 1, .same = -1,
+		              .o_head = oi, .o_tail = oi };
 	if (prop >= 0) {
 		en->bc = 2;
 		en->nm = c->props.v[prop].nm;
@@ -939,8 +1027,10 @@ static void set_key(struct ctx *c, long e, const char *key, int kind, const cJSO
 		return;
 	}
 	c->ovrs.v[o] = (struct ovr){ key, kind, json, d, -1 };
-	if (d >= 0)
+	if (d >= 0) {
 		c->dmems.v[d].ovr = o;
+		en->replaced = 1;
+	}
 	if (en->o_tail >= 0)
 		c->ovrs.v[en->o_tail].next = o;
 	else
@@ -998,7 +1088,7 @@ static void set_selected(struct ctx *c, long e, int on)
 {
 	if (e < 0 || (on && incl_of(c, e) == I_UNSUPPORTED))
 		return; /* never select what the tap cannot emit */
-	set_key(c, e, "selected", on ? O_TRUE : O_FALSE, NULL);
+	set_key(c, e, selected_key, on ? O_TRUE : O_FALSE, NULL);
 }
 
 /* Set property name of the schema to a schema rule's value (in place, or appended). */
@@ -1016,9 +1106,7 @@ static void set_prop(struct ctx *c, const cJSON *kv)
 		c->oom = 1;
 		return;
 	}
-	c->props.v[i].nm = (struct name){ kv->string, n };
-	c->props.v[i].ovr = kv;
-	c->props.v[i].entry = -1;
+	c->props.v[i] = (struct prop){ .nm = { kv->string, n }, .ovr = kv, .entry = -1 };
 }
 
 /* The legacy copy of a stream-level key to the stream object (k: 0 selected, 1 replication_method, 2 replication_key). */
@@ -1156,6 +1244,20 @@ static void put_ovr(struct ctx *c, struct buf *b, const struct ovr *o)
 	}
 }
 
+/* What a rule set as a member: its key, ':' and its value. */
+static void put_member(struct ctx *c, struct buf *b, const struct ovr *o)
+{
+	if (o->key == selected_key && o->kind == O_TRUE) {
+		PUTS(b, "\"selected\":true");
+	} else if (o->key == selected_key && o->kind == O_FALSE) {
+		PUTS(b, "\"selected\":false");
+	} else {
+		put_escaped(b, o->key);
+		putc_(b, ':');
+		put_ovr(c, b, o);
+	}
+}
+
 /* The metadata object of touched entry en. */
 static void put_entry_md(struct ctx *c, struct buf *b, const struct entry *en)
 {
@@ -1176,9 +1278,7 @@ static void put_entry_md(struct ctx *c, struct buf *b, const struct entry *en)
 			continue;
 		if (n++)
 			putc_(b, ',');
-		put_escaped(b, c->ovrs.v[o].key);
-		putc_(b, ':');
-		put_ovr(c, b, &c->ovrs.v[o]);
+		put_member(c, b, &c->ovrs.v[o]);
 	}
 	putc_(b, '}');
 }
@@ -1207,6 +1307,17 @@ static void put_entry(struct ctx *c, struct buf *b, const struct entry *en)
 		PUTS(b, "],\"metadata\":");
 		put_entry_md(c, b, en);
 		putc_(b, '}');
+		return;
+	}
+	if (en->md_obj && !en->replaced) {
+		/* only keys appended to its metadata object: the entry as written, with them before that object's '}' */
+		put(b, en->text, (size_t)(en->md_end - en->text));
+		for (long o = en->o_head; o >= 0; o = c->ovrs.v[o].next) {
+			if (o != en->o_head || en->d1 > en->d0)
+				putc_(b, ',');
+			put_member(c, b, &c->ovrs.v[o]);
+		}
+		put(b, en->md_end, (size_t)(en->text + en->tn - en->md_end));
 		return;
 	}
 	putc_(b, '{');
@@ -1387,10 +1498,21 @@ static int deselects(struct ctx *c, long e)
 	return inc == I_UNSUPPORTED || (sel_of(c, e) == S_FALSE && inc != I_AUTOMATIC);
 }
 
+/* snprintf(type + used, size - used, "%s%s", sep, z), which catalog_field_type() does, without its cost. */
+static void append_cut(char *type, size_t size, size_t used, const char *sep, const char *z)
+{
+	char *o = type + used, *last = type + size - 1;
+	for (const char *p = sep; *p && o < last; p++)
+		*o++ = *p;
+	for (const char *p = z; *p && o < last; p++)
+		*o++ = *p;
+	*o = '\0';
+}
+
 /* catalog_field_type() of an original property schema, from its bytes. */
 static void text_field_type(struct ctx *c, const struct prop *p, char *type, size_t size)
 {
-	struct reader r = { p->v, 0 };
+	struct reader r = { p->v, c->end, 0 };
 	struct str k, fmt = { 0 }, t = { 0 };
 	const char *tv = NULL;
 	int has_fmt = 0, has_t = 0, e;
@@ -1420,7 +1542,7 @@ static void text_field_type(struct ctx *c, const struct prop *p, char *type, siz
 	const char *z;
 	if (fmt.p || t.p) {
 		if ((z = a_decode(c, fmt.p ? &fmt : &t, NULL)))
-			snprintf(type, size, "%s", z);
+			append_cut(type, size, 0, "", z);
 		return;
 	}
 	if (!tv || (*tv != '[' && *tv != '{'))
@@ -1440,7 +1562,7 @@ static void text_field_type(struct ctx *c, const struct prop *p, char *type, siz
 		if (!(z = a_decode(c, &s, NULL)) || !strcmp(z, "null"))
 			continue;
 		size_t used = strlen(type);
-		snprintf(type + used, size - used, "%s%s", used ? "|" : "", z);
+		append_cut(type, size, used, used ? "|" : "", z);
 	}
 }
 
@@ -1478,11 +1600,16 @@ static void add_dataset(struct ctx *c)
 			catalog_field_type(p->ovr, type, sizeof type);
 		else
 			text_field_type(c, p, type, sizeof type);
-		cJSON *f = cJSON_CreateObject();
+		/* the keys are constants (cJSON's "CS" calls): no copy of them per field */
+		cJSON *f = cJSON_CreateObject(), *v;
 		if (!f || !cJSON_AddItemToArray(fields, f)) {
 			cJSON_Delete(f);
 			c->oom = 1;
-		} else if (!cJSON_AddStringToObject(f, "name", p->nm.p) || (type[0] && !cJSON_AddStringToObject(f, "type", type))) {
+		} else if (!(v = cJSON_CreateString(p->nm.p)) || !cJSON_AddItemToObjectCS(f, "name", v)) {
+			cJSON_Delete(v);
+			c->oom = 1;
+		} else if (type[0] && (!(v = cJSON_CreateString(type)) || !cJSON_AddItemToObjectCS(f, "type", v))) {
+			cJSON_Delete(v);
 			c->oom = 1;
 		}
 	}
@@ -1612,12 +1739,12 @@ static int split_patterns(struct ctx *c, const cJSON *select)
 }
 
 int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const cJSON *metadata,
-                         const cJSON *schema, const cJSON *select_filter, char **text, size_t *text_len,
+                         const cJSON *schema, const cJSON *select_filter, int fd, char **text, size_t *text_len,
                          cJSON **datasets, char **listing)
 {
 	struct ctx c = { 0 };
-	struct buf out = { 0 }, list = { 0 };
-	struct reader r = { raw, 0 };
+	struct buf out = { .fd = -1 }, list = { .fd = -1 };
+	struct reader r = { raw, raw + len, 0 };
 	int rc = 0;
 	if (text)
 		*text = NULL;
@@ -1627,13 +1754,19 @@ int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const
 		*datasets = NULL;
 	if (listing)
 		*listing = NULL;
+	c.end = raw + len;
 	c.metadata = cJSON_IsObject(metadata) ? metadata : NULL;
 	c.schema = cJSON_IsObject(schema) ? schema : NULL;
 	c.filter = cJSON_IsArray(select_filter) ? select_filter : NULL;
 	const cJSON *f;
 	cJSON_ArrayForEach(f, c.filter)
 		c.filter_include |= cJSON_IsString(f) && f->valuestring[0] != '!';
-	c.out = text ? &out : NULL;
+	if (fd >= 0 && !text) {
+		out.fd = fd;
+		if (!(out.p = malloc(out.cap = BUF_SINK)))
+			c.oom = 1;
+	}
+	c.out = text || out.fd >= 0 ? &out : NULL;
 	c.list = listing ? &list : NULL;
 	if (split_patterns(&c, select) || (datasets && !(c.datasets = cJSON_CreateArray())))
 		c.oom = 1;
@@ -1655,8 +1788,12 @@ int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const
 		putc_(c.list, '}');
 		free(pats);
 	}
+	if (!rc && ((c.out && buf_finish(&out)) || (c.list && buf_finish(&list))))
+		rc = out.werr ? CATALOG_TEXT_EWRITE : -1;
 	if (c.oom || out.oom || list.oom)
 		rc = -1;
+	if (rc == CATALOG_TEXT_EWRITE)
+		errno = out.werr;
 	if (!rc) {
 		if (text) {
 			*text = out.p;
@@ -1697,5 +1834,7 @@ int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const
 	free(c.entries.v);
 	free(c.ovrs.v);
 	free(c.slots);
+	if (rc == CATALOG_TEXT_EWRITE)
+		errno = out.werr;
 	return rc;
 }

@@ -37,23 +37,28 @@
 
 /* catalog_text_prepare() could not take the text: parse it and use catalog.h. */
 #define CATALOG_TEXT_UNHANDLED 1
+/* catalog_text_prepare() could not write to its fd (errno tells why). */
+#define CATALOG_TEXT_EWRITE (-2)
 
 /*
  * Apply the rules (as catalog_apply_rules() takes them; select is also the
  * report's patterns) to the catalog raw, len bytes followed by a NUL.
- * Each output asked for (its pointer not NULL) is what the cJSON path
- * gives:
- *   *text     the catalog with the rules applied (cJSON_PrintUnformatted()
- *             of it, up to the spelling above), NUL-terminated, its length
- *             in *text_len when text_len is not NULL; caller frees;
+ * Each output asked for is what the cJSON path gives:
+ *   the catalog with the rules applied (cJSON_PrintUnformatted() of it, up
+ *             to the spelling above): written to fd when fd >= 0 and text
+ *             is NULL (as it is made, through a 256 KiB buffer: nothing
+ *             the size of the catalog is held), else in *text when text
+ *             is not NULL, NUL-terminated, its length in *text_len when
+ *             text_len is not NULL; caller frees;
  *   *datasets catalog_datasets() of it; caller deletes;
  *   *listing  catalog_selection_report(catalog, select), printed with
  *             cJSON_PrintUnformatted(): the same bytes; caller frees.
- * Returns 0, CATALOG_TEXT_UNHANDLED (see above), or -1 when out of memory;
- * the outputs are then NULL.
+ * Returns 0, CATALOG_TEXT_UNHANDLED (see above), -1 when out of memory, or
+ * CATALOG_TEXT_EWRITE; the outputs are then NULL, and what was written to
+ * fd is to be thrown away.
  */
 int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const cJSON *metadata,
-                         const cJSON *schema, const cJSON *select_filter, char **text, size_t *text_len,
+                         const cJSON *schema, const cJSON *select_filter, int fd, char **text, size_t *text_len,
                          cJSON **datasets, char **listing);
 
 #endif

@@ -220,6 +220,8 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	char key[32], pkey[17];
 	cJSON *catalog = NULL, *ds = NULL;
 	int fresh = 0, keyed = 0; /* fresh: discovered now, cached once it proves a catalog */
+	int fd = -1;              /* the file the catalog is written to as it is made (prepared_open()) */
+	char *tmp = NULL;         /* its name */
 
 	if (cJSON_IsString(catalog_extra) && catalog_extra->valuestring[0]) {
 		const char *root = s->host->path(s->hctx, SMELT_PATH_PROJECT_ROOT);
@@ -284,9 +286,23 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		raw_len = strlen(raw);
 		fresh = 1;
 	}
-	/* the rules applied to the text as it is read (catalog_text.h); a text it does not take is parsed */
-	int parse = catalog_text_prepare(raw, raw_len, select, metadata, schema, filter, path ? &text : NULL, NULL,
-	                                 datasets || path ? &ds : NULL, listing);
+	/*
+	 * The rules applied to the text as it is read (catalog_text.h), the catalog written as it is made to
+	 * the file it is kept in (prepared.h); a text that reader does not take is parsed with cJSON.
+	 */
+	if (path && dir && (keyed || fresh))
+		fd = prepared_open(dir, &tmp);
+	int parse = catalog_text_prepare(raw, raw_len, select, metadata, schema, filter, fd, path && fd < 0 ? &text : NULL,
+	                                 NULL, datasets || path ? &ds : NULL, listing);
+	if (parse != 0 && fd >= 0) { /* nothing kept from that file */
+		prepared_abort(fd, tmp);
+		fd = -1;
+		free(tmp);
+		tmp = NULL;
+		if (parse == CATALOG_TEXT_EWRITE) /* made again in memory: keeping it, or the run's own file, says why */
+			parse = catalog_text_prepare(raw, raw_len, select, metadata, schema, filter, -1, path ? &text : NULL,
+			                             NULL, datasets || path ? &ds : NULL, listing);
+	}
 	if (parse < 0) {
 		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 		goto out;
@@ -321,16 +337,25 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 				goto out;
 		}
 	}
-	if (path) {
+	if (path && fd >= 0) { /* written to its file: kept under its key, else read back for the run's own file */
 		if (keyed)
-			*path = prepared_keep(dir, pkey, text, ds);
-		if (!*path) { /* not kept: a private file of this run */
-			char name[64];
-			snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
-			*path = run_file(s, tap, name);
-			rc = !*path ? kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory")
-			            : write_private(s, *path, text, err, errlen);
+			*path = prepared_commit(dir, pkey, fd, tmp, ds);
+		else
+			close(fd);
+		fd = -1;
+		if (!*path && !(text = kit_read_file(tmp, NULL))) {
+			rc = kit_fail(err, errlen, SMELT_ERR, "cannot write the catalog of '%s' in '%s'", attr(s, tap, "name"), dir);
+			goto out;
 		}
+	} else if (path && keyed) {
+		*path = prepared_keep(dir, pkey, text, ds);
+	}
+	if (path && !*path) { /* not kept: a private file of this run */
+		char name[64];
+		snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
+		*path = run_file(s, tap, name);
+		rc = !*path ? kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory")
+		            : write_private(s, *path, text, err, errlen);
 	}
 	if (!rc && listing && keyed)
 		prepared_add(dir, pkey, ".select.json", *listing);
@@ -339,6 +364,9 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		ds = NULL;
 	}
 out:
+	if (tmp) /* renamed when it was kept; else read back, or not wanted */
+		prepared_abort(fd, tmp);
+	free(tmp);
 	if (rc && listing) {
 		free(*listing);
 		*listing = NULL;

@@ -52,7 +52,7 @@ static const char *catalog_diff(const char *text, size_t len, const cJSON *extra
 	size_t out_len = 0;
 	cJSON *ds = NULL, *old_ds = NULL, *old_report = NULL, *a = NULL, *b = NULL;
 	const char *why = NULL;
-	int rc = catalog_text_prepare(text, len, sel, md, sch, filt, &out, &out_len, &ds, &listing);
+	int rc = catalog_text_prepare(text, len, sel, md, sch, filt, -1, &out, &out_len, &ds, &listing);
 	cJSON *catalog = cJSON_Parse(text);
 	int valid = catalog && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams"));
 	*handled = rc == 0 ? 1 : rc < 0 ? -1 : 0;

@@ -467,7 +467,7 @@ START_TEST(the_benchmark_catalog_is_prepared_as_the_parse_does)
 	cJSON *extras = cJSON_Parse(bench_rules), *ds = NULL;
 	char *out = NULL, *listing = NULL;
 	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), cJSON_GetObjectItem(extras, "_select"), NULL, NULL,
-	                                      NULL, &out, NULL, &ds, &listing),
+	                                      NULL, -1, &out, NULL, &ds, &listing),
 	                 0);
 	cJSON *cat = cJSON_Parse(out), *st7 = cJSON_GetArrayItem(cJSON_GetObjectItem(cat, "streams"), 7);
 	ck_assert_str_eq(cJSON_GetObjectItem(st7, "tap_stream_id")->valuestring, "stream_7");
@@ -540,7 +540,7 @@ START_TEST(what_it_does_not_take_is_left_to_the_parse)
 	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
 		char *out = (char *)1, *listing = (char *)1;
 		cJSON *ds = (cJSON *)1;
-		int rc = catalog_text_prepare(texts[i], strlen(texts[i]), NULL, NULL, NULL, NULL, &out, NULL, &ds, &listing);
+		int rc = catalog_text_prepare(texts[i], strlen(texts[i]), NULL, NULL, NULL, NULL, -1, &out, NULL, &ds, &listing);
 		ck_assert_msg(rc == CATALOG_TEXT_UNHANDLED, "taken: %s", texts[i]);
 		ck_assert_ptr_null(out);
 		ck_assert_ptr_null(ds);
@@ -557,7 +557,7 @@ START_TEST(what_it_does_not_take_is_left_to_the_parse)
 	ck_assert_int_eq(agree(deep, "{}"), 0);
 	/* a NUL inside the text: cJSON stops there */
 	static const char nul[] = "{\"streams\": []}\0garbage";
-	ck_assert_int_eq(catalog_text_prepare(nul, sizeof nul - 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+	ck_assert_int_eq(catalog_text_prepare(nul, sizeof nul - 1, NULL, NULL, NULL, NULL, -1, NULL, NULL, NULL, NULL),
 	                 CATALOG_TEXT_UNHANDLED);
 }
 END_TEST
@@ -569,7 +569,7 @@ START_TEST(copied_values_keep_their_spelling)
 		"{\"streams\": [{\"tap_stream_id\": \"s\", \"schema\": {\"properties\": {\"a\": {\"type\": \"number\", "
 		"\"maximum\": 1.0, \"default\": 12345678901234567890, \"description\": \"caf\\u00e9\"}}}}]}";
 	char *out = NULL;
-	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), NULL, NULL, NULL, NULL, &out, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), NULL, NULL, NULL, NULL, -1, &out, NULL, NULL, NULL), 0);
 	ck_assert_ptr_nonnull(strstr(out, "{\"a\": {\"type\": \"number\", \"maximum\": 1.0, \"default\": 12345678901234567890, "
 	                                  "\"description\": \"caf\\u00e9\"}}"));
 	ck_assert_ptr_nonnull(strstr(out, "\"metadata\":[{\"breadcrumb\":[],\"metadata\":{\"inclusion\":\"automatic\","
@@ -588,15 +588,15 @@ START_TEST(each_output_alone)
 	cJSON *extras = cJSON_Parse(bench_rules), *ds = NULL;
 	const cJSON *sel = cJSON_GetObjectItem(extras, "_select");
 	size_t len = 0;
-	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), sel, NULL, NULL, NULL, NULL, NULL, NULL, &listing), 0);
-	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), sel, NULL, NULL, NULL, &out, &len, &ds, &all), 0);
+	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), sel, NULL, NULL, NULL, -1, NULL, NULL, NULL, &listing), 0);
+	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), sel, NULL, NULL, NULL, -1, &out, &len, &ds, &all), 0);
 	ck_assert_str_eq(listing, all);
 	ck_assert_uint_eq(len, strlen(out));
 	free(listing);
 	free(all);
 	free(out);
 	cJSON_Delete(ds);
-	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), sel, NULL, NULL, NULL, &out, NULL, NULL, NULL), 0);
+	ck_assert_int_eq(catalog_text_prepare(text, strlen(text), sel, NULL, NULL, NULL, -1, &out, NULL, NULL, NULL), 0);
 	ck_assert_ptr_nonnull(out);
 	free(out);
 	cJSON_Delete(extras);
