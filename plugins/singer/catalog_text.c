@@ -578,8 +578,24 @@ struct pat {
 	char *pglob;      /* the top-level property's glob */
 };
 
+/* The input read from a file as it is needed, through a window that is reused (no buffer of its size). */
+struct input {
+	int fd;      /* -1: all of the input is in memory */
+	char *buf;   /* the window (owned) */
+	size_t cap;
+	int eof;     /* nothing more to read */
+	int err;     /* a read failed: its errno */
+};
+
+#ifndef CATALOG_TEXT_WINDOW /* the tests build it with a window of a few bytes, so that every step meets its end */
+#define CATALOG_TEXT_WINDOW (1 << 20)
+#endif
+#define WINDOW CATALOG_TEXT_WINDOW  /* the first window; a stream larger than half of it grows it */
+#define LOOKAHEAD (WINDOW / 4)      /* what is read ahead of each step, when there is more */
+
 struct ctx {
-	const char *end; /* the input's NUL */
+	const char *end; /* the input's NUL (the window's, when read from a file) */
+	struct input in;
 	const cJSON *metadata, *schema, *filter;
 	struct pat *pats;
 	size_t npats;
@@ -759,8 +775,10 @@ static int scan_breadcrumb(struct ctx *c, struct reader *r, long ei)
 	if (e < 0)
 		return -1;
 	c->entries.v[ei].bc = n;
-	if (n == 2)
-		c->entries.v[ei].nm = nm;
+	if (n == 2) { /* field by field: a 16-byte copy of what was just stored in halves stalls */
+		c->entries.v[ei].nm.p = nm.p;
+		c->entries.v[ei].nm.n = nm.n;
+	}
 	return 0;
 }
 
@@ -819,7 +837,17 @@ static int scan_entry(struct ctx *c, struct reader *r)
 		return -1;
 	const char *start = r->p;
 	int e = open_c(r, '}'), has_bc = 0;
-	c->entries.v[ei] = (struct entry){ .m0 = (uint32_t)c->emems.n, .md = -1, .prop = -1, .o_head = -1, .o_tail = -1, .same = -1 };
+	struct entry *en = &c->entries.v[ei]; /* field by field: cheaper than clearing it all first */
+	en->text = start;
+	en->md_end = NULL;
+	en->nm.p = NULL;
+	en->nm.n = 0;
+	en->tn = 0;
+	en->m0 = en->m1 = (uint32_t)c->emems.n;
+	en->d0 = en->d1 = 0;
+	en->md = en->prop = en->o_head = en->o_tail = en->same = -1;
+	en->bc = 0;
+	en->md_obj = en->replaced = en->created = en->touched = 0;
 	while (e == 0) {
 		long i = PUSH(c->emems);
 		struct str k;
@@ -844,9 +872,8 @@ static int scan_entry(struct ctx *c, struct reader *r)
 	}
 	if (e < 0)
 		return -1;
-	struct entry *en = &c->entries.v[ei];
+	en = &c->entries.v[ei];
 	en->m1 = (uint32_t)c->emems.n;
-	en->text = start;
 	en->tn = (size_t)(r->p - start);
 	return 0;
 }
@@ -1615,6 +1642,66 @@ static void add_dataset(struct ctx *c)
 	}
 }
 
+/*
+ * Read more of the input: the kept bytes [koff, koff + kept) of the window
+ * moved to its start (grown when they fill more than half of it), then as
+ * much as fits read after them; r->p (off bytes into them) moves with them.
+ * 0, or -1.  refill(): keep from the pointer keep to the window's end.
+ */
+/* noinline: inlined into refill(), GCC 12 takes the offsets for uses of the old window (-Wuse-after-free) */
+__attribute__((noinline)) static int refill_at(struct ctx *c, struct reader *r, size_t koff, size_t kept, size_t off)
+{
+	struct input *in = &c->in;
+	char *buf = in->buf;
+	if (2 * kept > in->cap) {
+		size_t cap = 2 * in->cap;
+		if (!(buf = realloc(buf, cap)))
+			return c->oom = 1, -1;
+		in->buf = buf;
+		in->cap = cap;
+	}
+	memmove(buf, buf + koff, kept);
+	size_t got = kept;
+	while (!in->eof && got + 1 < in->cap) {
+		ssize_t n = read(in->fd, buf + got, in->cap - got - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			in->err = errno;
+			return -1;
+		}
+		in->eof = n == 0;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	r->end = c->end = buf + got;
+	r->p = buf + off;
+	return 0;
+}
+
+static int refill(struct ctx *c, struct reader *r, const char *keep)
+{
+	return refill_at(c, r, (size_t)(keep - c->in.buf), (size_t)(r->end - keep), (size_t)(r->p - keep));
+}
+
+/* After a step from start failed: 1 when more was read (r back at start, wherever it is now), else 0. */
+static int again(struct ctx *c, struct reader *r, const char *start, int depth)
+{
+	if (c->oom || c->in.fd < 0 || c->in.eof)
+		return 0;
+	r->p = start;
+	r->depth = depth;
+	return refill(c, r, start) == 0;
+}
+
+/* Before a step at r->p: read ahead when the window holds less than LOOKAHEAD bytes and there is more. */
+static int ahead(struct ctx *c, struct reader *r)
+{
+	if (c->in.fd < 0 || c->in.eof || (size_t)(r->end - r->p) >= LOOKAHEAD)
+		return 0;
+	return refill(c, r, r->p);
+}
+
 /* Read, apply the rules to and write the stream at r->p. */
 static int do_stream(struct ctx *c, struct reader *r)
 {
@@ -1628,8 +1715,20 @@ static int do_stream(struct ctx *c, struct reader *r)
 	c->schema_changed = 0;
 	c->e0 = -1;
 	a_reset(c);
-	if (scan_stream(c, r))
-		return -1;
+	ws(r); /* the window may have ended in the spaces before it */
+	const char *start = r->p;
+	int depth = r->depth;
+	while (ws(r), scan_stream(c, r)) { /* the window ended inside it: read more and read it again */
+		if (!again(c, r, start, depth))
+			return -1;
+		start = r->p;
+		c->smems.n = c->schmems.n = c->emems.n = c->dmems.n = c->props.n = c->entries.n = c->ovrs.n = 0;
+		for (int k = 0; k < K_N; k++)
+			c->at[k] = -1;
+		memset(c->id_z, 0, sizeof c->id_z);
+		c->schema_props = -1;
+		a_reset(c);
+	}
 	c->id = c->id_z[0] ? c->id_z[0] : c->id_z[1] ? c->id_z[1] : "";
 	apply(c);
 	if (c->oom)
@@ -1651,9 +1750,22 @@ static int do_stream(struct ctx *c, struct reader *r)
 }
 
 /* The catalog's top-level object at r->p. */
+/* next_c() at r, reading more of the input while the window ends first. */
+static int next_more(struct ctx *c, struct reader *r, char close)
+{
+	const char *start = r->p;
+	int depth = r->depth, e;
+	while ((e = next_c(r, close)) < 0 && again(c, r, start, depth))
+		start = r->p;
+	return e;
+}
+
+/* The catalog's top-level object at r->p: each member read whole (again after reading more) before it is written. */
 static int do_catalog(struct ctx *c, struct reader *r)
 {
 	int e, streams = 0;
+	while (ws(r), !*r->p && again(c, r, r->p, r->depth))
+		;
 	if (*r->p != '{')
 		return -1;
 	if (c->out)
@@ -1661,43 +1773,56 @@ static int do_catalog(struct ctx *c, struct reader *r)
 	e = open_c(r, '}');
 	for (int n = 0; e == 0; n++) {
 		struct str k;
-		if (scan_key(r, &k))
+		const char *start, *v;
+		int depth = r->depth, is_streams = 0;
+		if (ahead(c, r))
 			return -1;
+		start = r->p;
+		int s = 0;
+		for (;;) {
+			v = NULL;
+			ws(r); /* the window may have ended in the spaces before it */
+			if (!scan_key(r, &k)) {
+				v = r->p;
+				is_streams = !streams && STR_IS(&k, "streams");
+				if (is_streams ? *v == '[' && (s = open_c(r, ']')) >= 0 : !skip_value(r))
+					break;
+				if (is_streams && *v && *v != '[') /* not a catalog: cJSON's path says so */
+					return -1;
+			}
+			if (!again(c, r, start, depth))
+				return -1;
+			start = r->p;
+		}
 		if (c->out) {
 			if (n)
 				putc_(c->out, ',');
 			put_key(c->out, &k);
 		}
-		const char *v = r->p;
-		if (!streams && STR_IS(&k, "streams")) {
+		if (is_streams) {
 			streams = 1;
-			if (*v != '[') /* not a catalog: cJSON's path says so */
-				return -1;
 			if (c->out)
 				putc_(c->out, '[');
-			int s = open_c(r, ']');
 			while (s == 0) {
-				if (do_stream(c, r))
+				if (ahead(c, r) || do_stream(c, r))
 					return -1;
-				s = next_c(r, ']');
+				s = next_more(c, r, ']');
 			}
 			if (s < 0)
 				return -1;
 			if (c->out)
 				putc_(c->out, ']');
-		} else {
-			if (skip_value(r))
-				return -1;
-			if (c->out)
-				put(c->out, v, (size_t)(r->p - v));
+		} else if (c->out) {
+			put(c->out, v, (size_t)(r->p - v));
 		}
-		e = next_c(r, '}');
+		e = next_more(c, r, '}');
 	}
 	if (e < 0 || !streams)
 		return -1;
 	if (c->out)
 		putc_(c->out, '}');
-	ws(r);
+	while (ws(r), !*r->p && again(c, r, r->p, r->depth))
+		;
 	return 0;
 }
 
@@ -1738,11 +1863,12 @@ static int split_patterns(struct ctx *c, const cJSON *select)
 	return 0;
 }
 
-int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const cJSON *metadata,
-                         const cJSON *schema, const cJSON *select_filter, int fd, char **text, size_t *text_len,
-                         cJSON **datasets, char **listing)
+/* catalog_text_prepare() and catalog_text_read(): the input in memory (raw, len), or read from fd in. */
+static int prepare(const char *raw, size_t len, int in, const cJSON *select, const cJSON *metadata,
+                   const cJSON *schema, const cJSON *select_filter, int fd, char **text, size_t *text_len,
+                   cJSON **datasets, char **listing)
 {
-	struct ctx c = { 0 };
+	struct ctx c = { .in = { .fd = in } };
 	struct buf out = { .fd = -1 }, list = { .fd = -1 };
 	struct reader r = { raw, raw + len, 0 };
 	int rc = 0;
@@ -1755,6 +1881,15 @@ int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const
 	if (listing)
 		*listing = NULL;
 	c.end = raw + len;
+	if (in >= 0) { /* an empty window, then its first read */
+		if (!(c.in.buf = malloc(c.in.cap = WINDOW)))
+			c.oom = 1;
+		else
+			c.in.buf[0] = '\0';
+		r.p = r.end = c.end = c.in.buf;
+		if (c.in.buf && refill(&c, &r, r.p))
+			c.oom |= !c.in.err;
+	}
 	c.metadata = cJSON_IsObject(metadata) ? metadata : NULL;
 	c.schema = cJSON_IsObject(schema) ? schema : NULL;
 	c.filter = cJSON_IsArray(select_filter) ? select_filter : NULL;
@@ -1772,9 +1907,11 @@ int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const
 		c.oom = 1;
 	if (c.list && !c.oom)
 		PUTS(c.list, "{\"streams\":[");
-	if (!c.oom) {
-		ws(&r);
-		rc = do_catalog(&c, &r) || r.p != raw + len ? CATALOG_TEXT_UNHANDLED : 0;
+	if (!c.oom && !c.in.err)
+		rc = do_catalog(&c, &r) || r.p != r.end || (in >= 0 && !c.in.eof) ? CATALOG_TEXT_UNHANDLED : 0;
+	if (c.in.err) { /* the file could not be read: the caller reads it to say so */
+		rc = CATALOG_TEXT_UNHANDLED;
+		c.oom = 0;
 	}
 	if (c.list && !rc && !c.oom) {
 		char *pats = select ? cJSON_PrintUnformatted(select) : NULL;
@@ -1834,7 +1971,22 @@ int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const
 	free(c.entries.v);
 	free(c.ovrs.v);
 	free(c.slots);
+	free(c.in.buf);
 	if (rc == CATALOG_TEXT_EWRITE)
 		errno = out.werr;
 	return rc;
+}
+
+int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const cJSON *metadata,
+                         const cJSON *schema, const cJSON *select_filter, int fd, char **text, size_t *text_len,
+                         cJSON **datasets, char **listing)
+{
+	return prepare(raw, len, -1, select, metadata, schema, select_filter, fd, text, text_len, datasets, listing);
+}
+
+int catalog_text_read(int in, const cJSON *select, const cJSON *metadata, const cJSON *schema,
+                      const cJSON *select_filter, int fd, char **text, size_t *text_len, cJSON **datasets,
+                      char **listing)
+{
+	return prepare(NULL, 0, in, select, metadata, schema, select_filter, fd, text, text_len, datasets, listing);
 }

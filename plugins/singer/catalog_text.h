@@ -61,4 +61,15 @@ int catalog_text_prepare(const char *raw, size_t len, const cJSON *select, const
                          const cJSON *schema, const cJSON *select_filter, int fd, char **text, size_t *text_len,
                          cJSON **datasets, char **listing);
 
+/*
+ * The same, the catalog read from in (a file open for reading, at the
+ * start of the catalog) as it is needed, through a window of 1 MiB that
+ * grows only for a stream larger than half of it: no buffer the size of
+ * the catalog is held.  CATALOG_TEXT_UNHANDLED also when in cannot be
+ * read: the caller reads the file whole to parse it, and says why.
+ */
+int catalog_text_read(int in, const cJSON *select, const cJSON *metadata, const cJSON *schema,
+                      const cJSON *select_filter, int fd, char **text, size_t *text_len, cJSON **datasets,
+                      char **listing);
+
 #endif

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,7 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	cJSON *catalog = NULL, *ds = NULL;
 	int fresh = 0, keyed = 0; /* fresh: discovered now, cached once it proves a catalog */
 	int fd = -1;              /* the file the catalog is written to as it is made (prepared_open()) */
+	int in = -1;              /* the catalog's file, read as it is needed (catalog_text_read()) */
 	char *tmp = NULL;         /* its name */
 
 	if (cJSON_IsString(catalog_extra) && catalog_extra->valuestring[0]) {
@@ -265,7 +267,7 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		}
 	}
 	size_t raw_len = 0;
-	if (src && !(raw = kit_read_file(src, &raw_len))) {
+	if (src && (in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (!cache) {
 			rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", src,
 			              attr(s, tap, "name"));
@@ -273,9 +275,9 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		}
 		keyed = 0; /* the cache went away: discover */
 	}
-	if (raw && cache)
+	if (in >= 0 && cache)
 		LOG(s, SMELT_LOG_DEBUG, "using the cached catalog of '%s'", attr(s, tap, "name"));
-	if (!raw) {
+	if (in < 0) {
 		if (!has_cap(s, tap, "discover")) {
 			LOG(s, SMELT_LOG_WARN, "'%s' lacks the 'discover' capability: running without a catalog",
 			    attr(s, tap, "name"));
@@ -292,19 +294,25 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	 */
 	if (path && dir && (keyed || fresh))
 		fd = prepared_open(dir, &tmp);
-	int parse = catalog_text_prepare(raw, raw_len, select, metadata, schema, filter, fd, path && fd < 0 ? &text : NULL,
-	                                 NULL, datasets || path ? &ds : NULL, listing);
+	int parse = in >= 0 ? catalog_text_read(in, select, metadata, schema, filter, fd, path && fd < 0 ? &text : NULL,
+	                                        NULL, datasets || path ? &ds : NULL, listing)
+	                    : catalog_text_prepare(raw, raw_len, select, metadata, schema, filter, fd,
+	                                           path && fd < 0 ? &text : NULL, NULL, datasets || path ? &ds : NULL,
+	                                           listing);
 	if (parse != 0 && fd >= 0) { /* nothing kept from that file */
 		prepared_abort(fd, tmp);
 		fd = -1;
 		free(tmp);
 		tmp = NULL;
-		if (parse == CATALOG_TEXT_EWRITE) /* made again in memory: keeping it, or the run's own file, says why */
-			parse = catalog_text_prepare(raw, raw_len, select, metadata, schema, filter, -1, path ? &text : NULL,
-			                             NULL, datasets || path ? &ds : NULL, listing);
 	}
+	if (parse == CATALOG_TEXT_EWRITE) /* made again with cJSON: keeping it, or the run's own file, says why */
+		parse = CATALOG_TEXT_UNHANDLED;
 	if (parse < 0) {
 		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (parse && !raw && !(raw = kit_read_file(src, &raw_len))) { /* the whole text, for cJSON */
+		rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", src, attr(s, tap, "name"));
 		goto out;
 	}
 	if (parse && (!(catalog = cJSON_Parse(raw)) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams")))) {
@@ -367,6 +375,8 @@ out:
 	if (tmp) /* renamed when it was kept; else read back, or not wanted */
 		prepared_abort(fd, tmp);
 	free(tmp);
+	if (in >= 0)
+		close(in);
 	if (rc && listing) {
 		free(*listing);
 		*listing = NULL;

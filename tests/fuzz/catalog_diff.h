@@ -13,6 +13,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* a and b are the same JSON: same types, keys and values in the same order (numbers as doubles). */
 static int catalog_diff_same(const cJSON *a, const cJSON *b)
@@ -53,6 +55,38 @@ static const char *catalog_diff(const char *text, size_t len, const cJSON *extra
 	cJSON *ds = NULL, *old_ds = NULL, *old_report = NULL, *a = NULL, *b = NULL;
 	const char *why = NULL;
 	int rc = catalog_text_prepare(text, len, sel, md, sch, filt, -1, &out, &out_len, &ds, &listing);
+	/* the same read from a file (through a window of CATALOG_TEXT_WINDOW bytes in the tests), and written to one */
+	char *fout = NULL, *flisting = NULL;
+	cJSON *fds = NULL;
+	int in = memfd_create("catalog", 0), sink = memfd_create("prepared", 0), frc = -3;
+	if (in >= 0 && sink >= 0 && write(in, text, len) == (ssize_t)len && lseek(in, 0, SEEK_SET) == 0) {
+		frc = catalog_text_read(in, sel, md, sch, filt, sink, NULL, NULL, &fds, &flisting);
+		off_t n = lseek(sink, 0, SEEK_END);
+		if (frc == 0 && n >= 0 && (fout = calloc(1, (size_t)n + 1)) && pread(sink, fout, (size_t)n, 0) != n) {
+			free(fout);
+			fout = NULL;
+		}
+	}
+	if (in >= 0)
+		close(in);
+	if (sink >= 0)
+		close(sink);
+	if (frc != -3 && frc != -1 && rc != -1 &&
+	    (frc != rc || (rc == 0 && (!fout || strcmp(fout, out) || strcmp(flisting, listing) ||
+	                               !catalog_diff_same(fds, ds))))) {
+		free(fout);
+		free(flisting);
+		cJSON_Delete(fds);
+		*handled = rc == 0 ? 1 : 0;
+		why = "catalog_text_read() through a file differs from catalog_text_prepare()";
+		free(out);
+		free(listing);
+		cJSON_Delete(ds);
+		return why;
+	}
+	free(fout);
+	free(flisting);
+	cJSON_Delete(fds);
 	cJSON *catalog = cJSON_Parse(text);
 	int valid = catalog && cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams"));
 	*handled = rc == 0 ? 1 : rc < 0 ? -1 : 0;
