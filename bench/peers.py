@@ -328,7 +328,8 @@ def w8cpu():
             got = {"base": [], "now": []}
             for _ in range(rounds):
                 for name, exe in (("base", base), ("now", SMELT)):
-                    sh(exe, *args, cwd=d, env=env_for_runners(), stdout=subprocess.DEVNULL)  # works; prepares
+                    sh(exe, *args, cwd=d, env=env_for_runners(), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)  # works; prepares
                     got[name].append(perf_cpu([exe, *args], d, runs, pre))
             row[label] = {k: min(v) for k, v in got.items()}
             print(f"w8cpu {streams} {label}: base {row[label]['base'] * 1000:.1f} ms, "
