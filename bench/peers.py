@@ -2,7 +2,7 @@
 """Smelt against the machine's limit and against the peers a user would pick
 instead (issue 19, "round 2").  Driven by bench/run-all after bench.py setup:
 
-    python3 bench/peers.py setup|w5|w6|w7|w8|report
+    python3 bench/peers.py setup|w5|w6|w7|w8|w8cpu|report
 
 W5  CSV into SQLite, 1M rows x 10 columns: the limit (bench/csv_limit.c: one
     prepared statement, one transaction), `smelt run` of the native pair, the
@@ -16,7 +16,9 @@ W7  installs of the demo project's Python plugins (dbt-sqlite, gx): `smelt
     (empty caches) and warm (nothing changed).
 W8  scale: a catalog of 1,000 (and 2,000) streams x 50 properties and a project
     of 200 plugins: `select --list`, `config list`, the start of a run, against
-    Meltano.
+    Meltano.  `w8cpu`: the CPU time of `select --list` and of a run's start, the first after a
+    change (nothing prepared) and the next, at 1,000-4,000 streams, this build against the build
+    in $SMELT_BENCH_BASE, alternately (perf stat).
 
 Results are added to $SMELT_BENCH_WORK/results.json; `report` prints tables.
 Environment as bench.py (SMELT_BENCH_BUILD, SMELT_BENCH_WORK, QUICK=1).
@@ -292,6 +294,50 @@ def w8():
     save("w8", res)
 
 
+def perf_cpu(argv, cwd, runs, pre=None):
+    """CPU time (perf stat task-clock: user+sys, children included) of argv, mean of runs, in seconds."""
+    args = ["perf", "stat", "-x,", "-r", str(runs), "-e", "task-clock"] + (["--pre", pre] if pre else [])
+    p = subprocess.run(args + [str(a) for a in argv], cwd=cwd, env=env_for_runners(), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, check=True)
+    for line in p.stderr.splitlines():
+        f = line.split(",")
+        if len(f) > 3 and f[2] == "task-clock":
+            return float(f[0]) / 1000
+    raise RuntimeError(f"no task-clock from perf stat: {p.stderr}")
+
+
+def w8cpu():
+    """W8 round 4: CPU time of select --list and of the start of a run, the first after a change (nothing
+    prepared: plugins/singer/prepared.h) and the next, at 1,000, 2,000 and 4,000 streams; this build against
+    $SMELT_BENCH_BASE (another build dir, e.g. of the commit before), alternately, the lower of two rounds of
+    `perf stat -r 5` each.  Meltano is not rerun here (its CPU time is in BENCHMARKS.md)."""
+    base = Path(os.environ["SMELT_BENCH_BASE"]).resolve() / "stage/bin/smelt"
+    rounds, runs = (1, 3) if QUICK else (2, 5)
+    res = {}
+    for streams in (1000, 2000, 4000):
+        d = WORK / f"w8cpu-{streams}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        scale_project(d, "smelt.yml", streams, 200)
+        first = f"rm -f {d}/.smelt/run/tap-0/tap.prepared.*"
+        row = {}
+        for label, args, pre in (("select --list, first", ["select", "tap-0", "--list"], first),
+                                 ("select --list", ["select", "tap-0", "--list"], None),
+                                 ("run start, first", ["run", "tap-0", "sink"], first),
+                                 ("run start", ["run", "tap-0", "sink"], None)):
+            got = {"base": [], "now": []}
+            for _ in range(rounds):
+                for name, exe in (("base", base), ("now", SMELT)):
+                    sh(exe, *args, cwd=d, env=env_for_runners(), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)  # works; prepares
+                    got[name].append(perf_cpu([exe, *args], d, runs, pre))
+            row[label] = {k: min(v) for k, v in got.items()}
+            print(f"w8cpu {streams} {label}: base {row[label]['base'] * 1000:.1f} ms, "
+                  f"now {row[label]['now'] * 1000:.1f} ms", flush=True)
+        res[str(streams)] = row
+    save("w8cpu", res)
+
+
 def fmt(s):
     return f"{s:.3f} s" if s >= 1 else f"{s * 1000:.1f} ms"
 
@@ -333,4 +379,4 @@ def report():
 
 
 if __name__ == "__main__":
-    {"setup": setup, "w5": w5, "w6": w6, "w7": w7, "w8": w8, "report": report}[sys.argv[1]]()
+    {"setup": setup, "w5": w5, "w6": w6, "w7": w7, "w8": w8, "w8cpu": w8cpu, "report": report}[sys.argv[1]]()

@@ -122,17 +122,17 @@ static cJSON *entry(cJSON *stream, const char *prop, int create)
 			return NULL;
 		md = cJSON_AddArrayToObject(stream, "metadata");
 	}
-	cJSON *e;
+	cJSON *e = NULL;
 	int indexed = prop && md_ix_active && (md_ix.md == md || ix_build(md) == 0);
 	if (indexed) {
 		e = *ix_slot(prop);
 		if (e || !create)
 			return e ? entry_metadata(e, create) : NULL;
 	}
-	cJSON_ArrayForEach(e, md)
+	/* indexed and not there: created below (the search must not run, it would leave e at the first entry) */
+	cJSON *search = indexed ? NULL : md;
+	cJSON_ArrayForEach(e, search)
 	{
-		if (indexed)
-			break; /* not there: create it */
 		cJSON *bc = cJSON_GetObjectItemCaseSensitive(e, "breadcrumb");
 		int size = cJSON_GetArraySize(bc);
 		if (!prop && size == 0)
@@ -191,8 +191,7 @@ static cJSON *properties(cJSON *stream)
 	return cJSON_IsObject(props) ? props : NULL;
 }
 
-/* Split "stream.prop" at the first unescaped '.'; "\." is a literal dot.  Returns malloc'd stream part. */
-static char *split_pattern(const char *pat, const char **prop)
+char *catalog_pattern_split(const char *pat, const char **prop)
 {
 	size_t n = strlen(pat);
 	char *s = malloc(n + 1), *o = s;
@@ -215,8 +214,7 @@ static char *split_pattern(const char *pat, const char **prop)
 	return s;
 }
 
-/* The top-level part of a property pattern ("a.b" selects "a"). */
-static char *top_prop(const char *prop)
+char *catalog_pattern_prop(const char *prop)
 {
 	const char *dot = strchr(prop, '.');
 	size_t n = dot ? (size_t)(dot - prop) : strlen(prop);
@@ -232,8 +230,8 @@ static void apply_select(cJSON *catalog, const char *pattern)
 {
 	int exclude = pattern[0] == '!';
 	const char *prop;
-	char *sglob = split_pattern(pattern + exclude, &prop);
-	char *pglob = top_prop(prop ? prop : "*");
+	char *sglob = catalog_pattern_split(pattern + exclude, &prop);
+	char *pglob = catalog_pattern_prop(prop ? prop : "*");
 	cJSON *streams = cJSON_GetObjectItemCaseSensitive(catalog, "streams"), *st;
 	cJSON_ArrayForEach(st, streams)
 	{
@@ -508,8 +506,7 @@ oom:
 	return NULL;
 }
 
-/* The dataset field type of a property schema (see catalog_datasets); "" when it has none. */
-static void field_type(const cJSON *prop, char *type, size_t size)
+void catalog_field_type(const cJSON *prop, char *type, size_t size)
 {
 	const char *format = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(prop, "format"));
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type"), *one;
@@ -558,7 +555,7 @@ cJSON *catalog_datasets(const cJSON *catalog)
 			if (oom || !prop->string || !catalog_field_selected(indexed ? &ix : NULL, st, prop->string))
 				continue;
 			char type[128];
-			field_type(prop, type, sizeof type);
+			catalog_field_type(prop, type, sizeof type);
 			cJSON *f = cJSON_CreateObject();
 			if (!f || !cJSON_AddItemToArray(fields, f)) {
 				cJSON_Delete(f);

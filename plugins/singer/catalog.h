@@ -80,4 +80,21 @@ cJSON *catalog_selection_report(const cJSON *catalog, const cJSON *patterns);
  */
 cJSON *catalog_datasets(const cJSON *catalog);
 
+/*
+ * A select pattern "stream.prop" split at its first unescaped '.' ("\\."
+ * is a literal dot): the stream's glob (malloc'd, caller frees; NULL when
+ * out of memory), and in *prop the rest after the dot (inside pat; NULL
+ * when there is no dot).
+ */
+char *catalog_pattern_split(const char *pat, const char **prop);
+
+/* The glob of the top-level property a property pattern names ("a.b": "a"); malloc'd, NULL when out of memory. */
+char *catalog_pattern_prop(const char *prop);
+
+/*
+ * The type catalog_datasets() gives a field whose JSON Schema is prop, in
+ * type[size] ("" when it has none; cut at size - 1 bytes).
+ */
+void catalog_field_type(const cJSON *prop, char *type, size_t size);
+
 #endif

@@ -14,7 +14,7 @@
 #define PREPARED_PREFIX "tap.prepared."
 #define PREPARED_MAX_AGE_S (24 * 3600)
 /* Bump when catalog_apply_rules() or catalog_datasets() change what they produce. */
-#define PREPARED_FORMAT "1"
+#define PREPARED_FORMAT "2" /* 2: a property without a metadata entry gets one */
 
 int prepared_key(const char *src, const char *const rules[4], char key[17])
 {
@@ -121,6 +121,46 @@ char *prepared_keep(const char *dir, const char *key, const char *text, const cJ
 	free(dtext);
 	sweep(dir);
 	return path;
+}
+
+int prepared_open(const char *dir, char **tmp)
+{
+	static unsigned seq; /* with the pid: a name of its own per call (threads of smelt serve included) */
+	unsigned n = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+	int fd = -1;
+	*tmp = kit_asprintf("%s/" PREPARED_PREFIX "%d-%u.tmp", dir, (int)getpid(), n);
+	if (*tmp && (fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
+char *prepared_commit(const char *dir, const char *key, int fd, const char *tmp, const cJSON *datasets)
+{
+	char *path = file_of(dir, key, ".json"), *dpath = file_of(dir, key, ".datasets.json");
+	char *dtext = datasets ? cJSON_PrintUnformatted(datasets) : NULL;
+	int ok = close(fd) == 0 && path && dpath && dtext && rename(tmp, path) == 0;
+	if (ok && write_once(dpath, dtext) != 0) {
+		rename(path, tmp); /* back where the caller reads it: without its datasets it is not kept */
+		ok = 0;
+	}
+	if (!ok) {
+		free(path);
+		path = NULL;
+	}
+	free(dpath);
+	free(dtext);
+	sweep(dir);
+	return path;
+}
+
+void prepared_abort(int fd, const char *tmp)
+{
+	if (fd >= 0)
+		close(fd);
+	if (tmp)
+		unlink(tmp);
 }
 
 char *prepared_read(const char *dir, const char *key, const char *suffix)

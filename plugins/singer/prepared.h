@@ -2,9 +2,10 @@
  * prepared - a tap's catalog with the rules applied, kept between runs.
  *
  * A run hands the tap its catalog with the select, metadata and schema
- * rules applied.  Parsing a large catalog, applying the rules and printing
- * it again costs about 200 ms for 1,000 streams x 50 properties (issue 19,
- * W8), and the result changes only when the catalog or the rules do.  So
+ * rules applied.  Reading a large catalog, applying the rules and writing
+ * it again costs CPU time in proportion to its size (issue 19, W8: 6 MB for
+ * 1,000 streams x 50 properties; catalog_text.h), and the result changes
+ * only when the catalog or the rules do.  So
  * it is kept in the tap's run folder as tap.prepared.<key>.json, with the
  * datasets it selects (catalog_datasets(), for lineage) beside it in
  * tap.prepared.<key>.datasets.json (and the reply of `smelt select --list`
@@ -48,6 +49,20 @@ char *prepared_find(const char *dir, const char *key, cJSON **datasets);
  * (caller frees), or NULL when it cannot be written.
  */
 char *prepared_keep(const char *dir, const char *key, const char *text, const cJSON *datasets);
+
+/*
+ * The same, the catalog written to a file as it is made (catalog_text.h):
+ * prepared_open() makes a temporary file in dir (0600) and returns its
+ * descriptor (its path in *tmp, caller frees), or -1 when it cannot.
+ * prepared_commit() closes fd and keeps what was written as the catalog
+ * under key, with datasets, as prepared_keep() does: the kept catalog's
+ * path (caller frees), or NULL when it cannot be kept (tmp, if it was not
+ * renamed yet, is left for the caller to read back).  prepared_abort()
+ * closes fd (if >= 0) and removes tmp (if not NULL).
+ */
+int prepared_open(const char *dir, char **tmp);
+char *prepared_commit(const char *dir, const char *key, int fd, const char *tmp, const cJSON *datasets);
+void prepared_abort(int fd, const char *tmp);
 
 /*
  * Another product of the catalog under key, kept beside it in

@@ -12,6 +12,7 @@
  * saved bookmark never runs ahead of what the target committed.
  */
 #include "catalog.h"
+#include "catalog_text.h"
 #include "kit.h"
 #include "prepared.h"
 
@@ -22,6 +23,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +221,9 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 	char key[32], pkey[17];
 	cJSON *catalog = NULL, *ds = NULL;
 	int fresh = 0, keyed = 0; /* fresh: discovered now, cached once it proves a catalog */
+	int fd = -1;              /* the file the catalog is written to as it is made (prepared_open()) */
+	int in = -1;              /* the catalog's file, read as it is needed (catalog_text_read()) */
+	char *tmp = NULL;         /* its name */
 
 	if (cJSON_IsString(catalog_extra) && catalog_extra->valuestring[0]) {
 		const char *root = s->host->path(s->hctx, SMELT_PATH_PROJECT_ROOT);
@@ -261,7 +266,8 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 			*datasets = NULL;
 		}
 	}
-	if (src && !(raw = kit_read_file(src, NULL))) {
+	size_t raw_len = 0;
+	if (src && (in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
 		if (!cache) {
 			rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", src,
 			              attr(s, tap, "name"));
@@ -269,9 +275,9 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		}
 		keyed = 0; /* the cache went away: discover */
 	}
-	if (raw && cache)
+	if (in >= 0 && cache)
 		LOG(s, SMELT_LOG_DEBUG, "using the cached catalog of '%s'", attr(s, tap, "name"));
-	if (!raw) {
+	if (in < 0) {
 		if (!has_cap(s, tap, "discover")) {
 			LOG(s, SMELT_LOG_WARN, "'%s' lacks the 'discover' capability: running without a catalog",
 			    attr(s, tap, "name"));
@@ -279,10 +285,37 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		}
 		if ((rc = discover(s, tap, config_path, &raw, err, errlen)))
 			goto out;
+		raw_len = strlen(raw);
 		fresh = 1;
 	}
-	catalog = cJSON_Parse(raw);
-	if (!catalog || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams"))) {
+	/*
+	 * The rules applied to the text as it is read (catalog_text.h), the catalog written as it is made to
+	 * the file it is kept in (prepared.h); a text that reader does not take is parsed with cJSON.
+	 */
+	if (path && dir && (keyed || fresh))
+		fd = prepared_open(dir, &tmp);
+	int parse = in >= 0 ? catalog_text_read(in, select, metadata, schema, filter, fd, path && fd < 0 ? &text : NULL,
+	                                        NULL, datasets || path ? &ds : NULL, listing)
+	                    : catalog_text_prepare(raw, raw_len, select, metadata, schema, filter, fd,
+	                                           path && fd < 0 ? &text : NULL, NULL, datasets || path ? &ds : NULL,
+	                                           listing);
+	if (parse != 0 && fd >= 0) { /* nothing kept from that file */
+		prepared_abort(fd, tmp);
+		fd = -1;
+		free(tmp);
+		tmp = NULL;
+	}
+	if (parse == CATALOG_TEXT_EWRITE) /* made again with cJSON: keeping it, or the run's own file, says why */
+		parse = CATALOG_TEXT_UNHANDLED;
+	if (parse < 0) {
+		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (parse && !raw && !(raw = kit_read_file(src, &raw_len))) { /* the whole text, for cJSON */
+		rc = kit_fail(err, errlen, SMELT_ERR_CONFIG, "cannot read the catalog '%s' of '%s'", src, attr(s, tap, "name"));
+		goto out;
+	}
+	if (parse && (!(catalog = cJSON_Parse(raw)) || !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(catalog, "streams")))) {
 		if (cache && !fresh)
 			unlink(cache_key); /* a bad cached catalog: the next run discovers again */
 		rc = kit_fail(err, errlen, SMELT_ERR_FAILED, "Invalid catalog from '%s': not a JSON object with 'streams'",
@@ -293,40 +326,61 @@ static int prepare_catalog(struct singer *s, const struct smelt_plugin *tap, con
 		cache_catalog(cache, cache_key, raw, key);
 		keyed = dir && prepared_key(cache, (const char *const *)rules, pkey) == 0;
 	}
-	catalog_apply_rules(catalog, select, metadata, schema, filter);
-	if ((datasets || (path && keyed)) && !(ds = catalog_datasets(catalog))) {
-		rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if (path) {
-		text = cJSON_PrintUnformatted(catalog);
-		if (!text) {
+	if (parse) {
+		catalog_apply_rules(catalog, select, metadata, schema, filter);
+		if ((datasets || path) && !(ds = catalog_datasets(catalog))) {
 			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		if (keyed)
-			*path = prepared_keep(dir, pkey, text, ds);
-		if (!*path) { /* not kept: a private file of this run */
-			char name[64];
-			snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
-			*path = run_file(s, tap, name);
-			rc = !*path ? kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory")
-			            : write_private(s, *path, text, err, errlen);
+		if (path && !(text = cJSON_PrintUnformatted(catalog))) {
+			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if (listing) {
+			cJSON *report = catalog_selection_report(catalog, select);
+			if (!report || !(*listing = cJSON_PrintUnformatted(report)))
+				rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
+			cJSON_Delete(report);
+			if (rc)
+				goto out;
 		}
 	}
-	if (!rc && listing) {
-		cJSON *report = catalog_selection_report(catalog, select);
-		if (!report || !(*listing = cJSON_PrintUnformatted(report)))
-			rc = kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory");
-		else if (keyed)
-			prepared_add(dir, pkey, ".select.json", *listing);
-		cJSON_Delete(report);
+	if (path && fd >= 0) { /* written to its file: kept under its key, else read back for the run's own file */
+		if (keyed)
+			*path = prepared_commit(dir, pkey, fd, tmp, ds);
+		else
+			close(fd);
+		fd = -1;
+		if (!*path && !(text = kit_read_file(tmp, NULL))) {
+			rc = kit_fail(err, errlen, SMELT_ERR, "cannot write the catalog of '%s' in '%s'", attr(s, tap, "name"), dir);
+			goto out;
+		}
+	} else if (path && keyed) {
+		*path = prepared_keep(dir, pkey, text, ds);
 	}
+	if (path && !*path) { /* not kept: a private file of this run */
+		char name[64];
+		snprintf(name, sizeof name, "tap.%d-%u.properties.json", (int)getpid(), ++s->seq);
+		*path = run_file(s, tap, name);
+		rc = !*path ? kit_fail(err, errlen, SMELT_ERR_NOMEM, "out of memory")
+		            : write_private(s, *path, text, err, errlen);
+	}
+	if (!rc && listing && keyed)
+		prepared_add(dir, pkey, ".select.json", *listing);
 	if (!rc && datasets) {
 		*datasets = ds;
 		ds = NULL;
 	}
 out:
+	if (tmp) /* renamed when it was kept; else read back, or not wanted */
+		prepared_abort(fd, tmp);
+	free(tmp);
+	if (in >= 0)
+		close(in);
+	if (rc && listing) {
+		free(*listing);
+		*listing = NULL;
+	}
 	for (int i = 0; i < 4; i++)
 		free(rules[i]);
 	free(src);
