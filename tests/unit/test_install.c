@@ -14,6 +14,7 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <spawn.h>
 #include <string.h>
@@ -123,54 +124,6 @@ START_TEST(needed_follows_fingerprint)
 END_TEST
 
 /* One good, one failing, one with nothing to install, in parallel. */
-START_TEST(parallel_install_failure_keeps_others)
-{
-	char *v1 = xasprintf("%s/loaders/good/venv", tmpdir), *v2 = xasprintf("%s/loaders/bad/venv", tmpdir);
-	char *v3 = xasprintf("%s/extractors/tap-csv/venv", tmpdir);
-	struct install_item items[] = {
-		{ .plugin_type = "loaders", .name = "good", .pip_url = "--no-index pip", .venv_dir = v1 },
-		{ .plugin_type = "loaders", .name = "bad", .pip_url = "--no-index smelt-no-such-package-xyz", .venv_dir = v2 },
-		{ .plugin_type = "extractors", .name = "tap-csv", .pip_url = NULL, .venv_dir = v3 },
-	};
-	ck_assert_int_eq(install_plugins(items, 3, 0, 0), -1);
-	ck_assert_int_eq(items[0].result, INSTALL_DONE);
-	ck_assert_int_eq(items[1].result, INSTALL_FAILED);
-	ck_assert_int_eq(items[2].result, INSTALL_NOTHING);
-	ck_assert_ptr_nonnull(items[1].error);
-	ck_assert_msg(strstr(items[1].error, "bad: cannot install '--no-index smelt-no-such-package-xyz'") &&
-	                      strstr(items[1].error, "last ") && strstr(items[1].error, "smelt-no-such-package-xyz"),
-	              "%s", items[1].error);
-	/* the failed one is not installed, the good one is */
-	char *bad_fp = xasprintf("%s/loaders/bad/.smelt_plugin_fingerprint", tmpdir);
-	ck_assert(!file_exists(bad_fp));
-	ck_assert(!dir_exists(v2));
-	char *good_py = xasprintf("%s/bin/python", v1);
-	ck_assert(access(good_py, X_OK) == 0);
-	char *log = xasprintf("%s/loaders/good/install.log", tmpdir);
-	ck_assert(file_exists(log));
-	ck_assert_int_eq(install_needed(&items[0]), 0);
-	for (size_t i = 0; i < 3; i++)
-		install_item_release(&items[i]);
-
-	/* again: the good one is skipped without running anything */
-	struct install_item again[] = { { .plugin_type = "loaders", .name = "good", .pip_url = "--no-index pip", .venv_dir = v1 } };
-	ck_assert_int_eq(install_plugins(again, 1, 1, 0), 0);
-	ck_assert_int_eq(again[0].result, INSTALL_UP_TO_DATE);
-	ck_assert(again[0].seconds < 1.0);
-	/* --clean rebuilds it */
-	ck_assert_int_eq(install_plugins(again, 1, 1, INSTALL_CLEAN | INSTALL_PROGRESS), 0);
-	ck_assert_int_eq(again[0].result, INSTALL_DONE);
-	ck_assert(access(good_py, X_OK) == 0);
-	install_item_release(&again[0]);
-	free(log);
-	free(good_py);
-	free(bad_fp);
-	free(v1);
-	free(v2);
-	free(v3);
-}
-END_TEST
-
 /* A wheel of one module, smelt_bc_probe, written by python3 into dir; returns its path (caller frees). */
 static char *probe_wheel(const char *dir)
 {
@@ -203,6 +156,58 @@ static size_t probe_pycs(const char *venv)
 	return n;
 }
 
+START_TEST(parallel_install_failure_keeps_others)
+{
+	char *v1 = xasprintf("%s/loaders/good/venv", tmpdir), *v2 = xasprintf("%s/loaders/bad/venv", tmpdir);
+	char *v3 = xasprintf("%s/extractors/tap-csv/venv", tmpdir);
+	char *wheel = probe_wheel(tmpdir);
+	char *url = xasprintf("--no-index %s", wheel);
+	struct install_item items[] = {
+		{ .plugin_type = "loaders", .name = "good", .pip_url = url, .venv_dir = v1 },
+		{ .plugin_type = "loaders", .name = "bad", .pip_url = "--no-index smelt-no-such-package-xyz", .venv_dir = v2 },
+		{ .plugin_type = "extractors", .name = "tap-csv", .pip_url = NULL, .venv_dir = v3 },
+	};
+	ck_assert_int_eq(install_plugins(items, 3, 0, 0), -1);
+	ck_assert_int_eq(items[0].result, INSTALL_DONE);
+	ck_assert_int_eq(items[1].result, INSTALL_FAILED);
+	ck_assert_int_eq(items[2].result, INSTALL_NOTHING);
+	ck_assert_ptr_nonnull(items[1].error);
+	ck_assert_msg(strstr(items[1].error, "bad: cannot install '--no-index smelt-no-such-package-xyz'") &&
+	                      strstr(items[1].error, "last ") && strstr(items[1].error, "smelt-no-such-package-xyz"),
+	              "%s", items[1].error);
+	/* the failed one is not installed, the good one is */
+	char *bad_fp = xasprintf("%s/loaders/bad/.smelt_plugin_fingerprint", tmpdir);
+	ck_assert(!file_exists(bad_fp));
+	ck_assert(!dir_exists(v2));
+	char *good_py = xasprintf("%s/bin/python", v1);
+	ck_assert(access(good_py, X_OK) == 0);
+	char *log = xasprintf("%s/loaders/good/install.log", tmpdir);
+	ck_assert(file_exists(log));
+	ck_assert_int_eq(install_needed(&items[0]), 0);
+	for (size_t i = 0; i < 3; i++)
+		install_item_release(&items[i]);
+
+	/* again: the good one is skipped without running anything */
+	struct install_item again[] = { { .plugin_type = "loaders", .name = "good", .pip_url = url, .venv_dir = v1 } };
+	ck_assert_int_eq(install_plugins(again, 1, 1, 0), 0);
+	ck_assert_int_eq(again[0].result, INSTALL_UP_TO_DATE);
+	ck_assert(again[0].seconds < 1.0);
+	/* --clean rebuilds it */
+	ck_assert_int_eq(install_plugins(again, 1, 1, INSTALL_CLEAN | INSTALL_PROGRESS), 0);
+	ck_assert_int_eq(again[0].result, INSTALL_DONE);
+	ck_assert(access(good_py, X_OK) == 0);
+	install_item_release(&again[0]);
+	free(url);
+	free(wheel);
+	free(log);
+	free(good_py);
+	free(bad_fp);
+	free(v1);
+	free(v2);
+	free(v3);
+}
+END_TEST
+
 /* Bytecode is compiled at install only for items that ask (Meltano leaves it to the first import). */
 START_TEST(bytecode_only_when_asked)
 {
@@ -222,6 +227,51 @@ START_TEST(bytecode_only_when_asked)
 		install_item_release(&items[i]);
 	free(v1);
 	free(v2);
+	free(url);
+	free(wheel);
+}
+END_TEST
+
+/* Exit status of argv (no shell), output discarded. */
+static int run_status(char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int st;
+	ck_assert_int_eq(posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/*
+ * Without uv, the interpreter's own pip installs into the venv (pip
+ * --python): the venv gets no pip of its own (no ensurepip, about 4 s a
+ * venv), like uv's venvs, and what was asked for is installed and imports.
+ */
+START_TEST(pip_path_venv_has_no_pip_of_its_own)
+{
+	char *wheel = probe_wheel(tmpdir);
+	char *url = xasprintf("--no-index %s", wheel);
+	char *v = xasprintf("%s/utilities/probe/venv", tmpdir);
+	struct install_item it = { .plugin_type = "utilities", .name = "probe", .pip_url = url, .venv_dir = v };
+	ck_assert_int_eq(install_plugins(&it, 1, 1, 0), 0);
+	ck_assert_int_eq(it.result, INSTALL_DONE);
+	char *py = xasprintf("%s/bin/python", v);
+	char *const import_probe[] = { py, "-c", "import smelt_bc_probe; assert smelt_bc_probe.X == 1", NULL };
+	ck_assert_int_eq(run_status(import_probe), 0);
+	char *const import_pip[] = { py, "-c", "import pip", NULL };
+	ck_assert_int_ne(run_status(import_pip), 0);
+	char *pip = xasprintf("%s/bin/pip", v);
+	ck_assert(!file_exists(pip));
+	ck_assert_int_eq(install_needed(&it), 0);
+	install_item_release(&it);
+	free(pip);
+	free(py);
+	free(v);
 	free(url);
 	free(wheel);
 }
@@ -258,6 +308,7 @@ static Suite *install_suite(void)
 	tcase_add_test(tc, parallel_install_failure_keeps_others);
 	tcase_add_test(tc, missing_interpreter_fails_cleanly);
 	tcase_add_test(tc, bytecode_only_when_asked);
+	tcase_add_test(tc, pip_path_venv_has_no_pip_of_its_own);
 	suite_add_tcase(s, tc);
 	return s;
 }
