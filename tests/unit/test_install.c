@@ -329,6 +329,75 @@ START_TEST(reinstall_removes_the_old_venv)
 }
 END_TEST
 
+/*
+ * With uv: the plugins install at the same time, through one cache.  A
+ * fake uv on PATH: `uv venv` makes the venv's bin/python, `uv pip install`
+ * writes its arguments and $UV_CACHE_DIR to a file named after the
+ * package, then waits (up to 30 s) until the other install has started
+ * too, and fails if it never does: installs run one after another fail.
+ */
+START_TEST(uv_installs_run_at_once_through_one_cache)
+{
+	static const char fake_uv[] =
+		"#!/bin/sh\n"
+		"if [ \"$1\" = venv ]; then\n"
+		"  for a; do d=$a; done\n"
+		"  mkdir -p \"$d/bin\" && ln -s \"$(command -v python3)\" \"$d/bin/python\"; exit\n"
+		"fi\n"
+		"for a; do pkg=$a; done\n"
+		"echo \"$* cache=$UV_CACHE_DIR\" > \"$FAKE_UV_DIR/$pkg.args\"\n"
+		"i=0\n"
+		"while [ \"$(ls \"$FAKE_UV_DIR\" | grep -c '\\.args$')\" -lt 2 ]; do\n"
+		"  i=$((i + 1)); [ $i -gt 300 ] && { echo 'the other install never started'; exit 1; }\n"
+		"  sleep 0.1\n"
+		"done\n";
+	char *bin = xasprintf("%s/fakebin", tmpdir), *uv = xasprintf("%s/fakebin/uv", tmpdir);
+	char *marks = xasprintf("%s/marks", tmpdir);
+	ck_assert_int_eq(mkdir_p(bin, 0755), 0);
+	ck_assert_int_eq(mkdir_p(marks, 0755), 0);
+	ck_assert_int_eq(write_file_atomic(uv, fake_uv, strlen(fake_uv), 0755), 0);
+	char *old_path = xstrdup(getenv("PATH"));
+	char *path = xasprintf("%s:%s", bin, old_path);
+	setenv("PATH", path, 1);
+	unsetenv("SMELT_NO_UV");
+	setenv("FAKE_UV_DIR", marks, 1);
+	setenv("UV_CACHE_DIR", "/the/shared/cache", 1);
+	char *v1 = xasprintf("%s/transformers/dbt/venv", tmpdir), *v2 = xasprintf("%s/utilities/gx/venv", tmpdir);
+	struct install_item items[] = {
+		{ .plugin_type = "transformers", .name = "dbt", .pip_url = "dbt-core", .venv_dir = v1 },
+		{ .plugin_type = "utilities", .name = "gx", .pip_url = "great-expectations", .venv_dir = v2 },
+	};
+	int rc = install_plugins(items, 2, 2, 0);
+	setenv("PATH", old_path, 1);
+	unsetenv("UV_CACHE_DIR");
+	unsetenv("FAKE_UV_DIR");
+	ck_assert_msg(rc == 0, "%s / %s", items[0].error ? items[0].error : "", items[1].error ? items[1].error : "");
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	char *fa = xasprintf("%s/dbt-core.args", marks), *fb = xasprintf("%s/great-expectations.args", marks);
+	ck_assert_int_eq(read_file(fa, &a), 0);
+	ck_assert_int_eq(read_file(fb, &b), 0);
+	/* uv pip install into each venv, no bytecode compiled, one cache for both */
+	ck_assert_msg(strstr(a.buf, "pip install --python ") && strstr(a.buf, "/transformers/dbt/venv/bin/python dbt-core"),
+	              "%s", a.buf);
+	ck_assert_msg(!strstr(a.buf, "compile"), "%s", a.buf);
+	ck_assert_msg(strstr(a.buf, "cache=/the/shared/cache") && strstr(b.buf, "cache=/the/shared/cache"), "%s%s",
+	              a.buf, b.buf);
+	for (size_t i = 0; i < 2; i++)
+		install_item_release(&items[i]);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	free(fa);
+	free(fb);
+	free(v1);
+	free(v2);
+	free(path);
+	free(old_path);
+	free(marks);
+	free(uv);
+	free(bin);
+}
+END_TEST
+
 START_TEST(missing_interpreter_fails_cleanly)
 {
 	char *v = xasprintf("%s/loaders/x/venv", tmpdir);
@@ -362,6 +431,7 @@ static Suite *install_suite(void)
 	tcase_add_test(tc, bytecode_only_when_asked);
 	tcase_add_test(tc, pip_path_venv_has_no_pip_of_its_own);
 	tcase_add_test(tc, reinstall_removes_the_old_venv);
+	tcase_add_test(tc, uv_installs_run_at_once_through_one_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
