@@ -6,6 +6,7 @@
  * tests.  $SMELT_NO_UV=1 keeps the pip path even where uv is installed.
  */
 #include "install/install.h"
+#include "install/pins.h"
 #include "util/argv.h"
 #include "util/sha256.h"
 #include "util/fs.h"
@@ -398,6 +399,129 @@ START_TEST(uv_installs_run_at_once_through_one_cache)
 }
 END_TEST
 
+START_TEST(pins_exact_only_when_every_requirement_is_pinned)
+{
+	static const struct {
+		const char *pip_url;
+		int exact;
+	} cases[] = {
+		{ "dbt-core==1.11.2 dbt-sqlite==1.10.0", 1 },
+		{ "great-expectations[postgresql]==1.3.0 pandas==2.2.3", 1 },
+		{ "--index-url https://x/simple --find-links /w a==1.0 b==2.0.post1", 1 },
+		{ "--no-index --find-links=/w a==1.0", 1 },
+		{ "-c constraints.txt a==1", 1 },
+		{ "a==1.0 b>=2", 0 },
+		{ "a==1.*", 0 },
+		{ "a===1.0", 0 },
+		{ "a", 0 },
+		{ "", 0 },
+		{ "--upgrade", 0 },
+		{ "-r requirements.txt", 0 },
+		{ "--requirement=req.txt a==1", 0 },
+		{ "-e ./plugin", 0 },
+		{ "--no-deps a==1", 0 },
+		{ "git+https://github.com/x/y.git@v1==2", 0 },
+		{ "./dist/a-1.0-py3-none-any.whl", 0 },
+		{ "a @ https://x/a-1.0.whl", 0 },
+		{ "a[x==1", 0 },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char **w = NULL;
+		size_t n = 0;
+		ck_assert_int_eq(argv_split(cases[i].pip_url, &w, &n), 0);
+		ck_assert_msg(install_pins_exact(w, n) == cases[i].exact, "%s", cases[i].pip_url);
+		argv_free(w);
+	}
+}
+END_TEST
+
+/* A wheel of one module named after the package, with its Requires-Dist lines, written by python3 into dir. */
+static void make_wheel(const char *dir, const char *name, const char *version, const char *requires)
+{
+	static const char script[] =
+		"import sys, zipfile\n"
+		"d, name, ver, req = sys.argv[1:5]\n"
+		"mod = name.replace('-', '_')\n"
+		"n = mod + '-' + ver\n"
+		"meta = 'Metadata-Version: 2.1\\nName: %s\\nVersion: %s\\n' % (name, ver)\n"
+		"meta += ''.join('Requires-Dist: %s\\n' % r for r in req.split(',') if r)\n"
+		"with zipfile.ZipFile('%s/%s-py3-none-any.whl' % (d, n), 'w') as z:\n"
+		"    z.writestr(mod + '/__init__.py', 'VERSION = %r\\n' % ver)\n"
+		"    z.writestr(n + '.dist-info/METADATA', meta)\n"
+		"    z.writestr(n + '.dist-info/WHEEL', 'Wheel-Version: 1.0\\nGenerator: test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n')\n"
+		"    z.writestr(n + '.dist-info/RECORD', '')\n";
+	char *const argv[] = { "python3", "-c", (char *)script, (char *)dir, (char *)name, (char *)version,
+		               (char *)requires, NULL };
+	ck_assert_int_eq(run_status(argv), 0);
+}
+
+/* The installed version of module mod in venv ("" when it does not import).  Caller frees. */
+static char *installed_version(const char *venv, const char *mod)
+{
+	char *out = xasprintf("%s/version.txt", tmpdir);
+	char *py = xasprintf("%s/bin/python", venv);
+	char *code = xasprintf("import %s; open(%s, 'w').write(%s.VERSION)", mod, "__import__('sys').argv[1]", mod);
+	unlink(out);
+	char *const argv[] = { py, "-c", code, out, NULL };
+	struct strbuf sb = STRBUF_INIT;
+	if (run_status(argv) != 0 || read_file(out, &sb) != 0)
+		strbuf_reset(&sb);
+	free(code);
+	free(py);
+	free(out);
+	return strbuf_detach(&sb);
+}
+
+/*
+ * A pip_url pinning every requirement installs exactly those versions,
+ * without resolving (--no-deps), when the pins are complete; when they
+ * miss a dependency, the install resolves it and the plugin still works.
+ */
+START_TEST(pinned_pip_url_installs_exactly_the_pins)
+{
+	char *wheels = xasprintf("%s/wheels", tmpdir);
+	ck_assert_int_eq(mkdir_p(wheels, 0755), 0);
+	make_wheel(wheels, "smelt-a-probe", "1.0", "smelt-b-probe");
+	make_wheel(wheels, "smelt-b-probe", "1.0", "");
+	make_wheel(wheels, "smelt-b-probe", "2.0", "");
+	char *complete = xasprintf("--no-index --find-links=%s smelt-a-probe==1.0 smelt-b-probe==1.0", wheels);
+	char *partial = xasprintf("--no-index --find-links=%s smelt-a-probe==1.0", wheels);
+	char *v1 = xasprintf("%s/utilities/complete/venv", tmpdir), *v2 = xasprintf("%s/utilities/partial/venv", tmpdir);
+	struct install_item items[] = {
+		{ .plugin_type = "utilities", .name = "complete", .pip_url = complete, .venv_dir = v1 },
+		{ .plugin_type = "utilities", .name = "partial", .pip_url = partial, .venv_dir = v2 },
+	};
+	ck_assert_int_eq(install_plugins(items, 2, 2, 0), 0);
+	ck_assert_int_eq(items[0].result, INSTALL_DONE);
+	ck_assert_int_eq(items[1].result, INSTALL_DONE);
+	char *a1 = installed_version(v1, "smelt_a_probe"), *b1 = installed_version(v1, "smelt_b_probe");
+	ck_assert_str_eq(a1, "1.0");
+	ck_assert_str_eq(b1, "1.0"); /* the pin, not the newest 2.0 */
+	char *a2 = installed_version(v2, "smelt_a_probe"), *b2 = installed_version(v2, "smelt_b_probe");
+	ck_assert_str_eq(a2, "1.0");
+	ck_assert_str_eq(b2, "2.0"); /* the missing dependency was resolved */
+	/* the complete pins were installed without resolving: one install, with --no-deps */
+	char *log1 = xasprintf("%s/utilities/complete/install.log", tmpdir);
+	struct strbuf sb = STRBUF_INIT;
+	ck_assert_int_eq(read_file(log1, &sb), 0);
+	ck_assert_msg(strstr(sb.buf, " --no-deps ") && strstr(sb.buf, " check"), "%s", sb.buf);
+	ck_assert_msg(!strstr(strstr(sb.buf, " --no-deps ") + 1, " install "), "%s", sb.buf);
+	strbuf_release(&sb);
+	for (size_t i = 0; i < 2; i++)
+		install_item_release(&items[i]);
+	free(log1);
+	free(a1);
+	free(b1);
+	free(a2);
+	free(b2);
+	free(v1);
+	free(v2);
+	free(complete);
+	free(partial);
+	free(wheels);
+}
+END_TEST
+
 START_TEST(missing_interpreter_fails_cleanly)
 {
 	char *v = xasprintf("%s/loaders/x/venv", tmpdir);
@@ -422,6 +546,7 @@ static Suite *install_suite(void)
 	tcase_add_test(tc, fingerprint_like_meltano);
 	tcase_add_test(tc, split_args_like_a_shell);
 	tcase_add_test(tc, needed_follows_fingerprint);
+	tcase_add_test(tc, pins_exact_only_when_every_requirement_is_pinned);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("venv");
 	tcase_set_timeout(tc, 240);
@@ -432,6 +557,7 @@ static Suite *install_suite(void)
 	tcase_add_test(tc, pip_path_venv_has_no_pip_of_its_own);
 	tcase_add_test(tc, reinstall_removes_the_old_venv);
 	tcase_add_test(tc, uv_installs_run_at_once_through_one_cache);
+	tcase_add_test(tc, pinned_pip_url_installs_exactly_the_pins);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,6 @@
 /* install: virtualenvs, pip/uv, fingerprints, parallel installs; see install.h. */
 #include "install/install.h"
+#include "install/pins.h"
 #include "util/argv.h"
 #include "util/sha256.h"
 #include "util/fs.h"
@@ -437,7 +438,7 @@ static void install_one(struct pool *pool, struct job *job)
 	logfd = item_open_log(it, log_path);
 
 	set_status(pool, job, "creating virtualenv");
-	char **argv = xcalloc(nargs + 10, sizeof *argv);
+	char **argv = xcalloc(nargs + 12, sizeof *argv);
 	size_t a = 0;
 	/* without uv: the interpreter's own pip installs into a venv that has none (as uv's venvs) */
 	int outer_pip = !pool->uv && base_pip_installs_elsewhere(pool, python);
@@ -461,27 +462,52 @@ static void install_one(struct pool *pool, struct job *job)
 			       it->venv_dir, pool->uv ? "uv venv" : "python -m venv", rc);
 		goto cleanup;
 	}
-	set_status(pool, job, "installing %s", it->pip_url);
-	a = 0;
-	if (pool->uv) {
-		argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "install", argv[a++] = "--python";
-		argv[a++] = venv_py;
-		if (it->compile_bytecode)
-			argv[a++] = "--compile-bytecode";
-	} else if (outer_pip) {
-		argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "--python";
-		argv[a++] = venv_py, argv[a++] = "install";
-		if (!it->compile_bytecode) /* pip compiles unless told not to */
-			argv[a++] = "--no-compile";
-	} else {
-		argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "install";
-		if (!it->compile_bytecode)
-			argv[a++] = "--no-compile";
+	/* every requirement pinned exactly: install them as they are, without resolving (pins.h) */
+	int pinned = install_pins_exact(args, nargs);
+	set_status(pool, job, "installing %s%s", it->pip_url, pinned ? " (pinned)" : "");
+	for (int attempt = 0;; attempt++) {
+		int no_deps = pinned && attempt == 0;
+		a = 0;
+		if (pool->uv) {
+			argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "install", argv[a++] = "--python";
+			argv[a++] = venv_py;
+			if (it->compile_bytecode)
+				argv[a++] = "--compile-bytecode";
+		} else if (outer_pip) {
+			argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "--python";
+			argv[a++] = venv_py, argv[a++] = "install";
+			if (!it->compile_bytecode) /* pip compiles unless told not to */
+				argv[a++] = "--no-compile";
+		} else {
+			argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "install";
+			if (!it->compile_bytecode)
+				argv[a++] = "--no-compile";
+		}
+		if (no_deps)
+			argv[a++] = "--no-deps";
+		for (size_t i = 0; i < nargs; i++)
+			argv[a++] = args[i];
+		argv[a] = NULL;
+		rc = run_tool(pool, job, argv, logfd, err, sizeof err);
+		if (rc != 0 || !no_deps)
+			break;
+		/* the pins are a lock only when complete: check that every dependency is there */
+		a = 0;
+		if (pool->uv) {
+			argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "check", argv[a++] = "--python";
+			argv[a++] = venv_py;
+		} else if (outer_pip) {
+			argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "--python";
+			argv[a++] = venv_py, argv[a++] = "check";
+		} else {
+			argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "check";
+		}
+		argv[a] = NULL;
+		if (run_tool(pool, job, argv, logfd, err, sizeof err) == 0)
+			break;
+		log_debug("%s: the pins of its pip_url miss dependencies: resolving them", it->name);
+		set_status(pool, job, "installing %s (resolving)", it->pip_url);
 	}
-	for (size_t i = 0; i < nargs; i++)
-		argv[a++] = args[i];
-	argv[a] = NULL;
-	rc = run_tool(pool, job, argv, logfd, err, sizeof err);
 	free(argv);
 	if (rc != 0) {
 		if (rc < 0)
