@@ -279,58 +279,6 @@ START_TEST(pip_path_venv_has_no_pip_of_its_own)
 END_TEST
 
 /*
- * A reinstall (--clean) removes the old venv while the new one is built:
- * nothing of the old one is left (not even what an interrupted removal
- * left beside it), a link inside it is removed, not followed, and the new
- * venv works.
- */
-START_TEST(reinstall_removes_the_old_venv)
-{
-	char *wheel = probe_wheel(tmpdir);
-	char *url = xasprintf("--no-index %s", wheel);
-	char *dir = xasprintf("%s/utilities/probe", tmpdir);
-	char *v = xasprintf("%s/venv", dir);
-	struct install_item it = { .plugin_type = "utilities", .name = "probe", .pip_url = url, .venv_dir = v,
-		                   .base_dir = tmpdir };
-	ck_assert_int_eq(install_plugins(&it, 1, 1, 0), 0);
-	install_item_release(&it);
-	char *marker = xasprintf("%s/OLD_MARKER", v);
-	ck_assert_int_eq(write_file_atomic(marker, "x", 1, 0644), 0);
-	char *outside = xasprintf("%s/outside", tmpdir);
-	char *kept = xasprintf("%s/kept", outside);
-	ck_assert_int_eq(mkdir_p(outside, 0755), 0);
-	ck_assert_int_eq(write_file_atomic(kept, "k", 1, 0644), 0);
-	char *link = xasprintf("%s/link", v);
-	ck_assert_int_eq(symlink(outside, link), 0);
-	char *stale = xasprintf("%s/.venv-removing/lib", dir);
-	ck_assert_int_eq(mkdir_p(stale, 0755), 0);
-
-	ck_assert_int_eq(install_plugins(&it, 1, 1, INSTALL_CLEAN), 0);
-	ck_assert_int_eq(it.result, INSTALL_DONE);
-	ck_assert(!file_exists(marker));
-	char *trash = xasprintf("%s/.venv-removing", dir);
-	ck_assert(!dir_exists(trash));
-	ck_assert(file_exists(kept));
-	char *py = xasprintf("%s/bin/python", v);
-	char *const import_probe[] = { py, "-c", "import smelt_bc_probe", NULL };
-	ck_assert_int_eq(run_status(import_probe), 0);
-	ck_assert_int_eq(install_needed(&it), 0);
-	install_item_release(&it);
-	free(py);
-	free(trash);
-	free(stale);
-	free(link);
-	free(kept);
-	free(outside);
-	free(marker);
-	free(v);
-	free(dir);
-	free(url);
-	free(wheel);
-}
-END_TEST
-
-/*
  * With uv: the plugins install at the same time, through one cache.  A
  * fake uv on PATH: `uv venv` makes the venv's bin/python, `uv pip install`
  * writes its arguments and $UV_CACHE_DIR to a file named after the
@@ -555,7 +503,6 @@ static Suite *install_suite(void)
 	tcase_add_test(tc, missing_interpreter_fails_cleanly);
 	tcase_add_test(tc, bytecode_only_when_asked);
 	tcase_add_test(tc, pip_path_venv_has_no_pip_of_its_own);
-	tcase_add_test(tc, reinstall_removes_the_old_venv);
 	tcase_add_test(tc, uv_installs_run_at_once_through_one_cache);
 	tcase_add_test(tc, pinned_pip_url_installs_exactly_the_pins);
 	suite_add_tcase(s, tc);

@@ -127,69 +127,6 @@ static int item_write(const struct install_item *it, const char *path, const cha
 	                    : write_file_atomic(path, text, strlen(text), 0644);
 }
 
-/*
- * The old venv of a reinstall, removed on a thread of its own while the
- * new one is built: a venv of 10,000 files takes a while to unlink.  It
- * is first renamed to TRASH_NAME beside the venv (beneath base_dir, no
- * link followed), so the new venv's path is free at once.
- */
-#define TRASH_NAME ".venv-removing"
-
-struct trash {
-	int dirfd;          /* the plugin folder, -1: nothing being removed */
-	pthread_t thread;
-	int started;
-};
-
-static void *trash_remove(void *arg)
-{
-	struct trash *t = arg;
-	fs_remove_tree_beneath(t->dirfd, TRASH_NAME);
-	return NULL;
-}
-
-/*
- * Move the venv out of the way and start removing it.  Returns 0 (the
- * venv path is free: moved, or there was none), -1 when it could not be
- * moved (the caller removes it in place).
- */
-static int trash_venv(const struct install_item *it, const char *dir, struct trash *t)
-{
-	t->dirfd = -1;
-	t->started = 0;
-	int fd = it->base_dir ? fs_open_under(it->base_dir, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
-	                      : open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1; /* no plugin folder: no venv */
-	const char *slash = strrchr(it->venv_dir, '/');
-	char *base = xstrdup(slash ? slash + 1 : it->venv_dir);
-	struct stat st;
-	int have = fstatat(fd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	/* what an interrupted removal left goes first (rare) */
-	if (have && fs_remove_tree_beneath(fd, TRASH_NAME) == 0 && renameat(fd, base, fd, TRASH_NAME) == 0) {
-		t->dirfd = fd;
-		t->started = pthread_create(&t->thread, NULL, trash_remove, t) == 0;
-		if (!t->started)
-			trash_remove(t);
-		free(base);
-		return 0;
-	}
-	free(base);
-	close(fd);
-	return have ? -1 : 0;
-}
-
-/* Wait for the removal started by trash_venv(). */
-static void trash_wait(struct trash *t)
-{
-	if (t->started)
-		pthread_join(t->thread, NULL);
-	if (t->dirfd >= 0)
-		close(t->dirfd);
-	t->dirfd = -1;
-	t->started = 0;
-}
-
 static char *plugin_dir(const struct install_item *item)
 {
 	return path_dirname(item->venv_dir);
@@ -410,7 +347,6 @@ static void install_one(struct pool *pool, struct job *job)
 	size_t nargs = 0;
 	char **args = NULL;
 	int logfd = -1;
-	struct trash trash = { .dirfd = -1 };
 
 	if (blank(it->pip_url)) {
 		it->result = INSTALL_NOTHING;
@@ -430,8 +366,7 @@ static void install_one(struct pool *pool, struct job *job)
 	}
 	/* Whatever happens next, the old fingerprint no longer describes the venv. */
 	item_unlink(it, fp_path);
-	if ((trash_venv(it, dir, &trash) != 0 && item_remove_tree(it, it->venv_dir) != 0) ||
-	    item_mkdirs(it, dir) != 0) {
+	if (item_remove_tree(it, it->venv_dir) != 0 || item_mkdirs(it, dir) != 0) {
 		failed(pool, job, "%s: cannot prepare '%s': %s", it->name, it->venv_dir, fs_beneath_strerror(errno));
 		goto out;
 	}
@@ -532,7 +467,6 @@ cleanup:
 	item_remove_tree(it, it->venv_dir);
 	item_unlink(it, fp_path);
 out:
-	trash_wait(&trash);
 	if (logfd >= 0)
 		close(logfd);
 	it->seconds = now() - t0;
