@@ -205,20 +205,57 @@ def w7_runners(urls):
         ("meltano install (venv.backend=virtualenv: pip)", "meltano", {"MELTANO_VENV_BACKEND": "virtualenv"}),
         ("uv alone (uv venv + uv pip install, in parallel)", "uv", {}),
         ("smelt install, no uv (SMELT_NO_UV=1: venv + pip)", "smelt", {"SMELT_NO_UV": "1"}),
+        ("smelt install, every requirement pinned", "smelt", {"_pinned": "1"}),
+        ("meltano install (default: uv), every requirement pinned", "meltano", {"_pinned": "1"}),
     ] + ([  # A/B: another smelt binary (e.g. the commit before a change), same rounds
         ("smelt install (before)", "smelt", {"_bin": os.environ["W7_BEFORE"]}),
         ("smelt install, no uv (before)", "smelt", {"_bin": os.environ["W7_BEFORE"], "SMELT_NO_UV": "1"}),
     ] if os.environ.get("W7_BEFORE") else [])
 
 
-def w7_project(kind, d, meltano_yml):
+def w7_pins(urls):
+    """Every requirement of each plugin pinned exactly (the versions a resolving install picks today, from
+    `uv pip freeze`): the pip_urls of a project that locks its plugins' whole dependency trees."""
+    import shlex
+    pins, uv = {}, shutil.which("uv", path=env_for_runners()["PATH"])
+    tmp = WORK / "w7-pins"
+    shutil.rmtree(tmp, ignore_errors=True)
+    env = dict(env_for_runners(), UV_CACHE_DIR=str(tmp / "cache"))
+    for name, (pip_url, exe, ptype) in urls.items():
+        v = tmp / name
+        sh(uv, "venv", "-q", "--python", "python3", v, env=env)
+        sh(uv, "pip", "install", "-q", "--python", v / "bin/python", *shlex.split(pip_url), env=env)
+        frozen = subprocess.run([uv, "pip", "freeze", "--python", str(v / "bin/python")], env=env, check=True,
+                                capture_output=True, text=True).stdout.split()
+        pins[name] = (" ".join(frozen), exe, ptype)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return pins
+
+
+def w7_meltano_yml(urls):
+    plugins = {"transformers": [], "utilities": []}
+    for name, (pip_url, exe, ptype) in sorted(urls.items()):
+        plugins.setdefault(ptype, []).append(
+            f"  - name: {name}\n    namespace: {name.replace('-', '_')}\n    pip_url: {pip_url}\n    executable: {exe}\n")
+    return ("version: 1\ndefault_environment: dev\nproject_id: 00000000-0000-4000-8000-000000000007\n"
+            "send_anonymous_usage_stats: false\nenvironments:\n- name: dev\nplugins:\n" +
+            "".join(f"  {t}:\n" + "".join(v) for t, v in plugins.items() if v))
+
+
+def w7_project(kind, d, meltano_yml, pins=None):
     shutil.rmtree(d, ignore_errors=True)
     if kind == "smelt":
         shutil.copytree(bench.BUILD.parent / "examples/demo", d)
+        if pins:  # the demo with each Python plugin's pip_url pinned (the smelt.yml entry overrides the lock's)
+            text = (d / "smelt.yml").read_text()
+            for name, (pip_url, _exe, _t) in pins.items():
+                text = text.replace(f"  - name: {name}\n    variant: smelt\n",
+                                    f"  - name: {name}\n    variant: smelt\n    pip_url: {pip_url}\n")
+            (d / "smelt.yml").write_text(text)
     else:
         d.mkdir(parents=True)
         if kind == "meltano":
-            (d / "meltano.yml").write_text(meltano_yml)
+            (d / "meltano.yml").write_text(w7_meltano_yml(pins) if pins else meltano_yml)
 
 
 def w7_install(kind, d, env, urls, clean=False):
@@ -256,17 +293,12 @@ def w7():
     copy of the project, empty uv/pip caches), a --clean install with the caches that install filled
     (uv offline: no download, so this is the tools' own work), and warm installs (nothing changed)."""
     urls = demo_pip_urls()
-    meltano_plugins = {"transformers": [], "utilities": []}
-    for name, (pip_url, exe, ptype) in sorted(urls.items()):
-        meltano_plugins.setdefault(ptype, []).append(
-            f"  - name: {name}\n    namespace: {name.replace('-', '_')}\n    pip_url: {pip_url}\n    executable: {exe}\n")
-    meltano_yml = ("version: 1\ndefault_environment: dev\nproject_id: 00000000-0000-4000-8000-000000000007\n"
-                   "send_anonymous_usage_stats: false\nenvironments:\n- name: dev\nplugins:\n" +
-                   "".join(f"  {t}:\n" + "".join(v) for t, v in meltano_plugins.items() if v))
+    meltano_yml = w7_meltano_yml(urls)
     runners = w7_runners(urls)
     only = os.environ.get("W7_RUNNERS")  # e.g. "0,1": a subset, by index
     if only:
         runners = [runners[int(i)] for i in only.split(",")]
+    pins = w7_pins(urls) if any("_pinned" in e for _l, _k, e in runners) else None
     res = {label: {"cold_s": [], "clean_cached_s": [], "warm_s": [], "errors": []} for label, _k, _e in runners}
     loads = []
     for r in range(W7_ROUNDS):
@@ -274,7 +306,7 @@ def w7():
         for label, kind, extra in order:
             loads.append(os.getloadavg()[0])
             d = WORK / f"w7-{kind}"
-            w7_project(kind, d, meltano_yml)
+            w7_project(kind, d, meltano_yml, pins if "_pinned" in extra else None)
             cache = WORK / "w7-cache"
             shutil.rmtree(cache, ignore_errors=True)
             env = env_for_runners()
@@ -300,8 +332,7 @@ def w7():
             print(f"w7 round {r + 1} {label}: " + ", ".join(
                 f"{k} {v[-1]:.2f}s" for k, v in row.items() if k.endswith("_s") and v), file=sys.stderr)
             shutil.rmtree(cache, ignore_errors=True)
-            save("w7", {"plugins": sorted(urls), "rounds": W7_ROUNDS, "load": loads, "results": res})
-    save("w7", {"plugins": sorted(urls), "rounds": W7_ROUNDS, "load": loads, "results": res})
+            save("w7", {"plugins": sorted(urls), "rounds": W7_ROUNDS, "load": loads, "results": res, "pins": pins})
 
 
 def catalog(streams, props):
