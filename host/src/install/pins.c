@@ -41,7 +41,11 @@ static int name_char(char c)
 	       c == '-';
 }
 
-/* name==version or name[extra,...]==version */
+/*
+ * name==version.  Not name[extra]==version: pip check cannot tell that an
+ * extra's dependencies are missing (it does not know which extras were
+ * asked for), so such a list is resolved as any other.
+ */
 static int exact_pin(const char *w)
 {
 	const char *eq = strstr(w, "==");
@@ -50,16 +54,7 @@ static int exact_pin(const char *w)
 	const char *p = w;
 	while (p < eq && name_char(*p))
 		p++;
-	if (p == w)
-		return 0;
-	if (p < eq && *p == '[') {
-		while (p < eq && *p != ']')
-			p++;
-		if (p == eq || p + 1 != eq)
-			return 0;
-		p++;
-	}
-	if (p != eq)
+	if (p == w || p != eq)
 		return 0;
 	for (p = eq + 2; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||

@@ -9,8 +9,9 @@
 
 /*
  * 1 when words[0..n) (a pip_url split like a shell splits words) name at
- * least one requirement and every requirement is `name==version` or
- * `name[extras]==version` (no wildcard, no URL, no path), 0 otherwise.
+ * least one requirement and every requirement is `name==version` (no
+ * wildcard, no URL, no path, no [extras]: pip check cannot see an extra's
+ * missing dependencies), 0 otherwise.
  * Options are skipped, with the value of those that take one
  * (--index-url URL, --find-links DIR, --constraint FILE, ...); a
  * requirements file (-r), an editable (-e) or --no-deps already there
