@@ -12,8 +12,10 @@ W5  CSV into SQLite, 1M rows x 10 columns: the limit (bench/csv_limit.c: one
 W6  JSONL out: `smelt run tap-csv target-jsonl` against `jq -c .` over the same
     records and the limit of `cat`.
 W7  installs of the demo project's Python plugins (dbt-sqlite, gx): `smelt
-    install` against `meltano install` on copies of the same project, cold
-    (empty caches) and warm (nothing changed).
+    install` against `meltano install` on copies of the same project (Meltano's
+    default uv backend and its virtualenv+pip one) and against uv alone, cold
+    (empty caches), with warm caches and rebuilt venvs (--clean), and warm
+    (nothing changed), in interleaved rounds (W7_ROUNDS, W7_RUNNERS=0,1,...).
 W8  scale: a catalog of 1,000 (and 2,000) streams x 50 properties and a project
     of 200 plugins: `select --list`, `config list`, the start of a run, against
     Meltano.  `w8cpu`: the CPU time of `select --list` and of a run's start, the first after a
@@ -192,43 +194,147 @@ def demo_pip_urls():
     return urls
 
 
-def w7():
-    urls = demo_pip_urls()
-    meltano_plugins = {"transformers": [], "utilities": []}
+W7_ROUNDS = int(os.environ.get("W7_ROUNDS", 2 if QUICK else 5))
+
+
+def w7_runners(urls):
+    """The runners of W7: (label, kind, extra environment).  Meltano 4.4.1's default venv.backend is uv
+    (since 3.8.0; uv is one of its dependencies and it runs the uv of its own venv, not the PATH's);
+    venv.backend=virtualenv is its other backend (virtualenv + pip), shown for reference."""
+    return [
+        ("smelt install", "smelt", {}),
+        ("meltano install (default: venv.backend=uv)", "meltano", {}),
+        ("meltano install (venv.backend=virtualenv: pip)", "meltano", {"MELTANO_VENV_BACKEND": "virtualenv"}),
+        ("uv alone (uv venv + uv pip install, in parallel)", "uv", {}),
+        ("smelt install, no uv (SMELT_NO_UV=1: venv + pip)", "smelt", {"SMELT_NO_UV": "1"}),
+        ("smelt install, every requirement pinned", "smelt", {"_pinned": "1"}),
+        ("meltano install (default: uv), every requirement pinned", "meltano", {"_pinned": "1"}),
+    ] + ([  # A/B: another smelt binary (e.g. the commit before a change), same rounds
+        ("smelt install (before)", "smelt", {"_bin": os.environ["W7_BEFORE"]}),
+        ("smelt install, no uv (before)", "smelt", {"_bin": os.environ["W7_BEFORE"], "SMELT_NO_UV": "1"}),
+    ] if os.environ.get("W7_BEFORE") else [])
+
+
+def w7_pins(urls):
+    """Every requirement of each plugin pinned exactly (the versions a resolving install picks today, from
+    `uv pip freeze`): the pip_urls of a project that locks its plugins' whole dependency trees."""
+    import shlex
+    pins, uv = {}, shutil.which("uv", path=env_for_runners()["PATH"])
+    tmp = WORK / "w7-pins"
+    shutil.rmtree(tmp, ignore_errors=True)
+    env = dict(env_for_runners(), UV_CACHE_DIR=str(tmp / "cache"))
+    for name, (pip_url, exe, ptype) in urls.items():
+        v = tmp / name
+        sh(uv, "venv", "-q", "--python", "python3", v, env=env)
+        sh(uv, "pip", "install", "-q", "--python", v / "bin/python", *shlex.split(pip_url), env=env)
+        frozen = subprocess.run([uv, "pip", "freeze", "--python", str(v / "bin/python")], env=env, check=True,
+                                capture_output=True, text=True).stdout.split()
+        pins[name] = (" ".join(frozen), exe, ptype)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return pins
+
+
+def w7_meltano_yml(urls):
+    plugins = {"transformers": [], "utilities": []}
     for name, (pip_url, exe, ptype) in sorted(urls.items()):
-        meltano_plugins.setdefault(ptype, []).append(
+        plugins.setdefault(ptype, []).append(
             f"  - name: {name}\n    namespace: {name.replace('-', '_')}\n    pip_url: {pip_url}\n    executable: {exe}\n")
-    meltano_yml = ("version: 1\ndefault_environment: dev\nproject_id: 00000000-0000-4000-8000-000000000007\n"
-                   "send_anonymous_usage_stats: false\nenvironments:\n- name: dev\nplugins:\n" +
-                   "".join(f"  {t}:\n" + "".join(v) for t, v in meltano_plugins.items() if v))
-    res = {}
-    for runner in ("smelt", "meltano"):
-        d = WORK / f"w7-{runner}"
-        shutil.rmtree(d, ignore_errors=True)
-        if runner == "smelt":
-            shutil.copytree(bench.BUILD.parent / "examples/demo", d)
-            argv = [SMELT, "install"]
-        else:
-            d.mkdir(parents=True)
-            (d / "meltano.yml").write_text(meltano_yml)
-            argv = [MELTANO_VENV / "bin/meltano", "install"]
-        cache = WORK / f"w7-cache-{runner}"
-        shutil.rmtree(cache, ignore_errors=True)
-        env = env_for_runners()
-        env.update(UV_CACHE_DIR=str(cache / "uv"), PIP_CACHE_DIR=str(cache / "pip"), XDG_CACHE_HOME=str(cache))
-        t0 = time.monotonic()
-        p = subprocess.run([str(a) for a in argv], cwd=d, env=env, capture_output=True, text=True)
-        cold = time.monotonic() - t0
-        if p.returncode:
-            res[runner] = {"error": (p.stderr or p.stdout)[-400:]}
-            continue
-        warm = []
-        for _ in range(5):
-            t0 = time.monotonic()
-            subprocess.run([str(a) for a in argv], cwd=d, env=env, capture_output=True, check=True)
-            warm.append(time.monotonic() - t0)
-        res[runner] = {"cold_s": cold, "warm_s": sorted(warm)[len(warm) // 2]}
-    save("w7", {"plugins": sorted(urls), "results": res})
+    return ("version: 1\ndefault_environment: dev\nproject_id: 00000000-0000-4000-8000-000000000007\n"
+            "send_anonymous_usage_stats: false\nenvironments:\n- name: dev\nplugins:\n" +
+            "".join(f"  {t}:\n" + "".join(v) for t, v in plugins.items() if v))
+
+
+def w7_project(kind, d, meltano_yml, pins=None):
+    shutil.rmtree(d, ignore_errors=True)
+    if kind == "smelt":
+        shutil.copytree(bench.BUILD.parent / "examples/demo", d)
+        if pins:  # the demo with each Python plugin's pip_url pinned (the smelt.yml entry overrides the lock's)
+            text = (d / "smelt.yml").read_text()
+            for name, (pip_url, _exe, _t) in pins.items():
+                text = text.replace(f"  - name: {name}\n    variant: smelt\n",
+                                    f"  - name: {name}\n    variant: smelt\n    pip_url: {pip_url}\n")
+            (d / "smelt.yml").write_text(text)
+    else:
+        d.mkdir(parents=True)
+        if kind == "meltano":
+            (d / "meltano.yml").write_text(w7_meltano_yml(pins) if pins else meltano_yml)
+
+
+def w7_install(kind, d, env, urls, clean=False):
+    """One install of the two plugins; returns the wall time (raises on failure)."""
+    import shlex
+    t0 = time.monotonic()
+    if kind == "uv":  # the floor: what both tools run, without either tool
+        uv = shutil.which("uv", path=env["PATH"])
+        procs = []
+        for name, (pip_url, _exe, _t) in sorted(urls.items()):
+            venv = d / name
+            script = (f"{shlex.quote(uv)} venv --quiet --clear --python python3 {shlex.quote(str(venv))} && "
+                      f"{shlex.quote(uv)} pip install --quiet --python {shlex.quote(str(venv / 'bin/python'))} "
+                      + " ".join(shlex.quote(w) for w in shlex.split(pip_url)))
+            procs.append(subprocess.Popen(["sh", "-c", script], cwd=d, env=env, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.PIPE, text=True))
+        errs = [(p.communicate()[1], p.returncode) for p in procs]
+        wall = time.monotonic() - t0
+        for e, rc in errs:
+            if rc:
+                raise RuntimeError(e[-400:])
+        return wall
+    argv = [env.get("_bin", SMELT), "install"] if kind == "smelt" else [MELTANO_VENV / "bin/meltano", "install"]
+    if clean:
+        argv.append("--clean")
+    p = subprocess.run([str(a) for a in argv], cwd=d, env=env, capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if p.returncode:
+        raise RuntimeError((p.stderr or p.stdout)[-400:])
+    return wall
+
+
+def w7():
+    """Interleaved rounds: in each round every runner does, in a rotating order, a cold install (a fresh
+    copy of the project, empty uv/pip caches), a --clean install with the caches that install filled
+    (uv offline: no download, so this is the tools' own work), and warm installs (nothing changed)."""
+    urls = demo_pip_urls()
+    meltano_yml = w7_meltano_yml(urls)
+    runners = w7_runners(urls)
+    only = os.environ.get("W7_RUNNERS")  # e.g. "0,1": a subset, by index
+    if only:
+        runners = [runners[int(i)] for i in only.split(",")]
+    pins = w7_pins(urls) if any("_pinned" in e for _l, _k, e in runners) else None
+    res = {label: {"cold_s": [], "clean_cached_s": [], "warm_s": [], "errors": []} for label, _k, _e in runners}
+    loads = []
+    for r in range(W7_ROUNDS):
+        order = runners[r % len(runners):] + runners[:r % len(runners)]
+        for label, kind, extra in order:
+            loads.append(os.getloadavg()[0])
+            d = WORK / f"w7-{kind}"
+            w7_project(kind, d, meltano_yml, pins if "_pinned" in extra else None)
+            cache = WORK / "w7-cache"
+            shutil.rmtree(cache, ignore_errors=True)
+            env = env_for_runners()
+            env.update(UV_CACHE_DIR=str(cache / "uv"), PIP_CACHE_DIR=str(cache / "pip"), XDG_CACHE_HOME=str(cache),
+                       **extra)
+            row = res[label]
+            try:
+                row["cold_s"].append(w7_install(kind, d, env, urls))
+                if kind == "smelt":  # uv's own account of the cold install: resolve, download+unpack, link
+                    import re
+                    phases = {}
+                    for log in sorted(d.glob(".smelt/*/*/install.log")):
+                        phases[log.parent.name] = [" ".join(m.split()) for m in re.findall(
+                            r"^(?:Resolved|Prepared|Installed) \d+ packages? in [\d.]+m?s", log.read_text(), re.M)]
+                    row.setdefault("uv_phases", []).append(phases)
+                env["UV_OFFLINE"] = "1"
+                row["clean_cached_s"].append(w7_install(kind, d, env, urls, clean=True))
+                if kind != "uv":
+                    warm = sorted(w7_install(kind, d, env, urls) for _ in range(3))
+                    row["warm_s"].append(warm[1])
+            except RuntimeError as e:
+                row["errors"].append(str(e))
+            print(f"w7 round {r + 1} {label}: " + ", ".join(
+                f"{k} {v[-1]:.2f}s" for k, v in row.items() if k.endswith("_s") and v), file=sys.stderr)
+            shutil.rmtree(cache, ignore_errors=True)
+            save("w7", {"plugins": sorted(urls), "rounds": W7_ROUNDS, "load": loads, "results": res, "pins": pins})
 
 
 def catalog(streams, props):
@@ -362,12 +468,24 @@ def report():
         for label, v in r.items():
             print(f"| {label} | {fmt(v['mean_s'])} | {cat / v['mean_s']:.0%} |")
     if "w7" in d:
-        r = d["w7"]["results"]
-        print(f"\n## W7 installs of {', '.join(d['w7']['plugins'])}\n")
-        print("| runner | cold | warm (median of 5) |\n|---|---|---|")
+        import statistics
+        w = d["w7"]
+        r = w["results"]
+        med = lambda v: statistics.median(v) if v else None  # noqa: E731
+        load = w.get("load") or [0]
+        print(f"\n## W7 installs of {', '.join(w['plugins'])} (medians of {w.get('rounds', 1)} interleaved rounds; "
+              f"load average {min(load):.1f}-{max(load):.1f}, median {statistics.median(load):.1f})\n")
+        print("| runner | cold | caches warm, venvs rebuilt (--clean, uv offline) | warm (nothing changed) | rounds |")
+        print("|---|---|---|---|---|")
         for k, v in r.items():
-            print(f"| {k} install | {fmt(v['cold_s']) if 'cold_s' in v else 'failed'} | "
-                  f"{fmt(v['warm_s']) if 'warm_s' in v else v.get('error', '')[:80]} |")
+            cells = [fmt(med(v[m])) if v.get(m) else "-" for m in ("cold_s", "clean_cached_s", "warm_s")]
+            print(f"| {k} | {' | '.join(cells)} | {len(v['cold_s'])}{' (' + str(len(v['errors'])) + ' failed)' if v['errors'] else ''} |")
+        s = r.get("smelt install", {})
+        for k, v in r.items():
+            if k.startswith("meltano") and s.get("cold_s") and v.get("cold_s"):
+                print(f"\n{k} / smelt: cold {med(v['cold_s']) / med(s['cold_s']):.1f}x (goal 3x), "
+                      f"caches warm {med(v['clean_cached_s']) / med(s['clean_cached_s']):.1f}x, "
+                      f"warm {med(v['warm_s']) / med(s['warm_s']):.0f}x")
     if "w8" in d:
         print("\n## W8 scale of a project (median of 10 smelt runs; Meltano one run)\n")
         print("| project | command | smelt | meltano | meltano/smelt |\n|---|---|---|---|---|")

@@ -1,5 +1,6 @@
 /* install: virtualenvs, pip/uv, fingerprints, parallel installs; see install.h. */
 #include "install/install.h"
+#include "install/pins.h"
 #include "util/argv.h"
 #include "util/sha256.h"
 #include "util/fs.h"
@@ -283,6 +284,35 @@ static int run_tool(struct pool *pool, struct job *job, char *const argv[], int 
 	return WEXITSTATUS(st);
 }
 
+/*
+ * 1 when python's own pip can install into another interpreter's venv
+ * (`pip --python`, pip >= 22.3), so that a venv need not get a pip of its
+ * own (ensurepip: about 4 s per venv); 0 otherwise.  Output discarded.
+ */
+static int base_pip_installs_elsewhere(struct pool *pool, const char *python)
+{
+	char *const argv[] = { (char *)python, "-c",
+		               "import sys, pip\n"
+		               "v = tuple(int(x) for x in pip.__version__.split('.')[:2] if x.isdigit())\n"
+		               "sys.exit(0 if v >= (22, 3) else 1)\n",
+		               NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int rc = posix_spawnp(&pid, python, &fa, NULL, argv, pool->env);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc != 0)
+		return 0;
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 static void failed(struct pool *pool, struct job *job, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -343,13 +373,18 @@ static void install_one(struct pool *pool, struct job *job)
 	logfd = item_open_log(it, log_path);
 
 	set_status(pool, job, "creating virtualenv");
-	char **argv = xcalloc(nargs + 8, sizeof *argv);
+	char **argv = xcalloc(nargs + 12, sizeof *argv);
 	size_t a = 0;
+	/* without uv: the interpreter's own pip installs into a venv that has none (as uv's venvs) */
+	int outer_pip = !pool->uv && base_pip_installs_elsewhere(pool, python);
 	if (pool->uv) {
 		argv[a++] = pool->uv, argv[a++] = "venv", argv[a++] = "--quiet", argv[a++] = "--python";
 		argv[a++] = (char *)python, argv[a++] = (char *)it->venv_dir;
 	} else {
-		argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "venv", argv[a++] = (char *)it->venv_dir;
+		argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "venv";
+		if (outer_pip)
+			argv[a++] = "--without-pip";
+		argv[a++] = (char *)it->venv_dir;
 	}
 	argv[a] = NULL;
 	int rc = run_tool(pool, job, argv, logfd, err, sizeof err);
@@ -362,22 +397,52 @@ static void install_one(struct pool *pool, struct job *job)
 			       it->venv_dir, pool->uv ? "uv venv" : "python -m venv", rc);
 		goto cleanup;
 	}
-	set_status(pool, job, "installing %s", it->pip_url);
-	a = 0;
-	if (pool->uv) {
-		argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "install", argv[a++] = "--python";
-		argv[a++] = venv_py;
-		if (it->compile_bytecode)
-			argv[a++] = "--compile-bytecode";
-	} else {
-		argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "install";
-		if (!it->compile_bytecode) /* pip compiles unless told not to */
-			argv[a++] = "--no-compile";
+	/* every requirement pinned exactly: install them as they are, without resolving (pins.h) */
+	int pinned = install_pins_exact(args, nargs);
+	set_status(pool, job, "installing %s%s", it->pip_url, pinned ? " (pinned)" : "");
+	for (int attempt = 0;; attempt++) {
+		int no_deps = pinned && attempt == 0;
+		a = 0;
+		if (pool->uv) {
+			argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "install", argv[a++] = "--python";
+			argv[a++] = venv_py;
+			if (it->compile_bytecode)
+				argv[a++] = "--compile-bytecode";
+		} else if (outer_pip) {
+			argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "--python";
+			argv[a++] = venv_py, argv[a++] = "install";
+			if (!it->compile_bytecode) /* pip compiles unless told not to */
+				argv[a++] = "--no-compile";
+		} else {
+			argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "install";
+			if (!it->compile_bytecode)
+				argv[a++] = "--no-compile";
+		}
+		if (no_deps)
+			argv[a++] = "--no-deps";
+		for (size_t i = 0; i < nargs; i++)
+			argv[a++] = args[i];
+		argv[a] = NULL;
+		rc = run_tool(pool, job, argv, logfd, err, sizeof err);
+		if (rc != 0 || !no_deps)
+			break;
+		/* the pins are a lock only when complete: check that every dependency is there */
+		a = 0;
+		if (pool->uv) {
+			argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "check", argv[a++] = "--python";
+			argv[a++] = venv_py;
+		} else if (outer_pip) {
+			argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "--python";
+			argv[a++] = venv_py, argv[a++] = "check";
+		} else {
+			argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "check";
+		}
+		argv[a] = NULL;
+		if (run_tool(pool, job, argv, logfd, err, sizeof err) == 0)
+			break;
+		log_debug("%s: the pins of its pip_url miss dependencies: resolving them", it->name);
+		set_status(pool, job, "installing %s (resolving)", it->pip_url);
 	}
-	for (size_t i = 0; i < nargs; i++)
-		argv[a++] = args[i];
-	argv[a] = NULL;
-	rc = run_tool(pool, job, argv, logfd, err, sizeof err);
 	free(argv);
 	if (rc != 0) {
 		if (rc < 0)

@@ -13,8 +13,16 @@
  * no venv).
  *
  * Tools: `uv venv` + `uv pip install --python <venv>/bin/python` when uv is
- * on PATH ($SMELT_NO_UV=1 turns that off), else `<python> -m venv` +
- * `<venv>/bin/python -m pip install`.  Bytecode is compiled at install only
+ * on PATH ($SMELT_NO_UV=1 turns that off), else `<python> -m venv
+ * --without-pip` + `<python> -m pip --python <venv>/bin/python install` when
+ * the interpreter's pip can install elsewhere (pip >= 22.3: no ensurepip,
+ * which cost about 4 s a venv; the venv has no pip, as uv's venvs), else
+ * `<python> -m venv` + `<venv>/bin/python -m pip install`.  PyPI's wheels
+ * come through one cache shared by the parallel installs (uv's or pip's,
+ * from the environment).  A pip_url that pins every requirement exactly
+ * (install/pins.h: a lock) is installed with --no-deps, no resolution,
+ * then checked (`uv pip check` / `pip check`): when a dependency is
+ * missing, the same install runs again resolving it.  Bytecode is compiled at install only
  * for items that ask (compile_bytecode: uv --compile-bytecode, or pip's
  * default); the others leave it to Python's first import (pip gets
  * --no-compile), as Meltano does: compiling a whole venv cost more than
