@@ -870,13 +870,14 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project)
+static void runtime_setup(struct runtime *rt, const struct smelt_paths *paths, struct project *project, int lazy)
 {
 	memset(rt, 0, sizeof *rt);
 	rt->paths = paths;
 	rt->project = project;
 	loader_init(&rt->loader);
-	loader_discover(&rt->loader, paths->adapter_dir, project ? project->root : NULL);
+	loader_discover_indexed(&rt->loader, paths->adapter_dir, project ? project->root : NULL,
+	                        lazy && project ? project->sys_dir : NULL, "adapters.index");
 	rt->api = (struct smelt_host_api){
 		.abi_version = SMELT_ABI_VERSION,
 		.struct_size = sizeof(struct smelt_host_api),
@@ -905,6 +906,16 @@ void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct pr
 		.event = h_event,
 		.write_private = h_write_private,
 	};
+}
+
+void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project)
+{
+	runtime_setup(rt, paths, project, 0);
+}
+
+void runtime_init_lazy(struct runtime *rt, const struct smelt_paths *paths, struct project *project)
+{
+	runtime_setup(rt, paths, project, 1);
 }
 
 void runtime_release(struct runtime *rt)

@@ -67,6 +67,14 @@ struct runtime {
 
 /* Set up: load adapters (install folder, $SMELT_ADAPTER_PATH, <root>/adapters). */
 void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project);
+/*
+ * runtime_init() for commands that only claim adapters (smelt run): the
+ * adapters are discovered through the index <sys_dir>/adapters.index
+ * (adapters/loader.h, loader_discover_indexed()), so only the ones a
+ * plugin of the command needs are loaded.  rt->loader may then hold
+ * entries without a desc: iterate it only after loader_load_all().
+ */
+void runtime_init_lazy(struct runtime *rt, const struct smelt_paths *paths, struct project *project);
 /* destroy() adapters, remove private files, close the store. */
 void runtime_release(struct runtime *rt);
 
