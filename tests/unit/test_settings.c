@@ -6,6 +6,8 @@
  */
 #include "project/project.h"
 #include "settings/settings.h"
+#include "settings/system_db.h"
+#include "store/store.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -717,6 +719,47 @@ START_TEST(print_styles)
 }
 END_TEST
 
+/* settings_project_store(): the connection the project's settings are read through, lent, not a second one. */
+START_TEST(project_store_is_the_settings_connection)
+{
+	struct project *p = load("", "", "", "");
+	char err[512];
+	/* the CLI's backend: <sys_dir>/smelt.db, opened once and lent to whoever records runs and state */
+	settings_db_attach(p, settings_project_db_new(p));
+	struct store *a = NULL, *b = NULL;
+	int owned = -1;
+	ck_assert_int_eq(settings_project_store(p, &a, &owned, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(owned, 0);
+	ck_assert_int_eq(settings_project_store(p, &b, &owned, err, sizeof err), 0);
+	ck_assert_ptr_eq(a, b);
+	/* a value written through the lent store is what the settings read (one connection, no stale reads) */
+	ck_assert_int_eq(store_setting_set(a, "extractors.tap-p", "port", "7", err, sizeof err), 0);
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, project_find_plugin(p, PLUGIN_EXTRACTORS, "tap-p"), NULL, 0, &s, err,
+	                                  sizeof err), 0);
+	ck_assert_int_eq(settings_find(&s, "port")->value->valueint, 7);
+	ck_assert_int_eq(settings_find(&s, "port")->source, SOURCE_DB);
+	settings_release(&s);
+	project_free(p); /* closes the store it lent */
+	/* another backend (tests, an in-memory one): a store of its own, the caller's to close */
+	p = load("", "", "", "");
+	ck_assert_int_eq(settings_project_store(p, &a, &owned, err, sizeof err), 0);
+	ck_assert_int_eq(owned, 1);
+	store_close(a);
+	/* a database_uri that cannot be used is refused as settings_open_store() refuses it */
+	project_free(p);
+	p = load("", "", "", "");
+	settings_db_attach(p, settings_project_db_new(p));
+	setenv("MELTANO_DATABASE_URI", "mysql://h/db", 1);
+	ck_assert_int_eq(settings_project_store(p, &a, &owned, err, sizeof err), SMELT_ERR_CONFIG);
+	unsetenv("MELTANO_DATABASE_URI");
+	ck_assert_msg(strstr(err, "'mysql' databases are not supported"), "got: %s", err);
+	ck_assert_ptr_null(a);
+	project_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("settings");
@@ -736,6 +779,7 @@ static Suite *suite(void)
 		{ "db_level", db_level_belongs_to_the_project },
 		{ "relative_dates", relative_dates },
 		{ "print_styles", print_styles },
+		{ "project_store", project_store_is_the_settings_connection },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);

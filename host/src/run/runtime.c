@@ -947,7 +947,8 @@ void runtime_release(struct runtime *rt)
 	lineage_free(rt->lineage);
 	free(rt->events);
 	state_backend_close(rt->state_backend);
-	store_close(rt->store);
+	if (rt->store_owned)
+		store_close(rt->store); /* else the project's (settings_project_store()), closed by project_free() */
 	free(rt->run_id);
 	free(rt->run_log_dir);
 	memset(rt, 0, sizeof *rt);
@@ -957,7 +958,9 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen)
 {
 	if (rt->store)
 		return rt->store;
-	settings_open_store(rt->project, &rt->store, err, errlen); /* database_uri: SQLite or PostgreSQL */
+	/* database_uri: SQLite or PostgreSQL; the connection the project's settings are read through */
+	if (settings_project_store(rt->project, &rt->store, &rt->store_owned, err, errlen) != SMELT_OK)
+		rt->store = NULL;
 	return rt->store;
 }
 

@@ -31,7 +31,8 @@ struct rt_event {
 struct runtime {
 	const struct smelt_paths *paths; /* this install's folders (borrowed) */
 	struct project *project;      /* borrowed */
-	struct store *store;          /* owned; NULL until runtime_store() */
+	struct store *store;          /* NULL until runtime_store(); the project's (settings_project_store()) unless store_owned */
+	int store_owned;              /* 1: store is closed by runtime_release() */
 	struct state_backend *state_backend; /* owned; NULL until runtime_state_backend() */
 	struct loader loader;         /* adapters found for this project */
 	struct smelt_host_api api;    /* the table lent to adapters */
@@ -78,7 +79,11 @@ void runtime_init_lazy(struct runtime *rt, const struct smelt_paths *paths, stru
 /* destroy() adapters, remove private files, close the store. */
 void runtime_release(struct runtime *rt);
 
-/* The system database, opened on first use. NULL with err filled on failure. */
+/*
+ * The system database, opened on first use: the connection the project's
+ * settings are read through (settings/system_db.h, settings_project_store()),
+ * so a command opens it once.  NULL with err filled on failure.
+ */
 struct store *runtime_store(struct runtime *rt, char *err, size_t errlen);
 
 /*

@@ -16,6 +16,7 @@
 #include "util/log.h"
 #include "util/strbuf.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +129,31 @@ struct settings_db_ops *settings_system_db_new(const char *sys_dir, const char *
 	struct settings_db_ops *db = xcalloc(1, sizeof *db);
 	*db = (struct settings_db_ops){ c, sysdb_get, sysdb_set, sysdb_unset, sysdb_reset, sysdb_close };
 	return db;
+}
+
+int settings_project_store(struct project *p, struct store **out, int *owned, char *err, size_t errlen)
+{
+	const struct settings_db_ops *db = settings_db_of(p);
+	struct sysdb *c = db->get == sysdb_get ? db->ctx : NULL;
+	*out = NULL;
+	*owned = 0;
+	if (!c || c->p != p || c->pg_failed) {
+		*owned = 1;
+		return settings_open_store(p, out, err, errlen);
+	}
+	char *uri = NULL;
+	int rc = settings_system_db_uri(p, &uri, err, errlen); /* refuses what settings_open_store() refuses */
+	if (rc)
+		return rc;
+	c->pg = uri != NULL; /* known now: sysdb_open() need not resolve it again */
+	free(uri);
+	if (!c->st && mkdir_private(p->sys_dir) != 0)
+		return fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", p->sys_dir, strerror(errno));
+	rc = sysdb_open(c, 1, err, errlen);
+	if (rc)
+		return rc < 0 ? rc : fail(err, errlen, SMELT_ERR, "the system database cannot be used (see above)");
+	*out = c->st;
+	return SMELT_OK;
 }
 
 struct settings_db_ops *settings_project_db_new(struct project *p)
