@@ -486,6 +486,61 @@ START_TEST(project_settings)
 }
 END_TEST
 
+/* The project's settings, resolved once per command (the memo in resolve.c): never stale after a change. */
+static long long buffer_size(struct project *p, unsigned flags, enum setting_source *src)
+{
+	char err[256];
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, NULL, NULL, flags, &s, err, sizeof err), 0);
+	const struct resolved_setting *rs = settings_find(&s, "elt.buffer_size");
+	long long v = (long long)rs->value->valuedouble;
+	*src = rs->source;
+	/* a copy: what the caller does with it never reaches the next caller */
+	cJSON_SetNumberHelper(rs->value, -1);
+	settings_release(&s);
+	return v;
+}
+
+START_TEST(project_settings_memo_follows_every_change)
+{
+	char err[256];
+	enum setting_source src;
+	struct project *p = load("", "", "", "");
+	ck_assert_int_eq(buffer_size(p, 0, &src), 104857600);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 104857600); /* the copy's -1 stayed with it */
+	ck_assert_int_eq(src, SOURCE_DEFAULT);
+	/* the process environment */
+	setenv("MELTANO_ELT_BUFFER_SIZE", "7", 1);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 7);
+	ck_assert_int_eq(src, SOURCE_ENV);
+	unsetenv("MELTANO_ELT_BUFFER_SIZE");
+	ck_assert_int_eq(buffer_size(p, SETTINGS_NO_DB, &src), 104857600);
+	/* a write to the system database, through settings_set() and through the backend itself */
+	cJSON *v = cJSON_CreateNumber(8);
+	ck_assert_int_eq(settings_set(p, NULL, "elt.buffer_size", v, STORE_DB, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 8);
+	ck_assert_int_eq(src, SOURCE_DB);
+	ck_assert_int_eq(buffer_size(p, SETTINGS_NO_DB, &src), 104857600); /* the flags are part of the key */
+	const struct settings_db_ops *ops = settings_db_of(p);
+	ck_assert_int_eq(ops->set(ops->ctx, "meltano", "elt.buffer_size", "9", err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 9);
+	ck_assert_int_eq(ops->unset(ops->ctx, "meltano", "elt.buffer_size", err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 104857600);
+	/* .env (written by settings_set) and smelt.yml (edited, then the model reloaded) */
+	cJSON_SetNumberHelper(v, 10);
+	ck_assert_int_eq(settings_set(p, NULL, "elt.buffer_size", v, STORE_DOTENV, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 10);
+	ck_assert_int_eq(src, SOURCE_DOTENV);
+	ck_assert_int_eq(settings_unset(p, NULL, "elt.buffer_size", STORE_DOTENV, err, sizeof err), 0);
+	cJSON_SetNumberHelper(v, 11);
+	ck_assert_int_eq(settings_set(p, NULL, "elt.buffer_size", v, STORE_YML, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 11);
+	ck_assert_int_eq(src, SOURCE_PROJECT);
+	cJSON_Delete(v);
+	project_free(p);
+}
+END_TEST
+
 /* issue 18 item 3: an integer above 2^53 reaches the config file, the env and the stores with its digits */
 /* The system-database level is the project's own (settings_db_attach), not a process global. */
 START_TEST(db_level_belongs_to_the_project)
@@ -780,6 +835,7 @@ static Suite *suite(void)
 		{ "relative_dates", relative_dates },
 		{ "print_styles", print_styles },
 		{ "project_store", project_store_is_the_settings_connection },
+		{ "project_memo", project_settings_memo_follows_every_change },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);

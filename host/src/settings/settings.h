@@ -93,6 +93,16 @@ enum settings_flags {
  */
 int settings_resolve(struct project *p, struct plugin *pl, const cJSON *overrides, unsigned flags,
                      struct settings *out, char *err, size_t errlen);
+/*
+ * The project's own settings (pl NULL, no overrides) are resolved once per
+ * command and handed out again while nothing they depend on changed: the
+ * flags, the process environment, the project model (project_reload()),
+ * the active environment, and the settings this process wrote (to .env,
+ * smelt.yml or the system database: settings_note_write()); see resolve.c,
+ * "the memo".  settings_set(), settings_unset(), settings_reset() and every
+ * backend's set, unset and reset call settings_note_write().
+ */
+void settings_note_write(void);
 void settings_release(struct settings *s);
 /* A setting by name (or alias); NULL when none.  Borrowed from s. */
 const struct resolved_setting *settings_find(const struct settings *s, const char *name);

@@ -87,7 +87,9 @@ static int sysdb_set(void *ctx, const char *ns, const char *name, const char *js
 	int rc = sysdb_open(c, 1, err, errlen);
 	if (rc > 0)
 		return fail(err, errlen, SMELT_ERR, "the system database cannot be used (see above)");
-	return rc < 0 ? rc : store_setting_set(c->st, ns, name, json, err, errlen);
+	rc = rc < 0 ? rc : store_setting_set(c->st, ns, name, json, err, errlen);
+	settings_note_write(); /* what was resolved before is stale */
+	return rc;
 }
 
 static int sysdb_unset(void *ctx, const char *ns, const char *name, char *err, size_t errlen)
@@ -96,7 +98,9 @@ static int sysdb_unset(void *ctx, const char *ns, const char *name, char *err, s
 	int rc = sysdb_open(c, 0, err, errlen);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	return store_setting_unset(c->st, ns, name, err, errlen);
+	rc = store_setting_unset(c->st, ns, name, err, errlen);
+	settings_note_write();
+	return rc;
 }
 
 static int sysdb_reset(void *ctx, const char *ns, char *err, size_t errlen)
@@ -105,7 +109,9 @@ static int sysdb_reset(void *ctx, const char *ns, char *err, size_t errlen)
 	int rc = sysdb_open(c, 0, err, errlen);
 	if (rc)
 		return rc > 0 ? 0 : rc;
-	return store_settings_clear(c->st, ns, err, errlen);
+	rc = store_settings_clear(c->st, ns, err, errlen);
+	settings_note_write();
+	return rc;
 }
 
 static void sysdb_close(struct settings_db_ops *self)
