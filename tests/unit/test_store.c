@@ -78,6 +78,33 @@ START_TEST(large_wal_is_truncated_at_close)
 }
 END_TEST
 
+/* A read transaction around many reads: one snapshot (a write from elsewhere is seen after it ends). */
+START_TEST(read_transaction_is_one_snapshot)
+{
+	ck_assert_int_eq(store_setting_set(st, "meltano", "a", "1", err, sizeof err), SMELT_OK);
+	int began = store_read_begin(st);
+	ck_assert_int_eq(began, 1);
+	ck_assert_int_eq(store_read_begin(st), 0); /* one is open: no second */
+	char *v = NULL;
+	ck_assert_int_eq(store_setting_get(st, "meltano", "a", &v), SMELT_OK);
+	ck_assert_str_eq(v, "1");
+	free(v);
+	struct store *other;
+	ck_assert_int_eq(store_open(path, &other, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(store_setting_set(other, "meltano", "a", "2", err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(store_setting_get(st, "meltano", "a", &v), SMELT_OK);
+	ck_assert_str_eq(v, "1"); /* the snapshot */
+	free(v);
+	store_read_end(st, began);
+	ck_assert_int_eq(store_setting_get(st, "meltano", "a", &v), SMELT_OK);
+	ck_assert_str_eq(v, "2");
+	free(v);
+	store_read_end(st, 0); /* nothing */
+	ck_assert_int_eq(store_setting_set(st, "meltano", "a", "3", err, sizeof err), SMELT_OK); /* not left in a transaction */
+	store_close(other);
+}
+END_TEST
+
 /* A reader in another connection: the close neither waits for it nor loses anything. */
 START_TEST(checkpoint_at_close_never_waits)
 {
@@ -472,6 +499,7 @@ int main(void)
 	tcase_add_test(tc, settings_roundtrip);
 	tcase_add_test(tc, database_files_are_private);
 	tcase_add_test(tc, large_wal_is_truncated_at_close);
+	tcase_add_test(tc, read_transaction_is_one_snapshot);
 	tcase_add_test(tc, checkpoint_at_close_never_waits);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("run owners");

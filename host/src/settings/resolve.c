@@ -714,6 +714,8 @@ static int resolve(struct project *p, struct plugin *pl, const cJSON *overrides,
 				free(raw);
 			}
 	}
+	const struct settings_db_ops *ops = settings_db_of(p);
+	int began = !(flags & SETTINGS_NO_DB) && ops->read_begin ? ops->read_begin(ops->ctx) : 0;
 	for (size_t i = 0; i < out->n; i++) {
 		struct resolved_setting *rs = &out->items[i];
 		read_env_names(&r, rs->def, &rs->env, &rs->nenv);
@@ -721,9 +723,11 @@ static int resolve(struct project *p, struct plugin *pl, const cJSON *overrides,
 			for (size_t k = i; k < out->n; k++)
 				if (!out->items[k].value)
 					out->items[k].value = cJSON_CreateNull();
-			goto out;
+			break;
 		}
 	}
+	if (ops->read_end)
+		ops->read_end(ops->ctx, began);
 out:
 	free_strv(r.read_prefixes, r.nread_prefixes);
 	envlist_release(&r.expand_env);

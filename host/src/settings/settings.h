@@ -282,6 +282,10 @@ struct settings_db_ops {
 	int (*unset)(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
 	int (*reset)(void *ctx, const char *ns, char *err, size_t errlen); /* every setting of ns */
 	void (*close)(struct settings_db_ops *self); /* frees ctx and self; NULL: nothing to free */
+	/* optional (NULL: none): around the reads of one resolution, so they cost one snapshot, not one each;
+	 * read_begin returns what read_end gets back */
+	int (*read_begin)(void *ctx);
+	void (*read_end)(void *ctx, int began);
 };
 /* The SOURCE_DB backend of p (borrowed; never NULL: an empty one when none is attached). */
 const struct settings_db_ops *settings_db_of(const struct project *p);

@@ -114,6 +114,20 @@ static int sysdb_reset(void *ctx, const char *ns, char *err, size_t errlen)
 	return rc;
 }
 
+/* One read transaction for a resolution's reads, when the database is open already (never opened here). */
+static int sysdb_read_begin(void *ctx)
+{
+	struct sysdb *c = ctx;
+	return c->st && c->pg == 0 && store_read_begin(c->st);
+}
+
+static void sysdb_read_end(void *ctx, int began)
+{
+	struct sysdb *c = ctx;
+	if (began && c->st)
+		store_read_end(c->st, 1);
+}
+
 static void sysdb_close(struct settings_db_ops *self)
 {
 	struct sysdb *c = self->ctx;
@@ -133,7 +147,8 @@ struct settings_db_ops *settings_system_db_new(const char *sys_dir, const char *
 	c->meltano_db = project_root ? meltano_db_path(project_root) : NULL;
 	c->pg = 0;
 	struct settings_db_ops *db = xcalloc(1, sizeof *db);
-	*db = (struct settings_db_ops){ c, sysdb_get, sysdb_set, sysdb_unset, sysdb_reset, sysdb_close };
+	*db = (struct settings_db_ops){ c, sysdb_get, sysdb_set, sysdb_unset, sysdb_reset, sysdb_close, sysdb_read_begin,
+		                        sysdb_read_end };
 	return db;
 }
 

@@ -75,7 +75,7 @@ struct settings_db_ops *settings_memory_db_new(void)
 {
 	struct settings_db_ops *db = xcalloc(1, sizeof *db);
 	*db = (struct settings_db_ops){ xnonnull(cJSON_CreateObject()), mem_get, mem_set, mem_unset, mem_reset,
-		                        mem_close };
+		                        mem_close, NULL, NULL };
 	return db;
 }
 
@@ -104,7 +104,7 @@ static int none_reset(void *ctx, const char *ns, char *err, size_t errlen)
 	return 0;
 }
 
-static const struct settings_db_ops none_ops = { NULL, none_get, none_set, none_unset, none_reset, NULL };
+static const struct settings_db_ops none_ops = { NULL, none_get, none_set, none_unset, none_reset, NULL, NULL, NULL };
 
 const struct settings_db_ops *settings_db_of(const struct project *p)
 {

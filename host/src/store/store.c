@@ -718,6 +718,19 @@ int store_setting_get(struct store *st, const char *plugin, const char *name, ch
 	return SMELT_OK;
 }
 
+int store_read_begin(struct store *st)
+{
+	if (!st || st->pg || !sqlite3_get_autocommit(st->db))
+		return 0;
+	return sqlite3_exec(st->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void store_read_end(struct store *st, int began)
+{
+	if (began && !sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL); /* nothing was written: a read lock is let go */
+}
+
 int store_setting_set(struct store *st, const char *plugin, const char *name, const char *value, char *err,
                       size_t errlen)
 {
