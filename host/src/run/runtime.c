@@ -852,8 +852,9 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 {
 	struct runtime *rt = RT(hctx);
 	const char *sys = rt->project->sys_dir;
-	if (mkdir_private(sys) != 0)
+	if (!rt->sys_dir_made && mkdir_private(sys) != 0) /* once per runtime: a run writes several files */
 		return fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", sys, strerror(errno));
+	rt->sys_dir_made = 1;
 	/* Listed before it exists, so a smelt killed now leaves a record for the next one's sweep. */
 	char *run = xasprintf("%s/run/", sys);
 	int in_run = !strncmp(path, run, strlen(run));

@@ -33,6 +33,7 @@ struct runtime {
 	struct project *project;      /* borrowed */
 	struct store *store;          /* NULL until runtime_store(); the project's (settings_project_store()) unless store_owned */
 	int store_owned;              /* 1: store is closed by runtime_release() */
+	int sys_dir_made;             /* the system folder was made (or made private) by this runtime */
 	struct state_backend *state_backend; /* owned; NULL until runtime_state_backend() */
 	struct loader loader;         /* adapters found for this project */
 	struct smelt_host_api api;    /* the table lent to adapters */

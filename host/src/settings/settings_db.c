@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct sysdb {
 	char *path;        /* <sys_dir>/smelt.db */
@@ -28,7 +29,32 @@ struct sysdb {
 	struct project *p; /* borrowed; NULL: always <sys_dir>/smelt.db (settings_system_db_new()) */
 	int pg;            /* -1 not known yet, 0 SQLite, 1 database_uri names PostgreSQL */
 	int pg_failed;     /* the server could not be used: said once, then the level is empty */
+	long long meltano_absent_until; /* monotonic ms: meltano_db was missing, not looked for again before then */
 };
+
+static long long coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Meltano's database, read through when smelt.db lacks a value: most
+ * projects have none, and a run asks for a hundred values, so a missing
+ * file is looked for again only a second later (a long-lived process still
+ * finds one Meltano creates meanwhile).
+ */
+static int meltano_get(struct sysdb *c, const char *ns, const char *name, char **json_out, char *err, size_t errlen)
+{
+	if (!c->meltano_db || coarse_ms() < c->meltano_absent_until)
+		return 0;
+	if (!file_exists(c->meltano_db)) {
+		c->meltano_absent_until = coarse_ms() + 1000;
+		return 0;
+	}
+	return meltano_db_setting_get(c->meltano_db, ns, name, json_out, err, errlen);
+}
 
 /* Open the PostgreSQL system database of c->p; 0 opened, 1 it failed before, negative (once) on failure. */
 static int sysdb_open_pg(struct sysdb *c, char *err, size_t errlen)
@@ -78,7 +104,7 @@ static int sysdb_get(void *ctx, const char *ns, const char *name, char **json_ou
 	/* read through to Meltano's database (never written): `meltano config set --store db` */
 	if (c->pg > 0)
 		return rc == 0 ? store_pg_meltano_setting_get(store_pg_of(c->st), ns, name, json_out, err, errlen) : 0;
-	return c->meltano_db ? meltano_db_setting_get(c->meltano_db, ns, name, json_out, err, errlen) : 0;
+	return meltano_get(c, ns, name, json_out, err, errlen);
 }
 
 static int sysdb_set(void *ctx, const char *ns, const char *name, const char *json, char *err, size_t errlen)
