@@ -14,6 +14,7 @@
 #include "util/strbuf.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -486,6 +487,42 @@ START_TEST(project_settings)
 }
 END_TEST
 
+/* Meltano's database is read through when smelt.db lacks a value; a missing one is looked for once a second. */
+START_TEST(meltano_db_appearing_later_is_read)
+{
+	char err[512];
+	struct project *p = load("", "", "", "");
+	settings_db_attach(p, settings_project_db_new(p));
+	expect(p, "tap-p", NULL, "user", "null", SOURCE_DEFAULT); /* no .meltano/meltano.db */
+	char *dir = path_join(tmp, ".meltano"), *path = path_join(dir, "meltano.db");
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+	                              "CREATE TABLE plugin_settings (label VARCHAR(255), description TEXT, name VARCHAR(255) "
+	                              "NOT NULL, namespace VARCHAR(255), value BLOB, enabled BOOLEAN, PRIMARY KEY (name, "
+	                              "namespace));",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	static const unsigned char v42[] = { 128, 4, 149, 7, 0, 0, 0, 0, 0, 0, 0, 140, 3, 118, 52, 50, 148, 46 }; /* 'v42' */
+	sqlite3_stmt *q;
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO plugin_settings(name, namespace, value, enabled) "
+	                                        "VALUES('user', 'extractors.tap-p.default', ?, 1)", -1, &q, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_blob(q, 1, v42, sizeof v42, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	struct timespec pause = { 1, 100 * 1000000L }; /* past the second a missing file is not looked for */
+	nanosleep(&pause, NULL);
+	expect(p, "tap-p", NULL, "user", "\"v42\"", SOURCE_DB);
+	(void)err;
+	free(path);
+	free(dir);
+	project_free(p);
+}
+END_TEST
+
 /* The project's settings, resolved once per command (the memo in resolve.c): never stale after a change. */
 static long long buffer_size(struct project *p, unsigned flags, enum setting_source *src)
 {
@@ -836,6 +873,7 @@ static Suite *suite(void)
 		{ "print_styles", print_styles },
 		{ "project_store", project_store_is_the_settings_connection },
 		{ "project_memo", project_settings_memo_follows_every_change },
+		{ "meltano_db_later", meltano_db_appearing_later_is_read },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);
