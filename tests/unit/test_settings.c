@@ -487,6 +487,48 @@ START_TEST(project_settings)
 }
 END_TEST
 
+/* An envlist of many variables (indexed by name): order kept, replaced in place, removals keep the rest found. */
+START_TEST(envlist_many_variables)
+{
+	struct envlist e = ENVLIST_INIT;
+	char name[32], value[32];
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "V%d", i);
+		snprintf(value, sizeof value, "%d", i);
+		envlist_set(&e, name, value);
+	}
+	ck_assert_uint_eq(e.n, 300);
+	ck_assert_ptr_null(e.vars[300]);
+	envlist_set(&e, "V7", "seven"); /* replaced where it was */
+	ck_assert_str_eq(e.vars[7], "V7=seven");
+	for (int i = 0; i < 300; i += 3) {
+		snprintf(name, sizeof name, "V%d", i);
+		envlist_set(&e, name, NULL);
+	}
+	ck_assert_uint_eq(e.n, 200);
+	ck_assert_str_eq(e.vars[0], "V1=1"); /* in the order they were set */
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "V%d", i);
+		snprintf(value, sizeof value, "%d", i);
+		const char *v = envlist_get(&e, name);
+		if (i % 3 == 0)
+			ck_assert_ptr_null(v);
+		else
+			ck_assert_str_eq(v, i == 7 ? "seven" : value);
+	}
+	ck_assert_ptr_null(envlist_get(&e, "V")); /* a prefix of names is none of them */
+	ck_assert_ptr_null(envlist_get(&e, "V10="));
+	envlist_set(&e, "V0", "back");
+	ck_assert_str_eq(e.vars[200], "V0=back");
+	ck_assert_str_eq(envlist_get(&e, "V0"), "back");
+	envlist_release(&e);
+	ck_assert_ptr_null(envlist_get(&e, "V1"));
+	envlist_set(&e, "A", "1"); /* usable again after a release */
+	ck_assert_str_eq(envlist_get(&e, "A"), "1");
+	envlist_release(&e);
+}
+END_TEST
+
 /* Meltano's database is read through when smelt.db lacks a value; a missing one is looked for once a second. */
 START_TEST(meltano_db_appearing_later_is_read)
 {
@@ -874,6 +916,7 @@ static Suite *suite(void)
 		{ "project_store", project_store_is_the_settings_connection },
 		{ "project_memo", project_settings_memo_follows_every_change },
 		{ "meltano_db_later", meltano_db_appearing_later_is_read },
+		{ "envlist_many", envlist_many_variables },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);

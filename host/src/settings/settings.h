@@ -164,8 +164,10 @@ struct envlist {
 	char **vars; /* "NAME=VALUE" strings, NULL-terminated (owned) */
 	size_t n;
 	size_t alloc;
+	size_t *slots; /* a hash index of vars by name (values.c; owned), NULL while the list is short */
+	size_t nslots;
 };
-#define ENVLIST_INIT { NULL, 0, 0 }
+#define ENVLIST_INIT { NULL, 0, 0, NULL, 0 }
 void envlist_set(struct envlist *e, const char *name, const char *value); /* value NULL removes */
 const char *envlist_get(const struct envlist *e, const char *name);      /* borrowed; NULL when unset */
 void envlist_from_environ(struct envlist *e);                             /* copy the process environment */
