@@ -615,6 +615,24 @@ START_TEST(project_settings_memo_follows_every_change)
 	ck_assert_int_eq(settings_set(p, NULL, "elt.buffer_size", v, STORE_YML, NULL, err, sizeof err), 0);
 	ck_assert_int_eq(buffer_size(p, 0, &src), 11);
 	ck_assert_int_eq(src, SOURCE_PROJECT);
+	/* a plugin's settings, kept the same way: a write is seen at once */
+	expect(p, "tap-p", NULL, "port", "1", SOURCE_DEFAULT);
+	cJSON_SetNumberHelper(v, 12);
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-p"), "port", v, STORE_DB, NULL, err, sizeof err),
+	                 0);
+	expect(p, "tap-p", NULL, "port", "12", SOURCE_DB);
+	setenv("TAP_P_PORT", "13", 1);
+	expect(p, "tap-p", NULL, "port", "13", SOURCE_ENV);
+	unsetenv("TAP_P_PORT");
+	expect(p, "tap-p", NULL, "port", "12", SOURCE_DB);
+	/* a write this process did not make (another process's): the memory backend's values edited behind its
+	 * back, without settings_note_write(), are seen a second later at most */
+	cJSON *ns = cJSON_GetObjectItemCaseSensitive(settings_db_of(p)->ctx, "extractors.tap-p");
+	ck_assert_ptr_nonnull(ns);
+	cJSON_ReplaceItemInObjectCaseSensitive(ns, "port", cJSON_CreateString("14"));
+	struct timespec pause = { 1, 100 * 1000000L };
+	nanosleep(&pause, NULL);
+	expect(p, "tap-p", NULL, "port", "14", SOURCE_DB);
 	cJSON_Delete(v);
 	project_free(p);
 }

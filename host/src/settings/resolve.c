@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 extern char **environ;
 
@@ -739,32 +740,46 @@ out:
 	return rc;
 }
 
-/* ---- the memo of the project's own settings ----------------------------------------------
+/* ---- the memo of resolutions ----------------------------------------------------------------
  *
  * A command resolves the project's settings (database_uri, lineage, the
- * state backend, MELTANO_* for each plugin's environment) several times,
- * each a hundred microseconds or more (thirty settings, each looked up in
- * the environment, .env, smelt.yml and the system database).  The result
- * depends only on the flags, the process environment, the project model,
- * the active environment and the system database; a resolution is kept
+ * state backend, MELTANO_* for each plugin's environment) and each of its
+ * plugins' (its context for the next plugin, its config file, its
+ * environment) several times, each a hundred microseconds or more (every
+ * setting looked up in the environment, .env, smelt.yml and the system
+ * database).  Without overrides, the result depends only on the plugin
+ * (whose definition is loaded once per model), the flags, the process
+ * environment, the project model, the active environment and the system
+ * database; a resolution is kept
  * with a key of all of them and handed out again (as a copy) while the key
  * holds: the environment by a hash of every variable, the model by its
  * generation (project_reload()), .env and the database by the count of
- * settings this process wrote (settings_note_write()).  The system database is
- * thus read once per command for the project's settings; a value another
- * process writes there meanwhile is seen by the next command, as a value
- * written before the command started.  A resolution that failed, or read
- * the system database with an error, is not kept.
+ * settings this process wrote (settings_note_write()).  What another process
+ * writes to the system database is not part of the key: a kept resolution
+ * is handed out for MEMO_MS at most, so a long-lived process sees such a
+ * value a second later at most, and a command (a tiny run takes 10 ms) reads
+ * each plugin's settings from the database about once.  A resolution that
+ * failed, or read the system database with an error, is not kept.
  */
-#define MEMO_SLOTS 4
+#define MEMO_SLOTS 8
+#define MEMO_MS 1000
+
+static long long memo_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct memo_entry {
 	int used;
+	const struct plugin *pl; /* NULL: the project's own settings */
 	unsigned flags;
 	unsigned long long env_hash;
 	unsigned long model_generation, db_writes;
 	const struct environment *active;
 	const struct settings_db_ops *db;
+	long long at_ms; /* when it was resolved (memo_now_ms()) */
 	struct settings s;
 };
 
@@ -825,7 +840,8 @@ static void settings_copy(struct settings *dst, const struct settings *src)
 	}
 }
 
-static int resolve_project_memo(struct project *p, unsigned flags, struct settings *out, char *err, size_t errlen)
+static int resolve_memo(struct project *p, struct plugin *pl, unsigned flags, struct settings *out, char *err,
+                        size_t errlen)
 {
 	struct memo *m = p->settings_cache;
 	if (!m) {
@@ -835,24 +851,26 @@ static int resolve_project_memo(struct project *p, unsigned flags, struct settin
 	}
 	unsigned long long h = environ_hash();
 	const struct settings_db_ops *db = settings_db_of(p);
+	long long now = memo_now_ms();
 	for (size_t i = 0; i < MEMO_SLOTS; i++) {
 		struct memo_entry *e = &m->e[i];
-		if (e->used && e->flags == flags && e->env_hash == h && e->model_generation == p->model_generation &&
-		    e->db_writes == db_writes && e->active == p->active && e->db == db) {
+		if (e->used && e->pl == pl && e->flags == flags && e->env_hash == h &&
+		    e->model_generation == p->model_generation &&
+		    e->db_writes == db_writes && e->active == p->active && e->db == db && now - e->at_ms < MEMO_MS) {
 			settings_copy(out, &e->s);
 			return SMELT_OK;
 		}
 	}
 	unsigned long failures = db_read_failures;
-	int rc = resolve(p, NULL, NULL, flags, out, 0, err, errlen);
+	int rc = resolve(p, pl, NULL, flags, out, 0, err, errlen);
 	if (rc != SMELT_OK || failures != db_read_failures)
 		return rc;
 	struct memo_entry *e = &m->e[m->next];
 	m->next = (m->next + 1) % MEMO_SLOTS;
 	if (e->used)
 		settings_release(&e->s);
-	*e = (struct memo_entry){ .used = 1, .flags = flags, .env_hash = h, .model_generation = p->model_generation,
-	                          .db_writes = db_writes, .active = p->active, .db = db };
+	*e = (struct memo_entry){ .used = 1, .pl = pl, .flags = flags, .env_hash = h, .model_generation = p->model_generation,
+	                          .db_writes = db_writes, .active = p->active, .db = db, .at_ms = now };
 	settings_copy(&e->s, out);
 	return SMELT_OK;
 }
@@ -860,8 +878,8 @@ static int resolve_project_memo(struct project *p, unsigned flags, struct settin
 int settings_resolve(struct project *p, struct plugin *pl, const cJSON *overrides, unsigned flags,
                      struct settings *out, char *err, size_t errlen)
 {
-	if (p && !pl && !overrides) /* the project's own settings: see the memo above */
-		return resolve_project_memo(p, flags, out, err, errlen);
+	if (p && !overrides) /* see the memo above */
+		return resolve_memo(p, pl, flags, out, err, errlen);
 	return resolve(p, pl, overrides, flags, out, 0, err, errlen);
 }
 

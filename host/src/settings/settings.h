@@ -94,13 +94,15 @@ enum settings_flags {
 int settings_resolve(struct project *p, struct plugin *pl, const cJSON *overrides, unsigned flags,
                      struct settings *out, char *err, size_t errlen);
 /*
- * The project's own settings (pl NULL, no overrides) are resolved once per
- * command and handed out again while nothing they depend on changed: the
- * flags, the process environment, the project model (project_reload()),
- * the active environment, and the settings this process wrote (to .env,
- * smelt.yml or the system database: settings_note_write()); see resolve.c,
- * "the memo".  settings_set(), settings_unset(), settings_reset() and every
- * backend's set, unset and reset call settings_note_write().
+ * A resolution without overrides is kept and handed out again (a copy)
+ * while nothing it depends on changed: the plugin, the flags, the process
+ * environment, the project model (project_reload()), the active
+ * environment, and the settings this process wrote (to .env, smelt.yml or
+ * the system database: settings_note_write()); for a second at most, so
+ * what another process writes to the system database is seen a second
+ * later at most.  See resolve.c, "the memo".  settings_set(),
+ * settings_unset(), settings_reset() and every backend's set, unset and
+ * reset call settings_note_write().
  */
 void settings_note_write(void);
 void settings_release(struct settings *s);
