@@ -138,6 +138,26 @@ START_TEST(get_is_cached_per_folders)
 }
 END_TEST
 
+/* Types only: the definitions are read when someone asks for them, into the same data. */
+START_TEST(types_do_not_read_definitions)
+{
+	put("t/x/definitions/extractors--tap-t--x.json", "{\"name\": \"tap-t\"}");
+	put("t/x/plugin_types.json", "{\"extractors\": {\"name_prefixes\": [\"tap-\"]}}");
+	char *t = path_join(tmpdir, "t");
+	setenv("SMELT_ADAPTER_PATH", t, 1);
+	const struct adapter_data *d = adapter_data_types(NULL);
+	ck_assert_uint_eq(d->ndefs, 0);
+	ck_assert_uint_eq(d->ntypes, 1);
+	ck_assert_str_eq(d->types[0].name_prefixes[0], "tap-");
+	ck_assert_ptr_eq(adapter_data_get(NULL), d);
+	ck_assert_uint_eq(d->ndefs, 1);
+	ck_assert_str_eq(d->defs[0].name, "tap-t");
+	ck_assert_uint_eq(d->ntypes, 1); /* not read twice */
+	ck_assert_ptr_eq(adapter_data_types(NULL), d);
+	free(t);
+}
+END_TEST
+
 /* The extras of a type are what the adapters declare, in their order; the first folder wins a name. */
 START_TEST(extras_come_from_the_adapters)
 {
@@ -210,6 +230,7 @@ static Suite *data_suite(void)
 	tcase_add_test(tc, dirs_in_loader_order);
 	tcase_add_test(tc, scans_definitions_and_types);
 	tcase_add_test(tc, get_is_cached_per_folders);
+	tcase_add_test(tc, types_do_not_read_definitions);
 	tcase_add_test(tc, extras_come_from_the_adapters);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("stage");

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The ABI layout is API: these must never change within major 1. */
 _Static_assert(offsetof(struct smelt_adapter, abi_version) == 0, "abi_version must stay first");
@@ -240,6 +242,193 @@ START_TEST(plugin_type_names)
 }
 END_TEST
 
+/* ---- lazy discovery through an index (loader_discover_indexed()) ---- */
+
+static char tmp[256], adir[300], saved_path[4096];
+static int had_path;
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out;
+	ck_assert_ptr_nonnull(in);
+	unlink(to); /* a new inode and ctime, as an upgrade that replaces the file */
+	out = fopen(to, "wb");
+	ck_assert_ptr_nonnull(out);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		ck_assert_uint_eq(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	fclose(out);
+}
+
+static void copy_case(const char *name)
+{
+	char from[1024], to[1024];
+	snprintf(from, sizeof from, "%s/%s.so", ADAPTER_DIR, name);
+	snprintf(to, sizeof to, "%s/%s.so", adir, name);
+	copy_file(from, to);
+}
+
+static char *read_index(void)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/adapters.index", tmp);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	static char buf[65536];
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void write_index(const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/adapters.index", tmp);
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A fresh loader discovering adir through the index in tmp. */
+static void discover_indexed(const char *dir)
+{
+	loader_release(&loader);
+	loader_init(&loader);
+	loader_discover_indexed(&loader, dir, NULL, tmp, "adapters.index");
+}
+
+static void index_setup(void)
+{
+	setup();
+	const char *p = getenv("SMELT_ADAPTER_PATH"); /* the suite's own: only adir is scanned here */
+	had_path = p != NULL;
+	if (p)
+		snprintf(saved_path, sizeof saved_path, "%s", p);
+	unsetenv("SMELT_ADAPTER_PATH");
+	snprintf(tmp, sizeof tmp, "/tmp/smelt-loader-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmp));
+	snprintf(adir, sizeof adir, "%s/adapters", tmp);
+	ck_assert_int_eq(mkdir(adir, 0700), 0);
+	copy_case("abi_minor_older"); /* test_older, sorts first */
+	copy_case("ok");              /* test_ok */
+}
+
+static void index_teardown(void)
+{
+	teardown();
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	if (had_path)
+		setenv("SMELT_ADAPTER_PATH", saved_path, 1);
+}
+
+START_TEST(index_first_discovery_loads_all_and_writes_it)
+{
+	discover_indexed(adir);
+	ck_assert_uint_eq(loader.n, 2);
+	ck_assert_ptr_nonnull(loader.items[0].desc);
+	ck_assert_ptr_nonnull(loader.items[1].desc);
+	const char *ix = read_index();
+	ck_assert_ptr_nonnull(ix);
+	ck_assert_msg(strstr(ix, "\"name\":\"test_older\"") && strstr(ix, "\"name\":\"test_ok\""), "index: %s", ix);
+	char path[512];
+	struct stat sb;
+	snprintf(path, sizeof path, "%s/adapters.index", tmp);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 0777, 0600);
+}
+END_TEST
+
+START_TEST(index_loads_only_what_is_claimed)
+{
+	discover_indexed(adir);
+	discover_indexed(adir);
+	ck_assert_uint_eq(loader.n, 2);
+	ck_assert_ptr_null(loader.items[0].desc); /* vouched for by the index: not loaded */
+	ck_assert_ptr_null(loader.items[1].desc);
+	/* both claim test_*: the later one wins, as with every adapter loaded; only it is loaded */
+	struct loaded_adapter *a = loader_claim(&loader, NULL, "test_thing", 0);
+	ck_assert_ptr_eq(a, &loader.items[1]);
+	ck_assert_str_eq(a->desc->name, "test_ok");
+	ck_assert_ptr_null(loader.items[0].desc);
+	ck_assert_ptr_eq(loader_find(&loader, "test_older"), &loader.items[0]);
+	ck_assert_str_eq(loader.items[0].desc->name, "test_older");
+	ck_assert_ptr_null(loader_find(&loader, "nope"));
+	ck_assert_ptr_null(loader_claim(&loader, NULL, "other", SMELT_PT_EXTRACTOR));
+}
+END_TEST
+
+START_TEST(index_reloads_a_changed_file)
+{
+	discover_indexed(adir);
+	copy_case("ok"); /* replaced: its identity changed */
+	discover_indexed(adir);
+	ck_assert_ptr_null(loader.items[0].desc);
+	ck_assert_ptr_nonnull(loader.items[1].desc);
+	ck_assert_str_eq(loader.items[1].desc->name, "test_ok");
+	/* and a file that went away leaves the index */
+	char path[512];
+	snprintf(path, sizeof path, "%s/ok.so", adir);
+	ck_assert_int_eq(unlink(path), 0);
+	discover_indexed(adir);
+	ck_assert_uint_eq(loader.n, 1);
+	ck_assert_ptr_null(strstr(read_index(), "test_ok"));
+}
+END_TEST
+
+START_TEST(index_that_disagrees_with_the_file_is_overruled)
+{
+	discover_indexed(adir);
+	/* the index (edited: a file's identity alone guards it) says test_older claims extractors; it claims utilities */
+	char *ix = read_index(), *p = strstr(ix, "\"name\":\"test_older\",\"plugin_types\":64");
+	ck_assert_ptr_nonnull(p);
+	memcpy(strstr(p, ":64") + 1, "1 ", 2);
+	write_index(ix);
+	discover_indexed(adir);
+	ck_assert_ptr_null(loader.items[0].desc);
+	/* the index's word would give test_older; loading it shows it does not claim extractors */
+	ck_assert_ptr_null(loader_claim(&loader, NULL, "other", SMELT_PT_EXTRACTOR));
+	ck_assert_ptr_nonnull(loader.items[0].desc);
+	ck_assert_uint_eq(loader.items[0].plugin_types, SMELT_PT_UTILITY); /* what the file says, from now on */
+	ck_assert_ptr_null(loader.items[1].desc);
+}
+END_TEST
+
+START_TEST(index_refusals_are_reported_every_time)
+{
+	discover_indexed(ADAPTER_DIR);
+	ck_assert_uint_eq(loader.nrefusals, 9);
+	discover_indexed(ADAPTER_DIR);
+	ck_assert_uint_eq(loader.nrefusals, 9); /* refused files are never indexed: loaded, and refused, again */
+	ck_assert_uint_eq(loader.n, 2);
+	ck_assert_ptr_null(loader.items[0].desc);
+	ck_assert_ptr_nonnull(strstr(loader.refusals[0], ".so"));
+	loader_load_all(&loader);
+	for (size_t i = 0; i < loader.n; i++)
+		ck_assert_ptr_nonnull(loader.items[i].desc);
+}
+END_TEST
+
+START_TEST(index_garbage_is_ignored)
+{
+	write_index("{\"version\": 1, \"adapters\": [{\"path\": 7}, 3, \"x\"]}");
+	discover_indexed(adir);
+	ck_assert_uint_eq(loader.n, 2);
+	ck_assert_ptr_nonnull(loader.items[0].desc);
+	write_index("not json");
+	discover_indexed(adir);
+	ck_assert_ptr_nonnull(loader.items[1].desc);
+	discover_indexed(adir); /* rewritten by the discovery before: good again */
+	ck_assert_ptr_null(loader.items[1].desc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("loader");
@@ -266,6 +455,15 @@ int main(void)
 	tcase_add_test(tc, claims_by_namespace_then_type);
 	tcase_add_test(tc, discovers_from_env_path);
 	tcase_add_test(tc, plugin_type_names);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("index");
+	tcase_add_checked_fixture(tc, index_setup, index_teardown);
+	tcase_add_test(tc, index_first_discovery_loads_all_and_writes_it);
+	tcase_add_test(tc, index_loads_only_what_is_claimed);
+	tcase_add_test(tc, index_reloads_a_changed_file);
+	tcase_add_test(tc, index_that_disagrees_with_the_file_is_overruled);
+	tcase_add_test(tc, index_refusals_are_reported_every_time);
+	tcase_add_test(tc, index_garbage_is_ignored);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

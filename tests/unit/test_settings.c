@@ -6,12 +6,15 @@
  */
 #include "project/project.h"
 #include "settings/settings.h"
+#include "settings/system_db.h"
+#include "store/store.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,6 +487,157 @@ START_TEST(project_settings)
 }
 END_TEST
 
+/* An envlist of many variables (indexed by name): order kept, replaced in place, removals keep the rest found. */
+START_TEST(envlist_many_variables)
+{
+	struct envlist e = ENVLIST_INIT;
+	char name[32], value[32];
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "V%d", i);
+		snprintf(value, sizeof value, "%d", i);
+		envlist_set(&e, name, value);
+	}
+	ck_assert_uint_eq(e.n, 300);
+	ck_assert_ptr_null(e.vars[300]);
+	envlist_set(&e, "V7", "seven"); /* replaced where it was */
+	ck_assert_str_eq(e.vars[7], "V7=seven");
+	for (int i = 0; i < 300; i += 3) {
+		snprintf(name, sizeof name, "V%d", i);
+		envlist_set(&e, name, NULL);
+	}
+	ck_assert_uint_eq(e.n, 200);
+	ck_assert_str_eq(e.vars[0], "V1=1"); /* in the order they were set */
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "V%d", i);
+		snprintf(value, sizeof value, "%d", i);
+		const char *v = envlist_get(&e, name);
+		if (i % 3 == 0)
+			ck_assert_ptr_null(v);
+		else
+			ck_assert_str_eq(v, i == 7 ? "seven" : value);
+	}
+	ck_assert_ptr_null(envlist_get(&e, "V")); /* a prefix of names is none of them */
+	ck_assert_ptr_null(envlist_get(&e, "V10="));
+	envlist_set(&e, "V0", "back");
+	ck_assert_str_eq(e.vars[200], "V0=back");
+	ck_assert_str_eq(envlist_get(&e, "V0"), "back");
+	envlist_release(&e);
+	ck_assert_ptr_null(envlist_get(&e, "V1"));
+	envlist_set(&e, "A", "1"); /* usable again after a release */
+	ck_assert_str_eq(envlist_get(&e, "A"), "1");
+	envlist_release(&e);
+}
+END_TEST
+
+/* Meltano's database is read through when smelt.db lacks a value; a missing one is looked for once a second. */
+START_TEST(meltano_db_appearing_later_is_read)
+{
+	char err[512];
+	struct project *p = load("", "", "", "");
+	settings_db_attach(p, settings_project_db_new(p));
+	expect(p, "tap-p", NULL, "user", "null", SOURCE_DEFAULT); /* no .meltano/meltano.db */
+	char *dir = path_join(tmp, ".meltano"), *path = path_join(dir, "meltano.db");
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	sqlite3 *db;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+	                              "CREATE TABLE plugin_settings (label VARCHAR(255), description TEXT, name VARCHAR(255) "
+	                              "NOT NULL, namespace VARCHAR(255), value BLOB, enabled BOOLEAN, PRIMARY KEY (name, "
+	                              "namespace));",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	static const unsigned char v42[] = { 128, 4, 149, 7, 0, 0, 0, 0, 0, 0, 0, 140, 3, 118, 52, 50, 148, 46 }; /* 'v42' */
+	sqlite3_stmt *q;
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO plugin_settings(name, namespace, value, enabled) "
+	                                        "VALUES('user', 'extractors.tap-p.default', ?, 1)", -1, &q, NULL),
+	                 SQLITE_OK);
+	sqlite3_bind_blob(q, 1, v42, sizeof v42, SQLITE_STATIC);
+	ck_assert_int_eq(sqlite3_step(q), SQLITE_DONE);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	struct timespec pause = { 1, 100 * 1000000L }; /* past the second a missing file is not looked for */
+	nanosleep(&pause, NULL);
+	expect(p, "tap-p", NULL, "user", "\"v42\"", SOURCE_DB);
+	(void)err;
+	free(path);
+	free(dir);
+	project_free(p);
+}
+END_TEST
+
+/* The project's settings, resolved once per command (the memo in resolve.c): never stale after a change. */
+static long long buffer_size(struct project *p, unsigned flags, enum setting_source *src)
+{
+	char err[256];
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, NULL, NULL, flags, &s, err, sizeof err), 0);
+	const struct resolved_setting *rs = settings_find(&s, "elt.buffer_size");
+	long long v = (long long)rs->value->valuedouble;
+	*src = rs->source;
+	/* a copy: what the caller does with it never reaches the next caller */
+	cJSON_SetNumberHelper(rs->value, -1);
+	settings_release(&s);
+	return v;
+}
+
+START_TEST(project_settings_memo_follows_every_change)
+{
+	char err[256];
+	enum setting_source src;
+	struct project *p = load("", "", "", "");
+	ck_assert_int_eq(buffer_size(p, 0, &src), 104857600);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 104857600); /* the copy's -1 stayed with it */
+	ck_assert_int_eq(src, SOURCE_DEFAULT);
+	/* the process environment */
+	setenv("MELTANO_ELT_BUFFER_SIZE", "7", 1);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 7);
+	ck_assert_int_eq(src, SOURCE_ENV);
+	unsetenv("MELTANO_ELT_BUFFER_SIZE");
+	ck_assert_int_eq(buffer_size(p, SETTINGS_NO_DB, &src), 104857600);
+	/* a write to the system database, through settings_set() and through the backend itself */
+	cJSON *v = cJSON_CreateNumber(8);
+	ck_assert_int_eq(settings_set(p, NULL, "elt.buffer_size", v, STORE_DB, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 8);
+	ck_assert_int_eq(src, SOURCE_DB);
+	ck_assert_int_eq(buffer_size(p, SETTINGS_NO_DB, &src), 104857600); /* the flags are part of the key */
+	const struct settings_db_ops *ops = settings_db_of(p);
+	ck_assert_int_eq(ops->set(ops->ctx, "meltano", "elt.buffer_size", "9", err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 9);
+	ck_assert_int_eq(ops->unset(ops->ctx, "meltano", "elt.buffer_size", err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 104857600);
+	/* .env (written by settings_set) and smelt.yml (edited, then the model reloaded) */
+	cJSON_SetNumberHelper(v, 10);
+	ck_assert_int_eq(settings_set(p, NULL, "elt.buffer_size", v, STORE_DOTENV, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 10);
+	ck_assert_int_eq(src, SOURCE_DOTENV);
+	ck_assert_int_eq(settings_unset(p, NULL, "elt.buffer_size", STORE_DOTENV, err, sizeof err), 0);
+	cJSON_SetNumberHelper(v, 11);
+	ck_assert_int_eq(settings_set(p, NULL, "elt.buffer_size", v, STORE_YML, NULL, err, sizeof err), 0);
+	ck_assert_int_eq(buffer_size(p, 0, &src), 11);
+	ck_assert_int_eq(src, SOURCE_PROJECT);
+	/* a plugin's settings, kept the same way: a write is seen at once */
+	expect(p, "tap-p", NULL, "port", "1", SOURCE_DEFAULT);
+	cJSON_SetNumberHelper(v, 12);
+	ck_assert_int_eq(settings_set(p, project_find_plugin(p, -1, "tap-p"), "port", v, STORE_DB, NULL, err, sizeof err),
+	                 0);
+	expect(p, "tap-p", NULL, "port", "12", SOURCE_DB);
+	setenv("TAP_P_PORT", "13", 1);
+	expect(p, "tap-p", NULL, "port", "13", SOURCE_ENV);
+	unsetenv("TAP_P_PORT");
+	expect(p, "tap-p", NULL, "port", "12", SOURCE_DB);
+	/* a write this process did not make (another process's): the memory backend's values edited behind its
+	 * back, without settings_note_write(), are seen a second later at most */
+	cJSON *ns = cJSON_GetObjectItemCaseSensitive(settings_db_of(p)->ctx, "extractors.tap-p");
+	ck_assert_ptr_nonnull(ns);
+	cJSON_ReplaceItemInObjectCaseSensitive(ns, "port", cJSON_CreateString("14"));
+	struct timespec pause = { 1, 100 * 1000000L };
+	nanosleep(&pause, NULL);
+	expect(p, "tap-p", NULL, "port", "14", SOURCE_DB);
+	cJSON_Delete(v);
+	project_free(p);
+}
+END_TEST
+
 /* issue 18 item 3: an integer above 2^53 reaches the config file, the env and the stores with its digits */
 /* The system-database level is the project's own (settings_db_attach), not a process global. */
 START_TEST(db_level_belongs_to_the_project)
@@ -717,6 +871,47 @@ START_TEST(print_styles)
 }
 END_TEST
 
+/* settings_project_store(): the connection the project's settings are read through, lent, not a second one. */
+START_TEST(project_store_is_the_settings_connection)
+{
+	struct project *p = load("", "", "", "");
+	char err[512];
+	/* the CLI's backend: <sys_dir>/smelt.db, opened once and lent to whoever records runs and state */
+	settings_db_attach(p, settings_project_db_new(p));
+	struct store *a = NULL, *b = NULL;
+	int owned = -1;
+	ck_assert_int_eq(settings_project_store(p, &a, &owned, err, sizeof err), 0);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_int_eq(owned, 0);
+	ck_assert_int_eq(settings_project_store(p, &b, &owned, err, sizeof err), 0);
+	ck_assert_ptr_eq(a, b);
+	/* a value written through the lent store is what the settings read (one connection, no stale reads) */
+	ck_assert_int_eq(store_setting_set(a, "extractors.tap-p", "port", "7", err, sizeof err), 0);
+	struct settings s;
+	ck_assert_int_eq(settings_resolve(p, project_find_plugin(p, PLUGIN_EXTRACTORS, "tap-p"), NULL, 0, &s, err,
+	                                  sizeof err), 0);
+	ck_assert_int_eq(settings_find(&s, "port")->value->valueint, 7);
+	ck_assert_int_eq(settings_find(&s, "port")->source, SOURCE_DB);
+	settings_release(&s);
+	project_free(p); /* closes the store it lent */
+	/* another backend (tests, an in-memory one): a store of its own, the caller's to close */
+	p = load("", "", "", "");
+	ck_assert_int_eq(settings_project_store(p, &a, &owned, err, sizeof err), 0);
+	ck_assert_int_eq(owned, 1);
+	store_close(a);
+	/* a database_uri that cannot be used is refused as settings_open_store() refuses it */
+	project_free(p);
+	p = load("", "", "", "");
+	settings_db_attach(p, settings_project_db_new(p));
+	setenv("MELTANO_DATABASE_URI", "mysql://h/db", 1);
+	ck_assert_int_eq(settings_project_store(p, &a, &owned, err, sizeof err), SMELT_ERR_CONFIG);
+	unsetenv("MELTANO_DATABASE_URI");
+	ck_assert_msg(strstr(err, "'mysql' databases are not supported"), "got: %s", err);
+	ck_assert_ptr_null(a);
+	project_free(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("settings");
@@ -736,6 +931,10 @@ static Suite *suite(void)
 		{ "db_level", db_level_belongs_to_the_project },
 		{ "relative_dates", relative_dates },
 		{ "print_styles", print_styles },
+		{ "project_store", project_store_is_the_settings_connection },
+		{ "project_memo", project_settings_memo_follows_every_change },
+		{ "meltano_db_later", meltano_db_appearing_later_is_read },
+		{ "envlist_many", envlist_many_variables },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		TCase *t = tcase_create(cases[i].name);

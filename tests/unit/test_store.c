@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char path[256];
@@ -34,6 +35,100 @@ static void teardown(void)
 	snprintf(wal, sizeof wal, "%s-shm", path);
 	unlink(wal);
 }
+
+static long long wal_size(void)
+{
+	char wal[300];
+	struct stat sb;
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	return stat(wal, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+static char *get(const char *id);
+
+/* n commits of one state each (one or two WAL frames each) */
+static void put_many(struct store *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "s%d", i);
+		ck_assert_int_eq(store_state_put(s, id, "{\"bookmarks\":{}}", 0, err, sizeof err), SMELT_OK);
+	}
+}
+
+/* A large WAL is checkpointed and truncated at close; a small one is kept (no fsync for a small command). */
+START_TEST(large_wal_is_truncated_at_close)
+{
+	put_many(st, 10);
+	store_close(st);
+	st = NULL;
+	long long small = wal_size();
+	ck_assert_msg(small > 0, "the WAL of 10 commits is kept: %lld", small);
+	ck_assert_int_eq(store_open(path, &st, err, sizeof err), SMELT_OK);
+	put_many(st, 200);
+	ck_assert_int_gt(wal_size(), 128 * 4096);
+	store_close(st);
+	st = NULL;
+	ck_assert_int_eq(wal_size(), 0);
+	/* nothing lost: every state is in the database */
+	ck_assert_int_eq(store_open(path, &st, err, sizeof err), SMELT_OK);
+	char *j = get("s199");
+	ck_assert_str_eq(j, "{\"bookmarks\":{}}");
+	free(j);
+}
+END_TEST
+
+/* A read transaction around many reads: one snapshot (a write from elsewhere is seen after it ends). */
+START_TEST(read_transaction_is_one_snapshot)
+{
+	ck_assert_int_eq(store_setting_set(st, "meltano", "a", "1", err, sizeof err), SMELT_OK);
+	int began = store_read_begin(st);
+	ck_assert_int_eq(began, 1);
+	ck_assert_int_eq(store_read_begin(st), 0); /* one is open: no second */
+	char *v = NULL;
+	ck_assert_int_eq(store_setting_get(st, "meltano", "a", &v), SMELT_OK);
+	ck_assert_str_eq(v, "1");
+	free(v);
+	struct store *other;
+	ck_assert_int_eq(store_open(path, &other, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(store_setting_set(other, "meltano", "a", "2", err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(store_setting_get(st, "meltano", "a", &v), SMELT_OK);
+	ck_assert_str_eq(v, "1"); /* the snapshot */
+	free(v);
+	store_read_end(st, began);
+	ck_assert_int_eq(store_setting_get(st, "meltano", "a", &v), SMELT_OK);
+	ck_assert_str_eq(v, "2");
+	free(v);
+	store_read_end(st, 0); /* nothing */
+	ck_assert_int_eq(store_setting_set(st, "meltano", "a", "3", err, sizeof err), SMELT_OK); /* not left in a transaction */
+	store_close(other);
+}
+END_TEST
+
+/* A reader in another connection: the close neither waits for it nor loses anything. */
+START_TEST(checkpoint_at_close_never_waits)
+{
+	sqlite3 *reader;
+	ck_assert_int_eq(sqlite3_open(path, &reader), SQLITE_OK);
+	put_many(st, 200);
+	ck_assert_int_eq(sqlite3_exec(reader, "BEGIN; SELECT count(*) FROM state;", NULL, NULL, NULL), SQLITE_OK);
+	put_many(st, 5); /* written after the reader's snapshot: it cannot be truncated away */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	store_close(st);
+	st = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_msg(secs < 1.0, "store_close waited %.1f s for the reader", secs);
+	ck_assert_int_gt(wal_size(), 0);
+	sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(reader);
+	ck_assert_int_eq(store_open(path, &st, err, sizeof err), SMELT_OK);
+	char *j = get("s4");
+	ck_assert_str_eq(j, "{\"bookmarks\":{}}");
+	free(j);
+}
+END_TEST
 
 static char *get(const char *id)
 {
@@ -403,6 +498,9 @@ int main(void)
 	tcase_add_test(tc, heartbeat_keeps_run_fresh);
 	tcase_add_test(tc, settings_roundtrip);
 	tcase_add_test(tc, database_files_are_private);
+	tcase_add_test(tc, large_wal_is_truncated_at_close);
+	tcase_add_test(tc, read_transaction_is_one_snapshot);
+	tcase_add_test(tc, checkpoint_at_close_never_waits);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("run owners");
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -242,7 +242,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 
 	struct runtime rt;
 	log_hold_plugin_info(1); /* the tools' info lines go to the run log; the table says what they did */
-	runtime_init(&rt, &cli->paths, p);
+	runtime_init_lazy(&rt, &cli->paths, p); /* only the adapters the blocks need are loaded */
 	o.words = argv + first;
 	o.nwords = (size_t)(argc - first);
 	if (execute_begin(&rt, &bl, &o, err, sizeof err) != 0) {

@@ -223,7 +223,9 @@ static void scan_types(struct adapter_data *d, const char *data_dir, const char 
 	free(path);
 }
 
-void adapter_data_scan(struct adapter_data *d, char *const *dirs)
+enum { SCAN_DEFINITIONS = 1, SCAN_TYPES = 2 };
+
+static void scan_parts(struct adapter_data *d, char *const *dirs, unsigned parts)
 {
 	for (size_t i = 0; dirs && dirs[i]; i++) {
 		/* every entry but the .so files may be a data folder (a symbolic link in a Debian install) */
@@ -231,13 +233,20 @@ void adapter_data_scan(struct adapter_data *d, char *const *dirs)
 		for (size_t k = 0; entries && entries[k]; k++) {
 			char *data_dir = path_join(dirs[i], entries[k]);
 			if (dir_exists(data_dir)) {
-				scan_definitions(d, data_dir, entries[k]);
-				scan_types(d, data_dir, entries[k]);
+				if (parts & SCAN_DEFINITIONS)
+					scan_definitions(d, data_dir, entries[k]);
+				if (parts & SCAN_TYPES)
+					scan_types(d, data_dir, entries[k]);
 			}
 			free(data_dir);
 		}
 		free_list(entries);
 	}
+}
+
+void adapter_data_scan(struct adapter_data *d, char *const *dirs)
+{
+	scan_parts(d, dirs, SCAN_DEFINITIONS | SCAN_TYPES);
 }
 
 void adapter_data_release(struct adapter_data *d)
@@ -268,6 +277,7 @@ void adapter_data_release(struct adapter_data *d)
 struct cached {
 	char *key; /* the folders, '\n'-joined */
 	struct adapter_data data;
+	unsigned scanned; /* SCAN_DEFINITIONS, SCAN_TYPES: the parts read so far */
 	struct cached *next;
 };
 
@@ -281,7 +291,7 @@ static void find_install_dir(void)
 	install_dir = adapter_install_dir();
 }
 
-const struct adapter_data *adapter_data_get(const char *project_root)
+static const struct adapter_data *data_get(const char *project_root, unsigned parts)
 {
 	pthread_once(&install_once, find_install_dir);
 	char **dirs = adapter_dirs(install_dir, project_root);
@@ -295,12 +305,25 @@ const struct adapter_data *adapter_data_get(const char *project_root)
 	if (!c) {
 		c = xcalloc(1, sizeof *c);
 		c->key = strbuf_detach(&key);
-		adapter_data_scan(&c->data, dirs);
 		c->next = cache;
 		cache = c;
+	}
+	if (parts & ~c->scanned) { /* each part is read once, in the folders' order, whichever comes first */
+		scan_parts(&c->data, dirs, parts & ~c->scanned);
+		c->scanned |= parts;
 	}
 	pthread_mutex_unlock(&cache_lock);
 	strbuf_release(&key);
 	free_list(dirs);
 	return &c->data;
+}
+
+const struct adapter_data *adapter_data_get(const char *project_root)
+{
+	return data_get(project_root, SCAN_DEFINITIONS | SCAN_TYPES);
+}
+
+const struct adapter_data *adapter_data_types(const char *project_root)
+{
+	return data_get(project_root, SCAN_TYPES);
 }

@@ -92,4 +92,13 @@ void adapter_data_release(struct adapter_data *d);
  */
 const struct adapter_data *adapter_data_get(const char *project_root);
 
+/*
+ * adapter_data_get() for a caller that reads only types (plugin_types.json):
+ * the definitions are not read until someone asks for them (a run of
+ * plugins the project defines itself reads no definition file).  The same
+ * struct adapter_data as adapter_data_get() returns for project_root;
+ * defs/ndefs may still be empty here: use adapter_data_get() for them.
+ */
+const struct adapter_data *adapter_data_types(const char *project_root);
+
 #endif

@@ -112,7 +112,7 @@ const struct extra_def *plugin_type_extras(enum plugin_type t, size_t *n)
 	*n = 0;
 	if ((unsigned)t >= PLUGIN_TYPE_COUNT)
 		return NULL;
-	const struct adapter_data *d = adapter_data_get(NULL);
+	const struct adapter_data *d = adapter_data_types(NULL); /* extras only: no definition file is read */
 	pthread_mutex_lock(&extras_lock);
 	struct extras_table *x = extras_tables;
 	while (x && x->from != d)

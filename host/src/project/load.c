@@ -1087,6 +1087,8 @@ void project_free(struct project *p)
 	cJSON_Delete(p->dotenv);
 	if (p->settings_db && p->settings_db_free)
 		p->settings_db_free(p->settings_db);
+	if (p->settings_cache && p->settings_cache_free)
+		p->settings_cache_free(p->settings_cache);
 	free(p);
 }
 
@@ -1094,6 +1096,7 @@ int project_reload(struct project *p, char *err, size_t errlen)
 {
 	char *active = p->active ? xstrdup(p->active->name) : NULL;
 	int explicit_ = p->active_explicit;
+	p->model_generation++; /* what was resolved from the old model is stale (settings' memo) */
 	model_release(p);
 	int rc = build_model(p, err, errlen);
 	if (active) {

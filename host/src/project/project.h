@@ -156,6 +156,12 @@ struct project {
 	 * Owned: project_free() releases it with settings_db_free. */
 	struct settings_db_ops *settings_db;
 	void (*settings_db_free)(struct settings_db_ops *db);
+	/* The settings module's memo of the project's own settings (settings.h, settings_resolve()); owned,
+	 * released by project_free() with settings_cache_free.  model_generation changes with every
+	 * project_reload(), which the memo is keyed on. */
+	void *settings_cache;
+	void (*settings_cache_free)(void *cache);
+	unsigned long model_generation;
 };
 
 /* ---- finding and loading ------------------------------------------------ */

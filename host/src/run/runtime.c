@@ -852,8 +852,9 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 {
 	struct runtime *rt = RT(hctx);
 	const char *sys = rt->project->sys_dir;
-	if (mkdir_private(sys) != 0)
+	if (!rt->sys_dir_made && mkdir_private(sys) != 0) /* once per runtime: a run writes several files */
 		return fail(err, errlen, SMELT_ERR, "cannot create '%s': %s", sys, strerror(errno));
+	rt->sys_dir_made = 1;
 	/* Listed before it exists, so a smelt killed now leaves a record for the next one's sweep. */
 	char *run = xasprintf("%s/run/", sys);
 	int in_run = !strncmp(path, run, strlen(run));
@@ -870,13 +871,14 @@ static int h_write_private(void *hctx, const char *path, const char *data, size_
 
 /* ---- lifecycle ----------------------------------------------------------- */
 
-void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project)
+static void runtime_setup(struct runtime *rt, const struct smelt_paths *paths, struct project *project, int lazy)
 {
 	memset(rt, 0, sizeof *rt);
 	rt->paths = paths;
 	rt->project = project;
 	loader_init(&rt->loader);
-	loader_discover(&rt->loader, paths->adapter_dir, project ? project->root : NULL);
+	loader_discover_indexed(&rt->loader, paths->adapter_dir, project ? project->root : NULL,
+	                        lazy && project ? project->sys_dir : NULL, "adapters.index");
 	rt->api = (struct smelt_host_api){
 		.abi_version = SMELT_ABI_VERSION,
 		.struct_size = sizeof(struct smelt_host_api),
@@ -905,6 +907,16 @@ void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct pr
 		.event = h_event,
 		.write_private = h_write_private,
 	};
+}
+
+void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project)
+{
+	runtime_setup(rt, paths, project, 0);
+}
+
+void runtime_init_lazy(struct runtime *rt, const struct smelt_paths *paths, struct project *project)
+{
+	runtime_setup(rt, paths, project, 1);
 }
 
 void runtime_release(struct runtime *rt)
@@ -936,7 +948,8 @@ void runtime_release(struct runtime *rt)
 	lineage_free(rt->lineage);
 	free(rt->events);
 	state_backend_close(rt->state_backend);
-	store_close(rt->store);
+	if (rt->store_owned)
+		store_close(rt->store); /* else the project's (settings_project_store()), closed by project_free() */
 	free(rt->run_id);
 	free(rt->run_log_dir);
 	memset(rt, 0, sizeof *rt);
@@ -946,7 +959,9 @@ struct store *runtime_store(struct runtime *rt, char *err, size_t errlen)
 {
 	if (rt->store)
 		return rt->store;
-	settings_open_store(rt->project, &rt->store, err, errlen); /* database_uri: SQLite or PostgreSQL */
+	/* database_uri: SQLite or PostgreSQL; the connection the project's settings are read through */
+	if (settings_project_store(rt->project, &rt->store, &rt->store_owned, err, errlen) != SMELT_OK)
+		rt->store = NULL;
 	return rt->store;
 }
 

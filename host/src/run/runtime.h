@@ -31,7 +31,9 @@ struct rt_event {
 struct runtime {
 	const struct smelt_paths *paths; /* this install's folders (borrowed) */
 	struct project *project;      /* borrowed */
-	struct store *store;          /* owned; NULL until runtime_store() */
+	struct store *store;          /* NULL until runtime_store(); the project's (settings_project_store()) unless store_owned */
+	int store_owned;              /* 1: store is closed by runtime_release() */
+	int sys_dir_made;             /* the system folder was made (or made private) by this runtime */
 	struct state_backend *state_backend; /* owned; NULL until runtime_state_backend() */
 	struct loader loader;         /* adapters found for this project */
 	struct smelt_host_api api;    /* the table lent to adapters */
@@ -67,10 +69,22 @@ struct runtime {
 
 /* Set up: load adapters (install folder, $SMELT_ADAPTER_PATH, <root>/adapters). */
 void runtime_init(struct runtime *rt, const struct smelt_paths *paths, struct project *project);
+/*
+ * runtime_init() for commands that only claim adapters (smelt run): the
+ * adapters are discovered through the index <sys_dir>/adapters.index
+ * (adapters/loader.h, loader_discover_indexed()), so only the ones a
+ * plugin of the command needs are loaded.  rt->loader may then hold
+ * entries without a desc: iterate it only after loader_load_all().
+ */
+void runtime_init_lazy(struct runtime *rt, const struct smelt_paths *paths, struct project *project);
 /* destroy() adapters, remove private files, close the store. */
 void runtime_release(struct runtime *rt);
 
-/* The system database, opened on first use. NULL with err filled on failure. */
+/*
+ * The system database, opened on first use: the connection the project's
+ * settings are read through (settings/system_db.h, settings_project_store()),
+ * so a command opens it once.  NULL with err filled on failure.
+ */
 struct store *runtime_store(struct runtime *rt, char *err, size_t errlen);
 
 /*

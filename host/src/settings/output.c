@@ -182,7 +182,7 @@ enum settings_style settings_style_of(const struct project *p, const struct plug
 		root = root->parent;
 	const char *base = root->inherit_from ? root->inherit_from : root->name;
 	/* the adapters say which plugins print as Python's str() (adapter_data.h, print_as_python_str) */
-	const struct adapter_data *d = adapter_data_get(p ? p->root : NULL);
+	const struct adapter_data *d = adapter_data_types(p ? p->root : NULL); /* types only */
 	for (size_t i = 0; i < d->ntypes; i++) {
 		const cJSON *n;
 		if (plugin_type_parse(d->types[i].plugin_type) != (int)pl->type)

@@ -15,10 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 extern char **environ;
 
 #define MAX_INHERIT_DEPTH 16
+
+static unsigned long db_read_failures; /* reads of the system-database level that failed, ever */
+static unsigned long db_writes;        /* settings written in this process, ever (settings_note_write()) */
+
+void settings_note_write(void)
+{
+	db_writes++;
+}
 
 
 /* ---- project settings (`smelt config meltano`) ------------------------------------------- */
@@ -375,6 +384,7 @@ static int resolve_one(struct resolver *r, struct resolved_setting *rs)
 		rc = ops->get(ops->ctx, ns, s->name, &json, dberr, sizeof dberr);
 		free(ns);
 		if (rc < 0) {
+			db_read_failures++; /* such a resolution is not memoised: the next one tries (and warns) again */
 			log_warn("cannot read setting '%s' from the system database: %s", s->name, dberr);
 		} else if (rc > 0 && json) {
 			value = json_parse_exact(json);
@@ -705,6 +715,8 @@ static int resolve(struct project *p, struct plugin *pl, const cJSON *overrides,
 				free(raw);
 			}
 	}
+	const struct settings_db_ops *ops = settings_db_of(p);
+	int began = !(flags & SETTINGS_NO_DB) && ops->read_begin ? ops->read_begin(ops->ctx) : 0;
 	for (size_t i = 0; i < out->n; i++) {
 		struct resolved_setting *rs = &out->items[i];
 		read_env_names(&r, rs->def, &rs->env, &rs->nenv);
@@ -712,9 +724,11 @@ static int resolve(struct project *p, struct plugin *pl, const cJSON *overrides,
 			for (size_t k = i; k < out->n; k++)
 				if (!out->items[k].value)
 					out->items[k].value = cJSON_CreateNull();
-			goto out;
+			break;
 		}
 	}
+	if (ops->read_end)
+		ops->read_end(ops->ctx, began);
 out:
 	free_strv(r.read_prefixes, r.nread_prefixes);
 	envlist_release(&r.expand_env);
@@ -726,9 +740,146 @@ out:
 	return rc;
 }
 
+/* ---- the memo of resolutions ----------------------------------------------------------------
+ *
+ * A command resolves the project's settings (database_uri, lineage, the
+ * state backend, MELTANO_* for each plugin's environment) and each of its
+ * plugins' (its context for the next plugin, its config file, its
+ * environment) several times, each a hundred microseconds or more (every
+ * setting looked up in the environment, .env, smelt.yml and the system
+ * database).  Without overrides, the result depends only on the plugin
+ * (whose definition is loaded once per model), the flags, the process
+ * environment, the project model, the active environment and the system
+ * database; a resolution is kept
+ * with a key of all of them and handed out again (as a copy) while the key
+ * holds: the environment by a hash of every variable, the model by its
+ * generation (project_reload()), .env and the database by the count of
+ * settings this process wrote (settings_note_write()).  What another process
+ * writes to the system database is not part of the key: a kept resolution
+ * is handed out for MEMO_MS at most, so a long-lived process sees such a
+ * value a second later at most, and a command (a tiny run takes 10 ms) reads
+ * each plugin's settings from the database about once.  A resolution that
+ * failed, or read the system database with an error, is not kept.
+ */
+#define MEMO_SLOTS 8
+#define MEMO_MS 1000
+
+static long long memo_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct memo_entry {
+	int used;
+	const struct plugin *pl; /* NULL: the project's own settings */
+	unsigned flags;
+	unsigned long long env_hash;
+	unsigned long model_generation, db_writes;
+	const struct environment *active;
+	const struct settings_db_ops *db;
+	long long at_ms; /* when it was resolved (memo_now_ms()) */
+	struct settings s;
+};
+
+struct memo {
+	struct memo_entry e[MEMO_SLOTS];
+	size_t next; /* the slot replaced next */
+};
+
+static void memo_free(void *arg)
+{
+	struct memo *m = arg;
+	for (size_t i = 0; i < MEMO_SLOTS; i++)
+		if (m->e[i].used)
+			settings_release(&m->e[i].s);
+	free(m);
+}
+
+/* FNV-1a over every NAME=VALUE of the process environment, in order. */
+static unsigned long long environ_hash(void)
+{
+	unsigned long long h = 1469598103934665603ULL;
+	for (char **v = environ; v && *v; v++) {
+		for (const unsigned char *c = (const unsigned char *)*v; *c; c++)
+			h = (h ^ *c) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL; /* a separator no variable holds */
+	}
+	return h;
+}
+
+static char **copy_strv(char *const *v, size_t n)
+{
+	char **out = n ? xcalloc(n + 1, sizeof *out) : NULL;
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+/* A deep copy of src into dst (settings_release() frees it as any resolution). */
+static void settings_copy(struct settings *dst, const struct settings *src)
+{
+	memset(dst, 0, sizeof *dst);
+	dst->plugin_name = src->plugin_name ? xstrdup(src->plugin_name) : NULL;
+	dst->n = dst->cap = src->n;
+	dst->items = xcalloc(src->n ? src->n : 1, sizeof *dst->items);
+	for (size_t i = 0; i < src->n; i++) {
+		const struct resolved_setting *a = &src->items[i];
+		struct resolved_setting *b = &dst->items[i];
+		*b = *a;
+		b->name = xstrdup(a->name);
+		b->value = xnonnull(cJSON_Duplicate(a->value, 1));
+		b->unexpanded = a->unexpanded ? xnonnull(cJSON_Duplicate(a->unexpanded, 1)) : NULL;
+		b->env = copy_strv(a->env, a->nenv);
+		memset(&b->own_def, 0, sizeof b->own_def);
+		if (a->own_def.name) { /* an owned definition: copied, and pointed at in the copy */
+			setting_def_copy(&b->own_def, &a->own_def);
+			b->def = &b->own_def;
+		}
+	}
+}
+
+static int resolve_memo(struct project *p, struct plugin *pl, unsigned flags, struct settings *out, char *err,
+                        size_t errlen)
+{
+	struct memo *m = p->settings_cache;
+	if (!m) {
+		m = xcalloc(1, sizeof *m);
+		p->settings_cache = m;
+		p->settings_cache_free = memo_free;
+	}
+	unsigned long long h = environ_hash();
+	const struct settings_db_ops *db = settings_db_of(p);
+	long long now = memo_now_ms();
+	for (size_t i = 0; i < MEMO_SLOTS; i++) {
+		struct memo_entry *e = &m->e[i];
+		if (e->used && e->pl == pl && e->flags == flags && e->env_hash == h &&
+		    e->model_generation == p->model_generation &&
+		    e->db_writes == db_writes && e->active == p->active && e->db == db && now - e->at_ms < MEMO_MS) {
+			settings_copy(out, &e->s);
+			return SMELT_OK;
+		}
+	}
+	unsigned long failures = db_read_failures;
+	int rc = resolve(p, pl, NULL, flags, out, 0, err, errlen);
+	if (rc != SMELT_OK || failures != db_read_failures)
+		return rc;
+	struct memo_entry *e = &m->e[m->next];
+	m->next = (m->next + 1) % MEMO_SLOTS;
+	if (e->used)
+		settings_release(&e->s);
+	*e = (struct memo_entry){ .used = 1, .pl = pl, .flags = flags, .env_hash = h, .model_generation = p->model_generation,
+	                          .db_writes = db_writes, .active = p->active, .db = db, .at_ms = now };
+	settings_copy(&e->s, out);
+	return SMELT_OK;
+}
+
 int settings_resolve(struct project *p, struct plugin *pl, const cJSON *overrides, unsigned flags,
                      struct settings *out, char *err, size_t errlen)
 {
+	if (p && !overrides) /* see the memo above */
+		return resolve_memo(p, pl, flags, out, err, errlen);
 	return resolve(p, pl, overrides, flags, out, 0, err, errlen);
 }
 

@@ -93,6 +93,18 @@ enum settings_flags {
  */
 int settings_resolve(struct project *p, struct plugin *pl, const cJSON *overrides, unsigned flags,
                      struct settings *out, char *err, size_t errlen);
+/*
+ * A resolution without overrides is kept and handed out again (a copy)
+ * while nothing it depends on changed: the plugin, the flags, the process
+ * environment, the project model (project_reload()), the active
+ * environment, and the settings this process wrote (to .env, smelt.yml or
+ * the system database: settings_note_write()); for a second at most, so
+ * what another process writes to the system database is seen a second
+ * later at most.  See resolve.c, "the memo".  settings_set(),
+ * settings_unset(), settings_reset() and every backend's set, unset and
+ * reset call settings_note_write().
+ */
+void settings_note_write(void);
 void settings_release(struct settings *s);
 /* A setting by name (or alias); NULL when none.  Borrowed from s. */
 const struct resolved_setting *settings_find(const struct settings *s, const char *name);
@@ -154,8 +166,10 @@ struct envlist {
 	char **vars; /* "NAME=VALUE" strings, NULL-terminated (owned) */
 	size_t n;
 	size_t alloc;
+	size_t *slots; /* a hash index of vars by name (values.c; owned), NULL while the list is short */
+	size_t nslots;
 };
-#define ENVLIST_INIT { NULL, 0, 0 }
+#define ENVLIST_INIT { NULL, 0, 0, NULL, 0 }
 void envlist_set(struct envlist *e, const char *name, const char *value); /* value NULL removes */
 const char *envlist_get(const struct envlist *e, const char *name);      /* borrowed; NULL when unset */
 void envlist_from_environ(struct envlist *e);                             /* copy the process environment */
@@ -272,6 +286,10 @@ struct settings_db_ops {
 	int (*unset)(void *ctx, const char *ns, const char *name, char *err, size_t errlen);
 	int (*reset)(void *ctx, const char *ns, char *err, size_t errlen); /* every setting of ns */
 	void (*close)(struct settings_db_ops *self); /* frees ctx and self; NULL: nothing to free */
+	/* optional (NULL: none): around the reads of one resolution, so they cost one snapshot, not one each;
+	 * read_begin returns what read_end gets back */
+	int (*read_begin)(void *ctx);
+	void (*read_end)(void *ctx, int began);
 };
 /* The SOURCE_DB backend of p (borrowed; never NULL: an empty one when none is attached). */
 const struct settings_db_ops *settings_db_of(const struct project *p);

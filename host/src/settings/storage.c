@@ -34,6 +34,7 @@ static int mem_get(void *ctx, const char *ns, const char *name, char **json_out,
 
 static int mem_set(void *ctx, const char *ns, const char *name, const char *json, char *err, size_t errlen)
 {
+	settings_note_write();
 	(void)err;
 	(void)errlen;
 	cJSON *o = cJSON_GetObjectItemCaseSensitive(ctx, ns);
@@ -46,6 +47,7 @@ static int mem_set(void *ctx, const char *ns, const char *name, const char *json
 
 static int mem_unset(void *ctx, const char *ns, const char *name, char *err, size_t errlen)
 {
+	settings_note_write();
 	(void)err;
 	(void)errlen;
 	cJSON *o = cJSON_GetObjectItemCaseSensitive(ctx, ns);
@@ -56,6 +58,7 @@ static int mem_unset(void *ctx, const char *ns, const char *name, char *err, siz
 
 static int mem_reset(void *ctx, const char *ns, char *err, size_t errlen)
 {
+	settings_note_write();
 	(void)err;
 	(void)errlen;
 	cJSON_DeleteItemFromObjectCaseSensitive(ctx, ns);
@@ -72,7 +75,7 @@ struct settings_db_ops *settings_memory_db_new(void)
 {
 	struct settings_db_ops *db = xcalloc(1, sizeof *db);
 	*db = (struct settings_db_ops){ xnonnull(cJSON_CreateObject()), mem_get, mem_set, mem_unset, mem_reset,
-		                        mem_close };
+		                        mem_close, NULL, NULL };
 	return db;
 }
 
@@ -101,7 +104,7 @@ static int none_reset(void *ctx, const char *ns, char *err, size_t errlen)
 	return 0;
 }
 
-static const struct settings_db_ops none_ops = { NULL, none_get, none_set, none_unset, none_reset, NULL };
+static const struct settings_db_ops none_ops = { NULL, none_get, none_set, none_unset, none_reset, NULL, NULL, NULL };
 
 const struct settings_db_ops *settings_db_of(const struct project *p)
 {
@@ -274,8 +277,8 @@ static int config_has_flat(const struct plugin *pl, const struct env_plugin *ep,
 	return cfg && cJSON_GetObjectItemCaseSensitive(cfg, name) != NULL;
 }
 
-int settings_set(struct project *p, struct plugin *pl, const char *name, const cJSON *value,
-                 enum settings_store store, const char **where, char *err, size_t errlen)
+static int set_impl(struct project *p, struct plugin *pl, const char *name, const cJSON *value,
+                    enum settings_store store, const char **where, char *err, size_t errlen)
 {
 	struct setting_def d;
 	int rc = 0;
@@ -394,8 +397,8 @@ static int unset_dotenv(struct project *p, struct plugin *pl, const char *name, 
 	return rc;
 }
 
-int settings_unset(struct project *p, struct plugin *pl, const char *name, enum settings_store store,
-                   char *err, size_t errlen)
+static int unset_impl(struct project *p, struct plugin *pl, const char *name, enum settings_store store,
+                      char *err, size_t errlen)
 {
 	int rc = 0, removed = 0;
 	char *plname = pl ? xstrdup(pl->name) : NULL;
@@ -454,7 +457,7 @@ int settings_unset(struct project *p, struct plugin *pl, const char *name, enum 
 	return rc;
 }
 
-int settings_reset(struct project *p, struct plugin *pl, enum settings_store store, char *err, size_t errlen)
+static int reset_impl(struct project *p, struct plugin *pl, enum settings_store store, char *err, size_t errlen)
 {
 	struct settings s = { 0 };
 	char sub[256];
@@ -503,5 +506,30 @@ int settings_reset(struct project *p, struct plugin *pl, enum settings_store sto
 			rc = project_save(p, err, errlen);
 	}
 	settings_release(&s);
+	return rc;
+}
+
+/* The writes, then what was resolved before them is stale (settings_note_write()): also after a failure,
+ * which may have written part of what it was asked to. */
+int settings_set(struct project *p, struct plugin *pl, const char *name, const cJSON *value,
+                 enum settings_store store, const char **where, char *err, size_t errlen)
+{
+	int rc = set_impl(p, pl, name, value, store, where, err, errlen);
+	settings_note_write();
+	return rc;
+}
+
+int settings_unset(struct project *p, struct plugin *pl, const char *name, enum settings_store store,
+                   char *err, size_t errlen)
+{
+	int rc = unset_impl(p, pl, name, store, err, errlen);
+	settings_note_write();
+	return rc;
+}
+
+int settings_reset(struct project *p, struct plugin *pl, enum settings_store store, char *err, size_t errlen)
+{
+	int rc = reset_impl(p, pl, store, err, errlen);
+	settings_note_write();
 	return rc;
 }

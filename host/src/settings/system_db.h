@@ -31,6 +31,18 @@ struct store;
 int settings_open_store(struct project *p, struct store **out, char *err, size_t errlen);
 
 /*
+ * settings_open_store(), with one connection for the whole command: when
+ * p's SOURCE_DB level is the backend settings_project_db_new() made for p
+ * (what the CLI attaches), its database is opened (created) and lent:
+ * *out borrowed, *owned 0, closed by project_free() (after every user of
+ * *out is done).  Otherwise (another backend, or its server could not be
+ * reached before) a new store as settings_open_store() opens it, *owned 1
+ * (caller closes).  The same checks, errors and statuses as
+ * settings_open_store().
+ */
+int settings_project_store(struct project *p, struct store **out, int *owned, char *err, size_t errlen);
+
+/*
  * The PostgreSQL URI p's database_uri names (*uri, caller frees), or *uri
  * NULL when the system database is SQLite.  SMELT_ERR_CONFIG as
  * settings_open_store() for a scheme that is not supported.  Resolved

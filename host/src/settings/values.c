@@ -58,12 +58,61 @@ char *settings_env_name(const char *prefix, const char *name)
 
 /* ---- envlist ----------------------------------------------------------------------- */
 
+/*
+ * Lookups by name: a plugin's environment holds a hundred variables or
+ * more and is built by setting each, so a list of 8 or more keeps an
+ * open-addressing index (slot: the variable's index + 1, 0 empty; at most
+ * half full), rebuilt when it grows or a variable is removed.
+ */
+#define ENVLIST_INDEX_FROM 8
+
+static size_t name_hash(const char *s, size_t n)
+{
+	size_t h = (size_t)1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * (size_t)1099511628211ULL;
+	return h;
+}
+
+static void index_insert(struct envlist *e, size_t i)
+{
+	const char *eq = strchr(e->vars[i], '=');
+	size_t mask = e->nslots - 1, h = name_hash(e->vars[i], (size_t)(eq - e->vars[i])) & mask;
+	while (e->slots[h])
+		h = (h + 1) & mask;
+	e->slots[h] = i + 1;
+}
+
+static void index_rebuild(struct envlist *e)
+{
+	free(e->slots);
+	e->slots = NULL;
+	e->nslots = 0;
+	if (e->n < ENVLIST_INDEX_FROM)
+		return;
+	e->nslots = 32;
+	while (e->nslots < 4 * e->n)
+		e->nslots *= 2;
+	e->slots = xcalloc(e->nslots, sizeof *e->slots);
+	for (size_t i = 0; i < e->n; i++)
+		index_insert(e, i);
+}
+
 static long envlist_index(const struct envlist *e, const char *name)
 {
 	size_t n = strlen(name);
-	for (size_t i = 0; i < e->n; i++)
+	if (!e->slots) {
+		for (size_t i = 0; i < e->n; i++)
+			if (!strncmp(e->vars[i], name, n) && e->vars[i][n] == '=')
+				return (long)i;
+		return -1;
+	}
+	size_t mask = e->nslots - 1;
+	for (size_t h = name_hash(name, n) & mask; e->slots[h]; h = (h + 1) & mask) {
+		size_t i = e->slots[h] - 1;
 		if (!strncmp(e->vars[i], name, n) && e->vars[i][n] == '=')
 			return (long)i;
+	}
 	return -1;
 }
 
@@ -75,13 +124,14 @@ void envlist_set(struct envlist *e, const char *name, const char *value)
 			free(e->vars[i]);
 			memmove(&e->vars[i], &e->vars[i + 1], (e->n - (size_t)i) * sizeof *e->vars);
 			e->n--;
+			index_rebuild(e); /* the indexes after i moved */
 		}
 		return;
 	}
 	char *kv = xasprintf("%s=%s", name, value);
 	if (i >= 0) {
 		free(e->vars[i]);
-		e->vars[i] = kv;
+		e->vars[i] = kv; /* the same name: its slot stands */
 		return;
 	}
 	if (e->n + 2 > e->alloc) {
@@ -90,6 +140,10 @@ void envlist_set(struct envlist *e, const char *name, const char *value)
 	}
 	e->vars[e->n++] = kv;
 	e->vars[e->n] = NULL;
+	if (!e->slots || 2 * e->n > e->nslots)
+		index_rebuild(e);
+	else
+		index_insert(e, e->n - 1);
 }
 
 const char *envlist_get(const struct envlist *e, const char *name)
@@ -115,8 +169,10 @@ void envlist_release(struct envlist *e)
 	for (size_t i = 0; i < e->n; i++)
 		free(e->vars[i]);
 	free(e->vars);
+	free(e->slots);
 	e->vars = NULL;
-	e->n = e->alloc = 0;
+	e->slots = NULL;
+	e->n = e->alloc = e->nslots = 0;
 }
 
 /* ---- expansion ------------------------------------------------------------------------ */

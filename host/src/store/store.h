@@ -92,6 +92,15 @@ int store_runs_json(struct store *st, const char *state_id, int limit, char **js
 
 /* Plugin settings kept in the database (`config set --store db`). value is JSON text; *value NULL when unset (free()). */
 int store_setting_get(struct store *st, const char *plugin, const char *name, char **value);
+/*
+ * A read transaction around many reads (the settings of a plugin): one
+ * snapshot and one lock instead of one per statement.  Returns 1 when one
+ * was begun (end it with store_read_end(st, 1)), 0 when none was (a
+ * PostgreSQL store, or a transaction is already open): store_read_end(st, 0)
+ * does nothing.
+ */
+int store_read_begin(struct store *st);
+void store_read_end(struct store *st, int began);
 int store_setting_set(struct store *st, const char *plugin, const char *name, const char *value, char *err,
                       size_t errlen);
 int store_setting_unset(struct store *st, const char *plugin, const char *name, char *err, size_t errlen);
