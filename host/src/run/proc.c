@@ -30,8 +30,10 @@ extern char **environ;
  * time (a target flushing a state per record, a line of log per record):
  * that pipe is then left alone for BATCH_WAIT_MS, so that the next read
  * takes what was written meanwhile at once, instead of one poll() and one
- * read() per line.  The pipe holds PIPE_BYTES, so a writer fast enough to
- * fill it meanwhile gets full reads, never waits.
+ * read() per line.  The pipe holds PROC_PIPE_BYTES, so a writer fast
+ * enough to fill it meanwhile gets full reads, never waits.  A paused pipe
+ * is still polled for its end (POLLHUP), so the last writer closing it is
+ * seen at once, not a millisecond later.
  */
 #define BATCH_MIN_BYTES 4096
 #define BATCH_WAIT_MS 1
@@ -628,14 +630,13 @@ static int poll_once(struct sup *s)
 	for (size_t i = 0; i < s->nreaders && np < 64; i++) {
 		if (s->readers[i].fd < 0)
 			continue;
-		if (s->readers[i].not_before > now) { /* batching: see BATCH_WAIT_MS */
-			if (s->readers[i].not_before - now < wait)
-				wait = s->readers[i].not_before - now;
-			continue;
-		}
+		int paused = s->readers[i].not_before > now; /* batching: see BATCH_WAIT_MS */
+		if (paused && s->readers[i].not_before - now < wait)
+			wait = s->readers[i].not_before - now;
+		/* a paused pipe is still watched for its end (POLLHUP needs no event): EOF is read at once */
 		map[np] = i;
 		pfd[np].fd = s->readers[i].fd;
-		pfd[np++].events = POLLIN;
+		pfd[np++].events = paused ? 0 : POLLIN;
 	}
 	if (s->deadline && s->deadline - now < wait)
 		wait = s->deadline - now;

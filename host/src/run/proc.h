@@ -50,7 +50,8 @@
  * only 1 ms later, so a stage that writes a line at a time (a target
  * flushing a state per record) costs one read per millisecond, not one
  * poll() and one read() per line.  Lines therefore reach on_line and the
- * log up to 1 ms after they were written, in order, none lost; a writer
+ * log up to 1 ms after they were written, in order, none lost (the end of
+ * a pipe, its last writer gone, is seen at once); a writer
  * that fills the pipe meanwhile gets full reads and never waits.
  *
  * Pipe size: each stage's stdout pipe (stage to stage, and the last
