@@ -21,8 +21,9 @@ extern char **environ;
 
 #define MAX_INHERIT_DEPTH 16
 
-static unsigned long db_read_failures; /* reads of the system-database level that failed, ever */
-static unsigned long db_writes;        /* settings written in this process, ever (settings_note_write()) */
+/* process-wide, atomic: threads of one process (smelt serve) may resolve settings at once */
+static _Atomic unsigned long db_read_failures; /* reads of the system-database level that failed, ever */
+static _Atomic unsigned long db_writes;        /* settings written in this process, ever (settings_note_write()) */
 
 void settings_note_write(void)
 {
