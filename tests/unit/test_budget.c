@@ -152,6 +152,75 @@ START_TEST(no_limit_never_waits)
 }
 END_TEST
 
+static atomic_int burner_stop;
+
+/* CPU no request was admitted for (a followed log, say), until told to stop. */
+static void *burner(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&burner_stop))
+		spin_ms(1);
+	return NULL;
+}
+
+START_TEST(cpu_nobody_was_admitted_for_delays_a_request_at_most_the_max_wait)
+{
+	struct budget *b = budget_new(5);
+	atomic_store(&busy_flag, 1);
+	atomic_store(&burner_stop, 0);
+	budget_admit(b, is_busy, NULL); /* a run is going: the bucket is counted from here */
+	budget_done(b);
+	pthread_t t;
+	pthread_create(&t, NULL, burner, NULL); /* a whole CPU, against a 5% share: the credit never comes back */
+	usleep(300000);
+	double w0 = clock_s(CLOCK_MONOTONIC);
+	long waited = budget_admit(b, is_busy, NULL);
+	double took = (clock_s(CLOCK_MONOTONIC) - w0) * 1000;
+	budget_done(b);
+	atomic_store(&burner_stop, 1);
+	pthread_join(t, NULL);
+	ck_assert_msg(waited >= BUDGET_MAX_WAIT_MS / 2, "waited only %ld ms: the debt was not charged", waited);
+	ck_assert_msg(took < BUDGET_MAX_WAIT_MS + 400, "waited %.0f ms, over the %d ms cap", took, BUDGET_MAX_WAIT_MS);
+	budget_free(b);
+}
+END_TEST
+
+struct holder {
+	struct budget *b;
+	int hold_ms;
+	long waited;
+};
+
+static void *hold_turn(void *arg)
+{
+	struct holder *h = arg;
+	h->waited = budget_admit(h->b, is_busy, NULL);
+	usleep((useconds_t)h->hold_ms * 1000);
+	budget_done(h->b);
+	return NULL;
+}
+
+START_TEST(a_request_that_hands_the_turn_on_lets_the_next_go_and_only_once)
+{
+	struct budget *b = budget_new(50);
+	atomic_store(&busy_flag, 1);
+	budget_admit(b, is_busy, NULL); /* request A has the turn ... */
+	struct holder hb = { b, 300, -1 }, hc = { b, 0, -1 };
+	pthread_t tb, tc;
+	pthread_create(&tb, NULL, hold_turn, &hb); /* ... B waits behind it */
+	usleep(50000);
+	budget_done(b); /* A goes on to wait for a child: B's turn */
+	usleep(50000);
+	budget_done(b); /* A answered: a no-op, B keeps the turn */
+	pthread_create(&tc, NULL, hold_turn, &hc);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+	ck_assert_int_lt(hb.waited, 150);      /* B went when A handed on, not when A answered */
+	ck_assert_int_ge(hc.waited, 150);      /* C waited for B: A's second done did not free the turn */
+	budget_free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("budget");
@@ -162,6 +231,8 @@ int main(void)
 	tcase_add_test(tc, a_crowd_goes_one_at_a_time_in_the_order_it_came);
 	tcase_add_test(tc, waiters_go_when_the_last_run_ends);
 	tcase_add_test(tc, no_limit_never_waits);
+	tcase_add_test(tc, cpu_nobody_was_admitted_for_delays_a_request_at_most_the_max_wait);
+	tcase_add_test(tc, a_request_that_hands_the_turn_on_lets_the_next_go_and_only_once);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -67,6 +67,9 @@ static void refill(struct budget *b)
 	b->credit += (wall - b->wall) * b->share / 100 - (cpu - b->cpu);
 	if (b->credit > BUDGET_BURST_MS * 1000000LL)
 		b->credit = BUDGET_BURST_MS * 1000000LL;
+	long long floor = -(long long)BUDGET_MAX_WAIT_MS * 1000000LL * b->share / 100; /* see budget.h */
+	if (b->credit < floor)
+		b->credit = floor;
 	b->wall = wall;
 	b->cpu = cpu;
 }
@@ -132,7 +135,8 @@ long budget_admit(struct budget *b, int (*busy)(void *arg), void *arg)
 		holds_turn = 1;
 		refill(b);
 		int still_busy = 1;
-		while (b->credit < 0 && (still_busy = busy(arg))) {
+		long long deadline = now_ns(CLOCK_MONOTONIC) + BUDGET_MAX_WAIT_MS * 1000000LL;
+		while (b->credit < 0 && now_ns(CLOCK_MONOTONIC) < deadline && (still_busy = busy(arg))) {
 			long long ms = -b->credit * 100 / b->share / 1000000LL;
 			wait_ms(&me.cv, &b->mu, ms < 1 ? 1 : ms > BUDGET_RECHECK_MS ? BUDGET_RECHECK_MS : ms);
 			refill(b);

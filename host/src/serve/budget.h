@@ -22,6 +22,15 @@
  * - While not busy nothing waits and CPU is not counted: the credit is
  *   full when a run starts, whatever the server did before (no debt from
  *   an idle spell is paid by the requests of a busy one).
+ * - The request with the turn waits for credit at most BUDGET_MAX_WAIT_MS,
+ *   and the debt is capped at what that much wall time earns back: CPU no
+ *   request was admitted for (a followed log, TLS, the reaper) slows
+ *   requests to one a BUDGET_MAX_WAIT_MS at worst, never holds them until
+ *   the runs end.
+ * - A request that goes on to wait for something other than the server's
+ *   CPU (a subcommand, serve/subcmd.h) hands the turn on first with
+ *   budget_done(): its child's CPU is not the server's, and a request
+ *   behind it (a cancel) must not wait for it.
  *
  * Requests are slowed, never refused.  Thread-safe.
  */
@@ -30,6 +39,7 @@
 
 #define BUDGET_BURST_MS 10    /* CPU time the server may spend at once when a run starts */
 #define BUDGET_RECHECK_MS 10  /* a waiting request asks "still busy?" at least this often */
+#define BUDGET_MAX_WAIT_MS 1000 /* the longest the request with the turn waits for credit */
 
 struct budget;
 
@@ -47,7 +57,12 @@ void budget_free(struct budget *b); /* accepts NULL */
  */
 long budget_admit(struct budget *b, int (*busy)(void *arg), void *arg);
 
-/* The request admitted by the last budget_admit() of this thread is answered: the next may go. */
+/*
+ * The request admitted by the last budget_admit() of this thread is
+ * answered, or is about to wait for something other than the server's CPU:
+ * the next may go.  A no-op when this thread does not hold the turn, so
+ * it may be called more than once for one request.
+ */
 void budget_done(struct budget *b);
 
 #endif

@@ -177,7 +177,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	if (r->too_large)
 		return send_reply(c, reply_error(413, "the request body is over %u bytes", HTTP_BODY_MAX));
-	budget_admit(sv->budget, runs_going, sv->kids); /* runs go: the server keeps to its share */
+	if (strcmp(r->path, "/health")) /* runs go: the server keeps to its share; a health probe never waits */
+		budget_admit(sv->budget, runs_going, sv->kids);
 	enum MHD_Result ret = send_reply(c, api_handle(r));
 	budget_done(sv->budget);
 	return ret;

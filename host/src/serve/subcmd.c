@@ -1,5 +1,6 @@
 /* subcmd: this smelt's own commands run for the server; see subcmd.h. */
 #include "serve/subcmd.h"
+#include "serve/budget.h"
 #include "serve/spawn.h"
 #include "serve/ctx.h"
 #include "util/strbuf.h"
@@ -91,6 +92,7 @@ int subcmd_run(const struct serve_ctx *sv, const char *const *args, const char *
 	for (size_t i = 0; i < nargs; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
+	budget_done(sv->budget); /* the child's CPU is not the server's: the next request need not wait for it */
 
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, er[2] = { -1, -1 };
 	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(er, O_CLOEXEC)) {

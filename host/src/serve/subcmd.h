@@ -3,7 +3,9 @@
  * state, job, schedule, adapters), so the API follows exactly the CLI's
  * rules: argv only (no shell), the project's root as --cwd, stdin from
  * a buffer (values never go on a command line), stdout and stderr
- * captured (each capped), a time limit.  Thread-safe.
+ * captured (each capped), a time limit.  The calling request hands the
+ * server's turn on (budget_done(), serve/budget.h) before it waits for the
+ * child.  Thread-safe.
  */
 #ifndef SMELT_SUBCMD_H
 #define SMELT_SUBCMD_H
