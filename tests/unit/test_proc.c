@@ -197,6 +197,25 @@ START_TEST(a_stage_writes_ahead_up_to_a_mebibyte)
 }
 END_TEST
 
+START_TEST(pipes_stay_at_their_default_size_when_asked)
+{
+	/* pipe_bytes at the default 64 KiB ($SMELT_PIPE_BYTES=65536): the same writer waits for its reader */
+	char *a[] = { "sh", "-c", "head -c 900000 /dev/zero; echo written >&2", NULL };
+	char *b[] = { "sh", "-c", "sleep 1; wc -c", NULL };
+	struct lines l = { STRBUF_INIT, 0 };
+	double written = 0;
+	struct proc_opts o = { .on_stderr = note_written, .stderr_arg = &written, .pipe_bytes = 65536 };
+	struct proc_stage st[2] = { { .label = "a", .argv = a }, { .label = "b", .argv = b, .on_line = collect, .arg = &l } };
+	struct proc_result res[2];
+	double t0 = mono_s();
+	ck_assert_int_eq(proc_pipeline(st, 2, &o, res, err, sizeof err), SMELT_OK);
+	ck_assert_str_eq(l.all.buf, "900000|");
+	ck_assert_msg(written - t0 >= 0.9, "the writer did not wait for its reader (%.2f s): the pipe was grown", written - t0);
+	strbuf_release(&l.all);
+	no_zombies();
+}
+END_TEST
+
 START_TEST(a_level_prefix_is_read_and_other_text_kept_whole)
 {
 	char path[64];
@@ -467,6 +486,7 @@ int main(void)
 	tcase_add_test(tc, pipeline_wires_stdout_to_stdin);
 	tcase_add_test(tc, reports_exit_codes);
 	tcase_add_test(tc, a_stage_writes_ahead_up_to_a_mebibyte);
+	tcase_add_test(tc, pipes_stay_at_their_default_size_when_asked);
 	tcase_add_test(tc, a_level_prefix_is_read_and_other_text_kept_whole);
 	tcase_add_test(tc, missing_executable_is_an_error);
 	tcase_add_test(tc, downstream_exit_stops_upstream);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,10 +39,17 @@ extern char **environ;
 #define BATCH_MIN_BYTES 4096
 #define BATCH_WAIT_MS 1
 
-/* Grow a stdout pipe to PROC_PIPE_BYTES; where the kernel refuses, it keeps its size (see proc.h). */
-static void grow_pipe(int fd)
+#define PIPE_DEFAULT_BYTES 65536 /* what a new pipe holds: not grown up to this */
+
+static _Atomic int pipe_growth_refused; /* the kernel said no once: the user is at its limit (proc.h) */
+
+/* Grow a stdout pipe to bytes; where the kernel refuses, it keeps its size (see "Pipe size", proc.h). */
+static void grow_pipe(int fd, size_t bytes)
 {
-	(void)fcntl(fd, F_SETPIPE_SZ, PROC_PIPE_BYTES);
+	if (bytes <= PIPE_DEFAULT_BYTES || pipe_growth_refused)
+		return;
+	if (fcntl(fd, F_SETPIPE_SZ, (int)(bytes > INT_MAX ? INT_MAX : bytes)) < 0 && errno == EPERM)
+		pipe_growth_refused = 1;
 }
 
 static int last_signal;
@@ -168,6 +176,7 @@ struct sup {
 	struct reader *readers;
 	size_t nreaders;
 	size_t line_max;        /* the line cap (proc_opts.line_max or PROC_LINE_MAX) */
+	size_t pipe_bytes;      /* stdout pipes grow to this (proc_opts.pipe_bytes or PROC_PIPE_BYTES) */
 	pid_t pgid;             /* the run's process group, 0 until the first stage started */
 	int leader_held;        /* the group leader (pid pgid) is not reaped yet */
 	int stop_status;        /* a callback's negative status, or the line cap's SMELT_ERR */
@@ -461,6 +470,7 @@ static void sup_begin(struct sup *s)
 	sigset_t mask;
 	s->inherit = s->n == 1 && (s->stages[0].flags & SMELT_SPAWN_INHERIT_STDIO);
 	s->line_max = opts && opts->line_max ? opts->line_max : PROC_LINE_MAX;
+	s->pipe_bytes = opts && opts->pipe_bytes ? opts->pipe_bytes : PROC_PIPE_BYTES;
 	last_signal = 0;
 	memset(s->res, 0, s->n * sizeof *s->res);
 	for (size_t i = 0; i < s->n; i++)
@@ -516,7 +526,7 @@ static int start_stage(struct sup *s, size_t i, int *prev_read, int devnull, pid
 			return fail(err, errlen, SMELT_ERR, "cannot create a pipe: %s", strerror(errno));
 		}
 		if (out[0] >= 0)
-			grow_pipe(out[0]);
+			grow_pipe(out[0], s->pipe_bytes);
 	}
 	if (pipe2(rep, O_CLOEXEC) != 0) {
 		free(file);

@@ -55,17 +55,22 @@
  * that fills the pipe meanwhile gets full reads and never waits.
  *
  * Pipe size: each stage's stdout pipe (stage to stage, and the last
- * stage's to smelt) is grown to PROC_PIPE_BYTES = 1 MiB with
- * F_SETPIPE_SZ, where the kernel allows it (a user past
- * /proc/sys/fs/pipe-user-pages-soft, or a pipe-max-size below 1 MiB, keeps
- * the default 64 KiB: slower, never an error).  A tap and a target then
- * switch far less often (the tap writes ahead up to 1 MiB instead of 64
- * KiB) and a target that flushes a state per record never waits for smelt
- * during the 1 ms batching pause.  Stderr pipes keep the default size.
- * The kernel counts a grown pipe's 256 pages against the user's
- * pipe-user-pages-soft (16384 pages by default: 32 pipelines of two stages
- * at once; root is not limited).
- */
+ * stage's to smelt) is grown to proc_opts.pipe_bytes, by default
+ * PROC_PIPE_BYTES = 1 MiB, with F_SETPIPE_SZ, where the kernel allows it
+ * (else it keeps the default 64 KiB: slower, never an error).  A tap and
+ * a target then switch far less often (the tap writes ahead up to 1 MiB
+ * instead of 64 KiB) and a target that flushes a state per record never
+ * waits for smelt during the 1 ms batching pause.  Stderr pipes keep the
+ * default size.  The cost: the kernel counts a grown pipe's 256 pages
+ * against the user's /proc/sys/fs/pipe-user-pages-soft (16384 pages by
+ * default, about 32 two-stage pipelines at once; root is not limited).
+ * Growing is refused once it would take an unprivileged user past that
+ * limit, and once the user is past it the kernel makes every new pipe of
+ * the user 2 pages (8 KiB), smelt's or not.  So after the first refusal
+ * this process grows no more pipes, and a user who runs many pipelines at
+ * once (smelt serve under a service account) sets pipe_bytes lower (the
+ * runtime reads $SMELT_PIPE_BYTES; 65536 or less: pipes are not grown).
+  */
 #ifndef SMELT_PROC_H
 #define SMELT_PROC_H
 
@@ -105,6 +110,7 @@ struct proc_opts {
 	void (*progress)(void *arg, const long long *bytes, size_t n, double seconds);
 	void *progress_arg;
 	size_t line_max;                          /* the line cap in bytes; 0: PROC_LINE_MAX */
+	size_t pipe_bytes;                        /* stdout pipes grow to this; 0: PROC_PIPE_BYTES ("Pipe size") */
 };
 
 /*

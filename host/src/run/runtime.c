@@ -626,6 +626,9 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 	const char *buffer = getenv("SMELT_ELT_BUFFER_SIZE") ? getenv("SMELT_ELT_BUFFER_SIZE") : getenv("MELTANO_ELT_BUFFER_SIZE");
 	if (buffer && strtoll(buffer, NULL, 10) >= 2)
 		o.line_max = (size_t)(strtoll(buffer, NULL, 10) / 2);
+	const char *pipe_bytes = getenv("SMELT_PIPE_BYTES"); /* proc.h, "Pipe size" */
+	if (pipe_bytes && strtoll(pipe_bytes, NULL, 10) > 0)
+		o.pipe_bytes = (size_t)strtoll(pipe_bytes, NULL, 10);
 	struct flow flow = { .rt = rt, .specs = specs, .n = n };
 	if (n > 1) {
 		o.on_stderr = flow_stderr;
