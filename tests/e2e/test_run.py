@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from conftest import FAKES, processes_matching, wait_until
+from conftest import FAKES, SMELT, processes_matching, wait_until
 
 
 def fake_project(project, tap_config, target_config, marker=None):
@@ -283,3 +283,29 @@ plugins:
     # quotes group words; no shell runs, so ';' and '$(id)' stay as they are; $WHO is expanded from the
     # plugin's environment after the split, as Meltano does, so its two blanks stay in one word
     assert proc.stdout == "one two three $(id) ;rm x  y five\n"
+
+
+def test_a_block_sees_settings_an_earlier_block_wrote(project):
+    """A block that runs `smelt config set` (system database) changes what the next block gets, at once."""
+    setter = project.root / "setter.sh"
+    setter.write_text(f"#!/bin/sh\nexec {SMELT} config set probe greeting after --store db\n")
+    probe = project.root / "probe.sh"
+    probe.write_text('#!/bin/sh\nprintf "%s\\n" "$PROBE_GREETING" >> "$PWD/seen.txt"\n')
+    for f in (setter, probe):
+        f.chmod(0o755)
+    project.write(f"""\
+default_environment: dev
+environments: [{{name: dev}}]
+plugins:
+  utilities:
+  - name: setter
+    namespace: setter
+    executable: {setter}
+  - name: probe
+    namespace: probe
+    executable: {probe}
+    settings:
+    - {{name: greeting, value: before}}
+""")
+    project.smelt("run", "probe", "setter", "probe", check=0)
+    assert (project.root / "seen.txt").read_text() == "before\nafter\n"

@@ -337,6 +337,7 @@ int execute_direct(struct runtime *rt, struct plugin *pl, const char *command, c
 	                         .cwd = rt->project->root, .flags = SMELT_SPAWN_INHERIT_STDIO };
 	struct proc_result res;
 	int rc = proc_pipeline(&st, 1, NULL, &res, err, errlen);
+	settings_note_write(); /* what it ran may have written settings: resolve afresh */
 	runtime_env_free(env);
 	argv_free(argv);
 	if (rc == SMELT_ERR)

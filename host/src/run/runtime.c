@@ -645,6 +645,7 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		o.timeout_s = left > 1000 ? (int)(left / 1000) : 1;
 	}
 	int rc = proc_pipeline(st, n, &o, res, err, errlen);
+	settings_note_write(); /* a plugin may have written settings (a block calling `smelt config set`): resolve afresh */
 	/* every exit path: the newest state the target emitted is committed before anything else */
 	char serr[SMELT_ERRBUF_SIZE];
 	int src = state_settle(rt, serr, sizeof serr);

@@ -755,7 +755,8 @@ out:
  * with a key of all of them and handed out again (as a copy) while the key
  * holds: the environment by a hash of every variable, the model by its
  * generation (project_reload()), .env and the database by the count of
- * settings this process wrote (settings_note_write()).  What another process
+ * settings this process wrote, or a plugin it ran may have written
+ * (settings_note_write()).  What another process
  * writes to the system database is not part of the key: a kept resolution
  * is handed out for MEMO_MS at most, so a long-lived process sees such a
  * value a second later at most, and a command (a tiny run takes 10 ms) reads

@@ -102,7 +102,9 @@ int settings_resolve(struct project *p, struct plugin *pl, const cJSON *override
  * what another process writes to the system database is seen a second
  * later at most.  See resolve.c, "the memo".  settings_set(),
  * settings_unset(), settings_reset() and every backend's set, unset and
- * reset call settings_note_write().
+ * reset call settings_note_write(), and so does the runtime after every
+ * plugin process it ran (a block that calls `smelt config set` or writes
+ * .env is seen by the next block at once).
  */
 void settings_note_write(void);
 void settings_release(struct settings *s);
