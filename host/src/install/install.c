@@ -179,6 +179,8 @@ struct pool {
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	int running;
+	char *outer_pip_python; /* the interpreter base_pip_installs_elsewhere() last asked (under lock) */
+	int outer_pip;          /* and its answer */
 };
 
 static double now(void)
@@ -288,8 +290,27 @@ static int run_tool(struct pool *pool, struct job *job, char *const argv[], int 
  * 1 when python's own pip can install into another interpreter's venv
  * (`pip --python`, pip >= 22.3), so that a venv need not get a pip of its
  * own (ensurepip: about 4 s per venv); 0 otherwise.  Output discarded.
+ * Asked once per interpreter of a pool (plugins mostly share one).
  */
+static int ask_base_pip(struct pool *pool, const char *python);
+
 static int base_pip_installs_elsewhere(struct pool *pool, const char *python)
+{
+	pthread_mutex_lock(&pool->lock);
+	int known = pool->outer_pip_python && !strcmp(pool->outer_pip_python, python), yes = pool->outer_pip;
+	pthread_mutex_unlock(&pool->lock);
+	if (known)
+		return yes;
+	yes = ask_base_pip(pool, python);
+	pthread_mutex_lock(&pool->lock);
+	free(pool->outer_pip_python);
+	pool->outer_pip_python = xstrdup(python);
+	pool->outer_pip = yes;
+	pthread_mutex_unlock(&pool->lock);
+	return yes;
+}
+
+static int ask_base_pip(struct pool *pool, const char *python)
 {
 	char *const argv[] = { (char *)python, "-c",
 		               "import sys, pip\n"
@@ -311,6 +332,26 @@ static int base_pip_installs_elsewhere(struct pool *pool, const char *python)
 		if (errno != EINTR)
 			return 0;
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/*
+ * The start of a pip command (verb: install, check) into the venv whose
+ * interpreter is venv_py: uv's pip, python's own pip pointed at the venv
+ * (outer_pip), or the venv's pip.  Returns the count of words put in argv.
+ */
+static size_t pip_argv(const struct pool *pool, int outer_pip, const char *python, char *venv_py, char *verb,
+                       char **argv)
+{
+	size_t a = 0;
+	if (pool->uv) {
+		argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = verb, argv[a++] = "--python", argv[a++] = venv_py;
+	} else if (outer_pip) {
+		argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "--python";
+		argv[a++] = venv_py, argv[a++] = verb;
+	} else {
+		argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = verb;
+	}
+	return a;
 }
 
 static void failed(struct pool *pool, struct job *job, const char *fmt, ...)
@@ -402,22 +443,11 @@ static void install_one(struct pool *pool, struct job *job)
 	set_status(pool, job, "installing %s%s", it->pip_url, pinned ? " (pinned)" : "");
 	for (int attempt = 0;; attempt++) {
 		int no_deps = pinned && attempt == 0;
-		a = 0;
-		if (pool->uv) {
-			argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "install", argv[a++] = "--python";
-			argv[a++] = venv_py;
-			if (it->compile_bytecode)
-				argv[a++] = "--compile-bytecode";
-		} else if (outer_pip) {
-			argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "--python";
-			argv[a++] = venv_py, argv[a++] = "install";
-			if (!it->compile_bytecode) /* pip compiles unless told not to */
-				argv[a++] = "--no-compile";
-		} else {
-			argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "install";
-			if (!it->compile_bytecode)
-				argv[a++] = "--no-compile";
-		}
+		a = pip_argv(pool, outer_pip, python, venv_py, "install", argv);
+		if (pool->uv && it->compile_bytecode)
+			argv[a++] = "--compile-bytecode";
+		else if (!pool->uv && !it->compile_bytecode) /* pip compiles unless told not to */
+			argv[a++] = "--no-compile";
 		if (no_deps)
 			argv[a++] = "--no-deps";
 		for (size_t i = 0; i < nargs; i++)
@@ -427,16 +457,7 @@ static void install_one(struct pool *pool, struct job *job)
 		if (rc != 0 || !no_deps)
 			break;
 		/* the pins are a lock only when complete: check that every dependency is there */
-		a = 0;
-		if (pool->uv) {
-			argv[a++] = pool->uv, argv[a++] = "pip", argv[a++] = "check", argv[a++] = "--python";
-			argv[a++] = venv_py;
-		} else if (outer_pip) {
-			argv[a++] = (char *)python, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "--python";
-			argv[a++] = venv_py, argv[a++] = "check";
-		} else {
-			argv[a++] = venv_py, argv[a++] = "-m", argv[a++] = "pip", argv[a++] = "check";
-		}
+		a = pip_argv(pool, outer_pip, python, venv_py, "check", argv);
 		argv[a] = NULL;
 		if (run_tool(pool, job, argv, logfd, err, sizeof err) == 0)
 			break;
@@ -658,6 +679,7 @@ int install_plugins(struct install_item *items, size_t n, int parallelism, unsig
 	pthread_cond_destroy(&pool.changed);
 	free_words(pool.env);
 	free(pool.uv);
+	free(pool.outer_pip_python);
 	free(pool.jobs);
 	return nfailed ? -1 : 0;
 }
