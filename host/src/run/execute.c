@@ -3,14 +3,15 @@
 #include "adapters/dispatch.h"
 #include "project/project.h"
 #include "run/blocks.h"
-#include "run/plugin_env.h"
 #include "run/history.h"
 #include "run/lineage.h"
+#include "run/plugin_env.h"
 #include "run/proc.h"
 #include "run/runtime.h"
 #include "settings/settings.h"
 #include "store/store.h"
 #include "util/argv.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -27,13 +28,6 @@
 
 #define RUN_LOG_MAX_BYTES (64LL * 1024 * 1024) /* run.log + run.log.1; see log_open_file_capped() */
 
-
-static long long monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* <env>:<tap>-to-<target>[:suffix]; NULL with err set when a part holds ':'. */
 static char *state_id_for(struct project *p, const struct block *b, const char *suffix, char *err, size_t errlen)
@@ -122,7 +116,7 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	req.flags = flags;
 	req.timeout_s = o->timeout_s;
 	log_debug("block %zu/%zu: %s", index + 1, total, b->text);
-	long long t0 = monotonic_ms();
+	long long t0 = mono_ms();
 	char aerr[SMELT_ERRBUF_SIZE * 4] = "";
 	if (b->kind == BLOCK_EL) /* each plugin sees what the ones before it are configured with (run/plugin_env.h) */
 		plugin_env_el_enter(rt, b->plugins, b->nplugins);
@@ -142,7 +136,7 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	plugin_env_el_leave();
 	log_context_set(1, "cmd_type", NULL);
 	log_context_set(1, "job_name", NULL);
-	double secs = (double)(monotonic_ms() - t0) / 1000.0;
+	double secs = (double)(mono_ms() - t0) / 1000.0;
 	*secs_out = secs;
 	if (rc != SMELT_OK) {
 		fail(err, errlen, rc, "%s", aerr[0] ? aerr : smelt_strerror(rc));
@@ -215,7 +209,7 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 	rt->check_required = 1;
 	rt->timeout_s = o->timeout_s;
 	if (o->timeout_s)
-		rt->deadline_ms = monotonic_ms() + (long long)o->timeout_s * 1000;
+		rt->deadline_ms = mono_ms() + (long long)o->timeout_s * 1000;
 	if (!(o->flags & SMELT_RQ_DRY_RUN) && make_log_dir(rt, err, errlen) != 0)
 		return SMELT_ERR;
 	log_debug("run %s: %zu block%s", rt->run_id, bl->n, bl->n == 1 ? "" : "s");
@@ -250,7 +244,7 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct run_opts *o, double *secs,
                    size_t *done, double *total_s, char *err, size_t errlen)
 {
-	long long t0 = monotonic_ms();
+	long long t0 = mono_ms();
 	int rc = SMELT_OK;
 	int record = !(o->flags & SMELT_RQ_DRY_RUN);
 	for (*done = 0; *done < bl->n; (*done)++) {
@@ -270,7 +264,7 @@ int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct
 			break;
 	}
 	lineage_run_end(rt->lineage, rc, err);
-	*total_s = (double)(monotonic_ms() - t0) / 1000.0;
+	*total_s = (double)(mono_ms() - t0) / 1000.0;
 	return rc;
 }
 

@@ -1,6 +1,7 @@
 /* proc: the process supervisor; see proc.h. */
 #include "run/proc.h"
 #include "run/sdk_log.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -141,13 +142,6 @@ void proc_describe_exit(const struct smelt_exit *ex, char *buf, size_t len)
 		snprintf(buf, len, "did not finish");
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* A pipe being read line by line. */
 struct reader {
 	int fd;                 /* -1 once at EOF */
@@ -266,7 +260,7 @@ static int reader_pump(struct sup *s, struct reader *r)
 	}
 	r->bytes += got;
 	if (got < BATCH_MIN_BYTES)
-		r->not_before = now_ms() + BATCH_WAIT_MS;
+		r->not_before = mono_ms() + BATCH_WAIT_MS;
 	const struct proc_stage *st = &s->stages[r->stage];
 	int whole = r->is_stdout && st->on_line; /* a callback gets whole lines; a log gets their first 64 KiB */
 	char *p = buf, *end = buf + got;
@@ -616,7 +610,7 @@ static void handle_signals(struct sup *s)
 			log_warn("received %s: stopping", signal_name((int)si.ssi_signo));
 			/* the stages' whole group, interactive or not; SIGHUP arrives as SIGTERM */
 			signal_all(s, si.ssi_signo == SIGHUP ? SIGTERM : (int)si.ssi_signo);
-			s->kill_at = now_ms() + GRACE_MS;
+			s->kill_at = mono_ms() + GRACE_MS;
 		} else {
 			signal_all(s, SIGKILL); /* a second signal: no more patience */
 		}
@@ -635,7 +629,7 @@ static int poll_once(struct sup *s)
 	size_t map[64], np = 0;
 	pfd[np].fd = s->sfd;
 	pfd[np++].events = POLLIN;
-	long long now = now_ms();
+	long long now = mono_ms();
 	long long wait = s->next_tick - now;
 	for (size_t i = 0; i < s->nreaders && np < 64; i++) {
 		if (s->readers[i].fd < 0)
@@ -729,7 +723,7 @@ static void supervise(struct sup *s)
 {
 	const struct proc_opts *opts = s->opts;
 	s->tick_ms = opts && opts->tick_ms > 0 ? opts->tick_ms : 1000;
-	s->start = now_ms();
+	s->start = mono_ms();
 	s->next_tick = s->start + s->tick_ms;
 	s->next_progress = s->start + 1000;
 	s->deadline = opts && opts->timeout_s > 0 ? s->start + (long long)opts->timeout_s * 1000 : 0;
@@ -741,13 +735,13 @@ static void supervise(struct sup *s)
 		if (!running && !open_readers)
 			break;
 		if (!running && !s->drain_until)
-			s->drain_until = now_ms() + DRAIN_MS;
-		if (s->drain_until && now_ms() >= s->drain_until)
+			s->drain_until = mono_ms() + DRAIN_MS;
+		if (s->drain_until && mono_ms() >= s->drain_until)
 			break;
 		if (poll_once(s) < 0)
 			break;
 		reap(s);
-		long long now = now_ms();
+		long long now = mono_ms();
 		enforce_stops(s, now);
 		run_clock(s, now);
 	}

@@ -15,6 +15,7 @@
 #include "store/state_backend.h"
 #include "store/store.h"
 #include "util/argv.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -437,15 +438,6 @@ static const char *h_env_get(const struct smelt_env *env, const char *name)
  */
 #define STATE_COMMIT_MS 100
 
-/* Monotonic milliseconds, from the coarse clock (a few ms of resolution, enough for a 100 ms
- * commit interval and heartbeats, and cheap enough to read once per state line). */
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct state_backend *runtime_state_backend(struct runtime *rt, char *err, size_t errlen);
 
 /* Commit the pending state, if any; 0 or a negative status with err set. */
@@ -458,7 +450,7 @@ static int state_flush(struct runtime *rt, char *err, size_t errlen)
 	           : SMELT_ERR;
 	free(rt->pending_state.state_id);
 	rt->pending_state.state_id = rt->pending_state.json = NULL; /* json is buf, kept for the next */
-	rt->pending_state.last_ms = now_ms();
+	rt->pending_state.last_ms = coarse_ms();
 	return rc;
 }
 
@@ -479,7 +471,7 @@ static int state_settle(struct runtime *rt, char *err, size_t errlen)
 static void tick(void *arg)
 {
 	struct runtime *rt = arg;
-	long long now = now_ms();
+	long long now = coarse_ms();
 	if (now - rt->heartbeat_ms >= 1000) {
 		rt->heartbeat_ms = now;
 		/* another machine took the run's lock over (store.h): stop as a SIGTERM would, state unsaved */
@@ -496,7 +488,7 @@ static void tick(void *arg)
 			log_status(line);
 		}
 	}
-	if (rt->pending_state.json && now_ms() - rt->pending_state.last_ms >= STATE_COMMIT_MS &&
+	if (rt->pending_state.json && coarse_ms() - rt->pending_state.last_ms >= STATE_COMMIT_MS &&
 	    state_flush(rt, rt->pending_state.err, sizeof rt->pending_state.err) != SMELT_OK)
 		rt->pending_state.failed = 1;
 }
@@ -778,7 +770,7 @@ static int h_state_put(void *hctx, const char *state_id, const char *json, int p
 	if (partial) {
 		struct state_backend *b = runtime_state_backend(rt, err, errlen);
 		rc = b ? state_backend_put(b, state_id, json, 1, err, errlen) : SMELT_ERR;
-		rt->pending_state.last_ms = now_ms();
+		rt->pending_state.last_ms = coarse_ms();
 		return rc;
 	}
 	size_t n = strlen(json) + 1;
@@ -790,7 +782,7 @@ static int h_state_put(void *hctx, const char *state_id, const char *json, int p
 	rt->pending_state.json = rt->pending_state.buf;
 	if (!rt->pending_state.state_id)
 		rt->pending_state.state_id = xstrdup(state_id);
-	if (now_ms() - rt->pending_state.last_ms >= STATE_COMMIT_MS)
+	if (coarse_ms() - rt->pending_state.last_ms >= STATE_COMMIT_MS)
 		rc = state_flush(rt, err, errlen);
 	return rc;
 }

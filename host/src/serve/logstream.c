@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "serve/mhd_lazy.h"
+#include "util/clock.h"
 
 #define KEEPALIVE_MS 10000   /* a comment line this often (and the run's status looked at) */
 #define UNARMED_MS 500       /* the wait while no folder of the log can be watched yet */
@@ -50,13 +51,6 @@ struct stream {
 	int sub;               /* children_subscribe(): the server finished a run, or stops */
 	int check;             /* look at the run's status before sleeping again */
 };
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void add_event(struct stream *s, const char *line, size_t len)
 {

@@ -1,8 +1,9 @@
 /* subcmd: this smelt's own commands run for the server; see subcmd.h. */
 #include "serve/subcmd.h"
 #include "serve/budget.h"
-#include "serve/spawn.h"
 #include "serve/ctx.h"
+#include "serve/spawn.h"
+#include "util/clock.h"
 #include "util/strbuf.h"
 
 #include <smelt/sdk.h>
@@ -39,13 +40,6 @@ static char **child_env(const char *const *extra)
 		env[k++] = (char *)extra[i];
 	env[k] = NULL;
 	return env;
-}
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* "smelt: error: X" lines of stderr, as "X; Y"; the rest (warnings, hints) dropped. */

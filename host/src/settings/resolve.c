@@ -1,12 +1,13 @@
 /* settings/resolve: resolving a plugin's settings by precedence and building process environments; see settings.h. */
 #include "settings/settings.h"
+#include "build_config.h"
+#include "project/project.h"
 #include "settings/internal.h"
 #include "store/pg_uri.h"
-#include "project/project.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
-#include "build_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -766,13 +767,6 @@ out:
 #define MEMO_SLOTS 8
 #define MEMO_MS 1000
 
-static long long memo_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct memo_entry {
 	int used;
 	const struct plugin *pl; /* NULL: the project's own settings */
@@ -781,7 +775,7 @@ struct memo_entry {
 	unsigned long model_generation, db_writes;
 	const struct environment *active;
 	const struct settings_db_ops *db;
-	long long at_ms; /* when it was resolved (memo_now_ms()) */
+	long long at_ms; /* when it was resolved (coarse_ms()) */
 	struct settings s;
 };
 
@@ -853,7 +847,7 @@ static int resolve_memo(struct project *p, struct plugin *pl, unsigned flags, st
 	}
 	unsigned long long h = environ_hash();
 	const struct settings_db_ops *db = settings_db_of(p);
-	long long now = memo_now_ms();
+	long long now = coarse_ms();
 	for (size_t i = 0; i < MEMO_SLOTS; i++) {
 		struct memo_entry *e = &m->e[i];
 		if (e->used && e->pl == pl && e->flags == flags && e->env_hash == h &&

@@ -12,6 +12,7 @@
 #include "store/meltano_db.h"
 #include "store/store.h"
 #include "store/store_pg.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -31,13 +32,6 @@ struct sysdb {
 	int pg_failed;     /* the server could not be used: said once, then the level is empty */
 	long long meltano_absent_until; /* monotonic ms: meltano_db was missing, not looked for again before then */
 };
-
-static long long coarse_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /*
  * Meltano's database, read through when smelt.db lacks a value: most
