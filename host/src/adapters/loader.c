@@ -1,5 +1,6 @@
 /* loader: see loader.h.  Modelled on Redis moduleLoad and PostgreSQL dfmgr.c. */
 #include "adapters/loader.h"
+#include "util/argv.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -48,24 +49,6 @@ void loader_init(struct loader *l)
 	memset(l, 0, sizeof *l);
 }
 
-static void free_strv(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* A NULL-terminated copy of v (may be NULL: an empty list). */
-static char **copy_strv(const char *const *v)
-{
-	size_t n = 0;
-	while (v && v[n])
-		n++;
-	char **out = xcalloc(n + 1, sizeof *out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = xstrdup(v[i]);
-	return out;
-}
 
 /* What claims are decided on: the descriptor's once loaded, else the index's. */
 static const char *entry_name(const struct loaded_adapter *a)
@@ -93,7 +76,7 @@ void loader_release(struct loader *l)
 			dlclose(a->handle);
 		free(a->path);
 		free(a->name);
-		free_strv(a->namespaces);
+		argv_free(a->namespaces);
 	}
 	for (size_t i = 0; i < l->nrefusals; i++)
 		free(l->refusals[i]);
@@ -214,7 +197,7 @@ int loader_open(struct loader *l, const char *path, char *err, size_t errlen)
 	l->items = xrealloc(l->items, (l->n + 1) * sizeof *l->items);
 	l->items[l->n++] = (struct loaded_adapter){ .desc = ad, .handle = handle, .path = xstrdup(path),
 	                                            .name = xstrdup(ad->name), .plugin_types = ad->plugin_types,
-	                                            .namespaces = copy_strv(ad->namespaces) };
+	                                            .namespaces = argv_copy(ad->namespaces) };
 	return SMELT_OK;
 }
 
@@ -243,10 +226,10 @@ int loader_load(struct loader *l, struct loaded_adapter *a, char *err, size_t er
 	a->desc = ad;
 	a->handle = handle;
 	free(a->name);
-	free_strv(a->namespaces);
+	argv_free(a->namespaces);
 	a->name = xstrdup(ad->name);
 	a->plugin_types = ad->plugin_types;
-	a->namespaces = copy_strv(ad->namespaces);
+	a->namespaces = argv_copy(ad->namespaces);
 	return SMELT_OK;
 }
 

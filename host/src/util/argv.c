@@ -76,3 +76,14 @@ void argv_free(char **words)
 		free(*w);
 	free(words);
 }
+
+char **argv_copy(const char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	char **out = xcalloc(n + 1, sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}

@@ -14,5 +14,7 @@ int argv_split(const char *s, char ***words, size_t *n);
 /* Append one word (copied). */
 void argv_push(char ***words, size_t *n, const char *w);
 void argv_free(char **words);
+/* A NULL-terminated copy of the NULL-terminated v (NULL: an empty list); argv_free() frees it. */
+char **argv_copy(const char *const *v);
 
 #endif
