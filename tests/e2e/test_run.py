@@ -309,3 +309,23 @@ plugins:
 """)
     project.smelt("run", "probe", "setter", "probe", check=0)
     assert (project.root / "seen.txt").read_text() == "before\nafter\n"
+
+
+def test_logging_files_are_kept_and_rewritten_only_when_their_text_changes(project):
+    """The Singer logging configurations hold no secret: kept between runs (runs of one plugin at once
+    share them, none removes the other's), rewritten when the log level changes them."""
+    fake_project(project, {"records": 3}, {})
+    project.smelt("run", "tap-fake", "target-fake", check=0)
+    sdk = project.root / ".smelt/run/tap-fake/tap.singer_sdk_logging.json"
+    conf = project.root / ".smelt/run/tap-fake/tap.pipelinewise_logging.conf"
+    assert json.loads(sdk.read_text())["root"]["level"] == "INFO"
+    assert "[logger_root]\nlevel=INFO\n" in conf.read_text()
+    assert oct(sdk.stat().st_mode & 0o777) == "0o600"
+    before = (sdk.stat().st_ino, sdk.stat().st_mtime_ns, conf.stat().st_ino, conf.stat().st_mtime_ns)
+    project.smelt("run", "tap-fake", "target-fake", check=0)
+    assert (sdk.stat().st_ino, sdk.stat().st_mtime_ns, conf.stat().st_ino, conf.stat().st_mtime_ns) == before
+    project.smelt("--log-level", "debug", "run", "tap-fake", "target-fake", check=0)
+    assert json.loads(sdk.read_text())["root"]["level"] == "DEBUG"
+    assert "[logger_root]\nlevel=DEBUG\n" in conf.read_text()
+    # the config files, which hold secrets, are still removed after every run
+    assert not list(project.root.glob(".smelt/run/*/*config.json"))

@@ -1,6 +1,5 @@
 /* run/plugin_env: see plugin_env.h. */
 #include "run/plugin_env.h"
-#include "run/runfiles.h"
 #include "run/runtime.h"
 #include "run/sdk_log.h"
 #include "project/project.h"
@@ -11,8 +10,10 @@
 #include "util/strbuf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The EL block running now (one at a time): see plugin_env.h. */
 static struct {
@@ -147,6 +148,34 @@ static const char *python_level(void)
 }
 
 /* Write one logging configuration into the plugin's run folder and name it in env (unless env names one). */
+/* 1 when the file at path (beneath sys) holds exactly text. */
+static int holds(const char *sys, const char *path, const char *text)
+{
+	int fd = fs_open_under(sys, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	size_t len = strlen(text), got = 0;
+	char *buf = xmalloc(len + 1);
+	ssize_t r;
+	while (got <= len && (r = read(fd, buf + got, len + 1 - got)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	int same = got == len && !memcmp(buf, text, len);
+	free(buf);
+	return same;
+}
+
+/*
+ * The logging configuration file var names (plugin_env.h): no secret in
+ * it, so it is kept between runs and written only when its text changed
+ * (a new log level): no file made and removed per run, and runs of one
+ * plugin at once never remove the file the other's plugin is reading.
+ */
 static void logging_file(struct runtime *rt, struct plugin *pl, struct envlist *env, const char *var,
                          const char *file, const char *text)
 {
@@ -155,19 +184,11 @@ static void logging_file(struct runtime *rt, struct plugin *pl, struct envlist *
 	const char *dir = runtime_plugin_path(rt, pl, SMELT_PPATH_RUN_DIR);
 	char *path = xasprintf("%s/%s", dir, file);
 	const char *sys = rt->project->sys_dir;
-	int known = 0; /* written already by this smelt (each plugin environment built names it again) */
-	for (size_t i = 0; i < rt->nprivate && !known; i++)
-		known = !strcmp(rt->private_files[i], path);
-	/* like every generated file of the run folder: recorded first, removed after the run (or by the next sweep) */
-	if (!known && (mkdir_private(sys) != 0 || runfiles_register(sys, path) != 0 ||
-	               fs_write_under(sys, path, text, strlen(text), 0600, 0700) != 0)) {
+	if (!holds(sys, path, text) &&
+	    (mkdir_private(sys) != 0 || fs_write_under(sys, path, text, strlen(text), 0600, 0700) != 0)) {
 		log_warn("cannot write '%s': %s", path, fs_beneath_strerror(errno));
 		free(path);
 		return;
-	}
-	if (!known) {
-		rt->private_files = xrealloc(rt->private_files, (rt->nprivate + 1) * sizeof *rt->private_files);
-		rt->private_files[rt->nprivate++] = xstrdup(path);
 	}
 	envlist_set(env, var, path);
 	free(path);

@@ -6,9 +6,10 @@
  *    and LOGGING_CONF_FILE naming logging configurations written into the
  *    plugin's run folder (<sys dir>/run/<name>/<tap|target|mapper>.
  *    singer_sdk_logging.json and .pipelinewise_logging.conf, Meltano's
- *    files: messages only, at smelt's log level; removed after the run
- *    like the other generated files), unless the user's environment names
- *    its own.  A plugin with the `structured-logging` capability and the
+ *    files: messages only, at smelt's log level; kept between runs, as
+ *    they hold no secret, and rewritten only when their text changes, so
+ *    runs of one plugin at once share them), unless the user's
+ *    environment names its own.  A plugin with the `structured-logging` capability and the
  *    `_log_parser` "singer-sdk" (the default) gets the Singer SDK's
  *    StructuredFormatter instead, and its JSON stderr lines are read by
  *    run/sdk_log.h (sdk_log_use() is called for every Singer plugin);
