@@ -164,9 +164,11 @@ def test_prune_keep_and_older_than(project):
     assert [r["run_id"] for r in runs(project)["runs"]] == ids[:2]
     for gone in ids[2:]:
         assert not (project.root / ".smelt/logs" / gone).exists()
+        assert not (project.root / ".smelt/lineage" / f"{gone}.jsonl").exists()
         assert project.smelt("runs", "show", gone).returncode == 1
     for kept in ids[:2]:
         assert (project.root / ".smelt/logs" / kept / "run.log").is_file()
+        assert (project.root / ".smelt/lineage" / f"{kept}.jsonl").is_file()
     # the lock rows of pruned runs go too; state stays
     db = sqlite3.connect(project.root / ".smelt/smelt.db")
     assert {r[0].split(":")[0] for r in db.execute("SELECT run_id FROM runs")} == set(ids[:2])

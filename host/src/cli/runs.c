@@ -39,8 +39,8 @@ const struct cli_spec runs_spec = {
 	        "is recorded with its blocks, their status, duration, rows per stream and results.\n"
 	        "Statuses: queued (started by smelt serve, not begun yet), running, success,\n"
 	        "failed, cancelled.  D is a duration back from now (7d, 12h, 30m) or an ISO date\n"
-	        "(2026-12-01, 2026-12-01T10:00:00Z).  prune deletes finished runs and their logs\n"
-	        "(.smelt/logs/RUN_ID).\n",
+	        "(2026-12-01, 2026-12-01T10:00:00Z).  prune deletes finished runs, their logs\n"
+	        "(.smelt/logs/RUN_ID) and their lineage file (.smelt/lineage/RUN_ID.jsonl).\n",
 	.options = runs_options,
 	.examples = "  smelt runs list --status failed --since 7d\n"
 	            "  smelt runs show RUN_ID --format json\n"
@@ -242,6 +242,9 @@ static void prune_logs(void *arg, const char *run_id)
 		return;
 	char *rel = xasprintf("logs/%s", run_id);
 	fs_remove_tree_under(c->sys_dir, rel);
+	free(rel);
+	rel = xasprintf("lineage/%s.jsonl", run_id); /* its lineage events, when they went to a file */
+	fs_unlink_under(c->sys_dir, rel);
 	free(rel);
 }
 
