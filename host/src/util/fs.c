@@ -17,6 +17,10 @@
 
 int mkdir_p(const char *path, mode_t mode)
 {
+	if (mkdir(path, mode) == 0 || errno == EEXIST) /* the common case: its parents are there */
+		return 0;
+	if (errno != ENOENT || !*path) /* "" is ENOENT too, and has no parents to make */
+		return -1;
 	char *p = xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
 		if (*s != '/')
