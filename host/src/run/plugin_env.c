@@ -147,7 +147,6 @@ static const char *python_level(void)
 	return "CRITICAL";
 }
 
-/* Write one logging configuration into the plugin's run folder and name it in env (unless env names one). */
 /* 1 when the file at path (beneath sys) holds exactly text. */
 static int holds(const char *sys, const char *path, const char *text)
 {
@@ -171,8 +170,9 @@ static int holds(const char *sys, const char *path, const char *text)
 }
 
 /*
- * The logging configuration file var names (plugin_env.h): no secret in
- * it, so it is kept between runs and written only when its text changed
+ * Write one logging configuration into the plugin's run folder and name it
+ * in env as var (unless env names one already).  No secret in it, so it is
+ * kept between runs and written only when its text changed
  * (a new log level): no file made and removed per run, and runs of one
  * plugin at once never remove the file the other's plugin is reading.
  */
