@@ -49,7 +49,6 @@ void loader_init(struct loader *l)
 	memset(l, 0, sizeof *l);
 }
 
-
 /* What claims are decided on: the descriptor's once loaded, else the index's. */
 static const char *entry_name(const struct loaded_adapter *a)
 {
