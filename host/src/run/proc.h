@@ -54,6 +54,10 @@
  * a pipe, its last writer gone, is seen at once); a writer
  * that fills the pipe meanwhile gets full reads and never waits.
  *
+ * Starting: each stage is started with vfork() and execve() (no page
+ * tables copied; the child makes only system calls until its execve), one
+ * after the other, each wired to the previous one's stdout.
+ *
  * Pipe size: each stage's stdout pipe (stage to stage, and the last
  * stage's to smelt) is grown to proc_opts.pipe_bytes, by default
  * PROC_PIPE_BYTES = 1 MiB, with F_SETPIPE_SZ, where the kernel allows it
