@@ -180,6 +180,17 @@ def test_smelt_test_runs_dbt_test(proj):
     assert bad.returncode == 1 and "assert_no_big_orders" in bad.stderr
 
 
+def test_smelt_test_installs_dbt_on_first_use(tmp_path):
+    """`smelt test` installs a plugin that is not installed yet, as `run` and `invoke` do."""
+    (tmp_path / "smelt.yml").write_text(PROJECT)
+    shutil.copytree(DATA / "csv", tmp_path / "data")
+    assert not (tmp_path / ".smelt/transformers/dbt-sqlite/venv").exists()
+    proc = Smelt(tmp_path)("test", "dbt-sqlite", env=tool_env(), timeout=1800)
+    assert proc.returncode == 0, proc.stderr
+    assert "not found on PATH" not in proc.stderr
+    assert (tmp_path / ".smelt/transformers/dbt-sqlite/venv/bin/dbt").is_file()
+
+
 def test_an_existing_dbt_project_is_used_as_it_is(tmp_path):
     """The profile of a project that has its own dbt_project.yml (invoke installs dbt-sqlite first)."""
     (tmp_path / "smelt.yml").write_text(PROJECT.replace("database: output/warehouse.db",

@@ -43,7 +43,10 @@ jobs:
 
 
 def runs(project, *args):
-    return project.smelt.json("runs", "list", "--format", "json", *args)
+    """runs list --format json: one compact document on one line, as every listing prints."""
+    out = project.smelt("runs", "list", "--format", "json", *args, check=0).stdout
+    assert out.endswith("}\n") and out.count("\n") == 1, out[:200]
+    return json.loads(out)
 
 
 def test_runs_are_recorded_with_blocks_and_rows(project):

@@ -70,7 +70,7 @@ static const char *str_or(const cJSON *o, const char *key, const char *dflt)
 static void print_json(const cJSON *v)
 {
 	struct strbuf sb = STRBUF_INIT;
-	json_dump(&sb, v, 2);
+	json_dump(&sb, v, -2); /* one compact document on one line, as every listing */
 	printf("%s\n", sb.buf);
 	strbuf_release(&sb);
 }

@@ -205,7 +205,9 @@ static int run_selection(struct runtime *rt, struct selection *sel, struct repor
 	int rc = 0;
 	struct loaded_adapter *a = n || own ? runtime_adapter_for(rt, pl, err, sizeof err) : NULL;
 	if (a && dispatch_has_op(a, SMELT_REQ_TEST)) {
-		if (!n)
+		if (runtime_prepare(rt, &pl, 1, 1, err, sizeof err)) /* installed on first use, as run and invoke */
+			rc = cli_fail("%s", err);
+		if (rc == 0 && !n)
 			rc = run_test(rt, a, pl, NULL, r);
 		for (size_t i = 0; rc == 0 && i < n; i++)
 			rc = run_test(rt, a, pl, tests[i], r);
