@@ -71,6 +71,38 @@ def test_errors_name_file_line_and_column(project):
     assert "smelt.yml:4:3: unknown key 'colour' in environment 'dev'" in proc.stderr
 
 
+def test_remove_names_what_it_leaves_in_dotenv(tmp_path):
+    """.env is the user's: remove leaves it alone (as Meltano), but names the plugin's variables left there,
+    never their values; settings stored in the system database go."""
+    (tmp_path / "smelt.yml").write_text("""\
+default_environment: dev
+environments: [{name: dev}]
+plugins:
+  loaders:
+  - name: target-mine
+    namespace: target_ns
+    executable: /bin/cat
+    settings:
+    - {name: password, kind: password}
+    - {name: host}
+""")
+    smelt = Smelt(tmp_path)
+    smelt("config", "set", "target-mine", "password", "s3cret-value", check=0)
+    smelt("config", "set", "target-mine", "host", "db.example", "--store", "db", check=0)
+    with open(tmp_path / ".env", "a") as f:
+        f.write("OTHER_VAR=1\nTARGET_NS_PORT=5\n")
+    proc = smelt("remove", "target-mine", check=0)
+    assert "TARGET_MINE_PASSWORD, TARGET_NS_PORT" in proc.stderr and "OTHER_VAR" not in proc.stderr
+    assert "s3cret-value" not in proc.stdout + proc.stderr
+    assert "TARGET_MINE_PASSWORD='s3cret-value'" in (tmp_path / ".env").read_text()
+    # added again: the database's value is gone, the .env one is back (it is the user's file)
+    smelt("add", "loader", "target-mine", "--custom", "--namespace", "target_ns", "--executable", "/bin/cat",
+          "--setting", "password:password", "--setting", "host", check=0)
+    listed = smelt.json("config", "list", "target-mine", "--format", "json")
+    text = json.dumps(listed)
+    assert "db.example" not in text
+
+
 def test_add_custom_and_remove_keep_comments(tmp_path):
     root = tmp_path / "proj"
     shutil.copytree(DATA, root)

@@ -33,6 +33,28 @@ static char *glob_escape(const char *name)
 	return strbuf_detach(&sb);
 }
 
+
+/*
+ * .env is the user's file: remove leaves it alone, as Meltano's does, but
+ * names the variables in it that belonged to the plugin (<NAME>_*,
+ * <NAMESPACE>_*), so that no secret stays there unnoticed.  Names only.
+ */
+static void warn_dotenv_left(const struct project *p, const char *name, char *const prefixes[2])
+{
+	struct strbuf left = STRBUF_INIT;
+	for (const cJSON *c = p->dotenv ? p->dotenv->child : NULL; c; c = c->next) {
+		int mine = 0;
+		for (int k = 0; k < 2 && !mine; k++) {
+			size_t n = prefixes[k] ? strlen(prefixes[k]) : 0;
+			mine = n && !strncmp(c->string, prefixes[k], n) && c->string[n] == '_';
+		}
+		if (mine)
+			strbuf_addf(&left, "%s%s", left.len ? ", " : "", c->string);
+	}
+	if (left.len)
+		log_warn("'%s' left in .env (remove does not edit .env): %s", name, left.buf);
+	strbuf_release(&left);
+}
 static int remove_one(struct project *p, int type, const char *name)
 {
 	char err[1024];
@@ -49,8 +71,14 @@ static int remove_one(struct project *p, int type, const char *name)
 		return cli_fail("'%s' names plugins of several types; use --plugin-type", name);
 	enum plugin_type t = pl->type;
 	char *ns = settings_db_namespace(pl);
+	char *env_prefixes[2] = { settings_env_name(NULL, pl->name), NULL };
+	const char *pns = plugin_namespace(p, pl);
+	if (pns && strcmp(pns, pl->name))
+		env_prefixes[1] = settings_env_name(NULL, pns);
 	if (project_remove_plugin(p, pl, err, sizeof err) < 0 || project_save(p, err, sizeof err) < 0) {
 		free(ns);
+		free(env_prefixes[0]);
+		free(env_prefixes[1]);
 		return cli_fail("%s", err);
 	}
 	printf("Removed %s '%s' from %s\n", plugin_type_singular(t), name, p->file_name);
@@ -93,6 +121,9 @@ static int remove_one(struct project *p, int type, const char *name)
 	if (ops->reset(ops->ctx, ns, err, sizeof err) < 0)
 		log_warn("cannot remove the stored settings of '%s': %s", name, err);
 	free(ns);
+	warn_dotenv_left(p, name, env_prefixes);
+	free(env_prefixes[0]);
+	free(env_prefixes[1]);
 	return rc;
 }
 
@@ -106,7 +137,9 @@ static const struct cli_option remove_options[] = {
 const struct cli_spec remove_spec = {
 	.name = "remove",
 	.usage = "smelt remove [TYPE] NAME... [--plugin-type TYPE]",
-	.text = "Remove plugins: their entry, install folder, lock files and stored settings.\n",
+	.text = "Remove plugins: their entry, install folder, lock files and the settings stored\n"
+	        "in the system database.  .env is left alone, as Meltano does; the plugin's\n"
+	        "variables still in it are named in a warning (never their values).\n",
 	.options = remove_options,
 	.examples = "  smelt remove tap-csv\n"
 	            "  smelt remove --plugin-type loader target-sqlite\n",
