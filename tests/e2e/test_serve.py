@@ -517,6 +517,20 @@ def test_no_response_holds_the_secret(project, serve):
     assert s.proc.poll() is None
 
 
+def test_a_port_in_use_is_one_clear_error(project):
+    csv_project(project)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([SMELT, "serve", "--listen", f"127.0.0.1:{port}"], cwd=project.root,
+                              env=clean_env({"SMELT_SERVE_TOKEN": TOKEN}), capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    # smelt's own message only: no raw line of the HTTP library before it
+    assert proc.stderr == f"smelt: error: cannot listen on '127.0.0.1:{port}': Address already in use " \
+                          "(is the port in use?)\n", proc.stderr
+
+
 def test_non_loopback_needs_tls_or_insecure(project):
     csv_project(project)
     port = free_port()

@@ -275,6 +275,20 @@ static void lower_priority(int nice, int idle)
 
 static volatile sig_atomic_t got_signal;
 
+/*
+ * libmicrohttpd's own messages (a port in use, a client that broke off a
+ * TLS handshake) go to smelt's log at debug level, not raw to stderr: what
+ * stops the server is said once, by smelt's error.
+ */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char line[512];
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = 0;
+	log_debug("http: %s", line);
+}
+
 static void on_signal(int sig)
 {
 	got_signal = sig;
@@ -357,6 +371,7 @@ int serve_run(const struct serve_opts *o, char *err, size_t errlen)
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 	                 (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0) | (tls ? MHD_USE_TLS : 0);
 	struct MHD_OptionItem opts[] = {
+		{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL }, /* first, so that start-up messages use it */
 		{ MHD_OPTION_SOCK_ADDR, 0, &addr },
 		{ MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT_S, NULL },
 		{ MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT, NULL },
