@@ -77,6 +77,7 @@ def test_runs_are_recorded_with_blocks_and_rows(project):
     assert out[0].split() == ["RUN", "ID", "STATUS", "STARTED", "TIME", "ROWS", "JOB/BLOCKS"]
     assert out[1].split()[0] == newest["run_id"] and out[1].split()[1] == "success"
     assert out[1].endswith("tap-fake target-fake") and out[2].endswith("load")
+    assert "No runs match." in project.smelt("runs", "list", "--status", "failed", check=0).stderr
     text = project.smelt("runs", "show", oldest["run_id"], check=0).stdout
     assert f"Run:      {oldest['run_id']}" in text and "Status:   success" in text and "Job:      load" in text
     assert "tap-csv target-sqlite" in text and "orders 2 rows, customers 3 rows" in text
@@ -184,6 +185,8 @@ def test_prune_keep_and_older_than(project):
     assert runs(project)["total"] == 0
     proc = project.smelt("runs", "prune")
     assert proc.returncode == 2 and "--keep N or --older-than D" in proc.stderr
+    proc = project.smelt("runs", "prune", "--keep", "1", "--older-than", "1d")
+    assert proc.returncode == 2 and "takes one of --keep N or --older-than D, not both" in proc.stderr
     proc = project.smelt("runs", "prune", "--keep", "-1")
     assert proc.returncode == 2
     proc = project.smelt("runs", "prune", "--older-than", "soon")

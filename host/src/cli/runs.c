@@ -140,7 +140,7 @@ static int runs_list_cmd(struct cli *cli, int argc, char **argv)
 	} else {
 		cJSON *runs = cJSON_GetObjectItemCaseSensitive(res, "runs"), *run;
 		if (!cJSON_GetArraySize(runs))
-			log_info("No runs recorded.");
+			log_info(q.job || q.status || q.since ? "No runs match." : "No runs recorded.");
 		else
 			printf("%-36s  %-9s  %-24s  %8s  %8s  %s\n", "RUN ID", "STATUS", "STARTED", "TIME", "ROWS", "JOB/BLOCKS");
 		cJSON_ArrayForEach(run, runs) {
@@ -262,8 +262,10 @@ static int runs_prune_cmd(struct cli *cli, int argc, char **argv)
 		default: return cli_opt_unknown(&runs_spec, "prune", argv[i]);
 		}
 	}
-	if (!keep_s == !older)
+	if (!keep_s && !older)
 		return cli_usage("runs", "prune needs one of --keep N or --older-than D");
+	if (keep_s && older)
+		return cli_usage("runs", "prune takes one of --keep N or --older-than D, not both");
 	if (keep_s) {
 		char *end;
 		long n = strtol(keep_s, &end, 10);
