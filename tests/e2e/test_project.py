@@ -103,6 +103,22 @@ plugins:
     assert "db.example" not in text
 
 
+def test_add_custom_with_a_program_path_has_nothing_to_pip_install(tmp_path):
+    smelt = Smelt(tmp_path)
+    smelt("init", ".", check=0)
+    smelt("add", "utility", "mytool", "--custom", "--executable", "/bin/echo", check=0)
+    text = (tmp_path / "smelt.yml").read_text()
+    assert "  - name: mytool\n    namespace: mytool\n    executable: /bin/echo\n" in text
+    assert "pip_url: mytool" not in text
+    proc = smelt("install", "mytool", check=0)
+    assert "mytool: nothing to install" in proc.stderr
+    assert smelt("invoke", "mytool", "hello", check=0).stdout == "hello\n"
+    # a name (found on PATH or installed) still defaults pip_url to the name, as Meltano's prompt does
+    smelt("add", "utility", "othertool", "--custom", "--executable", "othertool", check=0)
+    assert "  - name: othertool\n    namespace: othertool\n    pip_url: othertool\n" in \
+        (tmp_path / "smelt.yml").read_text()
+
+
 def test_add_custom_and_remove_keep_comments(tmp_path):
     root = tmp_path / "proj"
     shutil.copytree(DATA, root)

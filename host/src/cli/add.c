@@ -42,7 +42,7 @@ static const struct cli_option add_options[] = {
 	{ ADD_AS, "--as", 0, "NEW", "add NAME as NEW (= add NEW --inherit-from NAME)", 0, NULL },
 	{ ADD_CUSTOM, "--custom", 0, NULL, "define the plugin here, not from the Hub (the options below)", 0, NULL },
 	{ ADD_NAMESPACE, "--namespace", 0, "NS", "custom: its namespace (default: the name with '-' -> '_')", 0, NULL },
-	{ ADD_PIP_URL, "--pip-url", 0, "URL", "custom: what pip installs (default: the name)", 0, NULL },
+	{ ADD_PIP_URL, "--pip-url", 0, "URL", "custom: what pip installs (default: the name; none when --executable is a path)", 0, NULL },
 	{ ADD_EXECUTABLE, "--executable", 0, "EXE", "custom: its executable (default: the name)", 0, NULL },
 	{ ADD_CAPABILITIES, "--capabilities", 0, "a,b", "custom: e.g. catalog,discover,state", 0, NULL },
 	{ ADD_SETTING, "--setting", 0, "NAME[:KIND]", "custom: a setting; KIND string, integer, password, ...",
@@ -147,7 +147,10 @@ static cJSON *custom_entry(const char *name, const struct add_opts *o)
 		caps = prompt("capabilities (comma-separated)", "");
 	}
 	cJSON_AddStringToObject(e, "namespace", ns ? ns : o->namespace_ ? o->namespace_ : def_ns);
-	cJSON_AddStringToObject(e, "pip_url", pip ? pip : o->pip_url ? o->pip_url : name);
+	/* a program given by its path is the user's own: nothing to pip-install unless they say what */
+	int local_exe = !pip && !o->pip_url && o->executable && strchr(o->executable, '/');
+	if (!local_exe)
+		cJSON_AddStringToObject(e, "pip_url", pip ? pip : o->pip_url ? o->pip_url : name);
 	cJSON_AddStringToObject(e, "executable", exe ? exe : o->executable ? o->executable : name);
 	if (o->python)
 		cJSON_AddStringToObject(e, "python", o->python);
