@@ -224,6 +224,13 @@ def test_block_typo_suggests_the_plugin(demo):
     proc = smelt_in(demo, "run", "tap-csv", "target-sqlit")
     assert proc.stderr == "smelt: error: Block target-sqlit not found; did you mean 'target-sqlite'?\n"
     assert not (demo / "output").exists()
+    before = (demo / "smelt.yml").read_text()
+    proc = smelt_in(demo, "remove", "target-sqlit")
+    assert proc.returncode == 1
+    assert proc.stderr == "smelt: error: plugin 'target-sqlit' is not in smelt.yml; did you mean 'target-sqlite'?\n"
+    assert (demo / "smelt.yml").read_text() == before
+    proc = smelt_in(demo, "lock", "tap-cvs")
+    assert proc.returncode == 1 and "plugin 'tap-cvs' is not in smelt.yml; did you mean 'tap-csv'?" in proc.stderr
 
 
 def test_block_of_a_plugin_not_in_the_project_says_how_to_add_it(demo):

@@ -108,8 +108,8 @@ int cmd_lock(struct cli *cli, int argc, char **argv)
 		for (size_t i = 0; i < nnames; i++) {
 			struct plugin *pl = project_find_plugin(p, type, names[i]);
 			if (!pl) {
-				log_error("%s '%s' is not in %s", type >= 0 ? plugin_type_singular(type) : "plugin",
-				          names[i], p->file_name);
+				log_error("%s '%s' is not in %s%s", type >= 0 ? plugin_type_singular(type) : "plugin",
+				          names[i], p->file_name, cli_plugin_hint(p, names[i]));
 				failed++;
 				continue;
 			}

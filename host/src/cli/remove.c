@@ -66,7 +66,7 @@ static int remove_one(struct project *p, int type, const char *name)
 			count++;
 		}
 	if (!pl)
-		return cli_fail("plugin '%s' is not in %s", name, p->file_name);
+		return cli_fail("plugin '%s' is not in %s%s", name, p->file_name, cli_plugin_hint(p, name));
 	if (count > 1)
 		return cli_fail("'%s' names plugins of several types; use --plugin-type", name);
 	enum plugin_type t = pl->type;
