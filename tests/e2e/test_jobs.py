@@ -110,3 +110,12 @@ def test_job_in_an_include_file_is_edited_there(project):
     assert yaml.safe_load(inc)["jobs"][0]["tasks"] == ["tap-csv target-sqlite", "tap-csv target-sqlite"]
     assert "tasks" not in (project.root / "smelt.yml").read_text()
     assert [j["job_name"] for j in s.json("job", "list", "--format", "json")["jobs"]] == ["inc"]
+
+
+def test_removing_a_plugin_a_job_names_warns(project):
+    project.write(BASE)
+    proc = project.smelt("remove", "target-sqlite", check=0)
+    assert "job 'load' still names 'target-sqlite': 'smelt run load' fails until the job is changed" \
+        in proc.stderr
+    # the job is the user's: left as it is
+    assert yaml.safe_load((project.root / "smelt.yml").read_text())["jobs"][0]["tasks"] == ["tap-csv target-sqlite"]

@@ -34,6 +34,23 @@ static char *glob_escape(const char *name)
 }
 
 
+/* Jobs whose tasks still name the removed plugin (NAME or NAME:COMMAND): they would fail to run. */
+static void warn_jobs_naming(const struct project *p, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t j = 0; j < p->njobs; j++) {
+		const struct job *job = &p->jobs[j];
+		for (size_t a = 0; a < job->nargs; a++) {
+			const char *w = job->args[a];
+			if (!strncmp(w, name, n) && (w[n] == 0 || w[n] == ':')) {
+				log_warn("job '%s' still names '%s': 'smelt run %s' fails until the job is changed "
+				         "('smelt job set %s ...')", job->name, name, job->name, job->name);
+				break;
+			}
+		}
+	}
+}
+
 /*
  * .env is the user's file: remove leaves it alone, as Meltano's does, but
  * names the variables in it that belonged to the plugin (<NAME>_*,
@@ -122,6 +139,7 @@ static int remove_one(struct project *p, int type, const char *name)
 		log_warn("cannot remove the stored settings of '%s': %s", name, err);
 	free(ns);
 	warn_dotenv_left(p, name, env_prefixes);
+	warn_jobs_naming(p, name);
 	free(env_prefixes[0]);
 	free(env_prefixes[1]);
 	return rc;
