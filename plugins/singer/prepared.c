@@ -65,6 +65,19 @@ miss:
 	return NULL;
 }
 
+/* Write all of text to fd; 0 or -1. */
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text), done = 0;
+	while (done < len) {
+		ssize_t n = write(fd, text + done, len - done);
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
 /* Write text to path through a temporary file and rename(); 0 or -1. */
 static int write_once(const char *path, const char *text)
 {
@@ -72,14 +85,7 @@ static int write_once(const char *path, const char *text)
 	if (!tmp)
 		return -1;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	size_t len = strlen(text), done = 0;
-	while (fd >= 0 && done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n <= 0)
-			break;
-		done += (size_t)n;
-	}
-	int ok = fd >= 0 && done == len;
+	int ok = fd >= 0 && write_all(fd, text) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = 0;
 	if (!ok || rename(tmp, path) != 0) {
@@ -109,19 +115,6 @@ static void sweep(const char *dir)
 		closedir(d);
 }
 
-char *prepared_keep(const char *dir, const char *key, const char *text, const cJSON *datasets)
-{
-	char *path = file_of(dir, key, ".json"), *dpath = file_of(dir, key, ".datasets.json");
-	char *dtext = datasets ? cJSON_PrintUnformatted(datasets) : NULL;
-	if (!path || !dpath || !dtext || write_once(path, text) != 0 || write_once(dpath, dtext) != 0) {
-		free(path);
-		path = NULL;
-	}
-	free(dpath);
-	free(dtext);
-	sweep(dir);
-	return path;
-}
 
 int prepared_open(const char *dir, char **tmp)
 {
@@ -152,6 +145,20 @@ char *prepared_commit(const char *dir, const char *key, int fd, const char *tmp,
 	free(dpath);
 	free(dtext);
 	sweep(dir);
+	return path;
+}
+
+char *prepared_keep(const char *dir, const char *key, const char *text, const cJSON *datasets)
+{
+	char *tmp = NULL, *path = NULL;
+	int fd = prepared_open(dir, &tmp); /* the same way as a catalog written as it is made */
+	if (fd >= 0 && write_all(fd, text) == 0)
+		path = prepared_commit(dir, key, fd, tmp, datasets); /* closes fd */
+	else if (fd >= 0)
+		close(fd);
+	if (!path)
+		prepared_abort(-1, tmp);
+	free(tmp);
 	return path;
 }
 

@@ -380,6 +380,36 @@ START_TEST(a_prepared_catalog_is_kept_until_the_catalog_or_a_rule_changes)
 END_TEST
 
 /* Kept catalogs no run used for a day are removed when a new one is kept; a used one stays. */
+/* A catalog the text reader leaves to cJSON (a schema whose properties are not an object) is kept the same way. */
+START_TEST(a_catalog_made_with_cjson_is_kept_too)
+{
+	static const char odd[] =
+		"{\"streams\": ["
+		" {\"tap_stream_id\": \"orders\", \"stream\": \"orders\", \"schema\": {\"type\": \"object\", \"properties\":"
+		"  {\"id\": {\"type\": \"integer\"}}}, \"metadata\": ["
+		"  {\"breadcrumb\": [], \"metadata\": {\"inclusion\": \"available\"}}]},"
+		" {\"tap_stream_id\": \"blob\", \"stream\": \"blob\", \"schema\": {\"type\": \"object\", \"properties\": null},"
+		"  \"metadata\": [{\"breadcrumb\": [], \"metadata\": {\"inclusion\": \"available\"}}]}"
+		"]}";
+	mock_write_file(m, "extract/odd.catalog.json", odd);
+	mock_plugin_setting(tap, "_catalog", "\"extract/odd.catalog.json\"", 0);
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	char *first = strdup(mock_call(m, 0)->argv[4]);
+	const char *run_dir = mock_path(m, ".smelt/run/tap-shop/tap.prepared.");
+	ck_assert_msg(!strncmp(first, run_dir, strlen(run_dir)), "%s", first);
+	struct stat st;
+	ck_assert_int_eq(stat(first, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(selected(first, "orders"), 1);
+	ck_assert_int_eq(selected(first, "blob"), 0);
+	/* kept: the next run hands the tap the same file */
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	ck_assert_str_eq(mock_call(m, 2)->argv[4], first);
+	ck_assert_ptr_nonnull(mock_log_find(m, "using the cached catalog of 'tap-shop', rules applied"));
+	free(first);
+}
+END_TEST
+
 START_TEST(prepared_catalogs_unused_for_a_day_are_swept)
 {
 	mock_write_file(m, "extract/shop.catalog.json", catalog);
@@ -604,6 +634,7 @@ int main(void)
 	tcase_add_test(tc, discovery_errors);
 	tcase_add_test(tc, a_catalog_extra_must_be_a_regular_file);
 	tcase_add_test(tc, a_prepared_catalog_is_kept_until_the_catalog_or_a_rule_changes);
+	tcase_add_test(tc, a_catalog_made_with_cjson_is_kept_too);
 	tcase_add_test(tc, prepared_catalogs_unused_for_a_day_are_swept);
 	tcase_add_test(tc, stage_failures_name_the_stage);
 	tcase_add_test(tc, mappers_get_their_mapping_config);
