@@ -5,6 +5,7 @@
 #include "project/project.h"
 #include "run/runtime.h"
 #include "settings/settings.h"
+#include "util/fnv.h"
 #include "util/fs.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -367,13 +368,7 @@ struct ds_table {
 
 static size_t ds_hash(const char *a, const char *b)
 {
-	size_t h = 1469598103934665603ull;
-	for (const char *c = a; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (const char *c = b; *c; c++)
-		h = (h ^ (unsigned char)*c) * 1099511628211ull;
-	return h;
+	return (size_t)fnv1a(fnv1a_sep(fnv1a(FNV1A_INIT, a, strlen(a))), b, strlen(b));
 }
 
 /* The slot of (ns, name): the one holding it, or the empty one where it goes (the table grows first). */

@@ -5,6 +5,7 @@
 #include "settings/internal.h"
 #include "store/pg_uri.h"
 #include "util/clock.h"
+#include "util/fnv.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -794,14 +795,11 @@ static void memo_free(void *arg)
 }
 
 /* FNV-1a over every NAME=VALUE of the process environment, in order. */
-static unsigned long long environ_hash(void)
+static uint64_t environ_hash(void)
 {
-	unsigned long long h = 1469598103934665603ULL;
-	for (char **v = environ; v && *v; v++) {
-		for (const unsigned char *c = (const unsigned char *)*v; *c; c++)
-			h = (h ^ *c) * 1099511628211ULL;
-		h = (h ^ 0xff) * 1099511628211ULL; /* a separator no variable holds */
-	}
+	uint64_t h = FNV1A_INIT;
+	for (char **v = environ; v && *v; v++)
+		h = fnv1a_sep(fnv1a(h, *v, strlen(*v)));
 	return h;
 }
 

@@ -1,6 +1,7 @@
 /* settings/values: env names, environment lists, $VAR expansion and casting of values; see settings.h. */
 #include "settings/settings.h"
 #include "project/project.h"
+#include "util/fnv.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/strbuf.h"
@@ -68,10 +69,7 @@ char *settings_env_name(const char *prefix, const char *name)
 
 static size_t name_hash(const char *s, size_t n)
 {
-	size_t h = (size_t)1469598103934665603ULL;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * (size_t)1099511628211ULL;
-	return h;
+	return (size_t)fnv1a(FNV1A_INIT, s, n);
 }
 
 static void index_insert(struct envlist *e, size_t i)
