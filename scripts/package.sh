@@ -5,8 +5,10 @@
 # adapters in /usr/lib/<multiarch>/smelt/adapters, and the binary, which
 # finds them relative to its own folder, is built for that layout.  The
 # compiler and linker flags are Debian's (dpkg-buildflags, with every
-# hardening feature).  The .deb files land in BUILD_DIR; their paths are
-# printed, one a line, last.
+# hardening feature).  SQLite and libyaml are linked as shared libraries,
+# as Debian's policy asks (no embedded copies: the system's security
+# updates reach smelt); a source build links them in (cmake/StaticDeps.cmake).
+# The .deb files land in BUILD_DIR; their paths are printed, one a line, last.
 set -eu
 dir=${1:-build-pkg}
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +24,7 @@ cflags="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)"
 ldflags=$(dpkg-buildflags --get LDFLAGS)
 # CMake reads CFLAGS and LDFLAGS only when the tree is first configured.
 CFLAGS=$cflags LDFLAGS=$ldflags cmake -S "$src" -B "$dir" -DCMAKE_INSTALL_PREFIX=/usr \
-	-DCMAKE_BUILD_TYPE=None -DSMELT_TESTS=OFF >/dev/null
+	-DCMAKE_BUILD_TYPE=None -DSMELT_TESTS=OFF -DSMELT_STATIC_DEPS=OFF >/dev/null
 cmake --build "$dir" -j "$jobs"
 rm -f "$dir"/*.deb
 (cd "$dir" && cpack -G DEB >/dev/null)
