@@ -440,6 +440,32 @@ START_TEST(line_cap_applies_to_stderr)
 }
 END_TEST
 
+/* proc_owner_self() reads /proc once per process: a forked child gets its own pid and start, not the memo */
+START_TEST(owner_self_is_read_again_in_a_forked_child)
+{
+	struct proc_owner me, again;
+	ck_assert_int_eq(proc_owner_self(&me), SMELT_OK);
+	ck_assert_int_eq(proc_owner_self(&again), SMELT_OK);
+	ck_assert(!memcmp(&me, &again, sizeof me));
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	pid_t c = fork();
+	if (c == 0) {
+		struct proc_owner child;
+		int ok = proc_owner_self(&child) == SMELT_OK && child.pid == (long)getpid() && child.pid != me.pid &&
+		         proc_owner_check(&child) == PROC_ALIVE && !strcmp(child.host_key, me.host_key);
+		_exit(write(fds[1], &ok, sizeof ok) == (ssize_t)sizeof ok ? 0 : 1);
+	}
+	close(fds[1]);
+	int ok = 0;
+	ck_assert_int_eq(read(fds[0], &ok, sizeof ok), (ssize_t)sizeof ok);
+	close(fds[0]);
+	waitpid(c, NULL, 0);
+	ck_assert_msg(ok, "the child read the parent's identity, or its own was wrong");
+	ck_assert_int_eq(proc_owner_check(&me), PROC_ALIVE);
+}
+END_TEST
+
 START_TEST(owner_liveness)
 {
 	struct proc_owner me, o;
@@ -511,6 +537,7 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("owner");
 	tcase_add_test(tc, owner_liveness);
+	tcase_add_test(tc, owner_self_is_read_again_in_a_forked_child);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -30,7 +30,18 @@ static int stat_of(long pid, char *state, unsigned long long *start)
 
 int proc_owner_self(struct proc_owner *o)
 {
-	return proc_owner_of((long)getpid(), o);
+	/* One reading per thread and process (a run asks three times): nothing of it changes while the
+	 * process lives, and a forked child has another pid, so it reads its own. */
+	static _Thread_local struct proc_owner memo;
+	long pid = (long)getpid();
+	if (memo.pid == pid) {
+		*o = memo;
+		return SMELT_OK;
+	}
+	int rc = proc_owner_of(pid, o);
+	if (rc == SMELT_OK)
+		memo = *o;
+	return rc;
 }
 
 int proc_owner_of(long pid, struct proc_owner *o)

@@ -2,7 +2,8 @@
  * proc_owner - who runs a process, precisely enough that a dead process is
  * told from a live one even when its pid was reused.  Used by the process
  * supervisor (run/proc.h), run locks (store/store.h) and private-file
- * manifests (run/runfiles.h).  Reads /proc; no state.
+ * manifests (run/runfiles.h).  Reads /proc; its only state is
+ * proc_owner_self()'s reading of the calling process, kept per thread.
  */
 #ifndef SMELT_UTIL_PROC_OWNER_H
 #define SMELT_UTIL_PROC_OWNER_H
@@ -24,7 +25,8 @@ enum proc_liveness {
 	PROC_UNKNOWN = 2, /* another host, boot or namespace, or unreadable: cannot tell */
 };
 
-/* Fill o with the calling process; SMELT_ERR when /proc cannot be read (o then fails every check). */
+/* Fill o with the calling process; SMELT_ERR when /proc cannot be read (o then fails every check).
+ * /proc is read once per thread and process: the host name is the one of that first call. */
 int proc_owner_self(struct proc_owner *o);
 /* Fill o with process pid of this host and pid namespace (a child just started); SMELT_ERR when unreadable. */
 int proc_owner_of(long pid, struct proc_owner *o);
