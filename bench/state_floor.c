@@ -8,7 +8,8 @@
  * stdout (its states, one a line) the way smelt's supervisor does: every
  * stdout pipe grown to 1 MiB, a block read at a time with a 1 ms pause
  * after each read so that a target writing many small lines wakes it
- * seldom.  It keeps the newest complete line and prints it at the end.
+ * seldom (the pause ends early when the target's stdout closes, as
+ * smelt's does).  It keeps the newest complete line and prints it at the end.
  * No database, no project, no log, no check of what it reads: what is left
  * of a runner's cost is the target writing its states into a pipe that
  * somebody reads, instead of into /dev/null.
@@ -17,12 +18,12 @@
  * with the raw pipe `tap | target > /dev/null` and with `smelt run`.
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -75,7 +76,6 @@ int main(int argc, char **argv)
 	static char buf[1 << 20];
 	static char last[1 << 16];
 	size_t last_len = 0, tail = 0; /* tail: bytes of an unfinished line kept at buf's start */
-	const struct timespec pause = { 0, 1000000 };
 	for (;;) {
 		ssize_t n = read(target_out[0], buf + tail, sizeof buf - tail);
 		if (n <= 0)
@@ -92,7 +92,9 @@ int main(int argc, char **argv)
 		} else {
 			tail = have < sizeof buf ? have : 0; /* a line longer than the buffer is dropped */
 		}
-		nanosleep(&pause, NULL);
+		/* the pause: 1 ms, cut short when the target's end closes the pipe (POLLHUP needs no event) */
+		struct pollfd hup = { target_out[0], 0, 0 };
+		poll(&hup, 1, 1);
 	}
 	int st_tap = 0, st_target = 0;
 	waitpid(tap, &st_tap, 0);
