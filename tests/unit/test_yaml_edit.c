@@ -294,6 +294,31 @@ START_TEST(flow_style_edits_keep_every_node)
 }
 END_TEST
 
+/* a flow collection re-emitted as a block keeps the comment of its line on that line, not on its last */
+START_TEST(flow_reemitted_keeps_its_line_comment)
+{
+	char err[512];
+	struct strbuf t = STRBUF_INIT;
+	strbuf_addstr(&t, "plugins:\n  extractors:\n  - {name: gen, config: {records: 5}}  # the generator\n"
+	                  "  - name: sink\n    config: {path: x}\t# flow map\n    other: 1  # stays\n");
+	const char *p1[] = { "plugins", "extractors", "[name=gen]", "config", "state_every" };
+	ck_assert_msg(apply(&t, SET, p1, 5, "3", err, sizeof err) == 0, "%s", err);
+	const char *p2[] = { "plugins", "extractors", "[name=sink]", "config", "more" };
+	ck_assert_msg(apply(&t, SET, p2, 5, "2", err, sizeof err) == 0, "%s", err);
+	ck_assert_str_eq(t.buf, "plugins:\n  extractors:\n  - name: gen  # the generator\n    config:\n      records: 5\n"
+	                        "      state_every: 3\n  - name: sink\n    config:\t# flow map\n      path: x\n"
+	                        "      more: 2\n    other: 1  # stays\n");
+	/* a flow value that stays on its line keeps its comment where it was */
+	strbuf_reset(&t);
+	strbuf_addstr(&t, "cfg: {a: 1}  # note\n");
+	const char *p3[] = { "cfg" };
+	ck_assert_msg(apply(&t, SET, p3, 1, "[1]", err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(strstr(t.buf, "# note"), "%s", t.buf);
+	assert_reads_as(&t, "{\"cfg\":[1]}");
+	strbuf_release(&t);
+}
+END_TEST
+
 /* issue 18 item 1: an edit that would change another node fails and leaves the text byte-identical */
 START_TEST(unsafe_edit_fails_and_changes_nothing)
 {
@@ -430,6 +455,7 @@ static Suite *suite(void)
 	suite_add_tcase(s, t);
 	t = tcase_create("safety");
 	tcase_add_test(t, flow_style_edits_keep_every_node);
+	tcase_add_test(t, flow_reemitted_keeps_its_line_comment);
 	tcase_add_test(t, unsafe_edit_fails_and_changes_nothing);
 	tcase_add_test(t, long_numbers_keep_their_text);
 	tcase_add_test(t, timestamps_read_in_iso_form);

@@ -1089,6 +1089,35 @@ static void apply_splice(struct strbuf *text, struct splice *sp)
 }
 
 /* Replace the value at ctx by v. */
+/*
+ * A value on one line re-emitted over several (a flow collection becoming a
+ * block): the comment after it on that line stays on that line, the first
+ * of the new text ("- name: tap-x  # note", "config:  # note"), rather than
+ * trail its last.
+ */
+static void keep_line_comment(const struct ydoc *d, struct splice *sp)
+{
+	const char *t = d->text;
+	char *nl = memchr(sp->with.buf, '\n', sp->with.len);
+	if (!nl || nl + 1 == sp->with.buf + sp->with.len || memchr(t + sp->from, '\n', sp->to - sp->from))
+		return;
+	size_t e = sp->to;
+	while (e < d->len && (t[e] == ' ' || t[e] == '\t'))
+		e++;
+	if (e >= d->len || t[e] != '#')
+		return;
+	while (e < d->len && t[e] != '\n' && t[e] != '\r')
+		e++;
+	struct strbuf with = STRBUF_INIT;
+	size_t at = (size_t)(nl - sp->with.buf);
+	strbuf_add(&with, sp->with.buf, at);
+	strbuf_add(&with, t + sp->to, e - sp->to); /* the comment with the blanks before it */
+	strbuf_add(&with, sp->with.buf + at, sp->with.len - at);
+	strbuf_release(&sp->with);
+	sp->with = with;
+	sp->to = e;
+}
+
 static int replace_value(struct ydoc *d, const struct ectx *c, const cJSON *v, struct splice *sp, char *err,
                          size_t errlen)
 {
@@ -1144,6 +1173,7 @@ static int replace_value(struct ydoc *d, const struct ectx *c, const cJSON *v, s
 		sp->to = n ? n->end.off : d->len;
 		yaml_emit_block(&sp->with, v, 0);
 	}
+	keep_line_comment(d, sp);
 	if (sp->to > sp->from && t[sp->to - 1] == '\n')
 		strbuf_addch(&sp->with, '\n');
 	return 0;
