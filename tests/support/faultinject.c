@@ -24,6 +24,9 @@
  *		appended to, one line per injected fault ("fault write 3 pid 123")
  *		and one at exit with the calls counted ("calls write 12 pid 123"),
  *		so a test knows whether the fault was reached.
+ *	SMELT_FAULT_BACKTRACE=1
+ *		also append the call stack of the failed call to the log (for
+ *		finding which call it was; addresses, symbols where exported).
  *
  * The library must come first in LD_PRELOAD and cannot be combined with
  * AddressSanitizer (which wants that place and owns malloc), so CMake
@@ -38,6 +41,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -63,6 +67,7 @@ static struct {
 	int err;               /* errno to fail with */
 	unsigned long calls[FAULT_NKINDS]; /* calls counted so far, per kind */
 	char log[PATH_MAX];    /* SMELT_FAULT_LOG, "" when unset */
+	int backtrace;         /* SMELT_FAULT_BACKTRACE: log the failed call's stack */
 } fi = { .kind = -1 };
 
 /* glibc's own allocator, so malloc here never recurses through dlsym. */
@@ -86,6 +91,18 @@ static void log_line(const char *what, int kind, unsigned long n)
 	(void)syscall(SYS_close, fd);
 }
 
+/* The calling stack, appended to the log (backtrace() was called once at load: it allocates nothing now). */
+static void log_backtrace(void)
+{
+	void *frames[64];
+	int n = backtrace(frames, 64);
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, fi.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	backtrace_symbols_fd(frames, n, fd);
+	(void)syscall(SYS_close, fd);
+}
+
 /* 1 when this call of kind must fail (errno is then set). */
 static int fail_now(int kind)
 {
@@ -96,8 +113,11 @@ static int fail_now(int kind)
 	n = __atomic_add_fetch(&fi.calls[kind], 1, __ATOMIC_RELAXED);
 	if (kind != fi.kind || !fi.nth || n < fi.nth || (n > fi.nth && !fi.sticky))
 		return 0;
-	if (n == fi.nth)
+	if (n == fi.nth) {
 		log_line("fault", kind, n);
+		if (fi.backtrace && fi.log[0])
+			log_backtrace();
+	}
 	errno = fi.err;
 	return 1;
 }
@@ -153,6 +173,11 @@ __attribute__((constructor)) static void faultinject_init(void)
 		rest++;
 	}
 	fi.err = *rest == ':' ? parse_errno(rest + 1, default_errno[fi.kind]) : default_errno[fi.kind];
+	if (getenv("SMELT_FAULT_BACKTRACE")) {
+		void *warm[1];
+		backtrace(warm, 1); /* loads the unwinder now, not inside a failing malloc */
+		fi.backtrace = 1;
+	}
 	fi.pid = getpid();
 	fi.active = 1;
 }

@@ -137,6 +137,34 @@ static char *get(const char *id)
 	return json;
 }
 
+/* A state that cannot be written (the database busy past the timeout) is an error, never a silent success. */
+START_TEST(a_state_put_that_cannot_begin_fails)
+{
+	ck_assert_int_eq(store_state_put(st, "dev:a-to-b", "{\"bookmarks\":{\"v\":1}}", 0, err, sizeof err), SMELT_OK);
+	sqlite3 *writer;
+	ck_assert_int_eq(sqlite3_open(path, &writer), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(writer, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK); /* holds the write lock */
+	sqlite3_busy_timeout(store_db(st), 50);
+	err[0] = '\0';
+	ck_assert_int_ne(store_state_put(st, "dev:a-to-b", "{\"bookmarks\":{\"v\":2}}", 0, err, sizeof err), SMELT_OK);
+	ck_assert_msg(strstr(err, "locked") || strstr(err, "busy"), "got: %s", err);
+	sqlite3_exec(writer, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(writer);
+	char *j = get("dev:a-to-b");
+	ck_assert_str_eq(j, "{\"bookmarks\":{\"v\":1}}"); /* the saved one stays */
+	free(j);
+	/* inside a transaction left open (a read that was never ended), the same: an error, nothing held back */
+	int began = store_read_begin(st);
+	ck_assert_int_eq(began, 1);
+	ck_assert_int_ne(store_state_put(st, "dev:a-to-b", "{\"bookmarks\":{\"v\":3}}", 0, err, sizeof err), SMELT_OK);
+	store_read_end(st, began);
+	ck_assert_int_eq(store_state_put(st, "dev:a-to-b", "{\"bookmarks\":{\"v\":4}}", 0, err, sizeof err), SMELT_OK);
+	j = get("dev:a-to-b");
+	ck_assert_str_eq(j, "{\"bookmarks\":{\"v\":4}}");
+	free(j);
+}
+END_TEST
+
 START_TEST(complete_write_replaces)
 {
 	ck_assert_ptr_null(get("dev:a-to-b"));
@@ -485,6 +513,7 @@ int main(void)
 	TCase *tc = tcase_create("state");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, complete_write_replaces);
+	tcase_add_test(tc, a_state_put_that_cannot_begin_fails);
 	tcase_add_test(tc, partial_merges_over_complete);
 	tcase_add_test(tc, rejects_invalid_json);
 	tcase_add_test(tc, copy_move_clear);

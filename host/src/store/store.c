@@ -367,8 +367,8 @@ int store_state_put(struct store *st, const char *state_id, const char *json, in
 	struct strbuf sb = STRBUF_INIT;
 	int rc = SMELT_OK;
 
-	if (exec(st, "BEGIN IMMEDIATE", err, errlen))
-		goto out_nocommit;
+	if ((rc = exec(st, "BEGIN IMMEDIATE", err, errlen)) != SMELT_OK)
+		goto out_nocommit; /* busy past the timeout, or in a transaction: the state is not saved, and says so */
 	if (partial) {
 		char *c = NULL, *p = NULL;
 		if (store_state_get_raw(st, state_id, &c, &p, err, errlen)) {
@@ -727,8 +727,16 @@ int store_read_begin(struct store *st)
 
 void store_read_end(struct store *st, int began)
 {
-	if (began && !sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL); /* nothing was written: a read lock is let go */
+	/*
+	 * Nothing was written: the read lock is let go.  COMMIT fails only when
+	 * SQLite cannot allocate its statement; a read transaction left open
+	 * would hold every later write of this connection uncommitted (and make
+	 * each BEGIN fail), so it is ended whatever it takes: COMMIT again, then
+	 * ROLLBACK, a few times.
+	 */
+	for (int tries = 0; began && tries < 4 && !sqlite3_get_autocommit(st->db); tries++)
+		if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int store_setting_set(struct store *st, const char *plugin, const char *name, const char *value, char *err,
