@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 		case CLI_OPT_ERROR:
 			return EXIT_USAGE;
 		default:
-			return cli_usage(NULL, "unknown global option '%s'\nsee 'smelt --help'", argv[i]);
+			return cli_opt_unknown(&global_spec, NULL, argv[i]);
 		}
 	}
 	if (i >= argc) {

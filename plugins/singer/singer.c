@@ -814,8 +814,9 @@ static int singer_invoke(void *state, const struct smelt_request *req, int *exit
 		const char *args = s->host->plugin_command(s->hctx, p, req->command, &cmd_exe);
 		if (!args) {
 			free(argv);
-			rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND, "plugin '%s' has no command '%s'", attr(s, p, "name"),
-			          req->command);
+			rc = kit_fail(err, errlen, SMELT_ERR_NOTFOUND,
+			              "plugin '%s' has no command '%s' (see 'smelt invoke --list-commands %s')",
+			              attr(s, p, "name"), req->command, attr(s, p, "name"));
 			goto out;
 		}
 		argv[k++] = cmd_exe ? cmd_exe : exe;

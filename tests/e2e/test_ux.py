@@ -441,3 +441,34 @@ def test_json_log_format_is_one_object_per_line_with_the_summary_as_data(demo):
     assert any(e["event"].startswith("tap-csv -> target-sqlite: 45 records, ") for e in events)
     quiet = smelt_in(demo, "-q", "--log-format", "json", "run", "tap-csv", "target-sqlite")
     assert [json.loads(line)["event"] for line in quiet.stderr.splitlines()] == ["run summary"]
+
+
+def test_subcommand_job_and_schedule_typos_suggest(tmp_path):
+    """A misspelt subcommand (an abbreviation too), global option, job or schedule name says what was meant."""
+    demo = demo_copy(tmp_path, native_only=False)
+    for args, want in [
+            (["config", "lst", "tap-csv"], "unknown subcommand 'config lst' (list, print, set, unset, reset, test); "
+                                           "did you mean 'list'?"),
+            (["config", "tap-csv", "lst"], "did you mean 'list'?"),
+            (["environment", "rm", "prod"], "unknown subcommand 'environment rm' (add, list, remove); "
+                                            "did you mean 'remove'?"),
+            (["schedule", "rm", "daily"], "did you mean 'remove'?"),
+            (["job", "lst"], "unknown subcommand 'job lst' (add, set, list, remove); did you mean 'list'?"),
+            (["adapters", "chek"], "did you mean 'check'?"),
+            (["--log-lvel", "debug", "run", "load"], "unknown global option '--log-lvel'; did you mean '--log-level'?"),
+            (["--environmnt", "dev", "run", "load"], "did you mean '--environment'?")]:
+        proc = smelt_in(demo, *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert want in proc.stderr, (args, proc.stderr)
+    assert "see 'smelt --help'" in smelt_in(demo, "--log-lvel", "debug", "run", "load").stderr
+    for args, want in [(["job", "set", "dialy", "--tasks", "tap-csv target-sqlite"],
+                        "smelt: error: job 'dialy' does not exist; did you mean 'daily'?\n"),
+                       (["job", "remove", "lod"], "smelt: error: job 'lod' does not exist; did you mean 'load'?\n"),
+                       (["job", "set", "nothing-like-it", "--tasks", "x"],
+                        "smelt: error: job 'nothing-like-it' does not exist; see 'smelt job add'\n"),
+                       (["schedule", "run", "dialy"],
+                        "smelt: error: schedule 'dialy' does not exist; did you mean 'daily'?\n")]:
+        before = (demo / "smelt.yml").read_text()
+        proc = smelt_in(demo, *args)
+        assert proc.returncode == 1 and proc.stderr.endswith(want), (args, proc.stderr)
+        assert (demo / "smelt.yml").read_text() == before

@@ -515,7 +515,7 @@ START_TEST(invoke_runs_a_command_of_the_definition)
 	ck_assert_str_eq(err, "command 'broken' of 'tap-shop' has an unterminated quote");
 	r.req.command = "nope";
 	ck_assert_int_eq(ad->run_block(mock_adapter_state(m), &r.req, err, sizeof err), SMELT_ERR_NOTFOUND);
-	ck_assert_str_eq(err, "plugin 'tap-shop' has no command 'nope'");
+	ck_assert_str_eq(err, "plugin 'tap-shop' has no command 'nope' (see 'smelt invoke --list-commands tap-shop')");
 	ck_assert_uint_eq(mock_ncalls(m), 2);
 }
 END_TEST

@@ -231,7 +231,10 @@ int cmd_adapters(struct cli *cli, int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (strcmp(argv[1], "list") && strcmp(argv[1], "check"))
-		return cli_usage("adapters", "unknown subcommand 'adapters %s'", argv[1]);
+	{
+		static const char *const subs[] = { "list", "check" };
+		return cli_unknown_subcommand("adapters", argv[1], subs, sizeof subs / sizeof subs[0]);
+	}
 	for (int i = 2; i < argc; i++) {
 		switch (cli_opt_next(&adapters_spec, NULL, argc, argv, &i, &v)) {
 		case CLI_OPT_HELP:

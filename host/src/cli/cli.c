@@ -74,6 +74,69 @@ int cli_usage_suggest(const char *cmd, const char *name, const char *const *cand
 	return EXIT_USAGE;
 }
 
+/* 1 when abbrev is an abbreviation of word: its first letter, then the rest of its letters in order ("rm", "remove"). */
+static int abbreviates(const char *abbrev, const char *word)
+{
+	if (!abbrev[0] || !abbrev[1] || abbrev[0] != word[0])
+		return 0;
+	for (const char *a = abbrev + 1, *w = word + 1; *a; a++) {
+		while (*w && *w != *a)
+			w++;
+		if (!*w++)
+			return 0;
+	}
+	return 1;
+}
+
+/* "WHAT 'NAME' does not exist; did you mean 'X'?" (the guess among names[0..n)), else "...; HINT"; EXIT_FAIL. */
+static int no_such(const char *what, const char *name, const char **names, size_t n, const char *hint)
+{
+	const char *guess = cli_suggest(name, names, n);
+	fprintf(stderr, "smelt: error: %s '%s' does not exist", what, name);
+	if (guess)
+		fprintf(stderr, "; did you mean '%s'?", guess);
+	else if (hint)
+		fprintf(stderr, "; %s", hint);
+	fputc('\n', stderr);
+	free(names);
+	return EXIT_FAIL;
+}
+
+int cli_no_job(const struct project *p, const char *name, const char *hint)
+{
+	const char **names = xcalloc(p->njobs + 1, sizeof *names);
+	for (size_t i = 0; i < p->njobs; i++)
+		names[i] = p->jobs[i].name;
+	return no_such("job", name, names, p->njobs, hint);
+}
+
+int cli_no_schedule(const struct project *p, const char *name)
+{
+	const char **names = xcalloc(p->nschedules + 1, sizeof *names);
+	for (size_t i = 0; i < p->nschedules; i++)
+		names[i] = p->schedules[i].name;
+	return no_such("schedule", name, names, p->nschedules, NULL);
+}
+
+int cli_unknown_subcommand(const char *cmd, const char *sub, const char *const *subs, size_t n)
+{
+	struct strbuf list = STRBUF_INIT;
+	const char *only = NULL; /* the one subcommand sub abbreviates, when no other does */
+	size_t abbreviated = 0;
+	for (size_t i = 0; i < n; i++) {
+		strbuf_addf(&list, "%s%s", i ? ", " : "", subs[i]);
+		if (abbreviates(sub, subs[i]) && !abbreviated++)
+			only = subs[i];
+	}
+	int rc;
+	if (!cli_suggest(sub, subs, n) && abbreviated == 1)
+		rc = cli_usage(cmd, "unknown subcommand '%s %s' (%s); did you mean '%s'?", cmd, sub, list.buf, only);
+	else
+		rc = cli_usage_suggest(cmd, sub, subs, n, "unknown subcommand '%s %s' (%s)", cmd, sub, list.buf);
+	strbuf_release(&list);
+	return rc;
+}
+
 const char *cli_suggest_type(const char *word)
 {
 	const char *names[2 * PLUGIN_TYPE_COUNT];

@@ -62,6 +62,11 @@ const char *cli_suggest(const char *name, const char *const *candidates, size_t 
  */
 int cli_usage_suggest(const char *cmd, const char *name, const char *const *candidates, size_t n, const char *fmt,
                       ...) __attribute__((format(printf, 5, 6)));
+/*
+ * "unknown subcommand 'SUB' (a, b, c); did you mean 'b'?" for command cmd,
+ * whose subcommands are subs[0..n); returns EXIT_USAGE.
+ */
+int cli_unknown_subcommand(const char *cmd, const char *sub, const char *const *subs, size_t n);
 
 /*
  * For commands: find and load the project (cli->env_file), select the
@@ -88,6 +93,13 @@ void cli_meltano_gitignore(const struct project *p);
  * Borrowed (a static buffer, valid until the next call).
  */
 const char *cli_plugin_hint(const struct project *p, const char *name);
+/*
+ * "job 'NAME' does not exist; did you mean 'daily'?" (the closest of p's
+ * jobs), or "...; HINT" when none is close and hint is set; EXIT_FAIL.
+ * cli_no_schedule(): the same for schedules.
+ */
+int cli_no_job(const struct project *p, const char *name, const char *hint);
+int cli_no_schedule(const struct project *p, const char *name);
 
 /*
  * The plugin type word ("extractor", "loaders", ...) closest to word when

@@ -572,8 +572,14 @@ static int pick_subcommand(char **pos, int npos, const char **sub, const char **
 	}
 	*target = pos[0];
 	*sub = npos >= 2 ? pos[1] : "print";
-	if (!is_sub(*sub))
-		return cli_usage("config", "unknown config subcommand '%s' (list, print, set, unset, reset)", *sub);
+	if (!is_sub(*sub)) {
+		size_t n = sizeof subcommands / sizeof subcommands[0] - 1;
+		/* `config tap-x lst`, or `config lst tap-x`: the word nearer a subcommand is the misspelt one */
+		const char *g_sub = cli_suggest(*sub, subcommands, n), *g_first = cli_suggest(pos[0], subcommands, n);
+		const char *typo = g_first && (!g_sub || suggest_distance(pos[0], g_first) < suggest_distance(*sub, g_sub))
+		                   ? pos[0] : *sub;
+		return cli_unknown_subcommand("config", typo, subcommands, n);
+	}
 	return EXIT_OK;
 }
 

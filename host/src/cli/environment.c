@@ -58,8 +58,9 @@ int cmd_environment(struct cli *cli, int argc, char **argv)
 		cli_help_print(stderr, &environment_spec);
 		return EXIT_USAGE;
 	}
+	static const char *const subs[] = { "add", "list", "remove" };
 	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "remove"))
-		return cli_usage("environment", "unknown subcommand '%s' (add, list, remove)", sub);
+		return cli_unknown_subcommand("environment", sub, subs, sizeof subs / sizeof subs[0]);
 	if (strcmp(sub, "list") && !name)
 		return cli_usage("environment", "environment %s needs a name", sub);
 	if (!strcmp(sub, "list") && name)

@@ -92,7 +92,7 @@ static int job_add_or_set(struct cli *cli, int argc, char **argv, int add)
 		goto out;
 	}
 	if (!add && !j) {
-		rc = cli_fail("job '%s' does not exist; see 'smelt job add'", name);
+		rc = cli_no_job(p, name, "see 'smelt job add'");
 		goto out;
 	}
 	if (add && project_find_plugin(p, -1, name)) {
@@ -166,7 +166,7 @@ static int job_list(struct cli *cli, int argc, char **argv)
 	if (name) {
 		struct job *j = project_find_job(p, name);
 		if (!j) {
-			rc = cli_fail("job '%s' does not exist", name);
+			rc = cli_no_job(p, name, NULL);
 			project_free(p);
 			return rc;
 		}
@@ -219,7 +219,7 @@ static int job_remove(struct cli *cli, int argc, char **argv)
 	char err[1024];
 	struct job *j = project_find_job(p, name);
 	if (!j) {
-		rc = cli_fail("job '%s' does not exist", name);
+		rc = cli_no_job(p, name, NULL);
 		goto out;
 	}
 	for (size_t i = 0; i < p->nschedules; i++)
@@ -263,5 +263,6 @@ int cmd_job(struct cli *cli, int argc, char **argv)
 		return job_list(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "remove"))
 		return job_remove(cli, argc - 1, argv + 1);
-	return cli_usage("job", "unknown subcommand '%s' (add, set, list, remove)", sub);
+	static const char *const subs[] = { "add", "set", "list", "remove" };
+	return cli_unknown_subcommand("job", sub, subs, sizeof subs / sizeof subs[0]);
 }

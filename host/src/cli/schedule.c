@@ -195,7 +195,7 @@ static int schedule_set(struct cli *cli, int argc, char **argv)
 	char err[1024];
 	struct schedule *s = project_find_schedule(p, o.name);
 	if (!s) {
-		rc = cli_fail("schedule '%s' does not exist", o.name);
+		rc = cli_no_schedule(p, o.name);
 		goto out;
 	}
 	if (s->job && (o.extractor || o.loader || o.transform)) {
@@ -319,7 +319,7 @@ static int schedule_remove(struct cli *cli, int argc, char **argv)
 	char err[1024];
 	struct schedule *s = project_find_schedule(p, name);
 	if (!s) {
-		rc = cli_fail("schedule '%s' does not exist", name);
+		rc = cli_no_schedule(p, name);
 		goto out;
 	}
 	char *sel = xasprintf("[name=%s]", name);
@@ -355,7 +355,7 @@ static int schedule_run(struct cli *cli, int argc, char **argv)
 	struct envlist env = ENVLIST_INIT;
 	struct schedule *s = project_find_schedule(p, name);
 	if (!s) {
-		rc = cli_fail("schedule '%s' does not exist", name);
+		rc = cli_no_schedule(p, name);
 		goto out;
 	}
 	if (s->job && !project_find_job(p, s->job)) {
@@ -454,5 +454,6 @@ int cmd_schedule(struct cli *cli, int argc, char **argv)
 		return schedule_run(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "export"))
 		return schedule_export(cli, argc - 1, argv + 1);
-	return cli_usage("schedule", "unknown subcommand '%s' (add, set, list, remove, run, export)", sub);
+	static const char *const subs[] = { "add", "set", "list", "remove", "run", "export" };
+	return cli_unknown_subcommand("schedule", sub, subs, sizeof subs / sizeof subs[0]);
 }
