@@ -51,13 +51,14 @@ def runs(project, *args):
 
 def test_runs_are_recorded_with_blocks_and_rows(project):
     project_with_fakes(project)
-    project.smelt("run", "load", check=0)
-    project.smelt("run", "tap-fake", "target-fake", check=0)
+    project.smelt("run", "--full-refresh", "load", check=0)
+    project.smelt("run", "tap-fake", "target-fake", "--state-id", "custom", check=0)
     listed = runs(project)
     assert listed["total"] == 2
     newest, oldest = listed["runs"]
-    assert newest["args"] == ["tap-fake", "target-fake"] and newest["job"] is None
-    assert oldest["job"] == "load" and oldest["args"] == ["load"]
+    # the arguments as typed, options included: a full reload or a custom state id can be traced afterwards
+    assert newest["args"] == ["tap-fake", "target-fake", "--state-id", "custom"] and newest["job"] is None
+    assert oldest["job"] == "load" and oldest["args"] == ["--full-refresh", "load"]
     for r in listed["runs"]:
         assert r["status"] == "success" and r["exit_code"] == 0 and r["trigger"] == "cli" and r["error"] is None
         assert r["duration_s"] >= 0 and r["ended_at"] >= r["started_at"]
@@ -76,7 +77,7 @@ def test_runs_are_recorded_with_blocks_and_rows(project):
     out = project.smelt("runs", "list", check=0).stdout.splitlines()
     assert out[0].split() == ["RUN", "ID", "STATUS", "STARTED", "TIME", "ROWS", "JOB/BLOCKS"]
     assert out[1].split()[0] == newest["run_id"] and out[1].split()[1] == "success"
-    assert out[1].endswith("tap-fake target-fake") and out[2].endswith("load")
+    assert out[1].endswith("tap-fake target-fake --state-id custom") and out[2].endswith("load")
     assert "No runs match." in project.smelt("runs", "list", "--status", "failed", check=0).stderr
     text = project.smelt("runs", "show", oldest["run_id"], check=0).stdout
     assert f"Run:      {oldest['run_id']}" in text and "Status:   success" in text and "Job:      load" in text

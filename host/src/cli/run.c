@@ -217,9 +217,10 @@ static int parse_opts(int *argc_io, char **argv, struct run_opts *o, int *first)
 }
 
 
-int cmd_run(struct cli *cli, int argc, char **argv)
+/* smelt run, with typed: its words as typed (the record's args; argv's order is changed by parse_opts()). */
+static int run_command(struct cli *cli, int argc, char **argv, char *const *typed, size_t ntyped)
 {
-	struct run_opts o = { 0 };
+	struct run_opts o = { .args = typed, .nargs = ntyped };
 	int first = 1, rc = parse_opts(&argc, argv, &o, &first);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
@@ -275,4 +276,23 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 	blocks_release(&bl);
 	project_free(p);
 	return exit_code;
+}
+
+int cmd_run(struct cli *cli, int argc, char **argv)
+{
+	/* the run id is recorded as such: `--run-id X` (how smelt serve starts a run) is left out of the args */
+	char **typed = xcalloc(argc > 0 ? (size_t)argc : 1, sizeof *typed);
+	size_t ntyped = 0;
+	for (int k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--run-id") && k + 1 < argc) {
+			k++;
+			continue;
+		}
+		if (!strncmp(argv[k], "--run-id=", 9))
+			continue;
+		typed[ntyped++] = argv[k];
+	}
+	int rc = run_command(cli, argc, argv, typed, ntyped);
+	free(typed);
+	return rc;
 }

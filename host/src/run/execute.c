@@ -217,7 +217,7 @@ int execute_begin(struct runtime *rt, const struct block_list *bl, const struct 
 		return SMELT_OK;
 	/* from here to execute_end(), a stop signal stops the run, recorded as such, and never kills smelt mid-way */
 	proc_signals_hold();
-	history_run_begin(rt, o->words, o->nwords, bl);
+	history_run_begin(rt, o->args ? o->args : o->words, o->args ? o->nargs : o->nwords, o->words, o->nwords, bl);
 	struct strbuf job = STRBUF_INIT; /* OpenLineage: a job named by the run's words */
 	for (size_t i = 0; i < o->nwords; i++)
 		strbuf_addf(&job, "%s%s", i ? " " : "", o->words[i]);

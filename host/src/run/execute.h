@@ -37,6 +37,8 @@ struct run_opts {
 	const char *run_id;
 	char *const *words;       /* the run's words as typed (blocks or a job), for its record and lineage job */
 	size_t nwords;
+	char *const *args;        /* everything after `run` as typed, options too (the record's args); NULL: words */
+	size_t nargs;
 };
 
 /*

@@ -24,7 +24,8 @@ static struct store *history_store(struct runtime *rt)
 	return st;
 }
 
-void history_run_begin(struct runtime *rt, char *const *args, size_t nargs, const struct block_list *bl)
+void history_run_begin(struct runtime *rt, char *const *args, size_t nargs, char *const *words, size_t nwords,
+                       const struct block_list *bl)
 {
 	struct store *st = history_store(rt);
 	if (!st)
@@ -46,7 +47,7 @@ void history_run_begin(struct runtime *rt, char *const *args, size_t nargs, cons
 	const char *trigger = getenv("SMELT_RUN_TRIGGER");
 	struct runs_start r = {
 		.run_id = rt->run_id,
-		.job = nargs == 1 && project_find_job(rt->project, args[0]) ? args[0] : NULL,
+		.job = nwords == 1 && project_find_job(rt->project, words[0]) ? words[0] : NULL,
 		.trigger = trigger && *trigger ? trigger : "cli",
 		.args = (const char *const *)args,
 		.nargs = nargs,

@@ -15,8 +15,13 @@
 struct runtime;
 struct block_list;
 
-/* The run rt->run_id starts: args as given to smelt run (job when args[0] names a job), blocks parsed. */
-void history_run_begin(struct runtime *rt, char *const *args, size_t nargs, const struct block_list *bl);
+/*
+ * The run rt->run_id starts: args as given to smelt run, options included
+ * (its record's "args"), words its blocks or job (the job when the only
+ * word names one), blocks parsed.
+ */
+void history_run_begin(struct runtime *rt, char *const *args, size_t nargs, char *const *words, size_t nwords,
+                       const struct block_list *bl);
 /* Block index (0-based) starts. */
 void history_block_begin(struct runtime *rt, size_t index);
 /* Block index ended with rc (0: success) after secs; its events (rt->events of block index + 1) are kept. */
