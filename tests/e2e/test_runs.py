@@ -1,6 +1,7 @@
 """smelt runs list|show|prune (issue 17): every smelt run is recorded in the system database with its
 blocks, their status, duration and rows per stream, its exit code, error and log."""
 import json
+import re
 import signal
 import sqlite3
 import time
@@ -106,9 +107,13 @@ def test_interrupted_run_is_cancelled(project):
     proc = project.smelt.popen("run", "tap-fake", "target-fake")
     wait_until(lambda: runs(project)["runs"], what="the run in the history")
     proc.send_signal(signal.SIGTERM)
-    proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     [run] = runs(project)["runs"]
     assert run["status"] == "cancelled" and run["exit_code"] == 143
+    # the terminal says what the history says
+    assert f"Run {run['run_id']} cancelled: 0 of 1 block" in err, err
+    assert re.search(r"^ tap-fake target-fake\s+cancelled\s", err, re.M), err
+    assert "block 1/1 'tap-fake target-fake' cancelled: " in err and " failed" not in err, err
     assert project.smelt.json("runs", "list", "--format", "json", "--status", "cancelled")["total"] == 1
 
 

@@ -81,6 +81,7 @@ const struct cli_spec run_spec = {
 static void print_summary(struct runtime *rt, const struct block_list *bl, const double *secs, size_t done, int rc,
                           double total_s)
 {
+	const char *failed = execute_cancelled(rc) ? "cancelled" : "failed"; /* a stopped run is not a broken one */
 	size_t width = 5;
 	for (size_t i = 0; i < bl->n; i++)
 		if (strlen(bl->items[i].text) > width)
@@ -93,7 +94,7 @@ static void print_summary(struct runtime *rt, const struct block_list *bl, const
 			cJSON *f = cJSON_CreateObject();
 			runtime_block_result(rt, i + 1, &res);
 			cJSON_AddStringToObject(f, "block", bl->items[i].text);
-			cJSON_AddStringToObject(f, "status", i < done ? "ok" : i == done && rc ? "failed" : "not run");
+			cJSON_AddStringToObject(f, "status", i < done ? "ok" : i == done && rc ? failed : "not run");
 			if (i < done || (i == done && rc))
 				cJSON_AddNumberToObject(f, "seconds", (double)(long long)(secs[i] * 1000) / 1000);
 			cJSON_AddStringToObject(f, "result", res.buf);
@@ -103,7 +104,7 @@ static void print_summary(struct runtime *rt, const struct block_list *bl, const
 		}
 		cJSON *f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "run_id", rt->run_id);
-		cJSON_AddStringToObject(f, "status", rc ? "failed" : "succeeded");
+		cJSON_AddStringToObject(f, "status", rc ? failed : "succeeded");
 		cJSON_AddNumberToObject(f, "blocks", (double)bl->n);
 		cJSON_AddNumberToObject(f, "blocks_succeeded", (double)(rc ? done : bl->n));
 		cJSON_AddNumberToObject(f, "seconds", (double)(long long)(total_s * 1000) / 1000);
@@ -112,19 +113,20 @@ static void print_summary(struct runtime *rt, const struct block_list *bl, const
 		return;
 	}
 	if (log_get_verbosity() != LOG_QUIET) {
-		log_say(" %-*s  %-7s  %7s  %s", (int)width, "BLOCK", "STATUS", "TIME", "RESULT");
+		int sw = (int)strlen(failed) > 7 ? (int)strlen(failed) : 7;
+		log_say(" %-*s  %-*s  %7s  %s", (int)width, "BLOCK", sw, "STATUS", "TIME", "RESULT");
 		for (size_t i = 0; i < bl->n; i++) {
 			struct strbuf res = STRBUF_INIT;
-			const char *status = i < done ? "ok" : i == done && rc ? "failed" : "not run";
+			const char *status = i < done ? "ok" : i == done && rc ? failed : "not run";
 			char t[32] = "-";
 			if (i <= done && i < bl->n && (i < done || rc))
 				snprintf(t, sizeof t, "%.1f s", secs[i]);
 			runtime_block_result(rt, i + 1, &res);
-			log_say(" %-*s  %-7s  %7s  %s", (int)width, bl->items[i].text, status, t, res.len ? res.buf : "-");
+			log_say(" %-*s  %-*s  %7s  %s", (int)width, bl->items[i].text, sw, status, t, res.len ? res.buf : "-");
 			strbuf_release(&res);
 		}
 	}
-	log_say_final("Run %s %s: %zu of %zu block%s in %.1f s", rt->run_id, rc ? "failed" : "succeeded", rc ? done : bl->n,
+	log_say_final("Run %s %s: %zu of %zu block%s in %.1f s", rt->run_id, rc ? failed : "succeeded", rc ? done : bl->n,
 	        bl->n, bl->n == 1 ? "" : "s", total_s);
 }
 
@@ -264,7 +266,8 @@ static int run_command(struct cli *cli, int argc, char **argv, char *const *type
 		size_t rl = strlen(p->root);
 		char *shown = log && !strncmp(log, p->root, rl) && log[rl] == '/' ? xstrdup(log + rl + 1)
 		              : log ? xstrdup(log) : NULL;
-		log_error("block %zu/%zu '%s' failed: %s%s%s%s", done + 1, bl.n, bl.items[done].text, err,
+		log_error("block %zu/%zu '%s' %s: %s%s%s%s", done + 1, bl.n, bl.items[done].text,
+		          execute_cancelled(rc) ? "cancelled" : "failed", err,
 		          shown ? "; the tools' output is in " : "", shown ? shown : "",
 		          shown && log_get_verbosity() != LOG_VERBOSE ? " (or run again with --verbose)" : "");
 		free(shown);

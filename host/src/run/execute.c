@@ -268,6 +268,12 @@ int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct
 	return rc;
 }
 
+int execute_cancelled(int rc)
+{
+	int sig = proc_last_signal();
+	return rc == SMELT_ERR_INTERRUPTED && (sig == SIGTERM || sig == SIGINT || sig == SIGHUP);
+}
+
 int execute_exit_code(int rc)
 {
 	if (!rc)

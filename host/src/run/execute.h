@@ -70,6 +70,8 @@ int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct
  * 128 + the signal that stopped the run (130 for Ctrl-C).
  */
 int execute_exit_code(int rc);
+/* 1 when rc is a run stopped by SIGTERM, SIGINT or SIGHUP (recorded and shown as cancelled, not failed). */
+int execute_cancelled(int rc);
 
 /* Record the run's end in the run history (not for --dry-run): rc, the exit code, err when rc != 0. */
 void execute_record_end(struct runtime *rt, const struct run_opts *o, int rc, int exit_code, const char *err);

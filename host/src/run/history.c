@@ -2,6 +2,7 @@
 #include "run/history.h"
 #include "project/project.h"
 #include "run/blocks.h"
+#include "run/execute.h"
 #include "run/proc.h"
 #include "run/runtime.h"
 #include "store/runs.h"
@@ -129,10 +130,7 @@ static const char *run_status(int rc)
 {
 	if (!rc)
 		return "success";
-	int sig = proc_last_signal();
-	if (rc == SMELT_ERR_INTERRUPTED && (sig == SIGTERM || sig == SIGINT || sig == SIGHUP))
-		return "cancelled";
-	return "failed";
+	return execute_cancelled(rc) ? "cancelled" : "failed";
 }
 
 void history_block_end(struct runtime *rt, size_t index, int rc, double secs)
