@@ -472,3 +472,12 @@ def test_subcommand_job_and_schedule_typos_suggest(tmp_path):
         proc = smelt_in(demo, *args)
         assert proc.returncode == 1 and proc.stderr.endswith(want), (args, proc.stderr)
         assert (demo / "smelt.yml").read_text() == before
+
+
+def test_a_tap_without_record_metrics_is_not_said_to_send_zero_records(project):
+    """Records are counted from the tap's record_count metrics: a tap that logs none moved an unknown number,
+    which the line leaves out rather than print "0 records"."""
+    fake_project(project, {"records": 7, "state_every": 5}, {})
+    proc = project.smelt("run", "tap-fake", "target-fake", check=0)
+    [line] = [l for l in proc.stderr.splitlines() if l.startswith("tap-fake -> target-fake: ")]
+    assert re.fullmatch(r"tap-fake -> target-fake: [\d.]+ k?B, [\d.]+ [kM]?B/s, [\d.]+ s", line), line

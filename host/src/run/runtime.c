@@ -522,8 +522,11 @@ static void flow_line(const struct flow *f, size_t n, long long bytes, double se
 	char size[32], rate[32];
 	human_bytes(size, sizeof size, bytes > 0 ? (double)bytes : 0);
 	human_bytes(rate, sizeof rate, seconds > 0 && bytes > 0 ? (double)bytes / seconds : 0);
-	snprintf(line, len, "%s -> %s: %lld record%s, %s, %s/s, %.1f s", f->specs[0].label, f->specs[n - 1].label,
-	         f->total, f->total == 1 ? "" : "s", size, rate, seconds);
+	char records[48] = ""; /* known only from the tap's record_count metrics: no metric, no count (not "0 records") */
+	if (f->nstreams)
+		snprintf(records, sizeof records, "%lld record%s, ", f->total, f->total == 1 ? "" : "s");
+	snprintf(line, len, "%s -> %s: %s%s, %s/s, %.1f s", f->specs[0].label, f->specs[n - 1].label, records, size, rate,
+	         seconds);
 }
 
 static void flow_stderr(void *arg, size_t stage, const char *line, size_t len)
