@@ -55,6 +55,9 @@ def test_a_1_1_adapter_is_listed_with_its_commands_and_health(project):
     assert checked["legacy11"] == {"name": "legacy11", "status": "ok", "healthy": True,
                                    "message": "legacy is fine"}
     assert checked["singer"]["healthy"] is True and checked["singer"]["status"] == "ok"
+    # an adapter without a health check loaded fine: usable, as the exit code (0) says, not "unhealthy"
+    unchecked = [a for a in checked.values() if a["status"] == "no health check"]
+    assert unchecked and all(a["healthy"] is True for a in unchecked), checked
 
 
 def test_an_adapter_claiming_1_3_is_refused_naming_the_file_and_both_versions(project):

@@ -181,7 +181,7 @@ static int check(struct cli *cli, int format)
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", a->desc->name);
 		cJSON_AddStringToObject(o, "status", status);
-		cJSON_AddBoolToObject(o, "healthy", !strcmp(status, "ok"));
+		cJSON_AddBoolToObject(o, "healthy", !unusable); /* as the exit code: loaded and not reported unhealthy */
 		cJSON_AddStringToObject(o, "message", detail);
 		cJSON_AddItemToArray(out, o);
 		if (format != FORMAT_JSON)
