@@ -481,3 +481,15 @@ def test_a_tap_without_record_metrics_is_not_said_to_send_zero_records(project):
     proc = project.smelt("run", "tap-fake", "target-fake", check=0)
     [line] = [l for l in proc.stderr.splitlines() if l.startswith("tap-fake -> target-fake: ")]
     assert re.fullmatch(r"tap-fake -> target-fake: [\d.]+ k?B, [\d.]+ [kM]?B/s, [\d.]+ s", line), line
+
+
+def test_a_block_stopped_before_any_tool_points_at_no_log_and_warns_once(project):
+    """A block that fails before it starts a tool has no tool output to point at; a system database that
+    cannot be used is said once per run, not at each block's start and end."""
+    fake_project(project, {"records": 3, "state_every": 1}, {})
+    proc = project.smelt("run", "tap-fake:nope", check=1)
+    assert proc.stderr.splitlines()[-1] == ("smelt error: block 1/1 'tap-fake:nope' failed: plugin 'tap-fake' has no "
+                                            "command 'nope' (see 'smelt invoke --list-commands tap-fake')"), proc.stderr
+    proc = project.smelt("run", "tap-fake", "target-fake", env={"MELTANO_DATABASE_URI": "mysql://db/x"}, check=1)
+    assert proc.stderr.count("run history: database_uri: 'mysql' databases are not supported") == 1, proc.stderr
+    assert "the tools' output is in" not in proc.stderr, proc.stderr

@@ -262,7 +262,8 @@ static int run_command(struct cli *cli, int argc, char **argv, char *const *type
 	if (!(o.flags & SMELT_RQ_DRY_RUN))
 		print_summary(&rt, &bl, secs, done, rc, total_s);
 	if (rc) {
-		char *log = rt.run_log_dir ? xasprintf("%s/run.log", rt.run_log_dir) : NULL;
+		/* the tools' output, when the failed block ran any tool (not for a setting that stopped it first) */
+		char *log = rt.run_log_dir && rt.block_procs ? xasprintf("%s/run.log", rt.run_log_dir) : NULL;
 		size_t rl = strlen(p->root);
 		char *shown = log && !strncmp(log, p->root, rl) && log[rl] == '/' ? xstrdup(log + rl + 1)
 		              : log ? xstrdup(log) : NULL;

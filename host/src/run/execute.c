@@ -126,6 +126,7 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	/* a command block's live line; an EL block draws its own progress */
 	char *label = b->kind == BLOCK_COMMAND ? xasprintf("[%zu/%zu] %s", index + 1, total, b->text) : NULL;
 	rt->block = index + 1;
+	rt->block_procs = 0;
 	rt->status_label = label;
 	rt->status_t0 = t0;
 	log_held_clear();
@@ -336,6 +337,7 @@ int execute_direct(struct runtime *rt, struct plugin *pl, const char *command, c
 	struct proc_stage st = { .label = pl->name, .argv = argv, .envp = runtime_env_vars(env),
 	                         .cwd = rt->project->root, .flags = SMELT_SPAWN_INHERIT_STDIO };
 	struct proc_result res;
+	rt->block_procs++;
 	int rc = proc_pipeline(&st, 1, NULL, &res, err, errlen);
 	settings_note_write(); /* what it ran may have written settings: resolve afresh */
 	runtime_env_free(env);

@@ -19,9 +19,13 @@ static struct store *history_store(struct runtime *rt)
 	char err[SMELT_ERRBUF_SIZE];
 	if (!rt->run_id)
 		return NULL;
+	if (rt->history_unavailable)
+		return NULL;
 	struct store *st = runtime_store(rt, err, sizeof err);
-	if (!st)
+	if (!st) { /* said once per run, not at each block's start and end */
 		log_warn("run history: %s", err);
+		rt->history_unavailable = 1;
+	}
 	return st;
 }
 

@@ -639,6 +639,7 @@ static int run_stages(struct runtime *rt, const struct smelt_spawn *specs, size_
 		long long left = rt->deadline_ms - ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 		o.timeout_s = left > 1000 ? (int)(left / 1000) : 1;
 	}
+	rt->block_procs += n;
 	int rc = proc_pipeline(st, n, &o, res, err, errlen);
 	settings_note_write(); /* a plugin may have written settings (a block calling `smelt config set`): resolve afresh */
 	/* every exit path: the newest state the target emitted is committed before anything else */

@@ -38,6 +38,7 @@ struct runtime {
 	struct loader loader;         /* adapters found for this project */
 	struct smelt_host_api api;    /* the table lent to adapters */
 	char *run_id;                 /* NULL outside smelt run */
+	int history_unavailable;      /* the run history's database could not be opened: said once (run/history.c) */
 	char *run_log_dir;            /* .smelt/logs/<run_id>, NULL outside smelt run */
 	int timeout_s;                /* 0: none */
 	long long deadline_ms;        /* monotonic deadline of the whole run, 0: none */
@@ -61,6 +62,7 @@ struct runtime {
 	void **hctxs;                 /* host contexts, one per initialised adapter */
 	size_t nhctx;
 	size_t block;                 /* 1-based index of the block running now (events carry it), 0: none */
+	size_t block_procs;           /* processes the current block started: none, no tool output to point at */
 	const char *status_label;     /* live status of a command block ("[2/3] dbt:run"), NULL: none */
 	long long status_t0;          /* monotonic ms when status_label was set */
 	int check_required;           /* runtime_prepare() refuses plugins lacking required settings (smelt run) */
