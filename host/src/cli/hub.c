@@ -115,10 +115,9 @@ static int hub_search(struct hub *hub, const char *root, const char *term, int t
 	} else {
 		rc = hub_plugins_index(hub, &index, err, sizeof err);
 	}
-	if (rc != 0) {
-		cJSON_Delete(matches);
-		return cli_fail("%s", err);
-	}
+	int hub_failed = rc != 0; /* offline: the built-in catalog is still searched, and the exit says it was not all */
+	if (hub_failed)
+		log_warn("%s; showing the built-in catalog only", err);
 	for (const char *const *t = hub_plugin_types; *t; t++) {
 		const cJSON *plugins = cJSON_GetObjectItemCaseSensitive(index, *t), *e;
 		cJSON_ArrayForEach(e, plugins)
@@ -140,7 +139,7 @@ static int hub_search(struct hub *hub, const char *root, const char *term, int t
 		printf("%s\n", sb.buf);
 		strbuf_release(&sb);
 		cJSON_Delete(doc);
-		return EXIT_OK;
+		return hub_failed ? EXIT_FAIL : EXIT_OK;
 	}
 	const cJSON *m;
 	cJSON_ArrayForEach(m, matches) {
@@ -159,9 +158,9 @@ static int hub_search(struct hub *hub, const char *root, const char *term, int t
 		strbuf_release(&others);
 	}
 	if (!cJSON_GetArraySize(matches))
-		log_info("no plugin name contains '%s'", term);
+		log_info("no plugin name contains '%s'%s", term, hub_failed ? " in the built-in catalog" : "");
 	cJSON_Delete(matches);
-	return EXIT_OK;
+	return hub_failed ? EXIT_FAIL : EXIT_OK;
 }
 
 int cmd_hub(struct cli *cli, int argc, char **argv)
