@@ -161,6 +161,9 @@ def test_second_run_of_same_pipeline_is_refused(project):
         proc = project.smelt("run", "tap-fake", "target-fake")
         assert proc.returncode == 1
         assert "already running" in proc.stderr and "dev:tap-fake-to-target-fake" in proc.stderr
+        # alive on this machine: it will end, not go stale; the message says which process to wait for
+        assert f"smelt process {first.pid} on this machine); wait for it to end" in proc.stderr, proc.stderr
+        assert "if stale" not in proc.stderr, proc.stderr
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=60)

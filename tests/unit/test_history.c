@@ -66,7 +66,7 @@ START_TEST(blocks_streams_and_results_are_recorded)
 		                  { .kind = BLOCK_COMMAND, .text = "tool:build" } };
 	struct block_list bl = { items, 2 };
 	char *args[] = { "tap-x", "target-y", "tool:build" };
-	history_run_begin(&rt, args, 3, &bl);
+	history_run_begin(&rt, args, 3, args, 3, &bl);
 	history_block_begin(&rt, 0);
 	event(SMELT_EV_COUNT, 1, "stream orders", NULL, 4);
 	event(SMELT_EV_COUNT, 1, "stream users", NULL, 2);

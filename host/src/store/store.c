@@ -579,16 +579,28 @@ int store_run_begin(struct store *st, const char *run_id, const char *state_id, 
 		sqlite3_stmt *q;
 		if (!force && sqlite3_prepare_v2(st->db,
 		                                 "SELECT run_id, started_at, "
-		                                 "strftime('%Y-%m-%dT%H:%M:%SZ', coalesce(last_heartbeat_at, started_at), '+5 minutes') "
+		                                 "strftime('%Y-%m-%dT%H:%M:%SZ', coalesce(last_heartbeat_at, started_at), '+5 minutes'), "
+		                                 "host, host_key, pid, pid_start "
 		                                 "FROM runs WHERE state_id = ? AND status = 'RUNNING' LIMIT 1",
 		                                 -1, &q, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
 			if (sqlite3_step(q) == SQLITE_ROW) {
-				rc = fail(err, errlen, SMELT_ERR,
-				          "another '%s' pipeline is already running (run %s, started at %s); wait until %s, "
-				          "when it is marked failed if stale, or ignore this check with '--force'",
-				          state_id, sqlite3_column_text(q, 0), sqlite3_column_text(q, 1),
-				          sqlite3_column_text(q, 2));
+				struct proc_owner o = { .pid = sqlite3_column_int64(q, 5),
+				                        .start = (unsigned long long)sqlite3_column_int64(q, 6) };
+				snprintf(o.host, sizeof o.host, "%s", sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : "");
+				snprintf(o.host_key, sizeof o.host_key, "%s",
+				         sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : "");
+				if (proc_owner_check(&o) == PROC_ALIVE) /* here and alive: it will not go stale, it will end */
+					rc = fail(err, errlen, SMELT_ERR,
+					          "another '%s' pipeline is already running (run %s, started at %s, smelt process %ld "
+					          "on this machine); wait for it to end, or ignore this check with '--force'",
+					          state_id, sqlite3_column_text(q, 0), sqlite3_column_text(q, 1), o.pid);
+				else
+					rc = fail(err, errlen, SMELT_ERR,
+					          "another '%s' pipeline is already running (run %s, started at %s); wait until %s, "
+					          "when it is marked failed if stale, or ignore this check with '--force'",
+					          state_id, sqlite3_column_text(q, 0), sqlite3_column_text(q, 1),
+					          sqlite3_column_text(q, 2));
 			}
 			sqlite3_finalize(q);
 		}
