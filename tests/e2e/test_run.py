@@ -298,6 +298,25 @@ def test_state_arguments_are_checked_before_the_prompt(project):
     assert state_ids(project) == ["dev:a-to-b", "dev:c-to-d"]
 
 
+def test_state_writes_say_what_they_did(project):
+    fake_project(project, {}, {})
+    s = project.smelt
+    s("state", "set", "--force", "dev:a-to-b", '{"singer_state": {"bookmarks": {"x": 1}}}', check=0)
+    proc = s("state", "copy", "--force", "dev:a-to-b", "dev:c-to-d", check=0)
+    assert proc.stderr == "smelt info: state of 'dev:c-to-d' copied from 'dev:a-to-b'\n" and proc.stdout == ""
+    proc = s("state", "move", "--force", "dev:c-to-d", "dev:e-to-f", check=0)
+    assert proc.stderr == "smelt info: state of 'dev:c-to-d' moved to 'dev:e-to-f'\n" and proc.stdout == ""
+    proc = s("state", "clear", "--force", "dev:e-to-f", check=0)
+    assert proc.stderr == "smelt info: state of 'dev:e-to-f' cleared\n" and proc.stdout == ""
+    # an id with no state: named in a warning, not an error (as Meltano), and nothing else is touched
+    proc = s("state", "clear", "--force", "dev:e-to-f", check=0)
+    assert proc.stderr == "smelt warning: no state with id 'dev:e-to-f': nothing cleared\n"
+    assert state_ids(project) == ["dev:a-to-b"]
+    # listings are untouched: one JSON document on stdout, nothing on stderr
+    proc = s("state", "list", "--format", "json", check=0)
+    assert json.loads(proc.stdout)["states"][0]["state_id"] == "dev:a-to-b" and proc.stderr == ""
+
+
 def test_loader_sees_the_extractors_load_schema(project):
     """Meltano's ELT context: a loader setting may refer to $MELTANO_EXTRACT__LOAD_SCHEMA."""
     fake_project(project, {"records": 3}, {"mode": "echo_config"})

@@ -357,7 +357,7 @@ static int state_import(struct state_backend *b, const char *file)
 	for (const cJSON *e = all->child; e && exit_code == EXIT_OK; e = e->next) {
 		char *done = inner_of(cJSON_GetObjectItemCaseSensitive(e, "completed"));
 		char *part = inner_of(cJSON_GetObjectItemCaseSensitive(e, "partial"));
-		if (state_backend_clear(b, e->string, err, sizeof err) ||
+		if (state_backend_clear(b, e->string, NULL, err, sizeof err) ||
 		    (done && state_backend_put(b, e->string, done, 0, err, sizeof err)) ||
 		    (part && state_backend_put(b, e->string, part, 1, err, sizeof err)))
 			exit_code = cli_fail("%s", err);
@@ -500,17 +500,28 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		free(text);
 		free(value);
 	} else if (!strcmp(sub, "clear")) {
-		int count = 0;
+		int count = 0, found = 0;
 		if (all) {
 			if (state_backend_clear_all(backend, &count, err, sizeof err))
 				exit_code = cli_fail("%s", err);
-			log_info("cleared %d state%s", count, count == 1 ? "" : "s");
-		} else if (state_backend_clear(backend, pos[0], err, sizeof err)) {
+			else
+				log_info("cleared %d state%s", count, count == 1 ? "" : "s");
+		} else if (state_backend_clear(backend, pos[0], &found, err, sizeof err)) {
 			exit_code = cli_fail("%s", err);
+		} else if (found) {
+			log_info("state of '%s' cleared", pos[0]);
+		} else {
+			/* as Meltano, not an error (a script may clear what may not be there), but a mistyped id is named */
+			log_warn("no state with id '%s': nothing cleared", pos[0]);
 		}
 	} else if (!strcmp(sub, "copy") || !strcmp(sub, "move")) {
-		if (state_backend_copy(backend, pos[0], pos[1], !strcmp(sub, "move"), err, sizeof err))
+		int move = !strcmp(sub, "move");
+		if (state_backend_copy(backend, pos[0], pos[1], move, err, sizeof err))
 			exit_code = cli_fail("%s", err);
+		else if (move)
+			log_info("state of '%s' moved to '%s'", pos[0], pos[1]);
+		else
+			log_info("state of '%s' copied from '%s'", pos[1], pos[0]);
 	} else if (!strcmp(sub, "edit")) {
 		exit_code = state_edit(p, backend, pos[0]);
 	} else if (!strcmp(sub, "export")) {
