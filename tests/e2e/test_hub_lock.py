@@ -63,12 +63,39 @@ def test_lock_writes_meltano_lock_files_and_requires(hub, project):
     data = json.loads(text)
     assert list(data)[:5] == ["plugin_type", "name", "namespace", "variant", "label"]
     assert data["docs"] == f"{hub.origin}/loaders/target-jsonl--andyh1203"
-    # an existing lock is an error without --update, for that plugin only
+    # an existing lock is kept without --update, named on an info line: no failure (as Meltano)
+    before = snapshot(project)
     r = smelt(["lock", "target-jsonl"], project, hub.api_root)
-    assert r.returncode == 1
-    assert "exists; use --update" in r.stderr
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ("smelt info: loader 'target-jsonl': lock file 'plugins/loaders/target-jsonl--andyh1203.lock' "
+                        "kept; --update refreshes it\n")
+    assert snapshot(project) == before
     r = smelt(["lock", "--update", "target-jsonl"], project, hub.api_root)
     assert r.returncode == 0, r.stderr
+    assert "Locked definition for loader 'target-jsonl'" in r.stdout
+
+
+def test_lock_again_keeps_every_existing_lock(hub, project):
+    """`smelt lock` (or --all) of a project locked once: every lock kept, exit 0; a real failure still fails."""
+    assert smelt(["lock"], project, hub.api_root).returncode == 0
+    before = snapshot(project)
+    for args in (["lock"], ["lock", "--all"]):
+        r = smelt(args, project, hub.api_root)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "" and "could not be locked" not in r.stderr
+        kept = [line for line in r.stderr.splitlines() if line.endswith("kept; --update refreshes it")]
+        assert len(kept) == 4, r.stderr
+        assert "extractor 'tap-csv': lock file 'plugins/extractors/tap-csv--smelt.lock' kept" in r.stderr
+        assert snapshot(project) == before
+    # a definition that cannot be found beside the kept locks: exit 1, the kept ones untouched
+    text = (project / "smelt.yml").read_text()
+    (project / "smelt.yml").write_text(text.replace("  loaders:\n", "  - name: tap-does-not-exist\n  loaders:\n"))
+    r = smelt(["lock"], project, hub.api_root)
+    assert r.returncode == 1
+    assert "Extractor 'tap-does-not-exist' is not known to Meltano Hub" in r.stderr
+    assert r.stderr.endswith("smelt: error: 1 plugin(s) could not be locked\n"), r.stderr
+    assert {k: v for k, v in snapshot(project).items() if k != "smelt.yml"} == \
+        {k: v for k, v in before.items() if k != "smelt.yml"}
 
 
 def test_locked_project_ignores_hub_changes_and_network(hub, project):

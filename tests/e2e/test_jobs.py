@@ -119,3 +119,38 @@ def test_removing_a_plugin_a_job_names_warns(project):
         in proc.stderr
     # the job is the user's: left as it is
     assert yaml.safe_load((project.root / "smelt.yml").read_text())["jobs"][0]["tasks"] == ["tap-csv target-sqlite"]
+
+
+def test_removing_a_plugin_a_schedule_names_warns(project):
+    project.write(BASE + """\
+- name: other
+  tasks: target-sqlite:hello
+schedules:
+- name: nightly
+  interval: '@daily'
+  job: load
+- name: el
+  interval: '@hourly'
+  extractor: tap-csv
+  loader: target-sqlite
+- name: unrelated
+  interval: '@daily'
+  job: other
+""")
+    proc = project.smelt("remove", "tap-csv", check=0)
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("smelt warning: schedule")]
+    assert warnings == [
+        "smelt warning: schedule 'nightly' runs job 'load', which still names 'tap-csv': "
+        "'smelt schedule run nightly' fails until the job is changed",
+        "smelt warning: schedule 'el' still names 'tap-csv' as its extractor: 'smelt schedule run el' fails until "
+        "the schedule is changed ('smelt schedule set el ...')",
+    ], proc.stderr
+    assert "job 'load' still names 'tap-csv'" in proc.stderr
+    # the schedules are the user's: left as they are
+    schedules = yaml.safe_load((project.root / "smelt.yml").read_text())["schedules"]
+    assert [s["name"] for s in schedules] == ["nightly", "el", "unrelated"] and schedules[1]["extractor"] == "tap-csv"
+    # a loader: the schedule naming it as its loader, and both jobs' schedules
+    proc = project.smelt("remove", "target-sqlite", check=0)
+    assert "schedule 'el' still names 'target-sqlite' as its loader" in proc.stderr
+    assert "schedule 'unrelated' runs job 'other', which still names 'target-sqlite'" in proc.stderr
+    assert "schedule 'nightly' runs job 'load', which still names 'target-sqlite'" in proc.stderr

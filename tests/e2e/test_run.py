@@ -256,6 +256,70 @@ def test_state_commands(project):
     assert s("state", "get", "dev:a-to-b", check=0).stdout == "{}\n"
 
 
+def state_ids(project):
+    return [x["state_id"] for x in project.smelt.json("state", "list", "--format", "json")["states"]]
+
+
+def test_state_clear_refuses_an_id_with_all(project):
+    """Meltano: "a state ID or the --all flag must be provided, but not both"; --all never widens a clear."""
+    fake_project(project, {}, {})
+    s = project.smelt
+    for sid in ("dev:a-to-b", "dev:c-to-d"):
+        s("state", "set", "--force", sid, '{"singer_state": {"bookmarks": {"x": 1}}}', check=0)
+    for args in (("clear", "--force", "dev:a-to-b", "--all"), ("clear", "--all", "--force", "dev:a-to-b"),
+                 ("clear", "--force", "--all", "dev:a-to-b", "dev:c-to-d"), ("clear", "--force", "a", "b"),
+                 ("list", "--all"), ("copy", "--force", "--all", "dev:a-to-b", "dev:x"),
+                 ("get", "--all", "dev:a-to-b")):
+        proc = s("state", *args)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "cleared" not in proc.stderr, (args, proc.stderr)
+        assert state_ids(project) == ["dev:a-to-b", "dev:c-to-d"], args
+    proc = s("state", "clear", "--force", "dev:a-to-b", "--all")
+    assert "'state clear' takes one state id or --all, but not both" in proc.stderr
+    assert "--all only goes with 'clear'" in s("state", "list", "--all").stderr
+    assert json.loads(s("state", "get", "dev:a-to-b", check=0).stdout) == {"singer_state": {"bookmarks": {"x": 1}}}
+
+
+def test_state_arguments_are_checked_before_the_prompt(project):
+    """A usage error comes first: no "Continue?" to answer for a command that cannot run."""
+    fake_project(project, {}, {})
+    s = project.smelt
+    s("state", "set", "--force", "dev:a-to-b", '{"singer_state": {"bookmarks": {"x": 1}}}', check=0)
+    for args in (("copy", "nightly"), ("move", "dev:a-to-b"), ("clear",), ("clear", "dev:a-to-b", "--all"),
+                 ("set", "dev:a-to-b"), ("set", "dev:x", "{}", "--input-file", "state.json"), ("edit",),
+                 ("set", "dev:x", "{}", "--from-state-id", "dev:a-to-b")):
+        proc = s("state", *args, input="y\n")
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "Continue?" not in proc.stdout, (args, proc.stdout)
+        assert "see 'smelt state --help'" in proc.stderr, (args, proc.stderr)
+    assert "'state copy' takes SRC and DST" in s("state", "copy", "nightly").stderr
+    assert "'state set' takes a state id and one of: the JSON, --input-file FILE" in s("state", "set", "dev:x").stderr
+    assert state_ids(project) == ["dev:a-to-b"]
+    # well-formed, the prompt still comes, and "y" goes on
+    proc = s("state", "copy", "dev:a-to-b", "dev:c-to-d", input="y\n")
+    assert proc.returncode == 0 and "Continue? [y/N]: " in proc.stdout, proc.stderr
+    assert state_ids(project) == ["dev:a-to-b", "dev:c-to-d"]
+
+
+def test_state_writes_say_what_they_did(project):
+    fake_project(project, {}, {})
+    s = project.smelt
+    s("state", "set", "--force", "dev:a-to-b", '{"singer_state": {"bookmarks": {"x": 1}}}', check=0)
+    proc = s("state", "copy", "--force", "dev:a-to-b", "dev:c-to-d", check=0)
+    assert proc.stderr == "smelt info: state of 'dev:c-to-d' copied from 'dev:a-to-b'\n" and proc.stdout == ""
+    proc = s("state", "move", "--force", "dev:c-to-d", "dev:e-to-f", check=0)
+    assert proc.stderr == "smelt info: state of 'dev:c-to-d' moved to 'dev:e-to-f'\n" and proc.stdout == ""
+    proc = s("state", "clear", "--force", "dev:e-to-f", check=0)
+    assert proc.stderr == "smelt info: state of 'dev:e-to-f' cleared\n" and proc.stdout == ""
+    # an id with no state: named in a warning, not an error (as Meltano), and nothing else is touched
+    proc = s("state", "clear", "--force", "dev:e-to-f", check=0)
+    assert proc.stderr == "smelt warning: no state with id 'dev:e-to-f': nothing cleared\n"
+    assert state_ids(project) == ["dev:a-to-b"]
+    # listings are untouched: one JSON document on stdout, nothing on stderr
+    proc = s("state", "list", "--format", "json", check=0)
+    assert json.loads(proc.stdout)["states"][0]["state_id"] == "dev:a-to-b" and proc.stderr == ""
+
+
 def test_loader_sees_the_extractors_load_schema(project):
     """Meltano's ELT context: a loader setting may refer to $MELTANO_EXTRACT__LOAD_SCHEMA."""
     fake_project(project, {"records": 3}, {"mode": "echo_config"})

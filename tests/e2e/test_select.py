@@ -107,3 +107,22 @@ def test_select_list_of_a_catalog_whose_properties_are_an_array(project):
                   "    catalog: shop.catalog.json\n")
     proc = project.smelt("select", "tap-shop", "--list", "--all", "--format", "json", check=0)
     assert json.loads(proc.stdout)["streams"] == [{"stream": "orders", "selection": "selected", "properties": []}]
+
+
+def test_select_of_a_plugin_that_is_not_an_extractor_says_what_it_is(project):
+    setup(project, PROJECT + "  loaders:\n  - name: target-sqlite\n    variant: smelt\n"
+                             "  orchestrators:\n  - name: airflow\n    variant: apache\n")
+    before = (project.root / "smelt.yml").read_text()
+    for args in (["--list"], ["users"], []):
+        proc = project.smelt("select", "target-sqlite", *args)
+        assert (proc.returncode, proc.stdout) == (1, ""), (args, proc.stderr)
+        assert proc.stderr == "smelt: error: 'target-sqlite' is a loader, not an extractor " \
+                              "(select works on extractors)\n", args
+    assert project.smelt("select", "airflow", "--list").stderr == \
+        "smelt: error: 'airflow' is an orchestrator, not an extractor (select works on extractors)\n"
+    assert (project.root / "smelt.yml").read_text() == before
+    # a name really absent: as before, with the closest name when there is one
+    assert project.smelt("select", "tap-cvs", "--list", check=1).stderr == \
+        "smelt: error: extractor 'tap-cvs' is not in smelt.yml; did you mean 'tap-csv'?\n"
+    assert project.smelt("select", "tap-nothing-alike-here", "--list", check=1).stderr == \
+        "smelt: error: extractor 'tap-nothing-alike-here' is not in smelt.yml\n"

@@ -1,4 +1,4 @@
-/* Check suite for host/src/store/state_backend: copy, move and clear --all on a file:// backend (Meltano's layout). */
+/* Check suite for host/src/store/state_backend: copy, move, clear [--all] on a file:// backend (Meltano's layout). */
 #include "store/state_backend.h"
 #include "util/strbuf.h"
 
@@ -106,6 +106,22 @@ START_TEST(clear_all_clears_every_id)
 }
 END_TEST
 
+START_TEST(clear_says_whether_there_was_a_state)
+{
+	char err[SMELT_ERRBUF_SIZE];
+	int found = -1;
+	ck_assert_int_eq(state_backend_put(b, "dev:a", "{\"x\":1}", 0, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(state_backend_clear(b, "dev:a", &found, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(found, 1);
+	ck_assert(!exists("dev:a"));
+	found = -1;
+	ck_assert_int_eq(state_backend_clear(b, "dev:a", &found, err, sizeof err), SMELT_OK);
+	ck_assert_int_eq(found, 0);
+	ck_assert(!exists("dev:a")); /* nor a lock left behind */
+	ck_assert_int_eq(state_backend_clear(b, "dev:none", NULL, err, sizeof err), SMELT_OK);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("state_backend");
@@ -115,6 +131,7 @@ int main(void)
 	tcase_add_test(tc, move_clears_the_source_and_its_folder);
 	tcase_add_test(tc, copy_of_an_unknown_id_writes_nothing);
 	tcase_add_test(tc, clear_all_clears_every_id);
+	tcase_add_test(tc, clear_says_whether_there_was_a_state);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

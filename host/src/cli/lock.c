@@ -3,9 +3,10 @@
  *
  * Writes plugins/<type>/<name>--<variant>.lock for the named plugins (all
  * of them without names) from the built-in catalog or the Hub, with the
- * lock files of what they require.  Like Meltano: an existing lock file
- * is an error for that plugin unless --update (the others go on); custom
- * and inherited plugins have none and are skipped with a warning.
+ * lock files of what they require.  An existing lock file is kept unless
+ * --update, named on an info line: as Meltano's, that is no failure (a
+ * project locked once must be able to run `smelt lock` again); custom and
+ * inherited plugins have none and are skipped with a warning.
  */
 #include "cli/commands.h"
 #include "hub/hub.h"
@@ -133,10 +134,8 @@ int cmd_lock(struct cli *cli, int argc, char **argv)
 		}
 		char *existing = lock_find(p->root, ptype, pl->name, pl->variant);
 		if (existing && !update) {
-			log_error("%s '%s': lock file '%s' exists; use --update to refresh it", desc, pl->name,
-			          rel(p, existing));
+			log_info("%s '%s': lock file '%s' kept; --update refreshes it", desc, pl->name, rel(p, existing));
 			free(existing);
-			failed++;
 			continue;
 		}
 		char *variant = lock_variant(p, pl, existing);

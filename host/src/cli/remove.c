@@ -34,20 +34,48 @@ static char *glob_escape(const char *name)
 }
 
 
-/* Jobs whose tasks still name the removed plugin (NAME or NAME:COMMAND): they would fail to run. */
-static void warn_jobs_naming(const struct project *p, const char *name)
+/* Whether a task of job names the plugin (NAME or NAME:COMMAND). */
+static int job_names(const struct job *job, const char *name)
 {
 	size_t n = strlen(name);
-	for (size_t j = 0; j < p->njobs; j++) {
-		const struct job *job = &p->jobs[j];
-		for (size_t a = 0; a < job->nargs; a++) {
-			const char *w = job->args[a];
-			if (!strncmp(w, name, n) && (w[n] == 0 || w[n] == ':')) {
-				log_warn("job '%s' still names '%s': 'smelt run %s' fails until the job is changed "
-				         "('smelt job set %s ...')", job->name, name, job->name, job->name);
-				break;
-			}
-		}
+	for (size_t a = 0; a < job->nargs; a++) {
+		const char *w = job->args[a];
+		if (!strncmp(w, name, n) && (w[n] == 0 || w[n] == ':'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Jobs whose tasks still name the removed plugin: they would fail to run. */
+static void warn_jobs_naming(const struct project *p, const char *name)
+{
+	for (size_t j = 0; j < p->njobs; j++)
+		if (job_names(&p->jobs[j], name))
+			log_warn("job '%s' still names '%s': 'smelt run %s' fails until the job is changed "
+			         "('smelt job set %s ...')",
+			         p->jobs[j].name, name, p->jobs[j].name, p->jobs[j].name);
+}
+
+/*
+ * Schedules that would fail on their next run: an extract/load schedule
+ * whose extractor or loader was the plugin (of that type: a loader of the
+ * same name does not make `extractor:` fail), or one whose job names it.
+ * Like jobs, they are the user's and left as they are.
+ */
+static void warn_schedules_naming(const struct project *p, enum plugin_type t, const char *name)
+{
+	for (size_t i = 0; i < p->nschedules; i++) {
+		const struct schedule *s = &p->schedules[i];
+		const char *el = t == PLUGIN_EXTRACTORS ? s->extractor : t == PLUGIN_LOADERS ? s->loader : NULL;
+		const struct job *job = s->job ? project_find_job(p, s->job) : NULL;
+		if (el && !strcmp(el, name))
+			log_warn("schedule '%s' still names '%s' as its %s: 'smelt schedule run %s' fails until the "
+			         "schedule is changed ('smelt schedule set %s ...')",
+			         s->name, name, plugin_type_singular(t), s->name, s->name);
+		else if (job && job_names(job, name))
+			log_warn("schedule '%s' runs job '%s', which still names '%s': 'smelt schedule run %s' fails until "
+			         "the job is changed",
+			         s->name, job->name, name, s->name);
 	}
 }
 
@@ -140,6 +168,7 @@ static int remove_one(struct project *p, int type, const char *name)
 	free(ns);
 	warn_dotenv_left(p, name, env_prefixes);
 	warn_jobs_naming(p, name);
+	warn_schedules_naming(p, t, name);
 	free(env_prefixes[0]);
 	free(env_prefixes[1]);
 	return rc;

@@ -206,7 +206,14 @@ int cmd_select(struct cli *cli, int argc, char **argv)
 		return rc;
 	struct plugin *pl = project_find_plugin(p, PLUGIN_EXTRACTORS, pos[0]);
 	if (!pl) {
-		rc = cli_fail("extractor '%s' is not in %s%s", pos[0], p->file_name, cli_plugin_hint(p, pos[0]));
+		/* a plugin of another type is there: "not in smelt.yml" would send the user looking for a typo */
+		const struct plugin *other = project_find_plugin(p, -1, pos[0]);
+		const char *kind = other ? plugin_type_singular(other->type) : NULL;
+		if (other) /* "an orchestrator"; "a utility": the article goes by the sound, not the vowel */
+			rc = cli_fail("'%s' is %s %s, not an extractor (select works on extractors)", pos[0],
+			              kind[0] == 'o' ? "an" : "a", kind);
+		else
+			rc = cli_fail("extractor '%s' is not in %s%s", pos[0], p->file_name, cli_plugin_hint(p, pos[0]));
 		project_free(p);
 		return rc;
 	}

@@ -2,7 +2,8 @@
  * smelt state list|get|set|merge|clear|copy|move|edit|export|import: the
  * incremental state saved in the system database, by state id
  * (<env>:<tap>-to-<target>[:suffix]).  As Meltano's, set/clear/copy/move/edit
- * ask for confirmation on stdin unless --force is given (no answer: abort, 1).
+ * ask for confirmation on stdin unless --force is given (no answer: abort, 1),
+ * once the arguments are known to be usable.
  */
 #include "cli/commands.h"
 #include "project/project.h"
@@ -83,7 +84,7 @@ static void list_one(void *arg, const char *id, const char *updated)
 	c->count++;
 }
 
-/* The JSON text given as an argument or in --input-file; caller frees. */
+/* The JSON text given as an argument or in --input-file (check_args() saw one of them); caller frees. */
 static char *payload(const char *arg, const char *file, char *err, size_t errlen)
 {
 	if (file) {
@@ -95,11 +96,47 @@ static char *payload(const char *arg, const char *file, char *err, size_t errlen
 		}
 		return strbuf_detach(&sb);
 	}
-	if (!arg) {
-		fail(err, errlen, SMELT_ERR_CONFIG, "give the state as JSON or with --input-file");
-		return NULL;
-	}
 	return xstrdup(arg);
+}
+
+/*
+ * The arguments and options sub takes, all checked before the
+ * confirmation prompt: a question answered "y" must not end in a usage
+ * error, and --all must never widen a command that names a state id
+ * (Meltano's "a state ID or the --all flag, but not both").  0, or the exit
+ * code of the usage error.
+ */
+static int check_args(const char *sub, int npos, int all, const char *input, const char *from)
+{
+	static const char *const subs[] = { "list", "get", "set", "merge", "clear", "copy", "move", "edit", "export",
+		                            "import" };
+	size_t k = 0;
+	while (k < sizeof subs / sizeof subs[0] && strcmp(sub, subs[k]))
+		k++;
+	if (k == sizeof subs / sizeof subs[0])
+		return cli_usage("state", "unknown subcommand 'state %s'", sub);
+	int merge = !strcmp(sub, "merge");
+	if (all && strcmp(sub, "clear"))
+		return cli_usage("state", "--all only goes with 'clear'");
+	if (from && !merge)
+		return cli_usage("state", "--from-state-id only goes with 'merge'");
+	if (!strcmp(sub, "clear"))
+		return npos + all == 1 ? 0 : cli_usage("state", "'state clear' takes one state id or --all, but not both");
+	if (!strcmp(sub, "set") || merge) {
+		/* exactly one source of the state, as Meltano's mutually exclusive STATE, --input-file, --from-state-id */
+		int sources = (npos == 2) + (input != NULL) + (from != NULL);
+		if (npos < 1 || npos > 2 || sources != 1)
+			return cli_usage("state", "'state %s' takes a state id and one of: the JSON, --input-file FILE%s", sub,
+			                 merge ? ", --from-state-id SRC" : "");
+		return 0;
+	}
+	if (!strcmp(sub, "copy") || !strcmp(sub, "move"))
+		return npos == 2 ? 0 : cli_usage("state", "'state %s' takes SRC and DST", sub);
+	if (!strcmp(sub, "get") || !strcmp(sub, "edit"))
+		return npos == 1 ? 0 : cli_usage("state", "'state %s' takes one state id", sub);
+	if (!strcmp(sub, "import"))
+		return npos <= 1 ? 0 : cli_usage("state", "'state import' takes at most one file");
+	return npos == 0 ? 0 : cli_usage("state", "'state %s' takes no arguments", sub); /* list, export */
 }
 
 /* Validate {"singer_state": ...} and return the inner value as compact JSON; caller frees. */
@@ -320,7 +357,7 @@ static int state_import(struct state_backend *b, const char *file)
 	for (const cJSON *e = all->child; e && exit_code == EXIT_OK; e = e->next) {
 		char *done = inner_of(cJSON_GetObjectItemCaseSensitive(e, "completed"));
 		char *part = inner_of(cJSON_GetObjectItemCaseSensitive(e, "partial"));
-		if (state_backend_clear(b, e->string, err, sizeof err) ||
+		if (state_backend_clear(b, e->string, NULL, err, sizeof err) ||
 		    (done && state_backend_put(b, e->string, done, 0, err, sizeof err)) ||
 		    (part && state_backend_put(b, e->string, part, 1, err, sizeof err)))
 			exit_code = cli_fail("%s", err);
@@ -343,7 +380,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 	}
 	const char *sub = argv[1], *pattern = NULL, *format = NULL, *input = NULL, *from = NULL;
 	const char *pos[3] = { 0 };
-	int npos = 0, all = 0, no_validate = 0, force = 0;
+	int npos = 0, all = 0, no_validate = 0, force = 0, rc;
 	for (int i = 2; i < argc; i++) {
 		const char *v;
 		switch (cli_opt_next(&state_spec, NULL, argc, argv, &i, &v)) {
@@ -389,6 +426,11 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		for (const char *c = ids[k] ? ids[k] : ""; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				return cli_usage("state", "a state id cannot hold control characters");
+	if ((rc = check_args(sub, npos, all, input, from)) != 0)
+		return rc;
+	struct project *p;
+	if ((rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p)) != 0)
+		return rc;
 	static const char *const prompts[][2] = {
 		{ "set", "This will overwrite the state's current value. Continue?" },
 		{ "edit", "This will overwrite the state's current value. Continue?" },
@@ -397,12 +439,10 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		{ "move", "This will clear the source state and overwrite destination state. Continue?" },
 	};
 	for (size_t k = 0; k < sizeof prompts / sizeof prompts[0]; k++)
-		if (!strcmp(sub, prompts[k][0]) && !force && !confirm(prompts[k][1]))
+		if (!strcmp(sub, prompts[k][0]) && !force && !confirm(prompts[k][1])) {
+			project_free(p);
 			return EXIT_FAIL;
-	struct project *p;
-	int rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p);
-	if (rc)
-		return rc;
+		}
 	char err[SMELT_ERRBUF_SIZE * 2];
 	struct store *st = NULL;
 	char *dbpath = path_join(p->sys_dir, "smelt.db");
@@ -425,9 +465,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		strbuf_release(&c.out);
 	} else if (!strcmp(sub, "get")) {
 		char *json = NULL;
-		if (npos != 1)
-			exit_code = cli_usage("state", "'state get' takes one state id");
-		else if (state_backend_get(backend, pos[0], &json, err, sizeof err))
+		if (state_backend_get(backend, pos[0], &json, err, sizeof err))
 			exit_code = cli_fail("%s", err);
 		else if (!json)
 			puts("{}"); /* as Meltano: an unknown id has an empty state */
@@ -444,14 +482,9 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 	} else if (!strcmp(sub, "set") || !strcmp(sub, "merge")) {
 		int merge = !strcmp(sub, "merge");
 		char *text = NULL, *value = NULL;
-		if (npos < 1 || npos > 2) {
-			exit_code = cli_usage("state", "'state %s' takes a state id and the JSON", sub);
-			goto out;
-		}
 		if (from) {
-			if (!merge || state_backend_get(backend, from, &value, err, sizeof err) || !value) {
-				exit_code = merge ? cli_fail("no state with id '%s'", from)
-				                  : cli_usage("state", "--from-state-id only goes with 'merge'");
+			if (state_backend_get(backend, from, &value, err, sizeof err) || !value) {
+				exit_code = cli_fail("no state with id '%s'", from);
 				goto out;
 			}
 		} else if (!(text = payload(npos == 2 ? pos[1] : NULL, input, err, sizeof err)) ||
@@ -467,30 +500,34 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		free(text);
 		free(value);
 	} else if (!strcmp(sub, "clear")) {
-		int count = 0;
+		int count = 0, found = 0;
 		if (all) {
 			if (state_backend_clear_all(backend, &count, err, sizeof err))
 				exit_code = cli_fail("%s", err);
-			log_info("cleared %d state%s", count, count == 1 ? "" : "s");
-		} else if (npos != 1) {
-			exit_code = cli_usage("state", "'state clear' takes one state id or --all");
-		} else if (state_backend_clear(backend, pos[0], err, sizeof err)) {
+			else
+				log_info("cleared %d state%s", count, count == 1 ? "" : "s");
+		} else if (state_backend_clear(backend, pos[0], &found, err, sizeof err)) {
 			exit_code = cli_fail("%s", err);
+		} else if (found) {
+			log_info("state of '%s' cleared", pos[0]);
+		} else {
+			/* as Meltano, not an error (a script may clear what may not be there), but a mistyped id is named */
+			log_warn("no state with id '%s': nothing cleared", pos[0]);
 		}
 	} else if (!strcmp(sub, "copy") || !strcmp(sub, "move")) {
-		if (npos != 2)
-			exit_code = cli_usage("state", "'state %s' takes SRC and DST", sub);
-		else if (state_backend_copy(backend, pos[0], pos[1], !strcmp(sub, "move"), err, sizeof err))
+		int move = !strcmp(sub, "move");
+		if (state_backend_copy(backend, pos[0], pos[1], move, err, sizeof err))
 			exit_code = cli_fail("%s", err);
+		else if (move)
+			log_info("state of '%s' moved to '%s'", pos[0], pos[1]);
+		else
+			log_info("state of '%s' copied from '%s'", pos[1], pos[0]);
 	} else if (!strcmp(sub, "edit")) {
-		exit_code = npos != 1 ? cli_usage("state", "'state edit' takes one state id") : state_edit(p, backend, pos[0]);
+		exit_code = state_edit(p, backend, pos[0]);
 	} else if (!strcmp(sub, "export")) {
-		exit_code = npos ? cli_usage("state", "'state export' takes no arguments") : state_export(backend);
-	} else if (!strcmp(sub, "import")) {
-		exit_code = npos > 1 ? cli_usage("state", "'state import' takes at most one file")
-		                     : state_import(backend, npos ? pos[0] : NULL);
+		exit_code = state_export(backend);
 	} else {
-		exit_code = cli_usage("state", "unknown subcommand 'state %s'", sub);
+		exit_code = state_import(backend, npos ? pos[0] : NULL);
 	}
 out:
 	state_backend_close(backend);

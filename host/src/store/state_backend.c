@@ -389,17 +389,28 @@ int state_backend_put(struct state_backend *b, const char *state_id, const char 
 	return blob_put(b, state_id, json, partial, err, errlen);
 }
 
-int state_backend_clear(struct state_backend *b, const char *state_id, char *err, size_t errlen)
+int state_backend_clear(struct state_backend *b, const char *state_id, int *found, char *err, size_t errlen)
 {
+	int had = 0;
 	if (b->kind == BACKEND_SYSTEMDB) {
 		char merr[256];
 		if (!b->store)
 			return fail(err, errlen, SMELT_ERR, "the system database is not open");
+		if (found) { /* only the CLI asks: a run's clear need not read the row first */
+			char *c = NULL, *p = NULL;
+			if (store_state_get_raw(b->store, state_id, &c, &p, err, errlen))
+				return SMELT_ERR;
+			had = c || p;
+			free(c);
+			free(p);
+		}
 		if (store_state_clear(b->store, state_id, err, errlen))
 			return SMELT_ERR;
 		int theirs = b->meltano_db ? meltano_db_state_get(b->meltano_db, state_id, NULL, NULL, merr, sizeof merr) : 0;
 		if (theirs < 0)
 			log_warn("%s", merr);
+		if (found)
+			*found = had || theirs > 0;
 		if (theirs <= 0)
 			return SMELT_OK;
 		log_info("Meltano's system database %s still holds state for '%s' (smelt never writes to it); "
@@ -410,7 +421,15 @@ int state_backend_clear(struct state_backend *b, const char *state_id, char *err
 	if (check_id(state_id, err, errlen) || blob_lock(b, state_id, err, errlen))
 		return SMELT_ERR;
 	char *rel = xasprintf("%s/state.json", state_id);
-	int rc = b->ops->remove(b->ctx, rel, err, errlen);
+	int rc = SMELT_OK;
+	if (found) { /* removing a missing object succeeds: whether there was one takes a read, under the lock */
+		struct strbuf sb = STRBUF_INIT;
+		had = b->ops->read(b->ctx, rel, &sb, err, errlen);
+		strbuf_release(&sb);
+		rc = had < 0 ? SMELT_ERR : SMELT_OK;
+	}
+	if (rc == SMELT_OK)
+		rc = b->ops->remove(b->ctx, rel, err, errlen);
 	free(rel);
 	blob_unlock(b, state_id);
 	if (rc == SMELT_OK && b->ops == &dir_ops) { /* Meltano removes the folder too; an emptied one goes */
@@ -418,6 +437,8 @@ int state_backend_clear(struct state_backend *b, const char *state_id, char *err
 		rmdir(dir);
 		free(dir);
 	}
+	if (rc == SMELT_OK && found)
+		*found = had > 0;
 	return rc;
 }
 
@@ -432,7 +453,7 @@ int state_backend_copy(struct state_backend *b, const char *src, const char *dst
 	if (rc == SMELT_OK)
 		rc = state_backend_put(b, dst, json, 0, err, errlen);
 	if (rc == SMELT_OK && move && strcmp(src, dst))
-		rc = state_backend_clear(b, src, err, errlen);
+		rc = state_backend_clear(b, src, NULL, err, errlen);
 	free(json);
 	return rc;
 }
@@ -452,7 +473,7 @@ int state_backend_clear_all(struct state_backend *b, int *count, char *err, size
 	int rc = state_backend_list(b, NULL, collect_id, &ids, err, errlen);
 	char *save = NULL;
 	for (char *id = rc ? NULL : strtok_r(ids.buf, "\n", &save); id && rc == SMELT_OK; id = strtok_r(NULL, "\n", &save))
-		if ((rc = state_backend_clear(b, id, err, errlen)) == SMELT_OK)
+		if ((rc = state_backend_clear(b, id, NULL, err, errlen)) == SMELT_OK)
 			(*count)++;
 	strbuf_release(&ids);
 	return rc;

@@ -74,9 +74,11 @@ int state_backend_put(struct state_backend *b, const char *state_id, const char 
  * recorded instead, so the read-through does not bring Meltano's back
  * (Meltano's database is never written).  file/s3: <state_id>/state.json
  * is removed under the lock, as Meltano's `state clear` does (and, for
- * file, the emptied <state_id> folder).
+ * file, the emptied <state_id> folder).  found (NULL: not wanted) is set
+ * to 1 when there was a state to clear (Smelt's or Meltano's row, the
+ * state.json), else 0: asking costs a read first.
  */
-int state_backend_clear(struct state_backend *b, const char *state_id, char *err, size_t errlen);
+int state_backend_clear(struct state_backend *b, const char *state_id, int *found, char *err, size_t errlen);
 
 /*
  * Call fn for each state id matching glob (NULL: all), sorted.
