@@ -455,6 +455,8 @@ def test_subcommand_job_and_schedule_typos_suggest(tmp_path):
             (["schedule", "rm", "daily"], "did you mean 'remove'?"),
             (["job", "lst"], "unknown subcommand 'job lst' (add, set, list, remove); did you mean 'list'?"),
             (["adapters", "chek"], "did you mean 'check'?"),
+            (["state", "lst"], "unknown subcommand 'state lst' (list, get, set, merge, clear, copy, move, edit, export, "
+                               "import); did you mean 'list'?"),
             (["--log-lvel", "debug", "run", "load"], "unknown global option '--log-lvel'; did you mean '--log-level'?"),
             (["--environmnt", "dev", "run", "load"], "did you mean '--environment'?")]:
         proc = smelt_in(demo, *args)

@@ -114,7 +114,7 @@ static int check_args(const char *sub, int npos, int all, const char *input, con
 	while (k < sizeof subs / sizeof subs[0] && strcmp(sub, subs[k]))
 		k++;
 	if (k == sizeof subs / sizeof subs[0])
-		return cli_usage("state", "unknown subcommand 'state %s'", sub);
+		return cli_unknown_subcommand("state", sub, subs, k);
 	int merge = !strcmp(sub, "merge");
 	if (all && strcmp(sub, "clear"))
 		return cli_usage("state", "--all only goes with 'clear'");
