@@ -15,8 +15,13 @@ option(SMELT_STATIC_DEPS "link SQLite and libyaml statically when their archives
 function(smelt_dep target prefix archive)
   set(found "")
   if(SMELT_STATIC_DEPS)
-    find_library(SMELT_${prefix}_ARCHIVE NAMES ${archive}
-                 HINTS ${${prefix}_STATIC_LIBRARY_DIRS} ${${prefix}_LIBRARY_DIRS} NO_CACHE)
+    # The archive of the install pkg-config found (its headers are the ones compiled against): only its
+    # folder when pkg-config names one, the system's folders when it names none (a system library).
+    if(${prefix}_LIBRARY_DIRS)
+      find_library(SMELT_${prefix}_ARCHIVE NAMES ${archive} PATHS ${${prefix}_LIBRARY_DIRS} NO_DEFAULT_PATH)
+    else()
+      find_library(SMELT_${prefix}_ARCHIVE NAMES ${archive})
+    endif()
     set(found "${SMELT_${prefix}_ARCHIVE}")
   endif()
   if(found)

@@ -246,7 +246,7 @@ async function viewRun(view, id) {
     const facts = [["Status", badge(r.status)], ["Started", timeEl(r.started_at)], ["Ended", timeEl(r.ended_at)],
                    ["Duration", duration(secondsOf(r))], ["Rows", num(rowsOf(r))]];
     if (r.job) facts.push(["Job", r.job]);
-    else if (r.args && r.args.length) facts.push(["Blocks", h("span", { class: "mono" }, r.args.join(" "))]);
+    else if (r.args && r.args.length) facts.push(["Arguments", h("span", { class: "mono" }, r.args.join(" "))]);
     if (r.state_id) facts.push(["State id", h("a", { href: "#/state/" + enc(r.state_id), class: "mono" }, r.state_id)]);
     if (r.trigger || r.source) facts.push(["Started by", r.trigger || r.source]);
     if (r.exit_code !== undefined && r.exit_code !== null) facts.push(["Exit code", String(r.exit_code)]);

@@ -1,6 +1,7 @@
 """Without the Hub (offline, or the Hub down): what ships with smelt is still found, and errors say how to
 add it.  The Hub address is a port of 127.0.0.1 nothing listens on."""
 import json
+import shutil
 
 import pytest
 
@@ -35,6 +36,12 @@ def test_add_offline_names_the_variant_that_ships_with_smelt(offline):
     assert (project.root / "smelt.yml").read_text() == before
     project.smelt("add", "extractor", "tap-csv", "--variant", "smelt", env=env, check=0)
     assert "variant: smelt" in (project.root / "smelt.yml").read_text()
+    # the hint is for `add` alone: locking a plugin the project has (the Hub's variant) does not say to add it
+    project.write("version: 1\ndefault_environment: dev\nenvironments: [{name: dev}]\n"
+                  "plugins: {extractors: [{name: tap-csv}]}\n")
+    shutil.rmtree(project.root / "plugins")
+    proc = project.smelt("lock", "tap-csv", env=env, check=1)
+    assert "cannot reach the Hub" in proc.stderr and "smelt add" not in proc.stderr, proc.stderr
     # a plugin smelt does not ship: the Hub's error alone
     proc = project.smelt("add", "extractor", "tap-github", env=env, check=1)
     assert "cannot reach the Hub" in proc.stderr and "ships with smelt" not in proc.stderr, proc.stderr

@@ -320,6 +320,26 @@ def test_state_writes_say_what_they_did(project):
     assert json.loads(proc.stdout)["states"][0]["state_id"] == "dev:a-to-b" and proc.stderr == ""
 
 
+def test_clearing_a_state_meltano_holds_says_cleared_once(project):
+    """A state only Meltano's database holds: the first clear records an empty state over it (and says
+    cleared), a second has nothing left to clear and says so."""
+    fake_project(project, {}, {})
+    (project.root / ".meltano").mkdir()
+    with sqlite3.connect(project.root / ".meltano" / "meltano.db") as db:
+        db.execute("CREATE TABLE state (state_id VARCHAR(900) NOT NULL, partial_state VARCHAR, "
+                   "completed_state VARCHAR, updated_at DATETIME, PRIMARY KEY (state_id))")
+        db.execute("INSERT INTO state VALUES ('dev:m-to-n', '{}', "
+                   "'{\"singer_state\": {\"bookmarks\": {\"s\": 4}}}', '2026-12-01 00:00:00')")
+    s = project.smelt
+    assert json.loads(s("state", "get", "dev:m-to-n", check=0).stdout) == {"singer_state": {"bookmarks": {"s": 4}}}
+    proc = s("state", "clear", "--force", "dev:m-to-n", check=0)
+    assert "smelt info: state of 'dev:m-to-n' cleared" in proc.stderr, proc.stderr
+    assert json.loads(s("state", "get", "dev:m-to-n", check=0).stdout) in ({}, {"singer_state": {}})
+    proc = s("state", "clear", "--force", "dev:m-to-n", check=0)
+    assert "smelt warning: no state with id 'dev:m-to-n': nothing cleared" in proc.stderr, proc.stderr
+    assert "cleared\n" not in proc.stderr.replace("nothing cleared\n", ""), proc.stderr
+
+
 def test_loader_sees_the_extractors_load_schema(project):
     """Meltano's ELT context: a loader setting may refer to $MELTANO_EXTRACT__LOAD_SCHEMA."""
     fake_project(project, {"records": 3}, {"mode": "echo_config"})

@@ -147,6 +147,8 @@ def test_concurrent_run_from_the_other_copy_is_refused(copies, db):
         assert proc.returncode == 1
         assert f"another '{state_id}' pipeline is already running" in proc.stderr
         assert socket.gethostname() in proc.stderr  # names the machine holding the lock
+        # the first run's smelt is alive on this machine: wait for it to end, not for a staleness
+        assert f"smelt process {first.pid} on this machine); wait for it to end" in proc.stderr, proc.stderr
         # another state id is not blocked
         other = b.smelt("run", "--state-id-suffix", "other", "tap-csv", "target-sqlite",
                         env={"TAP_CSV_FILES": "[]"})

@@ -308,13 +308,16 @@ START_TEST(flow_reemitted_keeps_its_line_comment)
 	ck_assert_str_eq(t.buf, "plugins:\n  extractors:\n  - name: gen  # the generator\n    config:\n      records: 5\n"
 	                        "      state_every: 3\n  - name: sink\n    config:\t# flow map\n      path: x\n"
 	                        "      more: 2\n    other: 1  # stays\n");
-	/* a flow value that stays on its line keeps its comment where it was */
+	/* a key's flow value that becomes a block list: the comment stays on the key's line */
 	strbuf_reset(&t);
-	strbuf_addstr(&t, "cfg: {a: 1}  # note\n");
+	strbuf_addstr(&t, "cfg: {a: 1}  # note\nnext: 2  # two\n");
 	const char *p3[] = { "cfg" };
 	ck_assert_msg(apply(&t, SET, p3, 1, "[1]", err, sizeof err) == 0, "%s", err);
-	ck_assert_msg(strstr(t.buf, "# note"), "%s", t.buf);
-	assert_reads_as(&t, "{\"cfg\":[1]}");
+	ck_assert_str_eq(t.buf, "cfg:  # note\n- 1\nnext: 2  # two\n");
+	/* a value that stays on its line keeps its comment after it */
+	const char *p4[] = { "next" };
+	ck_assert_msg(apply(&t, SET, p4, 1, "3", err, sizeof err) == 0, "%s", err);
+	ck_assert_str_eq(t.buf, "cfg:  # note\n- 1\nnext: 3  # two\n");
 	strbuf_release(&t);
 }
 END_TEST

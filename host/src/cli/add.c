@@ -7,6 +7,7 @@
  * lock file).  --inherit-from P / --as NEW add an inheriting plugin.
  */
 #include "cli/commands.h"
+#include "hub/builtin.h"
 #include "project/definitions.h"
 #include "project/project.h"
 #include "util/fs.h"
@@ -274,6 +275,11 @@ static int add_one(struct project *p, int type, const char *name, const struct a
 		int rc = definitions_fetch(p, plugin_type_plural(type), name, o->variant, &def, &lock, err, sizeof err);
 		if (rc < 0) {
 			definition_release(&def);
+			const struct adapter_definition *b =
+				o->variant ? NULL : builtin_find(p->root, plugin_type_plural(type), name, NULL);
+			if (b && strstr(err, "cannot reach the Hub")) /* offline: the variant smelt ships can still be added */
+				return cli_fail("%s; '%s' variant '%s' ships with smelt: smelt add %s %s --variant %s", err, name,
+				                b->variant, plugin_type_singular(type), name, b->variant);
 			return cli_fail("%s", err);
 		}
 		entry = cJSON_CreateObject();

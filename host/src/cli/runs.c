@@ -309,5 +309,5 @@ int cmd_runs(struct cli *cli, int argc, char **argv)
 	if (!strcmp(argv[1], "prune"))
 		return runs_prune_cmd(cli, argc, argv);
 	static const char *const subs[] = { "list", "show", "prune" };
-	return cli_usage_suggest("runs", argv[1], subs, 3, "unknown runs command '%s'", argv[1]);
+	return cli_unknown_subcommand("runs", argv[1], subs, sizeof subs / sizeof subs[0]);
 }

@@ -483,7 +483,11 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		int merge = !strcmp(sub, "merge");
 		char *text = NULL, *value = NULL;
 		if (from) {
-			if (state_backend_get(backend, from, &value, err, sizeof err) || !value) {
+			if (state_backend_get(backend, from, &value, err, sizeof err)) {
+				exit_code = cli_fail("%s", err); /* the read failed: say why, not that there is nothing */
+				goto out;
+			}
+			if (!value) {
 				exit_code = cli_fail("no state with id '%s'", from);
 				goto out;
 			}

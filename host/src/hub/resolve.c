@@ -48,12 +48,6 @@ int resolve_definition(struct hub *hub, const char *root, const char *plugin_typ
 		*def = builtin_definition(root, plugin_type, name, e->variant);
 		return 0;
 	}
-	if (st == HUB_ERR && default_variant(variant) && (e = builtin_find(root, plugin_type, name, NULL))) {
-		/* offline: the Hub's variant cannot be had, the one smelt ships can */
-		size_t used = strlen(err);
-		snprintf(err + used, errlen - used, "; '%s' variant '%s' ships with smelt: smelt add %s %s --variant %s", name,
-		         e->variant, hub_type_descriptor(plugin_type), name, e->variant);
-	}
 	if (st == HUB_OK && from)
 		*from = hub->api_root;
 	return st;

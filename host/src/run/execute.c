@@ -126,7 +126,6 @@ static int run_one(struct runtime *rt, struct block *b, const struct run_opts *o
 	/* a command block's live line; an EL block draws its own progress */
 	char *label = b->kind == BLOCK_COMMAND ? xasprintf("[%zu/%zu] %s", index + 1, total, b->text) : NULL;
 	rt->block = index + 1;
-	rt->block_procs = 0;
 	rt->status_label = label;
 	rt->status_t0 = t0;
 	log_held_clear();
@@ -249,6 +248,7 @@ int execute_blocks(struct runtime *rt, const struct block_list *bl, const struct
 	int rc = SMELT_OK;
 	int record = !(o->flags & SMELT_RQ_DRY_RUN);
 	for (*done = 0; *done < bl->n; (*done)++) {
+		rt->block_procs = 0; /* before anything can stop the block: what it starts is its own */
 		int sig = proc_signal_take(); /* one that came while nothing ran: the next block does not start */
 		if (sig) {
 			rc = fail(err, errlen, SMELT_ERR_INTERRUPTED, "the process was %s", proc_signal_outcome(sig));

@@ -389,9 +389,19 @@ int state_backend_put(struct state_backend *b, const char *state_id, const char 
 	return blob_put(b, state_id, json, partial, err, errlen);
 }
 
+/* 1 when text, a stored state ({"singer_state": ...} or a partial one), holds nothing: {} inside, or {} */
+static int empty_state(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+	const cJSON *inner = cJSON_GetObjectItemCaseSensitive(j, "singer_state");
+	int empty = j && cJSON_IsObject(j) && (inner ? cJSON_IsObject(inner) && !inner->child : !j->child);
+	cJSON_Delete(j);
+	return empty;
+}
+
 int state_backend_clear(struct state_backend *b, const char *state_id, int *found, char *err, size_t errlen)
 {
-	int had = 0;
+	int had = 0, empty_mask = 0;
 	if (b->kind == BACKEND_SYSTEMDB) {
 		char merr[256];
 		if (!b->store)
@@ -400,7 +410,9 @@ int state_backend_clear(struct state_backend *b, const char *state_id, int *foun
 			char *c = NULL, *p = NULL;
 			if (store_state_get_raw(b->store, state_id, &c, &p, err, errlen))
 				return SMELT_ERR;
-			had = c || p;
+			/* the empty state an earlier clear recorded over Meltano's (below) is nothing to clear again */
+			had = (c && !empty_state(c)) || (p && !empty_state(p));
+			empty_mask = c && empty_state(c) && (!p || empty_state(p));
 			free(c);
 			free(p);
 		}
@@ -410,7 +422,7 @@ int state_backend_clear(struct state_backend *b, const char *state_id, int *foun
 		if (theirs < 0)
 			log_warn("%s", merr);
 		if (found)
-			*found = had || theirs > 0;
+			*found = had || (theirs > 0 && !empty_mask);
 		if (theirs <= 0)
 			return SMELT_OK;
 		log_info("Meltano's system database %s still holds state for '%s' (smelt never writes to it); "

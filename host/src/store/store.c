@@ -565,6 +565,23 @@ static void fail_dead(struct store *st, const char *state_id)
 	sqlite3_finalize(q);
 }
 
+int store_refuse_running(char *err, size_t errlen, const char *state_id, const char *run_id, const char *host,
+                         const char *started, const char *stale_at, const struct proc_owner *owner)
+{
+	char where[300] = "";
+	if (host)
+		snprintf(where, sizeof where, " on %s", host);
+	if (owner && proc_owner_check(owner) == PROC_ALIVE) /* here and alive: it will not go stale, it will end */
+		return fail(err, errlen, SMELT_ERR,
+		            "another '%s' pipeline is already running (run %s%s, started at %s, smelt process %ld on "
+		            "this machine); wait for it to end, or ignore this check with '--force'",
+		            state_id, run_id, where, started, owner->pid);
+	return fail(err, errlen, SMELT_ERR,
+	            "another '%s' pipeline is already running (run %s%s, started at %s); wait until %s, when it is "
+	            "marked failed if stale, or ignore this check with '--force'",
+	            state_id, run_id, where, started, stale_at);
+}
+
 int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
                     const struct proc_owner *owner, char *err, size_t errlen)
 {
@@ -587,20 +604,13 @@ int store_run_begin(struct store *st, const char *run_id, const char *state_id, 
 			if (sqlite3_step(q) == SQLITE_ROW) {
 				struct proc_owner o = { .pid = sqlite3_column_int64(q, 5),
 				                        .start = (unsigned long long)sqlite3_column_int64(q, 6) };
-				snprintf(o.host, sizeof o.host, "%s", sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : "");
+				snprintf(o.host, sizeof o.host, "%s",
+				         sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : "");
 				snprintf(o.host_key, sizeof o.host_key, "%s",
 				         sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : "");
-				if (proc_owner_check(&o) == PROC_ALIVE) /* here and alive: it will not go stale, it will end */
-					rc = fail(err, errlen, SMELT_ERR,
-					          "another '%s' pipeline is already running (run %s, started at %s, smelt process %ld "
-					          "on this machine); wait for it to end, or ignore this check with '--force'",
-					          state_id, sqlite3_column_text(q, 0), sqlite3_column_text(q, 1), o.pid);
-				else
-					rc = fail(err, errlen, SMELT_ERR,
-					          "another '%s' pipeline is already running (run %s, started at %s); wait until %s, "
-					          "when it is marked failed if stale, or ignore this check with '--force'",
-					          state_id, sqlite3_column_text(q, 0), sqlite3_column_text(q, 1),
-					          sqlite3_column_text(q, 2));
+				rc = store_refuse_running(err, errlen, state_id, (const char *)sqlite3_column_text(q, 0), NULL,
+				                          (const char *)sqlite3_column_text(q, 1),
+				                          (const char *)sqlite3_column_text(q, 2), &o);
 			}
 			sqlite3_finalize(q);
 		}

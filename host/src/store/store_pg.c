@@ -1,5 +1,6 @@
 /* store_pg: the system database in PostgreSQL; see store_pg.h. */
 #include "store/store_pg.h"
+#include "store/store.h"
 #include "store/meltano_db.h"
 #include "store/pg_uri.h"
 #include "store/pickle.h"
@@ -784,15 +785,18 @@ int store_pg_run_begin(struct store_pg *g, const char *run_id, const char *state
 		    (r = pg_query(g,
 		                  "SELECT run_id, " TS("started_at") ", coalesce(host, 'an unknown host'), "
 		                  "to_char(coalesce(last_heartbeat_at, started_at) + interval '5 minutes', "
-		                  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM smelt.runs "
+		                  "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(host, ''), coalesce(host_key, ''), "
+		                  "coalesce(pid, 0), coalesce(pid_start, 0) FROM smelt.runs "
 		                  "WHERE state_id = $1 AND status = 'RUNNING' ORDER BY id LIMIT 1",
 		                  1, p, err, errlen, "check running runs"))) {
-			if (g->pq->ntuples(r) > 0)
-				rc = fail(err, errlen, SMELT_ERR,
-				          "another '%s' pipeline is already running (run %s on %s, started at %s); wait until %s, "
-				          "when it is marked failed if stale, or ignore this check with '--force'",
-				          state_id, g->pq->getvalue(r, 0, 0), g->pq->getvalue(r, 0, 2), g->pq->getvalue(r, 0, 1),
-				          g->pq->getvalue(r, 0, 3));
+			if (g->pq->ntuples(r) > 0) {
+				struct proc_owner o = { .pid = strtol(g->pq->getvalue(r, 0, 6), NULL, 10),
+				                        .start = strtoull(g->pq->getvalue(r, 0, 7), NULL, 10) };
+				snprintf(o.host, sizeof o.host, "%s", g->pq->getvalue(r, 0, 4));
+				snprintf(o.host_key, sizeof o.host_key, "%s", g->pq->getvalue(r, 0, 5));
+				rc = store_refuse_running(err, errlen, state_id, g->pq->getvalue(r, 0, 0), g->pq->getvalue(r, 0, 2),
+				                          g->pq->getvalue(r, 0, 1), g->pq->getvalue(r, 0, 3), &o);
+			}
 			g->pq->clear(r);
 		} else if (!rc && !force) {
 			rc = SMELT_ERR;
