@@ -10,6 +10,7 @@ import pty
 import re
 import select
 import shutil
+import signal
 import subprocess
 import time
 
@@ -492,6 +493,22 @@ def test_a_block_stopped_before_any_tool_points_at_no_log_and_warns_once(project
     proc = project.smelt("run", "tap-fake:nope", check=1)
     assert proc.stderr.splitlines()[-1] == ("smelt error: block 1/1 'tap-fake:nope' failed: plugin 'tap-fake' has no "
                                             "command 'nope' (see 'smelt invoke --list-commands tap-fake')"), proc.stderr
+    # a second block refused before it starts a tool (its pipeline runs already) does not inherit the
+    # first block's tools
+    fake_project(project, {"records": 1000, "state_every": 1, "mode": "slow"}, {})
+    with open(project.root / "smelt.yml", "a") as f:
+        f.write("  utilities:\n  - name: noop\n    namespace: noop\n    executable: /bin/true\n")
+    first = project.smelt.popen("run", "tap-fake", "target-fake")
+    try:
+        wait_until(lambda: "RUNNING" in project.smelt("runs", "list", check=0).stdout.upper(), what="the first run")
+        proc = project.smelt("run", "noop", "tap-fake", "target-fake", check=1)
+        last = proc.stderr.splitlines()[-1]
+        assert last.startswith("smelt error: block 2/2 'tap-fake target-fake' failed: another "), proc.stderr
+        assert "the tools' output is in" not in last, proc.stderr
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+    fake_project(project, {"records": 3, "state_every": 1}, {})
     proc = project.smelt("run", "tap-fake", "target-fake", env={"MELTANO_DATABASE_URI": "mysql://db/x"}, check=1)
     assert proc.stderr.count("run history: database_uri: 'mysql' databases are not supported") == 1, proc.stderr
     assert "the tools' output is in" not in proc.stderr, proc.stderr
