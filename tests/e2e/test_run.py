@@ -293,6 +293,15 @@ def test_state_arguments_are_checked_before_the_prompt(project):
         assert "Continue?" not in proc.stdout, (args, proc.stdout)
         assert "see 'smelt state --help'" in proc.stderr, (args, proc.stderr)
     assert "'state copy' takes SRC and DST" in s("state", "copy", "nightly").stderr
+    # an option of another subcommand, or a format the subcommand has not, is refused rather than ignored
+    for args, want in ((("get", "dev:a-to-b", "--pattern", "dev:*"), "--pattern only goes with 'list'"),
+                       (("list", "--format", "xml"), "'state list --format' takes text or json, not 'xml'"),
+                       (("get", "dev:a-to-b", "--format", "text"), "'state get --format' takes json or pretty"),
+                       (("copy", "--force", "dev:a-to-b", "dev:z", "--input-file", "f.json"),
+                        "--input-file only goes with 'set' and 'merge'"),
+                       (("export", "--format", "json"), "--format only goes with 'list' and 'get'")):
+        proc = s("state", *args)
+        assert proc.returncode == 2 and want in proc.stderr, (args, proc.stderr)
     assert "'state set' takes a state id and one of: the JSON, --input-file FILE" in s("state", "set", "dev:x").stderr
     assert state_ids(project) == ["dev:a-to-b"]
     # well-formed, the prompt still comes, and "y" goes on

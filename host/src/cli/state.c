@@ -106,7 +106,8 @@ static char *payload(const char *arg, const char *file, char *err, size_t errlen
  * (Meltano's "a state ID or the --all flag, but not both").  0, or the exit
  * code of the usage error.
  */
-static int check_args(const char *sub, int npos, int all, const char *input, const char *from)
+static int check_args(const char *sub, int npos, int all, const char *input, const char *from, const char *pattern,
+                      const char *format, int no_validate)
 {
 	static const char *const subs[] = { "list", "get", "set", "merge", "clear", "copy", "move", "edit", "export",
 		                            "import" };
@@ -115,9 +116,20 @@ static int check_args(const char *sub, int npos, int all, const char *input, con
 		k++;
 	if (k == sizeof subs / sizeof subs[0])
 		return cli_unknown_subcommand("state", sub, subs, k);
-	int merge = !strcmp(sub, "merge");
+	int merge = !strcmp(sub, "merge"), list = !strcmp(sub, "list"), get = !strcmp(sub, "get");
 	if (all && strcmp(sub, "clear"))
 		return cli_usage("state", "--all only goes with 'clear'");
+	/* an option another subcommand takes would be ignored here: say so rather than do half of what was asked */
+	if (pattern && !list)
+		return cli_usage("state", "--pattern only goes with 'list'");
+	if (format && !list && !get)
+		return cli_usage("state", "--format only goes with 'list' and 'get'");
+	if (format && list && strcmp(format, "text") && strcmp(format, "json"))
+		return cli_usage("state", "'state list --format' takes text or json, not '%s'", format);
+	if (format && get && strcmp(format, "json") && strcmp(format, "pretty"))
+		return cli_usage("state", "'state get --format' takes json or pretty, not '%s'", format);
+	if ((input || no_validate) && strcmp(sub, "set") && !merge)
+		return cli_usage("state", "%s only goes with 'set' and 'merge'", input ? "--input-file" : "--no-validate");
 	if (from && !merge)
 		return cli_usage("state", "--from-state-id only goes with 'merge'");
 	if (!strcmp(sub, "clear"))
@@ -426,7 +438,7 @@ int cmd_state(struct cli *cli, int argc, char **argv)
 		for (const char *c = ids[k] ? ids[k] : ""; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				return cli_usage("state", "a state id cannot hold control characters");
-	if ((rc = check_args(sub, npos, all, input, from)) != 0)
+	if ((rc = check_args(sub, npos, all, input, from, pattern, format, no_validate)) != 0)
 		return rc;
 	struct project *p;
 	if ((rc = project_open_cli(cli, ENV_IGNORE_DEFAULT, &p)) != 0)
