@@ -525,6 +525,17 @@ static void fail_stale(struct store *st, const char *state_id)
 }
 
 /* RUNNING runs of state_id whose process is provably gone (this host, same boot) are marked failed at once. */
+/* The owner a runs row records in its columns col..col+3: host, host_key, pid, pid_start. */
+static void owner_of_row(sqlite3_stmt *q, int col, struct proc_owner *o)
+{
+	const char *host = (const char *)sqlite3_column_text(q, col), *key = (const char *)sqlite3_column_text(q, col + 1);
+	memset(o, 0, sizeof *o);
+	snprintf(o->host, sizeof o->host, "%s", host ? host : "");
+	snprintf(o->host_key, sizeof o->host_key, "%s", key ? key : "");
+	o->pid = (long)sqlite3_column_int64(q, col + 2);
+	o->start = (unsigned long long)sqlite3_column_int64(q, col + 3);
+}
+
 static void fail_dead(struct store *st, const char *state_id)
 {
 	sqlite3_stmt *q, *u;
@@ -542,12 +553,9 @@ static void fail_dead(struct store *st, const char *state_id)
 	}
 	sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		struct proc_owner o = { .pid = (long)sqlite3_column_int64(q, 3),
-		                        .start = (unsigned long long)sqlite3_column_int64(q, 4) };
+		struct proc_owner o;
+		owner_of_row(q, 1, &o);
 		const char *run_id = (const char *)sqlite3_column_text(q, 0);
-		const char *host = (const char *)sqlite3_column_text(q, 1), *key = (const char *)sqlite3_column_text(q, 2);
-		snprintf(o.host, sizeof o.host, "%s", host ? host : "");
-		snprintf(o.host_key, sizeof o.host_key, "%s", key ? key : "");
 		if (!run_id || proc_owner_check(&o) != PROC_GONE)
 			continue;
 		char *why = xasprintf("The process (pid %ld on %s) is gone. It was likely killed unceremoniously.", o.pid,
@@ -602,12 +610,8 @@ int store_run_begin(struct store *st, const char *run_id, const char *state_id, 
 		                                 -1, &q, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(q, 1, state_id, -1, SQLITE_TRANSIENT);
 			if (sqlite3_step(q) == SQLITE_ROW) {
-				struct proc_owner o = { .pid = sqlite3_column_int64(q, 5),
-				                        .start = (unsigned long long)sqlite3_column_int64(q, 6) };
-				snprintf(o.host, sizeof o.host, "%s",
-				         sqlite3_column_text(q, 3) ? (const char *)sqlite3_column_text(q, 3) : "");
-				snprintf(o.host_key, sizeof o.host_key, "%s",
-				         sqlite3_column_text(q, 4) ? (const char *)sqlite3_column_text(q, 4) : "");
+				struct proc_owner o;
+				owner_of_row(q, 3, &o);
 				rc = store_refuse_running(err, errlen, state_id, (const char *)sqlite3_column_text(q, 0), NULL,
 				                          (const char *)sqlite3_column_text(q, 1),
 				                          (const char *)sqlite3_column_text(q, 2), &o);

@@ -76,6 +76,8 @@ const char *run_status_name(enum run_status s);
  * another RUNNING run of state_id is refused (SMELT_ERR, message naming
  * it and when it started).  state_id may be NULL (stateless run: no lock).
  */
+int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
+                    const struct proc_owner *owner, char *err, size_t errlen);
 /*
  * The refusal of store_run_begin() (both system databases): "another
  * 'STATE_ID' pipeline is already running (run R[ on HOST], started at T)",
@@ -84,8 +86,6 @@ const char *run_status_name(enum run_status s);
  */
 int store_refuse_running(char *err, size_t errlen, const char *state_id, const char *run_id, const char *host,
                          const char *started, const char *stale_at, const struct proc_owner *owner);
-int store_run_begin(struct store *st, const char *run_id, const char *state_id, const char *name, int force,
-                    const struct proc_owner *owner, char *err, size_t errlen);
 /*
  * Refresh run_id's heartbeat.  With PostgreSQL, SMELT_ERR_NOTFOUND when the
  * run lost its lock to another machine (store_pg_run_heartbeat()): the

@@ -716,6 +716,16 @@ int store_pg_state_list(struct store_pg *g, const char *glob,
 
 /* ---- runs: the run locks of state ids -------------------------------------------------- */
 
+/* The owner row `row` of r records in its columns col..col+3: host, host_key, pid, pid_start. */
+static void owner_of_row(struct store_pg *g, PGresult *r, int row, int col, struct proc_owner *o)
+{
+	memset(o, 0, sizeof *o);
+	snprintf(o->host, sizeof o->host, "%s", g->pq->getvalue(r, row, col));
+	snprintf(o->host_key, sizeof o->host_key, "%s", g->pq->getvalue(r, row, col + 1));
+	o->pid = strtol(g->pq->getvalue(r, row, col + 2), NULL, 10);
+	o->start = strtoull(g->pq->getvalue(r, row, col + 3), NULL, 10);
+}
+
 /* RUNNING runs of state_id whose process is provably gone (this host, same boot) are marked failed at once. */
 static void fail_dead(struct store_pg *g, const char *state_id)
 {
@@ -728,10 +738,8 @@ static void fail_dead(struct store_pg *g, const char *state_id)
 	if (!r)
 		return;
 	for (int i = 0, n = g->pq->ntuples(r); i < n; i++) {
-		struct proc_owner o = { .pid = strtol(g->pq->getvalue(r, i, 3), NULL, 10),
-		                        .start = strtoull(g->pq->getvalue(r, i, 4), NULL, 10) };
-		snprintf(o.host, sizeof o.host, "%s", g->pq->getvalue(r, i, 1));
-		snprintf(o.host_key, sizeof o.host_key, "%s", g->pq->getvalue(r, i, 2));
+		struct proc_owner o;
+		owner_of_row(g, r, i, 1, &o);
 		if (proc_owner_check(&o) != PROC_GONE)
 			continue;
 		char *why = xasprintf("The process (pid %ld on %s) is gone. It was likely killed unceremoniously.", o.pid,
@@ -790,10 +798,8 @@ int store_pg_run_begin(struct store_pg *g, const char *run_id, const char *state
 		                  "WHERE state_id = $1 AND status = 'RUNNING' ORDER BY id LIMIT 1",
 		                  1, p, err, errlen, "check running runs"))) {
 			if (g->pq->ntuples(r) > 0) {
-				struct proc_owner o = { .pid = strtol(g->pq->getvalue(r, 0, 6), NULL, 10),
-				                        .start = strtoull(g->pq->getvalue(r, 0, 7), NULL, 10) };
-				snprintf(o.host, sizeof o.host, "%s", g->pq->getvalue(r, 0, 4));
-				snprintf(o.host_key, sizeof o.host_key, "%s", g->pq->getvalue(r, 0, 5));
+				struct proc_owner o;
+				owner_of_row(g, r, 0, 4, &o);
 				rc = store_refuse_running(err, errlen, state_id, g->pq->getvalue(r, 0, 0), g->pq->getvalue(r, 0, 2),
 				                          g->pq->getvalue(r, 0, 1), g->pq->getvalue(r, 0, 3), &o);
 			}
