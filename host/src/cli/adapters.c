@@ -230,11 +230,10 @@ int cmd_adapters(struct cli *cli, int argc, char **argv)
 		cli_help_print(argc < 2 ? stderr : stdout, &adapters_spec);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
-	if (strcmp(argv[1], "list") && strcmp(argv[1], "check"))
-	{
-		static const char *const subs[] = { "list", "check" };
-		return cli_unknown_subcommand("adapters", argv[1], subs, sizeof subs / sizeof subs[0]);
-	}
+	static const char *const subs[] = { "list", "check" };
+	int bad = cli_check_subcommand("adapters", argv[1], subs, sizeof subs / sizeof subs[0]);
+	if (bad)
+		return bad;
 	for (int i = 2; i < argc; i++) {
 		switch (cli_opt_next(&adapters_spec, NULL, argc, argv, &i, &v)) {
 		case CLI_OPT_HELP:

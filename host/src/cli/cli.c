@@ -137,6 +137,14 @@ int cli_unknown_subcommand(const char *cmd, const char *sub, const char *const *
 	return rc;
 }
 
+int cli_check_subcommand(const char *cmd, const char *sub, const char *const *subs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(sub, subs[i]))
+			return 0;
+	return cli_unknown_subcommand(cmd, sub, subs, n);
+}
+
 const char *cli_suggest_type(const char *word)
 {
 	const char *names[2 * PLUGIN_TYPE_COUNT];

@@ -67,6 +67,8 @@ int cli_usage_suggest(const char *cmd, const char *name, const char *const *cand
  * whose subcommands are subs[0..n); returns EXIT_USAGE.
  */
 int cli_unknown_subcommand(const char *cmd, const char *sub, const char *const *subs, size_t n);
+/* 0 when sub is one of subs[0..n), else cli_unknown_subcommand()'s message and EXIT_USAGE. */
+int cli_check_subcommand(const char *cmd, const char *sub, const char *const *subs, size_t n);
 
 /*
  * For commands: find and load the project (cli->env_file), select the

@@ -59,8 +59,9 @@ int cmd_environment(struct cli *cli, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	static const char *const subs[] = { "add", "list", "remove" };
-	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "remove"))
-		return cli_unknown_subcommand("environment", sub, subs, sizeof subs / sizeof subs[0]);
+	int bad = cli_check_subcommand("environment", sub, subs, sizeof subs / sizeof subs[0]);
+	if (bad)
+		return bad;
 	if (strcmp(sub, "list") && !name)
 		return cli_usage("environment", "environment %s needs a name", sub);
 	if (!strcmp(sub, "list") && name)

@@ -172,8 +172,9 @@ int cmd_hub(struct cli *cli, int argc, char **argv)
 	const char *sub = argv[1], *term = NULL, *v;
 	int type = -1, format = FORMAT_TEXT;
 	static const char *const subs[] = { "ping", "search" };
-	if (strcmp(sub, "ping") && strcmp(sub, "search"))
-		return cli_unknown_subcommand("hub", sub, subs, sizeof subs / sizeof subs[0]);
+	int bad = cli_check_subcommand("hub", sub, subs, sizeof subs / sizeof subs[0]);
+	if (bad)
+		return bad;
 	for (int i = 2; i < argc; i++) {
 		switch (cli_opt_next(&hub_spec, NULL, argc, argv, &i, &v)) {
 		case CLI_OPT_HELP:

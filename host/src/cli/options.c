@@ -89,8 +89,8 @@ int cli_opt_unknown(const struct cli_spec *spec, const char *sub, const char *ar
 	names[n++] = help_option.name;
 	const char *eq = strchr(arg, '=');
 	char *name = eq ? xstrndup(arg, (size_t)(eq - arg)) : xstrdup(arg);
-	int rc = cli_usage_suggest(spec->name, name, names, n, spec->name ? "unknown option '%s'" : "unknown global option '%s'",
-	                           arg);
+	int rc = cli_usage_suggest(spec->name, name, names, n,
+	                           spec->name ? "unknown option '%s'" : "unknown global option '%s'", arg);
 	if (!spec->name) /* the global options, before the command */
 		fputs("see 'smelt --help'\n", stderr);
 	free(name);

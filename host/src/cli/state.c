@@ -111,11 +111,9 @@ static int check_args(const char *sub, int npos, int all, const char *input, con
 {
 	static const char *const subs[] = { "list", "get", "set", "merge", "clear", "copy", "move", "edit", "export",
 		                            "import" };
-	size_t k = 0;
-	while (k < sizeof subs / sizeof subs[0] && strcmp(sub, subs[k]))
-		k++;
-	if (k == sizeof subs / sizeof subs[0])
-		return cli_unknown_subcommand("state", sub, subs, k);
+	int bad = cli_check_subcommand("state", sub, subs, sizeof subs / sizeof subs[0]);
+	if (bad)
+		return bad;
 	int merge = !strcmp(sub, "merge"), list = !strcmp(sub, "list"), get = !strcmp(sub, "get");
 	if (all && strcmp(sub, "clear"))
 		return cli_usage("state", "--all only goes with 'clear'");
