@@ -305,18 +305,25 @@ static char *dataset_events(size_t from)
 	return out;
 }
 
+/* Run the block once: the catalog the tap got is a prepared one of the plugin's run folder, private (0600). */
+static char *run_prepared(void)
+{
+	ck_assert_int_eq(run_el(0), SMELT_OK);
+	char *path = strdup(mock_call(m, 0)->argv[4]);
+	const char *run_dir = mock_path(m, ".smelt/run/tap-shop/tap.prepared.");
+	ck_assert_msg(!strncmp(path, run_dir, strlen(run_dir)), "%s", path);
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	return path;
+}
+
 /* A catalog prepared by one run (rules applied) is what the next runs hand the tap, until the catalog or a rule changes. */
 START_TEST(a_prepared_catalog_is_kept_until_the_catalog_or_a_rule_changes)
 {
 	const char *file = mock_write_file(m, "extract/shop.catalog.json", catalog);
 	mock_plugin_setting(tap, "_catalog", "\"extract/shop.catalog.json\"", 0);
-	ck_assert_int_eq(run_el(0), SMELT_OK);
-	char *first = strdup(mock_call(m, 0)->argv[4]);
-	const char *run_dir = mock_path(m, ".smelt/run/tap-shop/tap.prepared.");
-	ck_assert_msg(!strncmp(first, run_dir, strlen(run_dir)), "%s", first);
-	struct stat st;
-	ck_assert_int_eq(stat(first, &st), 0);
-	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	char *first = run_prepared();
 	ck_assert_int_eq(selected(first, "orders"), 1);
 	ck_assert_int_eq(selected(first, "customers"), 0);
 	char *events1 = dataset_events(0);
@@ -393,13 +400,7 @@ START_TEST(a_catalog_made_with_cjson_is_kept_too)
 		"]}";
 	mock_write_file(m, "extract/odd.catalog.json", odd);
 	mock_plugin_setting(tap, "_catalog", "\"extract/odd.catalog.json\"", 0);
-	ck_assert_int_eq(run_el(0), SMELT_OK);
-	char *first = strdup(mock_call(m, 0)->argv[4]);
-	const char *run_dir = mock_path(m, ".smelt/run/tap-shop/tap.prepared.");
-	ck_assert_msg(!strncmp(first, run_dir, strlen(run_dir)), "%s", first);
-	struct stat st;
-	ck_assert_int_eq(stat(first, &st), 0);
-	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	char *first = run_prepared();
 	ck_assert_int_eq(selected(first, "orders"), 1);
 	ck_assert_int_eq(selected(first, "blob"), 0);
 	/* kept: the next run hands the tap the same file */
